@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: devices
+ *
+ * A struct device is made with device_alloc(), described (firmware IOMMU
+ * facts), then added with device_add() and taken away with device_del(), as
+ * in include/linux/device.h. Buses and drivers are added by the driver core.
+ */
+#ifndef DMAOWN_DEVICE_H_PUBLIC
+#define DMAOWN_DEVICE_H_PUBLIC
+
+#include <stdbool.h>
+
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct device;
+struct iommu_device;
+
+/**
+ * device_alloc() - make a device that is not yet added
+ * @m: the machine
+ * @name: dev_name(), e.g. "0004:01:00.0"; 1..63 bytes
+ * @parent: parent device or NULL
+ *
+ * Return: the device with one reference, or ERR_PTR(-EINVAL) for a bad
+ * name, ERR_PTR(-EEXIST) if @m already has a device of that name,
+ * ERR_PTR(-ENOMEM). The caller must undo this with put_device().
+ */
+struct device *device_alloc(struct machine *m, const char *name,
+			    struct device *parent);
+
+/**
+ * device_set_fw_iommu() - what firmware says about the device's IOMMU
+ * @dev: a device not yet added
+ * @iommu: the IOMMU translating for @dev (NULL: none)
+ * @group_key: devices behind the same IOMMU with the same non-zero key are
+ *	put in one group (PCI aliasing and missing ACS); 0 gives a group of
+ *	its own
+ *
+ * Return: 0, or -EBUSY if @dev is already added.
+ */
+int device_set_fw_iommu(struct device *dev, struct iommu_device *iommu,
+			unsigned int group_key);
+
+/**
+ * device_set_require_direct() - firmware direct-map regions (RMRR, RMR)
+ *
+ * Such a device refuses the blocking domain: its group cannot be claimed
+ * for userspace (v6.6 and later).
+ */
+void device_set_require_direct(struct device *dev, bool require_direct);
+
+/**
+ * device_set_untrusted() - an external-facing (Thunderbolt) PCI device,
+ * which forces its group onto a DMA (translated) default domain.
+ */
+void device_set_untrusted(struct device *dev, bool untrusted);
+
+/**
+ * device_set_def_domain_type() - a default domain type the IOMMU driver
+ * insists on for this device (its def_domain_type op), or 0 for none.
+ */
+void device_set_def_domain_type(struct device *dev, unsigned int type);
+
+/**
+ * device_add() - make the device part of the machine
+ * @dev: from device_alloc()
+ *
+ * Return: 0, -EBUSY if already added. The caller must undo this with
+ * device_del().
+ */
+int device_add(struct device *dev);
+
+/**
+ * device_del() - take the device out of the machine
+ * @dev: an added device
+ *
+ * The device leaves its IOMMU group (iommu_release_device()). The caller
+ * still holds its reference: put_device() frees it.
+ */
+void device_del(struct device *dev);
+
+/** get_device() - take a reference; returns @dev. */
+struct device *get_device(struct device *dev);
+
+/** put_device() - drop a reference; the last one frees. NULL is accepted. */
+void put_device(struct device *dev);
+
+/** machine_find_device() - an added device by name, or NULL (no reference). */
+struct device *machine_find_device(struct machine *m, const char *name);
+
+/** device_name() - dev_name() for library users. */
+const char *device_name(const struct device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: the iommu core (drivers/iommu/iommu.c)
+ *
+ * IOMMU instances, groups, domains and the DMA-ownership protocol, with the
+ * kernel's function names and the behaviour of mainline at about v6.6: the
+ * seed's series as merged in v5.19, the blocking domain, iommufd's
+ * per-device claim and the refusal of the blocking domain for devices with
+ * firmware direct mappings.
+ *
+ * A group is either driven by kernel drivers through the DMA API
+ * (owner == NULL, owner_cnt = drivers that took a use count), or owned by
+ * userspace (owner != NULL), never a mixture.
+ */
+#ifndef DMAOWN_IOMMU_H
+#define DMAOWN_IOMMU_H
+
+#include <stdbool.h>
+
+#include "dmaown/device.h"
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct iommu_device;
+struct iommu_domain;
+struct iommu_group;
+
+/* ---- IOMMU instances ---- */
+
+/**
+ * iommu_device_alloc() - describe an IOMMU instance (an SMMU, a DMAR unit)
+ * @m: the machine
+ * @name: e.g. "smmu3.0x0000000002000000" or "dmar0"; 1..31 bytes
+ * @domain_types: the IOMMU_DOMAIN_* types its driver can allocate;
+ *	UNMANAGED and DMA are always added (every IOMMU driver has paging)
+ *
+ * Return: the instance, not yet registered, or ERR_PTR(-EINVAL) for a bad
+ * name, ERR_PTR(-ENOMEM). It lives until machine_destroy().
+ */
+struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
+					unsigned int domain_types);
+
+/**
+ * iommu_device_register() - the IOMMU driver has probed its hardware
+ * @iommu: from iommu_device_alloc()
+ *
+ * Every added device that firmware puts behind @iommu is probed into a group
+ * (bus_iommu_probe()), each group gets its default domain, and the members
+ * are attached to it. A device already bound to a driver at this point is
+ * the late-registration case the driver core handles.
+ *
+ * Return: 0; -EEXIST if already registered; -ENODEV without IOMMU API.
+ */
+int iommu_device_register(struct iommu_device *iommu);
+
+/** iommu_device_name() - the name given to iommu_device_alloc(). */
+const char *iommu_device_name(const struct iommu_device *iommu);
+
+/* ---- probing devices into groups ---- */
+
+/**
+ * iommu_probe_device() - put a device in its IOMMU group
+ * @dev: an added device
+ *
+ * Finds or makes the group (devices with the same firmware group key behind
+ * the same IOMMU share one), logs "Adding to iommu group N", and attaches
+ * the device to the group's current domain: the default domain when the
+ * group is kernel-owned, the blocking or user domain when userspace owns it.
+ * owner_cnt is not changed: joining is not using.
+ *
+ * Return: 0 (also when already in a group); -ENODEV when no registered IOMMU
+ * translates for @dev or without IOMMU API; -ENOMEM; the attach error.
+ */
+int iommu_probe_device(struct device *dev);
+
+/**
+ * iommu_release_device() - take a device out of its group (device removal)
+ * @dev: the device; nothing happens if it has no group
+ *
+ * When the last device leaves, the group's domains are freed. A group that
+ * empties while still owned is a bug upstream WARNs about.
+ */
+void iommu_release_device(struct device *dev);
+
+/**
+ * iommu_group_get() - the device's group, with a reference
+ * @dev: the device
+ *
+ * Return: the group or NULL. The caller must undo this with iommu_group_put().
+ */
+struct iommu_group *iommu_group_get(struct device *dev);
+
+/** iommu_group_put() - drop a group reference; NULL is accepted. */
+void iommu_group_put(struct iommu_group *group);
+
+/** iommu_group_id() - the group's number, as in /sys/kernel/iommu_groups/N. */
+int iommu_group_id(const struct iommu_group *group);
+
+/* ---- domains ---- */
+
+/**
+ * iommu_paging_domain_alloc() - an UNMANAGED domain for a user of the IOMMU
+ * API (VFIO type1, iommufd) on the IOMMU that translates for @dev
+ *
+ * Return: the domain, ERR_PTR(-ENODEV) when @dev has no IOMMU, or
+ * ERR_PTR(-ENOMEM). The caller must undo this with iommu_domain_free().
+ */
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev);
+
+/**
+ * iommu_domain_free() - free a domain from iommu_paging_domain_alloc()
+ *
+ * Freeing a domain that devices are still attached to is a use-after-free
+ * in the kernel; here it WARNs and the domain is kept until detached.
+ */
+void iommu_domain_free(struct iommu_domain *domain);
+
+/** iommu_domain_type() - the domain's IOMMU_DOMAIN_* type. */
+unsigned int iommu_domain_type(const struct iommu_domain *domain);
+
+/**
+ * iommu_attach_group() - attach a user domain to a whole group
+ * @domain: an UNMANAGED domain
+ * @group: the group
+ *
+ * Return: 0; -EBUSY if another user domain is attached already (the group's
+ * domain is neither its default nor its blocking domain); -EINVAL if the
+ * domain belongs to another IOMMU or a member refuses it; an attach error
+ * (members already moved are moved back). The caller must undo this with
+ * iommu_detach_group().
+ */
+int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group);
+
+/**
+ * iommu_detach_group() - back to the group's core domain
+ *
+ * The core domain is the blocking domain while userspace owns the group,
+ * else the default domain.
+ */
+void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group);
+
+/**
+ * iommu_attach_device() - iommu_attach_group() for a device alone in its group
+ *
+ * Return: as iommu_attach_group(); -ENODEV without a group; -EINVAL if the
+ * group has more than one device.
+ */
+int iommu_attach_device(struct iommu_domain *domain, struct device *dev);
+
+/**
+ * iommu_detach_device() - undo iommu_attach_device()
+ *
+ * WARNs (and does nothing) if @domain is not the group's domain or the group
+ * has more than one device.
+ */
+void iommu_detach_device(struct iommu_domain *domain, struct device *dev);
+
+/* ---- the DMA-ownership protocol (the seed's interfaces) ---- */
+
+/**
+ * iommu_device_use_default_domain() - a kernel driver will do DMA through
+ * the DMA API on @dev
+ * @dev: the device about to be bound
+ *
+ * Called by the bus's dma_configure before the driver's probe.
+ *
+ * Return: 0 and the group's owner_cnt taken (nothing counted when @dev has
+ * no group); -EBUSY when the group is in use and either userspace owns it
+ * or its domain is not the default domain. The caller must undo a 0 return
+ * with iommu_device_unuse_default_domain().
+ */
+int iommu_device_use_default_domain(struct device *dev);
+
+/**
+ * iommu_device_unuse_default_domain() - the driver of @dev stops using the
+ * DMA API (bus dma_cleanup, at unbind or after a failed probe)
+ *
+ * WARNs if the group's owner_cnt is already 0: the use was never counted.
+ */
+void iommu_device_unuse_default_domain(struct device *dev);
+
+/**
+ * iommu_group_claim_dma_owner() - userspace takes a whole group (VFIO)
+ * @group: the group; NULL gives -ENODEV, as the no-IOMMU stub does
+ * @owner: a non-NULL cookie naming the owner
+ *
+ * The group is switched to its blocking domain so nothing the kernel mapped
+ * stays reachable.
+ *
+ * Return: 0 with owner set and owner_cnt = 1; -EINVAL (and a WARN) for a
+ * NULL owner; -EPERM if a kernel driver or another owner holds the group;
+ * -EBUSY if a foreign domain is attached; -EINVAL if no blocking domain can
+ * be made or a member needs firmware direct mappings; an attach error. The
+ * caller must undo a 0 return with iommu_group_release_dma_owner().
+ */
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner);
+
+/**
+ * iommu_group_release_dma_owner() - userspace gives the group back
+ * @group: a claimed group; NULL is accepted (no-IOMMU stub)
+ *
+ * owner_cnt goes to 0, owner to NULL, and the group goes back to its default
+ * domain as it is now. WARNs if the group was not claimed.
+ */
+void iommu_group_release_dma_owner(struct iommu_group *group);
+
+/**
+ * iommu_group_dma_owner_claimed() - is the group in use?
+ * @group: the group; NULL gives false
+ *
+ * Return: true while owner_cnt != 0, for a kernel driver's use as much as
+ * for a userspace claim. Racy: for status reporting only.
+ */
+bool iommu_group_dma_owner_claimed(struct iommu_group *group);
+
+/**
+ * iommu_device_claim_dma_owner() - userspace takes a group through one of
+ * its devices (iommufd); devices claimed with the same cookie share it
+ * @dev: the device
+ * @owner: a non-NULL cookie (the iommufd context)
+ *
+ * Return: 0 (owner_cnt counts the devices claimed with @owner); -EINVAL and
+ * a WARN for a NULL owner; -ENODEV without a group; -EPERM if a kernel
+ * driver or a different owner holds the group; else as
+ * iommu_group_claim_dma_owner(). The caller must undo a 0 return with
+ * iommu_device_release_dma_owner().
+ */
+int iommu_device_claim_dma_owner(struct device *dev, void *owner);
+
+/**
+ * iommu_device_release_dma_owner() - undo iommu_device_claim_dma_owner()
+ *
+ * The last device's release gives the group back as
+ * iommu_group_release_dma_owner() does.
+ */
+void iommu_device_release_dma_owner(struct device *dev);
+
+/* ---- default domain type (/sys/kernel/iommu_groups/N/type) ---- */
+
+/**
+ * iommu_group_store_type() - change a group's default domain type
+ * @group: the group
+ * @buf: "DMA", "DMA-FQ", "identity" or "auto", optionally newline-ended
+ *
+ * DMA to DMA-FQ happens live. Any other change makes a new default domain
+ * and needs the group unused.
+ *
+ * Return: 0; -EINVAL for an unknown type, a group without default domain,
+ * or a type a member cannot take; -EPERM while owner_cnt != 0 or the group
+ * has no device; an allocation or attach error (the old domain is kept).
+ */
+int iommu_group_store_type(struct iommu_group *group, const char *buf);
+
+/**
+ * iommu_domain_type_str() - the text sysfs shows for a type ("DMA-FQ",
+ * "identity", "blocked", "unmanaged", "DMA", "unknown")
+ */
+const char *iommu_domain_type_str(unsigned int type);
+
+/* ---- read-only inspection (for show, tests and the checker) ---- */
+
+/**
+ * struct iommu_group_info - a snapshot of a group, taken under its mutex
+ * @id: group number
+ * @ndevices: member devices
+ * @owner: the owner cookie (NULL: the kernel)
+ * @owner_cnt: the count
+ * @domain: the attached domain (may be NULL)
+ * @default_domain: the default domain (may be NULL)
+ * @blocking_domain: the blocking domain, NULL until first claimed
+ * @refcount: references held on the group
+ */
+struct iommu_group_info {
+	int id;
+	unsigned int ndevices;
+	void *owner;
+	unsigned int owner_cnt;
+	struct iommu_domain *domain;
+	struct iommu_domain *default_domain;
+	struct iommu_domain *blocking_domain;
+	unsigned int refcount;
+};
+
+/** iommu_group_get_info() - fill @ret_info with a snapshot of @group. */
+void iommu_group_get_info(struct iommu_group *group,
+			  struct iommu_group_info *ret_info);
+
+/**
+ * iommu_group_by_id() - the group numbered @id in @m, or NULL (no reference)
+ */
+struct iommu_group *iommu_group_by_id(struct machine *m, int id);
+
+/** iommu_device_domain() - the domain @dev is attached to now, or NULL. */
+struct iommu_domain *iommu_device_domain(struct device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: the machine object
+ *
+ * Everything dmaown simulates hangs off one struct machine: IOMMU instances,
+ * groups, domains, devices, and later buses, drivers, VFIO and iommufd state,
+ * plus the kernel log and the WARN reports. There are no globals, so any
+ * number of machines can live in one process, on any number of threads.
+ * A machine can be cloned, serialized canonically, hashed and compared.
+ */
+#ifndef DMAOWN_MACHINE_H
+#define DMAOWN_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct machine;
+struct mutex;
+
+/**
+ * enum iommu_domain_type - the kinds of IOMMU domain (include/linux/iommu.h)
+ * @IOMMU_DOMAIN_BLOCKED: all DMA is blocked
+ * @IOMMU_DOMAIN_IDENTITY: DMA addresses are system physical addresses
+ * @IOMMU_DOMAIN_UNMANAGED: mappings made by a user of the IOMMU API (VFIO)
+ * @IOMMU_DOMAIN_DMA: the kernel DMA API owns the mappings, strict invalidation
+ * @IOMMU_DOMAIN_DMA_FQ: as DMA, with a lazy invalidation flush queue
+ *
+ * Values are bit flags so that an IOMMU can advertise a set of them.
+ */
+enum iommu_domain_type {
+	IOMMU_DOMAIN_BLOCKED = 1u << 0,
+	IOMMU_DOMAIN_IDENTITY = 1u << 1,
+	IOMMU_DOMAIN_UNMANAGED = 1u << 2,
+	IOMMU_DOMAIN_DMA = 1u << 3,
+	IOMMU_DOMAIN_DMA_FQ = 1u << 4,
+	IOMMU_DOMAIN_ALL_TYPES_ = (1u << 5) - 1,
+};
+
+/**
+ * struct machine_config - kernel configuration and command line of a machine
+ * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs
+ * @def_domain_type: the global default domain type: IOMMU_DOMAIN_DMA
+ *	(iommu.strict=1), IOMMU_DOMAIN_DMA_FQ (lazy, the usual default) or
+ *	IOMMU_DOMAIN_IDENTITY (iommu.passthrough=1); 0 means DMA_FQ
+ */
+struct machine_config {
+	bool iommu_api;
+	unsigned int def_domain_type;
+};
+
+/**
+ * struct machine_lock_ops - hooks around every mutex of a machine
+ * @before_lock: called before the real lock is taken; a cooperative
+ *	scheduler may switch tasks here
+ * @after_unlock: called after the real lock is dropped
+ *
+ * Installed with machine_set_lock_ops(); used by the checker to interleave
+ * tasks at each lock and unlock, exactly where the kernel could be preempted
+ * into another path that takes the same lock.
+ */
+struct machine_lock_ops {
+	void (*before_lock)(void *ctx, struct mutex *lock, const char *name);
+	void (*after_unlock)(void *ctx, struct mutex *lock, const char *name);
+};
+
+/**
+ * machine_create() - make an empty machine
+ * @name: a label for logs and output (copied; at most 63 bytes are kept)
+ * @cfg: kernel configuration; NULL for an IOMMU-capable default
+ *
+ * Return: the machine, or NULL when memory runs out. The caller must undo
+ * this with machine_destroy().
+ */
+struct machine *machine_create(const char *name,
+			       const struct machine_config *cfg);
+
+/**
+ * machine_destroy() - free a machine and every object it owns
+ * @m: the machine; NULL is accepted
+ *
+ * No thread may be using the machine. Reference counts are not consulted:
+ * everything goes.
+ */
+void machine_destroy(struct machine *m);
+
+/**
+ * machine_clone() - deep copy of a quiescent machine
+ * @m: the machine; no thread may be inside it
+ *
+ * Every object is copied and every pointer between objects remapped, so the
+ * copy shares nothing with @m. The log and WARN reports are copied too. Owner
+ * cookies that are objects of the machine are remapped; foreign cookies (a
+ * test's own pointers) are kept as they are.
+ *
+ * Return: the copy, or NULL when memory runs out; undo with machine_destroy().
+ */
+struct machine *machine_clone(const struct machine *m);
+
+/**
+ * machine_serialize() - canonical text of a machine's state
+ * @m: the machine (quiescent)
+ * @ret_len: if not NULL, receives the length without the final NUL
+ *
+ * Two machines that are in the same state give byte-identical text, whatever
+ * their addresses or the order objects were allocated in. Logs, WARN reports
+ * and the clock are excluded; the count of WARN reports is included (a WARN
+ * is part of what happened to the state).
+ *
+ * Return: a NUL-terminated string the caller frees with free(), or NULL when
+ * memory runs out.
+ */
+char *machine_serialize(const struct machine *m, size_t *ret_len);
+
+/**
+ * machine_hash() - 64-bit hash of machine_serialize()
+ * @m: the machine (quiescent)
+ *
+ * Return: the hash; 0 only if serialization ran out of memory.
+ */
+uint64_t machine_hash(const struct machine *m);
+
+/**
+ * machine_equal() - compare the states of two machines
+ * @a: one machine
+ * @b: the other
+ *
+ * Return: true when their canonical serializations are identical.
+ */
+bool machine_equal(const struct machine *a, const struct machine *b);
+
+/** machine_name() - the label given to machine_create(). */
+const char *machine_name(const struct machine *m);
+
+/** machine_config() - the configuration the machine was made with. */
+const struct machine_config *machine_get_config(const struct machine *m);
+
+/**
+ * machine_set_lock_ops() - route every lock of @m through @ops
+ * @m: the machine (quiescent: no lock may be held)
+ * @ops: hooks, or NULL to return to plain pthread locking
+ * @ctx: passed to the hooks
+ */
+void machine_set_lock_ops(struct machine *m,
+			  const struct machine_lock_ops *ops, void *ctx);
+
+/* ---- the kernel log ---- */
+
+/**
+ * struct klog_entry - one line of the machine's kernel log
+ * @ts_ns: virtual time of the line (deterministic, see machine_clock())
+ * @level: printk level 0 (emerg) .. 7 (debug)
+ * @text: the message without a trailing newline
+ */
+struct klog_entry {
+	uint64_t ts_ns;
+	int level;
+	char *text;
+};
+
+/** machine_log_count() - lines in the kernel log (bounded; oldest dropped). */
+size_t machine_log_count(const struct machine *m);
+
+/**
+ * machine_log_entry() - one line of the kernel log
+ * @m: the machine
+ * @i: 0 for the oldest line kept
+ *
+ * Return: the entry, valid until the next change to the machine; NULL if
+ * @i is out of range.
+ */
+const struct klog_entry *machine_log_entry(const struct machine *m, size_t i);
+
+/** machine_log_clear() - forget the kernel log and the WARN reports. */
+void machine_log_clear(struct machine *m);
+
+/**
+ * machine_clock() - the machine's virtual time in nanoseconds
+ *
+ * It starts at 0 and moves only when the model says so: each log line
+ * advances it by 1 microsecond, and machine_advance_clock() by more, so the
+ * same inputs always give the same timestamps.
+ */
+uint64_t machine_clock(const struct machine *m);
+
+/** machine_advance_clock() - move virtual time forward by @ns nanoseconds. */
+void machine_advance_clock(struct machine *m, uint64_t ns);
+
+/* ---- WARN reports ---- */
+
+/**
+ * struct warn_report - what a WARN_ON() in the model recorded
+ * @ts_ns: virtual time
+ * @file: model source file, kernel-relative (e.g. "drivers/iommu/iommu.c")
+ * @line: line in that file
+ * @func: the function that warned
+ * @cond: the condition text, or the WARN() message
+ * @comm: the task name set with kcompat_set_comm() ("" if none)
+ * @trace: call trace of model functions, innermost first (static strings)
+ * @ntrace: entries in @trace
+ *
+ * The model never aborts on a WARN: it records it and goes on, as the kernel
+ * does, so the tests and the checker can see it.
+ */
+struct warn_report {
+	uint64_t ts_ns;
+	const char *file;
+	int line;
+	const char *func;
+	char *cond;
+	char *comm;
+	const char **trace;
+	unsigned int ntrace;
+};
+
+/** machine_warn_count() - WARN reports recorded so far (bounded). */
+size_t machine_warn_count(const struct machine *m);
+
+/** machine_warn() - report @i (0 for the first), or NULL if out of range. */
+const struct warn_report *machine_warn(const struct machine *m, size_t i);
+
+/* ---- fault injection ---- */
+
+/**
+ * machine_set_fail_nth() - make the @n-th fallible step from now fail
+ * @m: the machine
+ * @n: 1 fails the very next fallible step (an allocation, a domain attach,
+ *	...), 2 the one after, and so on; 0 turns injection off
+ *
+ * Like the kernel's fail-nth: a test runs a scenario once to count its
+ * fallible steps (machine_fault_sites()), then again failing step 1, 2, ...
+ * and checks that every error path leaves the state consistent.
+ */
+void machine_set_fail_nth(struct machine *m, unsigned int n);
+
+/** machine_fault_sites() - fallible steps passed since machine creation. */
+unsigned long machine_fault_sites(const struct machine *m);
+
+/** machine_fault_fired() - whether the armed fail-nth has fired. */
+bool machine_fault_fired(const struct machine *m);
+
+/* ---- errno names ---- */
+
+/**
+ * errno_name() - the symbolic name of an errno value
+ * @err: positive or negative errno (0 gives "0")
+ *
+ * Return: "EBUSY", "EPROBE_DEFER", ...; "E?" for unknown values.
+ */
+const char *errno_name(int err);
+
+/**
+ * errno_text() - the message a shell prints for an errno (glibc's text)
+ * @err: positive or negative errno
+ *
+ * Return: "Device or resource busy", ...; "Unknown error N" for values
+ * outside the table (the kernel-internal ones among them), as glibc does,
+ * in a buffer that lives as long as the program for known codes and in a
+ * thread-local buffer otherwise.
+ */
+const char *errno_text(int err);
+
+/**
+ * kcompat_set_comm() - name the current task for WARN reports ("tee")
+ * @comm: copied; at most 15 bytes kept, as TASK_COMM_LEN
+ */
+void kcompat_set_comm(const char *comm);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian 12 packages that building and testing dmaown need.
+# Run as root (or through sudo). Safe to run again.
+set -eu
+
+PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel-compat layer: printk into the machine's log, WARN reports with
+ * the model call stack, fault injection, task identity, small containers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "compat/kernel.h"
+#include "machine/machine-priv.h"
+
+_Thread_local struct kstack kcompat_stack;
+
+static _Thread_local uintptr_t current_token;
+static _Thread_local char current_token_slot;
+
+uintptr_t kcompat_current(void)
+{
+	return current_token ? current_token : (uintptr_t)&current_token_slot;
+}
+
+void kcompat_set_current(uintptr_t token)
+{
+	current_token = token;
+}
+
+void kcompat_set_comm(const char *comm)
+{
+	snprintf(kcompat_stack.comm, sizeof(kcompat_stack.comm), "%s",
+		 comm ? comm : "");
+}
+
+void mutex_init(struct mutex *lock, struct lockdomain *ld, const char *name)
+{
+	pthread_mutex_init(&lock->pm, NULL);
+	atomic_init(&lock->holder, 0);
+	lock->name = name;
+	lock->ld = ld;
+}
+
+void mutex_destroy(struct mutex *lock)
+{
+	pthread_mutex_destroy(&lock->pm);
+}
+
+/* Caller holds log_lock. */
+static void log_append_locked(struct machine *m, int level, char *text)
+{
+	struct klog_entry *e;
+
+	m->clock_ns += 1000;
+	if (m->log_count == MACHINE_LOG_MAX) {
+		e = &m->log[m->log_head];
+		free(e->text);
+		m->log_head = (m->log_head + 1) % MACHINE_LOG_MAX;
+		m->log_count--;
+	}
+	e = &m->log[(m->log_head + m->log_count) % MACHINE_LOG_MAX];
+	e->ts_ns = m->clock_ns;
+	e->level = level;
+	e->text = text;
+	m->log_count++;
+}
+
+void vprintk(struct machine *m, const char *fmt, va_list ap)
+{
+	int level = 4;
+	char *text, *body;
+	size_t n;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		return; /* a log line lost to memory pressure, as printk may */
+	body = text;
+	/* The level may come from the format or from a formatted prefix. */
+	if (body[0] == KERN_SOH[0] && body[1] >= '0' && body[1] <= '7') {
+		level = body[1] - '0';
+		body += 2;
+	}
+	if (body != text)
+		memmove(text, body, strlen(body) + 1);
+	n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		text[--n] = '\0';
+	pthread_mutex_lock(&m->log_lock);
+	log_append_locked(m, level, text);
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+void printk(struct machine *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintk(m, fmt, ap);
+	va_end(ap);
+}
+
+/* "../src/drivers/iommu/iommu.c" -> "drivers/iommu/iommu.c" */
+static const char *kernel_relative(const char *file)
+{
+	const char *p = strstr(file, "src/");
+
+	while (p) {
+		const char *next = strstr(p + 4, "src/");
+		if (!next)
+			return p + 4;
+		p = next;
+	}
+	return file;
+}
+
+void kcompat_warn(struct machine *m, const char *file, int line,
+		  const char *func, const char *fmt, ...)
+{
+	struct kstack *s = &kcompat_stack;
+	struct warn_report *w;
+	unsigned int depth = s->depth < KSTACK_MAX ? s->depth : KSTACK_MAX;
+	va_list ap;
+	char *cond;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cond, fmt, ap) < 0)
+		cond = NULL;
+	va_end(ap);
+
+	pthread_mutex_lock(&m->log_lock);
+	if (m->nwarns == MACHINE_WARN_MAX) {
+		m->warns_dropped++;
+		pthread_mutex_unlock(&m->log_lock);
+		free(cond);
+		return;
+	}
+	w = &m->warns[m->nwarns];
+	memset(w, 0, sizeof(*w));
+	w->trace = calloc(depth ? depth : 1, sizeof(*w->trace));
+	w->comm = strdup(s->comm);
+	if (!w->trace || !w->comm) {
+		free(w->trace);
+		free(w->comm);
+		free(cond);
+		m->warns_dropped++;
+		pthread_mutex_unlock(&m->log_lock);
+		return;
+	}
+	/* innermost first, as a kernel call trace reads */
+	for (unsigned int i = 0; i < depth; i++)
+		w->trace[i] = s->fn[depth - 1 - i];
+	w->ntrace = depth;
+	w->file = kernel_relative(file);
+	w->line = line;
+	w->func = func;
+	w->cond = cond;
+	m->clock_ns += 1000;
+	w->ts_ns = m->clock_ns;
+	m->nwarns++;
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+bool should_fail(struct machine *m, const char *site)
+{
+	unsigned int n;
+
+	(void)site;
+	atomic_fetch_add_explicit(&m->fault_sites, 1, memory_order_relaxed);
+	n = atomic_load_explicit(&m->fail_nth, memory_order_relaxed);
+	while (n) {
+		if (atomic_compare_exchange_weak(&m->fail_nth, &n, n - 1)) {
+			if (n == 1) {
+				atomic_store(&m->fault_fired, true);
+				return true;
+			}
+			return false;
+		}
+	}
+	return false;
+}
+
+void *kzalloc(struct machine *m, size_t size)
+{
+	if (should_fail(m, "kzalloc"))
+		return NULL;
+	return calloc(1, size);
+}
+
+char *kstrndup(struct machine *m, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max ? max - 1 : 0);
+	char *d = kzalloc(m, n + 1);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* ---- sbuf ---- */
+
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->oom)
+		return;
+	for (;;) {
+		size_t room = sb->cap - sb->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(sb->buf ? sb->buf + sb->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			sb->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			sb->len += (size_t)n;
+			return;
+		}
+		size_t ncap = sb->cap ? sb->cap * 2 : 1024;
+		while (ncap - sb->len <= (size_t)n)
+			ncap *= 2;
+		char *nb = realloc(sb->buf, ncap);
+		if (!nb) {
+			sb->oom = true;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = ncap;
+	}
+}
+
+/* ---- ptrmap: open addressing, linear probing ---- */
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)x & (cap - 1);
+}
+
+void ptrmap_init(struct ptrmap *pm)
+{
+	memset(pm, 0, sizeof(*pm));
+}
+
+void ptrmap_free(struct ptrmap *pm)
+{
+	free(pm->keys);
+	free(pm->vals);
+	memset(pm, 0, sizeof(*pm));
+}
+
+static bool ptrmap_grow(struct ptrmap *pm)
+{
+	size_t ncap = pm->cap ? pm->cap * 2 : 64;
+	const void **nk = calloc(ncap, sizeof(*nk));
+	void **nv = calloc(ncap, sizeof(*nv));
+
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		pm->oom = true;
+		return false;
+	}
+	for (size_t i = 0; i < pm->cap; i++) {
+		if (!pm->keys[i])
+			continue;
+		size_t j = ptr_hash(pm->keys[i], ncap);
+		while (nk[j])
+			j = (j + 1) & (ncap - 1);
+		nk[j] = pm->keys[i];
+		nv[j] = pm->vals[i];
+	}
+	free(pm->keys);
+	free(pm->vals);
+	pm->keys = nk;
+	pm->vals = nv;
+	pm->cap = ncap;
+	return true;
+}
+
+bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
+{
+	size_t i;
+
+	if ((pm->count + 1) * 2 > pm->cap && !ptrmap_grow(pm))
+		return false;
+	i = ptr_hash(key, pm->cap);
+	while (pm->keys[i] && pm->keys[i] != key)
+		i = (i + 1) & (pm->cap - 1);
+	if (!pm->keys[i])
+		pm->count++;
+	pm->keys[i] = key;
+	pm->vals[i] = val;
+	return true;
+}
+
+void *ptrmap_get(const struct ptrmap *pm, const void *key)
+{
+	size_t i;
+
+	if (!pm->cap || !key)
+		return NULL;
+	i = ptr_hash(key, pm->cap);
+	while (pm->keys[i]) {
+		if (pm->keys[i] == key)
+			return pm->vals[i];
+		i = (i + 1) & (pm->cap - 1);
+	}
+	return NULL;
+}
+
+int canon_id(struct ptrmap *pm, const void *p)
+{
+	void *v = ptrmap_get(pm, p);
+
+	if (v)
+		return (int)(intptr_t)v - 1;
+	ptrmap_put(pm, p, (void *)(intptr_t)(pm->count + 1));
+	return (int)pm->count - 1;
+}

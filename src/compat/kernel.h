@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel-compat layer: logging, WARN_ON, the model call stack, fault
+ * injection and allocation. Model files include this and then read like the
+ * kernel files they mirror; the machine is named explicitly where the kernel
+ * has one implicit global kernel.
+ */
+#ifndef DMAOWN_COMPAT_KERNEL_H
+#define DMAOWN_COMPAT_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "compat/err.h"
+#include "compat/kref.h"
+#include "compat/list.h"
+#include "compat/mutex.h"
+#include "dmaown/machine.h"
+
+#define KERN_SOH "\001"
+#define KERN_EMERG KERN_SOH "0"
+#define KERN_ALERT KERN_SOH "1"
+#define KERN_CRIT KERN_SOH "2"
+#define KERN_ERR KERN_SOH "3"
+#define KERN_WARNING KERN_SOH "4"
+#define KERN_NOTICE KERN_SOH "5"
+#define KERN_INFO KERN_SOH "6"
+#define KERN_DEBUG KERN_SOH "7"
+
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+
+/* Append a line to @m's log; a leading KERN_* sets the level (default 4). */
+void printk(struct machine *m, const char *fmt, ...) __printf(2, 3);
+void vprintk(struct machine *m, const char *fmt, va_list ap) __printf(2, 0);
+
+#define pr_err(m, fmt, ...) printk(m, KERN_ERR fmt, ##__VA_ARGS__)
+#define pr_warn(m, fmt, ...) printk(m, KERN_WARNING fmt, ##__VA_ARGS__)
+#define pr_info(m, fmt, ...) printk(m, KERN_INFO fmt, ##__VA_ARGS__)
+
+/* ---- the model call stack ---- */
+
+#define KSTACK_MAX 48
+
+/*
+ * The functions the current task is inside, outermost first. It is the
+ * task's context (like the kernel's `current`), not machine state, so it is
+ * thread-local; WARN reports copy it as their call trace.
+ */
+struct kstack {
+	const char *fn[KSTACK_MAX];
+	unsigned int depth;
+	char comm[16];
+};
+
+extern _Thread_local struct kstack kcompat_stack;
+
+static inline int kstack_push_(const char *fn)
+{
+	struct kstack *s = &kcompat_stack;
+
+	if (s->depth < KSTACK_MAX)
+		s->fn[s->depth] = fn;
+	s->depth++;
+	return 0;
+}
+
+static inline void kstack_pop_(int *unused)
+{
+	(void)unused;
+	kcompat_stack.depth--;
+}
+
+/*
+ * Marks a model function as a frame of the call trace. Put it first in every
+ * function that a kernel call trace would show.
+ */
+#define KFUNC()                                                            \
+	__attribute__((cleanup(kstack_pop_), unused)) int kfunc_frame_ = \
+		kstack_push_(__func__)
+
+/* ---- WARN ---- */
+
+void kcompat_warn(struct machine *m, const char *file, int line,
+		  const char *func, const char *fmt, ...) __printf(5, 6);
+
+/*
+ * Records a report in @m (never aborts) and evaluates to the condition, as
+ * the kernel's WARN_ON() does.
+ */
+#define WARN_ON(m, cond)                                                  \
+	({                                                                 \
+		bool warn_c_ = !!(cond);                                   \
+		if (__builtin_expect(warn_c_, 0))                          \
+			kcompat_warn((m), __FILE__, __LINE__, __func__, "%s", \
+				     #cond);                               \
+		warn_c_;                                                   \
+	})
+
+#define WARN(m, cond, fmt, ...)                                           \
+	({                                                                 \
+		bool warn_c_ = !!(cond);                                   \
+		if (__builtin_expect(warn_c_, 0))                          \
+			kcompat_warn((m), __FILE__, __LINE__, __func__, fmt, \
+				     ##__VA_ARGS__);                       \
+		warn_c_;                                                   \
+	})
+
+/* lockdep_assert_held(): the current task must hold @lock. */
+#define lockdep_assert_held(m, lock) \
+	WARN_ON(m, !mutex_is_locked_by_current(lock))
+
+/* ---- fault injection and allocation ---- */
+
+/*
+ * One hook at every fallible point: counts the point, and fails it when the
+ * machine's fail-nth counter says so (machine_set_fail_nth()).
+ */
+bool should_fail(struct machine *m, const char *site);
+
+/* Zeroed allocation that can be made to fail; free with kfree(). */
+void *kzalloc(struct machine *m, size_t size);
+
+static inline void kfree(const void *p)
+{
+	free((void *)p);
+}
+
+/* Duplicate at most @max - 1 bytes of @s; NULL on (injected) failure. */
+char *kstrndup(struct machine *m, const char *s, size_t max);
+
+/* ---- canonical serialization helpers (machine.c) ---- */
+
+/* Growable text buffer; on allocation failure it remembers and stops. */
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __printf(2, 3);
+
+/* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
+struct ptrmap {
+	const void **keys;
+	void **vals;
+	size_t cap, count;
+	bool oom;
+};
+
+void ptrmap_init(struct ptrmap *pm);
+void ptrmap_free(struct ptrmap *pm);
+bool ptrmap_put(struct ptrmap *pm, const void *key, void *val);
+/* Return: the value stored for @key, or NULL. */
+void *ptrmap_get(const struct ptrmap *pm, const void *key);
+
+/*
+ * Remap a pointer through a clone map: NULL stays NULL, a pointer the clone
+ * copied becomes its copy, anything else (a foreign cookie) is kept.
+ */
+static inline void *clone_remap(const struct ptrmap *map, const void *old)
+{
+	void *n;
+
+	if (!old)
+		return NULL;
+	n = ptrmap_get(map, old);
+	return n ? n : (void *)old;
+}
+
+/*
+ * Canonical small integer for a pointer: 0, 1, 2... in order of first use,
+ * so that serializations do not depend on addresses.
+ */
+int canon_id(struct ptrmap *pm, const void *p);
+
+#endif

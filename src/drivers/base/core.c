@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Devices: allocation, add, delete, references, and dev_printk().
+ * Counterpart of drivers/base/core.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/base/device.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+const char *dev_driver_string(const struct device *dev)
+{
+	if (dev->driver)
+		return dev->driver->name;
+	if (dev->bus)
+		return dev->bus->name;
+	return "";
+}
+
+void dev_printk(const char *level, const struct device *dev,
+		const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
+	const char *drv = dev_driver_string(dev);
+
+	printk(dev->m, "%s%s%s%s: %s", level, drv, *drv ? " " : "",
+	       dev_name(dev), msg);
+	free(msg);
+}
+
+static struct device *find_device_locked(struct machine *m, const char *name)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, &m->devices, node)
+		if (!strcmp(dev->name, name))
+			return dev;
+	return NULL;
+}
+
+struct device *device_alloc(struct machine *m, const char *name,
+			    struct device *parent)
+{
+	size_t len = name ? strlen(name) : 0;
+	struct device *dev;
+
+	if (!len || len >= DEVICE_NAME_MAX || strchr(name, '/'))
+		return ERR_PTR(-EINVAL);
+	dev = kzalloc(m, sizeof(*dev));
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev->m = m;
+	memcpy(dev->name, name, len);
+	dev->parent = parent;
+	kref_init(&dev->kref);
+	mutex_init(&dev->mutex, &m->locks, "device.mutex");
+	INIT_LIST_HEAD(&dev->node);
+
+	mutex_lock(&m->obj_lock);
+	if (find_device_locked(m, name)) {
+		mutex_unlock(&m->obj_lock);
+		mutex_destroy(&dev->mutex);
+		kfree(dev);
+		return ERR_PTR(-EEXIST);
+	}
+	dev->serial = m->next_obj_serial++;
+	list_add_tail(&dev->node, &m->devices);
+	mutex_unlock(&m->obj_lock);
+	if (parent)
+		get_device(parent);
+	return dev;
+}
+
+int device_set_fw_iommu(struct device *dev, struct iommu_device *iommu,
+			unsigned int group_key)
+{
+	if (dev->added)
+		return -EBUSY;
+	dev->fw.iommu = iommu;
+	dev->fw.group_key = group_key;
+	return 0;
+}
+
+void device_set_require_direct(struct device *dev, bool require_direct)
+{
+	dev->fw.require_direct = require_direct;
+}
+
+void device_set_untrusted(struct device *dev, bool untrusted)
+{
+	dev->fw.untrusted = untrusted;
+}
+
+void device_set_def_domain_type(struct device *dev, unsigned int type)
+{
+	dev->fw.def_domain_type = type;
+}
+
+int device_add(struct device *dev)
+{
+	KFUNC();
+	if (dev->added)
+		return -EBUSY;
+	dev->added = true;
+	return 0;
+}
+
+void device_del(struct device *dev)
+{
+	KFUNC();
+	if (WARN_ON(dev->m, !dev->added))
+		return;
+	/* BUS_NOTIFY_REMOVED_DEVICE: the IOMMU lets go of the device. */
+	iommu_release_device(dev);
+	dev->added = false;
+}
+
+struct device *get_device(struct device *dev)
+{
+	if (dev)
+		kref_get(&dev->kref);
+	return dev;
+}
+
+static void device_release(struct kref *kref)
+{
+	struct device *dev = container_of(kref, struct device, kref);
+	struct machine *m = dev->m;
+	struct device *parent = dev->parent;
+
+	WARN_ON(m, dev->added);
+	mutex_lock(&m->obj_lock);
+	list_del(&dev->node);
+	mutex_unlock(&m->obj_lock);
+	mutex_destroy(&dev->mutex);
+	kfree(dev);
+	put_device(parent);
+}
+
+void put_device(struct device *dev)
+{
+	if (dev)
+		WARN_ON(dev->m, kref_put(&dev->kref, device_release) < 0);
+}
+
+struct device *machine_find_device(struct machine *m, const char *name)
+{
+	struct device *dev;
+
+	mutex_lock(&m->obj_lock);
+	dev = find_device_locked(m, name);
+	if (dev && !dev->added)
+		dev = NULL;
+	mutex_unlock(&m->obj_lock);
+	return dev;
+}
+
+const char *device_name(const struct device *dev)
+{
+	return dev->name;
+}
+
+/* ---- machine subsystem ---- */
+
+static int device_subsys_clone(const struct machine *old, struct machine *new,
+			       struct ptrmap *map)
+{
+	struct device *dev, *nd;
+
+	list_for_each_entry(dev, &old->devices, node) {
+		nd = malloc(sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		*nd = *dev;
+		nd->m = new;
+		mutex_init(&nd->mutex, &new->locks, "device.mutex");
+		list_add_tail(&nd->node, &new->devices);
+		ptrmap_put(map, dev, nd);
+	}
+	return 0;
+}
+
+static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, &new->devices, node) {
+		dev->parent = clone_remap(map, dev->parent);
+		dev->fw.iommu = clone_remap(map, dev->fw.iommu);
+		dev->iommu_group = clone_remap(map, dev->iommu_group);
+		dev->iommu_domain = clone_remap(map, dev->iommu_domain);
+		dev->bus = clone_remap(map, dev->bus);
+		dev->driver = clone_remap(map, dev->driver);
+	}
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return strcmp((*(struct device *const *)a)->name,
+		      (*(struct device *const *)b)->name);
+}
+
+static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
+				    struct ptrmap *ids)
+{
+	size_t n = list_count_nodes(&m->devices), i = 0;
+	struct device **devs = calloc(n ? n : 1, sizeof(*devs));
+	struct device *dev;
+
+	if (!devs) {
+		sb->oom = true;
+		return;
+	}
+	list_for_each_entry(dev, &m->devices, node)
+		devs[i++] = dev;
+	qsort(devs, n, sizeof(*devs), cmp_dev);
+	for (i = 0; i < n; i++) {
+		dev = devs[i];
+		sbuf_printf(sb, "dev %s added=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
+			    dev->name, dev->added, kref_read(&dev->kref),
+			    dev->parent ? dev->parent->name : "-",
+			    dev->fw.iommu ? dev->fw.iommu->name : "-",
+			    dev->fw.group_key, dev->fw.require_direct,
+			    dev->fw.untrusted, dev->fw.def_domain_type);
+		if (dev->iommu_group)
+			sbuf_printf(sb, "%d", dev->iommu_group->id);
+		else
+			sbuf_printf(sb, "-");
+		if (dev->iommu_domain)
+			sbuf_printf(sb, " dom=#%d\n",
+				    canon_id(ids, dev->iommu_domain));
+		else
+			sbuf_printf(sb, " dom=-\n");
+	}
+	free(devs);
+}
+
+static void device_subsys_destroy(struct machine *m)
+{
+	struct device *dev, *nd;
+
+	list_for_each_entry_safe(dev, nd, &m->devices, node) {
+		mutex_destroy(&dev->mutex);
+		free(dev);
+	}
+	INIT_LIST_HEAD(&m->devices);
+}
+
+const struct machine_subsys device_subsys = {
+	.name = "device",
+	.clone = device_subsys_clone,
+	.fixup = device_subsys_fixup,
+	.serialize = device_subsys_serialize,
+	.destroy = device_subsys_destroy,
+};

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private structures of the iommu core (drivers/iommu/iommu.c), shared with
+ * the other model files and the white-box tests.
+ *
+ * Locking: iommu_group::mutex protects everything marked (G) below, and a
+ * device's iommu_group/iommu_domain pointers. A group's member list and
+ * domains change only under it. machine::obj_lock protects the machine's
+ * lists of IOMMUs, domains and groups, and group ids; it nests inside the
+ * group mutex, never around it.
+ */
+#ifndef DMAOWN_IOMMU_PRIV_H
+#define DMAOWN_IOMMU_PRIV_H
+
+#include "compat/kernel.h"
+#include "dmaown/iommu.h"
+#include "drivers/base/device.h"
+
+#define IOMMU_NAME_MAX 32
+
+/* An IOMMU instance (one SMMU, one DMAR unit) and its driver's abilities. */
+struct iommu_device {
+	struct machine *m;
+	struct list_head node;      /* machine::iommus (obj_lock) */
+	char name[IOMMU_NAME_MAX];
+	unsigned int domain_types;  /* IOMMU_DOMAIN_* its driver can make */
+	bool registered;            /* iommu_device_register() done */
+	int attach_errno;           /* test hook: attaches fail with this */
+};
+
+struct iommu_domain {
+	struct machine *m;
+	struct list_head node;      /* machine::domains (obj_lock) */
+	unsigned int type;
+	struct iommu_device *iommu; /* the IOMMU it was allocated on */
+	unsigned int users;         /* devices attached now (group mutex) */
+};
+
+/* A device's membership of a group. Head at iommu_group::devices. */
+struct group_device {
+	struct list_head list;
+	struct device *dev;
+};
+
+struct iommu_group {
+	struct machine *m;
+	struct list_head node;      /* machine::groups, sorted by id (obj_lock) */
+	struct list_head entry;     /* bus_iommu_probe()'s list of new groups */
+	struct kref kref;           /* one per member device, plus users */
+	int id;
+	struct iommu_device *iommu; /* all members are behind this IOMMU */
+	unsigned int key;           /* firmware group key; 0: singleton */
+
+	struct mutex mutex;
+	struct list_head devices;   /* (G) struct group_device::list */
+	struct iommu_domain *default_domain;  /* (G) */
+	struct iommu_domain *blocking_domain; /* (G) made on first claim */
+	struct iommu_domain *domain;          /* (G) attached now */
+	void *owner;                /* (G) NULL: the kernel DMA API */
+	unsigned int owner_cnt;     /* (G) see dmaown/iommu.h */
+};
+
+#define for_each_group_device(group, pos) \
+	list_for_each_entry(pos, &(group)->devices, list)
+
+/* Test hook: attaches to @iommu fail with -@err (0 turns it off). */
+void iommu_device_set_attach_error(struct iommu_device *iommu, int err);
+
+#endif

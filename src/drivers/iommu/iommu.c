@@ -1,0 +1,1246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The iommu core: IOMMU instances, groups, domains and DMA ownership.
+ * Counterpart of drivers/iommu/iommu.c at about v6.6; function names and
+ * semantics follow it, the code is our own.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+/* Flags for __iommu_device_set_domain() and friends. */
+enum {
+	/*
+	 * The caller has no way back (release, rollback, first attach): the
+	 * model IOMMU drivers are well behaved and let such an attach succeed,
+	 * so fault injection does not apply to it.
+	 */
+	IOMMU_SET_DOMAIN_MUST_SUCCEED = 1 << 0,
+};
+
+static inline bool iommu_api(const struct machine *m)
+{
+	return m->cfg.iommu_api;
+}
+
+const char *iommu_domain_type_str(unsigned int type)
+{
+	switch (type) {
+	case IOMMU_DOMAIN_IDENTITY:
+		return "identity";
+	case IOMMU_DOMAIN_BLOCKED:
+		return "blocked";
+	case IOMMU_DOMAIN_UNMANAGED:
+		return "unmanaged";
+	case IOMMU_DOMAIN_DMA:
+		return "DMA";
+	case IOMMU_DOMAIN_DMA_FQ:
+		return "DMA-FQ";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- IOMMU instances ---- */
+
+struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
+					unsigned int domain_types)
+{
+	struct iommu_device *iommu;
+	size_t len = name ? strlen(name) : 0;
+
+	if (!len || len >= IOMMU_NAME_MAX)
+		return ERR_PTR(-EINVAL);
+	iommu = kzalloc(m, sizeof(*iommu));
+	if (!iommu)
+		return ERR_PTR(-ENOMEM);
+	iommu->m = m;
+	memcpy(iommu->name, name, len);
+	iommu->domain_types = (domain_types & IOMMU_DOMAIN_ALL_TYPES_) |
+			      IOMMU_DOMAIN_UNMANAGED | IOMMU_DOMAIN_DMA;
+	mutex_lock(&m->obj_lock);
+	list_add_tail(&iommu->node, &m->iommus);
+	mutex_unlock(&m->obj_lock);
+	return iommu;
+}
+
+const char *iommu_device_name(const struct iommu_device *iommu)
+{
+	return iommu->name;
+}
+
+void iommu_device_set_attach_error(struct iommu_device *iommu, int err)
+{
+	iommu->attach_errno = err < 0 ? -err : err;
+}
+
+/* ---- domains ---- */
+
+static struct iommu_domain *__iommu_domain_alloc(struct iommu_device *iommu,
+						 unsigned int type)
+{
+	struct machine *m = iommu->m;
+	struct iommu_domain *domain;
+
+	if (!(iommu->domain_types & type))
+		return NULL;
+	domain = kzalloc(m, sizeof(*domain));
+	if (!domain)
+		return NULL;
+	domain->m = m;
+	domain->type = type;
+	domain->iommu = iommu;
+	mutex_lock(&m->obj_lock);
+	list_add_tail(&domain->node, &m->domains);
+	mutex_unlock(&m->obj_lock);
+	return domain;
+}
+
+static void __iommu_domain_free(struct iommu_domain *domain)
+{
+	struct machine *m = domain->m;
+
+	mutex_lock(&m->obj_lock);
+	list_del(&domain->node);
+	mutex_unlock(&m->obj_lock);
+	kfree(domain);
+}
+
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
+{
+	struct iommu_device *iommu = dev->fw.iommu;
+	struct iommu_domain *domain;
+
+	KFUNC();
+	if (!iommu_api(dev->m) || !iommu || !iommu->registered)
+		return ERR_PTR(-ENODEV);
+	domain = __iommu_domain_alloc(iommu, IOMMU_DOMAIN_UNMANAGED);
+	return domain ? domain : ERR_PTR(-ENOMEM);
+}
+
+void iommu_domain_free(struct iommu_domain *domain)
+{
+	KFUNC();
+	if (!domain)
+		return;
+	/*
+	 * Freeing a domain that devices still translate through is the
+	 * use-after-free the blocking domain was introduced to prevent. Report
+	 * it and keep the domain, so the model stays memory-safe.
+	 */
+	if (WARN_ON(domain->m, domain->users))
+		return;
+	__iommu_domain_free(domain);
+}
+
+unsigned int iommu_domain_type(const struct iommu_domain *domain)
+{
+	return domain->type;
+}
+
+/* The IOMMU driver's attach_dev op. */
+static int __iommu_attach_device(struct iommu_domain *domain,
+				 struct device *dev, unsigned int flags)
+{
+	struct iommu_device *iommu = dev->fw.iommu;
+
+	if (dev->iommu_domain == domain)
+		return 0;
+	if (domain->iommu != iommu)
+		return -EINVAL;
+	if (!(flags & IOMMU_SET_DOMAIN_MUST_SUCCEED)) {
+		if (iommu->attach_errno)
+			return -iommu->attach_errno;
+		if (should_fail(dev->m, "iommu_attach_dev"))
+			return -ENOMEM;
+	}
+	if (dev->iommu_domain)
+		dev->iommu_domain->users--;
+	dev->iommu_domain = domain;
+	domain->users++;
+	return 0;
+}
+
+/* The device stops translating through any domain (release_device op). */
+static void __iommu_detach_device_all(struct device *dev)
+{
+	if (dev->iommu_domain)
+		dev->iommu_domain->users--;
+	dev->iommu_domain = NULL;
+}
+
+static int __iommu_device_set_domain(struct iommu_group *group,
+				     struct device *dev,
+				     struct iommu_domain *new_domain,
+				     unsigned int flags)
+{
+	int ret;
+
+	if (dev->fw.require_direct &&
+	    (new_domain->type == IOMMU_DOMAIN_BLOCKED ||
+	     new_domain == group->blocking_domain)) {
+		dev_warn(dev,
+			 "Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.");
+		return -EINVAL;
+	}
+	ret = __iommu_attach_device(new_domain, dev, flags);
+	if (ret) {
+		/*
+		 * With no way back, at least stop using the old domain: park
+		 * the device on the blocking domain if there is one.
+		 */
+		if ((flags & IOMMU_SET_DOMAIN_MUST_SUCCEED) &&
+		    group->blocking_domain &&
+		    group->blocking_domain != new_domain)
+			__iommu_attach_device(group->blocking_domain, dev,
+					      flags);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Move every member to @new_domain. On failure the members already moved go
+ * back to the group's current domain, which stays unchanged.
+ */
+static int __iommu_group_set_domain_internal(struct iommu_group *group,
+					     struct iommu_domain *new_domain,
+					     unsigned int flags)
+{
+	struct group_device *last_gdev, *gdev;
+	int result = 0, ret;
+
+	lockdep_assert_held(group->m, &group->mutex);
+	if (group->domain == new_domain)
+		return 0;
+	if (!new_domain) {
+		for_each_group_device(group, gdev)
+			__iommu_detach_device_all(gdev->dev);
+		group->domain = NULL;
+		return 0;
+	}
+	for_each_group_device(group, gdev) {
+		ret = __iommu_device_set_domain(group, gdev->dev, new_domain,
+						flags);
+		if (ret) {
+			result = ret;
+			if (flags & IOMMU_SET_DOMAIN_MUST_SUCCEED)
+				continue;
+			goto err_revert;
+		}
+	}
+	group->domain = new_domain;
+	return result;
+
+err_revert:
+	last_gdev = gdev;
+	for_each_group_device(group, gdev) {
+		if (group->domain)
+			WARN_ON(group->m,
+				__iommu_device_set_domain(
+					group, gdev->dev, group->domain,
+					IOMMU_SET_DOMAIN_MUST_SUCCEED));
+		else
+			__iommu_detach_device_all(gdev->dev);
+		if (gdev == last_gdev)
+			break;
+	}
+	return ret;
+}
+
+static int __iommu_group_set_domain(struct iommu_group *group,
+				    struct iommu_domain *new_domain)
+{
+	return __iommu_group_set_domain_internal(group, new_domain, 0);
+}
+
+static void __iommu_group_set_domain_nofail(struct iommu_group *group,
+					    struct iommu_domain *new_domain)
+{
+	WARN_ON(group->m,
+		__iommu_group_set_domain_internal(
+			group, new_domain, IOMMU_SET_DOMAIN_MUST_SUCCEED));
+}
+
+/* The domain a group falls back to: blocking while owned, else default. */
+static void __iommu_group_set_core_domain(struct iommu_group *group)
+{
+	struct iommu_domain *new_domain;
+
+	if (group->owner)
+		new_domain = group->blocking_domain;
+	else
+		new_domain = group->default_domain;
+	__iommu_group_set_domain_nofail(group, new_domain);
+}
+
+/* ---- default domains ---- */
+
+/*
+ * The type the members' constraints impose on the group (0: no constraint),
+ * or -1 when they conflict with each other or with @target_type.
+ */
+static int iommu_get_default_domain_type(struct iommu_group *group,
+					 int target_type)
+{
+	struct device *untrusted = NULL;
+	struct group_device *gdev;
+	int driver_type = 0;
+
+	lockdep_assert_held(group->m, &group->mutex);
+	for_each_group_device(group, gdev) {
+		unsigned int type = gdev->dev->fw.def_domain_type;
+
+		if (type) {
+			if (driver_type && (unsigned int)driver_type != type) {
+				dev_warn(gdev->dev,
+					 "IOMMU driver requests conflicting default domain types %s and %s for group %d",
+					 iommu_domain_type_str(driver_type),
+					 iommu_domain_type_str(type), group->id);
+				return -1;
+			}
+			driver_type = (int)type;
+		}
+		if (gdev->dev->fw.untrusted)
+			untrusted = gdev->dev;
+	}
+	if (untrusted) {
+		if (driver_type && driver_type != IOMMU_DOMAIN_DMA) {
+			dev_err(untrusted,
+				"Device is not trusted, but driver is overriding group %d to %s, refusing to probe.",
+				group->id, iommu_domain_type_str(driver_type));
+			return -1;
+		}
+		driver_type = IOMMU_DOMAIN_DMA;
+	}
+	if (target_type) {
+		if (driver_type && target_type != driver_type)
+			return -1;
+		return target_type;
+	}
+	return driver_type;
+}
+
+static struct iommu_domain *
+__iommu_group_alloc_default_domain(struct iommu_group *group,
+				   unsigned int type)
+{
+	/* Without flush-queue support a lazy domain is a strict one. */
+	if (type == IOMMU_DOMAIN_DMA_FQ &&
+	    !(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
+		type = IOMMU_DOMAIN_DMA;
+	return __iommu_domain_alloc(group->iommu, type);
+}
+
+static struct iommu_domain *
+iommu_group_alloc_default_domain(struct iommu_group *group, int req_type)
+{
+	unsigned int def = group->m->cfg.def_domain_type;
+	struct iommu_domain *dom;
+
+	if (req_type)
+		return __iommu_group_alloc_default_domain(group, req_type);
+	dom = __iommu_group_alloc_default_domain(group, def);
+	if (dom)
+		return dom;
+	if (def == IOMMU_DOMAIN_DMA)
+		return NULL;
+	dom = __iommu_group_alloc_default_domain(group, IOMMU_DOMAIN_DMA);
+	if (dom)
+		pr_warn(group->m,
+			"iommu: Failed to allocate default IOMMU domain of type %s for group %d - Falling back to IOMMU_DOMAIN_DMA",
+			iommu_domain_type_str(def), group->id);
+	return dom;
+}
+
+/*
+ * Give the group a default domain of the type its members and @target_type
+ * call for, and move the members to it if the group was on the old one.
+ */
+static int iommu_setup_default_domain(struct iommu_group *group,
+				      int target_type)
+{
+	struct iommu_domain *old_dom = group->default_domain;
+	struct iommu_domain *dom;
+	int req_type, ret;
+
+	lockdep_assert_held(group->m, &group->mutex);
+	req_type = iommu_get_default_domain_type(group, target_type);
+	if (req_type < 0)
+		return -EINVAL;
+	dom = iommu_group_alloc_default_domain(group, req_type);
+	if (!dom)
+		return -ENODEV;
+
+	group->default_domain = dom;
+	if (!group->domain) {
+		/* The first attach of a group may not fail. */
+		__iommu_group_set_domain_nofail(group, dom);
+		goto out_free_old;
+	}
+	ret = __iommu_group_set_domain(group, dom);
+	if (ret) {
+		group->default_domain = old_dom;
+		__iommu_domain_free(dom);
+		return ret;
+	}
+out_free_old:
+	if (old_dom)
+		iommu_domain_free(old_dom);
+	return 0;
+}
+
+/* ---- groups ---- */
+
+static void iommu_group_release(struct kref *kref)
+{
+	struct iommu_group *group = container_of(kref, struct iommu_group,
+						 kref);
+	struct machine *m = group->m;
+
+	/* Domains are freed when the last device leaves. */
+	WARN_ON(m, group->default_domain);
+	WARN_ON(m, group->blocking_domain);
+	mutex_lock(&m->obj_lock);
+	list_del(&group->node);
+	mutex_unlock(&m->obj_lock);
+	mutex_destroy(&group->mutex);
+	kfree(group);
+}
+
+void iommu_group_put(struct iommu_group *group)
+{
+	if (group)
+		WARN_ON(group->m, kref_put(&group->kref,
+					   iommu_group_release) < 0);
+}
+
+struct iommu_group *iommu_group_get(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	if (group)
+		kref_get(&group->kref);
+	return group;
+}
+
+int iommu_group_id(const struct iommu_group *group)
+{
+	return group->id;
+}
+
+/* iommu_group_alloc(): a new group with the lowest free id, one reference. */
+static struct iommu_group *iommu_group_alloc(struct machine *m,
+					     struct iommu_device *iommu,
+					     unsigned int key)
+{
+	struct iommu_group *group, *pos;
+	struct list_head *before;
+	int id = 0;
+
+	group = kzalloc(m, sizeof(*group));
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+	group->m = m;
+	group->iommu = iommu;
+	group->key = key;
+	kref_init(&group->kref);
+	mutex_init(&group->mutex, &m->locks, "iommu_group.mutex");
+	INIT_LIST_HEAD(&group->devices);
+	INIT_LIST_HEAD(&group->entry);
+
+	mutex_lock(&m->obj_lock);
+	before = &m->groups;
+	list_for_each_entry(pos, &m->groups, node) {
+		if (pos->id != id) {
+			before = &pos->node;
+			break;
+		}
+		id++;
+	}
+	if (id >= MACHINE_GROUP_ID_MAX) {
+		mutex_unlock(&m->obj_lock);
+		mutex_destroy(&group->mutex);
+		kfree(group);
+		return ERR_PTR(-ENOSPC);
+	}
+	group->id = id;
+	list_add_tail(&group->node, before);
+	mutex_unlock(&m->obj_lock);
+	return group;
+}
+
+/*
+ * The IOMMU driver's device_group op: the group of the device's firmware
+ * key behind its IOMMU (aliases, missing ACS), else a group of its own.
+ */
+static struct iommu_group *iommu_device_group(struct device *dev)
+{
+	struct iommu_device *iommu = dev->fw.iommu;
+	unsigned int key = dev->fw.group_key;
+	struct machine *m = dev->m;
+	struct iommu_group *group;
+
+	if (key) {
+		mutex_lock(&m->obj_lock);
+		list_for_each_entry(group, &m->groups, node) {
+			if (group->iommu == iommu && group->key == key &&
+			    kref_get_unless_zero(&group->kref)) {
+				mutex_unlock(&m->obj_lock);
+				return group;
+			}
+		}
+		mutex_unlock(&m->obj_lock);
+	}
+	return iommu_group_alloc(m, iommu, key);
+}
+
+struct iommu_group *iommu_group_by_id(struct machine *m, int id)
+{
+	struct iommu_group *group, *found = NULL;
+
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(group, &m->groups, node) {
+		if (group->id == id) {
+			found = group;
+			break;
+		}
+	}
+	mutex_unlock(&m->obj_lock);
+	return found;
+}
+
+void iommu_group_get_info(struct iommu_group *group,
+			  struct iommu_group_info *ret_info)
+{
+	struct iommu_group_info info = { 0 };
+
+	mutex_lock(&group->mutex);
+	info.id = group->id;
+	info.ndevices = (unsigned int)list_count_nodes(&group->devices);
+	info.owner = group->owner;
+	info.owner_cnt = group->owner_cnt;
+	info.domain = group->domain;
+	info.default_domain = group->default_domain;
+	info.blocking_domain = group->blocking_domain;
+	info.refcount = kref_read(&group->kref);
+	mutex_unlock(&group->mutex);
+	*ret_info = info;
+}
+
+struct iommu_domain *iommu_device_domain(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	struct iommu_domain *domain;
+
+	if (!group)
+		return dev->iommu_domain;
+	mutex_lock(&group->mutex);
+	domain = dev->iommu_domain;
+	mutex_unlock(&group->mutex);
+	return domain;
+}
+
+/* ---- probing ---- */
+
+/*
+ * Put @dev in its group. With @group_list the group's default domain is left
+ * to the caller (bus_iommu_probe() sets it up once all members are in).
+ */
+static int __iommu_probe_device(struct device *dev,
+				struct list_head *group_list)
+{
+	struct iommu_group *group;
+	struct group_device *gdev;
+	int ret;
+
+	lockdep_assert_held(dev->m, &dev->m->iommu_probe_device_lock);
+	if (dev->iommu_group)
+		return 0;
+
+	group = iommu_device_group(dev);
+	if (IS_ERR(group))
+		return (int)PTR_ERR(group);
+	gdev = kzalloc(dev->m, sizeof(*gdev));
+	if (!gdev) {
+		iommu_group_put(group);
+		return -ENOMEM;
+	}
+	gdev->dev = dev;
+	dev_info(dev, "Adding to iommu group %d", group->id);
+
+	mutex_lock(&group->mutex);
+	list_add_tail(&gdev->list, &group->devices);
+	dev->iommu_group = group;
+	WARN_ON(dev->m, group->default_domain && !group->domain);
+	if (group->domain) {
+		/*
+		 * Join whatever the group translates through now: the default
+		 * domain, or the blocking or user domain of a claimed group.
+		 */
+		ret = __iommu_device_set_domain(group, dev, group->domain, 0);
+		if (ret)
+			goto err_remove_gdev;
+	} else if (!group->default_domain && !group_list) {
+		ret = iommu_setup_default_domain(group, 0);
+		if (ret)
+			goto err_remove_gdev;
+	} else if (!group->default_domain) {
+		if (list_empty(&group->entry))
+			list_add_tail(&group->entry, group_list);
+	}
+	mutex_unlock(&group->mutex);
+	return 0;
+
+err_remove_gdev:
+	list_del(&gdev->list);
+	dev->iommu_group = NULL;
+	mutex_unlock(&group->mutex);
+	kfree(gdev);
+	dev_err(dev, "Failed to add to iommu group %d: %d", group->id, ret);
+	iommu_group_put(group);
+	return ret;
+}
+
+int iommu_probe_device(struct device *dev)
+{
+	struct machine *m = dev->m;
+	int ret;
+
+	KFUNC();
+	if (!iommu_api(m) || !dev->fw.iommu || !dev->fw.iommu->registered)
+		return -ENODEV;
+	mutex_lock(&m->iommu_probe_device_lock);
+	ret = __iommu_probe_device(dev, NULL);
+	mutex_unlock(&m->iommu_probe_device_lock);
+	return ret;
+}
+
+/* bus_iommu_probe(): probe every added device behind a new IOMMU. */
+static int bus_iommu_probe(struct iommu_device *iommu)
+{
+	struct machine *m = iommu->m;
+	struct iommu_group *group, *next;
+	struct device **devs, *dev;
+	size_t n = 0, i;
+	LIST_HEAD(group_list);
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node)
+		n++;
+	devs = calloc(n ? n : 1, sizeof(*devs));
+	if (!devs) {
+		mutex_unlock(&m->obj_lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->added && dev->fw.iommu == iommu)
+			devs[n++] = get_device(dev);
+	mutex_unlock(&m->obj_lock);
+
+	mutex_lock(&m->iommu_probe_device_lock);
+	for (i = 0; i < n; i++) {
+		int err = __iommu_probe_device(devs[i], &group_list);
+		/* A device that fails is left out, as the kernel does. */
+		(void)err;
+	}
+	mutex_unlock(&m->iommu_probe_device_lock);
+
+	list_for_each_entry_safe(group, next, &group_list, entry) {
+		mutex_lock(&group->mutex);
+		list_del(&group->entry);
+		if (!ret)
+			ret = iommu_setup_default_domain(group, 0);
+		mutex_unlock(&group->mutex);
+	}
+	for (i = 0; i < n; i++)
+		put_device(devs[i]);
+	free(devs);
+	return ret;
+}
+
+int iommu_device_register(struct iommu_device *iommu)
+{
+	KFUNC();
+	if (!iommu_api(iommu->m))
+		return -ENODEV;
+	if (iommu->registered)
+		return -EEXIST;
+	iommu->registered = true;
+	return bus_iommu_probe(iommu);
+}
+
+static void __iommu_group_free_device(struct iommu_group *group,
+				      struct group_device *gdev)
+{
+	/*
+	 * A group that empties must have been given back and be on its
+	 * default domain.
+	 */
+	if (list_empty(&group->devices))
+		WARN_ON(group->m, group->owner_cnt ||
+			group->domain != group->default_domain);
+	kfree(gdev);
+}
+
+void iommu_release_device(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	struct group_device *gdev;
+
+	KFUNC();
+	if (!group)
+		return;
+	mutex_lock(&group->mutex);
+	for_each_group_device(group, gdev) {
+		if (gdev->dev != dev)
+			continue;
+		list_del(&gdev->list);
+		__iommu_group_free_device(group, gdev);
+		/* release_device op: the device stops using any domain */
+		__iommu_detach_device_all(dev);
+		if (list_empty(&group->devices)) {
+			if (group->default_domain) {
+				iommu_domain_free(group->default_domain);
+				group->default_domain = NULL;
+			}
+			if (group->blocking_domain) {
+				iommu_domain_free(group->blocking_domain);
+				group->blocking_domain = NULL;
+			}
+			group->domain = NULL;
+		}
+		dev->iommu_group = NULL;
+		break;
+	}
+	mutex_unlock(&group->mutex);
+	/* The reference the device's membership held. */
+	iommu_group_put(group);
+}
+
+/* ---- attach / detach by users of the IOMMU API ---- */
+
+static int __iommu_attach_group(struct iommu_domain *domain,
+				struct iommu_group *group)
+{
+	if (group->domain && group->domain != group->default_domain &&
+	    group->domain != group->blocking_domain)
+		return -EBUSY;
+	return __iommu_group_set_domain(group, domain);
+}
+
+int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	int ret;
+
+	KFUNC();
+	mutex_lock(&group->mutex);
+	ret = __iommu_attach_group(domain, group);
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	KFUNC();
+	(void)domain;
+	mutex_lock(&group->mutex);
+	__iommu_group_set_core_domain(group);
+	mutex_unlock(&group->mutex);
+}
+
+int iommu_attach_device(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	int ret;
+
+	KFUNC();
+	if (!group)
+		return -ENODEV;
+	/* The group lock keeps the device count from changing under us. */
+	mutex_lock(&group->mutex);
+	ret = -EINVAL;
+	if (list_count_nodes(&group->devices) != 1)
+		goto out_unlock;
+	ret = __iommu_attach_group(domain, group);
+out_unlock:
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+void iommu_detach_device(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	KFUNC();
+	if (!group)
+		return;
+	mutex_lock(&group->mutex);
+	if (WARN_ON(dev->m, domain != group->domain) ||
+	    WARN_ON(dev->m, list_count_nodes(&group->devices) != 1))
+		goto out_unlock;
+	__iommu_group_set_core_domain(group);
+out_unlock:
+	mutex_unlock(&group->mutex);
+}
+
+/* ---- DMA ownership ---- */
+
+int iommu_device_use_default_domain(struct device *dev)
+{
+	/* The driver core calls this with the device locked: no get/put. */
+	struct iommu_group *group = dev->iommu_group;
+	int ret = 0;
+
+	KFUNC();
+	if (!group)
+		return 0;
+	mutex_lock(&group->mutex);
+	if (group->owner_cnt) {
+		if (group->domain != group->default_domain || group->owner) {
+			ret = -EBUSY;
+			goto unlock_out;
+		}
+	}
+	group->owner_cnt++;
+unlock_out:
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+void iommu_device_unuse_default_domain(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	KFUNC();
+	if (!group)
+		return;
+	mutex_lock(&group->mutex);
+	if (!WARN_ON(dev->m, !group->owner_cnt))
+		group->owner_cnt--;
+	mutex_unlock(&group->mutex);
+}
+
+static int __iommu_group_alloc_blocking_domain(struct iommu_group *group)
+{
+	struct iommu_domain *domain;
+
+	if (group->blocking_domain)
+		return 0;
+	domain = __iommu_domain_alloc(group->iommu, IOMMU_DOMAIN_BLOCKED);
+	if (!domain) {
+		/*
+		 * An IOMMU without blocking domains gets an empty paging domain
+		 * instead: nothing is mapped, so nothing is reachable.
+		 */
+		domain = __iommu_domain_alloc(group->iommu,
+					      IOMMU_DOMAIN_UNMANAGED);
+		if (!domain)
+			return -EINVAL;
+	}
+	group->blocking_domain = domain;
+	return 0;
+}
+
+static int __iommu_take_dma_ownership(struct iommu_group *group, void *owner)
+{
+	int ret;
+
+	if (group->domain && group->domain != group->default_domain)
+		return -EBUSY;
+	ret = __iommu_group_alloc_blocking_domain(group);
+	if (ret)
+		return ret;
+	ret = __iommu_group_set_domain(group, group->blocking_domain);
+	if (ret)
+		return ret;
+	group->owner = owner;
+	group->owner_cnt++;
+	return 0;
+}
+
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+{
+	int ret = 0;
+
+	KFUNC();
+	if (!group)
+		return -ENODEV;
+	if (WARN_ON(group->m, !owner))
+		return -EINVAL;
+	mutex_lock(&group->mutex);
+	if (group->owner_cnt) {
+		ret = -EPERM;
+		goto unlock_out;
+	}
+	ret = __iommu_take_dma_ownership(group, owner);
+unlock_out:
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+static void __iommu_release_dma_ownership(struct iommu_group *group)
+{
+	if (WARN_ON(group->m, !group->owner_cnt || !group->owner))
+		return;
+	group->owner_cnt = 0;
+	group->owner = NULL;
+	__iommu_group_set_domain_nofail(group, group->default_domain);
+}
+
+void iommu_group_release_dma_owner(struct iommu_group *group)
+{
+	KFUNC();
+	if (!group)
+		return;
+	mutex_lock(&group->mutex);
+	__iommu_release_dma_ownership(group);
+	mutex_unlock(&group->mutex);
+}
+
+bool iommu_group_dma_owner_claimed(struct iommu_group *group)
+{
+	unsigned int user;
+
+	if (!group)
+		return false;
+	mutex_lock(&group->mutex);
+	user = group->owner_cnt;
+	mutex_unlock(&group->mutex);
+	return user;
+}
+
+int iommu_device_claim_dma_owner(struct device *dev, void *owner)
+{
+	struct iommu_group *group = dev->iommu_group;
+	int ret = 0;
+
+	KFUNC();
+	if (WARN_ON(dev->m, !owner))
+		return -EINVAL;
+	if (!group)
+		return -ENODEV;
+	mutex_lock(&group->mutex);
+	if (group->owner_cnt) {
+		if (group->owner != owner) {
+			ret = -EPERM;
+			goto unlock_out;
+		}
+		group->owner_cnt++;
+		goto unlock_out;
+	}
+	ret = __iommu_take_dma_ownership(group, owner);
+unlock_out:
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+void iommu_device_release_dma_owner(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	KFUNC();
+	if (!group)
+		return;
+	mutex_lock(&group->mutex);
+	if (group->owner_cnt > 1)
+		group->owner_cnt--;
+	else
+		__iommu_release_dma_ownership(group);
+	mutex_unlock(&group->mutex);
+}
+
+/* ---- /sys/kernel/iommu_groups/N/type ---- */
+
+/* sysfs_streq(): equal, ignoring one trailing newline on either side. */
+static bool sysfs_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	if (*a == *b)
+		return true;
+	if (*a == '\n' && a[1] == '\0' && *b == '\0')
+		return true;
+	if (*b == '\n' && b[1] == '\0' && *a == '\0')
+		return true;
+	return false;
+}
+
+int iommu_group_store_type(struct iommu_group *group, const char *buf)
+{
+	int ret, req_type;
+
+	KFUNC();
+	if (!group || !group->default_domain)
+		return -EINVAL;
+	if (sysfs_streq(buf, "identity"))
+		req_type = IOMMU_DOMAIN_IDENTITY;
+	else if (sysfs_streq(buf, "DMA"))
+		req_type = IOMMU_DOMAIN_DMA;
+	else if (sysfs_streq(buf, "DMA-FQ"))
+		req_type = IOMMU_DOMAIN_DMA_FQ;
+	else if (sysfs_streq(buf, "auto"))
+		req_type = 0;
+	else
+		return -EINVAL;
+
+	mutex_lock(&group->mutex);
+	/* A flush queue can be brought up without a new domain. */
+	if (req_type == IOMMU_DOMAIN_DMA_FQ &&
+	    group->default_domain->type == IOMMU_DOMAIN_DMA) {
+		ret = 0;
+		if (!(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
+			ret = -EINVAL;
+		else
+			group->default_domain->type = IOMMU_DOMAIN_DMA_FQ;
+		mutex_unlock(&group->mutex);
+		return ret;
+	}
+	/* Otherwise the group must have devices and nobody using it. */
+	if (list_empty(&group->devices) || group->owner_cnt) {
+		mutex_unlock(&group->mutex);
+		return -EPERM;
+	}
+	ret = iommu_setup_default_domain(group, req_type);
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
+/* ---- machine subsystem: clone, serialize, destroy ---- */
+
+static int iommu_subsys_clone(const struct machine *old, struct machine *new,
+			      struct ptrmap *map)
+{
+	struct iommu_device *iommu, *ni;
+	struct iommu_domain *domain, *nd;
+	struct iommu_group *group, *ng;
+	struct group_device *gdev, *ngdev;
+
+	list_for_each_entry(iommu, &old->iommus, node) {
+		ni = malloc(sizeof(*ni));
+		if (!ni)
+			return -ENOMEM;
+		*ni = *iommu;
+		ni->m = new;
+		list_add_tail(&ni->node, &new->iommus);
+		ptrmap_put(map, iommu, ni);
+	}
+	list_for_each_entry(domain, &old->domains, node) {
+		nd = malloc(sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		*nd = *domain;
+		nd->m = new;
+		list_add_tail(&nd->node, &new->domains);
+		ptrmap_put(map, domain, nd);
+	}
+	list_for_each_entry(group, &old->groups, node) {
+		ng = malloc(sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		*ng = *group;
+		ng->m = new;
+		mutex_init(&ng->mutex, &new->locks, "iommu_group.mutex");
+		INIT_LIST_HEAD(&ng->devices);
+		INIT_LIST_HEAD(&ng->entry);
+		list_add_tail(&ng->node, &new->groups);
+		ptrmap_put(map, group, ng);
+		for_each_group_device(group, gdev) {
+			ngdev = malloc(sizeof(*ngdev));
+			if (!ngdev)
+				return -ENOMEM;
+			*ngdev = *gdev;
+			list_add_tail(&ngdev->list, &ng->devices);
+		}
+	}
+	return 0;
+}
+
+static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
+{
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	struct group_device *gdev;
+
+	list_for_each_entry(domain, &new->domains, node)
+		domain->iommu = clone_remap(map, domain->iommu);
+	list_for_each_entry(group, &new->groups, node) {
+		group->iommu = clone_remap(map, group->iommu);
+		group->default_domain = clone_remap(map, group->default_domain);
+		group->blocking_domain =
+			clone_remap(map, group->blocking_domain);
+		group->domain = clone_remap(map, group->domain);
+		group->owner = clone_remap(map, group->owner);
+		for_each_group_device(group, gdev)
+			gdev->dev = clone_remap(map, gdev->dev);
+	}
+}
+
+static void serialize_domain(struct sbuf *sb, struct ptrmap *ids,
+			     const char *label, const struct iommu_domain *d)
+{
+	if (!d) {
+		sbuf_printf(sb, " %s=-", label);
+		return;
+	}
+	sbuf_printf(sb, " %s=#%d:%s", label, canon_id(ids, d),
+		    iommu_domain_type_str(d->type));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
+				   struct ptrmap *ids)
+{
+	const struct iommu_device *iommu;
+	struct iommu_group *group;
+	struct group_device *gdev;
+
+	list_for_each_entry(iommu, &m->iommus, node)
+		sbuf_printf(sb, "iommu %s types=%#x reg=%d fail=%d\n",
+			    iommu->name, iommu->domain_types,
+			    iommu->registered, iommu->attach_errno);
+	list_for_each_entry(group, &m->groups, node) {
+		size_t n = list_count_nodes(&group->devices), i = 0;
+		const char **names = calloc(n ? n : 1, sizeof(*names));
+
+		if (!names) {
+			sb->oom = true;
+			return;
+		}
+		for_each_group_device(group, gdev)
+			names[i++] = gdev->dev->name;
+		qsort(names, n, sizeof(*names), cmp_str);
+		sbuf_printf(sb, "group %d iommu=%s key=%u ref=%u devs=",
+			    group->id, group->iommu->name, group->key,
+			    kref_read(&group->kref));
+		for (i = 0; i < n; i++)
+			sbuf_printf(sb, "%s%s", i ? "," : "", names[i]);
+		free(names);
+		if (group->owner)
+			sbuf_printf(sb, " owner=#%d", canon_id(ids, group->owner));
+		else
+			sbuf_printf(sb, " owner=-");
+		sbuf_printf(sb, " cnt=%u", group->owner_cnt);
+		serialize_domain(sb, ids, "def", group->default_domain);
+		serialize_domain(sb, ids, "blk", group->blocking_domain);
+		serialize_domain(sb, ids, "dom", group->domain);
+		sbuf_printf(sb, "\n");
+	}
+}
+
+static void iommu_subsys_destroy(struct machine *m)
+{
+	struct iommu_device *iommu, *ni;
+	struct iommu_domain *domain, *nd;
+	struct iommu_group *group, *ng;
+	struct group_device *gdev, *ngdev;
+
+	list_for_each_entry_safe(group, ng, &m->groups, node) {
+		list_for_each_entry_safe(gdev, ngdev, &group->devices, list)
+			free(gdev);
+		mutex_destroy(&group->mutex);
+		free(group);
+	}
+	INIT_LIST_HEAD(&m->groups);
+	list_for_each_entry_safe(domain, nd, &m->domains, node)
+		free(domain);
+	INIT_LIST_HEAD(&m->domains);
+	list_for_each_entry_safe(iommu, ni, &m->iommus, node)
+		free(iommu);
+	INIT_LIST_HEAD(&m->iommus);
+}
+
+const struct machine_subsys iommu_subsys = {
+	.name = "iommu",
+	.clone = iommu_subsys_clone,
+	.fixup = iommu_subsys_fixup,
+	.serialize = iommu_subsys_serialize,
+	.destroy = iommu_subsys_destroy,
+};
+
+/*
+ * Domains last: the ones no group or device named (a user's unattached
+ * domain, or a leak) are listed by type, so they count in the state.
+ */
+static int nop_clone(const struct machine *old, struct machine *new,
+		     struct ptrmap *map)
+{
+	(void)old;
+	(void)new;
+	(void)map;
+	return 0;
+}
+
+static void nop_fixup(struct machine *new, const struct ptrmap *map)
+{
+	(void)new;
+	(void)map;
+}
+
+static void nop_destroy(struct machine *m)
+{
+	(void)m;
+}
+
+struct named_domain {
+	int id;
+	const struct iommu_domain *domain;
+};
+
+static int cmp_named_domain(const void *a, const void *b)
+{
+	return ((const struct named_domain *)a)->id -
+	       ((const struct named_domain *)b)->id;
+}
+
+static void domains_serialize(const struct machine *m, struct sbuf *sb,
+			      struct ptrmap *ids)
+{
+	const struct iommu_domain *domain;
+	unsigned int unnamed[5] = { 0 };
+	size_t n = list_count_nodes(&m->domains), k = 0;
+	struct named_domain *named = calloc(n ? n : 1, sizeof(*named));
+
+	if (!named) {
+		sb->oom = true;
+		return;
+	}
+	list_for_each_entry(domain, &m->domains, node) {
+		if (ptrmap_get(ids, domain)) {
+			named[k].id = canon_id(ids, domain);
+			named[k++].domain = domain;
+		} else {
+			unnamed[__builtin_ctz(domain->type)]++;
+		}
+	}
+	qsort(named, k, sizeof(*named), cmp_named_domain);
+	for (size_t i = 0; i < k; i++)
+		sbuf_printf(sb, "domain #%d users=%u iommu=%s\n", named[i].id,
+			    named[i].domain->users,
+			    named[i].domain->iommu->name);
+	free(named);
+	for (unsigned int t = 0; t < 5; t++)
+		if (unnamed[t])
+			sbuf_printf(sb, "domains-unattached %s=%u\n",
+				    iommu_domain_type_str(1u << t),
+				    unnamed[t]);
+}
+
+const struct machine_subsys iommu_domains_subsys = {
+	.name = "iommu-domains",
+	.clone = nop_clone,
+	.fixup = nop_fixup,
+	.serialize = domains_serialize,
+	.destroy = nop_destroy,
+};

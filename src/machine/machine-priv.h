@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct machine: the root of all model state. Each subsystem owns the lists
+ * it hangs here and registers clone/serialize/destroy callbacks in the table
+ * in machine.c, so a new kernel counterpart slots in as its own file.
+ *
+ * Lock order (outermost first), as the kernel's:
+ *   device_lock (struct device::mutex)
+ *     -> machine::iommu_probe_device_lock
+ *       -> iommu_group::mutex
+ *         -> machine::obj_lock (object lists, group ids)
+ * machine::log_lock and machine::fault state are leaves taken by printk(),
+ * WARN and should_fail() from anywhere; they are plain pthread locks, never
+ * scheduling points.
+ */
+#ifndef DMAOWN_MACHINE_PRIV_H
+#define DMAOWN_MACHINE_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "compat/kernel.h"
+
+#define MACHINE_LOG_MAX 65536   /* lines kept; the oldest are dropped */
+#define MACHINE_WARN_MAX 4096   /* reports kept; later ones only counted */
+#define MACHINE_GROUP_ID_MAX 4096
+#define MACHINE_NAME_MAX 64
+
+struct machine {
+	char name[MACHINE_NAME_MAX];
+	struct machine_config cfg;
+	struct lockdomain locks;
+
+	/*
+	 * Object lists. Protected by obj_lock against concurrent add/remove;
+	 * the objects themselves have their own locks.
+	 */
+	struct mutex obj_lock;
+	struct list_head iommus;   /* struct iommu_device::node */
+	struct list_head domains;  /* struct iommu_domain::node */
+	struct list_head groups;   /* struct iommu_group::node, by id */
+	struct list_head devices;  /* struct device::node, in add order */
+	int next_obj_serial;       /* debugging ids; not canonical */
+
+	/* Serialises device probing into groups (iommu.c). */
+	struct mutex iommu_probe_device_lock;
+
+	/* Kernel log ring and WARN reports; under log_lock. */
+	pthread_mutex_t log_lock;
+	struct klog_entry *log;
+	size_t log_head, log_count; /* ring: oldest at log_head */
+	struct warn_report *warns;
+	size_t nwarns, warns_dropped;
+	uint64_t clock_ns;
+
+	/* Fault injection (should_fail()). */
+	atomic_uint fail_nth;
+	atomic_ulong fault_sites;
+	atomic_bool fault_fired;
+};
+
+/* Per-subsystem hooks, run in table order (destroy in reverse). */
+struct machine_subsys {
+	const char *name;
+	/* Copy this subsystem's objects of @old into @new, recording old->new. */
+	int (*clone)(const struct machine *old, struct machine *new,
+		     struct ptrmap *map);
+	/* Rewrite every pointer of the copies through @map. */
+	void (*fixup)(struct machine *new, const struct ptrmap *map);
+	/* Append canonical text; @ids gives canonical numbers to pointers. */
+	void (*serialize)(const struct machine *m, struct sbuf *sb,
+			  struct ptrmap *ids);
+	void (*destroy)(struct machine *m);
+};
+
+extern const struct machine_subsys iommu_subsys;
+extern const struct machine_subsys device_subsys;
+extern const struct machine_subsys iommu_domains_subsys;
+
+#endif

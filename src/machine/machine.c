@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine object: creation, destruction, deep clone, canonical
+ * serialization, and the log/WARN/fault accessors.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dmaown/dmaown.h"
+#include "machine/machine-priv.h"
+
+/* Order matters: clone/serialize run top-down, destroy bottom-up. */
+static const struct machine_subsys *const subsystems[] = {
+	&iommu_subsys,
+	&device_subsys,
+	&iommu_domains_subsys, /* last: lists domains nothing named */
+};
+
+#define NR_SUBSYS (sizeof(subsystems) / sizeof(subsystems[0]))
+
+const char *dmaown_version(void)
+{
+	return DMAOWN_VERSION;
+}
+
+static struct machine *machine_alloc(const char *name,
+				     const struct machine_config *cfg)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->log = calloc(MACHINE_LOG_MAX, sizeof(*m->log));
+	m->warns = calloc(MACHINE_WARN_MAX, sizeof(*m->warns));
+	if (!m->log || !m->warns) {
+		free(m->log);
+		free(m->warns);
+		free(m);
+		return NULL;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", name ? name : "");
+	if (cfg) {
+		m->cfg = *cfg;
+	} else {
+		m->cfg.iommu_api = true;
+	}
+	if (!m->cfg.def_domain_type)
+		m->cfg.def_domain_type = IOMMU_DOMAIN_DMA_FQ;
+	mutex_init(&m->obj_lock, &m->locks, "machine.obj_lock");
+	mutex_init(&m->iommu_probe_device_lock, &m->locks,
+		   "iommu_probe_device_lock");
+	pthread_mutex_init(&m->log_lock, NULL);
+	INIT_LIST_HEAD(&m->iommus);
+	INIT_LIST_HEAD(&m->domains);
+	INIT_LIST_HEAD(&m->groups);
+	INIT_LIST_HEAD(&m->devices);
+	return m;
+}
+
+struct machine *machine_create(const char *name,
+			       const struct machine_config *cfg)
+{
+	return machine_alloc(name, cfg);
+}
+
+static void log_free(struct machine *m)
+{
+	for (size_t i = 0; i < m->log_count; i++)
+		free(m->log[(m->log_head + i) % MACHINE_LOG_MAX].text);
+	m->log_head = m->log_count = 0;
+	for (size_t i = 0; i < m->nwarns; i++) {
+		free(m->warns[i].cond);
+		free(m->warns[i].comm);
+		free(m->warns[i].trace);
+	}
+	m->nwarns = m->warns_dropped = 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	for (size_t i = NR_SUBSYS; i-- > 0;)
+		subsystems[i]->destroy(m);
+	log_free(m);
+	free(m->log);
+	free(m->warns);
+	mutex_destroy(&m->obj_lock);
+	mutex_destroy(&m->iommu_probe_device_lock);
+	pthread_mutex_destroy(&m->log_lock);
+	free(m);
+}
+
+static int log_clone(const struct machine *old, struct machine *new)
+{
+	for (size_t i = 0; i < old->log_count; i++) {
+		const struct klog_entry *e =
+			&old->log[(old->log_head + i) % MACHINE_LOG_MAX];
+		new->log[i] = *e;
+		new->log[i].text = strdup(e->text);
+		if (!new->log[i].text)
+			return -ENOMEM;
+		new->log_count = i + 1;
+	}
+	for (size_t i = 0; i < old->nwarns; i++) {
+		const struct warn_report *w = &old->warns[i];
+		struct warn_report *n = &new->warns[i];
+
+		*n = *w;
+		n->cond = w->cond ? strdup(w->cond) : NULL;
+		n->comm = strdup(w->comm);
+		n->trace = calloc(w->ntrace ? w->ntrace : 1, sizeof(*n->trace));
+		new->nwarns = i + 1;
+		if ((w->cond && !n->cond) || !n->comm || !n->trace)
+			return -ENOMEM;
+		memcpy(n->trace, w->trace, w->ntrace * sizeof(*n->trace));
+	}
+	new->warns_dropped = old->warns_dropped;
+	new->clock_ns = old->clock_ns;
+	return 0;
+}
+
+struct machine *machine_clone(const struct machine *m)
+{
+	struct machine *n = machine_alloc(m->name, &m->cfg);
+	struct ptrmap map;
+	int ret = 0;
+
+	if (!n)
+		return NULL;
+	ptrmap_init(&map);
+	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
+	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
+	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
+	n->next_obj_serial = m->next_obj_serial;
+	ptrmap_put(&map, m, n);
+	for (size_t i = 0; i < NR_SUBSYS && !ret; i++)
+		ret = subsystems[i]->clone(m, n, &map);
+	if (!ret && map.oom)
+		ret = -ENOMEM;
+	if (!ret) {
+		for (size_t i = 0; i < NR_SUBSYS; i++)
+			subsystems[i]->fixup(n, &map);
+		ret = log_clone(m, n);
+	}
+	ptrmap_free(&map);
+	if (ret) {
+		machine_destroy(n);
+		return NULL;
+	}
+	return n;
+}
+
+char *machine_serialize(const struct machine *m, size_t *ret_len)
+{
+	struct sbuf sb = { 0 };
+	struct ptrmap ids;
+
+	ptrmap_init(&ids);
+	sbuf_printf(&sb, "machine iommu_api=%d def=%s warns=%zu\n",
+		    m->cfg.iommu_api,
+		    iommu_domain_type_str(m->cfg.def_domain_type),
+		    m->nwarns + m->warns_dropped);
+	for (size_t i = 0; i < NR_SUBSYS; i++)
+		subsystems[i]->serialize(m, &sb, &ids);
+	ptrmap_free(&ids);
+	if (sb.oom || ids.oom) {
+		free(sb.buf);
+		return NULL;
+	}
+	if (ret_len)
+		*ret_len = sb.len;
+	return sb.buf;
+}
+
+uint64_t machine_hash(const struct machine *m)
+{
+	size_t len;
+	char *s = machine_serialize(m, &len);
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	free(s);
+	return h ? h : 1;
+}
+
+bool machine_equal(const struct machine *a, const struct machine *b)
+{
+	size_t la, lb;
+	char *sa = machine_serialize(a, &la);
+	char *sb = machine_serialize(b, &lb);
+	bool eq = sa && sb && la == lb && !memcmp(sa, sb, la);
+
+	free(sa);
+	free(sb);
+	return eq;
+}
+
+const char *machine_name(const struct machine *m)
+{
+	return m->name;
+}
+
+const struct machine_config *machine_get_config(const struct machine *m)
+{
+	return &m->cfg;
+}
+
+void machine_set_lock_ops(struct machine *m,
+			  const struct machine_lock_ops *ops, void *ctx)
+{
+	m->locks.ops = ops;
+	m->locks.ctx = ctx;
+}
+
+size_t machine_log_count(const struct machine *m)
+{
+	return m->log_count;
+}
+
+const struct klog_entry *machine_log_entry(const struct machine *m, size_t i)
+{
+	if (i >= m->log_count)
+		return NULL;
+	return &m->log[(m->log_head + i) % MACHINE_LOG_MAX];
+}
+
+void machine_log_clear(struct machine *m)
+{
+	pthread_mutex_lock(&m->log_lock);
+	log_free(m);
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+uint64_t machine_clock(const struct machine *m)
+{
+	return m->clock_ns;
+}
+
+void machine_advance_clock(struct machine *m, uint64_t ns)
+{
+	pthread_mutex_lock(&m->log_lock);
+	m->clock_ns += ns;
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+size_t machine_warn_count(const struct machine *m)
+{
+	return m->nwarns + m->warns_dropped;
+}
+
+const struct warn_report *machine_warn(const struct machine *m, size_t i)
+{
+	return i < m->nwarns ? &m->warns[i] : NULL;
+}
+
+void machine_set_fail_nth(struct machine *m, unsigned int n)
+{
+	atomic_store(&m->fault_fired, false);
+	atomic_store(&m->fail_nth, n);
+}
+
+unsigned long machine_fault_sites(const struct machine *m)
+{
+	return atomic_load(&((struct machine *)m)->fault_sites);
+}
+
+bool machine_fault_fired(const struct machine *m)
+{
+	return atomic_load(&((struct machine *)m)->fault_fired);
+}
