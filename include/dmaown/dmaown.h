@@ -9,6 +9,7 @@
 #define DMAOWN_H
 
 #include "dmaown/device.h"
+#include "dmaown/driver.h"
 #include "dmaown/iommu.h"
 #include "dmaown/machine.h"
 

@@ -42,15 +42,32 @@ enum iommu_domain_type {
 };
 
 /**
+ * enum machine_firmware - how firmware tells the kernel which IOMMU
+ *	translates for a device, which decides WHEN the device joins its group
+ * @FW_X86: DMAR (Intel VT-d) or IVRS (AMD-Vi): the IOMMU driver knows its
+ *	device scopes, so a device joins its group when it is added
+ * @FW_ACPI_IORT: arm64 ACPI with IORT: the device joins its group inside
+ *	the bus's dma_configure (acpi_dma_configure), at first driver probe
+ * @FW_DEVICETREE: "iommus" properties: as IORT, through of_dma_configure
+ */
+enum machine_firmware {
+	FW_X86,
+	FW_ACPI_IORT,
+	FW_DEVICETREE,
+};
+
+/**
  * struct machine_config - kernel configuration and command line of a machine
  * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs
  * @def_domain_type: the global default domain type: IOMMU_DOMAIN_DMA
  *	(iommu.strict=1), IOMMU_DOMAIN_DMA_FQ (lazy, the usual default) or
  *	IOMMU_DOMAIN_IDENTITY (iommu.passthrough=1); 0 means DMA_FQ
+ * @firmware: the firmware probe order
  */
 struct machine_config {
 	bool iommu_api;
 	unsigned int def_domain_type;
+	enum machine_firmware firmware;
 };
 
 /**

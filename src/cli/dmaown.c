@@ -15,10 +15,11 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  seed [--v7]   replay the seed's scenario (e1000e on a QDF2400,\n"
-	      "                ACPI/IORT) through the iommu core and print the\n"
-	      "                kernel log and any WARN; --v7 uses the v7 patch's\n"
-	      "                order (use the default domain before the device\n"
-	      "                has joined its group), which the review caught\n"
+	      "                ACPI/IORT): boot, modprobe vfio-pci, override,\n"
+	      "                unbind, drivers_probe, claim; print the kernel log\n"
+	      "                and any WARN. --v7 runs the buses' v7 code (use\n"
+	      "                count before firmware configuration), the bug the\n"
+	      "                review caught\n"
 	      "  help          this text\n"
 	      "\n"
 	      "Exit status: 0 when no WARN fired, 1 when a WARN fired, 2 for bad\n"
@@ -62,8 +63,8 @@ static void print_dmesg(const struct machine *m)
 		printf("WARNING: CPU: 0 PID: 1 at %s:%d %s\n", w->file, w->line,
 		       w->func);
 		print_ts(w->ts_ns);
-		printf("Comm: %s, condition: %s\n", w->comm[0] ? w->comm : "-",
-		       w->cond ? w->cond : "");
+		printf("CPU: 0 PID: 1 Comm: %s Not tainted %s-dmaown\n",
+		       w->comm[0] ? w->comm : "swapper/0", dmaown_version());
 		print_ts(w->ts_ns);
 		printf("Call trace:\n");
 		for (unsigned int i = 0; i < w->ntrace; i++) {
@@ -96,22 +97,77 @@ static void print_group(struct device *dev)
 	iommu_group_put(group);
 }
 
+static void report(const char *what, int ret)
+{
+	if (ret)
+		printf("%s: %s\n", what, errno_text(ret));
+	else
+		printf("%s: ok\n", what);
+}
+
 /*
- * The seed's scenario on the iommu core alone (the driver core comes in a
- * later milestone step): on ACPI/IORT the device joins its group inside the
- * PCI bus's dma_configure, through the firmware configuration. The merged
- * kernel does firmware configuration first and then takes the use count;
- * v7 took the count first, when the device had no group yet.
+ * The QDF2400 of the seed's report: arm64, ACPI/IORT, one SMMUv3; an Intel
+ * 82574L (e1000e) at 0004:01:00.0 behind the root port 0004:00:00.0. Two root
+ * ports on other segments and the NIC's own root port take groups 0..2
+ * first, so the NIC's group is 3, as in the report.
+ */
+static struct machine *build_qdf2400(unsigned int faults)
+{
+	struct machine_config cfg = { .iommu_api = true,
+				      .firmware = FW_ACPI_IORT };
+	static const char *const others[] = { "0000:00:00.0",
+					      "0002:00:00.0" };
+	struct iommu_device *smmu;
+	struct device *rp, *dev;
+	struct machine *m = machine_create("qdf2400", &cfg);
+
+	if (!m)
+		return NULL;
+	machine_set_faults(m, faults);
+	smmu = iommu_device_alloc(m, "arm-smmu-v3.0.auto",
+				  IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
+					  IOMMU_DOMAIN_DMA_FQ);
+	iommu_device_register(smmu);
+	driver_load(m, "pcieport");
+	for (int i = 0; i < 2; i++) {
+		dev = device_alloc(m, others[i], NULL);
+		device_set_bus(dev, BUS_PCI);
+		device_set_pci_ids(dev, 0x17cb, 0x0400, 0, 0, 0x060400);
+		device_set_pci_type(dev, PCI_HEADER_TYPE_BRIDGE,
+				    PCI_EXP_TYPE_ROOT_PORT);
+		device_set_fw_iommu(dev, smmu, 0);
+		device_add(dev);
+	}
+	rp = device_alloc(m, "0004:00:00.0", NULL);
+	device_set_bus(rp, BUS_PCI);
+	device_set_pci_ids(rp, 0x17cb, 0x0400, 0, 0, 0x060400);
+	device_set_pci_type(rp, PCI_HEADER_TYPE_BRIDGE,
+			    PCI_EXP_TYPE_ROOT_PORT);
+	device_set_fw_iommu(rp, smmu, 0);
+	device_add(rp);
+	dev = device_alloc(m, "0004:01:00.0", rp);
+	device_set_bus(dev, BUS_PCI);
+	device_set_pci_ids(dev, 0x8086, 0x10d3, 0x8086, 0xa01f, 0x020000);
+	device_set_pci_type(dev, PCI_HEADER_TYPE_NORMAL,
+			    PCI_EXP_TYPE_ENDPOINT);
+	device_set_fw_iommu(dev, smmu, 0);
+	device_add(dev);
+	driver_load(m, "e1000e"); /* boot: e1000e probes the NIC */
+	return m;
+}
+
+/*
+ * The seed's scenario: boot with e1000e bound, then the three commands of
+ * the report, then bind vfio-pci and let userspace claim the group.
  */
 static int cmd_seed(int argc, char **argv)
 {
 	static const char owner_cookie[] = "vfio-group";
-	struct machine_config cfg = { .iommu_api = true };
 	bool v7 = false;
 	struct machine *m;
-	struct iommu_device *smmu;
-	struct device *dev, *other[3];
+	struct device *dev;
 	struct iommu_group *group;
+	struct bus_type *pci;
 	int ret, status;
 
 	for (int i = 1; i < argc; i++) {
@@ -124,61 +180,47 @@ static int cmd_seed(int argc, char **argv)
 		}
 	}
 
-	m = machine_create("qdf2400", &cfg);
+	kcompat_set_comm("swapper/0");
+	m = build_qdf2400(v7 ? MACHINE_FAULT_V7_ORDER : 0);
 	if (!m) {
 		fprintf(stderr, "dmaown: out of memory\n");
 		return 2;
 	}
-	smmu = iommu_device_alloc(m, "arm-smmu-v3.0.auto",
-				  IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
-					  IOMMU_DOMAIN_DMA_FQ);
-	/* Three devices probed before the NIC take groups 0..2. */
-	static const char *const names[] = { "0000:00:00.0", "0001:00:00.0",
-					     "0002:00:00.0" };
-	iommu_device_register(smmu);
-	for (int i = 0; i < 3; i++) {
-		other[i] = device_alloc(m, names[i], NULL);
-		device_set_fw_iommu(other[i], smmu, 0);
-		device_add(other[i]);
-		iommu_probe_device(other[i]);
-	}
-	dev = device_alloc(m, "0004:01:00.0", NULL);
-	device_set_fw_iommu(dev, smmu, 0);
-	device_add(dev);
-
-	kcompat_set_comm("swapper/0");
-	printf("# boot: e1000e probes 0004:01:00.0 (pci_dma_configure, %s order)\n",
-	       v7 ? "v7" : "merged");
-	if (v7) {
-		ret = iommu_device_use_default_domain(dev);
-		printf("iommu_device_use_default_domain() = %d (no group yet: nothing counted)\n",
-		       ret);
-		ret = iommu_probe_device(dev);
-		printf("acpi_dma_configure(): iommu_probe_device() = %d\n",
-		       ret);
-	} else {
-		ret = iommu_probe_device(dev);
-		printf("acpi_dma_configure(): iommu_probe_device() = %d\n",
-		       ret);
-		ret = iommu_device_use_default_domain(dev);
-		printf("iommu_device_use_default_domain() = %d\n", ret);
-	}
+	pci = machine_bus(m, BUS_PCI);
+	dev = bus_device_by_name(pci, "0004:01:00.0");
+	printf("# boot (%s bus code): 0004:01:00.0 bound to %s\n",
+	       v7 ? "v7" : "merged", device_driver_name(dev));
 	print_group(dev);
+
+	kcompat_set_comm("modprobe");
+	printf("$ sudo modprobe -v vfio-pci\n");
+	report("modprobe vfio-pci", driver_load(m, "vfio-pci"));
 
 	kcompat_set_comm("tee");
-	printf("# echo 0004:01:00.0 | tee -a /sys/bus/pci/drivers/e1000e/unbind\n");
-	iommu_device_unuse_default_domain(dev);
+	printf("$ echo vfio-pci | sudo tee -a /sys/bus/pci/devices/0004:01:00.0/driver_override\n");
+	report("driver_override", driver_override_store(dev, "vfio-pci\n"));
+
+	printf("$ echo 0004:01:00.0 | sudo tee -a /sys/bus/pci/drivers/e1000e/unbind\n");
+	report("unbind", unbind_store(machine_find_driver(m, "e1000e"),
+				      "0004:01:00.0\n"));
 	print_group(dev);
 
-	printf("# vfio-pci binds (driver_managed_dma: no use count); userspace claims the group\n");
+	kcompat_set_comm("bash");
+	printf("$ echo 0004:01:00.0 > /sys/bus/pci/drivers_probe\n");
+	report("drivers_probe", drivers_probe_store(pci, "0004:01:00.0\n"));
+	printf("0004:01:00.0 bound to %s\n",
+	       device_driver_name(dev) ? device_driver_name(dev) : "(none)");
+
+	kcompat_set_comm("qemu-system-aar");
 	group = iommu_group_get(dev);
+	printf("# a VMM opens /dev/vfio/%d: VFIO claims the group\n",
+	       iommu_group_id(group));
 	ret = iommu_group_claim_dma_owner(group, (void *)owner_cookie);
-	printf("iommu_group_claim_dma_owner() = %d%s%s\n", ret,
-	       ret ? " " : "", ret ? errno_name(ret) : "");
+	report("iommu_group_claim_dma_owner", ret);
 	print_group(dev);
 	if (!ret) {
 		iommu_group_release_dma_owner(group);
-		printf("iommu_group_release_dma_owner()\n");
+		printf("# the VMM exits: the group goes back to the kernel\n");
 		print_group(dev);
 	}
 	iommu_group_put(group);

@@ -53,6 +53,19 @@ static inline void list_del(struct list_head *e)
 	INIT_LIST_HEAD(e);
 }
 
+/* Move every entry of @list to the front of @head; @list ends empty. */
+static inline void list_splice_init(struct list_head *list,
+				    struct list_head *head)
+{
+	if (list->next == list)
+		return;
+	list->next->prev = head;
+	list->prev->next = head->next;
+	head->next->prev = list->prev;
+	head->next = list->next;
+	INIT_LIST_HEAD(list);
+}
+
 static inline bool list_empty(const struct list_head *h)
 {
 	return h->next == h;

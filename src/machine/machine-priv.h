@@ -40,6 +40,9 @@ struct machine {
 	struct list_head domains;  /* struct iommu_domain::node */
 	struct list_head groups;   /* struct iommu_group::node, by id */
 	struct list_head devices;  /* struct device::node, in add order */
+	struct list_head buses;    /* struct bus_type::node */
+	struct list_head deferred_probe; /* struct device::deferred */
+	unsigned int faults;       /* enum machine_fault mask */
 	int next_obj_serial;       /* debugging ids; not canonical */
 
 	/* Serialises device probing into groups (iommu.c). */
@@ -62,6 +65,8 @@ struct machine {
 /* Per-subsystem hooks, run in table order (destroy in reverse). */
 struct machine_subsys {
 	const char *name;
+	/* Set up a new machine's objects (NULL: nothing); not run on clone. */
+	int (*init)(struct machine *m);
 	/* Copy this subsystem's objects of @old into @new, recording old->new. */
 	int (*clone)(const struct machine *old, struct machine *new,
 		     struct ptrmap *map);
@@ -75,6 +80,7 @@ struct machine_subsys {
 
 extern const struct machine_subsys iommu_subsys;
 extern const struct machine_subsys device_subsys;
+extern const struct machine_subsys driver_subsys;
 extern const struct machine_subsys iommu_domains_subsys;
 
 #endif

@@ -13,6 +13,7 @@
 static const struct machine_subsys *const subsystems[] = {
 	&iommu_subsys,
 	&device_subsys,
+	&driver_subsys,
 	&iommu_domains_subsys, /* last: lists domains nothing named */
 };
 
@@ -54,13 +55,25 @@ static struct machine *machine_alloc(const char *name,
 	INIT_LIST_HEAD(&m->domains);
 	INIT_LIST_HEAD(&m->groups);
 	INIT_LIST_HEAD(&m->devices);
+	INIT_LIST_HEAD(&m->buses);
+	INIT_LIST_HEAD(&m->deferred_probe);
 	return m;
 }
 
 struct machine *machine_create(const char *name,
 			       const struct machine_config *cfg)
 {
-	return machine_alloc(name, cfg);
+	struct machine *m = machine_alloc(name, cfg);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < NR_SUBSYS; i++) {
+		if (subsystems[i]->init && subsystems[i]->init(m)) {
+			machine_destroy(m);
+			return NULL;
+		}
+	}
+	return m;
 }
 
 static void log_free(struct machine *m)
@@ -133,6 +146,7 @@ struct machine *machine_clone(const struct machine *m)
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
 	n->next_obj_serial = m->next_obj_serial;
+	n->faults = m->faults;
 	ptrmap_put(&map, m, n);
 	for (size_t i = 0; i < NR_SUBSYS && !ret; i++)
 		ret = subsystems[i]->clone(m, n, &map);
@@ -157,9 +171,10 @@ char *machine_serialize(const struct machine *m, size_t *ret_len)
 	struct ptrmap ids;
 
 	ptrmap_init(&ids);
-	sbuf_printf(&sb, "machine iommu_api=%d def=%s warns=%zu\n",
+	sbuf_printf(&sb, "machine iommu_api=%d def=%s fw=%d faults=%#x warns=%zu\n",
 		    m->cfg.iommu_api,
 		    iommu_domain_type_str(m->cfg.def_domain_type),
+		    (int)m->cfg.firmware, m->faults,
 		    m->nwarns + m->warns_dropped);
 	for (size_t i = 0; i < NR_SUBSYS; i++)
 		subsystems[i]->serialize(m, &sb, &ids);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "drivers/base/device.h"
+#include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
@@ -65,6 +65,7 @@ struct device *device_alloc(struct machine *m, const char *name,
 	kref_init(&dev->kref);
 	mutex_init(&dev->mutex, &m->locks, "device.mutex");
 	INIT_LIST_HEAD(&dev->node);
+	INIT_LIST_HEAD(&dev->deferred);
 
 	mutex_lock(&m->obj_lock);
 	if (find_device_locked(m, name)) {
@@ -112,7 +113,24 @@ int device_add(struct device *dev)
 	if (dev->added)
 		return -EBUSY;
 	dev->added = true;
+	if (!dev->bus)
+		return 0;
+	/*
+	 * BUS_NOTIFY_ADD_DEVICE: on x86 the IOMMU driver knows the device
+	 * from DMAR/IVRS and puts it in its group now. On IORT and devicetree
+	 * machines the device has no fwspec yet: it joins its group in
+	 * dma_configure, at its first driver probe.
+	 */
+	if (dev->m->cfg.firmware == FW_X86)
+		iommu_probe_device(dev);
+	bus_probe_device(dev);
 	return 0;
+}
+
+int device_hotplug_add(struct device *dev)
+{
+	KFUNC();
+	return device_add(dev);
 }
 
 void device_del(struct device *dev)
@@ -120,9 +138,18 @@ void device_del(struct device *dev)
 	KFUNC();
 	if (WARN_ON(dev->m, !dev->added))
 		return;
+	/* bus_remove_device(): a bound driver is unbound first */
+	if (dev->bus)
+		bus_remove_device(dev);
 	/* BUS_NOTIFY_REMOVED_DEVICE: the IOMMU lets go of the device. */
 	iommu_release_device(dev);
 	dev->added = false;
+}
+
+void device_unregister(struct device *dev)
+{
+	KFUNC();
+	device_del(dev);
 }
 
 struct device *get_device(struct device *dev)
@@ -143,6 +170,7 @@ static void device_release(struct kref *kref)
 	list_del(&dev->node);
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&dev->mutex);
+	kfree(dev->driver_override);
 	kfree(dev);
 	put_device(parent);
 }
@@ -184,6 +212,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		*nd = *dev;
 		nd->m = new;
 		mutex_init(&nd->mutex, &new->locks, "device.mutex");
+		INIT_LIST_HEAD(&nd->deferred);
 		list_add_tail(&nd->node, &new->devices);
 		ptrmap_put(map, dev, nd);
 	}
@@ -237,10 +266,21 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		else
 			sbuf_printf(sb, "-");
 		if (dev->iommu_domain)
-			sbuf_printf(sb, " dom=#%d\n",
+			sbuf_printf(sb, " dom=#%d",
 				    canon_id(ids, dev->iommu_domain));
 		else
-			sbuf_printf(sb, " dom=-\n");
+			sbuf_printf(sb, " dom=-");
+		sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
+			    dev->bus ? dev->bus->name : "-", dev->ids.vendor,
+			    dev->ids.device, dev->ids.subvendor,
+			    dev->ids.subdevice, dev->ids.class,
+			    dev->ids.hdr_type, dev->ids.pcie_type,
+			    dev->ids.compatible, dev->ids.periphid,
+			    dev->ids.mc_type,
+			    dev->driver ? dev->driver->name : "-", dev->bound,
+			    dev->driver_override ? dev->driver_override : "-",
+			    dev->dma_use.active, dev->dma_use.group != NULL,
+			    !list_empty(&dev->deferred));
 	}
 	free(devs);
 }

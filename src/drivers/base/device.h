@@ -13,15 +13,21 @@ struct iommu_group;
 struct iommu_domain;
 struct iommu_device;
 
-/* A bus (pci, platform, amba, fsl-mc); bus.c adds its operations. */
-struct bus_type {
-	const char *name;
-};
+struct bus_type;
+struct device_driver;
 
-/* A driver; dd.c and the buses add probe/remove and the id tables. */
-struct device_driver {
-	const char *name;
-	bool driver_managed_dma;
+/*
+ * What a bus's match() compares: PCI ids and class, devicetree compatible,
+ * AMBA peripheral id, fsl-mc object type. Set before device_add().
+ */
+struct dev_ids {
+	unsigned int vendor, device, subvendor, subdevice;
+	unsigned int class;          /* 24-bit PCI class code */
+	unsigned char hdr_type;      /* PCI_HEADER_TYPE_* */
+	unsigned char pcie_type;     /* PCI_EXP_TYPE_*, PCI_EXP_TYPE_NONE */
+	char compatible[64];         /* devicetree "compatible" (platform) */
+	unsigned int periphid;       /* AMBA */
+	char mc_type[16];            /* fsl-mc object type: "dpni", "dprc" */
 };
 
 #define DEVICE_NAME_MAX 64
@@ -60,9 +66,27 @@ struct device {
 	/* The domain the IOMMU translates this device with now (group mutex). */
 	struct iommu_domain *iommu_domain;
 
-	/* Driver core; filled in by bus.c/dd.c. */
+	/* Driver core (bus.c, dd.c). Under device_lock unless noted. */
 	struct bus_type *bus;
 	struct device_driver *driver;
+	bool bound;                  /* driver_bound() done: probe succeeded */
+	char *driver_override;       /* bus driver_override attribute */
+	struct dev_ids ids;
+	struct list_head deferred;   /* machine::deferred_probe (obj_lock) */
+
+	/*
+	 * The kernel-DMA use of the bound driver, balanced by construction:
+	 * @active from a successful dma_configure use step until dma_cleanup;
+	 * @group is the group the count was taken in (NULL: none yet). A device
+	 * that joins a group while @active is counted on joining
+	 * (iommu_probe_device()), so every count taken is given back exactly
+	 * once, whatever the order of group arrival, probe and unbind.
+	 * Protected by machine::iommu_probe_device_lock.
+	 */
+	struct {
+		bool active;
+		struct iommu_group *group;
+	} dma_use;
 };
 
 static inline const char *dev_name(const struct device *dev)

@@ -63,6 +63,14 @@ struct iommu_group {
 #define for_each_group_device(group, pos) \
 	list_for_each_entry(pos, &(group)->devices, list)
 
+/*
+ * The driver core's use of the ownership protocol, balanced by construction
+ * (see struct device::dma_use): take or give back the bound driver's
+ * kernel-DMA use and remember which group holds the count.
+ */
+int iommu_device_dma_use(struct device *dev);
+void iommu_device_dma_unuse(struct device *dev);
+
 /* Test hook: attaches to @iommu fail with -@err (0 turns it off). */
 void iommu_device_set_attach_error(struct iommu_device *iommu, int err);
 

@@ -546,6 +546,29 @@ struct iommu_domain *iommu_device_domain(struct device *dev)
 /* ---- probing ---- */
 
 /*
+ * dmaown: a device whose driver already uses the kernel DMA API joins its
+ * group (its IOMMU registered after the driver bound). Upstream leaves such
+ * a device uncounted, so userspace could claim the group under a live kernel
+ * driver and the driver's unbind would WARN or drop another device's count.
+ * Count it on joining instead, so every use is given back exactly once.
+ */
+static void iommu_group_adopt_dma_use(struct iommu_group *group,
+				      struct device *dev)
+{
+	lockdep_assert_held(dev->m, &dev->m->iommu_probe_device_lock);
+	lockdep_assert_held(dev->m, &group->mutex);
+	if (!dev->dma_use.active || dev->dma_use.group)
+		return;
+	/* Isolation cannot hold: a kernel driver in a user-owned group. */
+	if (WARN_ON(dev->m, group->owner))
+		return;
+	group->owner_cnt++;
+	dev->dma_use.group = group;
+	dev_info(dev, "driver bound before its IOMMU: counting its DMA API use in group %d",
+		 group->id);
+}
+
+/*
  * Put @dev in its group. With @group_list the group's default domain is left
  * to the caller (bus_iommu_probe() sets it up once all members are in).
  */
@@ -591,6 +614,7 @@ static int __iommu_probe_device(struct device *dev,
 		if (list_empty(&group->entry))
 			list_add_tail(&group->entry, group_list);
 	}
+	iommu_group_adopt_dma_use(group, dev);
 	mutex_unlock(&group->mutex);
 	return 0;
 
@@ -696,10 +720,17 @@ void iommu_release_device(struct device *dev)
 	KFUNC();
 	if (!group)
 		return;
+	mutex_lock(&dev->m->iommu_probe_device_lock);
 	mutex_lock(&group->mutex);
 	for_each_group_device(group, gdev) {
 		if (gdev->dev != dev)
 			continue;
+		/* A device leaves its group only unbound; give a count back. */
+		if (WARN_ON(dev->m, dev->dma_use.group == group)) {
+			if (!WARN_ON(dev->m, !group->owner_cnt))
+				group->owner_cnt--;
+			dev->dma_use.group = NULL;
+		}
 		list_del(&gdev->list);
 		__iommu_group_free_device(group, gdev);
 		/* release_device op: the device stops using any domain */
@@ -719,6 +750,7 @@ void iommu_release_device(struct device *dev)
 		break;
 	}
 	mutex_unlock(&group->mutex);
+	mutex_unlock(&dev->m->iommu_probe_device_lock);
 	/* The reference the device's membership held. */
 	iommu_group_put(group);
 }
@@ -824,6 +856,38 @@ void iommu_device_unuse_default_domain(struct device *dev)
 	if (!WARN_ON(dev->m, !group->owner_cnt))
 		group->owner_cnt--;
 	mutex_unlock(&group->mutex);
+}
+
+int iommu_device_dma_use(struct device *dev)
+{
+	struct machine *m = dev->m;
+	int ret;
+
+	/* Serialised against devices joining groups (iommu_probe_device()). */
+	mutex_lock(&m->iommu_probe_device_lock);
+	ret = iommu_device_use_default_domain(dev);
+	if (!ret) {
+		dev->dma_use.active = true;
+		dev->dma_use.group = dev->iommu_group;
+	}
+	mutex_unlock(&m->iommu_probe_device_lock);
+	return ret;
+}
+
+void iommu_device_dma_unuse(struct device *dev)
+{
+	struct machine *m = dev->m;
+
+	mutex_lock(&m->iommu_probe_device_lock);
+	if (dev->dma_use.active) {
+		/* By construction the count, if any, is in the current group. */
+		WARN_ON(m, dev->dma_use.group != dev->iommu_group);
+		if (dev->dma_use.group)
+			iommu_device_unuse_default_domain(dev);
+		dev->dma_use.active = false;
+		dev->dma_use.group = NULL;
+	}
+	mutex_unlock(&m->iommu_probe_device_lock);
 }
 
 static int __iommu_group_alloc_blocking_domain(struct iommu_group *group)

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: the driver core (drivers/base/dd.c, bus.c) and the buses
+ *
+ * Buses (PCI, platform, AMBA, fsl-mc), drivers from a catalogue loaded and
+ * unloaded like modules, and the sysfs writes users make: bind, unbind,
+ * driver_override, new_id, remove_id, drivers_probe, drivers_autoprobe.
+ * Each store function returns 0 or the negative errno the kernel's write()
+ * would fail with.
+ */
+#ifndef DMAOWN_DRIVER_H
+#define DMAOWN_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dmaown/device.h"
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bus_type;
+struct device_driver;
+
+/** enum bus_kind - the buses of the model */
+enum bus_kind {
+	BUS_PCI,
+	BUS_PLATFORM,
+	BUS_AMBA,
+	BUS_FSL_MC,
+	BUS_KIND_MAX_,
+	BUS_KIND_INVALID_ = -1,
+};
+
+/* PCI header types and PCIe port types (include/uapi/linux/pci_regs.h). */
+#define PCI_HEADER_TYPE_NORMAL 0
+#define PCI_HEADER_TYPE_BRIDGE 1
+#define PCI_EXP_TYPE_ENDPOINT 0x0
+#define PCI_EXP_TYPE_ROOT_PORT 0x4
+#define PCI_EXP_TYPE_UPSTREAM 0x5
+#define PCI_EXP_TYPE_DOWNSTREAM 0x6
+#define PCI_EXP_TYPE_PCI_BRIDGE 0x7
+#define PCI_EXP_TYPE_RC_END 0x9
+#define PCI_EXP_TYPE_NONE 0xff /* conventional PCI */
+
+/**
+ * enum machine_fault - planted faults, off by default
+ * @MACHINE_FAULT_V7_ORDER: the buses' dma_configure take the kernel-DMA use
+ *	count before the firmware configuration, and their dma_cleanup give it
+ *	back unconditionally, as v7 of the seed's series did. On ACPI/IORT and
+ *	devicetree machines the device then joins its group after the count
+ *	was (not) taken, and unbinding trips WARN_ON(!group->owner_cnt).
+ *	dmaown's own accounting is bypassed by this fault: it exists to prove
+ *	that tests and the checker see the seed's bug.
+ */
+enum machine_fault {
+	MACHINE_FAULT_V7_ORDER = 1u << 0,
+};
+
+/** machine_set_faults() - set the planted faults (a mask of machine_fault). */
+void machine_set_faults(struct machine *m, unsigned int faults);
+
+/** machine_faults() - the planted faults in force. */
+unsigned int machine_faults(const struct machine *m);
+
+/** bus_kind_name() - "pci", "platform", "amba", "fsl-mc". */
+const char *bus_kind_name(enum bus_kind kind);
+
+/** bus_kind_from_name() - the kind for a name, or BUS_KIND_INVALID_. */
+enum bus_kind bus_kind_from_name(const char *name);
+
+/** machine_bus() - the machine's bus of @kind (every machine has all four). */
+struct bus_type *machine_bus(struct machine *m, enum bus_kind kind);
+
+/* ---- describing devices (before device_add()) ---- */
+
+/**
+ * device_set_bus() - put a not-yet-added device on a bus
+ *
+ * Return: 0; -EBUSY if already added; -EINVAL for a bad kind.
+ */
+int device_set_bus(struct device *dev, enum bus_kind kind);
+
+/**
+ * device_set_pci_ids() - PCI vendor/device/subsystem ids and class code
+ * @class: the 24-bit class code, e.g. 0x020000 for an Ethernet controller
+ */
+void device_set_pci_ids(struct device *dev, unsigned int vendor,
+			unsigned int device, unsigned int subvendor,
+			unsigned int subdevice, unsigned int class);
+
+/**
+ * device_set_pci_type() - header type and PCIe port type
+ * @hdr_type: PCI_HEADER_TYPE_NORMAL or PCI_HEADER_TYPE_BRIDGE
+ * @pcie_type: PCI_EXP_TYPE_*, or PCI_EXP_TYPE_NONE for conventional PCI
+ */
+void device_set_pci_type(struct device *dev, unsigned int hdr_type,
+			 unsigned int pcie_type);
+
+/** device_set_of_compatible() - devicetree compatible (platform devices). */
+void device_set_of_compatible(struct device *dev, const char *compatible);
+
+/** device_set_amba_periphid() - AMBA peripheral id. */
+void device_set_amba_periphid(struct device *dev, unsigned int periphid);
+
+/** device_set_mc_type() - fsl-mc object type ("dpni", "dpio", "dprc"...). */
+void device_set_mc_type(struct device *dev, const char *type);
+
+/* ---- drivers ---- */
+
+/**
+ * driver_load() - load a driver of the catalogue, as modprobe does
+ * @m: the machine
+ * @name: driver or module name ("e1000e", "vfio-pci", "vfio_pci")
+ *
+ * The driver registers on its bus and, if the bus autoprobes, binds every
+ * matching unbound device.
+ *
+ * Return: 0; -ENOENT for a name not in the catalogue; -EEXIST if loaded.
+ * The caller may undo this with driver_unload().
+ */
+int driver_load(struct machine *m, const char *name);
+
+/**
+ * driver_unload() - unload a driver, as rmmod does: every device bound to
+ * it is unbound first
+ *
+ * Return: 0; -ENOENT if not loaded.
+ */
+int driver_unload(struct machine *m, const char *name);
+
+/**
+ * machine_find_driver() - a loaded driver by driver or module name, or NULL
+ */
+struct device_driver *machine_find_driver(struct machine *m,
+					  const char *name);
+
+/** driver_name() - the driver's name. */
+const char *driver_name(const struct device_driver *drv);
+
+/** driver_is_dma_managed() - the driver's driver_managed_dma flag. */
+bool driver_is_dma_managed(const struct device_driver *drv);
+
+/**
+ * driver_set_probe_fault() - make the driver's probe fail
+ * @drv: the driver
+ * @err: the (negative) errno its probe returns, e.g. -ENOMEM, -EPROBE_DEFER
+ * @count: how many probes fail (then they succeed again); -1: all; 0: off
+ */
+void driver_set_probe_fault(struct device_driver *drv, int err, int count);
+
+/** device_driver_name() - the bound driver's name, or NULL when unbound. */
+const char *device_driver_name(const struct device *dev);
+
+/** device_bus_kind() - the device's bus, or BUS_KIND_INVALID_. */
+enum bus_kind device_bus_kind(const struct device *dev);
+
+/* ---- sysfs writes (0 or -errno, as the write() would end) ---- */
+
+/** bind_store() - /sys/bus/B/drivers/D/bind: -ENODEV no such device or no
+ * match; -EBUSY already bound or the group is owned; probe errors. */
+int bind_store(struct device_driver *drv, const char *buf);
+
+/** unbind_store() - /sys/bus/B/drivers/D/unbind: -ENODEV if @buf does not
+ * name a device bound to @drv. */
+int unbind_store(struct device_driver *drv, const char *buf);
+
+/** new_id_store() - /sys/bus/pci/drivers/D/new_id: "vvvv dddd [sv sd cc
+ * cm]"; -EINVAL malformed; -EEXIST the driver matches those ids already;
+ * then binds every matching unbound device. */
+int new_id_store(struct device_driver *drv, const char *buf);
+
+/** remove_id_store() - /sys/bus/pci/drivers/D/remove_id; -ENODEV if no
+ * such dynamic id. */
+int remove_id_store(struct device_driver *drv, const char *buf);
+
+/** drivers_probe_store() - /sys/bus/B/drivers_probe: attach a driver to the
+ * named unbound device; 0 even when none matches; -ENODEV no such device;
+ * -EINVAL when a matching driver's binding failed with an error. */
+int drivers_probe_store(struct bus_type *bus, const char *buf);
+
+/** drivers_autoprobe_store() - "0" or "1"; -EINVAL otherwise. */
+int drivers_autoprobe_store(struct bus_type *bus, const char *buf);
+
+/** drivers_autoprobe_show() - the bus's autoprobe flag. */
+bool drivers_autoprobe_show(const struct bus_type *bus);
+
+/** driver_override_store() - the device's driver_override: a driver name,
+ * or empty / a lone newline to clear; -EINVAL when too long. */
+int driver_override_store(struct device *dev, const char *buf);
+
+/** driver_override_show() - the override, or NULL when none ("(null)"). */
+const char *driver_override_show(const struct device *dev);
+
+/** bus_find_device_by_name() helper for library users: an added device
+ * on @bus named @name (a trailing newline is ignored), or NULL. */
+struct device *bus_device_by_name(struct bus_type *bus, const char *name);
+
+/**
+ * device_hotplug_add() - add a device at run time (hot-plug, PCI rescan)
+ *
+ * device_add() followed by the bus's probe of the new device, as the kernel
+ * does it: on x86 the device joins its IOMMU group at add.
+ *
+ * Return: 0 or the device_add() error.
+ */
+int device_hotplug_add(struct device *dev);
+
+/**
+ * device_unregister() - hot-removal: unbind, leave the group, delete
+ * (/sys/bus/pci/devices/X/remove). The device stays allocated until its
+ * last reference is put.
+ */
+void device_unregister(struct device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

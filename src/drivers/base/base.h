@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver core's private structures (drivers/base/base.h and the parts of
+ * include/linux/device/bus.h and driver.h the model needs).
+ *
+ * Locking: device_lock (struct device::mutex) is held around probe and
+ * remove, as the kernel holds it; a device's parent is locked first when the
+ * bus asks for it. machine::obj_lock protects the lists of buses, drivers
+ * and the deferred-probe list. A driver's dynamic ids are protected by
+ * bus_type::ids_lock.
+ */
+#ifndef DMAOWN_BASE_H
+#define DMAOWN_BASE_H
+
+#include "dmaown/driver.h"
+#include "drivers/base/device.h"
+
+#define DRIVER_NAME_MAX 32
+#define DRIVER_DYNIDS_MAX 64
+#define DRIVER_OVERRIDE_MAX 4095 /* PAGE_SIZE - 1, as driver_set_override() */
+
+#define PCI_ANY_ID (~0u)
+
+/* A PCI id table row (struct pci_device_id); vendor 0 ends a table. */
+struct pci_device_id {
+	unsigned int vendor, device, subvendor, subdevice;
+	unsigned int class, class_mask;
+	bool override_only; /* binds only through driver_override */
+};
+
+struct amba_id {
+	unsigned int id, mask;
+};
+
+/* How a driver's probe behaves, beyond succeeding. */
+enum driver_probe_kind {
+	PROBE_PLAIN,      /* succeeds */
+	PROBE_PCIEPORT,   /* PCIe root/switch ports only, else -ENODEV */
+	PROBE_VIRTIO_PCI, /* device ids 0x1000..0x107f only, else -ENODEV */
+	PROBE_STUB,       /* pci-stub: logs "claimed by stub" */
+	PROBE_VFIO,       /* vfio bus drivers: need an IOMMU group (-EINVAL) */
+	PROBE_VFIO_PCI,   /* vfio-pci: also normal header type only (-EINVAL) */
+};
+
+/**
+ * struct driver_desc - a driver of the catalogue: data, not code
+ * @name: driver name as in /sys/bus/X/drivers/NAME
+ * @module: module name for modprobe/rmmod (NULL: @name with '-' as '_')
+ * @bus: the bus it registers on
+ * @driver_managed_dma: the driver never uses the kernel DMA API on its
+ *	devices (vfio, pci-stub, pcieport): it takes no use count
+ * @probe: probe behaviour
+ * @pci_ids: PCI id table (vendor 0 ends it) or NULL
+ * @of_compatible: devicetree compatibles (NULL-terminated) or NULL
+ * @amba_ids: AMBA ids (id 0 ends it) or NULL
+ * @mc_types: fsl-mc object types (NULL-terminated) or NULL
+ */
+struct driver_desc {
+	const char *name;
+	const char *module;
+	enum bus_kind bus;
+	bool driver_managed_dma;
+	enum driver_probe_kind probe;
+	const struct pci_device_id *pci_ids;
+	const char *const *of_compatible;
+	const struct amba_id *amba_ids;
+	const char *const *mc_types;
+};
+
+/* The catalogue (drivers/catalogue.c): entry @i, NULL past the end. */
+const struct driver_desc *driver_catalogue_entry(size_t i);
+const struct driver_desc *driver_desc_find(const char *name);
+/* The catalogue driver's probe decision for the device it is binding. */
+int driver_desc_probe(struct device *dev);
+
+/* A bus's operations (struct bus_type's methods). */
+struct bus_ops {
+	const char *name;
+	enum bus_kind kind;
+	/* >0 match, 0 no match, <0 error (include/linux/device/bus.h) */
+	int (*match)(struct device *dev, struct device_driver *drv);
+	int (*probe)(struct device *dev);
+	void (*remove)(struct device *dev);
+	int (*dma_configure)(struct device *dev);
+	void (*dma_cleanup)(struct device *dev);
+	bool need_parent_lock;
+};
+
+struct bus_type {
+	const char *name;             /* == ops->name */
+	const struct bus_ops *ops;
+	struct machine *m;
+	struct list_head node;        /* machine::buses */
+	struct list_head drivers;     /* struct device_driver::node */
+	bool drivers_autoprobe;
+	struct mutex ids_lock;        /* drivers' dynamic ids */
+};
+
+struct device_driver {
+	const char *name;             /* == desc->name */
+	const struct driver_desc *desc;
+	struct bus_type *bus;
+	struct list_head node;        /* bus_type::drivers (obj_lock) */
+	bool driver_managed_dma;
+	/* PCI new_id/remove_id, under bus->ids_lock */
+	struct pci_device_id dynids[DRIVER_DYNIDS_MAX];
+	unsigned int ndynids;
+	/* Fault injection: the next @fail_count probes fail with @fail_errno
+	 * (fail_count < 0: every probe). */
+	int fail_errno;
+	int fail_count;
+};
+
+/* dd.c */
+int device_driver_attach(struct device_driver *drv, struct device *dev);
+void device_driver_detach(struct device *dev);
+int device_attach(struct device *dev);
+int driver_attach(struct device_driver *drv);
+void driver_detach(struct device_driver *drv);
+void device_release_driver(struct device *dev);
+int driver_match_device(struct device_driver *drv, struct device *dev);
+void driver_deferred_probe_trigger(struct machine *m);
+void driver_deferred_probe_del(struct device *dev);
+
+/* bus.c */
+struct bus_type *bus_find(struct machine *m, enum bus_kind kind);
+struct device *bus_find_device_by_name(struct bus_type *bus,
+				       const char *name);
+struct device_driver *bus_find_driver(struct bus_type *bus, const char *name);
+void bus_probe_device(struct device *dev);
+void bus_remove_device(struct device *dev);
+
+/* The firmware half of dma_configure (of_dma_configure/acpi_dma_configure):
+ * on IORT and devicetree machines this is where the device joins its IOMMU
+ * group. @fwnode_dev is the device whose firmware node describes the DMA
+ * (the PCI host bridge, the fsl-mc root container) or @dev itself. */
+int firmware_dma_configure(struct device *dev, struct device *fwnode_dev);
+
+/*
+ * The DMA-ownership half shared by every bus: with firmware_dma_configure()
+ * done, take the kernel-DMA use count unless the driver manages DMA itself;
+ * on failure tear the DMA set-up down. With MACHINE_FAULT_V7_ORDER the use
+ * count is taken first, as v7 of the seed series did.
+ */
+int bus_dma_configure_common(struct device *dev, struct device *fwnode_dev);
+void bus_dma_cleanup_common(struct device *dev);
+
+extern const struct bus_ops pci_bus_ops;
+extern const struct bus_ops platform_bus_ops;
+extern const struct bus_ops amba_bus_ops;
+extern const struct bus_ops fsl_mc_bus_ops;
+
+/* PCI (drivers/pci/pci-driver.c) */
+bool pci_match_one_device(const struct pci_device_id *id,
+			  const struct device *dev);
+
+#endif

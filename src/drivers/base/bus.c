@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Buses and drivers: registration, lookups, and the bus and driver sysfs
+ * attributes. Counterpart of drivers/base/bus.c and driver.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+static const struct bus_ops *const bus_kinds[BUS_KIND_MAX_] = {
+	[BUS_PCI] = &pci_bus_ops,
+	[BUS_PLATFORM] = &platform_bus_ops,
+	[BUS_AMBA] = &amba_bus_ops,
+	[BUS_FSL_MC] = &fsl_mc_bus_ops,
+};
+
+const char *bus_kind_name(enum bus_kind kind)
+{
+	if (kind < 0 || kind >= BUS_KIND_MAX_)
+		return "?";
+	return bus_kinds[kind]->name;
+}
+
+enum bus_kind bus_kind_from_name(const char *name)
+{
+	for (int k = 0; k < BUS_KIND_MAX_; k++)
+		if (!strcmp(bus_kinds[k]->name, name))
+			return (enum bus_kind)k;
+	return BUS_KIND_INVALID_;
+}
+
+void machine_set_faults(struct machine *m, unsigned int faults)
+{
+	m->faults = faults;
+}
+
+unsigned int machine_faults(const struct machine *m)
+{
+	return m->faults;
+}
+
+struct bus_type *bus_find(struct machine *m, enum bus_kind kind)
+{
+	struct bus_type *bus;
+
+	list_for_each_entry(bus, &m->buses, node)
+		if (bus->ops->kind == kind)
+			return bus;
+	return NULL;
+}
+
+struct bus_type *machine_bus(struct machine *m, enum bus_kind kind)
+{
+	return bus_find(m, kind);
+}
+
+/* sysfs_streq() for names written to sysfs: one trailing newline allowed. */
+static bool name_streq(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(s, name, n))
+		return false;
+	return s[n] == '\0' || (s[n] == '\n' && s[n + 1] == '\0');
+}
+
+struct device *bus_find_device_by_name(struct bus_type *bus,
+				       const char *name)
+{
+	struct machine *m = bus->m;
+	struct device *dev, *found = NULL;
+
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node) {
+		if (dev->bus == bus && dev->added && name_streq(name, dev->name)) {
+			found = get_device(dev);
+			break;
+		}
+	}
+	mutex_unlock(&m->obj_lock);
+	return found;
+}
+
+struct device *bus_device_by_name(struct bus_type *bus, const char *name)
+{
+	struct device *dev = bus_find_device_by_name(bus, name);
+
+	put_device(dev); /* the machine keeps an added device alive */
+	return dev;
+}
+
+struct device_driver *bus_find_driver(struct bus_type *bus, const char *name)
+{
+	struct device_driver *drv, *found = NULL;
+
+	mutex_lock(&bus->m->obj_lock);
+	list_for_each_entry(drv, &bus->drivers, node) {
+		if (!strcmp(drv->name, name)) {
+			found = drv;
+			break;
+		}
+	}
+	mutex_unlock(&bus->m->obj_lock);
+	return found;
+}
+
+/* Module names use '_' where driver names may use '-'. */
+static bool module_name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
+
+		if (ca != cb)
+			return false;
+	}
+	return *a == *b;
+}
+
+static bool desc_named(const struct driver_desc *desc, const char *name)
+{
+	return module_name_eq(desc->name, name) ||
+	       (desc->module && module_name_eq(desc->module, name));
+}
+
+const struct driver_desc *driver_desc_find(const char *name)
+{
+	const struct driver_desc *desc;
+
+	for (size_t i = 0; (desc = driver_catalogue_entry(i)); i++)
+		if (desc_named(desc, name))
+			return desc;
+	return NULL;
+}
+
+struct device_driver *machine_find_driver(struct machine *m, const char *name)
+{
+	struct bus_type *bus;
+	struct device_driver *drv;
+
+	list_for_each_entry(bus, &m->buses, node) {
+		list_for_each_entry(drv, &bus->drivers, node)
+			if (desc_named(drv->desc, name))
+				return drv;
+	}
+	return NULL;
+}
+
+const char *driver_name(const struct device_driver *drv)
+{
+	return drv->name;
+}
+
+bool driver_is_dma_managed(const struct device_driver *drv)
+{
+	return drv->driver_managed_dma;
+}
+
+void driver_set_probe_fault(struct device_driver *drv, int err, int count)
+{
+	drv->fail_errno = err > 0 ? -err : err;
+	drv->fail_count = err ? count : 0;
+}
+
+const char *device_driver_name(const struct device *dev)
+{
+	return dev->driver && dev->bound ? dev->driver->name : NULL;
+}
+
+enum bus_kind device_bus_kind(const struct device *dev)
+{
+	return dev->bus ? dev->bus->ops->kind : BUS_KIND_INVALID_;
+}
+
+/* driver_register() -> bus_add_driver() */
+int driver_load(struct machine *m, const char *name)
+{
+	const struct driver_desc *desc = driver_desc_find(name);
+	struct device_driver *drv;
+	struct bus_type *bus;
+
+	KFUNC();
+	if (!desc)
+		return -ENOENT;
+	if (machine_find_driver(m, desc->name))
+		return -EEXIST;
+	bus = bus_find(m, desc->bus);
+	drv = kzalloc(m, sizeof(*drv));
+	if (!drv)
+		return -ENOMEM;
+	drv->desc = desc;
+	drv->name = desc->name;
+	drv->bus = bus;
+	drv->driver_managed_dma = desc->driver_managed_dma;
+	mutex_lock(&m->obj_lock);
+	list_add_tail(&drv->node, &bus->drivers);
+	mutex_unlock(&m->obj_lock);
+	if (bus->drivers_autoprobe)
+		driver_attach(drv);
+	return 0;
+}
+
+/* driver_unregister() -> bus_remove_driver() */
+int driver_unload(struct machine *m, const char *name)
+{
+	struct device_driver *drv = machine_find_driver(m, name);
+
+	KFUNC();
+	if (!drv)
+		return -ENOENT;
+	driver_detach(drv);
+	mutex_lock(&m->obj_lock);
+	list_del(&drv->node);
+	mutex_unlock(&m->obj_lock);
+	kfree(drv);
+	return 0;
+}
+
+int device_set_bus(struct device *dev, enum bus_kind kind)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (kind < 0 || kind >= BUS_KIND_MAX_)
+		return -EINVAL;
+	dev->bus = bus_find(dev->m, kind);
+	return 0;
+}
+
+void device_set_pci_ids(struct device *dev, unsigned int vendor,
+			unsigned int device, unsigned int subvendor,
+			unsigned int subdevice, unsigned int class)
+{
+	dev->ids.vendor = vendor;
+	dev->ids.device = device;
+	dev->ids.subvendor = subvendor;
+	dev->ids.subdevice = subdevice;
+	dev->ids.class = class;
+}
+
+void device_set_pci_type(struct device *dev, unsigned int hdr_type,
+			 unsigned int pcie_type)
+{
+	dev->ids.hdr_type = (unsigned char)hdr_type;
+	dev->ids.pcie_type = (unsigned char)pcie_type;
+}
+
+void device_set_of_compatible(struct device *dev, const char *compatible)
+{
+	snprintf(dev->ids.compatible, sizeof(dev->ids.compatible), "%s",
+		 compatible);
+}
+
+void device_set_amba_periphid(struct device *dev, unsigned int periphid)
+{
+	dev->ids.periphid = periphid;
+}
+
+void device_set_mc_type(struct device *dev, const char *type)
+{
+	snprintf(dev->ids.mc_type, sizeof(dev->ids.mc_type), "%s", type);
+}
+
+/* ---- bus and driver attributes ---- */
+
+int bind_store(struct device_driver *drv, const char *buf)
+{
+	struct device *dev;
+	int err = -ENODEV;
+
+	KFUNC();
+	dev = bus_find_device_by_name(drv->bus, buf);
+	if (dev && driver_match_device(drv, dev) > 0)
+		err = device_driver_attach(drv, dev);
+	put_device(dev);
+	return err;
+}
+
+int unbind_store(struct device_driver *drv, const char *buf)
+{
+	struct device *dev;
+	int err = -ENODEV;
+
+	KFUNC();
+	dev = bus_find_device_by_name(drv->bus, buf);
+	if (dev && dev->driver == drv) {
+		device_driver_detach(dev);
+		err = 0;
+	}
+	put_device(dev);
+	return err;
+}
+
+int drivers_probe_store(struct bus_type *bus, const char *buf)
+{
+	struct device *dev;
+	int err = 0;
+
+	KFUNC();
+	dev = bus_find_device_by_name(bus, buf);
+	if (!dev)
+		return -ENODEV;
+	/* bus_rescan_devices_helper() */
+	if (!dev->driver && device_attach(dev) < 0)
+		err = -EINVAL;
+	put_device(dev);
+	return err;
+}
+
+int drivers_autoprobe_store(struct bus_type *bus, const char *buf)
+{
+	if (buf[0] == '0' && (buf[1] == '\0' || buf[1] == '\n'))
+		bus->drivers_autoprobe = false;
+	else if (buf[0] == '1' && (buf[1] == '\0' || buf[1] == '\n'))
+		bus->drivers_autoprobe = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+bool drivers_autoprobe_show(const struct bus_type *bus)
+{
+	return bus->drivers_autoprobe;
+}
+
+/* driver_set_override() */
+int driver_override_store(struct device *dev, const char *buf)
+{
+	size_t len = strlen(buf);
+	char *new = NULL, *old;
+
+	if (len > DRIVER_OVERRIDE_MAX)
+		return -EINVAL;
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len) {
+		new = kstrndup(dev->m, buf, len + 1);
+		if (!new)
+			return -ENOMEM;
+	}
+	device_lock(dev);
+	old = dev->driver_override;
+	dev->driver_override = new;
+	device_unlock(dev);
+	kfree(old);
+	return 0;
+}
+
+const char *driver_override_show(const struct device *dev)
+{
+	return dev->driver_override;
+}
+
+/* ---- device add/remove on a bus ---- */
+
+void bus_probe_device(struct device *dev)
+{
+	KFUNC();
+	if (dev->bus && dev->bus->drivers_autoprobe)
+		device_attach(dev);
+}
+
+void bus_remove_device(struct device *dev)
+{
+	KFUNC();
+	driver_deferred_probe_del(dev);
+	device_release_driver(dev);
+}
+
+/* ---- machine subsystem: buses and drivers ---- */
+
+static int driver_subsys_init(struct machine *m)
+{
+	for (int k = 0; k < BUS_KIND_MAX_; k++) {
+		struct bus_type *bus = kzalloc(m, sizeof(*bus));
+
+		if (!bus)
+			return -ENOMEM;
+		bus->ops = bus_kinds[k];
+		bus->name = bus->ops->name;
+		bus->m = m;
+		bus->drivers_autoprobe = true;
+		INIT_LIST_HEAD(&bus->drivers);
+		mutex_init(&bus->ids_lock, &m->locks, "bus.ids_lock");
+		list_add_tail(&bus->node, &m->buses);
+	}
+	return 0;
+}
+
+static int driver_subsys_clone(const struct machine *old, struct machine *new,
+			       struct ptrmap *map)
+{
+	struct bus_type *bus, *nb;
+	struct device_driver *drv, *nd;
+	struct device *dev, *ndev;
+
+	list_for_each_entry(bus, &old->buses, node) {
+		nb = malloc(sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		*nb = *bus;
+		nb->m = new;
+		INIT_LIST_HEAD(&nb->drivers);
+		mutex_init(&nb->ids_lock, &new->locks, "bus.ids_lock");
+		list_add_tail(&nb->node, &new->buses);
+		ptrmap_put(map, bus, nb);
+		list_for_each_entry(drv, &bus->drivers, node) {
+			nd = malloc(sizeof(*nd));
+			if (!nd)
+				return -ENOMEM;
+			*nd = *drv;
+			nd->bus = nb;
+			list_add_tail(&nd->node, &nb->drivers);
+			ptrmap_put(map, drv, nd);
+		}
+	}
+	/* Devices were copied by the device subsystem, which runs first. */
+	list_for_each_entry(dev, &old->devices, node) {
+		ndev = ptrmap_get(map, dev);
+		ndev->driver_override = NULL;
+		if (dev->driver_override) {
+			ndev->driver_override = strdup(dev->driver_override);
+			if (!ndev->driver_override)
+				return -ENOMEM;
+		}
+	}
+	list_for_each_entry(dev, &old->deferred_probe, deferred) {
+		ndev = ptrmap_get(map, dev);
+		list_add_tail(&ndev->deferred, &new->deferred_probe);
+	}
+	return 0;
+}
+
+static void driver_subsys_fixup(struct machine *new, const struct ptrmap *map)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, &new->devices, node)
+		dev->dma_use.group = clone_remap(map, dev->dma_use.group);
+}
+
+static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
+				    struct ptrmap *ids)
+{
+	const struct bus_type *bus;
+	const struct device_driver *drv;
+
+	(void)ids;
+	list_for_each_entry(bus, &m->buses, node) {
+		sbuf_printf(sb, "bus %s autoprobe=%d\n", bus->name,
+			    bus->drivers_autoprobe);
+		list_for_each_entry(drv, &bus->drivers, node) {
+			sbuf_printf(sb, "driver %s/%s fail=%d/%d dynids=",
+				    bus->name, drv->name, drv->fail_errno,
+				    drv->fail_count);
+			for (unsigned int i = 0; i < drv->ndynids; i++) {
+				const struct pci_device_id *id =
+					&drv->dynids[i];
+				sbuf_printf(sb, "%s%04x:%04x:%x:%x:%x:%x",
+					    i ? "," : "", id->vendor,
+					    id->device, id->subvendor,
+					    id->subdevice, id->class,
+					    id->class_mask);
+			}
+			sbuf_printf(sb, "\n");
+		}
+	}
+}
+
+static void driver_subsys_destroy(struct machine *m)
+{
+	struct bus_type *bus, *nb;
+	struct device_driver *drv, *nd;
+	struct device *dev;
+
+	list_for_each_entry(dev, &m->devices, node) {
+		free(dev->driver_override);
+		dev->driver_override = NULL;
+	}
+	list_for_each_entry_safe(bus, nb, &m->buses, node) {
+		list_for_each_entry_safe(drv, nd, &bus->drivers, node)
+			free(drv);
+		mutex_destroy(&bus->ids_lock);
+		free(bus);
+	}
+	INIT_LIST_HEAD(&m->buses);
+}
+
+const struct machine_subsys driver_subsys = {
+	.name = "driver",
+	.init = driver_subsys_init,
+	.clone = driver_subsys_clone,
+	.fixup = driver_subsys_fixup,
+	.serialize = driver_subsys_serialize,
+	.destroy = driver_subsys_destroy,
+};

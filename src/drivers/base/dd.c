@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Binding drivers to devices: really_probe(), release, deferred probe.
+ * Counterpart of drivers/base/dd.c at about v6.6.
+ */
+#include <string.h>
+
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+int driver_match_device(struct device_driver *drv, struct device *dev)
+{
+	return drv->bus->ops->match ? drv->bus->ops->match(dev, drv) : 1;
+}
+
+/* ---- deferred probe ---- */
+
+static void driver_deferred_probe_add(struct device *dev)
+{
+	struct machine *m = dev->m;
+
+	mutex_lock(&m->obj_lock);
+	if (list_empty(&dev->deferred)) {
+		list_add_tail(&dev->deferred, &m->deferred_probe);
+		get_device(dev);
+	}
+	mutex_unlock(&m->obj_lock);
+}
+
+void driver_deferred_probe_del(struct device *dev)
+{
+	struct machine *m = dev->m;
+	bool was_queued = false;
+
+	mutex_lock(&m->obj_lock);
+	if (!list_empty(&dev->deferred)) {
+		list_del(&dev->deferred);
+		was_queued = true;
+	}
+	mutex_unlock(&m->obj_lock);
+	if (was_queued)
+		put_device(dev);
+}
+
+/*
+ * Retry every deferred device. The kernel does this from a work item after
+ * any successful bind; the model does it synchronously, so the result of a
+ * command is complete when the command returns.
+ */
+void driver_deferred_probe_trigger(struct machine *m)
+{
+	LIST_HEAD(pending);
+	struct device *dev;
+
+	KFUNC();
+	mutex_lock(&m->obj_lock);
+	list_splice_init(&m->deferred_probe, &pending);
+	mutex_unlock(&m->obj_lock);
+	for (;;) {
+		mutex_lock(&m->obj_lock);
+		if (list_empty(&pending)) {
+			mutex_unlock(&m->obj_lock);
+			return;
+		}
+		dev = list_first_entry(&pending, struct device, deferred);
+		list_del(&dev->deferred);
+		mutex_unlock(&m->obj_lock);
+		/* a device that defers again goes back on the machine's list */
+		if (dev->added && !dev->driver)
+			device_attach(dev);
+		put_device(dev);
+	}
+}
+
+/* ---- probe ---- */
+
+static int call_driver_probe(struct device *dev, struct device_driver *drv)
+{
+	int ret = 0;
+
+	if (drv->fail_count) {
+		ret = drv->fail_errno;
+		if (drv->fail_count > 0)
+			drv->fail_count--;
+	} else if (dev->bus->ops->probe) {
+		ret = dev->bus->ops->probe(dev);
+	}
+
+	switch (ret) {
+	case 0:
+		break;
+	case -EPROBE_DEFER:
+		dev_info(dev, "Driver %s requests probe deferral", drv->name);
+		break;
+	case -ENODEV:
+	case -ENXIO:
+		/* the driver looked and said no: not an error worth a line */
+		break;
+	default:
+		pr_warn(dev->m, "%s: probe of %s failed with error %d",
+			drv->name, dev_name(dev), ret);
+		break;
+	}
+	return ret;
+}
+
+static void driver_bound(struct device *dev)
+{
+	dev->bound = true;
+	driver_deferred_probe_del(dev);
+}
+
+/*
+ * Bind @drv to @dev. Returns 0, a negative errno for a failure before the
+ * driver's probe (dma_configure), or a positive errno for the driver's own
+ * probe failure, as the kernel does so callers can tell them apart.
+ */
+static int really_probe(struct device *dev, struct device_driver *drv)
+{
+	int ret;
+
+	KFUNC();
+	lockdep_assert_held(dev->m, &dev->mutex);
+	dev->driver = drv;
+
+	if (dev->bus->ops->dma_configure) {
+		ret = dev->bus->ops->dma_configure(dev);
+		if (ret)
+			goto pinctrl_bind_failed;
+	}
+
+	/* driver_sysfs_add() */
+	if (should_fail(dev->m, "driver_sysfs_add")) {
+		pr_err(dev->m, "really_probe: driver_sysfs_add(%s) failed",
+		       dev_name(dev));
+		ret = -ENOMEM;
+		goto sysfs_failed;
+	}
+
+	ret = call_driver_probe(dev, drv);
+	if (ret) {
+		ret = -ret;
+		goto probe_failed;
+	}
+
+	driver_bound(dev);
+	return 0;
+
+probe_failed:
+sysfs_failed:
+	if (dev->bus->ops->dma_cleanup)
+		dev->bus->ops->dma_cleanup(dev);
+pinctrl_bind_failed:
+	dev->driver = NULL;
+	return ret;
+}
+
+static int __driver_probe_device(struct device_driver *drv, struct device *dev)
+{
+	if (!dev->added)
+		return -ENODEV;
+	if (dev->driver)
+		return -EBUSY;
+	return really_probe(dev, drv);
+}
+
+static int driver_probe_device(struct device_driver *drv, struct device *dev)
+{
+	int ret = __driver_probe_device(drv, dev);
+
+	if (ret == -EPROBE_DEFER || ret == EPROBE_DEFER)
+		driver_deferred_probe_add(dev);
+	return ret;
+}
+
+static void __device_driver_lock(struct device *dev)
+{
+	if (dev->parent && dev->bus->ops->need_parent_lock)
+		device_lock(dev->parent);
+	device_lock(dev);
+}
+
+static void __device_driver_unlock(struct device *dev)
+{
+	device_unlock(dev);
+	if (dev->parent && dev->bus->ops->need_parent_lock)
+		device_unlock(dev->parent);
+}
+
+/* bind_store()'s way in: one driver, one device. */
+int device_driver_attach(struct device_driver *drv, struct device *dev)
+{
+	int ret;
+
+	KFUNC();
+	__device_driver_lock(dev);
+	ret = driver_probe_device(drv, dev);
+	__device_driver_unlock(dev);
+	if (!ret)
+		driver_deferred_probe_trigger(dev->m);
+	/* probe errors come back as normal negative errnos */
+	if (ret > 0)
+		ret = -ret;
+	if (ret == -EPROBE_DEFER)
+		return -EAGAIN;
+	return ret;
+}
+
+/*
+ * Try each driver of the bus in turn; the first that binds ends the walk.
+ * A failure in the driver's own probe lets the next driver try; any other
+ * error stops the walk and is returned.
+ */
+static int __device_attach(struct device *dev)
+{
+	struct bus_type *bus = dev->bus;
+	struct device_driver *drv;
+	int ret = 0;
+
+	device_lock(dev);
+	if (dev->driver) {
+		ret = 1;
+		goto out_unlock;
+	}
+	list_for_each_entry(drv, &bus->drivers, node) {
+		int match = driver_match_device(drv, dev);
+
+		if (match == 0)
+			continue;
+		if (match < 0) {
+			ret = match;
+			break;
+		}
+		ret = driver_probe_device(drv, dev);
+		if (ret < 0)
+			break;
+		if (ret == 0) {
+			ret = 1;
+			break;
+		}
+		ret = 0; /* the driver's probe failed: next driver */
+	}
+out_unlock:
+	device_unlock(dev);
+	return ret;
+}
+
+int device_attach(struct device *dev)
+{
+	int ret;
+
+	KFUNC();
+	if (!dev->bus)
+		return 0;
+	ret = __device_attach(dev);
+	if (ret == 1)
+		driver_deferred_probe_trigger(dev->m);
+	return ret;
+}
+
+/* Bind @drv to every matching device that has no driver. */
+int driver_attach(struct device_driver *drv)
+{
+	struct machine *m = drv->bus->m;
+	struct device **devs, *dev;
+	size_t n = 0, i;
+	bool any = false;
+
+	KFUNC();
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node)
+		n++;
+	devs = calloc(n ? n : 1, sizeof(*devs));
+	if (!devs) {
+		mutex_unlock(&m->obj_lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->added && dev->bus == drv->bus)
+			devs[n++] = get_device(dev);
+	mutex_unlock(&m->obj_lock);
+
+	for (i = 0; i < n; i++) {
+		dev = devs[i];
+		if (driver_match_device(drv, dev) > 0) {
+			__device_driver_lock(dev);
+			if (driver_probe_device(drv, dev) == 0)
+				any = true;
+			__device_driver_unlock(dev);
+		}
+		put_device(dev);
+	}
+	free(devs);
+	if (any)
+		driver_deferred_probe_trigger(m);
+	return 0;
+}
+
+/* ---- release ---- */
+
+static void __device_release_driver(struct device *dev)
+{
+	struct device_driver *drv = dev->driver;
+
+	KFUNC();
+	lockdep_assert_held(dev->m, &dev->mutex);
+	if (!drv)
+		return;
+	/* device_remove(): the driver lets go of the hardware */
+	if (dev->bound && dev->bus->ops->remove)
+		dev->bus->ops->remove(dev);
+	/* then DMA ownership is given back, before devres is released */
+	if (dev->bus->ops->dma_cleanup)
+		dev->bus->ops->dma_cleanup(dev);
+	/* device_unbind_cleanup() */
+	dev->driver = NULL;
+	dev->bound = false;
+}
+
+static void device_release_driver_internal(struct device *dev,
+					   struct device_driver *drv)
+{
+	KFUNC();
+	__device_driver_lock(dev);
+	if (dev->driver && (!drv || dev->driver == drv))
+		__device_release_driver(dev);
+	__device_driver_unlock(dev);
+}
+
+void device_release_driver(struct device *dev)
+{
+	KFUNC();
+	device_release_driver_internal(dev, NULL);
+}
+
+/* unbind_store()'s way in. */
+void device_driver_detach(struct device *dev)
+{
+	KFUNC();
+	device_release_driver_internal(dev, NULL);
+}
+
+/* Unbind @drv from every device it drives (driver unregistration). */
+void driver_detach(struct device_driver *drv)
+{
+	struct machine *m = drv->bus->m;
+	struct device *dev;
+
+	KFUNC();
+	for (;;) {
+		struct device *found = NULL;
+
+		mutex_lock(&m->obj_lock);
+		list_for_each_entry(dev, &m->devices, node) {
+			if (dev->driver == drv) {
+				found = get_device(dev);
+				break;
+			}
+		}
+		mutex_unlock(&m->obj_lock);
+		if (!found)
+			return;
+		device_release_driver_internal(found, drv);
+		put_device(found);
+	}
+}

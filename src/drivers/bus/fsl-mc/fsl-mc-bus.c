@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fsl-mc bus type: DPAA2 objects inside DPRC containers. DMA is
+ * configured on the root container's firmware node with the object's ICID.
+ * Counterpart of drivers/bus/fsl-mc/fsl-mc-bus.c.
+ */
+#include <string.h>
+
+#include "drivers/base/base.h"
+
+static int fsl_mc_bus_match(struct device *dev, struct device_driver *drv)
+{
+	const char *const *type;
+
+	/* With driver_override set, only that driver may bind. */
+	if (dev->driver_override)
+		return !strcmp(dev->driver_override, drv->name);
+	for (type = drv->desc->mc_types; type && *type; type++)
+		if (!strcmp(*type, dev->ids.mc_type))
+			return 1;
+	return 0;
+}
+
+static int fsl_mc_driver_probe(struct device *dev)
+{
+	KFUNC();
+	return driver_desc_probe(dev);
+}
+
+static int fsl_mc_dma_configure(struct device *dev)
+{
+	struct device *dma_dev = dev;
+
+	KFUNC();
+	/* the firmware node is the root container's, above every fsl-mc dev */
+	while (dma_dev->parent && dma_dev->parent->bus == dev->bus)
+		dma_dev = dma_dev->parent;
+	return bus_dma_configure_common(dev, dma_dev);
+}
+
+static void fsl_mc_dma_cleanup(struct device *dev)
+{
+	KFUNC();
+	bus_dma_cleanup_common(dev);
+}
+
+const struct bus_ops fsl_mc_bus_ops = {
+	.name = "fsl-mc",
+	.kind = BUS_FSL_MC,
+	.match = fsl_mc_bus_match,
+	.probe = fsl_mc_driver_probe,
+	.dma_configure = fsl_mc_dma_configure,
+	.dma_cleanup = fsl_mc_dma_cleanup,
+};

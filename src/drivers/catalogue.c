@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The driver catalogue: every driver the model knows, as data. Id tables
+ * hold the real ids for the devices the built-in machines use; the
+ * driver_managed_dma flags are the kernel's. Probe behaviour that matters
+ * for DMA ownership (which devices a driver refuses) is a small enum.
+ */
+#include <string.h>
+
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+#define PCI_DEV(v, d) { (v), (d), PCI_ANY_ID, PCI_ANY_ID, 0, 0, false }
+#define PCI_CLASS_ANY(cls, mask) \
+	{ PCI_ANY_ID, PCI_ANY_ID, PCI_ANY_ID, PCI_ANY_ID, (cls), (mask), false }
+#define PCI_VEND_CLASS(v, cls, mask) \
+	{ (v), PCI_ANY_ID, PCI_ANY_ID, PCI_ANY_ID, (cls), (mask), false }
+#define PCI_DEV_CLASS(v, d, cls, mask) \
+	{ (v), (d), PCI_ANY_ID, PCI_ANY_ID, (cls), (mask), false }
+#define PCI_OVERRIDE_DEV(v, d) \
+	{ (v), (d), PCI_ANY_ID, PCI_ANY_ID, 0, 0, true }
+#define PCI_END { 0, 0, 0, 0, 0, 0, false }
+
+/* ---- PCI: kernel DMA API drivers ---- */
+
+static const struct pci_device_id e1000e_ids[] = {
+	PCI_DEV(0x8086, 0x105e), /* 82571EB */
+	PCI_DEV(0x8086, 0x10d3), /* 82574L */
+	PCI_DEV(0x8086, 0x10ea), /* 82577LM */
+	PCI_DEV(0x8086, 0x153a), /* I217-LM */
+	PCI_DEV(0x8086, 0x15b8), /* I219-V */
+	PCI_DEV(0x8086, 0x15bb), /* I219-LM */
+	PCI_END,
+};
+
+static const struct pci_device_id igb_ids[] = {
+	PCI_DEV(0x8086, 0x10c9), /* 82576 */
+	PCI_DEV(0x8086, 0x1521), /* I350 */
+	PCI_DEV(0x8086, 0x1533), /* I210 */
+	PCI_END,
+};
+
+static const struct pci_device_id ixgbe_ids[] = {
+	PCI_DEV(0x8086, 0x10fb), /* 82599ES SFP+ */
+	PCI_DEV(0x8086, 0x1528), /* X540-AT2 */
+	PCI_DEV(0x8086, 0x1563), /* X550-T */
+	PCI_END,
+};
+
+static const struct pci_device_id mlx5_core_ids[] = {
+	PCI_DEV(0x15b3, 0x1017), /* ConnectX-5 */
+	PCI_DEV(0x15b3, 0x1018), /* ConnectX-5 VF */
+	PCI_DEV(0x15b3, 0x1019), /* ConnectX-5 Ex */
+	PCI_DEV(0x15b3, 0x101b), /* ConnectX-6 */
+	PCI_DEV(0x15b3, 0x101d), /* ConnectX-6 Dx */
+	PCI_DEV(0x15b3, 0x101e), /* ConnectX family VF */
+	PCI_END,
+};
+
+static const struct pci_device_id nvme_ids[] = {
+	PCI_CLASS_ANY(0x010802, 0xffffff), /* NVM Express */
+	PCI_END,
+};
+
+static const struct pci_device_id ahci_ids[] = {
+	PCI_CLASS_ANY(0x010601, 0xffffff), /* SATA AHCI 1.0 */
+	PCI_END,
+};
+
+static const struct pci_device_id xhci_pci_ids[] = {
+	PCI_CLASS_ANY(0x0c0330, 0xffffff), /* USB xHCI */
+	PCI_END,
+};
+
+static const struct pci_device_id snd_hda_intel_ids[] = {
+	PCI_DEV(0x8086, 0xa348), /* Cannon Lake PCH cAVS */
+	PCI_DEV(0x8086, 0xa0c8), /* Tiger Lake-LP */
+	PCI_VEND_CLASS(0x10de, 0x040300, 0xffffff), /* NVIDIA HDMI */
+	PCI_VEND_CLASS(0x1002, 0x040300, 0xffffff), /* AMD/ATI HDMI */
+	PCI_VEND_CLASS(0x1022, 0x040300, 0xffffff), /* AMD */
+	PCI_END,
+};
+
+static const struct pci_device_id i915_ids[] = {
+	PCI_DEV_CLASS(0x8086, 0x3e92, 0x030000, 0xff0000), /* UHD 630 */
+	PCI_DEV_CLASS(0x8086, 0x3e9b, 0x030000, 0xff0000), /* UHD 630 */
+	PCI_DEV_CLASS(0x8086, 0x9bc5, 0x030000, 0xff0000), /* UHD 630 */
+	PCI_DEV_CLASS(0x8086, 0x4680, 0x030000, 0xff0000), /* Alder Lake */
+	PCI_DEV_CLASS(0x8086, 0xa780, 0x030000, 0xff0000), /* Raptor Lake */
+	PCI_END,
+};
+
+static const struct pci_device_id amdgpu_ids[] = {
+	PCI_DEV(0x1002, 0x731f), /* Navi 10 */
+	PCI_DEV(0x1002, 0x73bf), /* Navi 21 */
+	PCI_DEV(0x1002, 0x744c), /* Navi 31 */
+	PCI_VEND_CLASS(0x1002, 0x030000, 0xffffff), /* IP discovery, VGA */
+	PCI_VEND_CLASS(0x1002, 0x038000, 0xffffff), /* IP discovery, other */
+	PCI_END,
+};
+
+static const struct pci_device_id nouveau_ids[] = {
+	PCI_VEND_CLASS(0x10de, 0x030000, 0xff0000), /* NVIDIA display */
+	PCI_VEND_CLASS(0x12d2, 0x030000, 0xff0000), /* NVIDIA/SGS */
+	PCI_END,
+};
+
+static const struct pci_device_id virtio_pci_ids[] = {
+	PCI_DEV(0x1af4, PCI_ANY_ID), /* probe keeps 0x1000..0x107f */
+	PCI_END,
+};
+
+static const struct pci_device_id pcieport_ids[] = {
+	PCI_CLASS_ANY(0x060400, 0xffffff), /* PCI-to-PCI bridge */
+	PCI_CLASS_ANY(0x060401, 0xffffff), /* subtractive decode */
+	PCI_END,
+};
+
+/* ---- PCI: vfio variant drivers, bound only through driver_override ---- */
+
+static const struct pci_device_id mlx5_vfio_pci_ids[] = {
+	PCI_OVERRIDE_DEV(0x15b3, 0x101e), /* ConnectX family VF */
+	PCI_END,
+};
+
+static const struct pci_device_id hisi_acc_vfio_pci_ids[] = {
+	PCI_OVERRIDE_DEV(0x19e5, 0xa251), /* ZIP VF */
+	PCI_OVERRIDE_DEV(0x19e5, 0xa256), /* SEC VF */
+	PCI_OVERRIDE_DEV(0x19e5, 0xa259), /* HPRE VF */
+	PCI_END,
+};
+
+static const struct pci_device_id pds_vfio_pci_ids[] = {
+	PCI_OVERRIDE_DEV(0x1dd8, 0x1003), /* Pensando DSC VF */
+	PCI_END,
+};
+
+static const struct pci_device_id nvgrace_gpu_vfio_pci_ids[] = {
+	PCI_OVERRIDE_DEV(0x10de, 0x2342), /* GH100 */
+	PCI_OVERRIDE_DEV(0x10de, 0x2345), /* GH100 */
+	PCI_END,
+};
+
+/* ---- platform, AMBA, fsl-mc ---- */
+
+static const char *const dwc3_of[] = { "snps,dwc3", NULL };
+static const char *const sdhci_arasan_of[] = { "arasan,sdhci-5.1", NULL };
+static const char *const stmmac_of[] = { "snps,dwmac", NULL };
+static const char *const xhci_plat_of[] = { "generic-xhci", NULL };
+
+static const struct amba_id pl330_ids[] = {
+	{ 0x00041330, 0x000fffff },
+	{ 0, 0 },
+};
+
+static const struct amba_id pl011_ids[] = {
+	{ 0x00041011, 0x000fffff },
+	{ 0, 0 },
+};
+
+static const struct amba_id mmci_ids[] = {
+	{ 0x00041180, 0xff0fffff },
+	{ 0, 0 },
+};
+
+static const char *const dpaa2_eth_types[] = { "dpni", NULL };
+static const char *const dpio_types[] = { "dpio", NULL };
+static const char *const allocator_types[] = { "dpbp", "dpmcp", "dpcon",
+					       NULL };
+
+#define PCI_DRIVER(n, mod, managed, kind, ids) \
+	{ (n), (mod), BUS_PCI, (managed), (kind), (ids), NULL, NULL, NULL }
+
+static const struct driver_desc catalogue[] = {
+	/* PCI, DMA through the kernel DMA API */
+	PCI_DRIVER("e1000e", NULL, false, PROBE_PLAIN, e1000e_ids),
+	PCI_DRIVER("igb", NULL, false, PROBE_PLAIN, igb_ids),
+	PCI_DRIVER("ixgbe", NULL, false, PROBE_PLAIN, ixgbe_ids),
+	PCI_DRIVER("mlx5_core", NULL, false, PROBE_PLAIN, mlx5_core_ids),
+	PCI_DRIVER("nvme", NULL, false, PROBE_PLAIN, nvme_ids),
+	PCI_DRIVER("ahci", NULL, false, PROBE_PLAIN, ahci_ids),
+	PCI_DRIVER("xhci_hcd", "xhci_pci", false, PROBE_PLAIN, xhci_pci_ids),
+	PCI_DRIVER("snd_hda_intel", NULL, false, PROBE_PLAIN,
+		   snd_hda_intel_ids),
+	PCI_DRIVER("i915", NULL, false, PROBE_PLAIN, i915_ids),
+	PCI_DRIVER("amdgpu", NULL, false, PROBE_PLAIN, amdgpu_ids),
+	PCI_DRIVER("nouveau", NULL, false, PROBE_PLAIN, nouveau_ids),
+	PCI_DRIVER("virtio-pci", "virtio_pci", false, PROBE_VIRTIO_PCI,
+		   virtio_pci_ids),
+	/* PCI, managing DMA themselves (driver_managed_dma) */
+	PCI_DRIVER("pcieport", NULL, true, PROBE_PCIEPORT, pcieport_ids),
+	PCI_DRIVER("pci-stub", "pci_stub", true, PROBE_STUB, NULL),
+	PCI_DRIVER("vfio-pci", "vfio_pci", true, PROBE_VFIO_PCI, NULL),
+	PCI_DRIVER("mlx5-vfio-pci", "mlx5_vfio_pci", true, PROBE_VFIO_PCI,
+		   mlx5_vfio_pci_ids),
+	PCI_DRIVER("hisi-acc-vfio-pci", "hisi_acc_vfio_pci", true,
+		   PROBE_VFIO_PCI, hisi_acc_vfio_pci_ids),
+	PCI_DRIVER("pds-vfio-pci", "pds_vfio_pci", true, PROBE_VFIO_PCI,
+		   pds_vfio_pci_ids),
+	PCI_DRIVER("nvgrace-gpu-vfio-pci", "nvgrace_gpu_vfio_pci", true,
+		   PROBE_VFIO_PCI, nvgrace_gpu_vfio_pci_ids),
+	/* platform */
+	{ "dwc3", NULL, BUS_PLATFORM, false, PROBE_PLAIN, NULL, dwc3_of, NULL,
+	  NULL },
+	{ "sdhci-arasan", "sdhci_of_arasan", BUS_PLATFORM, false, PROBE_PLAIN,
+	  NULL, sdhci_arasan_of, NULL, NULL },
+	{ "stmmaceth", "dwmac_generic", BUS_PLATFORM, false, PROBE_PLAIN,
+	  NULL, stmmac_of, NULL, NULL },
+	{ "xhci-plat-hcd", "xhci_plat_hcd", BUS_PLATFORM, false, PROBE_PLAIN,
+	  NULL, xhci_plat_of, NULL, NULL },
+	{ "vfio-platform", "vfio_platform", BUS_PLATFORM, true, PROBE_VFIO,
+	  NULL, NULL, NULL, NULL },
+	/* AMBA */
+	{ "dma-pl330", "pl330", BUS_AMBA, false, PROBE_PLAIN, NULL, NULL,
+	  pl330_ids, NULL },
+	{ "uart-pl011", "amba_pl011", BUS_AMBA, false, PROBE_PLAIN, NULL,
+	  NULL, pl011_ids, NULL },
+	{ "mmci-pl18x", "mmci", BUS_AMBA, false, PROBE_PLAIN, NULL, NULL,
+	  mmci_ids, NULL },
+	{ "vfio-amba", "vfio_amba", BUS_AMBA, true, PROBE_VFIO, NULL, NULL,
+	  NULL, NULL },
+	/* fsl-mc */
+	{ "fsl_dpaa2_eth", NULL, BUS_FSL_MC, false, PROBE_PLAIN, NULL, NULL,
+	  NULL, dpaa2_eth_types },
+	{ "fsl_mc_dpio", "fsl_mc_dpio", BUS_FSL_MC, false, PROBE_PLAIN, NULL,
+	  NULL, NULL, dpio_types },
+	{ "fsl_mc_allocator", NULL, BUS_FSL_MC, false, PROBE_PLAIN, NULL, NULL,
+	  NULL, allocator_types },
+	{ "vfio-fsl-mc", "vfio_fsl_mc", BUS_FSL_MC, true, PROBE_VFIO, NULL,
+	  NULL, NULL, NULL },
+};
+
+const struct driver_desc *driver_catalogue_entry(size_t i)
+{
+	return i < sizeof(catalogue) / sizeof(catalogue[0]) ? &catalogue[i] :
+							      NULL;
+}
+
+/*
+ * The part of each driver's probe that decides whether it takes the device.
+ * vfio bus drivers need an IOMMU group (there is no unsafe no-IOMMU mode in
+ * the model), and vfio-pci refuses bridges.
+ */
+int driver_desc_probe(struct device *dev)
+{
+	const struct driver_desc *desc = dev->driver->desc;
+	unsigned int type = dev->ids.pcie_type;
+
+	switch (desc->probe) {
+	case PROBE_PCIEPORT:
+		if (type != PCI_EXP_TYPE_ROOT_PORT &&
+		    type != PCI_EXP_TYPE_UPSTREAM &&
+		    type != PCI_EXP_TYPE_DOWNSTREAM)
+			return -ENODEV;
+		return 0;
+	case PROBE_VIRTIO_PCI:
+		if (dev->ids.device < 0x1000 || dev->ids.device > 0x107f)
+			return -ENODEV;
+		return 0;
+	case PROBE_STUB:
+		dev_info(dev, "claimed by stub");
+		return 0;
+	case PROBE_VFIO_PCI:
+		if (dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL)
+			return -EINVAL;
+		/* fall through */
+	case PROBE_VFIO:
+		if (!dev->iommu_group)
+			return -EINVAL;
+		return 0;
+	case PROBE_PLAIN:
+	default:
+		return 0;
+	}
+}
