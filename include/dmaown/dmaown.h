@@ -12,6 +12,7 @@
 #include "dmaown/driver.h"
 #include "dmaown/iommu.h"
 #include "dmaown/machine.h"
+#include "dmaown/vfio.h"
 
 /** dmaown_version() - the library version, "MAJOR.MINOR.PATCH". */
 const char *dmaown_version(void);

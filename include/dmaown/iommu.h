@@ -56,6 +56,13 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
  */
 int iommu_device_register(struct iommu_device *iommu);
 
+/**
+ * iommu_device_set_msi_isolated() - whether the platform isolates MSIs
+ * per group (interrupt remapping, GICv3 ITS); true by default. iommufd
+ * refuses to bind devices behind an IOMMU without it.
+ */
+void iommu_device_set_msi_isolated(struct iommu_device *iommu, bool isolated);
+
 /** iommu_device_name() - the name given to iommu_device_alloc(). */
 const char *iommu_device_name(const struct iommu_device *iommu);
 

@@ -162,11 +162,11 @@ static struct machine *build_qdf2400(unsigned int faults)
  */
 static int cmd_seed(int argc, char **argv)
 {
-	static const char owner_cookie[] = "vfio-group";
+	char msg[512];
+	int container = -1;
 	bool v7 = false;
 	struct machine *m;
 	struct device *dev;
-	struct iommu_group *group;
 	struct bus_type *pci;
 	int ret, status;
 
@@ -212,18 +212,18 @@ static int cmd_seed(int argc, char **argv)
 	       device_driver_name(dev) ? device_driver_name(dev) : "(none)");
 
 	kcompat_set_comm("qemu-system-aar");
-	group = iommu_group_get(dev);
-	printf("# a VMM opens /dev/vfio/%d: VFIO claims the group\n",
-	       iommu_group_id(group));
-	ret = iommu_group_claim_dma_owner(group, (void *)owner_cookie);
-	report("iommu_group_claim_dma_owner", ret);
+	printf("# a VMM assigns 0004:01:00.0 (-device vfio-pci,host=0004:01:00.0)\n");
+	ret = vmm_assign_device(m, "0004:01:00.0", &container, msg,
+				sizeof(msg));
+	if (ret)
+		printf("%s\n", msg);
+	report("vmm_assign_device", ret);
 	print_group(dev);
 	if (!ret) {
-		iommu_group_release_dma_owner(group);
-		printf("# the VMM exits: the group goes back to the kernel\n");
+		report("vmm_release_device",
+		       vmm_release_device(m, "0004:01:00.0", container));
 		print_group(dev);
 	}
-	iommu_group_put(group);
 
 	printf("# kernel log\n");
 	print_dmesg(m);

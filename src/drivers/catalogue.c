@@ -9,6 +9,7 @@
 
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
 #define PCI_DEV(v, d) { (v), (d), PCI_ANY_ID, PCI_ANY_ID, 0, 0, false }
@@ -237,6 +238,19 @@ const struct driver_desc *driver_catalogue_entry(size_t i)
 							      NULL;
 }
 
+/* The part of each driver's remove the model keeps. */
+void driver_desc_remove(struct device *dev)
+{
+	switch (dev->driver->desc->probe) {
+	case PROBE_VFIO_PCI:
+	case PROBE_VFIO:
+		vfio_unregister_group_dev(dev);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * The part of each driver's probe that decides whether it takes the device.
  * vfio bus drivers need an IOMMU group (there is no unsafe no-IOMMU mode in
@@ -266,9 +280,8 @@ int driver_desc_probe(struct device *dev)
 			return -EINVAL;
 		/* fall through */
 	case PROBE_VFIO:
-		if (!dev->iommu_group)
-			return -EINVAL;
-		return 0;
+		/* vfio_register_group_dev(): -EINVAL without a group */
+		return vfio_register_group_dev(dev);
 	case PROBE_PLAIN:
 	default:
 		return 0;

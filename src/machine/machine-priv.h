@@ -6,6 +6,7 @@
  *
  * Lock order (outermost first), as the kernel's:
  *   device_lock (struct device::mutex)
+ *     -> machine::vfio_lock
  *     -> machine::iommu_probe_device_lock
  *       -> iommu_group::mutex
  *         -> machine::obj_lock (object lists, group ids)
@@ -43,6 +44,16 @@ struct machine {
 	struct list_head buses;    /* struct bus_type::node */
 	struct list_head deferred_probe; /* struct device::deferred */
 	unsigned int faults;       /* enum machine_fault mask */
+
+	/* VFIO and iommufd (drivers/vfio/vfio.h), under vfio_lock */
+	struct mutex vfio_lock;
+	struct list_head vfio_groups;
+	struct list_head vfio_containers;
+	struct list_head vfio_devices;
+	struct list_head iommufds;
+	int next_noiommu_id;
+	bool vfio_noiommu;         /* enable_unsafe_noiommu_mode */
+	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */
 	int next_obj_serial;       /* debugging ids; not canonical */
 
 	/* Serialises device probing into groups (iommu.c). */
@@ -81,6 +92,7 @@ struct machine_subsys {
 extern const struct machine_subsys iommu_subsys;
 extern const struct machine_subsys device_subsys;
 extern const struct machine_subsys driver_subsys;
+extern const struct machine_subsys vfio_subsys;
 extern const struct machine_subsys iommu_domains_subsys;
 
 #endif

@@ -14,6 +14,7 @@ static const struct machine_subsys *const subsystems[] = {
 	&iommu_subsys,
 	&device_subsys,
 	&driver_subsys,
+	&vfio_subsys,
 	&iommu_domains_subsys, /* last: lists domains nothing named */
 };
 
@@ -57,6 +58,11 @@ static struct machine *machine_alloc(const char *name,
 	INIT_LIST_HEAD(&m->devices);
 	INIT_LIST_HEAD(&m->buses);
 	INIT_LIST_HEAD(&m->deferred_probe);
+	mutex_init(&m->vfio_lock, &m->locks, "vfio_lock");
+	INIT_LIST_HEAD(&m->vfio_groups);
+	INIT_LIST_HEAD(&m->vfio_containers);
+	INIT_LIST_HEAD(&m->vfio_devices);
+	INIT_LIST_HEAD(&m->iommufds);
 	return m;
 }
 
@@ -100,6 +106,7 @@ void machine_destroy(struct machine *m)
 	free(m->warns);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
+	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	free(m);
 }
@@ -147,6 +154,9 @@ struct machine *machine_clone(const struct machine *m)
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
 	n->next_obj_serial = m->next_obj_serial;
 	n->faults = m->faults;
+	n->next_noiommu_id = m->next_noiommu_id;
+	n->vfio_noiommu = m->vfio_noiommu;
+	n->iommufd_unsafe_irqs = m->iommufd_unsafe_irqs;
 	ptrmap_put(&map, m, n);
 	for (size_t i = 0; i < NR_SUBSYS && !ret; i++)
 		ret = subsystems[i]->clone(m, n, &map);

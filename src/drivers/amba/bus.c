@@ -20,6 +20,12 @@ static int amba_match(struct device *dev, struct device_driver *drv)
 	return 0;
 }
 
+static void amba_remove(struct device *dev)
+{
+	KFUNC();
+	driver_desc_remove(dev);
+}
+
 static int amba_probe(struct device *dev)
 {
 	KFUNC();
@@ -43,6 +49,7 @@ const struct bus_ops amba_bus_ops = {
 	.kind = BUS_AMBA,
 	.match = amba_match,
 	.probe = amba_probe,
+	.remove = amba_remove,
 	.dma_configure = amba_dma_configure,
 	.dma_cleanup = amba_dma_cleanup,
 };

@@ -72,6 +72,7 @@ const struct driver_desc *driver_catalogue_entry(size_t i);
 const struct driver_desc *driver_desc_find(const char *name);
 /* The catalogue driver's probe decision for the device it is binding. */
 int driver_desc_probe(struct device *dev);
+void driver_desc_remove(struct device *dev);
 
 /* A bus's operations (struct bus_type's methods). */
 struct bus_ops {

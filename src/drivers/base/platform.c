@@ -21,6 +21,12 @@ static int platform_match(struct device *dev, struct device_driver *drv)
 	return !strcmp(dev_name(dev), drv->name);
 }
 
+static void platform_remove(struct device *dev)
+{
+	KFUNC();
+	driver_desc_remove(dev);
+}
+
 static int platform_probe(struct device *dev)
 {
 	KFUNC();
@@ -44,6 +50,7 @@ const struct bus_ops platform_bus_ops = {
 	.kind = BUS_PLATFORM,
 	.match = platform_match,
 	.probe = platform_probe,
+	.remove = platform_remove,
 	.dma_configure = platform_dma_configure,
 	.dma_cleanup = platform_dma_cleanup,
 };

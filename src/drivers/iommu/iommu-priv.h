@@ -26,6 +26,7 @@ struct iommu_device {
 	unsigned int domain_types;  /* IOMMU_DOMAIN_* its driver can make */
 	bool registered;            /* iommu_device_register() done */
 	int attach_errno;           /* test hook: attaches fail with this */
+	bool msi_isolated;          /* interrupt remapping / ITS isolation */
 };
 
 struct iommu_domain {

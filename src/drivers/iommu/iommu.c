@@ -60,6 +60,7 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 	memcpy(iommu->name, name, len);
 	iommu->domain_types = (domain_types & IOMMU_DOMAIN_ALL_TYPES_) |
 			      IOMMU_DOMAIN_UNMANAGED | IOMMU_DOMAIN_DMA;
+	iommu->msi_isolated = true;
 	mutex_lock(&m->obj_lock);
 	list_add_tail(&iommu->node, &m->iommus);
 	mutex_unlock(&m->obj_lock);
@@ -69,6 +70,11 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 const char *iommu_device_name(const struct iommu_device *iommu)
 {
 	return iommu->name;
+}
+
+void iommu_device_set_msi_isolated(struct iommu_device *iommu, bool isolated)
+{
+	iommu->msi_isolated = isolated;
 }
 
 void iommu_device_set_attach_error(struct iommu_device *iommu, int err)

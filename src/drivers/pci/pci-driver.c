@@ -84,7 +84,7 @@ static int pci_device_probe(struct device *dev)
 static void pci_device_remove(struct device *dev)
 {
 	KFUNC();
-	(void)dev;
+	driver_desc_remove(dev);
 }
 
 /* Firmware configuration is done on the host bridge's firmware node. */

@@ -21,6 +21,12 @@ static int fsl_mc_bus_match(struct device *dev, struct device_driver *drv)
 	return 0;
 }
 
+static void fsl_mc_driver_remove(struct device *dev)
+{
+	KFUNC();
+	driver_desc_remove(dev);
+}
+
 static int fsl_mc_driver_probe(struct device *dev)
 {
 	KFUNC();
@@ -49,6 +55,7 @@ const struct bus_ops fsl_mc_bus_ops = {
 	.kind = BUS_FSL_MC,
 	.match = fsl_mc_bus_match,
 	.probe = fsl_mc_driver_probe,
+	.remove = fsl_mc_driver_remove,
 	.dma_configure = fsl_mc_dma_configure,
 	.dma_cleanup = fsl_mc_dma_cleanup,
 };

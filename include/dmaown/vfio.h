@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: userspace verbs: VFIO and iommufd
+ *
+ * What a VMM (QEMU, cloud-hypervisor, DPDK, SPDK) does with the device
+ * files, as function calls on a machine. Files are named the way userspace
+ * names them: a VFIO group by its number (/dev/vfio/N, one opener at a
+ * time), a container or an iommufd by the small number open() gave back,
+ * a device by its name. Each verb returns 0 or the negative errno the ioctl
+ * would fail with, and mirrors one kernel function, named in its comment.
+ */
+#ifndef DMAOWN_VFIO_H
+#define DMAOWN_VFIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* VFIO_GROUP_GET_STATUS flags (include/uapi/linux/vfio.h). */
+#define VFIO_GROUP_FLAGS_VIABLE (1u << 0)
+#define VFIO_GROUP_FLAGS_CONTAINER_SET (1u << 1)
+
+/* VFIO_SET_IOMMU types. */
+#define VFIO_TYPE1_IOMMU 1
+#define VFIO_TYPE1v2_IOMMU 3
+#define VFIO_NOIOMMU_IOMMU 8
+
+/* ---- the legacy group/container path ---- */
+
+/**
+ * vfio_group_open() - open /dev/vfio/@group (vfio_group_fops_open)
+ *
+ * The node exists while at least one device of the IOMMU group is bound to
+ * a vfio bus driver. Nothing is claimed yet.
+ *
+ * Return: 0; -ENOENT no such node; -EBUSY already open.
+ */
+int vfio_group_open(struct machine *m, int group);
+
+/**
+ * vfio_group_close() - close the group file (vfio_group_fops_release)
+ *
+ * A container still set is detached and the IOMMU group's ownership
+ * released.
+ *
+ * Return: 0; -EBADF not open; -EBUSY while device files are open (they hold
+ * the group file).
+ */
+int vfio_group_close(struct machine *m, int group);
+
+/**
+ * vfio_group_get_status() - VFIO_GROUP_GET_STATUS
+ * @ret_flags: VFIO_GROUP_FLAGS_*: VIABLE when a container is set or no
+ *	kernel driver nor other owner uses the IOMMU group; CONTAINER_SET
+ *
+ * Return: 0; -EBADF not open; -ENODEV the group lost its devices.
+ */
+int vfio_group_get_status(struct machine *m, int group,
+			  unsigned int *ret_flags);
+
+/**
+ * vfio_container_open() - open /dev/vfio/vfio
+ * @ret_container: the container's number
+ *
+ * Return: 0; -EMFILE at the limit. Undo with vfio_container_close().
+ */
+int vfio_container_open(struct machine *m, int *ret_container);
+
+/**
+ * vfio_container_close() - close a container: every group still set is
+ * detached and released. Return: 0; -EBADF.
+ */
+int vfio_container_close(struct machine *m, int container);
+
+/**
+ * vfio_group_set_container() - VFIO_GROUP_SET_CONTAINER: the group claims
+ * its IOMMU group's DMA ownership (iommu_group_claim_dma_owner, the vfio
+ * group as owner); no-IOMMU groups claim nothing
+ *
+ * Return: 0; -EBADF; -EINVAL a container or iommufd already set; -ENODEV
+ * the group lost its devices; -EPERM a kernel driver is bound in the group
+ * or another owner holds it, or real and no-IOMMU groups would mix; -EBUSY
+ * a foreign domain is attached; -EINVAL a member needs firmware direct
+ * mappings; the IOMMU backend's attach error.
+ */
+int vfio_group_set_container(struct machine *m, int group, int container);
+
+/**
+ * vfio_group_unset_container() - VFIO_GROUP_UNSET_CONTAINER
+ *
+ * Return: 0; -EBADF; -EINVAL none set; -EBUSY devices still open.
+ */
+int vfio_group_unset_container(struct machine *m, int group);
+
+/**
+ * vfio_container_set_iommu() - VFIO_SET_IOMMU (vfio_iommu_type1): every
+ * group of the container gets an UNMANAGED domain attached
+ * @type: VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU or VFIO_NOIOMMU_IOMMU
+ *
+ * Return: 0; -EBADF; -EINVAL no group set or the type does not fit the
+ * groups; -EBUSY an IOMMU is set already; attach errors.
+ */
+int vfio_container_set_iommu(struct machine *m, int container, int type);
+
+/**
+ * vfio_group_get_device_fd() - VFIO_GROUP_GET_DEVICE_FD
+ * @dev_name: the device, e.g. "0000:01:00.0"
+ *
+ * Return: 0; -EBADF; -EINVAL no container with an IOMMU set; -ENODEV no
+ * such vfio device in the group; -EBUSY opened through its cdev.
+ */
+int vfio_group_get_device_fd(struct machine *m, int group,
+			     const char *dev_name);
+
+/**
+ * vfio_device_close() - close a device file (vfio_device_fops_release);
+ * the last close of a cdev-opened device unbinds it from its iommufd
+ * (iommu_device_release_dma_owner)
+ *
+ * Return: 0; -EBADF not open.
+ */
+int vfio_device_close(struct machine *m, const char *dev_name);
+
+/* ---- iommufd and the vfio device cdev ---- */
+
+/**
+ * iommufd_open() - open /dev/iommu: a new iommufd context
+ * @ret_ictx: its number. Undo with iommufd_close().
+ */
+int iommufd_open(struct machine *m, int *ret_ictx);
+
+/**
+ * iommufd_close() - close an iommufd. Return: 0; -EBADF; -EBUSY while
+ * devices are bound to it.
+ */
+int iommufd_close(struct machine *m, int ictx);
+
+/**
+ * iommufd_ioas_alloc() - IOMMU_IOAS_ALLOC
+ * @ret_ioas: the IOAS id. Return: 0; -EBADF; -ENOSPC at the limit.
+ */
+int iommufd_ioas_alloc(struct machine *m, int ictx, unsigned int *ret_ioas);
+
+/**
+ * vfio_device_cdev_open() - open /dev/vfio/devices/vfioX of a device bound
+ * to a vfio bus driver (vfio_device_fops_cdev_open)
+ *
+ * Return: 0; -ENODEV not a vfio device; -EBUSY its group is opened through
+ * /dev/vfio/N, or the device file is open already.
+ */
+int vfio_device_cdev_open(struct machine *m, const char *dev_name);
+
+/**
+ * vfio_device_bind_iommufd() - VFIO_DEVICE_BIND_IOMMUFD
+ * (iommufd_device_bind): claims DMA ownership of the device's group with
+ * the iommufd as owner; devices of one group bound to the same iommufd share
+ * it
+ *
+ * Return: 0; -EBADF device or iommufd not open; -EINVAL already bound;
+ * -ENODEV no IOMMU group; -EPERM MSI not isolated (without
+ * allow_unsafe_interrupts), or a kernel driver, a container or another
+ * iommufd holds the group; claim errors as iommu_device_claim_dma_owner().
+ */
+int vfio_device_bind_iommufd(struct machine *m, const char *dev_name,
+			     int ictx);
+
+/**
+ * vfio_device_attach_ioas() - VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * (iommufd_device_attach): the group gets a user domain for the IOAS
+ *
+ * Return: 0; -EBADF; -EINVAL not bound, unknown IOAS, or another device of
+ * the group is attached to a different IOAS; attach errors.
+ */
+int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
+			    unsigned int ioas);
+
+/**
+ * vfio_device_detach_ioas() - VFIO_DEVICE_DETACH_IOMMUFD_PT: the last
+ * device of the group to detach puts the group back on its blocking domain
+ *
+ * Return: 0; -EBADF; -EINVAL not attached.
+ */
+int vfio_device_detach_ioas(struct machine *m, const char *dev_name);
+
+/* ---- machine options of the VFIO/iommufd modules ---- */
+
+/**
+ * vfio_set_noiommu() - vfio's enable_unsafe_noiommu_mode: vfio bus drivers
+ * accept devices without an IOMMU group and put them in a no-IOMMU group
+ * (/dev/vfio/noiommu-N) that never claims ownership
+ */
+void vfio_set_noiommu(struct machine *m, bool enable);
+
+/** iommufd_set_allow_unsafe_interrupts() - iommufd's module parameter. */
+void iommufd_set_allow_unsafe_interrupts(struct machine *m, bool allow);
+
+/* ---- a VMM's whole sequence, with QEMU's messages ---- */
+
+/**
+ * vmm_assign_device() - what QEMU does for "-device vfio-pci,host=DEV"
+ * with the legacy container: open the device's group, check viability,
+ * open a container, set it, set the type1v2 IOMMU, get the device file
+ * @m: the machine
+ * @dev_name: the device
+ * @ret_container: receives the container's number on success
+ * @msg: receives QEMU's error text on failure ("" on success)
+ * @msg_len: size of @msg
+ *
+ * On failure everything the sequence opened is closed again.
+ *
+ * Return: 0 or the failing step's errno (-EPERM for a group that is not
+ * viable, as QEMU gives up before trying SET_CONTAINER).
+ */
+int vmm_assign_device(struct machine *m, const char *dev_name,
+		      int *ret_container, char *msg, size_t msg_len);
+
+/**
+ * vmm_release_device() - the VMM lets go: close the device file, the group
+ * (which detaches the container and gives ownership back) and the container
+ *
+ * Return: 0 or the first failing step's errno.
+ */
+int vmm_release_device(struct machine *m, const char *dev_name,
+		       int container);
+
+/**
+ * vfio_group_exists() - whether /dev/vfio/@group exists now
+ */
+bool vfio_group_exists(struct machine *m, int group);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The legacy VFIO group file: open, status, container set/unset, device
+ * files. Counterpart of drivers/vfio/group.c.
+ */
+#include <string.h>
+
+#include "drivers/vfio/vfio.h"
+#include "machine/machine-priv.h"
+
+struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
+int vfio_device_close_locked(struct vfio_device *vdev);
+void vfio_group_detach_container(struct vfio_group *group);
+int vfio_container_attach_group(struct vfio_container *container,
+				struct vfio_group *group);
+struct vfio_container *vfio_container_by_id(struct machine *m, int id);
+void iommufd_device_unbind_locked(struct vfio_device *vdev);
+
+static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
+{
+	struct vfio_group *group;
+
+	/* no-IOMMU groups are named by negative numbers: -1 is noiommu-0 */
+	list_for_each_entry(group, &m->vfio_groups, node)
+		if ((group->noiommu ? -1 - group->id : group->id) == id)
+			return group;
+	return NULL;
+}
+
+/* An opened group file, or NULL (-EBADF). */
+static struct vfio_group *vfio_group_file(struct machine *m, int id)
+{
+	struct vfio_group *group = vfio_group_by_id(m, id);
+
+	return group && group->opened ? group : NULL;
+}
+
+static bool vfio_group_has_devices_open(struct vfio_group *group)
+{
+	struct vfio_device *vdev;
+
+	list_for_each_entry(vdev, &group->device_list, group_next)
+		if (vdev->open == VFIO_OPEN_GROUP)
+			return true;
+	return false;
+}
+
+/* A group whose last device went away while the file was open. */
+static void vfio_group_free_if_orphan(struct vfio_group *group)
+{
+	if (!group->opened && list_empty(&group->device_list)) {
+		list_del(&group->node);
+		kfree(group);
+	}
+}
+
+int vfio_group_open(struct machine *m, int id)
+{
+	struct vfio_group *group;
+	struct vfio_device *vdev;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_by_id(m, id);
+	if (!group || list_empty(&group->device_list)) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (group->opened) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	/* cdev and group access to a device are exclusive */
+	list_for_each_entry(vdev, &group->device_list, group_next) {
+		if (vdev->open == VFIO_OPEN_CDEV) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	group->opened = true;
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_group_close(struct machine *m, int id)
+{
+	struct vfio_group *group;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m, id);
+	if (!group) {
+		ret = -EBADF;
+		goto out_unlock;
+	}
+	/* device files hold the group file open */
+	if (vfio_group_has_devices_open(group)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (group->container)
+		vfio_group_detach_container(group);
+	group->opened = false;
+	vfio_group_free_if_orphan(group);
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_group_get_status(struct machine *m, int id, unsigned int *ret_flags)
+{
+	struct vfio_group *group;
+	unsigned int flags = 0;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m, id);
+	if (!group) {
+		ret = -EBADF;
+		goto out_unlock;
+	}
+	if (list_empty(&group->device_list)) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (group->container)
+		flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
+			 VFIO_GROUP_FLAGS_VIABLE;
+	else if (group->noiommu ||
+		 !iommu_group_dma_owner_claimed(group->iommu_group))
+		flags |= VFIO_GROUP_FLAGS_VIABLE;
+	*ret_flags = flags;
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_group_set_container(struct machine *m, int id, int container_id)
+{
+	struct vfio_container *container;
+	struct vfio_group *group;
+	int ret;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m, id);
+	container = vfio_container_by_id(m, container_id);
+	if (!group || !container) {
+		ret = -EBADF;
+		goto out_unlock;
+	}
+	if (group->container) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (list_empty(&group->device_list)) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	ret = vfio_container_attach_group(container, group);
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_group_unset_container(struct machine *m, int id)
+{
+	struct vfio_group *group;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m, id);
+	if (!group) {
+		ret = -EBADF;
+		goto out_unlock;
+	}
+	if (!group->container) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (group->container_users != 1) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	vfio_group_detach_container(group);
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
+{
+	struct vfio_device *vdev;
+	struct vfio_group *group;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m, id);
+	if (!group) {
+		ret = -EBADF;
+		goto out_unlock;
+	}
+	vdev = vfio_device_by_name(m, dev_name);
+	if (!vdev || vdev->group != group) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (!group->container || !group->container->iommu_type) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (vdev->open != VFIO_CLOSED) {
+		/* another open of the same device: the model allows one */
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	vdev->open = VFIO_OPEN_GROUP;
+	group->container_users++;
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_device_close_locked(struct vfio_device *vdev)
+{
+	switch (vdev->open) {
+	case VFIO_OPEN_GROUP:
+		vdev->group->container_users--;
+		break;
+	case VFIO_OPEN_CDEV:
+		if (vdev->ictx)
+			iommufd_device_unbind_locked(vdev);
+		break;
+	case VFIO_CLOSED:
+	default:
+		return -EBADF;
+	}
+	vdev->open = VFIO_CLOSED;
+	return 0;
+}
+
+int vfio_device_close(struct machine *m, const char *dev_name)
+{
+	struct vfio_device *vdev;
+	int ret;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	vdev = vfio_device_by_name(m, dev_name);
+	ret = vdev ? vfio_device_close_locked(vdev) : -EBADF;
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_device_cdev_open(struct machine *m, const char *dev_name)
+{
+	struct vfio_device *vdev;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	vdev = vfio_device_by_name(m, dev_name);
+	if (!vdev || vdev->group->noiommu) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (vdev->open != VFIO_CLOSED || vdev->group->opened) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	vdev->open = VFIO_OPEN_CDEV;
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}

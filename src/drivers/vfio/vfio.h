@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private structures of VFIO (drivers/vfio/vfio.h) and iommufd
+ * (drivers/iommu/iommufd/iommufd_private.h) in the model.
+ *
+ * Locking: the verbs run with machine::vfio_lock held (the kernel's
+ * vfio.group_lock and the per-group group_lock folded into one: every VFIO
+ * and iommufd object below is protected by it). It nests outside the iommu
+ * core's locks and inside device_lock (vfio-pci registers and unregisters
+ * its devices from probe and remove).
+ */
+#ifndef DMAOWN_VFIO_PRIV_H
+#define DMAOWN_VFIO_PRIV_H
+
+#include "dmaown/vfio.h"
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+
+#define VFIO_FILES_MAX 64   /* containers and iommufds open at once */
+#define IOMMUFD_IOAS_MAX 64 /* IOAS per iommufd */
+
+struct vfio_container {
+	struct machine *m;
+	struct list_head node;        /* machine::vfio_containers */
+	int id;
+	struct list_head group_list;  /* vfio_group::container_next */
+	int iommu_type;               /* 0 until VFIO_SET_IOMMU */
+	bool noiommu;
+};
+
+struct vfio_group {
+	struct machine *m;
+	struct list_head node;        /* machine::vfio_groups */
+	int id;                       /* /dev/vfio/N (noiommu-N) */
+	bool noiommu;
+	struct iommu_group *iommu_group; /* a reference; NULL once orphaned */
+	struct list_head device_list; /* vfio_device::group_next */
+	bool opened;
+	struct vfio_container *container;
+	struct list_head container_next;
+	unsigned int container_users; /* the group file + open devices */
+	struct iommu_domain *type1_domain; /* VFIO_SET_IOMMU's domain */
+};
+
+enum vfio_open {
+	VFIO_CLOSED,
+	VFIO_OPEN_GROUP, /* VFIO_GROUP_GET_DEVICE_FD */
+	VFIO_OPEN_CDEV,  /* /dev/vfio/devices/vfioX */
+};
+
+struct iommufd_ctx;
+struct iommufd_hwpt;
+
+struct vfio_device {
+	struct machine *m;
+	struct list_head node;        /* machine::vfio_devices */
+	struct device *dev;
+	struct vfio_group *group;
+	struct list_head group_next;
+	enum vfio_open open;
+	struct iommufd_ctx *ictx;     /* cdev: bound iommufd */
+	struct iommufd_hwpt *hwpt;    /* cdev: attached page table */
+	unsigned int requests;        /* device requests relayed to user */
+};
+
+/* A user domain for one IOMMU group, made for one IOAS. */
+struct iommufd_hwpt {
+	struct list_head node;        /* iommufd_ctx::hwpts */
+	unsigned int ioas;
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+	unsigned int users;           /* devices attached through it */
+};
+
+struct iommufd_ctx {
+	struct machine *m;
+	struct list_head node;        /* machine::iommufds */
+	int id;
+	unsigned int nr_ioas;         /* IOAS ids 1..nr_ioas exist */
+	unsigned int bound;           /* devices bound to this context */
+	struct list_head hwpts;
+};
+
+/* Called from vfio bus drivers' probe and remove (catalogue.c). */
+int vfio_register_group_dev(struct device *dev);
+void vfio_unregister_group_dev(struct device *dev);
+
+#endif

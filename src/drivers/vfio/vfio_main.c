@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VFIO core: vfio devices registered by the vfio bus drivers, their groups,
+ * device files (through the group or the cdev), and the machine subsystem
+ * hooks for all VFIO and iommufd state. Counterpart of
+ * drivers/vfio/vfio_main.c and the group allocation of drivers/vfio/group.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/vfio/vfio.h"
+#include "machine/machine-priv.h"
+
+void vfio_set_noiommu(struct machine *m, bool enable)
+{
+	m->vfio_noiommu = enable;
+}
+
+void iommufd_set_allow_unsafe_interrupts(struct machine *m, bool allow)
+{
+	m->iommufd_unsafe_irqs = allow;
+}
+
+static struct vfio_group *vfio_group_find(struct machine *m,
+					  struct iommu_group *iommu_group)
+{
+	struct vfio_group *group;
+
+	list_for_each_entry(group, &m->vfio_groups, node)
+		if (iommu_group && group->iommu_group == iommu_group)
+			return group;
+	return NULL;
+}
+
+/* Lists are kept in a canonical order so serializations compare. */
+static void vfio_group_insert_sorted(struct machine *m, struct vfio_group *new)
+{
+	struct vfio_group *pos;
+
+	list_for_each_entry(pos, &m->vfio_groups, node) {
+		if (pos->noiommu > new->noiommu ||
+		    (pos->noiommu == new->noiommu && pos->id > new->id)) {
+			list_add_tail(&new->node, &pos->node);
+			return;
+		}
+	}
+	list_add_tail(&new->node, &m->vfio_groups);
+}
+
+static void vfio_device_insert_sorted(struct machine *m,
+				      struct vfio_device *new)
+{
+	struct vfio_device *pos;
+
+	list_for_each_entry(pos, &m->vfio_devices, node) {
+		if (strcmp(dev_name(pos->dev), dev_name(new->dev)) > 0) {
+			list_add_tail(&new->node, &pos->node);
+			return;
+		}
+	}
+	list_add_tail(&new->node, &m->vfio_devices);
+}
+
+static struct vfio_group *vfio_group_alloc(struct machine *m,
+					   struct iommu_group *iommu_group,
+					   bool noiommu)
+{
+	struct vfio_group *group = kzalloc(m, sizeof(*group));
+
+	if (!group)
+		return NULL;
+	group->m = m;
+	group->noiommu = noiommu;
+	group->iommu_group = iommu_group;
+	group->id = noiommu ? m->next_noiommu_id++ : iommu_group_id(iommu_group);
+	INIT_LIST_HEAD(&group->device_list);
+	INIT_LIST_HEAD(&group->container_next);
+	vfio_group_insert_sorted(m, group);
+	return group;
+}
+
+static struct vfio_device *vfio_device_find(struct machine *m,
+					    const struct device *dev)
+{
+	struct vfio_device *vdev;
+
+	list_for_each_entry(vdev, &m->vfio_devices, node)
+		if (vdev->dev == dev)
+			return vdev;
+	return NULL;
+}
+
+struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
+struct vfio_device *vfio_device_by_name(struct machine *m, const char *name)
+{
+	struct vfio_device *vdev;
+
+	list_for_each_entry(vdev, &m->vfio_devices, node)
+		if (!strcmp(dev_name(vdev->dev), name))
+			return vdev;
+	return NULL;
+}
+
+/*
+ * vfio_register_group_dev(): a vfio bus driver's probe makes its device a
+ * vfio device, in the vfio group of its IOMMU group (made on first use:
+ * /dev/vfio/N appears).
+ */
+int vfio_register_group_dev(struct device *dev)
+{
+	struct machine *m = dev->m;
+	struct iommu_group *iommu_group;
+	struct vfio_group *group;
+	struct vfio_device *vdev;
+	bool noiommu = false;
+
+	KFUNC();
+	iommu_group = iommu_group_get(dev);
+	if (!iommu_group) {
+		if (!m->vfio_noiommu)
+			return -EINVAL;
+		noiommu = true;
+		dev_warn(dev, "Adding kernel taint for vfio-noiommu group on device");
+	}
+	vdev = kzalloc(m, sizeof(*vdev));
+	if (!vdev) {
+		iommu_group_put(iommu_group);
+		return -ENOMEM;
+	}
+	mutex_lock(&m->vfio_lock);
+	group = noiommu ? NULL : vfio_group_find(m, iommu_group);
+	if (group) {
+		iommu_group_put(iommu_group); /* the group holds one already */
+	} else {
+		group = vfio_group_alloc(m, iommu_group, noiommu);
+		if (!group) {
+			mutex_unlock(&m->vfio_lock);
+			iommu_group_put(iommu_group);
+			kfree(vdev);
+			return -ENOMEM;
+		}
+	}
+	vdev->m = m;
+	vdev->dev = dev;
+	vdev->group = group;
+	list_add_tail(&vdev->group_next, &group->device_list);
+	vfio_device_insert_sorted(m, vdev);
+	mutex_unlock(&m->vfio_lock);
+	return 0;
+}
+
+/* Forward declarations of the close paths in group.c and iommufd. */
+int vfio_device_close_locked(struct vfio_device *vdev);
+void vfio_group_detach_container(struct vfio_group *group);
+
+/*
+ * vfio_unregister_group_dev(): the vfio bus driver's remove. The kernel
+ * blocks here until userspace closes the device, relaying a request; the
+ * model's userspace complies at once, so the close happens here. The last
+ * device of a group takes the group with it: a container still set is
+ * detached and DMA ownership given back.
+ */
+void vfio_unregister_group_dev(struct device *dev)
+{
+	struct machine *m = dev->m;
+	struct vfio_device *vdev;
+	struct vfio_group *group;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	vdev = vfio_device_find(m, dev);
+	if (!vdev) {
+		mutex_unlock(&m->vfio_lock);
+		return;
+	}
+	if (vdev->open != VFIO_CLOSED) {
+		dev_info(dev, "Relaying device request to user (#%u)",
+			 vdev->requests++);
+		vfio_device_close_locked(vdev);
+	}
+	group = vdev->group;
+	list_del(&vdev->group_next);
+	list_del(&vdev->node);
+	kfree(vdev);
+	if (list_empty(&group->device_list)) {
+		if (group->container)
+			vfio_group_detach_container(group);
+		iommu_group_put(group->iommu_group);
+		group->iommu_group = NULL;
+		if (!group->opened) {
+			list_del(&group->node);
+			kfree(group);
+		}
+	}
+	mutex_unlock(&m->vfio_lock);
+}
+
+bool vfio_group_exists(struct machine *m, int id)
+{
+	struct vfio_group *group;
+	bool found = false;
+
+	mutex_lock(&m->vfio_lock);
+	list_for_each_entry(group, &m->vfio_groups, node)
+		if (group->id == id && !group->noiommu &&
+		    !list_empty(&group->device_list))
+			found = true;
+	mutex_unlock(&m->vfio_lock);
+	return found;
+}
+
+/* ---- machine subsystem: every VFIO and iommufd object ---- */
+
+static int vfio_subsys_clone(const struct machine *old, struct machine *new,
+			     struct ptrmap *map)
+{
+	struct vfio_container *c, *nc;
+	struct vfio_group *g, *ng;
+	struct vfio_device *d, *nd;
+	struct iommufd_ctx *x, *nx;
+	struct iommufd_hwpt *h, *nh;
+
+	list_for_each_entry(c, &old->vfio_containers, node) {
+		nc = malloc(sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		*nc = *c;
+		nc->m = new;
+		INIT_LIST_HEAD(&nc->group_list);
+		list_add_tail(&nc->node, &new->vfio_containers);
+		ptrmap_put(map, c, nc);
+	}
+	list_for_each_entry(x, &old->iommufds, node) {
+		nx = malloc(sizeof(*nx));
+		if (!nx)
+			return -ENOMEM;
+		*nx = *x;
+		nx->m = new;
+		INIT_LIST_HEAD(&nx->hwpts);
+		list_add_tail(&nx->node, &new->iommufds);
+		ptrmap_put(map, x, nx);
+		list_for_each_entry(h, &x->hwpts, node) {
+			nh = malloc(sizeof(*nh));
+			if (!nh)
+				return -ENOMEM;
+			*nh = *h;
+			list_add_tail(&nh->node, &nx->hwpts);
+			ptrmap_put(map, h, nh);
+		}
+	}
+	list_for_each_entry(g, &old->vfio_groups, node) {
+		ng = malloc(sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		*ng = *g;
+		ng->m = new;
+		INIT_LIST_HEAD(&ng->device_list);
+		INIT_LIST_HEAD(&ng->container_next);
+		list_add_tail(&ng->node, &new->vfio_groups);
+		ptrmap_put(map, g, ng);
+	}
+	/* container membership, in the old list's order */
+	list_for_each_entry(c, &old->vfio_containers, node) {
+		nc = ptrmap_get(map, c);
+		list_for_each_entry(g, &c->group_list, container_next) {
+			ng = ptrmap_get(map, g);
+			list_add_tail(&ng->container_next, &nc->group_list);
+		}
+	}
+	list_for_each_entry(d, &old->vfio_devices, node) {
+		nd = malloc(sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		*nd = *d;
+		nd->m = new;
+		list_add_tail(&nd->node, &new->vfio_devices);
+		ng = ptrmap_get(map, d->group);
+		list_add_tail(&nd->group_next, &ng->device_list);
+		ptrmap_put(map, d, nd);
+	}
+	return 0;
+}
+
+static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
+{
+	struct vfio_group *g;
+	struct vfio_device *d;
+	struct iommufd_ctx *x;
+	struct iommufd_hwpt *h;
+
+	list_for_each_entry(g, &new->vfio_groups, node) {
+		g->iommu_group = clone_remap(map, g->iommu_group);
+		g->container = clone_remap(map, g->container);
+		g->type1_domain = clone_remap(map, g->type1_domain);
+	}
+	list_for_each_entry(d, &new->vfio_devices, node) {
+		d->dev = clone_remap(map, d->dev);
+		d->group = clone_remap(map, d->group);
+		d->ictx = clone_remap(map, d->ictx);
+		d->hwpt = clone_remap(map, d->hwpt);
+	}
+	list_for_each_entry(x, &new->iommufds, node) {
+		list_for_each_entry(h, &x->hwpts, node) {
+			h->group = clone_remap(map, h->group);
+			h->domain = clone_remap(map, h->domain);
+		}
+	}
+}
+
+static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
+				  struct ptrmap *ids)
+{
+	const struct vfio_container *c;
+	const struct vfio_group *g;
+	const struct vfio_device *d;
+	const struct iommufd_ctx *x;
+	const struct iommufd_hwpt *h;
+
+	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d\n", m->vfio_noiommu,
+		    m->iommufd_unsafe_irqs);
+	list_for_each_entry(c, &m->vfio_containers, node)
+		sbuf_printf(sb, "vfio-container %d type=%d noiommu=%d\n", c->id,
+			    c->iommu_type, c->noiommu);
+	list_for_each_entry(g, &m->vfio_groups, node) {
+		sbuf_printf(sb, "vfio-group %s%d #%d open=%d container=%d users=%u type1=",
+			    g->noiommu ? "noiommu-" : "", g->id,
+			    canon_id(ids, g), g->opened,
+			    g->container ? g->container->id : -1,
+			    g->container_users);
+		if (g->type1_domain)
+			sbuf_printf(sb, "#%d\n", canon_id(ids, g->type1_domain));
+		else
+			sbuf_printf(sb, "-\n");
+	}
+	list_for_each_entry(d, &m->vfio_devices, node)
+		sbuf_printf(sb, "vfio-device %s group=%d open=%d ictx=%d hwpt=%d requests=%u\n",
+			    dev_name(d->dev), d->group->id, (int)d->open,
+			    d->ictx ? d->ictx->id : -1,
+			    d->hwpt ? canon_id(ids, d->hwpt) : -1,
+			    d->requests);
+	list_for_each_entry(x, &m->iommufds, node) {
+		sbuf_printf(sb, "iommufd %d #%d ioas=%u bound=%u\n", x->id,
+			    canon_id(ids, x), x->nr_ioas, x->bound);
+		list_for_each_entry(h, &x->hwpts, node)
+			sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
+				    canon_id(ids, h), h->ioas, h->group->id,
+				    canon_id(ids, h->domain), h->users);
+	}
+}
+
+static void vfio_subsys_destroy(struct machine *m)
+{
+	struct vfio_container *c, *nc;
+	struct vfio_group *g, *ng;
+	struct vfio_device *d, *nd;
+	struct iommufd_ctx *x, *nx;
+	struct iommufd_hwpt *h, *nh;
+
+	list_for_each_entry_safe(d, nd, &m->vfio_devices, node)
+		free(d);
+	list_for_each_entry_safe(g, ng, &m->vfio_groups, node)
+		free(g);
+	list_for_each_entry_safe(c, nc, &m->vfio_containers, node)
+		free(c);
+	list_for_each_entry_safe(x, nx, &m->iommufds, node) {
+		list_for_each_entry_safe(h, nh, &x->hwpts, node)
+			free(h);
+		free(x);
+	}
+	INIT_LIST_HEAD(&m->vfio_devices);
+	INIT_LIST_HEAD(&m->vfio_groups);
+	INIT_LIST_HEAD(&m->vfio_containers);
+	INIT_LIST_HEAD(&m->iommufds);
+}
+
+const struct machine_subsys vfio_subsys = {
+	.name = "vfio",
+	.clone = vfio_subsys_clone,
+	.fixup = vfio_subsys_fixup,
+	.serialize = vfio_subsys_serialize,
+	.destroy = vfio_subsys_destroy,
+};
