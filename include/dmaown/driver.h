@@ -124,6 +124,18 @@ void device_set_mc_type(struct device *dev, const char *type);
 int driver_load(struct machine *m, const char *name);
 
 /**
+ * driver_load_params() - driver_load() with module parameters
+ * @params: NULL, "" or "ids=VVVV:DDDD[:SV[:SD[:CLASS[:MASK]]]][,...]" (the
+ *	ids parameter of vfio-pci and pci-stub: dynamic ids added before the
+ *	driver binds)
+ *
+ * Return: as driver_load(); -EINVAL for a parameter the driver does not
+ * take or a malformed one.
+ */
+int driver_load_params(struct machine *m, const char *name,
+		       const char *params);
+
+/**
  * driver_unload() - unload a driver, as rmmod does: every device bound to
  * it is unbound first
  *
@@ -207,6 +219,21 @@ struct device *bus_device_by_name(struct bus_type *bus, const char *name);
  * Return: 0 or the device_add() error.
  */
 int device_hotplug_add(struct device *dev);
+
+/**
+ * device_set_absent() - mark a device not plugged in (or plugged in again):
+ * pci_rescan_bus() adds only devices that are present
+ */
+void device_set_absent(struct device *dev, bool absent);
+
+/**
+ * pci_rescan_bus() - /sys/bus/pci/rescan: add every present PCI device
+ * that is not added (removed through its remove attribute, say), parents
+ * before children
+ *
+ * Return: the number of devices added.
+ */
+int pci_rescan_bus(struct machine *m);
 
 /**
  * device_unregister() - hot-removal: unbind, leave the group, delete

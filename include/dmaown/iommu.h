@@ -63,6 +63,12 @@ int iommu_device_register(struct iommu_device *iommu);
  */
 void iommu_device_set_msi_isolated(struct iommu_device *iommu, bool isolated);
 
+/** machine_find_iommu() - an IOMMU instance by name, or NULL. */
+struct iommu_device *machine_find_iommu(struct machine *m, const char *name);
+
+/** iommu_device_is_registered() - iommu_device_register() has run. */
+bool iommu_device_is_registered(const struct iommu_device *iommu);
+
 /** iommu_device_name() - the name given to iommu_device_alloc(). */
 const char *iommu_device_name(const struct iommu_device *iommu);
 

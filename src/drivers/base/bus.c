@@ -174,8 +174,54 @@ enum bus_kind device_bus_kind(const struct device *dev)
 	return dev->bus ? dev->bus->ops->kind : BUS_KIND_INVALID_;
 }
 
-/* driver_register() -> bus_add_driver() */
+/*
+ * The "ids=" module parameter of vfio-pci and pci-stub:
+ * "vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]" entries,
+ * comma-separated, added as dynamic ids before the driver registers.
+ */
+static int parse_ids_param(struct device_driver *drv, const char *ids)
+{
+	const char *p = ids;
+
+	if (drv->bus->ops->kind != BUS_PCI)
+		return -EINVAL;
+	while (*p) {
+		unsigned int f[6] = { PCI_ANY_ID, PCI_ANY_ID, PCI_ANY_ID,
+				      PCI_ANY_ID, 0, 0 };
+		int n = 0;
+
+		while (n < 6) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 16);
+
+			if (end == p || v > 0xffffffffUL)
+				return -EINVAL;
+			f[n++] = (unsigned int)v;
+			p = end;
+			if (*p != ':')
+				break;
+			p++;
+		}
+		if (n < 2 || (*p && *p != ','))
+			return -EINVAL;
+		if (drv->ndynids == DRIVER_DYNIDS_MAX)
+			return -ENOSPC;
+		drv->dynids[drv->ndynids++] = (struct pci_device_id){
+			f[0], f[1], f[2], f[3], f[4], f[5], false
+		};
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int driver_load(struct machine *m, const char *name)
+{
+	return driver_load_params(m, name, NULL);
+}
+
+/* driver_register() -> bus_add_driver() */
+int driver_load_params(struct machine *m, const char *name, const char *params)
 {
 	const struct driver_desc *desc = driver_desc_find(name);
 	struct device_driver *drv;
@@ -194,6 +240,17 @@ int driver_load(struct machine *m, const char *name)
 	drv->name = desc->name;
 	drv->bus = bus;
 	drv->driver_managed_dma = desc->driver_managed_dma;
+	if (params && *params) {
+		int ret = -EINVAL;
+
+		if (!strncmp(params, "ids=", 4) &&
+		    (desc->probe == PROBE_STUB || desc->probe == PROBE_VFIO_PCI))
+			ret = parse_ids_param(drv, params + 4);
+		if (ret) {
+			kfree(drv);
+			return ret;
+		}
+	}
 	mutex_lock(&m->obj_lock);
 	list_add_tail(&drv->node, &bus->drivers);
 	mutex_unlock(&m->obj_lock);

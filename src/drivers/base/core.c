@@ -255,8 +255,9 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	qsort(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
-		sbuf_printf(sb, "dev %s added=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
-			    dev->name, dev->added, kref_read(&dev->kref),
+		sbuf_printf(sb, "dev %s added=%d absent=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
+			    dev->name, dev->added, dev->absent,
+			    kref_read(&dev->kref),
 			    dev->parent ? dev->parent->name : "-",
 			    dev->fw.iommu ? dev->fw.iommu->name : "-",
 			    dev->fw.group_key, dev->fw.require_direct,
@@ -303,3 +304,40 @@ const struct machine_subsys device_subsys = {
 	.serialize = device_subsys_serialize,
 	.destroy = device_subsys_destroy,
 };
+
+void device_set_absent(struct device *dev, bool absent)
+{
+	dev->absent = absent;
+}
+
+int pci_rescan_bus(struct machine *m)
+{
+	struct device *dev;
+	int added = 0;
+	bool progress = true;
+
+	KFUNC();
+	/* parents first: repeat until no device with an added parent is left */
+	while (progress) {
+		struct device *found = NULL;
+
+		progress = false;
+		mutex_lock(&m->obj_lock);
+		list_for_each_entry(dev, &m->devices, node) {
+			if (!dev->added && !dev->absent && dev->bus &&
+			    dev->bus->ops->kind == BUS_PCI &&
+			    (!dev->parent || dev->parent->added)) {
+				found = get_device(dev);
+				break;
+			}
+		}
+		mutex_unlock(&m->obj_lock);
+		if (found) {
+			if (!device_add(found))
+				added++;
+			put_device(found);
+			progress = true;
+		}
+	}
+	return added;
+}

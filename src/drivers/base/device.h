@@ -52,6 +52,7 @@ struct device {
 	struct device *parent;
 	struct kref kref;
 	bool added;                  /* between device_add() and device_del() */
+	bool absent;                 /* not plugged in: PCI rescan skips it */
 
 	/* device_lock(): held by the driver core around probe and remove. */
 	struct mutex mutex;

@@ -67,6 +67,26 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 	return iommu;
 }
 
+struct iommu_device *machine_find_iommu(struct machine *m, const char *name)
+{
+	struct iommu_device *iommu, *found = NULL;
+
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(iommu, &m->iommus, node) {
+		if (!strcmp(iommu->name, name)) {
+			found = iommu;
+			break;
+		}
+	}
+	mutex_unlock(&m->obj_lock);
+	return found;
+}
+
+bool iommu_device_is_registered(const struct iommu_device *iommu)
+{
+	return iommu->registered;
+}
+
 const char *iommu_device_name(const struct iommu_device *iommu)
 {
 	return iommu->name;
