@@ -12,6 +12,8 @@
 #include "dmaown/driver.h"
 #include "dmaown/iommu.h"
 #include "dmaown/machine.h"
+#include "dmaown/script.h"
+#include "dmaown/sysfs.h"
 #include "dmaown/vfio.h"
 
 /** dmaown_version() - the library version, "MAJOR.MINOR.PATCH". */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: the sysfs tree
+ *
+ * The one interface users touch: the paths, attribute contents and write
+ * semantics of /sys for everything the model has, and the /dev/vfio
+ * directory. The script runner, the checker and any later mount go through
+ * these calls. Paths are absolute; "." and ".." components, repeated and
+ * trailing slashes, and symbolic links in the middle of a path are resolved
+ * as the kernel's VFS would.
+ *
+ * Each call returns 0 or the negative errno the system call would: -ENOENT
+ * no such file, -EACCES a write to a read-only attribute or a read of a
+ * write-only one, -EISDIR / -ENOTDIR, and for writes whatever the store
+ * method returns.
+ */
+#ifndef DMAOWN_SYSFS_H
+#define DMAOWN_SYSFS_H
+
+#include <stddef.h>
+
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** enum sysfs_type - what a path names */
+enum sysfs_type {
+	SYSFS_NONE,
+	SYSFS_DIR,
+	SYSFS_FILE,
+	SYSFS_LINK,
+};
+
+#define SYSFS_PATH_MAX 4096
+#define SYSFS_WRITE_MAX 4096 /* a sysfs write is at most one page */
+
+/**
+ * sysfs_stat() - the type of @path, without following a final symlink
+ */
+enum sysfs_type sysfs_stat(struct machine *m, const char *path);
+
+/**
+ * sysfs_read() - read an attribute, as cat would
+ * @ret_buf: receives the contents (NUL-terminated, caller frees)
+ *
+ * Return: 0; -ENOENT; -EISDIR; -EACCES for a write-only attribute; -ENOMEM.
+ */
+int sysfs_read(struct machine *m, const char *path, char **ret_buf);
+
+/**
+ * sysfs_write() - one write() of @len bytes to an attribute
+ *
+ * A failed write leaves the machine exactly as it was.
+ *
+ * Return: 0; -ENOENT; -EISDIR; -EACCES for a read-only attribute; -EINVAL
+ * for more than SYSFS_WRITE_MAX bytes or a NUL inside; the store error.
+ */
+int sysfs_write(struct machine *m, const char *path, const char *buf,
+		size_t len);
+
+/**
+ * sysfs_readlink() - the target of a symbolic link, relative as sysfs
+ * makes it ("../../../../kernel/iommu_groups/26")
+ * @ret_target: caller frees
+ *
+ * Return: 0; -ENOENT; -EINVAL not a link.
+ */
+int sysfs_readlink(struct machine *m, const char *path, char **ret_target);
+
+/**
+ * sysfs_realpath() - @path with every link resolved (readlink -f)
+ * @ret_path: caller frees
+ *
+ * Return: 0; -ENOENT.
+ */
+int sysfs_realpath(struct machine *m, const char *path, char **ret_path);
+
+/**
+ * sysfs_list() - the entries of a directory, sorted as ls sorts them
+ * @ret_names: an array of @ret_n strings; free with sysfs_list_free()
+ *
+ * Return: 0; -ENOENT; -ENOTDIR.
+ */
+int sysfs_list(struct machine *m, const char *path, char ***ret_names,
+	       size_t *ret_n);
+
+/** sysfs_list_free() - free what sysfs_list() returned. */
+void sysfs_list_free(char **names, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Script commands that read or drive the model beyond sysfs files: lspci,
+ * and the "@" verbs for what has no sysfs form (VFIO/iommufd, hot-plug,
+ * fault injection, late IOMMU registration, module options).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dmaown/dmaown.h"
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+#include "script/script-priv.h"
+
+/* ---- lspci ---- */
+
+static const struct {
+	unsigned int class; /* base class and subclass */
+	const char *name;
+} pci_classes[] = {
+	{ 0x0100, "SCSI storage controller" },
+	{ 0x0101, "IDE interface" },
+	{ 0x0106, "SATA controller" },
+	{ 0x0108, "Non-Volatile memory controller" },
+	{ 0x0200, "Ethernet controller" },
+	{ 0x0207, "Infiniband controller" },
+	{ 0x0300, "VGA compatible controller" },
+	{ 0x0302, "3D controller" },
+	{ 0x0380, "Display controller" },
+	{ 0x0401, "Multimedia audio controller" },
+	{ 0x0403, "Audio device" },
+	{ 0x0600, "Host bridge" },
+	{ 0x0601, "ISA bridge" },
+	{ 0x0604, "PCI bridge" },
+	{ 0x0805, "SD Host controller" },
+	{ 0x0c03, "USB controller" },
+	{ 0x0c05, "SMBus" },
+	{ 0x1000, "Network and computing encryption device" },
+};
+
+static const struct {
+	unsigned int vendor;
+	const char *name;
+} pci_vendors[] = {
+	{ 0x1002, "Advanced Micro Devices, Inc. [AMD/ATI]" },
+	{ 0x1022, "Advanced Micro Devices, Inc. [AMD]" },
+	{ 0x10de, "NVIDIA Corporation" },
+	{ 0x1102, "Creative Labs" },
+	{ 0x144d, "Samsung Electronics Co Ltd" },
+	{ 0x15b3, "Mellanox Technologies" },
+	{ 0x17cb, "Qualcomm Technologies, Inc" },
+	{ 0x19e5, "Huawei Technologies Co., Ltd." },
+	{ 0x1af4, "Red Hat, Inc." },
+	{ 0x1dd8, "AMD Pensando Systems" },
+	{ 0x8086, "Intel Corporation" },
+};
+
+static const char *pci_class_name(unsigned int class)
+{
+	for (size_t i = 0; i < sizeof(pci_classes) / sizeof(pci_classes[0]);
+	     i++)
+		if (pci_classes[i].class == class >> 8)
+			return pci_classes[i].name;
+	return "Class";
+}
+
+static const char *pci_vendor_name(unsigned int vendor)
+{
+	for (size_t i = 0; i < sizeof(pci_vendors) / sizeof(pci_vendors[0]);
+	     i++)
+		if (pci_vendors[i].vendor == vendor)
+			return pci_vendors[i].name;
+	return NULL;
+}
+
+/* "Kernel modules:" — modules whose id tables match (modalias). */
+static void lspci_modules(struct device *dev, struct sbuf *sb)
+{
+	const struct driver_desc *desc;
+	bool any = false;
+
+	for (size_t i = 0; (desc = driver_catalogue_entry(i)); i++) {
+		const struct pci_device_id *id;
+
+		if (desc->bus != BUS_PCI || !desc->pci_ids ||
+		    desc->probe == PROBE_PCIEPORT)
+			continue;
+		for (id = desc->pci_ids; id->vendor; id++) {
+			if (id->override_only || !pci_match_one_device(id, dev))
+				continue;
+			sbuf_printf(sb, "%s%s", any ? ", " : "\tKernel modules: ",
+				    desc->module ? desc->module : desc->name);
+			any = true;
+			break;
+		}
+	}
+	if (any)
+		sbuf_printf(sb, "\n");
+}
+
+/* lspci [-k] [-n|-nn] [-D] [-s [[DOMAIN:]BUS:]SLOT[.FUNC]] */
+int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
+	      struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	bool kernel = false, numeric = false, both = false, domains = false;
+	const char *sel = NULL;
+	struct device *dev;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-s") && i + 1 < argc) {
+			sel = argv[++i];
+			continue;
+		}
+		if (a[0] != '-')
+			continue;
+		kernel |= strchr(a, 'k') != NULL;
+		domains |= strchr(a, 'D') != NULL;
+		if (strstr(a, "nn"))
+			both = true;
+		else if (strchr(a, 'n'))
+			numeric = true;
+	}
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->added && device_bus_kind(dev) == BUS_PCI &&
+		    strncmp(dev->name, "0000:", 5))
+			domains = true;
+	list_for_each_entry(dev, &m->devices, node) {
+		const char *name = dev->name, *vname, *cname;
+		unsigned int cls = dev->ids.class;
+
+		if (!dev->added || device_bus_kind(dev) != BUS_PCI)
+			continue;
+		if (sel && !strstr(name, sel))
+			continue;
+		if (!domains)
+			name += 5;
+		vname = pci_vendor_name(dev->ids.vendor);
+		cname = pci_class_name(cls);
+		if (numeric) {
+			sbuf_printf(io->out, "%s %04x: %04x:%04x\n", name,
+				    cls >> 8, dev->ids.vendor, dev->ids.device);
+		} else if (both) {
+			sbuf_printf(io->out, "%s %s [%04x]: %s Device [%04x:%04x]\n",
+				    name, cname, cls >> 8,
+				    vname ? vname : "Vendor", dev->ids.vendor,
+				    dev->ids.device);
+		} else if (vname) {
+			sbuf_printf(io->out, "%s %s: %s Device %04x\n", name,
+				    cname, vname, dev->ids.device);
+		} else {
+			sbuf_printf(io->out, "%s %s: Device %04x:%04x\n", name,
+				    cname, dev->ids.vendor, dev->ids.device);
+		}
+		if (!kernel)
+			continue;
+		if (dev->driver && dev->bound)
+			sbuf_printf(io->out, "\tKernel driver in use: %s\n",
+				    dev->driver->name);
+		lspci_modules(dev, io->out);
+	}
+	return 0;
+}
+
+/* ---- "@" verbs ---- */
+
+/* Report a verb's failure as a shell tool would, and its errno. */
+static int verb_fail(struct script_ctx *ctx, struct cmd_io *io,
+		     const char *what, int err)
+{
+	script_note_errno(ctx, err);
+	sbuf_printf(io->err, "%s: %s\n", what, errno_text(err));
+	return 1;
+}
+
+static bool parse_int(const char *s, int *ret)
+{
+	char *end;
+	long v = strtol(s, &end, 0);
+
+	if (end == s || *end || v < -100000 || v > 100000)
+		return false;
+	*ret = (int)v;
+	return true;
+}
+
+static int usage(struct cmd_io *io, const char *text)
+{
+	sbuf_printf(io->err, "usage: %s\n", text);
+	return 2;
+}
+
+static const char *flags_str(unsigned int flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s",
+		 flags & VFIO_GROUP_FLAGS_VIABLE ? "VIABLE" : "",
+		 (flags & VFIO_GROUP_FLAGS_VIABLE) &&
+				 (flags & VFIO_GROUP_FLAGS_CONTAINER_SET) ?
+			 " " :
+			 "",
+		 flags & VFIO_GROUP_FLAGS_CONTAINER_SET ? "CONTAINER_SET" : "");
+	if (!flags)
+		snprintf(buf, len, "0");
+	return buf;
+}
+
+int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
+		struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	const char *verb = argc > 1 ? argv[1] : "";
+	char what[128];
+	int a = 0, b = 0, ret;
+
+	snprintf(what, sizeof(what), "@vfio %s", verb);
+	if (!strcmp(verb, "container-open") && argc == 2) {
+		ret = vfio_container_open(m, &a);
+		if (ret)
+			return verb_fail(ctx, io, what, ret);
+		sbuf_printf(io->out, "container %d\n", a);
+		return 0;
+	}
+	if (argc == 3 && parse_int(argv[2], &a)) {
+		if (!strcmp(verb, "open"))
+			ret = vfio_group_open(m, a);
+		else if (!strcmp(verb, "close"))
+			ret = vfio_group_close(m, a);
+		else if (!strcmp(verb, "unset-container"))
+			ret = vfio_group_unset_container(m, a);
+		else if (!strcmp(verb, "container-close"))
+			ret = vfio_container_close(m, a);
+		else if (!strcmp(verb, "status")) {
+			unsigned int flags;
+			char buf[64];
+
+			ret = vfio_group_get_status(m, a, &flags);
+			if (!ret)
+				sbuf_printf(io->out, "flags: %s\n",
+					    flags_str(flags, buf, sizeof(buf)));
+		} else
+			goto bad;
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 3) {
+		if (!strcmp(verb, "device-close"))
+			ret = vfio_device_close(m, argv[2]);
+		else if (!strcmp(verb, "cdev-open"))
+			ret = vfio_device_cdev_open(m, argv[2]);
+		else if (!strcmp(verb, "detach-ioas"))
+			ret = vfio_device_detach_ioas(m, argv[2]);
+		else
+			goto bad;
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 4) {
+		if (!strcmp(verb, "set-container") && parse_int(argv[2], &a) &&
+		    parse_int(argv[3], &b))
+			ret = vfio_group_set_container(m, a, b);
+		else if (!strcmp(verb, "set-iommu") && parse_int(argv[2], &a)) {
+			int type = !strcmp(argv[3], "type1")	 ? VFIO_TYPE1_IOMMU :
+				   !strcmp(argv[3], "type1v2") ? VFIO_TYPE1v2_IOMMU :
+				   !strcmp(argv[3], "noiommu") ? VFIO_NOIOMMU_IOMMU :
+								  -1;
+			if (type < 0)
+				goto bad;
+			ret = vfio_container_set_iommu(m, a, type);
+		} else if (!strcmp(verb, "get-device-fd") &&
+			   parse_int(argv[2], &a))
+			ret = vfio_group_get_device_fd(m, a, argv[3]);
+		else if (!strcmp(verb, "bind-iommufd") && parse_int(argv[3], &b))
+			ret = vfio_device_bind_iommufd(m, argv[2], b);
+		else if (!strcmp(verb, "attach-ioas") && parse_int(argv[3], &b))
+			ret = vfio_device_attach_ioas(m, argv[2],
+						      (unsigned int)b);
+		else
+			goto bad;
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+bad:
+	return usage(io,
+		     "@vfio open|close|status|unset-container GROUP | container-open | container-close C |\n"
+		     "       set-container GROUP C | set-iommu C type1|type1v2|noiommu | get-device-fd GROUP DEV |\n"
+		     "       device-close DEV | cdev-open DEV | bind-iommufd DEV ICTX | attach-ioas DEV IOAS | detach-ioas DEV");
+}
+
+int cmd_at_iommufd(struct script_ctx *ctx, int argc, char **argv,
+		   struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	const char *verb = argc > 1 ? argv[1] : "";
+	char what[128];
+	int a, ret;
+
+	snprintf(what, sizeof(what), "@iommufd %s", verb);
+	if (!strcmp(verb, "open") && argc == 2) {
+		ret = iommufd_open(m, &a);
+		if (ret)
+			return verb_fail(ctx, io, what, ret);
+		sbuf_printf(io->out, "iommufd %d\n", a);
+		return 0;
+	}
+	if (argc == 3 && parse_int(argv[2], &a)) {
+		if (!strcmp(verb, "close")) {
+			ret = iommufd_close(m, a);
+		} else if (!strcmp(verb, "ioas-alloc")) {
+			unsigned int ioas;
+
+			ret = iommufd_ioas_alloc(m, a, &ioas);
+			if (!ret)
+				sbuf_printf(io->out, "ioas %u\n", ioas);
+		} else {
+			goto bad;
+		}
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+bad:
+	return usage(io, "@iommufd open | close ICTX | ioas-alloc ICTX");
+}
+
+int cmd_at_vmm(struct script_ctx *ctx, int argc, char **argv,
+	       struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	char msg[512];
+	int container, ret;
+
+	if (argc != 3)
+		return usage(io, "@vmm assign|release DEV");
+	if (!strcmp(argv[1], "assign")) {
+		ret = vmm_assign_device(m, argv[2], &container, msg,
+					sizeof(msg));
+		if (ret) {
+			script_note_errno(ctx, ret);
+			sbuf_printf(io->err, "qemu-system-x86_64: -device vfio-pci,host=%s: %s\n",
+				    argv[2], msg);
+			return 1;
+		}
+		script_vmm_container(ctx, argv[2], container);
+		return 0;
+	}
+	if (!strcmp(argv[1], "release")) {
+		container = script_vmm_container(ctx, argv[2], -1);
+		if (container < 0)
+			return verb_fail(ctx, io, "@vmm release", -EBADF);
+		ret = vmm_release_device(m, argv[2], container);
+		if (ret)
+			return verb_fail(ctx, io, "@vmm release", ret);
+		script_vmm_container(ctx, argv[2], -2);
+		return 0;
+	}
+	return usage(io, "@vmm assign|release DEV");
+}
+
+static struct device *find_any_device(struct machine *m, const char *name)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, &m->devices, node)
+		if (!strcmp(dev->name, name))
+			return dev;
+	return NULL;
+}
+
+int cmd_at_hotplug(struct script_ctx *ctx, int argc, char **argv,
+		   struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	struct device *dev;
+
+	if (argc != 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove")))
+		return usage(io, "@hotplug add|remove DEV");
+	dev = find_any_device(m, argv[2]);
+	if (!dev)
+		return verb_fail(ctx, io, "@hotplug", -ENODEV);
+	if (!strcmp(argv[1], "add")) {
+		int ret;
+
+		if (dev->added)
+			return verb_fail(ctx, io, "@hotplug add", -EEXIST);
+		if (dev->parent && !dev->parent->added)
+			return verb_fail(ctx, io, "@hotplug add", -ENODEV);
+		device_set_absent(dev, false);
+		ret = device_hotplug_add(dev);
+		return ret ? verb_fail(ctx, io, "@hotplug add", ret) : 0;
+	}
+	if (!dev->added)
+		return verb_fail(ctx, io, "@hotplug remove", -ENODEV);
+	/* surprise removal: children go first, as pciehp removes them */
+	for (;;) {
+		struct device *leaf = NULL, *d, *e;
+
+		list_for_each_entry(d, &m->devices, node) {
+			bool below = false, has_child = false;
+
+			for (struct device *p = d->parent; p; p = p->parent)
+				below |= p == dev;
+			if (!below || !d->added)
+				continue;
+			list_for_each_entry(e, &m->devices, node)
+				has_child |= e->added && e->parent == d;
+			if (!has_child) {
+				leaf = d;
+				break;
+			}
+		}
+		if (!leaf)
+			break;
+		device_unregister(leaf);
+		device_set_absent(leaf, true);
+	}
+	device_unregister(dev);
+	device_set_absent(dev, true);
+	return 0;
+}
+
+int cmd_at_fault(struct script_ctx *ctx, int argc, char **argv,
+		 struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	const char *verb = argc > 1 ? argv[1] : "";
+	int n;
+
+	if (!strcmp(verb, "probe") && (argc == 4 || argc == 5)) {
+		struct device_driver *drv = machine_find_driver(m, argv[2]);
+		int err = 0, count = -1;
+
+		for (int e = 1; e < 600 && !err; e++)
+			if (!strcmp(errno_name(e), argv[3]))
+				err = e;
+		if (!err && !parse_int(argv[3], &err))
+			return usage(io, "@fault probe DRIVER ERRNO [COUNT]");
+		if (argc == 5 && !parse_int(argv[4], &count))
+			return usage(io, "@fault probe DRIVER ERRNO [COUNT]");
+		if (!drv)
+			return verb_fail(ctx, io, "@fault probe", -ENOENT);
+		driver_set_probe_fault(drv, err < 0 ? err : -err, count);
+		return 0;
+	}
+	if (!strcmp(verb, "clear") && argc == 3) {
+		struct device_driver *drv = machine_find_driver(m, argv[2]);
+
+		if (!drv)
+			return verb_fail(ctx, io, "@fault clear", -ENOENT);
+		driver_set_probe_fault(drv, 0, 0);
+		return 0;
+	}
+	if (!strcmp(verb, "v7-order") && argc == 3) {
+		unsigned int f = machine_faults(m) & ~MACHINE_FAULT_V7_ORDER;
+
+		if (!strcmp(argv[2], "on"))
+			f |= MACHINE_FAULT_V7_ORDER;
+		else if (strcmp(argv[2], "off"))
+			return usage(io, "@fault v7-order on|off");
+		machine_set_faults(m, f);
+		return 0;
+	}
+	if (!strcmp(verb, "fail-nth") && argc == 3 && parse_int(argv[2], &n) &&
+	    n >= 0) {
+		machine_set_fail_nth(m, (unsigned int)n);
+		return 0;
+	}
+	if (!strcmp(verb, "attach") && argc == 4 && parse_int(argv[3], &n)) {
+		struct iommu_device *iommu = machine_find_iommu(m, argv[2]);
+
+		if (!iommu)
+			return verb_fail(ctx, io, "@fault attach", -ENODEV);
+		iommu_device_set_attach_error(iommu, n);
+		return 0;
+	}
+	return usage(io,
+		     "@fault probe DRIVER ERRNO [COUNT] | clear DRIVER | v7-order on|off |\n"
+		     "       fail-nth N | attach IOMMU ERRNO");
+}
+
+int cmd_at_iommu(struct script_ctx *ctx, int argc, char **argv,
+		 struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	struct iommu_device *iommu;
+	int ret;
+
+	if (argc != 3 || strcmp(argv[1], "register"))
+		return usage(io, "@iommu register NAME");
+	iommu = machine_find_iommu(m, argv[2]);
+	if (!iommu)
+		return verb_fail(ctx, io, "@iommu register", -ENODEV);
+	ret = iommu_device_register(iommu);
+	if (ret)
+		return verb_fail(ctx, io, "@iommu register", ret);
+	/* devices waiting for their IOMMU are retried now */
+	driver_deferred_probe_trigger(m);
+	return 0;
+}
+
+int cmd_at_option(struct script_ctx *ctx, int argc, char **argv,
+		  struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	bool on;
+
+	(void)ctx;
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
+		return usage(io, "@option noiommu|unsafe-interrupts on|off");
+	on = !strcmp(argv[2], "on");
+	if (!strcmp(argv[1], "noiommu"))
+		vfio_set_noiommu(m, on);
+	else if (!strcmp(argv[1], "unsafe-interrupts"))
+		iommufd_set_allow_unsafe_interrupts(m, on);
+	else
+		return usage(io, "@option noiommu|unsafe-interrupts on|off");
+	return 0;
+}

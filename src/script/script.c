@@ -1,0 +1,1260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The script language: a small shell over the sysfs layer, plus "@" verbs.
+ * Every effect on the machine goes through sysfs_*() or the public verbs.
+ */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dmaown/dmaown.h"
+#include "dmaown/script.h"
+#include "script/script-priv.h"
+
+#define MAX_TOKENS 256
+#define MAX_VARS 64
+#define MAX_VMM 64
+#define KVER "6.6.0-dmaown"
+
+struct script_ctx {
+	struct machine *m;
+	char filename[256];
+	char cwd[SYSFS_PATH_MAX];
+	struct {
+		char name[64];
+		char *value;
+	} vars[MAX_VARS];
+	int nvars;
+	struct {
+		char dev[64];
+		int container;
+	} vmm[MAX_VMM];
+	int nvmm;
+	int lineno;
+	int first_errno; /* of the line being run */
+	int depth;       /* sh -c nesting */
+};
+
+/* ---- small helpers ---- */
+
+static void note_errno(struct script_ctx *ctx, int err)
+{
+	if (err && !ctx->first_errno)
+		ctx->first_errno = err < 0 ? err : -err;
+}
+
+static const char *var_get(struct script_ctx *ctx, const char *name)
+{
+	for (int i = 0; i < ctx->nvars; i++)
+		if (!strcmp(ctx->vars[i].name, name))
+			return ctx->vars[i].value;
+	return "";
+}
+
+static int var_set(struct script_ctx *ctx, const char *name, const char *val)
+{
+	char *copy = strdup(val);
+	int i;
+
+	if (!copy)
+		return -ENOMEM;
+	for (i = 0; i < ctx->nvars; i++) {
+		if (!strcmp(ctx->vars[i].name, name)) {
+			free(ctx->vars[i].value);
+			ctx->vars[i].value = copy;
+			return 0;
+		}
+	}
+	if (ctx->nvars == MAX_VARS || strlen(name) >= 64) {
+		free(copy);
+		return -ENOSPC;
+	}
+	snprintf(ctx->vars[i].name, sizeof(ctx->vars[i].name), "%s", name);
+	ctx->vars[i].value = copy;
+	ctx->nvars++;
+	return 0;
+}
+
+/* An absolute, normalised-enough path for @p relative to the cwd. */
+static void abs_path(struct script_ctx *ctx, const char *p, char *out,
+		     size_t len)
+{
+	if (p[0] == '/')
+		snprintf(out, len, "%s", p);
+	else if (!strcmp(ctx->cwd, "/"))
+		snprintf(out, len, "/%s", p);
+	else
+		snprintf(out, len, "%s/%s", ctx->cwd, p);
+}
+
+/* ---- tokens ---- */
+
+enum tok_type {
+	T_WORD,
+	T_PIPE,
+	T_SEMI,
+	T_AND,
+	T_OR,
+	T_OUT,     /* > */
+	T_APPEND,  /* >> */
+	T_ERR,     /* 2> */
+	T_ERR2OUT, /* 2>&1 */
+	T_BOTH,    /* &> */
+};
+
+struct token {
+	enum tok_type type;
+	char *text;  /* T_WORD: expanded text */
+	bool glob;   /* has unquoted glob characters */
+};
+
+struct tokens {
+	struct token t[MAX_TOKENS];
+	int n;
+};
+
+static void tokens_free(struct tokens *tk)
+{
+	for (int i = 0; i < tk->n; i++)
+		free(tk->t[i].text);
+	tk->n = 0;
+}
+
+static int push_tok(struct tokens *tk, enum tok_type type, struct sbuf *w,
+		    bool glob)
+{
+	if (tk->n == MAX_TOKENS)
+		return -E2BIG;
+	tk->t[tk->n].type = type;
+	tk->t[tk->n].glob = glob;
+	tk->t[tk->n].text = NULL;
+	if (type == T_WORD) {
+		sbuf_printf(w, "%s", "");
+		if (w->oom)
+			return -ENOMEM;
+		tk->t[tk->n].text = w->buf;
+		memset(w, 0, sizeof(*w));
+	}
+	tk->n++;
+	return 0;
+}
+
+/* $NAME or ${NAME} at @p; appends the value; returns chars consumed. */
+static size_t expand_var(struct script_ctx *ctx, const char *p,
+			 struct sbuf *w)
+{
+	char name[64];
+	size_t i = 1, n = 0;
+
+	if (p[1] == '{') {
+		const char *end = strchr(p + 2, '}');
+
+		if (!end || (size_t)(end - p - 2) >= sizeof(name)) {
+			sbuf_printf(w, "$");
+			return 1;
+		}
+		memcpy(name, p + 2, (size_t)(end - p - 2));
+		name[end - p - 2] = '\0';
+		sbuf_printf(w, "%s", var_get(ctx, name));
+		return (size_t)(end - p) + 1;
+	}
+	while ((isalnum((unsigned char)p[i]) || p[i] == '_') &&
+	       n < sizeof(name) - 1)
+		name[n++] = p[i++];
+	name[n] = '\0';
+	if (!n) {
+		sbuf_printf(w, "$");
+		return 1;
+	}
+	sbuf_printf(w, "%s", var_get(ctx, name));
+	return i;
+}
+
+/*
+ * Split a line into tokens, expanding variables and removing quotes.
+ * Return: 0, or -EINVAL with @msg for unbalanced quotes and the like.
+ */
+static int tokenize(struct script_ctx *ctx, const char *line,
+		    struct tokens *tk, char *msg, size_t msglen)
+{
+	struct sbuf w = { 0 };
+	bool inword = false, glob = false;
+	const char *p = line;
+	int ret = 0;
+
+	tk->n = 0;
+	while (*p) {
+		char c = *p;
+
+		if (c == ' ' || c == '\t' || c == '\r') {
+			if (inword && (ret = push_tok(tk, T_WORD, &w, glob)))
+				goto err;
+			inword = glob = false;
+			p++;
+			continue;
+		}
+		if (c == '#' && !inword)
+			break;
+		if (c == '|' || c == ';' || c == '&' || c == '>' ||
+		    (c == '2' && !inword && p[1] == '>')) {
+			enum tok_type t;
+			size_t adv = 1;
+
+			if (inword && (ret = push_tok(tk, T_WORD, &w, glob)))
+				goto err;
+			inword = glob = false;
+			if (c == '|' && p[1] == '|') {
+				t = T_OR;
+				adv = 2;
+			} else if (c == '|') {
+				t = T_PIPE;
+			} else if (c == ';') {
+				t = T_SEMI;
+			} else if (c == '&' && p[1] == '&') {
+				t = T_AND;
+				adv = 2;
+			} else if (c == '&' && p[1] == '>') {
+				t = T_BOTH;
+				adv = 2;
+			} else if (c == '&') {
+				snprintf(msg, msglen,
+					 "background jobs ('&') are not supported");
+				ret = -EINVAL;
+				goto err;
+			} else if (c == '>' && p[1] == '>') {
+				t = T_APPEND;
+				adv = 2;
+			} else if (c == '>') {
+				t = T_OUT;
+			} else if (!strncmp(p, "2>&1", 4)) {
+				t = T_ERR2OUT;
+				adv = 4;
+			} else {
+				t = T_ERR;
+				adv = 2;
+			}
+			if ((ret = push_tok(tk, t, &w, false)))
+				goto err;
+			p += adv;
+			continue;
+		}
+		inword = true;
+		if (c == '\'') {
+			const char *end = strchr(p + 1, '\'');
+
+			if (!end) {
+				snprintf(msg, msglen, "unterminated quote");
+				ret = -EINVAL;
+				goto err;
+			}
+			sbuf_printf(&w, "%.*s", (int)(end - p - 1), p + 1);
+			p = end + 1;
+			continue;
+		}
+		if (c == '"') {
+			p++;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1] &&
+				    strchr("\"\\$`", p[1])) {
+					sbuf_printf(&w, "%c", p[1]);
+					p += 2;
+				} else if (*p == '$') {
+					p += expand_var(ctx, p, &w);
+				} else {
+					sbuf_printf(&w, "%c", *p++);
+				}
+			}
+			if (*p != '"') {
+				snprintf(msg, msglen, "unterminated quote");
+				ret = -EINVAL;
+				goto err;
+			}
+			p++;
+			continue;
+		}
+		if (c == '\\' && p[1]) {
+			sbuf_printf(&w, "%c", p[1]);
+			p += 2;
+			continue;
+		}
+		if (c == '$') {
+			p += expand_var(ctx, p, &w);
+			continue;
+		}
+		if (c == '`' || (c == '$' && p[1] == '(')) {
+			snprintf(msg, msglen,
+				 "command substitution is not supported");
+			ret = -EINVAL;
+			goto err;
+		}
+		if (c == '*' || c == '?' || c == '[')
+			glob = true;
+		sbuf_printf(&w, "%c", c);
+		p++;
+	}
+	if (inword)
+		ret = push_tok(tk, T_WORD, &w, glob);
+	if (!ret)
+		return 0;
+err:
+	free(w.buf);
+	tokens_free(tk);
+	if (ret != -EINVAL)
+		snprintf(msg, msglen, "line too complex");
+	return -EINVAL;
+}
+
+/* ---- globbing over sysfs ---- */
+
+struct strv {
+	char **v;
+	int n, cap;
+	bool oom;
+};
+
+static void strv_push(struct strv *sv, const char *s)
+{
+	if (sv->n == sv->cap) {
+		int ncap = sv->cap ? sv->cap * 2 : 16;
+		char **nv = realloc(sv->v, (size_t)ncap * sizeof(*nv));
+
+		if (!nv) {
+			sv->oom = true;
+			return;
+		}
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	sv->v[sv->n] = strdup(s);
+	if (!sv->v[sv->n])
+		sv->oom = true;
+	else
+		sv->n++;
+}
+
+static void strv_free(struct strv *sv)
+{
+	for (int i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+static void glob_walk(struct script_ctx *ctx, const char *prefix,
+		      const char *rest, struct strv *out)
+{
+	char comp[256], next[SYSFS_PATH_MAX];
+	const char *slash;
+	char **names;
+	size_t n, len;
+
+	while (*rest == '/')
+		rest++;
+	if (!*rest) {
+		strv_push(out, prefix[0] ? prefix : "/");
+		return;
+	}
+	slash = strchr(rest, '/');
+	len = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (len >= sizeof(comp))
+		return;
+	memcpy(comp, rest, len);
+	comp[len] = '\0';
+	if (!strpbrk(comp, "*?[")) {
+		snprintf(next, sizeof(next), "%s/%s", prefix, comp);
+		if (sysfs_stat(ctx->m, next) != SYSFS_NONE)
+			glob_walk(ctx, next, rest + len, out);
+		return;
+	}
+	if (sysfs_list(ctx->m, prefix[0] ? prefix : "/", &names, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (names[i][0] == '.' || fnmatch(comp, names[i], 0))
+			continue;
+		snprintf(next, sizeof(next), "%s/%s", prefix, names[i]);
+		glob_walk(ctx, next, rest + len, out);
+	}
+	sysfs_list_free(names, n);
+}
+
+/* Expand one word into @argv: globbed when it has glob characters. */
+static void expand_word(struct script_ctx *ctx, const struct token *t,
+			struct strv *argv)
+{
+	char path[SYSFS_PATH_MAX];
+	struct strv found = { 0 };
+
+	if (!t->glob) {
+		strv_push(argv, t->text);
+		return;
+	}
+	abs_path(ctx, t->text, path, sizeof(path));
+	glob_walk(ctx, "", path, &found);
+	if (!found.n) {
+		strv_push(argv, t->text); /* no match: the pattern stays */
+	} else {
+		bool rel = t->text[0] != '/';
+		size_t skip = strcmp(ctx->cwd, "/") ? strlen(ctx->cwd) + 1 : 1;
+
+		for (int i = 0; i < found.n; i++)
+			strv_push(argv, rel ? found.v[i] + skip : found.v[i]);
+	}
+	strv_free(&found);
+}
+
+/* ---- commands ---- */
+
+typedef int (*cmd_fn)(struct script_ctx *ctx, int argc, char **argv,
+		      struct cmd_io *io);
+
+static int run_line(struct script_ctx *ctx, const char *line,
+		    struct cmd_io *io, char *msg, size_t msglen);
+
+/* echo [-neE] ARGS */
+static int cmd_echo(struct script_ctx *ctx, int argc, char **argv,
+		    struct cmd_io *io)
+{
+	bool nl = true, esc = false;
+	int i = 1;
+
+	(void)ctx;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] &&
+	       strspn(argv[i] + 1, "neE") == strlen(argv[i] + 1);
+	     i++) {
+		for (const char *f = argv[i] + 1; *f; f++) {
+			if (*f == 'n')
+				nl = false;
+			else if (*f == 'e')
+				esc = true;
+			else
+				esc = false;
+		}
+	}
+	for (int first = i; i < argc; i++) {
+		if (i > first)
+			sbuf_printf(io->out, " ");
+		if (!esc) {
+			sbuf_printf(io->out, "%s", argv[i]);
+			continue;
+		}
+		for (const char *p = argv[i]; *p; p++) {
+			if (*p == '\\' && p[1] == 'n') {
+				sbuf_printf(io->out, "\n");
+				p++;
+			} else if (*p == '\\' && p[1] == 't') {
+				sbuf_printf(io->out, "\t");
+				p++;
+			} else {
+				sbuf_printf(io->out, "%c", *p);
+			}
+		}
+	}
+	if (nl)
+		sbuf_printf(io->out, "\n");
+	return 0;
+}
+
+/* printf FORMAT [ARGS]: %s %d %x %%, \n \t \\ escapes */
+static int cmd_printf(struct script_ctx *ctx, int argc, char **argv,
+		      struct cmd_io *io)
+{
+	int ai = 2;
+
+	(void)ctx;
+	if (argc < 2) {
+		sbuf_printf(io->err, "printf: usage: printf format [arguments]\n");
+		return 2;
+	}
+	do {
+		for (const char *p = argv[1]; *p; p++) {
+			if (*p == '\\' && p[1]) {
+				p++;
+				sbuf_printf(io->out, "%s",
+					    *p == 'n' ? "\n" :
+					    *p == 't' ? "\t" :
+					    *p == '\\' ? "\\" : "");
+			} else if (*p == '%' && p[1] == '%') {
+				sbuf_printf(io->out, "%%");
+				p++;
+			} else if (*p == '%' && p[1]) {
+				const char *a = ai < argc ? argv[ai++] : "";
+
+				p++;
+				if (*p == 'd' || *p == 'i')
+					sbuf_printf(io->out, "%ld",
+						    strtol(a, NULL, 0));
+				else if (*p == 'x')
+					sbuf_printf(io->out, "%lx",
+						    strtoul(a, NULL, 0));
+				else
+					sbuf_printf(io->out, "%s", a);
+			} else {
+				sbuf_printf(io->out, "%c", *p);
+			}
+		}
+	} while (ai < argc);
+	return 0;
+}
+
+/* One write() of @data to @path as a shell redirection or tee does. */
+static int write_file(struct script_ctx *ctx, const char *path,
+		      const char *data)
+{
+	char abs[SYSFS_PATH_MAX];
+	int ret;
+
+	if (!strcmp(path, "/dev/null"))
+		return 0;
+	abs_path(ctx, path, abs, sizeof(abs));
+	if (strncmp(abs, "/sys/", 5) && strncmp(abs, "/dev/", 5))
+		return -EACCES; /* the model has no other files */
+	ret = sysfs_write(ctx->m, abs, data, strlen(data));
+	note_errno(ctx, ret);
+	return ret;
+}
+
+/* Open errors a shell reports before the command runs. */
+static bool is_open_error(int err)
+{
+	return err == -ENOENT || err == -EACCES || err == -EISDIR ||
+	       err == -ENOTDIR;
+}
+
+static int cmd_tee(struct script_ctx *ctx, int argc, char **argv,
+		   struct cmd_io *io)
+{
+	int status = 0;
+
+	for (int i = 1; i < argc; i++) {
+		int ret;
+
+		if (argv[i][0] == '-' && argv[i][1])
+			continue; /* -a: appending to sysfs is writing */
+		ret = write_file(ctx, argv[i], io->in);
+		if (ret) {
+			sbuf_printf(io->err, "tee: %s: %s\n", argv[i],
+				    errno_text(ret));
+			status = 1;
+		}
+	}
+	sbuf_printf(io->out, "%s", io->in);
+	return status;
+}
+
+static int cmd_cat(struct script_ctx *ctx, int argc, char **argv,
+		   struct cmd_io *io)
+{
+	char abs[SYSFS_PATH_MAX];
+	int status = 0;
+
+	if (argc == 1)
+		sbuf_printf(io->out, "%s", io->in);
+	for (int i = 1; i < argc; i++) {
+		char *buf;
+		int ret;
+
+		abs_path(ctx, argv[i], abs, sizeof(abs));
+		ret = sysfs_read(ctx->m, abs, &buf);
+		if (ret) {
+			note_errno(ctx, ret);
+			sbuf_printf(io->err, "cat: %s: %s\n", argv[i],
+				    errno_text(ret));
+			status = 1;
+			continue;
+		}
+		sbuf_printf(io->out, "%s", buf);
+		free(buf);
+	}
+	return status;
+}
+
+static int cmd_ls(struct script_ctx *ctx, int argc, char **argv,
+		  struct cmd_io *io)
+{
+	char abs[SYSFS_PATH_MAX];
+	bool longfmt = false, dironly = false;
+	int status = 0, npaths = 0, shown = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			longfmt |= strchr(argv[i], 'l') != NULL;
+			dironly |= strchr(argv[i], 'd') != NULL;
+		} else {
+			npaths++;
+		}
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *p = i ? argv[i] : ".";
+		enum sysfs_type type;
+		char **names;
+		size_t n;
+
+		if (i == 0 && npaths)
+			continue;
+		if (i > 0 && argv[i][0] == '-')
+			continue;
+		abs_path(ctx, p, abs, sizeof(abs));
+		type = sysfs_stat(ctx->m, abs);
+		if (type == SYSFS_NONE) {
+			sbuf_printf(io->err,
+				    "ls: cannot access '%s': No such file or directory\n",
+				    p);
+			status = 2;
+			continue;
+		}
+		if (dironly || (type != SYSFS_DIR &&
+				(type != SYSFS_LINK || longfmt ||
+				 sysfs_list(ctx->m, abs, &names, &n)))) {
+			char *target = NULL;
+
+			if (longfmt && type == SYSFS_LINK &&
+			    !sysfs_readlink(ctx->m, abs, &target))
+				sbuf_printf(io->out, "%s -> %s\n", p, target);
+			else
+				sbuf_printf(io->out, "%s\n", p);
+			free(target);
+			continue;
+		}
+		if (type == SYSFS_DIR && sysfs_list(ctx->m, abs, &names, &n)) {
+			status = 2;
+			continue;
+		}
+		if (npaths > 1)
+			sbuf_printf(io->out, "%s%s:\n", shown++ ? "\n" : "", p);
+		for (size_t k = 0; k < n; k++) {
+			char child[SYSFS_PATH_MAX], *target = NULL;
+
+			snprintf(child, sizeof(child), "%s/%s", abs, names[k]);
+			if (longfmt &&
+			    sysfs_stat(ctx->m, child) == SYSFS_LINK &&
+			    !sysfs_readlink(ctx->m, child, &target))
+				sbuf_printf(io->out, "%s -> %s\n", names[k],
+					    target);
+			else
+				sbuf_printf(io->out, "%s\n", names[k]);
+			free(target);
+		}
+		sysfs_list_free(names, n);
+	}
+	return status;
+}
+
+static int cmd_readlink(struct script_ctx *ctx, int argc, char **argv,
+			struct cmd_io *io)
+{
+	char abs[SYSFS_PATH_MAX];
+	bool canon = false;
+	int status = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char *target;
+		int ret;
+
+		if (argv[i][0] == '-') {
+			canon |= strpbrk(argv[i], "fem") != NULL;
+			continue;
+		}
+		abs_path(ctx, argv[i], abs, sizeof(abs));
+		ret = canon ? sysfs_realpath(ctx->m, abs, &target) :
+			      sysfs_readlink(ctx->m, abs, &target);
+		if (ret) {
+			status = 1;
+			continue;
+		}
+		sbuf_printf(io->out, "%s\n", target);
+		free(target);
+	}
+	return status;
+}
+
+static int cmd_cd(struct script_ctx *ctx, int argc, char **argv,
+		  struct cmd_io *io)
+{
+	char abs[SYSFS_PATH_MAX];
+	char *real;
+	const char *to = argc > 1 ? argv[1] : "/";
+
+	abs_path(ctx, to, abs, sizeof(abs));
+	if (sysfs_realpath(ctx->m, abs, &real)) {
+		sbuf_printf(io->err, "bash: cd: %s: No such file or directory\n",
+			    to);
+		return 1;
+	}
+	snprintf(ctx->cwd, sizeof(ctx->cwd), "%s", real);
+	free(real);
+	return 0;
+}
+
+static int cmd_true(struct script_ctx *ctx, int argc, char **argv,
+		    struct cmd_io *io)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	(void)io;
+	return 0;
+}
+
+static int cmd_false(struct script_ctx *ctx, int argc, char **argv,
+		     struct cmd_io *io)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	(void)io;
+	return 1;
+}
+
+/* modprobe [-v] [-r] [-q] MODULE [param=value...] */
+static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
+			struct cmd_io *io)
+{
+	bool remove = false, verbose = false, quiet = false;
+	char params[SCRIPT_LINE_MAX] = "";
+	const char *mod = NULL;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			remove |= strchr(argv[i], 'r') != NULL;
+			verbose |= strchr(argv[i], 'v') != NULL;
+			quiet |= strchr(argv[i], 'q') != NULL;
+		} else if (!mod) {
+			mod = argv[i];
+		} else {
+			size_t off = strlen(params);
+
+			snprintf(params + off, sizeof(params) - off, "%s%s",
+				 off ? " " : "", argv[i]);
+		}
+	}
+	if (!mod) {
+		sbuf_printf(io->err, "modprobe: ERROR: missing module name\n");
+		return 1;
+	}
+	if (remove) {
+		ret = driver_unload(ctx->m, mod);
+		if (ret == -ENOENT)
+			return 0; /* nothing to remove */
+		if (verbose)
+			sbuf_printf(io->out, "rmmod %s\n", mod);
+		return 0;
+	}
+	if (verbose && !machine_find_driver(ctx->m, mod))
+		sbuf_printf(io->out,
+			    "insmod /lib/modules/" KVER "/kernel/%s.ko %s%s",
+			    mod, params, "\n");
+	ret = driver_load_params(ctx->m, mod, params);
+	if (ret == -EEXIST)
+		return 0;
+	if (ret == -ENOENT) {
+		if (!quiet)
+			sbuf_printf(io->err,
+				    "modprobe: FATAL: Module %s not found in directory /lib/modules/" KVER "\n",
+				    mod);
+		return 1;
+	}
+	if (ret) {
+		note_errno(ctx, ret);
+		sbuf_printf(io->err,
+			    "modprobe: ERROR: could not insert '%s': %s\n",
+			    mod, errno_text(ret));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_rmmod(struct script_ctx *ctx, int argc, char **argv,
+		     struct cmd_io *io)
+{
+	int status = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (driver_unload(ctx->m, argv[i])) {
+			sbuf_printf(io->err,
+				    "rmmod: ERROR: Module %s is not currently loaded\n",
+				    argv[i]);
+			status = 1;
+		}
+	}
+	return status;
+}
+
+/* sh -c 'LINE' / bash -c 'LINE' */
+static int cmd_sh(struct script_ctx *ctx, int argc, char **argv,
+		  struct cmd_io *io)
+{
+	char msg[256];
+	int ret;
+
+	if (argc < 3 || strcmp(argv[1], "-c")) {
+		sbuf_printf(io->err, "%s: only '%s -c COMMAND' is supported\n",
+			    argv[0], argv[0]);
+		return 2;
+	}
+	if (ctx->depth > 4) {
+		sbuf_printf(io->err, "%s: nested too deeply\n", argv[0]);
+		return 2;
+	}
+	ctx->depth++;
+	ret = run_line(ctx, argv[2], io, msg, sizeof(msg));
+	ctx->depth--;
+	if (ret < 0) {
+		sbuf_printf(io->err, "%s: %s\n", argv[0], msg);
+		return 2;
+	}
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+} commands[] = {
+	{ "echo", cmd_echo },
+	{ "printf", cmd_printf },
+	{ "tee", cmd_tee },
+	{ "cat", cmd_cat },
+	{ "ls", cmd_ls },
+	{ "readlink", cmd_readlink },
+	{ "realpath", cmd_readlink },
+	{ "cd", cmd_cd },
+	{ "true", cmd_true },
+	{ "false", cmd_false },
+	{ "sleep", cmd_true },
+	{ "sync", cmd_true },
+	{ "set", cmd_true },
+	{ "modprobe", cmd_modprobe },
+	{ "rmmod", cmd_rmmod },
+	{ "lspci", cmd_lspci },
+	{ "sh", cmd_sh },
+	{ "bash", cmd_sh },
+	{ "@vfio", cmd_at_vfio },
+	{ "@iommufd", cmd_at_iommufd },
+	{ "@vmm", cmd_at_vmm },
+	{ "@hotplug", cmd_at_hotplug },
+	{ "@fault", cmd_at_fault },
+	{ "@iommu", cmd_at_iommu },
+	{ "@option", cmd_at_option },
+};
+
+static cmd_fn find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].fn;
+	return NULL;
+}
+
+/* Skip "sudo [-E] [-u USER]" and "exec"/"command" prefixes. */
+static int skip_prefixes(struct strv *argv)
+{
+	int i = 0;
+
+	while (i < argv->n) {
+		if (!strcmp(argv->v[i], "sudo")) {
+			i++;
+			while (i < argv->n && argv->v[i][0] == '-') {
+				if (!strcmp(argv->v[i], "-u") && i + 1 < argv->n)
+					i++;
+				i++;
+			}
+		} else if (!strcmp(argv->v[i], "command") ||
+			   !strcmp(argv->v[i], "exec")) {
+			i++;
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
+static bool is_assignment(const char *w)
+{
+	const char *eq = strchr(w, '=');
+
+	if (!eq || eq == w)
+		return false;
+	for (const char *p = w; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return !isdigit((unsigned char)w[0]);
+}
+
+/* ---- pipelines and lists ---- */
+
+struct simple_cmd {
+	int first, last;        /* token range [first, last) */
+};
+
+/*
+ * Check every command name of the line before running any of it, so a
+ * line with an unknown command leaves the machine untouched.
+ */
+static int validate(struct script_ctx *ctx, struct tokens *tk, char *msg,
+		    size_t msglen)
+{
+	bool at_start = true;
+
+	for (int i = 0; i < tk->n; i++) {
+		struct token *t = &tk->t[i];
+
+		if (t->type != T_WORD) {
+			if (t->type >= T_OUT) {
+				if (i + 1 >= tk->n || tk->t[i + 1].type != T_WORD) {
+					if (t->type != T_ERR2OUT) {
+						snprintf(msg, msglen,
+							 "syntax error: redirection without a file");
+						return -EINVAL;
+					}
+				} else if (t->type != T_ERR2OUT) {
+					i++;
+				}
+				continue;
+			}
+			if (at_start) {
+				snprintf(msg, msglen,
+					 "syntax error near unexpected token");
+				return -EINVAL;
+			}
+			at_start = true;
+			continue;
+		}
+		if (!at_start)
+			continue;
+		if (!strcmp(t->text, "sudo") || !strcmp(t->text, "command") ||
+		    !strcmp(t->text, "exec") || is_assignment(t->text))
+			continue;
+		if (!strcmp(t->text, "export"))
+			continue;
+		if (!strcmp(t->text, "-E") || !strcmp(t->text, "-s") ||
+		    t->text[0] == '-')
+			continue; /* sudo options */
+		if (!find_command(t->text)) {
+			snprintf(msg, msglen, "unknown command '%s'", t->text);
+			return -EINVAL;
+		}
+		at_start = false;
+	}
+	if (at_start && tk->n && tk->t[tk->n - 1].type != T_SEMI) {
+		snprintf(msg, msglen, "syntax error: missing command");
+		return -EINVAL;
+	}
+	(void)ctx;
+	return 0;
+}
+
+/* Run tokens [first, last) as one simple command. */
+static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
+		      int last, const char *in, struct sbuf *out,
+		      struct sbuf *err)
+{
+	struct strv argv = { 0 };
+	const char *redir_out = NULL, *redir_err = NULL;
+	bool err_to_out = false, both = false;
+	struct sbuf cout = { 0 }, cerr = { 0 };
+	struct cmd_io io = { in, &cout, &cerr };
+	cmd_fn fn;
+	int start, status = 0;
+
+	for (int i = first; i < last; i++) {
+		struct token *t = &tk->t[i];
+
+		switch (t->type) {
+		case T_WORD:
+			expand_word(ctx, t, &argv);
+			break;
+		case T_OUT:
+		case T_APPEND:
+			redir_out = tk->t[++i].text;
+			break;
+		case T_BOTH:
+			redir_out = tk->t[++i].text;
+			both = true;
+			break;
+		case T_ERR:
+			redir_err = tk->t[++i].text;
+			break;
+		case T_ERR2OUT:
+			err_to_out = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (argv.oom) {
+		strv_free(&argv);
+		return 126;
+	}
+	start = skip_prefixes(&argv);
+	if (start < argv.n && !strcmp(argv.v[start], "export"))
+		start++;
+	/* VAR=value alone sets a variable */
+	if (start < argv.n && is_assignment(argv.v[start])) {
+		bool all = true;
+
+		for (int i = start; i < argv.n; i++)
+			all &= is_assignment(argv.v[i]);
+		if (all) {
+			for (int i = start; i < argv.n; i++) {
+				char *eq = strchr(argv.v[i], '=');
+
+				*eq = '\0';
+				var_set(ctx, argv.v[i], eq + 1);
+			}
+			strv_free(&argv);
+			return 0;
+		}
+		while (start < argv.n && is_assignment(argv.v[start]))
+			start++;
+	}
+	if (start >= argv.n) {
+		strv_free(&argv);
+		return 0;
+	}
+	fn = find_command(argv.v[start]);
+	if (!fn) {
+		sbuf_printf(err, "bash: %s: command not found\n",
+			    argv.v[start]);
+		strv_free(&argv);
+		return 127;
+	}
+	status = fn(ctx, argv.n - start, argv.v + start, &io);
+	sbuf_printf(&cout, "%s", "");
+	sbuf_printf(&cerr, "%s", "");
+	if (err_to_out || both) {
+		sbuf_printf(&cout, "%s", cerr.buf);
+		cerr.len = 0;
+		cerr.buf[0] = '\0';
+	}
+	if (redir_out) {
+		int ret = write_file(ctx, redir_out, cout.buf);
+
+		if (ret) {
+			if (is_open_error(ret))
+				sbuf_printf(err, "bash: %s: %s\n", redir_out,
+					    errno_text(ret));
+			else
+				sbuf_printf(err, "bash: %s: write error: %s\n",
+					    argv.v[start], errno_text(ret));
+			status = 1;
+		}
+	} else {
+		sbuf_printf(out, "%s", cout.buf);
+	}
+	if (redir_err) {
+		if (strcmp(redir_err, "/dev/null"))
+			write_file(ctx, redir_err, cerr.buf);
+	} else {
+		sbuf_printf(err, "%s", cerr.buf);
+	}
+	free(cout.buf);
+	free(cerr.buf);
+	strv_free(&argv);
+	return status;
+}
+
+/* Run a whole line: lists of pipelines. Returns the status, or -EINVAL. */
+static int run_line(struct script_ctx *ctx, const char *line,
+		    struct cmd_io *io, char *msg, size_t msglen)
+{
+	struct tokens *tk = calloc(1, sizeof(*tk));
+	int status = 0, i = 0;
+	enum tok_type op = T_SEMI;
+
+	if (!tk) {
+		snprintf(msg, msglen, "out of memory");
+		return -EINVAL;
+	}
+	if (tokenize(ctx, line, tk, msg, msglen) ||
+	    validate(ctx, tk, msg, msglen)) {
+		tokens_free(tk);
+		free(tk);
+		return -EINVAL;
+	}
+	while (i < tk->n) {
+		/* one pipeline: up to ; && || */
+		int end = i;
+		bool run;
+		char *pipe_in = strdup(io->in ? io->in : "");
+
+		while (end < tk->n && tk->t[end].type != T_SEMI &&
+		       tk->t[end].type != T_AND && tk->t[end].type != T_OR)
+			end++;
+		run = op == T_SEMI || (op == T_AND && !status) ||
+		      (op == T_OR && status);
+		if (run && pipe_in) {
+			int s = i;
+
+			while (s < end) {
+				int e = s;
+				struct sbuf pout = { 0 };
+
+				while (e < end && tk->t[e].type != T_PIPE)
+					e++;
+				status = run_simple(ctx, tk, s, e, pipe_in,
+						    e < end ? &pout : io->out,
+						    io->err);
+				sbuf_printf(&pout, "%s", "");
+				free(pipe_in);
+				pipe_in = pout.buf ? pout.buf : strdup("");
+				s = e + 1;
+			}
+		}
+		free(pipe_in);
+		op = end < tk->n ? tk->t[end].type : T_SEMI;
+		i = end + 1;
+	}
+	tokens_free(tk);
+	free(tk);
+	return status;
+}
+
+/* ---- public ---- */
+
+struct script_ctx *script_ctx_new(struct machine *m, const char *filename)
+{
+	struct script_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->m = m;
+	snprintf(ctx->filename, sizeof(ctx->filename), "%s",
+		 filename ? filename : "-");
+	snprintf(ctx->cwd, sizeof(ctx->cwd), "/");
+	return ctx;
+}
+
+void script_ctx_free(struct script_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (int i = 0; i < ctx->nvars; i++)
+		free(ctx->vars[i].value);
+	free(ctx);
+}
+
+void script_result_free(struct script_result *res)
+{
+	free(res->out);
+	free(res->err);
+	for (size_t i = 0; i < res->nlog; i++)
+		free(res->log[i].text);
+	free(res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Copy the log lines stamped after @since. */
+static void collect_log(struct machine *m, uint64_t since,
+			struct script_result *res)
+{
+	size_t n = machine_log_count(m), first = n;
+
+	while (first > 0) {
+		const struct klog_entry *e = machine_log_entry(m, first - 1);
+
+		if (e->ts_ns <= since)
+			break;
+		first--;
+	}
+	if (first == n)
+		return;
+	res->log = calloc(n - first, sizeof(*res->log));
+	if (!res->log)
+		return;
+	for (size_t i = first; i < n; i++) {
+		const struct klog_entry *e = machine_log_entry(m, i);
+		struct script_log_line *l = &res->log[res->nlog];
+
+		l->ts_ns = e->ts_ns;
+		l->level = e->level;
+		l->text = strdup(e->text);
+		if (l->text)
+			res->nlog++;
+	}
+}
+
+int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,
+		     struct script_result *res)
+{
+	struct sbuf out = { 0 }, err = { 0 };
+	struct cmd_io io = { "", &out, &err };
+	char msg[512] = "";
+	size_t warns_before = machine_warn_count(ctx->m);
+	uint64_t since;
+	size_t len = strlen(line);
+	int status;
+
+	memset(res, 0, sizeof(*res));
+	ctx->lineno = lineno;
+	ctx->first_errno = 0;
+	if (len > SCRIPT_LINE_MAX) {
+		snprintf(msg, sizeof(msg), "line longer than %d bytes",
+			 SCRIPT_LINE_MAX);
+		status = -EINVAL;
+	} else {
+		/* each line starts a little later, so dmesg reads in time */
+		machine_advance_clock(ctx->m, 100000000ULL);
+		since = machine_clock(ctx->m);
+		status = run_line(ctx, line, &io, msg, sizeof(msg));
+		collect_log(ctx->m, since, res);
+	}
+	if (status < 0) {
+		free(out.buf);
+		free(err.buf);
+		for (size_t i = 0; i < res->nlog; i++)
+			free(res->log[i].text);
+		free(res->log);
+		memset(res, 0, sizeof(*res));
+		if (asprintf(&res->err, "%s:%d: %s\n", ctx->filename, lineno,
+			     msg) < 0)
+			res->err = NULL;
+		res->status = 2;
+		return -EINVAL;
+	}
+	sbuf_printf(&out, "%s", "");
+	sbuf_printf(&err, "%s", "");
+	res->out = out.buf;
+	res->err = err.buf;
+	res->status = status;
+	res->ret = ctx->first_errno;
+	res->warn_first = warns_before;
+	res->nwarn = machine_warn_count(ctx->m) - warns_before;
+	return 0;
+}
+
+/* ---- for the verbs (script-verbs.c) ---- */
+
+void script_note_errno(struct script_ctx *ctx, int err)
+{
+	note_errno(ctx, err);
+}
+
+struct machine *script_machine(struct script_ctx *ctx)
+{
+	return ctx->m;
+}
+
+int script_vmm_container(struct script_ctx *ctx, const char *dev, int set)
+{
+	for (int i = 0; i < ctx->nvmm; i++) {
+		if (!strcmp(ctx->vmm[i].dev, dev)) {
+			int old = ctx->vmm[i].container;
+
+			if (set == -2) { /* forget */
+				ctx->vmm[i] = ctx->vmm[--ctx->nvmm];
+			} else if (set >= 0) {
+				ctx->vmm[i].container = set;
+			}
+			return old;
+		}
+	}
+	if (set >= 0 && ctx->nvmm < MAX_VMM) {
+		snprintf(ctx->vmm[ctx->nvmm].dev, sizeof(ctx->vmm[0].dev),
+			 "%s", dev);
+		ctx->vmm[ctx->nvmm++].container = set;
+	}
+	return -1;
+}
