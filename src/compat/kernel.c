@@ -5,23 +5,21 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "compat/kernel.h"
 #include "machine/machine-priv.h"
 
 _Thread_local struct kstack kcompat_stack;
 
-static _Thread_local uintptr_t current_token;
-static _Thread_local char current_token_slot;
-
-uintptr_t kcompat_current(void)
-{
-	return current_token ? current_token : (uintptr_t)&current_token_slot;
-}
+_Thread_local uintptr_t kcompat_current_token;
+_Thread_local char kcompat_current_slot;
 
 void kcompat_set_current(uintptr_t token)
 {
-	current_token = token;
+	kcompat_current_token = token;
 }
 
 void kcompat_set_comm(const char *comm)
@@ -32,7 +30,10 @@ void kcompat_set_comm(const char *comm)
 
 void mutex_init(struct mutex *lock, struct lockdomain *ld, const char *name)
 {
+#ifdef DMAOWN_PTHREAD_MUTEX
 	pthread_mutex_init(&lock->pm, NULL);
+#endif
+	atomic_init(&lock->state, 0);
 	atomic_init(&lock->holder, 0);
 	lock->name = name;
 	lock->ld = ld;
@@ -40,7 +41,23 @@ void mutex_init(struct mutex *lock, struct lockdomain *ld, const char *name)
 
 void mutex_destroy(struct mutex *lock)
 {
+#ifdef DMAOWN_PTHREAD_MUTEX
 	pthread_mutex_destroy(&lock->pm);
+#else
+	(void)lock;
+#endif
+}
+
+void mutex_lock_slowpath(struct mutex *lock)
+{
+	while (atomic_exchange_explicit(&lock->state, 2, memory_order_acquire))
+		syscall(SYS_futex, &lock->state, FUTEX_WAIT_PRIVATE, 2, NULL,
+			NULL, 0);
+}
+
+void mutex_unlock_wake(struct mutex *lock)
+{
+	syscall(SYS_futex, &lock->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 /* Caller holds log_lock. */
