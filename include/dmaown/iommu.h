@@ -38,7 +38,8 @@ struct iommu_group;
  *	UNMANAGED and DMA are always added (every IOMMU driver has paging)
  *
  * Return: the instance, not yet registered, or ERR_PTR(-EINVAL) for a bad
- * name, ERR_PTR(-ENOMEM). It lives until machine_destroy().
+ * name, ERR_PTR(-EEXIST) for a name the machine has already,
+ * ERR_PTR(-ENOMEM). It lives until machine_destroy().
  */
 struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 					unsigned int domain_types);

@@ -260,6 +260,37 @@ unsigned long machine_fault_sites(const struct machine *m);
 /** machine_fault_fired() - whether the armed fail-nth has fired. */
 bool machine_fault_fired(const struct machine *m);
 
+/* ---- describing the state ---- */
+
+/**
+ * enum machine_show_format - how machine_show() writes the state
+ * @SHOW_TEXT: for people: IOMMUs, then groups with their devices
+ * @SHOW_JSON: one JSON object (docs/json.md)
+ * @SHOW_DOT: a Graphviz digraph, groups as clusters coloured by owner
+ */
+enum machine_show_format {
+	SHOW_TEXT,
+	SHOW_JSON,
+	SHOW_DOT,
+};
+
+/**
+ * machine_show() - the machine's devices, groups and ownership
+ * @m: the machine (quiescent)
+ * @format: the output format
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL (no memory).
+ */
+char *machine_show(struct machine *m, enum machine_show_format format);
+
+/**
+ * json_escape() - append @s to @out as a JSON string, quotes included
+ * @out: a buffer of @len bytes; the result is always NUL-terminated
+ *
+ * Return: false if @out was too small (the text is cut).
+ */
+bool json_escape(const char *s, char *out, size_t len);
+
 /* ---- errno names ---- */
 
 /**

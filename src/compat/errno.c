@@ -3,6 +3,7 @@
  * errno names and the messages glibc prints for them. Our own table rather
  * than strerror(), so output is the same under any locale.
  */
+#include <limits.h>
 #include <stdio.h>
 
 #include "compat/kernel.h"
@@ -64,6 +65,8 @@ static const struct errno_row errno_rows[] = {
 
 static const struct errno_row *errno_lookup(int err)
 {
+	if (err == INT_MIN)
+		return NULL;
 	if (err < 0)
 		err = -err;
 	for (size_t i = 0; i < sizeof(errno_rows) / sizeof(errno_rows[0]); i++)
@@ -91,7 +94,7 @@ const char *errno_text(int err)
 		return "Success";
 	if (r && r->text)
 		return r->text;
-	snprintf(unknown, sizeof(unknown), "Unknown error %d",
-		 err < 0 ? -err : err);
+	snprintf(unknown, sizeof(unknown), "Unknown error %lld",
+		 err < 0 ? -(long long)err : (long long)err);
 	return unknown;
 }

@@ -302,6 +302,8 @@ bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 {
 	size_t i;
 
+	if (!key)
+		return false; /* NULL marks an empty slot */
 	if ((pm->count + 1) * 2 > pm->cap && !ptrmap_grow(pm))
 		return false;
 	i = ptr_hash(key, pm->cap);

@@ -211,6 +211,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 			return -ENOMEM;
 		*nd = *dev;
 		nd->m = new;
+		nd->driver_override = NULL; /* copied by the driver subsystem */
 		mutex_init(&nd->mutex, &new->locks, "device.mutex");
 		INIT_LIST_HEAD(&nd->deferred);
 		list_add_tail(&nd->node, &new->devices);

@@ -62,7 +62,26 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 			      IOMMU_DOMAIN_UNMANAGED | IOMMU_DOMAIN_DMA;
 	iommu->msi_isolated = true;
 	mutex_lock(&m->obj_lock);
-	list_add_tail(&iommu->node, &m->iommus);
+	/* names are unique and kept sorted, so the state is canonical */
+	{
+		struct iommu_device *pos;
+		struct list_head *before = &m->iommus;
+
+		list_for_each_entry(pos, &m->iommus, node) {
+			int c = strcmp(pos->name, iommu->name);
+
+			if (!c) {
+				mutex_unlock(&m->obj_lock);
+				kfree(iommu);
+				return ERR_PTR(-EEXIST);
+			}
+			if (c > 0) {
+				before = &pos->node;
+				break;
+			}
+		}
+		list_add_tail(&iommu->node, before);
+	}
 	mutex_unlock(&m->obj_lock);
 	return iommu;
 }
