@@ -66,13 +66,28 @@ static void log_append_locked(struct machine *m, int level, char *text)
 	struct klog_entry *e;
 
 	m->clock_ns += 1000;
-	if (m->log_count == MACHINE_LOG_MAX) {
+	if (m->log_count == m->log_cap && m->log_cap < MACHINE_LOG_MAX) {
+		/* not wrapped yet while growing: head is 0 */
+		size_t ncap = m->log_cap ? m->log_cap * 2 : 64;
+		struct klog_entry *nl;
+
+		if (ncap > MACHINE_LOG_MAX)
+			ncap = MACHINE_LOG_MAX;
+		nl = realloc(m->log, ncap * sizeof(*nl));
+		if (!nl) {
+			free(text); /* a line lost to memory pressure */
+			return;
+		}
+		m->log = nl;
+		m->log_cap = ncap;
+	}
+	if (m->log_count == m->log_cap) {
 		e = &m->log[m->log_head];
 		free(e->text);
-		m->log_head = (m->log_head + 1) % MACHINE_LOG_MAX;
+		m->log_head = (m->log_head + 1) % m->log_cap;
 		m->log_count--;
 	}
-	e = &m->log[(m->log_head + m->log_count) % MACHINE_LOG_MAX];
+	e = &m->log[(m->log_head + m->log_count) % m->log_cap];
 	e->ts_ns = m->clock_ns;
 	e->level = level;
 	e->text = text;
@@ -141,7 +156,16 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	va_end(ap);
 
 	pthread_mutex_lock(&m->log_lock);
-	if (m->nwarns == MACHINE_WARN_MAX) {
+	if (m->nwarns == m->warns_cap && m->warns_cap < MACHINE_WARN_MAX) {
+		size_t ncap = m->warns_cap ? m->warns_cap * 2 : 8;
+		struct warn_report *nw = realloc(m->warns, ncap * sizeof(*nw));
+
+		if (nw) {
+			m->warns = nw;
+			m->warns_cap = ncap;
+		}
+	}
+	if (m->nwarns == m->warns_cap) {
 		m->warns_dropped++;
 		pthread_mutex_unlock(&m->log_lock);
 		free(cond);

@@ -61,10 +61,10 @@ struct machine {
 
 	/* Kernel log ring and WARN reports; under log_lock. */
 	pthread_mutex_t log_lock;
-	struct klog_entry *log;
-	size_t log_head, log_count; /* ring: oldest at log_head */
-	struct warn_report *warns;
-	size_t nwarns, warns_dropped;
+	struct klog_entry *log;     /* grows to MACHINE_LOG_MAX, then a ring */
+	size_t log_head, log_count, log_cap; /* oldest at log_head */
+	struct warn_report *warns;  /* grows to MACHINE_WARN_MAX */
+	size_t nwarns, warns_cap, warns_dropped;
 	uint64_t clock_ns;
 
 	/* Fault injection (should_fail()). */

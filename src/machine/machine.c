@@ -32,14 +32,6 @@ static struct machine *machine_alloc(const char *name,
 
 	if (!m)
 		return NULL;
-	m->log = calloc(MACHINE_LOG_MAX, sizeof(*m->log));
-	m->warns = calloc(MACHINE_WARN_MAX, sizeof(*m->warns));
-	if (!m->log || !m->warns) {
-		free(m->log);
-		free(m->warns);
-		free(m);
-		return NULL;
-	}
 	snprintf(m->name, sizeof(m->name), "%s", name ? name : "");
 	if (cfg) {
 		m->cfg = *cfg;
@@ -85,14 +77,18 @@ struct machine *machine_create(const char *name,
 static void log_free(struct machine *m)
 {
 	for (size_t i = 0; i < m->log_count; i++)
-		free(m->log[(m->log_head + i) % MACHINE_LOG_MAX].text);
-	m->log_head = m->log_count = 0;
+		free(m->log[(m->log_head + i) % m->log_cap].text);
+	free(m->log);
+	m->log = NULL;
+	m->log_head = m->log_count = m->log_cap = 0;
 	for (size_t i = 0; i < m->nwarns; i++) {
 		free(m->warns[i].cond);
 		free(m->warns[i].comm);
 		free(m->warns[i].trace);
 	}
-	m->nwarns = m->warns_dropped = 0;
+	free(m->warns);
+	m->warns = NULL;
+	m->nwarns = m->warns_cap = m->warns_dropped = 0;
 }
 
 void machine_destroy(struct machine *m)
@@ -102,8 +98,6 @@ void machine_destroy(struct machine *m)
 	for (size_t i = NR_SUBSYS; i-- > 0;)
 		subsystems[i]->destroy(m);
 	log_free(m);
-	free(m->log);
-	free(m->warns);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
 	mutex_destroy(&m->vfio_lock);
@@ -113,9 +107,21 @@ void machine_destroy(struct machine *m)
 
 static int log_clone(const struct machine *old, struct machine *new)
 {
+	if (old->log_count) {
+		new->log = calloc(old->log_count, sizeof(*new->log));
+		if (!new->log)
+			return -ENOMEM;
+		new->log_cap = old->log_count;
+	}
+	if (old->nwarns) {
+		new->warns = calloc(old->nwarns, sizeof(*new->warns));
+		if (!new->warns)
+			return -ENOMEM;
+		new->warns_cap = old->nwarns;
+	}
 	for (size_t i = 0; i < old->log_count; i++) {
 		const struct klog_entry *e =
-			&old->log[(old->log_head + i) % MACHINE_LOG_MAX];
+			&old->log[(old->log_head + i) % old->log_cap];
 		new->log[i] = *e;
 		new->log[i].text = strdup(e->text);
 		if (!new->log[i].text)
@@ -136,6 +142,7 @@ static int log_clone(const struct machine *old, struct machine *new)
 		memcpy(n->trace, w->trace, w->ntrace * sizeof(*n->trace));
 	}
 	new->warns_dropped = old->warns_dropped;
+	/* a copy of a full ring grows again from its count */
 	new->clock_ns = old->clock_ns;
 	return 0;
 }
@@ -252,7 +259,7 @@ const struct klog_entry *machine_log_entry(const struct machine *m, size_t i)
 {
 	if (i >= m->log_count)
 		return NULL;
-	return &m->log[(m->log_head + i) % MACHINE_LOG_MAX];
+	return &m->log[(m->log_head + i) % m->log_cap];
 }
 
 void machine_log_clear(struct machine *m)
