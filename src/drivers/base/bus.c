@@ -254,7 +254,11 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	mutex_lock(&m->obj_lock);
 	list_add_tail(&drv->node, &bus->drivers);
 	mutex_unlock(&m->obj_lock);
-	if (bus->drivers_autoprobe)
+	/*
+	 * The ids= of vfio-pci and pci-stub are added with pci_add_dynid()
+	 * after registration, which attaches whatever drivers_autoprobe says.
+	 */
+	if (bus->drivers_autoprobe || drv->ndynids)
 		driver_attach(drv);
 	return 0;
 }
@@ -386,11 +390,15 @@ int driver_override_store(struct device *dev, const char *buf)
 {
 	size_t len = strlen(buf);
 	char *new = NULL, *old;
+	const char *nl;
 
-	if (len > DRIVER_OVERRIDE_MAX)
+	/* one byte is kept for the newline show adds */
+	if (len >= DRIVER_OVERRIDE_MAX)
 		return -EINVAL;
-	if (len && buf[len - 1] == '\n')
-		len--;
+	/* the name ends at the first newline: "" and "\n" clear */
+	nl = memchr(buf, '\n', len);
+	if (nl)
+		len = (size_t)(nl - buf);
 	if (len) {
 		new = kstrndup(dev->m, buf, len + 1);
 		if (!new)

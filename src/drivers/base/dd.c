@@ -66,9 +66,13 @@ void driver_deferred_probe_trigger(struct machine *m)
 		dev = list_first_entry(&pending, struct device, deferred);
 		list_del(&dev->deferred);
 		mutex_unlock(&m->obj_lock);
-		/* a device that defers again goes back on the machine's list */
+		/*
+		 * deferred_probe_work_func() retries with bus_probe_device(),
+		 * so drivers_autoprobe "0" holds here too; a device that
+		 * defers again goes back on the machine's list.
+		 */
 		if (dev->added && !dev->driver)
-			device_attach(dev);
+			bus_probe_device(dev);
 		put_device(dev);
 	}
 }
@@ -188,14 +192,18 @@ static void __device_driver_unlock(struct device *dev)
 		device_unlock(dev->parent);
 }
 
-/* bind_store()'s way in: one driver, one device. */
+/*
+ * bind_store()'s way in: one driver, one device. As in the kernel this goes
+ * through __driver_probe_device(): a probe that defers is reported to the
+ * writer (-EAGAIN), not queued for a deferred retry.
+ */
 int device_driver_attach(struct device_driver *drv, struct device *dev)
 {
 	int ret;
 
 	KFUNC();
 	__device_driver_lock(dev);
-	ret = driver_probe_device(drv, dev);
+	ret = __driver_probe_device(drv, dev);
 	__device_driver_unlock(dev);
 	if (!ret)
 		driver_deferred_probe_trigger(dev->m);
