@@ -256,8 +256,8 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	qsort(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
-		sbuf_printf(sb, "dev %s added=%d absent=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
-			    dev->name, dev->added, dev->absent,
+		sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
+			    dev->name, dev->added, dev->absent, dev->fwspec,
 			    kref_read(&dev->kref),
 			    dev->parent ? dev->parent->name : "-",
 			    dev->fw.iommu ? dev->fw.iommu->name : "-",

@@ -58,6 +58,12 @@ struct device {
 	struct mutex mutex;
 
 	struct dev_iommu_fw fw;
+	/*
+	 * IORT/devicetree: firmware configuration made the device's fwspec
+	 * (at its first dma_configure with the IOMMU registered). Until then
+	 * bus_iommu_probe() cannot see the device, as in the kernel.
+	 */
+	bool fwspec;
 
 	/*
 	 * Written only under the group's mutex (iommu.c); stable while a driver

@@ -25,6 +25,7 @@ static int fw_iommu_configure(struct device *dev)
 		return 0;
 	if (!iommu->registered)
 		return -EPROBE_DEFER;
+	dev->fwspec = true;
 	ret = iommu_probe_device(dev);
 	return ret == -EPROBE_DEFER ? ret : 0;
 }

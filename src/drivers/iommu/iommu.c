@@ -708,7 +708,8 @@ static int bus_iommu_probe(struct iommu_device *iommu)
 	}
 	n = 0;
 	list_for_each_entry(dev, &m->devices, node)
-		if (dev->added && dev->fw.iommu == iommu)
+		if (dev->added && dev->fw.iommu == iommu &&
+		    (m->cfg.firmware == FW_X86 || dev->fwspec || !dev->bus))
 			devs[n++] = get_device(dev);
 	mutex_unlock(&m->obj_lock);
 
