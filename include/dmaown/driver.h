@@ -54,10 +54,34 @@ enum bus_kind {
  *	was (not) taken, and unbinding trips WARN_ON(!group->owner_cnt).
  *	dmaown's own accounting is bypassed by this fault: it exists to prove
  *	that tests and the checker see the seed's bug.
+ * @MACHINE_FAULT_NO_PROBE_CLEANUP: really_probe() forgets dma_cleanup when
+ *	the driver's probe fails (the count taken in dma_configure leaks)
+ * @MACHINE_FAULT_CLAIM_IGNORES_COUNT: the claims do not look at owner_cnt:
+ *	userspace takes a group a kernel driver is using
+ * @MACHINE_FAULT_RELEASE_KEEPS_DOMAIN: giving a group back does not put
+ *	the default domain back
+ * @MACHINE_FAULT_USE_IGNORES_OWNER: iommu_device_use_default_domain()
+ *	never refuses: a kernel driver binds into a user-owned group
+ *
+ * The last four are the checker's mutants (docs/check.md).
  */
 enum machine_fault {
 	MACHINE_FAULT_V7_ORDER = 1u << 0,
+	MACHINE_FAULT_NO_PROBE_CLEANUP = 1u << 1,
+	MACHINE_FAULT_CLAIM_IGNORES_COUNT = 1u << 2,
+	MACHINE_FAULT_RELEASE_KEEPS_DOMAIN = 1u << 3,
+	MACHINE_FAULT_USE_IGNORES_OWNER = 1u << 4,
 };
+
+/**
+ * machine_fault_name() - the name of one planted fault ("v7-order",
+ * "no-probe-cleanup", "claim-ignores-count", "release-keeps-domain",
+ * "use-ignores-owner"), or NULL
+ */
+const char *machine_fault_name(unsigned int fault);
+
+/** machine_fault_from_name() - the fault bit for a name, 0 if unknown. */
+unsigned int machine_fault_from_name(const char *name);
 
 /** machine_set_faults() - set the planted faults (a mask of machine_fault). */
 void machine_set_faults(struct machine *m, unsigned int faults);

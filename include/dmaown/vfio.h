@@ -222,11 +222,18 @@ int vmm_assign_device(struct machine *m, const char *dev_name,
 /**
  * vmm_release_device() - the VMM lets go: close the device file, the group
  * (which detaches the container and gives ownership back) and the container
+ * @container: the container vmm_assign_device() gave; -1: the one set on
+ *	the device's group now
  *
  * Return: 0 or the first failing step's errno.
  */
 int vmm_release_device(struct machine *m, const char *dev_name,
 		       int container);
+
+/**
+ * vfio_group_container() - the container set on group @group, or -1
+ */
+int vfio_group_container(struct machine *m, int group);
 
 /**
  * vfio_group_exists() - whether /dev/vfio/@group exists now

@@ -342,9 +342,8 @@ int cmd_at_vmm(struct script_ctx *ctx, int argc, char **argv,
 		return 0;
 	}
 	if (!strcmp(argv[1], "release")) {
+		/* the container this session's assign made, else the group's */
 		container = script_vmm_container(ctx, argv[2], -1);
-		if (container < 0)
-			return verb_fail(ctx, io, "@vmm release", -EBADF);
 		ret = vmm_release_device(m, argv[2], container);
 		if (ret)
 			return verb_fail(ctx, io, "@vmm release", ret);
@@ -447,13 +446,14 @@ int cmd_at_fault(struct script_ctx *ctx, int argc, char **argv,
 		driver_set_probe_fault(drv, 0, 0);
 		return 0;
 	}
-	if (!strcmp(verb, "v7-order") && argc == 3) {
-		unsigned int f = machine_faults(m) & ~MACHINE_FAULT_V7_ORDER;
+	if (machine_fault_from_name(verb) && argc == 3) {
+		unsigned int bit = machine_fault_from_name(verb);
+		unsigned int f = machine_faults(m) & ~bit;
 
 		if (!strcmp(argv[2], "on"))
-			f |= MACHINE_FAULT_V7_ORDER;
+			f |= bit;
 		else if (strcmp(argv[2], "off"))
-			return usage(io, "@fault v7-order on|off");
+			return usage(io, "@fault FAULT on|off");
 		machine_set_faults(m, f);
 		return 0;
 	}
@@ -471,7 +471,7 @@ int cmd_at_fault(struct script_ctx *ctx, int argc, char **argv,
 		return 0;
 	}
 	return usage(io,
-		     "@fault probe DRIVER ERRNO [COUNT] | clear DRIVER | v7-order on|off |\n"
+		     "@fault probe DRIVER ERRNO [COUNT] | clear DRIVER | FAULT on|off |\n"
 		     "       fail-nth N | attach IOMMU ERRNO");
 }
 

@@ -108,7 +108,11 @@ err_close_group:
 int vmm_release_device(struct machine *m, const char *dev_name, int container)
 {
 	int group = device_group_id(m, dev_name);
-	int ret = vfio_device_close(m, dev_name);
+	int ret;
+
+	if (container < 0 && group >= 0)
+		container = vfio_group_container(m, group);
+	ret = vfio_device_close(m, dev_name);
 
 	if (!ret && group >= 0)
 		ret = vfio_group_close(m, group);

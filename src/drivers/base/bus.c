@@ -32,6 +32,29 @@ enum bus_kind bus_kind_from_name(const char *name)
 	return BUS_KIND_INVALID_;
 }
 
+static const char *const fault_names[] = {
+	"v7-order", "no-probe-cleanup", "claim-ignores-count",
+	"release-keeps-domain", "use-ignores-owner",
+};
+
+const char *machine_fault_name(unsigned int fault)
+{
+	for (size_t i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]);
+	     i++)
+		if (fault == 1u << i)
+			return fault_names[i];
+	return NULL;
+}
+
+unsigned int machine_fault_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]);
+	     i++)
+		if (!strcmp(name, fault_names[i]))
+			return 1u << i;
+	return 0;
+}
+
 void machine_set_faults(struct machine *m, unsigned int faults)
 {
 	m->faults = faults;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dmaown/driver.h"
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
@@ -879,7 +880,8 @@ int iommu_device_use_default_domain(struct device *dev)
 	if (!group)
 		return 0;
 	mutex_lock(&group->mutex);
-	if (group->owner_cnt) {
+	if (group->owner_cnt &&
+	    !(dev->m->faults & MACHINE_FAULT_USE_IGNORES_OWNER)) {
 		if (group->domain != group->default_domain || group->owner) {
 			ret = -EBUSY;
 			goto unlock_out;
@@ -984,7 +986,8 @@ int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
 	if (WARN_ON(group->m, !owner))
 		return -EINVAL;
 	mutex_lock(&group->mutex);
-	if (group->owner_cnt) {
+	if (group->owner_cnt &&
+	    !(group->m->faults & MACHINE_FAULT_CLAIM_IGNORES_COUNT)) {
 		ret = -EPERM;
 		goto unlock_out;
 	}
@@ -1000,6 +1003,9 @@ static void __iommu_release_dma_ownership(struct iommu_group *group)
 		return;
 	group->owner_cnt = 0;
 	group->owner = NULL;
+	/* mutant: the group stays on the user's or the blocking domain */
+	if (group->m->faults & MACHINE_FAULT_RELEASE_KEEPS_DOMAIN)
+		return;
 	__iommu_group_set_domain_nofail(group, group->default_domain);
 }
 
@@ -1036,7 +1042,9 @@ int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 	if (!group)
 		return -ENODEV;
 	mutex_lock(&group->mutex);
-	if (group->owner_cnt) {
+	if (group->owner_cnt &&
+	    (group->owner ||
+	     !(dev->m->faults & MACHINE_FAULT_CLAIM_IGNORES_COUNT))) {
 		if (group->owner != owner) {
 			ret = -EPERM;
 			goto unlock_out;

@@ -195,6 +195,19 @@ void vfio_unregister_group_dev(struct device *dev)
 	mutex_unlock(&m->vfio_lock);
 }
 
+int vfio_group_container(struct machine *m, int id)
+{
+	struct vfio_group *group;
+	int container = -1;
+
+	mutex_lock(&m->vfio_lock);
+	list_for_each_entry(group, &m->vfio_groups, node)
+		if (group->id == id && !group->noiommu && group->container)
+			container = group->container->id;
+	mutex_unlock(&m->vfio_lock);
+	return container;
+}
+
 bool vfio_group_exists(struct machine *m, int id)
 {
 	struct vfio_group *group;

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: the checker
+ *
+ * Explores every order of the actions a machine allows (bind, unbind,
+ * driver_override, drivers_probe, module load/unload, hot-plug, late IOMMU
+ * registration, VFIO and iommufd assignment, probe failures), breadth
+ * first over distinct states, and checks the isolation invariants after
+ * every step. The first violation found is a shortest one; it comes back
+ * as a script that `dmaown run` replays.
+ */
+#ifndef DMAOWN_CHECK_H
+#define DMAOWN_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dmaown/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * enum check_invariant - what the checker proves after every step
+ * @INV_ISOLATION: I1, no device bound to a kernel-DMA driver shares a group
+ *	with a userspace owner
+ * @INV_ACCOUNTING: I2, owner_cnt equals the kernel-DMA uses counted in the
+ *	group (kernel mode) or the userspace claims (user mode)
+ * @INV_DOMAINS: I3, the group's domain is the one its ownership implies,
+ *	and every member is attached to it
+ * @INV_NO_WARN: I4, no WARN fired
+ * @INV_FAILED_NOOP: I5, a failed write left ownership as it was
+ * @INV_TEARDOWN: I6, tearing everything down frees every group and domain
+ *	and leaves every device with its boot reference count
+ */
+enum check_invariant {
+	INV_ISOLATION = 1u << 0,
+	INV_ACCOUNTING = 1u << 1,
+	INV_DOMAINS = 1u << 2,
+	INV_NO_WARN = 1u << 3,
+	INV_FAILED_NOOP = 1u << 4,
+	INV_TEARDOWN = 1u << 5,
+	INV_ALL = (1u << 6) - 1,
+};
+
+/** check_invariant_name() - "I1 isolation", ... */
+const char *check_invariant_name(unsigned int inv);
+
+/**
+ * machine_check_invariants() - check I1..I4 (and I6 on a throw-away copy
+ * when @which has INV_TEARDOWN) on a quiescent machine
+ * @why: receives the first violation in words; may be NULL
+ *
+ * Return: the mask of violated invariants, 0 when all hold.
+ */
+unsigned int machine_check_invariants(struct machine *m, unsigned int which,
+				      char *why, size_t why_len);
+
+/**
+ * struct check_opts - what to explore
+ * @depth: the bound on the number of actions from boot
+ * @max_states: stop after this many distinct states (0: no limit)
+ * @faults: planted faults (enum machine_fault) in force from boot
+ * @probe_faults: include "the next probe of driver R fails" actions
+ * @shard: explore only the subtrees of first actions i with
+ *	i % @nshards == @shard (0..nshards-1); @nshards 0 or 1: everything
+ * @nshards: see @shard
+ * @progress: called now and then with the running figures (may be NULL)
+ * @progress_ctx: passed to @progress
+ */
+struct check_stats;
+
+struct check_opts {
+	int depth;
+	unsigned long max_states;
+	unsigned int faults;
+	bool probe_faults;
+	unsigned int shard, nshards;
+	void (*progress)(void *ctx, const struct check_stats *st);
+	void *progress_ctx;
+};
+
+/**
+ * struct check_stats - what the checker found
+ * @states: distinct states reached (boot included)
+ * @transitions: actions executed
+ * @depth: the deepest level explored completely
+ * @queue: states waiting at the last report
+ * @seconds: wall time
+ * @violated: the invariant violated (0: none)
+ * @why: the violation in words
+ * @trace: the counterexample as script lines, @trace_len of them
+ * @truncated: @max_states cut the search short
+ */
+struct check_stats {
+	unsigned long states;
+	unsigned long transitions;
+	int depth;
+	unsigned long queue;
+	double seconds;
+	unsigned int violated;
+	char why[512];
+	char **trace;
+	int trace_len;
+	bool truncated;
+};
+
+/**
+ * check_machine() - explore a machine breadth first
+ * @machine_spec: built-in machine name or machine file (for the trace
+ *	header); @boot must be that machine, booted, with the faults of @o
+ * @boot: the booted machine; not changed
+ * @o: the options
+ * @st: receives the figures and any counterexample; free with
+ *	check_stats_free()
+ *
+ * Return: 0 when the search ran (violation or not, see @st->violated);
+ * -ENOMEM.
+ */
+int check_machine(const char *machine_spec, struct machine *boot,
+		  const struct check_opts *o, struct check_stats *st);
+
+/** check_stats_free() - free the trace of @st. */
+void check_stats_free(struct check_stats *st);
+
+/**
+ * check_actions() - the actions enabled in a state, as script lines
+ * @ret_lines: an array of @ret_n strings; free each and the array
+ *
+ * Return: 0; -ENOMEM.
+ */
+int check_actions(struct machine *m, const struct check_opts *o,
+		  char ***ret_lines, size_t *ret_n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The checker: breadth-first search over the states a machine reaches by
+ * the actions users and VMMs take, with the invariants checked after every
+ * step. Three parts, as in LTSmin: the model gives the enabled actions of a
+ * state (check_actions(), stable order); a state store answers "seen
+ * before?" by the hash of the canonical serialization; the search keeps
+ * parent links so a violation is printed as the script that reaches it.
+ * Actions are script lines run through the same shell as `dmaown run`.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dmaown/check.h"
+#include "dmaown/dmaown.h"
+#include "drivers/vfio/vfio.h"
+#include "machine/machine-priv.h"
+
+/* ---- the state store: open addressing on 64-bit hashes ---- */
+
+struct state {
+	uint64_t hash;
+	unsigned long parent; /* index of the parent state; self for boot */
+	char *action;         /* the line that led here (NULL for boot) */
+};
+
+struct store {
+	struct state *states;
+	unsigned long n, cap;
+	unsigned long *slots; /* index + 1, 0: empty */
+	unsigned long nslots;
+};
+
+static int store_grow_slots(struct store *s)
+{
+	unsigned long n = s->nslots ? s->nslots * 2 : 1024;
+	unsigned long *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (unsigned long i = 0; i < s->n; i++) {
+		unsigned long j = s->states[i].hash & (n - 1);
+
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = i + 1;
+	}
+	free(s->slots);
+	s->slots = slots;
+	s->nslots = n;
+	return 0;
+}
+
+/*
+ * lookup_or_insert: returns the state's index and sets *ret_new when it was
+ * not present; -1 on no memory.
+ */
+static long store_lookup_or_insert(struct store *s, uint64_t hash,
+				   unsigned long parent, const char *action,
+				   bool *ret_new)
+{
+	unsigned long j;
+
+	if ((s->n + 1) * 2 > s->nslots && store_grow_slots(s))
+		return -1;
+	for (j = hash & (s->nslots - 1); s->slots[j];
+	     j = (j + 1) & (s->nslots - 1)) {
+		if (s->states[s->slots[j] - 1].hash == hash) {
+			*ret_new = false;
+			return (long)(s->slots[j] - 1);
+		}
+	}
+	if (s->n == s->cap) {
+		unsigned long ncap = s->cap ? s->cap * 2 : 1024;
+		struct state *ns = realloc(s->states, ncap * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		s->states = ns;
+		s->cap = ncap;
+	}
+	s->states[s->n].hash = hash;
+	s->states[s->n].parent = parent;
+	s->states[s->n].action = action ? strdup(action) : NULL;
+	if (action && !s->states[s->n].action)
+		return -1;
+	s->slots[j] = s->n + 1;
+	*ret_new = true;
+	return (long)s->n++;
+}
+
+static void store_free(struct store *s)
+{
+	for (unsigned long i = 0; i < s->n; i++)
+		free(s->states[i].action);
+	free(s->states);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- actions ---- */
+
+struct lines {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void add_line(struct lines *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_line(struct lines *l, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 32;
+		char **nv = realloc(l->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			l->oom = true;
+			return;
+		}
+		l->v = nv;
+		l->cap = ncap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		l->oom = true;
+	else
+		l->v[l->n++] = s;
+	va_end(ap);
+}
+
+static const char *vfio_driver_for(enum bus_kind kind)
+{
+	switch (kind) {
+	case BUS_PCI:
+		return "vfio-pci";
+	case BUS_PLATFORM:
+		return "vfio-platform";
+	case BUS_AMBA:
+		return "vfio-amba";
+	case BUS_FSL_MC:
+		return "vfio-fsl-mc";
+	default:
+		return NULL;
+	}
+}
+
+static bool is_container(const struct device *dev)
+{
+	return dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	       !strcmp(dev->ids.mc_type, "dprc");
+}
+
+static bool driver_loaded(struct machine *m, const char *name)
+{
+	return machine_find_driver(m, name) != NULL;
+}
+
+int check_actions(struct machine *m, const struct check_opts *o,
+		  char ***ret_lines, size_t *ret_n)
+{
+	struct lines l = { 0 };
+	struct device *dev;
+	struct bus_type *bus;
+	struct device_driver *drv;
+	struct iommu_device *iommu;
+	struct vfio_group *vg;
+	struct vfio_device *vdev;
+	bool bus_used[BUS_KIND_MAX_] = { false };
+
+	list_for_each_entry(dev, &m->devices, node) {
+		const char *b, *vfio;
+
+		if (!dev->bus)
+			continue;
+		b = dev->bus->name;
+		bus_used[dev->bus->ops->kind] = true;
+		if (!dev->added) {
+			if (dev->absent && (!dev->parent || dev->parent->added))
+				add_line(&l, "@hotplug add %s", dev->name);
+			continue;
+		}
+		if (dev->driver) {
+			add_line(&l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
+				 dev->name, b, dev->driver->name);
+		} else {
+			list_for_each_entry(drv, &dev->bus->drivers, node)
+				if (driver_match_device(drv, dev) > 0)
+					add_line(&l,
+						 "echo %s > /sys/bus/%s/drivers/%s/bind",
+						 dev->name, b, drv->name);
+			add_line(&l, "echo %s > /sys/bus/%s/drivers_probe",
+				 dev->name, b);
+		}
+		vfio = vfio_driver_for(dev->bus->ops->kind);
+		if (vfio && !is_container(dev)) {
+			if (!dev->driver_override)
+				add_line(&l,
+					 "echo %s > /sys/bus/%s/devices/%s/driver_override",
+					 vfio, b, dev->name);
+			else
+				add_line(&l,
+					 "echo > /sys/bus/%s/devices/%s/driver_override",
+					 b, dev->name);
+		}
+	}
+	/* vfio bus drivers come and go as modules */
+	for (int k = 0; k < BUS_KIND_MAX_; k++) {
+		const char *vfio = vfio_driver_for((enum bus_kind)k);
+
+		if (!bus_used[k])
+			continue;
+		if (driver_loaded(m, vfio))
+			add_line(&l, "rmmod %s", vfio);
+		else
+			add_line(&l, "modprobe %s", vfio);
+	}
+	list_for_each_entry(iommu, &m->iommus, node)
+		if (!iommu->registered)
+			add_line(&l, "@iommu register %s", iommu->name);
+	/* a VMM takes a vfio group through the legacy container, or lets go */
+	list_for_each_entry(vg, &m->vfio_groups, node) {
+		struct vfio_device *first;
+
+		if (vg->noiommu || list_empty(&vg->device_list))
+			continue;
+		first = list_first_entry(&vg->device_list, struct vfio_device,
+					 group_next);
+		if (first->open == VFIO_OPEN_GROUP)
+			add_line(&l, "@vmm release %s", first->dev->name);
+		else if (!vg->opened && first->open == VFIO_CLOSED)
+			add_line(&l, "@vmm assign %s", first->dev->name);
+	}
+	/* or one of two iommufd users binds a device through its cdev */
+	list_for_each_entry(vdev, &m->vfio_devices, node) {
+		if (vdev->group->noiommu)
+			continue;
+		if (vdev->open == VFIO_OPEN_CDEV) {
+			add_line(&l, "@vfio device-close %s", vdev->dev->name);
+		} else if (vdev->open == VFIO_CLOSED && !vdev->group->opened) {
+			for (int ictx = 0; ictx < 2; ictx++)
+				add_line(&l,
+					 "@vfio cdev-open %s && @vfio bind-iommufd %s %d && @vfio attach-ioas %s 1",
+					 vdev->dev->name, vdev->dev->name, ictx,
+					 vdev->dev->name);
+		}
+	}
+	if (o && o->probe_faults) {
+		list_for_each_entry(bus, &m->buses, node)
+			list_for_each_entry(drv, &bus->drivers, node)
+				if (!drv->driver_managed_dma && !drv->fail_count)
+					add_line(&l, "@fault probe %s ENOMEM 1",
+						 drv->name);
+	}
+	if (l.oom) {
+		for (size_t i = 0; i < l.n; i++)
+			free(l.v[i]);
+		free(l.v);
+		return -ENOMEM;
+	}
+	*ret_lines = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+static void free_lines(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- I5: what a failed action may not change ---- */
+
+/* Ownership of the groups that exist, and the drivers of the devices. */
+static char *ownership_projection(struct machine *m)
+{
+	struct sbuf sb = { 0 };
+	struct iommu_group *g;
+	struct device *dev;
+
+	list_for_each_entry(g, &m->groups, node)
+		sbuf_printf(&sb, "g%d %d %u %d\n", g->id, g->owner != NULL,
+			    g->owner_cnt,
+			    g->domain ? (int)g->domain->type : 0);
+	list_for_each_entry(dev, &m->devices, node)
+		sbuf_printf(&sb, "d%s %s\n", dev->name,
+			    dev->driver ? dev->driver->name : "-");
+	sbuf_printf(&sb, "%s", "");
+	return sb.oom ? NULL : sb.buf;
+}
+
+/* Groups in @after that existed in @before must read the same. */
+static bool projection_kept(const char *before, const char *after)
+{
+	const char *p = before;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = (size_t)(eol - p);
+		const char *q = after;
+		bool found = false;
+		size_t key = strcspn(p, " ");
+
+		while (*q) {
+			const char *qe = strchr(q, '\n');
+
+			if ((size_t)(qe - q) == len && !strncmp(p, q, len)) {
+				found = true;
+				break;
+			}
+			if (!strncmp(p, q, key) && q[key] == ' ')
+				return false; /* same object, other value */
+			q = qe + 1;
+		}
+		(void)found; /* an object that went away is not a change */
+		p = eol + 1;
+	}
+	return true;
+}
+
+/* ---- the search ---- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run one action on @m; fills *ret_failed when the line failed. */
+static int run_action(struct machine *m, const char *line, bool *ret_failed)
+{
+	struct script_ctx *ctx = script_ctx_new(m, "check");
+	struct script_result res;
+	int ret;
+
+	if (!ctx)
+		return -ENOMEM;
+	ret = script_exec_line(ctx, line, 1, &res);
+	*ret_failed = ret || res.status;
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	return 0;
+}
+
+static void build_trace(struct store *s, unsigned long idx,
+			const char *last, struct check_stats *st)
+{
+	int n = last ? 1 : 0;
+
+	for (unsigned long i = idx; s->states[i].action; i = s->states[i].parent)
+		n++;
+	st->trace = calloc((size_t)n + 1, sizeof(*st->trace));
+	if (!st->trace)
+		return;
+	st->trace_len = n;
+	if (last)
+		st->trace[--n] = strdup(last);
+	for (unsigned long i = idx; s->states[i].action;
+	     i = s->states[i].parent)
+		st->trace[--n] = strdup(s->states[i].action);
+}
+
+struct node {
+	struct machine *m;
+	unsigned long idx;
+};
+
+int check_machine(const char *machine_spec, struct machine *boot,
+		  const struct check_opts *o, struct check_stats *st)
+{
+	struct store store = { 0 };
+	struct node *level = NULL, *next = NULL;
+	size_t nlevel = 0, nnext = 0, capnext = 0;
+	double t0 = now_seconds(), last_report = t0;
+	unsigned int all = INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS |
+			   INV_NO_WARN;
+	bool is_new;
+	long idx;
+	int ret = 0;
+
+	(void)machine_spec;
+	memset(st, 0, sizeof(*st));
+	level = calloc(1, sizeof(*level));
+	if (!level)
+		return -ENOMEM;
+	level[0].m = machine_clone(boot);
+	if (!level[0].m) {
+		free(level);
+		return -ENOMEM;
+	}
+	/* two iommufd users with an IOAS each, for the cdev actions */
+	for (int i = 0; i < 2; i++) {
+		int ictx;
+		unsigned int ioas;
+
+		if (iommufd_open(level[0].m, &ictx) ||
+		    iommufd_ioas_alloc(level[0].m, ictx, &ioas)) {
+			machine_destroy(level[0].m);
+			free(level);
+			return -ENOMEM;
+		}
+	}
+	machine_log_clear(level[0].m);
+	idx = store_lookup_or_insert(&store, machine_hash(level[0].m), 0, NULL,
+				     &is_new);
+	if (idx < 0) {
+		machine_destroy(level[0].m);
+		free(level);
+		return -ENOMEM;
+	}
+	level[0].idx = 0;
+	nlevel = 1;
+	st->states = 1;
+	st->violated = machine_check_invariants(level[0].m,
+						INV_ALL & ~INV_FAILED_NOOP,
+						st->why, sizeof(st->why));
+	if (st->violated) {
+		build_trace(&store, 0, NULL, st);
+		goto out;
+	}
+
+	for (int depth = 0; depth < o->depth && nlevel && !st->violated;
+	     depth++) {
+		nnext = 0;
+		for (size_t k = 0; k < nlevel && !st->violated; k++) {
+			struct machine *m = level[k].m;
+			char **acts;
+			size_t nacts;
+			char *before;
+
+			if (check_actions(m, o, &acts, &nacts)) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			before = ownership_projection(m);
+			for (size_t a = 0; a < nacts && !st->violated; a++) {
+				struct machine *c;
+				bool failed;
+				char *after;
+
+				if (depth == 0 && o->nshards > 1 &&
+				    a % o->nshards != o->shard)
+					continue;
+				c = machine_clone(m);
+				if (!c || run_action(c, acts[a], &failed)) {
+					machine_destroy(c);
+					ret = -ENOMEM;
+					break;
+				}
+				st->transitions++;
+				st->violated = machine_check_invariants(
+					c, all, st->why, sizeof(st->why));
+				machine_log_clear(c); /* logs are not state */
+				if (!st->violated && failed && before) {
+					after = ownership_projection(c);
+					if (after && !projection_kept(before, after)) {
+						st->violated = INV_FAILED_NOOP;
+						snprintf(st->why, sizeof(st->why),
+							 "'%s' failed but changed group ownership or bindings",
+							 acts[a]);
+					}
+					free(after);
+				}
+				if (st->violated) {
+					build_trace(&store, level[k].idx, acts[a], st);
+					machine_destroy(c);
+					break;
+				}
+				idx = store_lookup_or_insert(&store, machine_hash(c),
+							     level[k].idx, acts[a],
+							     &is_new);
+				if (idx < 0) {
+					machine_destroy(c);
+					ret = -ENOMEM;
+					break;
+				}
+				if (!is_new) {
+					machine_destroy(c);
+					continue;
+				}
+				st->states++;
+				/* I6 once per new state */
+				st->violated = machine_check_invariants(
+					c, INV_TEARDOWN, st->why,
+					sizeof(st->why));
+				if (st->violated) {
+					build_trace(&store, (unsigned long)idx, NULL, st);
+					machine_destroy(c);
+					break;
+				}
+				if (nnext == capnext) {
+					size_t ncap = capnext ? capnext * 2 : 256;
+					struct node *nn = realloc(next, ncap * sizeof(*nn));
+
+					if (!nn) {
+						machine_destroy(c);
+						ret = -ENOMEM;
+						break;
+					}
+					next = nn;
+					capnext = ncap;
+				}
+				next[nnext].m = c;
+				next[nnext++].idx = (unsigned long)idx;
+				if (o->max_states && st->states >= o->max_states)
+					st->truncated = true;
+				if (o->progress && now_seconds() - last_report > 0.5) {
+					last_report = now_seconds();
+					st->seconds = last_report - t0;
+					st->depth = depth;
+					st->queue = nnext + (nlevel - k);
+					o->progress(o->progress_ctx, st);
+				}
+			}
+			free(before);
+			free_lines(acts, nacts);
+			machine_destroy(m);
+			level[k].m = NULL;
+			if (ret || st->truncated)
+				break;
+		}
+		for (size_t k = 0; k < nlevel; k++)
+			machine_destroy(level[k].m);
+		free(level);
+		level = next;
+		nlevel = nnext;
+		next = NULL;
+		capnext = nnext = 0;
+		if (ret)
+			goto out;
+		if (!st->violated && !st->truncated)
+			st->depth = depth + 1;
+		if (st->truncated)
+			break;
+	}
+out:
+	for (size_t k = 0; k < nlevel; k++)
+		machine_destroy(level[k].m);
+	free(level);
+	for (size_t k = 0; k < nnext; k++)
+		machine_destroy(next[k].m);
+	free(next);
+	store_free(&store);
+	st->queue = 0;
+	st->seconds = now_seconds() - t0;
+	return ret;
+}
+
+void check_stats_free(struct check_stats *st)
+{
+	for (int i = 0; i < st->trace_len; i++)
+		free(st->trace[i]);
+	free(st->trace);
+	st->trace = NULL;
+	st->trace_len = 0;
+}

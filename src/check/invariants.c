@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The isolation invariants, checked on a quiescent machine.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dmaown/check.h"
+#include "dmaown/dmaown.h"
+#include "drivers/vfio/vfio.h"
+#include "machine/machine-priv.h"
+
+const char *check_invariant_name(unsigned int inv)
+{
+	switch (inv) {
+	case INV_ISOLATION:
+		return "I1 isolation";
+	case INV_ACCOUNTING:
+		return "I2 accounting";
+	case INV_DOMAINS:
+		return "I3 domains";
+	case INV_NO_WARN:
+		return "I4 no WARN";
+	case INV_FAILED_NOOP:
+		return "I5 failed operation changed ownership";
+	case INV_TEARDOWN:
+		return "I6 teardown";
+	default:
+		return "?";
+	}
+}
+
+static bool kernel_dma_user(const struct device *dev)
+{
+	return dev->driver && !dev->driver->driver_managed_dma;
+}
+
+/* The userspace claims a user-owned group should count. */
+static unsigned int expected_claims(struct machine *m, struct iommu_group *g)
+{
+	struct vfio_group *vg;
+	struct vfio_device *vdev;
+	unsigned int n = 0;
+
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (vg->iommu_group == g && vg->container &&
+		    (void *)vg == g->owner)
+			return 1;
+	list_for_each_entry(vdev, &m->vfio_devices, node)
+		if (vdev->ictx && (void *)vdev->ictx == g->owner &&
+		    vdev->dev->iommu_group == g)
+			n++;
+	return n;
+}
+
+#define FAIL(bit, ...)                                                \
+	do {                                                          \
+		if (!bad && why)                                      \
+			snprintf(why, why_len, __VA_ARGS__);          \
+		bad |= (bit);                                         \
+	} while (0)
+
+static unsigned int check_group(struct machine *m, struct iommu_group *g,
+				unsigned int which, char *why, size_t why_len)
+{
+	struct group_device *gdev;
+	struct device *dev;
+	unsigned int bad = 0, counted = 0;
+
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->dma_use.group == g) {
+			counted++;
+			if (dev->iommu_group != g && (which & INV_ACCOUNTING))
+				FAIL(INV_ACCOUNTING,
+				     "%s holds a DMA use count in group %d but is not in it",
+				     dev->name, g->id);
+		}
+	for_each_group_device(g, gdev) {
+		dev = gdev->dev;
+		if ((which & INV_ISOLATION) && g->owner && kernel_dma_user(dev))
+			FAIL(INV_ISOLATION,
+			     "%s is bound to %s, a kernel DMA-API driver, in group %d which userspace owns",
+			     dev->name, dev->driver->name, g->id);
+		if ((which & INV_DOMAINS) && dev->iommu_domain != g->domain)
+			FAIL(INV_DOMAINS,
+			     "%s is attached to another domain than its group %d",
+			     dev->name, g->id);
+		if ((which & INV_ACCOUNTING) && kernel_dma_user(dev) &&
+		    dev->bound && m->cfg.iommu_api &&
+		    dev->dma_use.active && dev->dma_use.group != g)
+			FAIL(INV_ACCOUNTING,
+			     "%s's driver %s uses the DMA API in group %d without a count there",
+			     dev->name, dev->driver->name, g->id);
+	}
+	if (which & INV_ACCOUNTING) {
+		if (!g->owner && g->owner_cnt != counted)
+			FAIL(INV_ACCOUNTING,
+			     "group %d: owner_cnt %u but %u kernel DMA users counted",
+			     g->id, g->owner_cnt, counted);
+		if (g->owner && (counted ||
+				 g->owner_cnt != expected_claims(m, g)))
+			FAIL(INV_ACCOUNTING,
+			     "group %d: owned by userspace with owner_cnt %u, %u claims and %u kernel uses",
+			     g->id, g->owner_cnt, expected_claims(m, g),
+			     counted);
+	}
+	if (which & INV_DOMAINS) {
+		if (!g->owner && g->domain != g->default_domain)
+			FAIL(INV_DOMAINS,
+			     "group %d: not owned but not on its default domain",
+			     g->id);
+		if (g->owner && g->domain != g->blocking_domain &&
+		    (!g->domain || g->domain->type != IOMMU_DOMAIN_UNMANAGED))
+			FAIL(INV_DOMAINS,
+			     "group %d: owned by userspace but on a kernel domain",
+			     g->id);
+	}
+	return bad;
+}
+
+/* Close every file, unload every driver, remove every device. */
+static void teardown(struct machine *m)
+{
+	struct vfio_device *vdev;
+	struct vfio_group *vg;
+	struct iommufd_ctx *ictx;
+	struct bus_type *bus;
+	struct device *dev;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		list_for_each_entry(vdev, &m->vfio_devices, node) {
+			if (vdev->open != VFIO_CLOSED) {
+				vfio_device_close(m, vdev->dev->name);
+				again = true;
+				break;
+			}
+		}
+	}
+	for (again = true; again;) {
+		again = false;
+		list_for_each_entry(vg, &m->vfio_groups, node) {
+			if (vg->opened) {
+				vfio_group_close(m, vg->noiommu ? -1 - vg->id :
+								  vg->id);
+				again = true;
+				break;
+			}
+		}
+	}
+	while (!list_empty(&m->vfio_containers))
+		vfio_container_close(m, list_first_entry(&m->vfio_containers,
+							 struct vfio_container,
+							 node)->id);
+	while (!list_empty(&m->iommufds)) {
+		ictx = list_first_entry(&m->iommufds, struct iommufd_ctx, node);
+		if (iommufd_close(m, ictx->id))
+			break;
+	}
+	list_for_each_entry(bus, &m->buses, node)
+		while (!list_empty(&bus->drivers))
+			driver_unload(m, list_first_entry(&bus->drivers,
+							  struct device_driver,
+							  node)->name);
+	list_for_each_entry_reverse(dev, &m->devices, node)
+		if (dev->added)
+			device_del(dev);
+}
+
+static unsigned int check_teardown(struct machine *m, char *why,
+				   size_t why_len)
+{
+	struct machine *t = machine_clone(m);
+	struct device *dev, *child;
+	unsigned int bad = 0;
+
+	if (!t)
+		return 0; /* no memory: nothing proven, nothing refuted */
+	teardown(t);
+	if (machine_warn_count(t) > machine_warn_count(m))
+		FAIL(INV_TEARDOWN, "tearing down fired a WARN");
+	if (!list_empty(&t->groups))
+		FAIL(INV_TEARDOWN, "group %d survives teardown",
+		     list_first_entry(&t->groups, struct iommu_group, node)->id);
+	if (!list_empty(&t->domains))
+		FAIL(INV_TEARDOWN, "a %s domain survives teardown",
+		     iommu_domain_type_str(list_first_entry(
+			     &t->domains, struct iommu_domain, node)->type));
+	list_for_each_entry(dev, &t->devices, node) {
+		unsigned int children = 0;
+
+		list_for_each_entry(child, &t->devices, node)
+			children += child->parent == dev;
+		if (kref_read(&dev->kref) != 1 + children)
+			FAIL(INV_TEARDOWN,
+			     "%s keeps %u references after teardown (boot: %u)",
+			     dev->name, kref_read(&dev->kref), 1 + children);
+	}
+	machine_destroy(t);
+	return bad;
+}
+
+unsigned int machine_check_invariants(struct machine *m, unsigned int which,
+				      char *why, size_t why_len)
+{
+	struct iommu_group *g;
+	unsigned int bad = 0;
+
+	if (why && why_len)
+		why[0] = '\0';
+	list_for_each_entry(g, &m->groups, node) {
+		unsigned int b = check_group(m, g, which,
+					     bad ? NULL : why, why_len);
+
+		bad |= b;
+	}
+	if ((which & INV_NO_WARN) && machine_warn_count(m)) {
+		const struct warn_report *w = machine_warn(m, 0);
+
+		FAIL(INV_NO_WARN, "WARN at %s:%d %s (%s)", w ? w->file : "?",
+		     w ? w->line : 0, w ? w->func : "?",
+		     w && w->cond ? w->cond : "");
+	}
+	if ((which & INV_TEARDOWN) && !bad)
+		bad |= check_teardown(m, why, why_len);
+	return bad;
+}
