@@ -743,8 +743,8 @@ static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 	}
 	if (verbose && !machine_find_driver(ctx->m, mod))
 		sbuf_printf(io->out,
-			    "insmod /lib/modules/" KVER "/kernel/%s.ko %s%s",
-			    mod, params, "\n");
+			    "insmod /lib/modules/" KVER "/kernel/%s.ko%s%s\n",
+			    mod, *params ? " " : "", params);
 	ret = driver_load_params(ctx->m, mod, params);
 	if (ret == -EEXIST)
 		return 0;

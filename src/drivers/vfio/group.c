@@ -16,23 +16,46 @@ int vfio_container_attach_group(struct vfio_container *container,
 struct vfio_container *vfio_container_by_id(struct machine *m, int id);
 void iommufd_device_unbind_locked(struct vfio_device *vdev);
 
+static bool vfio_group_has_id(const struct vfio_group *group, int id)
+{
+	/* no-IOMMU groups are named by negative numbers: -1 is noiommu-0 */
+	return (group->noiommu ? -1 - group->id : group->id) == id;
+}
+
+/*
+ * The group behind /dev/vfio/@id, or NULL. A group whose last device went
+ * away while its file was open lingers until that file is closed; a device
+ * bound to vfio meanwhile makes a new group of the same number, and the
+ * node opens that one, as the kernel's new cdev does.
+ */
 static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
 {
 	struct vfio_group *group;
 
-	/* no-IOMMU groups are named by negative numbers: -1 is noiommu-0 */
 	list_for_each_entry(group, &m->vfio_groups, node)
-		if ((group->noiommu ? -1 - group->id : group->id) == id)
+		if (vfio_group_has_id(group, id) &&
+		    !list_empty(&group->device_list))
 			return group;
 	return NULL;
 }
 
-/* An opened group file, or NULL (-EBADF). */
+/*
+ * An opened group file, or NULL (-EBADF): the live group's file first, else
+ * a lingering one of the same number.
+ */
 static struct vfio_group *vfio_group_file(struct machine *m, int id)
 {
-	struct vfio_group *group = vfio_group_by_id(m, id);
+	struct vfio_group *group, *orphan = NULL;
 
-	return group && group->opened ? group : NULL;
+	list_for_each_entry(group, &m->vfio_groups, node) {
+		if (!vfio_group_has_id(group, id) || !group->opened)
+			continue;
+		if (!list_empty(&group->device_list))
+			return group;
+		if (!orphan)
+			orphan = group;
+	}
+	return orphan;
 }
 
 static bool vfio_group_has_devices_open(struct vfio_group *group)
@@ -63,7 +86,7 @@ int vfio_group_open(struct machine *m, int id)
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
 	group = vfio_group_by_id(m, id);
-	if (!group || list_empty(&group->device_list)) {
+	if (!group) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* The dmaown command's pieces: one file per subcommand family. */
+#ifndef DMAOWN_CLI_H
+#define DMAOWN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dmaown/dmaown.h"
+
+struct run_opts {
+	bool dmesg, json, echo, show, errexit;
+	bool err_to_stdout; /* stderr text in stdout order (for the tour) */
+	unsigned int faults;
+};
+
+char *cli_read_file(const char *path, size_t *ret_len);
+struct machine *cli_load_machine(const char *spec, unsigned int faults);
+void cli_print_ts(FILE *out, uint64_t ns);
+void cli_print_warn(FILE *out, const struct warn_report *w);
+int cli_run_text(const char *path, char *text, size_t len,
+		 const char *machine_spec, const struct run_opts *o);
+
+int cmd_run(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_machines(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1703 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Machine description files (docs/topology.md): read a description, check
+ * all of it, then build the machine and boot it the way the kernel would:
+ * IOMMU drivers register, devices are added in file order, drivers load in
+ * file order and bind what they match.
+ *
+ * Parsing fills a struct topo, a plain description with no library object
+ * in it; nothing is built until the whole text has been accepted, so a
+ * malformed file never leaves a half-built machine behind. Every error names
+ * the line and column of the token at fault.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmaown/dmaown.h"
+#include "dmaown/topology.h"
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+#include "topology/topology-priv.h"
+
+/* Limits on what a description may ask for. */
+#define TOPO_LINE_MAX 4096
+#define TOPO_DEVICES_MAX 4096
+#define TOPO_IOMMUS_MAX 64
+#define TOPO_FILE_MAX (4u << 20)
+#define TOPO_LABEL_MAX 63
+#define TOPO_TOKENS_MAX (TOPO_LINE_MAX / 2 + 1)
+#define TOPO_QUOTE_MAX 40	/* longer tokens are quoted cut, with "..." */
+
+/* The library's own limits on names (NUL included). */
+#define COMPAT_SIZE sizeof(((struct dev_ids *)0)->compatible)
+#define MC_TYPE_SIZE sizeof(((struct dev_ids *)0)->mc_type)
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- a string -> int hash table (device names, group labels) ---- */
+
+struct strmap {
+	char **keys;		/* owned copies; NULL: free slot */
+	int *vals;
+	size_t cap;		/* a power of two, or 0 before the first put */
+	size_t n;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static size_t strmap_slot(const struct strmap *map, const char *key)
+{
+	size_t i = str_hash(key) & (map->cap - 1);
+
+	while (map->keys[i] && strcmp(map->keys[i], key))
+		i = (i + 1) & (map->cap - 1);
+	return i;
+}
+
+/* The value stored for @key, or -1. */
+static int strmap_get(const struct strmap *map, const char *key)
+{
+	size_t i;
+
+	if (!map->cap)
+		return -1;
+	i = strmap_slot(map, key);
+	return map->keys[i] ? map->vals[i] : -1;
+}
+
+static int strmap_grow(struct strmap *map)
+{
+	struct strmap bigger = { .cap = map->cap ? map->cap * 2 : 64 };
+
+	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+	if (!bigger.keys || !bigger.vals) {
+		free(bigger.keys);
+		free(bigger.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < map->cap; i++) {
+		size_t j;
+
+		if (!map->keys[i])
+			continue;
+		j = strmap_slot(&bigger, map->keys[i]);
+		bigger.keys[j] = map->keys[i];
+		bigger.vals[j] = map->vals[i];
+	}
+	bigger.n = map->n;
+	free(map->keys);
+	free(map->vals);
+	*map = bigger;
+	return 0;
+}
+
+/* Add @key, which must not be present yet. */
+static int strmap_put(struct strmap *map, const char *key, int val)
+{
+	char *copy;
+	size_t i;
+
+	if ((map->n + 1) * 2 > map->cap && strmap_grow(map))
+		return -ENOMEM;
+	copy = strdup(key);
+	if (!copy)
+		return -ENOMEM;
+	i = strmap_slot(map, key);
+	map->keys[i] = copy;
+	map->vals[i] = val;
+	map->n++;
+	return 0;
+}
+
+static void strmap_free(struct strmap *map)
+{
+	for (size_t i = 0; i < map->cap; i++)
+		free(map->keys[i]);
+	free(map->keys);
+	free(map->vals);
+	memset(map, 0, sizeof(*map));
+}
+
+/* ---- the description ---- */
+
+enum topo_arch {
+	TOPO_ARCH_ANY,		/* no arch statement */
+	TOPO_ARCH_X86_64,
+	TOPO_ARCH_ARM64,
+};
+
+/* Where a statement or value was written, for errors found later. */
+struct topo_pos {
+	int line, col;
+};
+
+struct topo_iommu {
+	char name[IOMMU_NAME_MAX];
+	unsigned int types;	/* IOMMU_DOMAIN_* for iommu_device_alloc() */
+	bool late;		/* registered later by a script */
+	bool msi_isolated;
+	struct topo_pos at;	/* the name */
+};
+
+struct topo_dev {
+	char name[DEVICE_NAME_MAX];
+	enum bus_kind bus;
+	int parent;		/* index in topo::devs; -1: none */
+	int iommu;		/* index in topo::iommus; -1: none */
+	unsigned int group_key;	/* 0: a group of its own */
+	unsigned int vendor, device, subvendor, subdevice, class;
+	unsigned int hdr_type, pcie_type;
+	char compatible[COMPAT_SIZE];
+	unsigned int periphid;
+	char mc_type[MC_TYPE_SIZE];
+	bool require_direct, untrusted, absent;
+	struct topo_pos at;	/* the name */
+};
+
+struct topo_driver {
+	const struct driver_desc *desc;
+	char *params;		/* "ids=..." or NULL */
+	struct topo_pos at;	/* the name */
+};
+
+#define TOPO_STMTS_MAX 16
+
+struct topo {
+	char name[MACHINE_NAME_MAX];
+	struct topo_pos machine_at;
+	struct machine_config cfg;
+	bool vfio_noiommu;
+	bool iommufd_unsafe_irqs;
+	unsigned int faults;		/* enum machine_fault, from boot */
+	enum topo_arch arch;
+	struct topo_pos arch_at, firmware_at;	/* the values */
+	int seen[TOPO_STMTS_MAX];	/* line of each once-only statement */
+
+	struct topo_iommu iommus[TOPO_IOMMUS_MAX];
+	size_t niommus;
+	struct topo_dev *devs;
+	size_t ndevs, devs_cap;
+	struct topo_driver *drivers;
+	size_t ndrivers, drivers_cap;
+
+	struct strmap dev_names;	/* name -> index in devs */
+	struct strmap labels;		/* group label -> group key */
+};
+
+static void topo_free(struct topo *t)
+{
+	for (size_t i = 0; i < t->ndrivers; i++)
+		free(t->drivers[i].params);
+	free(t->drivers);
+	free(t->devs);
+	strmap_free(&t->dev_names);
+	strmap_free(&t->labels);
+}
+
+/* ---- the parser ---- */
+
+/* A token of the current line: NUL-terminated in parser::buf. */
+struct tok {
+	const char *s;
+	size_t len;
+	int col;
+};
+
+struct parser {
+	struct topo_error e;
+	int line;
+	char buf[TOPO_LINE_MAX + 1];
+	struct tok toks[TOPO_TOKENS_MAX];
+	size_t ntoks;
+	int eol_col;		/* the column just after the last token */
+	struct topo t;
+};
+
+/* "'TOKEN'" in messages, cut to TOPO_QUOTE_MAX bytes. */
+#define QF "'%.*s%s'"
+#define QA(tok) quote_len((tok)->len), (tok)->s, quote_more((tok)->len)
+
+static int quote_len(size_t len)
+{
+	return (int)(len > TOPO_QUOTE_MAX ? TOPO_QUOTE_MAX : len);
+}
+
+static const char *quote_more(size_t len)
+{
+	return len > TOPO_QUOTE_MAX ? "..." : "";
+}
+
+static int vfail(struct parser *p, int line, int col, const char *fmt,
+		 va_list ap)
+{
+	p->e.line = line;
+	p->e.col = col;
+	vsnprintf(p->e.msg, sizeof(p->e.msg), fmt, ap);
+	return -EINVAL;
+}
+
+/* Record an error at @line:@col; returns -EINVAL. */
+static int fail_at(struct parser *p, int line, int col, const char *fmt, ...)
+	__printf(4, 5);
+
+static int fail_at(struct parser *p, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vfail(p, line, col, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Record an error at column @col of the current line; returns -EINVAL. */
+static int perr(struct parser *p, int col, const char *fmt, ...) __printf(3, 4);
+
+static int perr(struct parser *p, int col, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vfail(p, p->line, col, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static bool tok_is(const struct tok *tok, const char *s)
+{
+	return strlen(s) == tok->len && !memcmp(tok->s, s, tok->len);
+}
+
+/* ---- value syntax ---- */
+
+/* A keyword value and what it stands for; a NULL name ends a table. */
+struct choice {
+	const char *name;
+	unsigned int value;
+};
+
+static const struct choice arch_choices[] = {
+	{ "x86_64", TOPO_ARCH_X86_64 },
+	{ "arm64", TOPO_ARCH_ARM64 },
+	{ NULL, 0 },
+};
+
+static const struct choice firmware_choices[] = {
+	{ "x86", FW_X86 },
+	{ "acpi-iort", FW_ACPI_IORT },
+	{ "devicetree", FW_DEVICETREE },
+	{ NULL, 0 },
+};
+
+static const struct choice yesno_choices[] = {
+	{ "yes", 1 },
+	{ "no", 0 },
+	{ NULL, 0 },
+};
+
+static const struct choice def_domain_choices[] = {
+	{ "DMA", IOMMU_DOMAIN_DMA },
+	{ "DMA-FQ", IOMMU_DOMAIN_DMA_FQ },
+	{ "identity", IOMMU_DOMAIN_IDENTITY },
+	{ NULL, 0 },
+};
+
+static const struct choice domain_type_choices[] = {
+	{ "blocked", IOMMU_DOMAIN_BLOCKED },
+	{ "identity", IOMMU_DOMAIN_IDENTITY },
+	{ "dma", IOMMU_DOMAIN_DMA },
+	{ "dma-fq", IOMMU_DOMAIN_DMA_FQ },
+	{ "unmanaged", IOMMU_DOMAIN_UNMANAGED },
+	{ NULL, 0 },
+};
+
+static const struct choice msi_choices[] = {
+	{ "isolated", 1 },
+	{ "unisolated", 0 },
+	{ NULL, 0 },
+};
+
+static const struct choice pci_type_choices[] = {
+	{ "endpoint", PCI_EXP_TYPE_ENDPOINT },
+	{ "root-port", PCI_EXP_TYPE_ROOT_PORT },
+	{ "upstream", PCI_EXP_TYPE_UPSTREAM },
+	{ "downstream", PCI_EXP_TYPE_DOWNSTREAM },
+	{ "pci-bridge", PCI_EXP_TYPE_PCI_BRIDGE },
+	{ "rc-endpoint", PCI_EXP_TYPE_RC_END },
+	{ "conventional", PCI_EXP_TYPE_NONE },
+	{ NULL, 0 },
+};
+
+/* "a, b or c" */
+static void choice_list(const struct choice *c, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (; c->name && len < size; c++) {
+		const char *sep = !len ? "" : c[1].name ? ", " : " or ";
+		int n = snprintf(buf + len, size - len, "%s%s", sep, c->name);
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* @v must be one of @c; @where ends the message ("after 'arch'"). */
+static int parse_choice(struct parser *p, const struct choice *c,
+			const struct tok *v, const char *where,
+			unsigned int *ret)
+{
+	char list[160];
+
+	for (const struct choice *i = c; i->name; i++) {
+		if (tok_is(v, i->name)) {
+			*ret = i->value;
+			return 0;
+		}
+	}
+	choice_list(c, list, sizeof(list));
+	return perr(p, v->col, "expected %s %s, got " QF, list, where, QA(v));
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly @n hex digits at @s. */
+static bool hex_exact(const char *s, size_t n, unsigned int *ret)
+{
+	unsigned int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval(s[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (unsigned int)d;
+	}
+	*ret = v;
+	return true;
+}
+
+/* "VVVV:DDDD" */
+static bool parse_id_pair(const struct tok *v, unsigned int *ret_vendor,
+			  unsigned int *ret_device)
+{
+	unsigned int vendor, device;
+
+	if (v->len != 9 || v->s[4] != ':' || !hex_exact(v->s, 4, &vendor) ||
+	    !hex_exact(v->s + 5, 4, &device))
+		return false;
+	*ret_vendor = vendor;
+	*ret_device = device;
+	return true;
+}
+
+/*
+ * "DDDD:BB:DD.F" (domain, bus, device 00-1f, function 0-7), written to
+ * @name in the kernel's lowercase form.
+ */
+static bool parse_bdf(const struct tok *v, char name[DEVICE_NAME_MAX])
+{
+	unsigned int domain, bus, dev, fn;
+
+	if (v->len != 12 || v->s[4] != ':' || v->s[7] != ':' ||
+	    v->s[10] != '.' || !hex_exact(v->s, 4, &domain) ||
+	    !hex_exact(v->s + 5, 2, &bus) || !hex_exact(v->s + 8, 2, &dev) ||
+	    !hex_exact(v->s + 11, 1, &fn) || dev > 0x1f || fn > 7)
+		return false;
+	snprintf(name, DEVICE_NAME_MAX, "%04x:%02x:%02x.%x", domain, bus, dev,
+		 fn);
+	return true;
+}
+
+static int bad_bdf(struct parser *p, const struct tok *v)
+{
+	return perr(p, v->col,
+		    "expected a PCI address like 0000:01:00.0, got " QF, QA(v));
+}
+
+/*
+ * The ids parameter of vfio-pci and pci-stub: comma-separated entries of
+ * two to six colon-separated hex fields of 1-8 digits.
+ */
+static bool ids_param_ok(const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		int fields = 0;
+
+		for (;;) {
+			size_t digits = 0;
+
+			while (s < end && hexval(*s) >= 0) {
+				s++;
+				digits++;
+			}
+			if (!digits || digits > 8)
+				return false;
+			fields++;
+			if (s == end || *s != ':')
+				break;
+			s++;
+		}
+		if (fields < 2 || fields > 6)
+			return false;
+		if (s < end && *s++ != ',')
+			return false;
+		if (s == end && s[-1] == ',')
+			return false;
+	}
+	return len > 0;
+}
+
+/* ---- options: key=value and flags after the positional arguments ---- */
+
+struct opt {
+	const char *name;
+	const char *example;	/* NULL: a flag, which takes no value */
+	int (*set)(struct parser *p, void *obj, const struct tok *v);
+};
+
+#define OPTS_MAX 16
+
+static void opt_list(const struct opt *o, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (; o->name && len < size; o++) {
+		const char *sep = !len ? "" : o[1].name ? ", " : " or ";
+		int n = snprintf(buf + len, size - len, "%s%s%s", sep, o->name,
+				 o->example ? "=" : "");
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/*
+ * Parse tokens @first.. as options of @opts (NULL-name terminated) for
+ * @obj. @cols receives the column of each option given (0: not given).
+ */
+static int parse_options(struct parser *p, size_t first,
+			 const struct opt *opts, void *obj, int cols[OPTS_MAX])
+{
+	const char *stmt = p->toks[0].s;
+
+	memset(cols, 0, OPTS_MAX * sizeof(*cols));
+	for (size_t i = first; i < p->ntoks; i++) {
+		const struct tok *tok = &p->toks[i];
+		const char *eq = memchr(tok->s, '=', tok->len);
+		struct tok key = { tok->s, eq ? (size_t)(eq - tok->s) : tok->len,
+				   tok->col };
+		const struct opt *o;
+		struct tok v;
+		size_t idx;
+		int ret;
+
+		for (o = opts; o->name && !tok_is(&key, o->name); o++)
+			;
+		if (!o->name) {
+			char list[160];
+
+			opt_list(opts, list, sizeof(list));
+			return perr(p, tok->col,
+				    "unknown option " QF " for %s; expected %s",
+				    QA(&key), stmt, list);
+		}
+		idx = (size_t)(o - opts);
+		if (cols[idx])
+			return perr(p, tok->col,
+				    "duplicate option '%s' (first at column %d)",
+				    o->name, cols[idx]);
+		if (o->example && !eq)
+			return perr(p, tok->col,
+				    "option '%s' needs a value, e.g. %s=%s",
+				    o->name, o->name, o->example);
+		if (!o->example && eq)
+			return perr(p, tok->col, "option '%s' takes no value",
+				    o->name);
+		cols[idx] = tok->col;
+		v = *tok;
+		if (eq) {
+			v.s = eq + 1;
+			v.len = tok->len - key.len - 1;
+			v.col = tok->col + (int)key.len + 1;
+			if (!v.len)
+				return perr(p, v.col,
+					    "option '%s' needs a value, e.g. %s=%s",
+					    o->name, o->name, o->example);
+		}
+		ret = o->set(p, obj, &v);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The column @name was given at, 0 if it was not. */
+static int opt_col(const struct opt *opts, const int cols[OPTS_MAX],
+		   const char *name)
+{
+	for (size_t i = 0; opts[i].name; i++)
+		if (!strcmp(opts[i].name, name))
+			return cols[i];
+	return 0;
+}
+
+/* ---- positional arguments ---- */
+
+/* Argument @i (the keyword is 0), or an error at the end of the line. */
+static const struct tok *arg(struct parser *p, size_t i, const char *expect)
+{
+	if (i < p->ntoks)
+		return &p->toks[i];
+	perr(p, p->eol_col, "expected %s after " QF, expect,
+	     QA(&p->toks[i - 1]));
+	return NULL;
+}
+
+static int no_more_args(struct parser *p, size_t n)
+{
+	if (p->ntoks > n)
+		return perr(p, p->toks[n].col, "unexpected extra argument " QF,
+			    QA(&p->toks[n]));
+	return 0;
+}
+
+/* A statement of one keyword argument from @c. */
+static int one_choice(struct parser *p, const struct choice *c,
+		      unsigned int *ret)
+{
+	char where[64];
+	const struct tok *v;
+	char list[160];
+
+	choice_list(c, list, sizeof(list));
+	v = arg(p, 1, list);
+	if (!v)
+		return -EINVAL;
+	snprintf(where, sizeof(where), "after '%s'", p->toks[0].s);
+	if (parse_choice(p, c, v, where, ret))
+		return -EINVAL;
+	return no_more_args(p, 2);
+}
+
+/* ---- machine-wide statements ---- */
+
+static int stmt_machine(struct parser *p)
+{
+	const struct tok *v = arg(p, 1, "a machine name");
+
+	if (!v)
+		return -EINVAL;
+	if (v->len >= MACHINE_NAME_MAX)
+		return perr(p, v->col,
+			    "machine name " QF " is longer than %d bytes",
+			    QA(v), MACHINE_NAME_MAX - 1);
+	memcpy(p->t.name, v->s, v->len + 1);
+	p->t.machine_at = (struct topo_pos){ p->line, p->toks[0].col };
+	return no_more_args(p, 2);
+}
+
+static int stmt_description(struct parser *p)
+{
+	/* The text is for readers and for builtin_machine_summary(). */
+	return arg(p, 1, "a one-line description") ? 0 : -EINVAL;
+}
+
+static int stmt_arch(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, arch_choices, &v))
+		return -EINVAL;
+	p->t.arch = (enum topo_arch)v;
+	p->t.arch_at = (struct topo_pos){ p->line, p->toks[1].col };
+	return 0;
+}
+
+static int stmt_firmware(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, firmware_choices, &v))
+		return -EINVAL;
+	p->t.cfg.firmware = (enum machine_firmware)v;
+	p->t.firmware_at = (struct topo_pos){ p->line, p->toks[1].col };
+	return 0;
+}
+
+static int stmt_iommu_api(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, yesno_choices, &v))
+		return -EINVAL;
+	p->t.cfg.iommu_api = v;
+	return 0;
+}
+
+static int stmt_default_domain(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, def_domain_choices, &v))
+		return -EINVAL;
+	p->t.cfg.def_domain_type = v;
+	return 0;
+}
+
+static int stmt_vfio_noiommu(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, yesno_choices, &v))
+		return -EINVAL;
+	p->t.vfio_noiommu = v;
+	return 0;
+}
+
+static int stmt_iommufd_unsafe(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, yesno_choices, &v))
+		return -EINVAL;
+	p->t.iommufd_unsafe_irqs = v;
+	return 0;
+}
+
+/* A planted fault (enum machine_fault), in force from boot: "fault v7-order". */
+static int stmt_fault(struct parser *p)
+{
+	const struct tok *v = arg(p, 1, "a fault name");
+	unsigned int fault;
+
+	if (!v)
+		return -EINVAL;
+	fault = machine_fault_from_name(v->s);
+	if (!fault) {
+		char list[160] = "";
+		size_t len = 0;
+		const char *name;
+
+		for (unsigned int f = 1; f && len < sizeof(list) &&
+					 (name = machine_fault_name(f));
+		     f <<= 1)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", len ? ", " : "", name);
+		return perr(p, v->col, "unknown fault " QF "; expected one of %s",
+			    QA(v), list);
+	}
+	if (p->t.faults & fault)
+		return perr(p, v->col, "duplicate fault " QF, QA(v));
+	p->t.faults |= fault;
+	return no_more_args(p, 2);
+}
+
+/* ---- iommu ---- */
+
+static int iommu_opt_types(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_iommu *ti = obj;
+	const char *s = v->s, *end = v->s + v->len;
+
+	ti->types = 0;
+	while (s <= end) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		struct tok elem = { s, (size_t)((comma ? comma : end) - s),
+				    v->col + (int)(s - v->s) };
+		unsigned int type;
+
+		if (parse_choice(p, domain_type_choices, &elem, "in types=",
+				 &type))
+			return -EINVAL;
+		ti->types |= type;
+		s = elem.s + elem.len + 1;
+	}
+	return 0;
+}
+
+static int iommu_opt_late(struct parser *p, void *obj, const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_iommu *)obj)->late = true;
+	return 0;
+}
+
+static int iommu_opt_msi(struct parser *p, void *obj, const struct tok *v)
+{
+	unsigned int isolated;
+
+	if (parse_choice(p, msi_choices, v, "for msi=", &isolated))
+		return -EINVAL;
+	((struct topo_iommu *)obj)->msi_isolated = isolated;
+	return 0;
+}
+
+static const struct opt iommu_opts[] = {
+	{ "types", "blocked,identity,dma-fq", iommu_opt_types },
+	{ "late", NULL, iommu_opt_late },
+	{ "msi", "isolated", iommu_opt_msi },
+	{ NULL, NULL, NULL },
+};
+
+static struct topo_iommu *find_iommu(struct topo *t, const char *name)
+{
+	for (size_t i = 0; i < t->niommus; i++)
+		if (!strcmp(t->iommus[i].name, name))
+			return &t->iommus[i];
+	return NULL;
+}
+
+static int stmt_iommu(struct parser *p)
+{
+	struct topo *t = &p->t;
+	const struct tok *v = arg(p, 1, "an IOMMU name");
+	struct topo_iommu *ti, *dup;
+	int cols[OPTS_MAX];
+
+	if (!v)
+		return -EINVAL;
+	if (t->niommus == TOPO_IOMMUS_MAX)
+		return perr(p, p->toks[0].col,
+			    "too many IOMMUs (the limit is %d)",
+			    TOPO_IOMMUS_MAX);
+	if (v->len >= IOMMU_NAME_MAX)
+		return perr(p, v->col,
+			    "iommu name " QF " is longer than %d bytes", QA(v),
+			    IOMMU_NAME_MAX - 1);
+	dup = find_iommu(t, v->s);
+	if (dup)
+		return perr(p, v->col,
+			    "duplicate iommu name " QF " (first at line %d)",
+			    QA(v), dup->at.line);
+	ti = &t->iommus[t->niommus];
+	memset(ti, 0, sizeof(*ti));
+	memcpy(ti->name, v->s, v->len + 1);
+	ti->types = IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
+		    IOMMU_DOMAIN_DMA_FQ;
+	ti->msi_isolated = true;
+	ti->at = (struct topo_pos){ p->line, v->col };
+	if (parse_options(p, 2, iommu_opts, ti, cols))
+		return -EINVAL;
+	t->niommus++;
+	return 0;
+}
+
+/* ---- devices ---- */
+
+static bool dev_is_bridge(const struct topo_dev *d)
+{
+	return d->bus == BUS_PCI && d->hdr_type == PCI_HEADER_TYPE_BRIDGE;
+}
+
+static int dev_opt_iommu(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_iommu *ti = find_iommu(&p->t, v->s);
+
+	if (!ti)
+		return perr(p, v->col,
+			    "iommu " QF " is not defined by an earlier iommu statement",
+			    QA(v));
+	((struct topo_dev *)obj)->iommu = (int)(ti - p->t.iommus);
+	return 0;
+}
+
+static int dev_opt_group(struct parser *p, void *obj, const struct tok *v)
+{
+	struct strmap *labels = &p->t.labels;
+	int key;
+
+	if (v->len > TOPO_LABEL_MAX)
+		return perr(p, v->col,
+			    "group label " QF " is longer than %d bytes", QA(v),
+			    TOPO_LABEL_MAX);
+	key = strmap_get(labels, v->s);
+	if (key < 0) {
+		key = (int)labels->n + 1;
+		if (strmap_put(labels, v->s, key))
+			return perr(p, v->col, "out of memory");
+	}
+	((struct topo_dev *)obj)->group_key = (unsigned int)key;
+	return 0;
+}
+
+static int dev_opt_parent(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj, *parent;
+	char bdf[DEVICE_NAME_MAX];
+	const char *name = v->s;
+	int i;
+
+	if (d->bus == BUS_PCI) {
+		if (!parse_bdf(v, bdf))
+			return bad_bdf(p, v);
+		name = bdf;
+	}
+	i = strmap_get(&p->t.dev_names, name);
+	if (i < 0)
+		return perr(p, v->col,
+			    "parent " QF " is not defined by an earlier statement",
+			    QA(v));
+	parent = &p->t.devs[i];
+	if (d->bus == BUS_PCI && !dev_is_bridge(parent))
+		return perr(p, v->col, "parent " QF " is not a PCI bridge",
+			    QA(v));
+	if (d->bus == BUS_FSL_MC && parent->bus == BUS_FSL_MC &&
+	    strcmp(parent->mc_type, "dprc"))
+		return perr(p, v->col, "parent " QF " is not a dprc container",
+			    QA(v));
+	d->parent = i;
+	return 0;
+}
+
+static int dev_opt_absent(struct parser *p, void *obj, const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->absent = true;
+	return 0;
+}
+
+static int pci_opt_sub(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (!parse_id_pair(v, &d->subvendor, &d->subdevice))
+		return perr(p, v->col,
+			    "expected subsystem ids like 8086:a01f, got " QF,
+			    QA(v));
+	return 0;
+}
+
+static int pci_opt_class(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (v->len != 6 || !hex_exact(v->s, 6, &d->class))
+		return perr(p, v->col,
+			    "expected a class code of 6 hex digits like 020000, got " QF,
+			    QA(v));
+	return 0;
+}
+
+static int pci_opt_type(struct parser *p, void *obj, const struct tok *v)
+{
+	return parse_choice(p, pci_type_choices, v, "for type=",
+			    &((struct topo_dev *)obj)->pcie_type);
+}
+
+static int pci_opt_rmrr(struct parser *p, void *obj, const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->require_direct = true;
+	return 0;
+}
+
+static int pci_opt_untrusted(struct parser *p, void *obj, const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->untrusted = true;
+	return 0;
+}
+
+static int platform_opt_compatible(struct parser *p, void *obj,
+				   const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (v->len >= COMPAT_SIZE)
+		return perr(p, v->col, "compatible " QF " is longer than %zu bytes",
+			    QA(v), COMPAT_SIZE - 1);
+	memcpy(d->compatible, v->s, v->len + 1);
+	return 0;
+}
+
+static int amba_opt_periphid(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (v->len < 3 || v->len > 10 || v->s[0] != '0' ||
+	    (v->s[1] != 'x' && v->s[1] != 'X') ||
+	    !hex_exact(v->s + 2, v->len - 2, &d->periphid))
+		return perr(p, v->col,
+			    "expected a peripheral id like 0x00041011, got " QF,
+			    QA(v));
+	return 0;
+}
+
+static int mc_opt_type(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	for (size_t i = 0; i < v->len; i++) {
+		char c = v->s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9'))
+			return perr(p, v->col,
+				    "expected an fsl-mc object type like dpni, got " QF,
+				    QA(v));
+	}
+	if (v->len >= MC_TYPE_SIZE)
+		return perr(p, v->col,
+			    "fsl-mc object type " QF " is longer than %zu bytes",
+			    QA(v), MC_TYPE_SIZE - 1);
+	memcpy(d->mc_type, v->s, v->len + 1);
+	return 0;
+}
+
+#define DEV_OPT_IOMMU { "iommu", "smmu0", dev_opt_iommu }
+#define DEV_OPT_GROUP { "group", "gpu", dev_opt_group }
+#define DEV_OPT_ABSENT { "absent", NULL, dev_opt_absent }
+#define OPT_END { NULL, NULL, NULL }
+
+static const struct opt pci_opts[] = {
+	{ "sub", "8086:a01f", pci_opt_sub },
+	{ "class", "020000", pci_opt_class },
+	{ "type", "endpoint", pci_opt_type },
+	{ "parent", "0000:00:1c.0", dev_opt_parent },
+	DEV_OPT_IOMMU,
+	DEV_OPT_GROUP,
+	{ "rmrr", NULL, pci_opt_rmrr },
+	{ "untrusted", NULL, pci_opt_untrusted },
+	DEV_OPT_ABSENT,
+	OPT_END,
+};
+
+static const struct opt platform_opts[] = {
+	{ "compatible", "snps,dwc3", platform_opt_compatible },
+	DEV_OPT_IOMMU,
+	DEV_OPT_GROUP,
+	{ "parent", "soc", dev_opt_parent },
+	DEV_OPT_ABSENT,
+	OPT_END,
+};
+
+static const struct opt amba_opts[] = {
+	{ "periphid", "0x00041011", amba_opt_periphid },
+	DEV_OPT_IOMMU,
+	DEV_OPT_GROUP,
+	DEV_OPT_ABSENT,
+	OPT_END,
+};
+
+static const struct opt mc_opts[] = {
+	{ "type", "dpni", mc_opt_type },
+	{ "parent", "dprc.1", dev_opt_parent },
+	DEV_OPT_IOMMU,
+	DEV_OPT_GROUP,
+	DEV_OPT_ABSENT,
+	OPT_END,
+};
+
+/* A new device named @name (already in canonical form) at @v. */
+static struct topo_dev *new_device(struct parser *p, const struct tok *v,
+				   const char *name, enum bus_kind bus)
+{
+	struct topo *t = &p->t;
+	struct topo_dev *d;
+	int first;
+
+	if (t->ndevs == TOPO_DEVICES_MAX) {
+		perr(p, p->toks[0].col, "too many devices (the limit is %d)",
+		     TOPO_DEVICES_MAX);
+		return NULL;
+	}
+	first = strmap_get(&t->dev_names, name);
+	if (first >= 0) {
+		perr(p, v->col, "duplicate device name " QF " (first at line %d)",
+		     QA(v), t->devs[first].at.line);
+		return NULL;
+	}
+	if (t->ndevs == t->devs_cap) {
+		size_t cap = t->devs_cap ? t->devs_cap * 2 : 32;
+		struct topo_dev *devs = realloc(t->devs, cap * sizeof(*devs));
+
+		if (!devs) {
+			perr(p, v->col, "out of memory");
+			return NULL;
+		}
+		t->devs = devs;
+		t->devs_cap = cap;
+	}
+	if (strmap_put(&t->dev_names, name, (int)t->ndevs)) {
+		perr(p, v->col, "out of memory");
+		return NULL;
+	}
+	d = &t->devs[t->ndevs++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->bus = bus;
+	d->parent = -1;
+	d->iommu = -1;
+	d->at = (struct topo_pos){ p->line, v->col };
+	return d;
+}
+
+/* A device name of the non-PCI buses: the library's limits. */
+static int check_dev_name(struct parser *p, const struct tok *v)
+{
+	if (v->len >= DEVICE_NAME_MAX)
+		return perr(p, v->col,
+			    "device name " QF " is longer than %d bytes", QA(v),
+			    DEVICE_NAME_MAX - 1);
+	if (memchr(v->s, '/', v->len))
+		return perr(p, v->col, "device name " QF " contains '/'",
+			    QA(v));
+	return 0;
+}
+
+/*
+ * What every device statement checks once its options are read: a
+ * required option, group= only with iommu=, nothing present behind an
+ * absent parent.
+ */
+static int finish_device(struct parser *p, struct topo_dev *d,
+			 const struct opt *opts, const int cols[OPTS_MAX],
+			 const char *required)
+{
+	const char *stmt = p->toks[0].s;
+	int col;
+
+	if (required && !opt_col(opts, cols, required)) {
+		const struct opt *o = opts;
+
+		while (strcmp(o->name, required))
+			o++;
+		return perr(p, p->toks[0].col,
+			    "missing option %s=%s for %s device '%s'", o->name,
+			    o->example, stmt, d->name);
+	}
+	col = opt_col(opts, cols, "group");
+	if (col && d->iommu < 0)
+		return perr(p, col, "group= needs iommu= on the same device");
+	col = opt_col(opts, cols, "parent");
+	if (col && !d->absent && p->t.devs[d->parent].absent)
+		return perr(p, col,
+			    "parent '%s' is absent, so this device must be absent too",
+			    p->t.devs[d->parent].name);
+	return 0;
+}
+
+static int stmt_pci(struct parser *p)
+{
+	const struct tok *bdf, *ids;
+	char name[DEVICE_NAME_MAX];
+	struct topo_dev *d;
+	int cols[OPTS_MAX];
+
+	bdf = arg(p, 1, "a PCI address like 0000:01:00.0");
+	if (!bdf)
+		return -EINVAL;
+	if (!parse_bdf(bdf, name))
+		return bad_bdf(p, bdf);
+	d = new_device(p, bdf, name, BUS_PCI);
+	if (!d)
+		return -EINVAL;
+	ids = arg(p, 2, "vendor:device ids like 8086:10d3");
+	if (!ids)
+		return -EINVAL;
+	if (!parse_id_pair(ids, &d->vendor, &d->device))
+		return perr(p, ids->col,
+			    "expected vendor:device ids like 8086:10d3, got " QF,
+			    QA(ids));
+	d->pcie_type = PCI_EXP_TYPE_ENDPOINT;
+	if (parse_options(p, 3, pci_opts, d, cols))
+		return -EINVAL;
+	switch (d->pcie_type) {
+	case PCI_EXP_TYPE_ROOT_PORT:
+	case PCI_EXP_TYPE_UPSTREAM:
+	case PCI_EXP_TYPE_DOWNSTREAM:
+	case PCI_EXP_TYPE_PCI_BRIDGE:
+		d->hdr_type = PCI_HEADER_TYPE_BRIDGE;
+		break;
+	case PCI_EXP_TYPE_NONE:
+		/* a conventional PCI-to-PCI bridge has a bridge header */
+		d->hdr_type = (d->class >> 8) == 0x0604 ?
+				      PCI_HEADER_TYPE_BRIDGE :
+				      PCI_HEADER_TYPE_NORMAL;
+		break;
+	default:
+		d->hdr_type = PCI_HEADER_TYPE_NORMAL;
+		break;
+	}
+	return finish_device(p, d, pci_opts, cols, "class");
+}
+
+/* platform, amba and fsl-mc: NAME then options. */
+static int named_device(struct parser *p, enum bus_kind bus,
+			const struct opt *opts, const char *required)
+{
+	const struct tok *v = arg(p, 1, "a device name");
+	struct topo_dev *d;
+	int cols[OPTS_MAX];
+
+	if (!v || check_dev_name(p, v))
+		return -EINVAL;
+	d = new_device(p, v, v->s, bus);
+	if (!d || parse_options(p, 2, opts, d, cols))
+		return -EINVAL;
+	return finish_device(p, d, opts, cols, required);
+}
+
+static int stmt_platform(struct parser *p)
+{
+	return named_device(p, BUS_PLATFORM, platform_opts, "compatible");
+}
+
+static int stmt_amba(struct parser *p)
+{
+	return named_device(p, BUS_AMBA, amba_opts, "periphid");
+}
+
+static int stmt_fsl_mc(struct parser *p)
+{
+	return named_device(p, BUS_FSL_MC, mc_opts, "type");
+}
+
+/* ---- driver ---- */
+
+static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_driver *td = obj;
+	int key_col = v->col - (int)strlen("ids=");
+
+	if (td->desc->probe != PROBE_STUB && td->desc->probe != PROBE_VFIO_PCI)
+		return perr(p, key_col, "driver '%s' takes no ids= parameter",
+			    td->desc->name);
+	if (!ids_param_ok(v->s, v->len))
+		return perr(p, v->col,
+			    "expected ids like 10de:1b80,10de:10f0, got " QF,
+			    QA(v));
+	td->params = strdup(v->s - strlen("ids="));
+	if (!td->params)
+		return perr(p, v->col, "out of memory");
+	return 0;
+}
+
+static const struct opt driver_opts[] = {
+	{ "ids", "10de:1b80,10de:10f0", driver_opt_ids },
+	OPT_END,
+};
+
+static int stmt_driver(struct parser *p)
+{
+	struct topo *t = &p->t;
+	const struct tok *v = arg(p, 1, "a driver name");
+	const struct driver_desc *desc;
+	struct topo_driver *td;
+	int cols[OPTS_MAX];
+
+	if (!v)
+		return -EINVAL;
+	desc = driver_desc_find(v->s);
+	if (!desc)
+		return perr(p, v->col, "unknown driver " QF, QA(v));
+	for (size_t i = 0; i < t->ndrivers; i++)
+		if (t->drivers[i].desc == desc)
+			return perr(p, v->col,
+				    "duplicate driver " QF " (first at line %d)",
+				    QA(v), t->drivers[i].at.line);
+	if (t->ndrivers == t->drivers_cap) {
+		size_t cap = t->drivers_cap ? t->drivers_cap * 2 : 16;
+		struct topo_driver *drivers =
+			realloc(t->drivers, cap * sizeof(*drivers));
+
+		if (!drivers)
+			return perr(p, v->col, "out of memory");
+		t->drivers = drivers;
+		t->drivers_cap = cap;
+	}
+	td = &t->drivers[t->ndrivers++];
+	memset(td, 0, sizeof(*td));
+	td->desc = desc;
+	td->at = (struct topo_pos){ p->line, v->col };
+	return parse_options(p, 2, driver_opts, td, cols);
+}
+
+/* ---- statements ---- */
+
+struct stmt {
+	const char *keyword;
+	int (*parse)(struct parser *p);
+	bool once;
+};
+
+static const struct stmt stmts[] = {
+	{ "machine", stmt_machine, true },
+	{ "description", stmt_description, true },
+	{ "arch", stmt_arch, true },
+	{ "firmware", stmt_firmware, true },
+	{ "iommu-api", stmt_iommu_api, true },
+	{ "default-domain", stmt_default_domain, true },
+	{ "vfio-noiommu", stmt_vfio_noiommu, true },
+	{ "iommufd-unsafe-interrupts", stmt_iommufd_unsafe, true },
+	{ "fault", stmt_fault, false },
+	{ "iommu", stmt_iommu, false },
+	{ "pci", stmt_pci, false },
+	{ "platform", stmt_platform, false },
+	{ "amba", stmt_amba, false },
+	{ "fsl-mc", stmt_fsl_mc, false },
+	{ "driver", stmt_driver, false },
+};
+
+_Static_assert(ARRAY_LEN(stmts) <= TOPO_STMTS_MAX, "topo::seen too small");
+
+static int dispatch(struct parser *p)
+{
+	const struct tok *kw = &p->toks[0];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(stmts); i++)
+		if (tok_is(kw, stmts[i].keyword))
+			break;
+	if (!p->t.seen[0] && i != 0)
+		return perr(p, kw->col,
+			    "expected 'machine NAME' as the first statement, got " QF,
+			    QA(kw));
+	if (i == ARRAY_LEN(stmts))
+		return perr(p, kw->col, "unknown keyword " QF, QA(kw));
+	if (stmts[i].once) {
+		if (p->t.seen[i])
+			return perr(p, kw->col,
+				    "duplicate '%s' statement (first at line %d)",
+				    stmts[i].keyword, p->t.seen[i]);
+		p->t.seen[i] = p->line;
+	}
+	return stmts[i].parse(p);
+}
+
+/* Split the line in parser::buf (@len bytes) into tokens. */
+static int tokenize(struct parser *p, size_t len)
+{
+	char *buf = p->buf;
+	size_t i = 0;
+
+	p->ntoks = 0;
+	p->eol_col = 1;
+	while (i < len) {
+		struct tok *tok;
+		size_t start;
+
+		if (buf[i] == ' ' || buf[i] == '\t') {
+			i++;
+			continue;
+		}
+		if (buf[i] == '#')
+			break;
+		start = i;
+		while (i < len && buf[i] != ' ' && buf[i] != '\t') {
+			unsigned char c = (unsigned char)buf[i];
+
+			if (c < 0x20 || c == 0x7f)
+				return perr(p, (int)i + 1,
+					    "unexpected control character 0x%02x",
+					    c);
+			i++;
+		}
+		buf[i] = '\0';	/* a blank, or the NUL after the line */
+		tok = &p->toks[p->ntoks++];
+		tok->s = buf + start;
+		tok->len = i - start;
+		tok->col = (int)start + 1;
+		p->eol_col = (int)i + 1;
+		i++;
+	}
+	return 0;
+}
+
+/* The checks made on the whole text: size and NUL bytes. */
+static int check_text(struct parser *p, const char *text, size_t len)
+{
+	const char *bad = NULL;
+	const char *what = NULL;
+
+	if (len > TOPO_FILE_MAX) {
+		bad = text + TOPO_FILE_MAX;
+		what = "file is larger than 4 MiB";
+	}
+	if (!bad) {
+		bad = memchr(text, '\0', len);
+		what = "unexpected NUL byte";
+	}
+	if (bad) {
+		int line = 1;
+		const char *bol = text;
+
+		for (const char *s = text; s < bad; s++) {
+			if (*s == '\n') {
+				line++;
+				bol = s + 1;
+			}
+		}
+		return fail_at(p, line, (int)(bad - bol) + 1, "%s", what);
+	}
+	return 0;
+}
+
+/* Cross-statement checks once the whole text is read. */
+static int finish(struct parser *p)
+{
+	struct topo *t = &p->t;
+
+	if (!t->seen[0])
+		return fail_at(p, 1, 1,
+			       "expected a 'machine NAME' statement, found none");
+	if (t->arch == TOPO_ARCH_ARM64 && t->cfg.firmware == FW_X86) {
+		if (t->firmware_at.line)
+			return fail_at(p, t->firmware_at.line,
+				       t->firmware_at.col,
+				       "firmware 'x86' needs arch x86_64");
+		return fail_at(p, t->arch_at.line, t->arch_at.col,
+			       "arch 'arm64' needs a firmware statement (acpi-iort or devicetree)");
+	}
+	if (t->arch == TOPO_ARCH_X86_64 && t->cfg.firmware != FW_X86)
+		return fail_at(p, t->firmware_at.line, t->firmware_at.col,
+			       "firmware '%s' needs arch arm64",
+			       t->cfg.firmware == FW_ACPI_IORT ? "acpi-iort" :
+								 "devicetree");
+	return 0;
+}
+
+static int parse_text(struct parser *p, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	int ret;
+
+	p->t.cfg = (struct machine_config){
+		.iommu_api = true,
+		.def_domain_type = IOMMU_DOMAIN_DMA_FQ,
+		.firmware = FW_X86,
+	};
+	while (pos < end) {
+		const char *nl = memchr(pos, '\n', (size_t)(end - pos));
+		size_t n = (size_t)((nl ? nl : end) - pos);
+
+		p->line++;
+		if (n && pos[n - 1] == '\r')
+			n--;
+		if (n > TOPO_LINE_MAX)
+			return perr(p, TOPO_LINE_MAX + 1,
+				    "line is longer than %d bytes",
+				    TOPO_LINE_MAX);
+		memcpy(p->buf, pos, n);
+		p->buf[n] = '\0';
+		ret = tokenize(p, n);
+		if (!ret && p->ntoks)
+			ret = dispatch(p);
+		if (ret)
+			return ret;
+		pos = nl ? nl + 1 : end;
+	}
+	return finish(p);
+}
+
+/* ---- boot ---- */
+
+static int build_fail(struct parser *p, struct topo_pos at, const char *what,
+		      const char *name, int err)
+{
+	return fail_at(p, at.line, at.col, "cannot %s '%s': %s", what, name,
+		       errno_text(err));
+}
+
+static void describe_device(struct device *dev, const struct topo_dev *d,
+			    struct iommu_device *iommu)
+{
+	device_set_bus(dev, d->bus);
+	switch (d->bus) {
+	case BUS_PCI:
+		device_set_pci_ids(dev, d->vendor, d->device, d->subvendor,
+				   d->subdevice, d->class);
+		device_set_pci_type(dev, d->hdr_type, d->pcie_type);
+		break;
+	case BUS_PLATFORM:
+		device_set_of_compatible(dev, d->compatible);
+		break;
+	case BUS_AMBA:
+		device_set_amba_periphid(dev, d->periphid);
+		break;
+	case BUS_FSL_MC:
+		device_set_mc_type(dev, d->mc_type);
+		break;
+	default:
+		break;
+	}
+	device_set_fw_iommu(dev, iommu, d->group_key);
+	device_set_require_direct(dev, d->require_direct);
+	device_set_untrusted(dev, d->untrusted);
+	device_set_absent(dev, d->absent);
+}
+
+/*
+ * Boot: IOMMUs registered before any device (late ones only allocated),
+ * devices allocated and described in file order, the present ones added in
+ * file order, then the drivers loaded in file order.
+ */
+static struct machine *build(struct parser *p)
+{
+	struct iommu_device *iommus[TOPO_IOMMUS_MAX];
+	const struct topo *t = &p->t;
+	struct device **devs;
+	struct machine *m;
+	size_t i;
+	int ret;
+
+	devs = calloc(t->ndevs ? t->ndevs : 1, sizeof(*devs));
+	m = devs ? machine_create(t->name, &t->cfg) : NULL;
+	if (!m) {
+		build_fail(p, t->machine_at, "create machine", t->name,
+			   -ENOMEM);
+		goto err_free;
+	}
+	machine_set_faults(m, t->faults);
+	vfio_set_noiommu(m, t->vfio_noiommu);
+	iommufd_set_allow_unsafe_interrupts(m, t->iommufd_unsafe_irqs);
+
+	for (i = 0; i < t->niommus; i++) {
+		const struct topo_iommu *ti = &t->iommus[i];
+
+		iommus[i] = iommu_device_alloc(m, ti->name, ti->types);
+		if (IS_ERR(iommus[i])) {
+			build_fail(p, ti->at, "allocate iommu", ti->name,
+				   (int)PTR_ERR(iommus[i]));
+			goto err_destroy;
+		}
+		iommu_device_set_msi_isolated(iommus[i], ti->msi_isolated);
+	}
+	for (i = 0; i < t->niommus; i++) {
+		const struct topo_iommu *ti = &t->iommus[i];
+
+		if (ti->late)
+			continue;
+		ret = iommu_device_register(iommus[i]);
+		/* without IOMMU API the hardware is there, unused */
+		if (ret == -ENODEV && !t->cfg.iommu_api)
+			ret = 0;
+		if (ret) {
+			build_fail(p, ti->at, "register iommu", ti->name, ret);
+			goto err_destroy;
+		}
+	}
+
+	for (i = 0; i < t->ndevs; i++) {
+		const struct topo_dev *d = &t->devs[i];
+		struct device *dev;
+
+		dev = device_alloc(m, d->name,
+				   d->parent >= 0 ? devs[d->parent] : NULL);
+		if (IS_ERR(dev)) {
+			build_fail(p, d->at, "allocate device", d->name,
+				   (int)PTR_ERR(dev));
+			goto err_destroy;
+		}
+		devs[i] = dev;
+		describe_device(dev, d, d->iommu >= 0 ? iommus[d->iommu] : NULL);
+	}
+	for (i = 0; i < t->ndevs; i++) {
+		if (t->devs[i].absent)
+			continue;
+		ret = device_add(devs[i]);
+		if (ret) {
+			build_fail(p, t->devs[i].at, "add device",
+				   t->devs[i].name, ret);
+			goto err_destroy;
+		}
+	}
+
+	for (i = 0; i < t->ndrivers; i++) {
+		const struct topo_driver *td = &t->drivers[i];
+
+		ret = driver_load_params(m, td->desc->name, td->params);
+		if (ret) {
+			build_fail(p, td->at, "load driver", td->desc->name,
+				   ret);
+			goto err_destroy;
+		}
+	}
+	free(devs);
+	return m;
+
+err_destroy:
+	machine_destroy(m); /* frees the devices and IOMMUs made so far */
+err_free:
+	free(devs);
+	return NULL;
+}
+
+/* ---- entry points ---- */
+
+static void set_error(struct topo_error *err, const char *file, int line,
+		      const char *msg)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = line;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+}
+
+static struct machine *load(const char *file, const char *text, size_t len,
+			    struct topo_error *err)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	struct machine *m = NULL;
+
+	if (!p) {
+		set_error(err, file, 0, "out of memory");
+		return NULL;
+	}
+	snprintf(p->e.file, sizeof(p->e.file), "%s", file);
+	if (!check_text(p, text, len) && !parse_text(p, text, len))
+		m = build(p);
+	if (!m && err)
+		*err = p->e;
+	topo_free(&p->t);
+	free(p);
+	return m;
+}
+
+struct machine *topology_load_string(const char *filename, const char *text,
+				     struct topo_error *err)
+{
+	const char *file = filename ? filename : "<string>";
+
+	if (!text) {
+		set_error(err, file, 0, "no text to read");
+		return NULL;
+	}
+	return load(file, text, strnlen(text, TOPO_FILE_MAX + 1), err);
+}
+
+struct machine *topology_load_file(const char *path, struct topo_error *err)
+{
+	size_t len = 0, cap = 64 * 1024;
+	char *text = NULL, *bigger;
+	struct machine *m;
+	char msg[256];
+	FILE *f;
+
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(msg, sizeof(msg), "cannot open: %s",
+			 errno_text(errno));
+		set_error(err, path, 0, msg);
+		return NULL;
+	}
+	/* Read at most one byte past the limit: enough to refuse the file. */
+	for (;;) {
+		size_t want, got;
+
+		if (len == cap || !text) {
+			if (text)
+				cap *= 2;
+			bigger = realloc(text, cap);
+			if (!bigger) {
+				set_error(err, path, 0, "out of memory");
+				goto err_close;
+			}
+			text = bigger;
+		}
+		want = cap - len;
+		if (want > TOPO_FILE_MAX + 1 - len)
+			want = TOPO_FILE_MAX + 1 - len;
+		got = fread(text + len, 1, want, f);
+		len += got;
+		if (got < want || len == TOPO_FILE_MAX + 1)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(msg, sizeof(msg), "cannot read: %s", errno_text(EIO));
+		set_error(err, path, 0, msg);
+		goto err_close;
+	}
+	fclose(f);
+	m = load(path, text, len, err);
+	free(text);
+	return m;
+
+err_close:
+	fclose(f);
+	free(text);
+	return NULL;
+}
+
+size_t builtin_machine_count(void)
+{
+	return builtin_machines_count;
+}
+
+const char *builtin_machine_name(size_t i)
+{
+	return i < builtin_machines_count ? builtin_machines[i].name : NULL;
+}
+
+const char *builtin_machine_summary(size_t i)
+{
+	return i < builtin_machines_count ? builtin_machines[i].summary : NULL;
+}
+
+const char *builtin_machine_text(const char *name)
+{
+	for (size_t i = 0; name && i < builtin_machines_count; i++)
+		if (!strcmp(builtin_machines[i].name, name))
+			return builtin_machines[i].text;
+	return NULL;
+}
+
+struct machine *builtin_machine_load(const char *name, struct topo_error *err)
+{
+	const char *text = builtin_machine_text(name);
+	char file[256];
+
+	snprintf(file, sizeof(file), "builtin:%s", name ? name : "");
+	if (!text) {
+		char msg[256];
+		size_t len;
+
+		len = (size_t)snprintf(msg, sizeof(msg),
+				       "unknown built-in machine '%.*s'; expected one of",
+				       TOPO_QUOTE_MAX, name ? name : "");
+		for (size_t i = 0; i < builtin_machines_count &&
+				   len < sizeof(msg); i++)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+						"%s %s", i ? "," : "",
+						builtin_machines[i].name);
+		set_error(err, file, 0, msg);
+		return NULL;
+	}
+	return topology_load_string(file, text, err);
+}

@@ -1,0 +1,1052 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests of machine description files (src/topology/topology.c,
+ * docs/topology.md): every built-in machine boots clean and has the shape
+ * its scenario needs (shared/spec/scenarios.md); every statement and option
+ * of the grammar does what it says; every malformed input is refused with
+ * the exact file:line:col and message, and without a leak (the suite also
+ * runs under ASan).
+ *
+ * Helpers come in three forms: _load() returns what the loader returned,
+ * do_load() asserts success, err_load() asserts the error.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "dmaown/check.h"
+#include "dmaown/dmaown.h"
+#include "dmaown/topology.h"
+#include "drivers/base/base.h"
+#include "drivers/iommu/iommu-priv.h"
+#include "machine/machine-priv.h"
+
+/* The built-in machines, in the order builtin_machine_name() lists them. */
+static const char *const builtin_names[] = {
+	"qdf2400",   "x86-desktop", "x86-server", "amd-desktop",
+	"arm64-soc", "dpaa2",       "no-iommu",   "vfio-doc",
+};
+
+#define N_BUILTIN (sizeof(builtin_names) / sizeof(builtin_names[0]))
+
+/* ---- helpers ---- */
+
+static struct machine *_load(const char *text, struct topo_error *err)
+{
+	return topology_load_string("t.machine", text, err);
+}
+
+/* No WARN, and the invariants of the checker (I1-I4, I6) hold. */
+static void check_clean(struct machine *m)
+{
+	char why[256] = "";
+	unsigned int bad;
+
+	assert_int_equal(machine_warn_count(m), 0);
+	bad = machine_check_invariants(m, INV_ALL & ~INV_FAILED_NOOP, why,
+				       sizeof(why));
+	if (bad)
+		fail_msg("%s: invariants %#x violated: %s", machine_name(m),
+			 bad, why);
+}
+
+static struct machine *do_load(const char *text)
+{
+	struct topo_error err = { .line = -1 };
+	struct machine *m = _load(text, &err);
+
+	if (!m)
+		fail_msg("load failed: %s:%d:%d: %s", err.file, err.line,
+			 err.col, err.msg);
+	assert_int_equal(err.line, -1); /* untouched on success */
+	check_clean(m);
+	return m;
+}
+
+static void check_err(const struct topo_error *err, const char *file,
+		      int line, int col, const char *msg)
+{
+	if (strcmp(err->file, file) || err->line != line || err->col != col ||
+	    strcmp(err->msg, msg))
+		fail_msg("got      %s:%d:%d: %s\nexpected %s:%d:%d: %s",
+			 err->file, err->line, err->col, err->msg, file, line,
+			 col, msg);
+}
+
+static void err_load(const char *text, int line, int col, const char *msg)
+{
+	struct topo_error err;
+
+	memset(&err, 0x5a, sizeof(err));
+	assert_null(_load(text, &err));
+	check_err(&err, "t.machine", line, col, msg);
+	/* and again without an error report */
+	assert_null(_load(text, NULL));
+}
+
+static struct machine *do_builtin(const char *name)
+{
+	struct topo_error err;
+	struct machine *m = builtin_machine_load(name, &err);
+
+	if (!m)
+		fail_msg("%s: %s:%d:%d: %s", name, err.file, err.line, err.col,
+			 err.msg);
+	check_clean(m);
+	return m;
+}
+
+/* An added device, or fail. */
+static struct device *dev_(struct machine *m, const char *name)
+{
+	struct device *dev = machine_find_device(m, name);
+
+	if (!dev)
+		fail_msg("%s: no device %s", machine_name(m), name);
+	return dev;
+}
+
+/* Any device, added or not (absent ones are not found otherwise). */
+static struct device *any_dev(struct machine *m, const char *name)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, &m->devices, node)
+		if (!strcmp(dev->name, name))
+			return dev;
+	fail_msg("%s: no device %s at all", machine_name(m), name);
+	return NULL;
+}
+
+static int group_id(struct machine *m, const char *name)
+{
+	struct iommu_group *group = dev_(m, name)->iommu_group;
+
+	return group ? iommu_group_id(group) : -1;
+}
+
+static unsigned int group_size(struct machine *m, const char *name)
+{
+	struct iommu_group_info info;
+	struct iommu_group *group = dev_(m, name)->iommu_group;
+
+	if (!group)
+		fail_msg("%s has no iommu group", name);
+	iommu_group_get_info(group, &info);
+	return info.ndevices;
+}
+
+static void assert_bound(struct machine *m, const char *name, const char *drv)
+{
+	const char *got = device_driver_name(dev_(m, name));
+
+	if (drv ? !got || strcmp(got, drv) : got != NULL)
+		fail_msg("%s bound to %s, expected %s", name,
+			 got ? got : "(none)", drv ? drv : "(none)");
+}
+
+static const char *parent_name(struct machine *m, const char *name)
+{
+	struct device *parent = dev_(m, name)->parent;
+
+	return parent ? device_name(parent) : "";
+}
+
+/* A temporary file holding @len bytes of @data; the caller unlinks it. */
+static void write_tmp(char path[64], const char *data, size_t len)
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/test-topology-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* ---- the built-in machines ---- */
+
+static void builtin_list(void **state)
+{
+	(void)state;
+	assert_int_equal(builtin_machine_count(), N_BUILTIN);
+	for (size_t i = 0; i < N_BUILTIN; i++) {
+		const char *text = builtin_machine_text(builtin_names[i]);
+		char head[128];
+
+		assert_string_equal(builtin_machine_name(i), builtin_names[i]);
+		assert_true(strlen(builtin_machine_summary(i)) > 10);
+		assert_non_null(text);
+		/* each file starts with comment lines saying what it is */
+		assert_true(text[0] == '#');
+		snprintf(head, sizeof(head), "\nmachine %s\n", builtin_names[i]);
+		assert_non_null(strstr(text, head));
+	}
+	assert_null(builtin_machine_name(N_BUILTIN));
+	assert_null(builtin_machine_summary(N_BUILTIN));
+	assert_null(builtin_machine_text("nope"));
+	assert_null(builtin_machine_text(NULL));
+}
+
+static void builtin_unknown(void **state)
+{
+	struct topo_error err;
+
+	(void)state;
+	assert_null(builtin_machine_load("nope", &err));
+	assert_string_equal(err.file, "builtin:nope");
+	assert_int_equal(err.line, 0);
+	assert_int_equal(err.col, 0);
+	assert_true(!strncmp(err.msg,
+			     "unknown built-in machine 'nope'; expected one of qdf2400, x86-desktop",
+			     strlen("unknown built-in machine 'nope'; expected one of qdf2400, x86-desktop")));
+	assert_null(builtin_machine_load("nope", NULL));
+}
+
+/*
+ * Every built-in machine: boots clean; two loads are the same machine; the
+ * text loaded as a string and as a file gives that machine again.
+ */
+static void builtin_round_trip(void **state)
+{
+	char path[64];
+
+	(void)state;
+	for (size_t i = 0; i < N_BUILTIN; i++) {
+		const char *name = builtin_names[i];
+		const char *text = builtin_machine_text(name);
+		struct machine *a = do_builtin(name), *b = do_builtin(name);
+		struct machine *s, *f;
+
+		assert_string_equal(machine_name(a), name);
+		assert_true(machine_equal(a, b));
+		s = do_load(text);
+		assert_true(machine_equal(a, s));
+		write_tmp(path, text, strlen(text));
+		f = topology_load_file(path, NULL);
+		unlink(path);
+		assert_non_null(f);
+		assert_true(machine_equal(a, f));
+		machine_destroy(f);
+		machine_destroy(s);
+		machine_destroy(b);
+		machine_destroy(a);
+	}
+}
+
+/* S1: the NIC in group 3, bound to e1000e; same as building it in code. */
+static void builtin_qdf2400(void **state)
+{
+	struct machine_config cfg = { .iommu_api = true,
+				      .firmware = FW_ACPI_IORT };
+	static const char *const ports[] = { "0000:00:00.0", "0002:00:00.0",
+					     "0004:00:00.0" };
+	struct machine *m = do_builtin("qdf2400"), *c;
+	struct iommu_device *smmu;
+	struct device *dev, *rp = NULL;
+
+	(void)state;
+	assert_int_equal(machine_get_config(m)->firmware, FW_ACPI_IORT);
+	assert_int_equal(group_id(m, "0004:01:00.0"), 3);
+	assert_bound(m, "0004:01:00.0", "e1000e");
+	assert_string_equal(parent_name(m, "0004:01:00.0"), "0004:00:00.0");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(group_id(m, ports[i]), i);
+		assert_bound(m, ports[i], "pcieport");
+	}
+
+	/* the same machine made with the device API, as src/cli does */
+	c = machine_create("qdf2400", &cfg);
+	assert_non_null(c);
+	smmu = iommu_device_alloc(c, "arm-smmu-v3.0.auto",
+				  IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
+					  IOMMU_DOMAIN_DMA_FQ);
+	assert_int_equal(iommu_device_register(smmu), 0);
+	for (int i = 0; i < 3; i++) {
+		rp = device_alloc(c, ports[i], NULL);
+		device_set_bus(rp, BUS_PCI);
+		device_set_pci_ids(rp, 0x17cb, 0x0400, 0, 0, 0x060400);
+		device_set_pci_type(rp, PCI_HEADER_TYPE_BRIDGE,
+				    PCI_EXP_TYPE_ROOT_PORT);
+		device_set_fw_iommu(rp, smmu, 0);
+		assert_int_equal(device_add(rp), 0);
+	}
+	dev = device_alloc(c, "0004:01:00.0", rp);
+	device_set_bus(dev, BUS_PCI);
+	device_set_pci_ids(dev, 0x8086, 0x10d3, 0x8086, 0xa01f, 0x020000);
+	device_set_pci_type(dev, PCI_HEADER_TYPE_NORMAL, PCI_EXP_TYPE_ENDPOINT);
+	device_set_fw_iommu(dev, smmu, 0);
+	assert_int_equal(device_add(dev), 0);
+	assert_int_equal(driver_load(c, "pcieport"), 0);
+	assert_int_equal(driver_load(c, "e1000e"), 0);
+	assert_true(machine_equal(m, c));
+	machine_destroy(c);
+	machine_destroy(m);
+}
+
+/* S3, S9: GPU + audio + root port in group 1; RMRR devices alone. */
+static void builtin_x86_desktop(void **state)
+{
+	struct machine *m = do_builtin("x86-desktop");
+
+	(void)state;
+	assert_int_equal(machine_get_config(m)->firmware, FW_X86);
+	assert_int_equal(group_id(m, "0000:00:01.0"), 1);
+	assert_int_equal(group_id(m, "0000:01:00.0"), 1);
+	assert_int_equal(group_id(m, "0000:01:00.1"), 1);
+	assert_int_equal(group_size(m, "0000:01:00.0"), 3);
+	assert_bound(m, "0000:00:01.0", "pcieport");
+	assert_bound(m, "0000:01:00.0", "nouveau");
+	assert_bound(m, "0000:01:00.1", "snd_hda_intel");
+	assert_string_equal(parent_name(m, "0000:01:00.1"), "0000:00:01.0");
+
+	assert_bound(m, "0000:00:02.0", "i915");
+	assert_bound(m, "0000:00:14.0", "xhci_hcd");
+	assert_true(dev_(m, "0000:00:02.0")->fw.require_direct);
+	assert_true(dev_(m, "0000:00:14.0")->fw.require_direct);
+	assert_false(dev_(m, "0000:01:00.0")->fw.require_direct);
+	assert_int_equal(group_size(m, "0000:00:02.0"), 1);
+	assert_int_equal(group_size(m, "0000:00:14.0"), 1);
+
+	assert_bound(m, "0000:02:00.0", "e1000e");
+	assert_bound(m, "0000:03:00.0", "e1000e");
+	assert_string_equal(parent_name(m, "0000:03:00.0"), "0000:00:1c.0");
+	assert_int_equal(group_size(m, "0000:03:00.0"), 1);
+	assert_int_equal(dev_(m, "0000:03:00.0")->ids.device, 0x15b8);
+	machine_destroy(m);
+}
+
+/* S10, S12-like, S13; the absent hot-plug NVMe. */
+static void builtin_x86_server(void **state)
+{
+	struct machine *m = do_builtin("x86-server");
+	struct device *bay;
+
+	(void)state;
+	assert_bound(m, "0000:65:00.0", "nvme");
+	assert_int_equal(dev_(m, "0000:65:00.0")->ids.class, 0x010802);
+	assert_int_equal(group_size(m, "0000:65:00.0"), 1);
+
+	assert_bound(m, "0000:18:00.0", "ixgbe");
+	assert_bound(m, "0000:18:00.1", "ixgbe");
+	assert_int_equal(group_id(m, "0000:18:00.0"),
+			 group_id(m, "0000:18:00.1"));
+	assert_int_equal(group_size(m, "0000:18:00.0"), 2);
+
+	/* the switch */
+	assert_int_equal(dev_(m, "0000:02:00.0")->ids.pcie_type,
+			 PCI_EXP_TYPE_UPSTREAM);
+	assert_int_equal(dev_(m, "0000:03:01.0")->ids.pcie_type,
+			 PCI_EXP_TYPE_DOWNSTREAM);
+	assert_string_equal(parent_name(m, "0000:03:00.0"), "0000:02:00.0");
+	assert_string_equal(parent_name(m, "0000:04:00.0"), "0000:03:00.0");
+	assert_bound(m, "0000:02:00.0", "pcieport");
+	assert_bound(m, "0000:04:00.0", "mlx5_core");
+	assert_int_equal(group_size(m, "0000:04:00.0"), 1);
+	/* S12's shape: the downstream port shares its endpoint's group */
+	assert_bound(m, "0000:03:01.0", "pcieport");
+	assert_bound(m, "0000:05:00.0", NULL);
+	assert_int_equal(group_id(m, "0000:03:01.0"),
+			 group_id(m, "0000:05:00.0"));
+	assert_int_equal(group_size(m, "0000:05:00.0"), 2);
+
+	/* the bay is described but not plugged in; plugging it in binds */
+	assert_null(machine_find_device(m, "0000:66:00.0"));
+	bay = any_dev(m, "0000:66:00.0");
+	assert_true(bay->absent);
+	assert_int_equal(pci_rescan_bus(m), 0);
+	device_set_absent(bay, false);
+	assert_int_equal(pci_rescan_bus(m), 1);
+	assert_bound(m, "0000:66:00.0", "nvme");
+	assert_true(group_id(m, "0000:66:00.0") >= 0);
+	check_clean(m);
+	machine_destroy(m);
+}
+
+/* S12 exactly: group 15 = 04:00.0 + 05:00.0, on the report's path. */
+static void builtin_amd_desktop(void **state)
+{
+	struct machine *m = do_builtin("amd-desktop");
+
+	(void)state;
+	assert_int_equal(group_id(m, "0000:04:00.0"), 15);
+	assert_int_equal(group_id(m, "0000:05:00.0"), 15);
+	assert_int_equal(group_size(m, "0000:05:00.0"), 2);
+	assert_bound(m, "0000:04:00.0", "pcieport");
+	assert_bound(m, "0000:05:00.0", "igb");
+	assert_string_equal(parent_name(m, "0000:05:00.0"), "0000:04:00.0");
+	assert_string_equal(parent_name(m, "0000:04:00.0"), "0000:03:00.0");
+	assert_string_equal(parent_name(m, "0000:03:00.0"), "0000:00:02.1");
+	assert_string_equal(parent_name(m, "0000:00:02.1"), "");
+	assert_int_equal(dev_(m, "0000:04:00.0")->ids.pcie_type,
+			 PCI_EXP_TYPE_DOWNSTREAM);
+	assert_int_equal(group_size(m, "0000:01:00.0"), 2);
+	machine_destroy(m);
+}
+
+static void builtin_arm64_soc(void **state)
+{
+	static const char *const bound[][2] = {
+		{ "fe800000.usb", "dwc3" },
+		{ "fe330000.mmc", "sdhci-arasan" },
+		{ "fe300000.ethernet", "stmmaceth" },
+		{ "fe530000.dma", "dma-pl330" },
+		{ "fe650000.serial", "uart-pl011" },
+		{ "0000:00:00.0", "pcieport" },
+		{ "0000:01:00.0", "nvme" },
+	};
+	struct machine *m = do_builtin("arm64-soc");
+
+	(void)state;
+	assert_int_equal(machine_get_config(m)->firmware, FW_DEVICETREE);
+	for (size_t i = 0; i < sizeof(bound) / sizeof(bound[0]); i++)
+		assert_bound(m, bound[i][0], bound[i][1]);
+	assert_int_equal(device_bus_kind(dev_(m, "fe800000.usb")),
+			 BUS_PLATFORM);
+	assert_int_equal(device_bus_kind(dev_(m, "fe530000.dma")), BUS_AMBA);
+	assert_true(group_id(m, "fe530000.dma") >= 0);
+	assert_int_equal(group_id(m, "fe650000.serial"), -1);
+	assert_int_equal(group_size(m, "fe800000.usb"), 1);
+	assert_string_equal(parent_name(m, "0000:01:00.0"), "0000:00:00.0");
+	machine_destroy(m);
+}
+
+static void builtin_dpaa2(void **state)
+{
+	static const char *const objs[][2] = {
+		{ "dpni.0", "fsl_dpaa2_eth" },
+		{ "dpni.1", "fsl_dpaa2_eth" },
+		{ "dpio.0", "fsl_mc_dpio" },
+		{ "dpbp.0", "fsl_mc_allocator" },
+		{ "dpmcp.1", "fsl_mc_allocator" },
+	};
+	struct machine *m = do_builtin("dpaa2");
+	int id = group_id(m, "dpni.0");
+
+	(void)state;
+	assert_int_equal(machine_get_config(m)->firmware, FW_DEVICETREE);
+	assert_true(id >= 0);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		assert_bound(m, objs[i][0], objs[i][1]);
+		assert_int_equal(group_id(m, objs[i][0]), id);
+		assert_string_equal(parent_name(m, objs[i][0]), "dprc.1");
+		assert_int_equal(device_bus_kind(dev_(m, objs[i][0])),
+				 BUS_FSL_MC);
+	}
+	assert_int_equal(group_size(m, "dpni.0"), 5);
+	/* the container shares the key: it would join at its first probe */
+	assert_int_equal(dev_(m, "dprc.1")->fw.group_key,
+			 dev_(m, "dpni.0")->fw.group_key);
+	assert_string_equal(dev_(m, "dprc.1")->ids.mc_type, "dprc");
+	machine_destroy(m);
+}
+
+/* S6: no groups at all; kernel drivers bind as usual. */
+static void builtin_no_iommu(void **state)
+{
+	struct machine *m = do_builtin("no-iommu");
+	struct device *dev;
+
+	(void)state;
+	assert_false(machine_get_config(m)->iommu_api);
+	list_for_each_entry(dev, &m->devices, node)
+		assert_null(dev->iommu_group);
+	assert_bound(m, "0000:01:00.0", "nouveau");
+	assert_bound(m, "0000:02:00.0", "e1000e");
+	assert_true(list_empty(&m->iommus));
+	machine_destroy(m);
+}
+
+/* S2: group 26 = the bridge and the two functions behind it. */
+static void builtin_vfio_doc(void **state)
+{
+	struct machine *m = do_builtin("vfio-doc");
+
+	(void)state;
+	assert_int_equal(group_id(m, "0000:06:0d.0"), 26);
+	assert_int_equal(group_id(m, "0000:06:0d.1"), 26);
+	assert_int_equal(group_id(m, "0000:00:1e.0"), 26);
+	assert_int_equal(group_size(m, "0000:06:0d.0"), 3);
+	assert_bound(m, "0000:06:0d.0", NULL);
+	assert_bound(m, "0000:06:0d.1", NULL);
+	assert_bound(m, "0000:00:1e.0", NULL); /* pcieport refuses it */
+	assert_int_equal(dev_(m, "0000:06:0d.0")->ids.class, 0x040100);
+	assert_int_equal(dev_(m, "0000:06:0d.0")->ids.vendor, 0x1102);
+	assert_int_equal(dev_(m, "0000:00:1e.0")->ids.hdr_type,
+			 PCI_HEADER_TYPE_BRIDGE);
+	assert_string_equal(parent_name(m, "0000:06:0d.1"), "0000:00:1e.0");
+	machine_destroy(m);
+}
+
+/* ---- the grammar, statement by statement ---- */
+
+static void grammar_layout(void **state)
+{
+	/* comments, blank lines, tabs, CRLF, a last line without newline */
+	struct machine *m = do_load(
+		"# a comment\r\n"
+		"\r\n"
+		"machine\tlayout   # trailing comment\r\n"
+		"   description a#b is text, # but this is a comment\n"
+		"\t\tiommu  i0\t# indented\n"
+		"pci 0000:00:1C.0 8086:A338 class=06040A type=root-port iommu=i0\n"
+		"pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:1c.0 iommu=i0");
+	struct device *dev = dev_(m, "0000:00:1c.0");
+
+	(void)state;
+	assert_string_equal(machine_name(m), "layout");
+	assert_int_equal(dev->ids.device, 0xa338);
+	assert_int_equal(dev->ids.class, 0x06040a);
+	assert_int_equal(group_size(m, "0000:01:00.0"), 1);
+	assert_ptr_equal(dev_(m, "0000:01:00.0")->parent, dev);
+	machine_destroy(m);
+}
+
+static void grammar_config(void **state)
+{
+	struct machine *m;
+	const struct machine_config *cfg;
+
+	(void)state;
+	/* defaults: x86, IOMMU API, DMA-FQ */
+	m = do_load("machine d\n");
+	cfg = machine_get_config(m);
+	assert_true(cfg->iommu_api);
+	assert_int_equal(cfg->firmware, FW_X86);
+	assert_int_equal(cfg->def_domain_type, IOMMU_DOMAIN_DMA_FQ);
+	assert_false(m->vfio_noiommu);
+	assert_false(m->iommufd_unsafe_irqs);
+	assert_int_equal(machine_faults(m), 0);
+	machine_destroy(m);
+
+	m = do_load("machine c\n"
+		    "arch arm64\n"
+		    "firmware acpi-iort\n"
+		    "iommu-api no\n"
+		    "default-domain identity\n"
+		    "vfio-noiommu yes\n"
+		    "iommufd-unsafe-interrupts yes\n"
+		    "fault v7-order\n");
+	cfg = machine_get_config(m);
+	assert_false(cfg->iommu_api);
+	assert_int_equal(cfg->firmware, FW_ACPI_IORT);
+	assert_int_equal(cfg->def_domain_type, IOMMU_DOMAIN_IDENTITY);
+	assert_true(m->vfio_noiommu);
+	assert_true(m->iommufd_unsafe_irqs);
+	assert_int_equal(machine_faults(m), MACHINE_FAULT_V7_ORDER);
+	machine_destroy(m);
+
+	m = do_load("machine c\nfirmware devicetree\ndefault-domain DMA\n");
+	assert_int_equal(machine_get_config(m)->firmware, FW_DEVICETREE);
+	assert_int_equal(machine_get_config(m)->def_domain_type,
+			 IOMMU_DOMAIN_DMA);
+	machine_destroy(m);
+}
+
+static void grammar_iommu(void **state)
+{
+	struct machine *m;
+	struct iommu_device *a, *b;
+
+	(void)state;
+	m = do_load("machine i\n"
+		    "iommu a\n"
+		    "iommu b types=dma msi=unisolated late\n"
+		    "pci 0000:00:01.0 8086:1234 class=020000 iommu=a\n"
+		    "pci 0000:00:02.0 8086:1234 class=020000 iommu=b\n");
+	a = machine_find_iommu(m, "a");
+	b = machine_find_iommu(m, "b");
+	assert_true(iommu_device_is_registered(a));
+	assert_false(iommu_device_is_registered(b));
+	assert_int_equal(a->domain_types,
+			 IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
+				 IOMMU_DOMAIN_DMA_FQ | IOMMU_DOMAIN_DMA |
+				 IOMMU_DOMAIN_UNMANAGED);
+	assert_int_equal(b->domain_types,
+			 IOMMU_DOMAIN_DMA | IOMMU_DOMAIN_UNMANAGED);
+	assert_true(a->msi_isolated);
+	assert_false(b->msi_isolated);
+	assert_int_equal(group_id(m, "0000:00:01.0"), 0);
+	assert_int_equal(group_id(m, "0000:00:02.0"), -1);
+	/* "@iommu register b" */
+	assert_int_equal(iommu_device_register(b), 0);
+	assert_int_equal(group_id(m, "0000:00:02.0"), 1);
+	check_clean(m);
+	machine_destroy(m);
+
+	/* iommu-api no: the hardware is described, nothing registers */
+	m = do_load("machine n\niommu-api no\niommu a\n"
+		    "pci 0000:00:01.0 8086:1234 class=020000 iommu=a\n");
+	assert_false(iommu_device_is_registered(machine_find_iommu(m, "a")));
+	assert_int_equal(group_id(m, "0000:00:01.0"), -1);
+	machine_destroy(m);
+}
+
+static void grammar_pci(void **state)
+{
+	struct machine *m;
+	struct device *dev;
+
+	(void)state;
+	m = do_load(
+		"machine p\n"
+		"iommu a\n"
+		"iommu b\n"
+		"pci 0000:00:1e.0 8086:244e class=060401 type=pci-bridge iommu=a group=x\n"
+		"pci 0000:06:00.0 1234:5678 sub=abcd:ef01 class=040100 type=conventional parent=0000:00:1e.0 iommu=a group=x rmrr untrusted\n"
+		"pci 0000:06:01.0 1234:5678 class=060400 type=conventional parent=0000:00:1e.0 iommu=b group=x\n"
+		"pci 0000:00:02.0 8086:3e92 class=030000 type=rc-endpoint iommu=a\n"
+		"pci 0000:00:1c.0 8086:a338 class=060400 type=root-port iommu=a\n"
+		"pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:1c.0 iommu=a absent\n");
+	dev = dev_(m, "0000:06:00.0");
+	assert_int_equal(dev->ids.subvendor, 0xabcd);
+	assert_int_equal(dev->ids.subdevice, 0xef01);
+	assert_int_equal(dev->ids.class, 0x040100);
+	assert_int_equal(dev->ids.pcie_type, PCI_EXP_TYPE_NONE);
+	assert_int_equal(dev->ids.hdr_type, PCI_HEADER_TYPE_NORMAL);
+	assert_true(dev->fw.require_direct);
+	assert_true(dev->fw.untrusted);
+	/* a conventional PCI-to-PCI bridge has a bridge header */
+	assert_int_equal(dev_(m, "0000:06:01.0")->ids.hdr_type,
+			 PCI_HEADER_TYPE_BRIDGE);
+	assert_int_equal(dev_(m, "0000:00:1e.0")->ids.pcie_type,
+			 PCI_EXP_TYPE_PCI_BRIDGE);
+	assert_int_equal(dev_(m, "0000:00:02.0")->ids.pcie_type,
+			 PCI_EXP_TYPE_RC_END);
+	/* one label, two IOMMUs: two groups */
+	assert_int_equal(group_id(m, "0000:06:00.0"),
+			 group_id(m, "0000:00:1e.0"));
+	assert_int_equal(group_size(m, "0000:00:1e.0"), 2);
+	assert_int_equal(group_size(m, "0000:06:01.0"), 1);
+	assert_null(machine_find_device(m, "0000:01:00.0"));
+	assert_true(any_dev(m, "0000:01:00.0")->absent);
+	machine_destroy(m);
+}
+
+static void grammar_other_buses(void **state)
+{
+	struct machine *m;
+
+	(void)state;
+	m = do_load("machine o\n"
+		    "firmware devicetree\n"
+		    "iommu s\n"
+		    "platform soc compatible=simple-bus\n"
+		    "platform a.usb compatible=snps,dwc3 iommu=s parent=soc\n"
+		    "platform b.usb compatible=snps,dwc3 iommu=s group=g absent\n"
+		    "amba c.dma periphid=0X41330 iommu=s\n"
+		    "fsl-mc dprc.1 type=dprc iommu=s group=c\n"
+		    "fsl-mc dprc.2 type=dprc parent=dprc.1 iommu=s group=c\n"
+		    "fsl-mc dpni.0 type=dpni parent=dprc.2 iommu=s group=c\n"
+		    "driver dwc3\n"
+		    "driver fsl_dpaa2_eth\n");
+	assert_string_equal(dev_(m, "a.usb")->ids.compatible, "snps,dwc3");
+	assert_string_equal(parent_name(m, "a.usb"), "soc");
+	assert_bound(m, "a.usb", "dwc3");
+	assert_null(machine_find_device(m, "b.usb"));
+	assert_int_equal(dev_(m, "c.dma")->ids.periphid, 0x41330);
+	assert_string_equal(dev_(m, "dpni.0")->ids.mc_type, "dpni");
+	assert_bound(m, "dpni.0", "fsl_dpaa2_eth");
+	machine_destroy(m);
+}
+
+static void grammar_driver(void **state)
+{
+	struct machine *m;
+
+	(void)state;
+	/* vfio-pci with ids= before the host drivers takes both functions */
+	m = do_load("machine v\n"
+		    "iommu a\n"
+		    "pci 0000:01:00.0 10de:1b80 class=030000 iommu=a group=gpu\n"
+		    "pci 0000:01:00.1 10de:10f0 class=040300 iommu=a group=gpu\n"
+		    "driver vfio_pci ids=10de:1b80,10de:10f0:ffffffff:ffffffff:040300:ffffff\n"
+		    "driver nouveau\n"
+		    "driver snd-hda-intel\n");
+	assert_bound(m, "0000:01:00.0", "vfio-pci");
+	assert_bound(m, "0000:01:00.1", "vfio-pci");
+	assert_non_null(machine_find_driver(m, "nouveau"));
+	machine_destroy(m);
+
+	m = do_load("machine s\ndriver pci-stub ids=8086:10d3\ndriver e1000e\n"
+		    "pci 0000:02:00.0 8086:10d3 class=020000\n");
+	assert_bound(m, "0000:02:00.0", "pci-stub");
+	machine_destroy(m);
+}
+
+/* Drivers load after every device is added, whatever the file order. */
+static void grammar_boot_order(void **state)
+{
+	struct machine *a, *b;
+
+	(void)state;
+	a = do_load("machine o\niommu i\ndriver e1000e\n"
+		    "pci 0000:00:01.0 8086:10d3 class=020000 iommu=i\n");
+	b = do_load("machine o\niommu i\n"
+		    "pci 0000:00:01.0 8086:10d3 class=020000 iommu=i\n"
+		    "driver e1000e\n");
+	assert_bound(a, "0000:00:01.0", "e1000e");
+	assert_true(machine_equal(a, b));
+	machine_destroy(a);
+	machine_destroy(b);
+}
+
+/* ---- malformed input ---- */
+
+struct bad {
+	const char *text;
+	int line, col;
+	const char *msg;
+};
+
+#define M "machine t\n"
+
+static const struct bad bad_inputs[] = {
+	{ "", 1, 1, "expected a 'machine NAME' statement, found none" },
+	{ "# nothing\n\n", 1, 1,
+	  "expected a 'machine NAME' statement, found none" },
+	{ "pci 0000:00:00.0 8086:1234 class=060000\n", 1, 1,
+	  "expected 'machine NAME' as the first statement, got 'pci'" },
+	{ "machine\n", 1, 8, "expected a machine name after 'machine'" },
+	{ "machine a b\n", 1, 11, "unexpected extra argument 'b'" },
+	{ "machine 0123456789012345678901234567890123456789012345678901234567890123\n",
+	  1, 9,
+	  "machine name '0123456789012345678901234567890123456789...' is longer than 63 bytes" },
+	{ M "machine b\n", 2, 1,
+	  "duplicate 'machine' statement (first at line 1)" },
+	{ M "frobnicate x\n", 2, 1, "unknown keyword 'frobnicate'" },
+	{ M "\tabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij\n", 2, 2,
+	  "unknown keyword 'abcdefghijabcdefghijabcdefghijabcdefghij...'" },
+	{ M "pci\001 x\n", 2, 4, "unexpected control character 0x01" },
+	{ M "pci x\rpci\n", 2, 6, "unexpected control character 0x0d" },
+	{ M "description\n", 2, 12,
+	  "expected a one-line description after 'description'" },
+	{ M "arch riscv\n", 2, 6,
+	  "expected x86_64 or arm64 after 'arch', got 'riscv'" },
+	{ M "arch\n", 2, 5, "expected x86_64 or arm64 after 'arch'" },
+	{ M "arch arm64 x\n", 2, 12, "unexpected extra argument 'x'" },
+	{ M "firmware uefi\n", 2, 10,
+	  "expected x86, acpi-iort or devicetree after 'firmware', got 'uefi'" },
+	{ M "iommu-api maybe\n", 2, 11,
+	  "expected yes or no after 'iommu-api', got 'maybe'" },
+	{ M "default-domain dma\n", 2, 16,
+	  "expected DMA, DMA-FQ or identity after 'default-domain', got 'dma'" },
+	{ M "vfio-noiommu yes\nvfio-noiommu no\n", 3, 1,
+	  "duplicate 'vfio-noiommu' statement (first at line 2)" },
+	{ M "iommufd-unsafe-interrupts 1\n", 2, 27,
+	  "expected yes or no after 'iommufd-unsafe-interrupts', got '1'" },
+	{ M "arch arm64\n", 2, 6,
+	  "arch 'arm64' needs a firmware statement (acpi-iort or devicetree)" },
+	{ M "arch arm64\nfirmware x86\n", 3, 10,
+	  "firmware 'x86' needs arch x86_64" },
+	{ M "firmware devicetree\narch x86_64\n", 2, 10,
+	  "firmware 'devicetree' needs arch arm64" },
+	{ M "fault v7-order\nfault v7-order\n", 3, 7,
+	  "duplicate fault 'v7-order'" },
+	{ M "iommu\n", 2, 6, "expected an IOMMU name after 'iommu'" },
+	{ M "iommu a types=blocked,bogus\n", 2, 23,
+	  "expected blocked, identity, dma, dma-fq or unmanaged in types=, got 'bogus'" },
+	{ M "iommu a types=dma,\n", 2, 19,
+	  "expected blocked, identity, dma, dma-fq or unmanaged in types=, got ''" },
+	{ M "iommu a\niommu a\n", 3, 7,
+	  "duplicate iommu name 'a' (first at line 2)" },
+	{ M "iommu a msi=maybe\n", 2, 13,
+	  "expected isolated or unisolated for msi=, got 'maybe'" },
+	{ M "iommu a late=1\n", 2, 9, "option 'late' takes no value" },
+	{ M "iommu a late late\n", 2, 14,
+	  "duplicate option 'late' (first at column 9)" },
+	{ M "iommu abcdefghijklmnopqrstuvwxyz012345\n", 2, 7,
+	  "iommu name 'abcdefghijklmnopqrstuvwxyz012345' is longer than 31 bytes" },
+	{ M "pci\n", 2, 4,
+	  "expected a PCI address like 0000:01:00.0 after 'pci'" },
+	{ M "pci 0000:01:00.0\n", 2, 17,
+	  "expected vendor:device ids like 8086:10d3 after '0000:01:00.0'" },
+	{ M "pci 01:00 8086:10d3 class=020000\n", 2, 5,
+	  "expected a PCI address like 0000:01:00.0, got '01:00'" },
+	{ M "pci 0000:00:20.0 8086:10d3 class=020000\n", 2, 5,
+	  "expected a PCI address like 0000:01:00.0, got '0000:00:20.0'" },
+	{ M "pci 0000:00:1f.8 8086:10d3 class=020000\n", 2, 5,
+	  "expected a PCI address like 0000:01:00.0, got '0000:00:1f.8'" },
+	{ M "pci 0000:01:00.0 8086:10dz class=020000\n", 2, 18,
+	  "expected vendor:device ids like 8086:10d3, got '8086:10dz'" },
+	{ M "pci 0000:01:00.0 8086:10d3\n", 2, 1,
+	  "missing option class=020000 for pci device '0000:01:00.0'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=0200\n", 2, 34,
+	  "expected a class code of 6 hex digits like 020000, got '0200'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=\n", 2, 34,
+	  "option 'class' needs a value, e.g. class=020000" },
+	{ M "pci 0000:01:00.0 8086:10d3 class\n", 2, 28,
+	  "option 'class' needs a value, e.g. class=020000" },
+	{ M "pci 0000:01:00.0 8086:10d3 sub=8086 class=020000\n", 2, 32,
+	  "expected subsystem ids like 8086:a01f, got '8086'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 type=switch\n", 2, 46,
+	  "expected endpoint, root-port, upstream, downstream, pci-bridge, rc-endpoint or conventional for type=, got 'switch'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:1c.0\n",
+	  2, 48,
+	  "parent '0000:00:1c.0' is not defined by an earlier statement" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 parent=rp0\n", 2, 48,
+	  "expected a PCI address like 0000:01:00.0, got 'rp0'" },
+	{ M "pci 0000:00:1c.0 8086:a338 class=060400\n"
+	    "pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:1c.0\n",
+	  3, 48, "parent '0000:00:1c.0' is not a PCI bridge" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:01:00.0\n",
+	  2, 48, "parent '0000:01:00.0' is not a PCI bridge" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 iommu=dmar0\n", 2, 47,
+	  "iommu 'dmar0' is not defined by an earlier iommu statement" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 iommu=d\niommu d\n", 2,
+	  47, "iommu 'd' is not defined by an earlier iommu statement" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 colour=red\n", 2, 41,
+	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted or absent" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 class=020000\n", 2, 41,
+	  "duplicate option 'class' (first at column 28)" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000\n"
+	    "pci 0000:01:00.0 8086:10d3 class=020000\n",
+	  3, 5, "duplicate device name '0000:01:00.0' (first at line 2)" },
+	{ M "pci 0000:00:1c.0 8086:10d3 class=020000\n"
+	    "pci 0000:00:1C.0 8086:10d3 class=020000\n",
+	  3, 5, "duplicate device name '0000:00:1C.0' (first at line 2)" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 group=g\n", 2, 41,
+	  "group= needs iommu= on the same device" },
+	{ M "iommu i\npci 0000:01:00.0 8086:10d3 class=020000 iommu=i group=0123456789012345678901234567890123456789012345678901234567890123\n",
+	  3, 55,
+	  "group label '0123456789012345678901234567890123456789...' is longer than 63 bytes" },
+	{ M "pci 0000:00:1c.0 8086:a338 class=060400 type=root-port absent\n"
+	    "pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:1c.0\n",
+	  3, 41,
+	  "parent '0000:00:1c.0' is absent, so this device must be absent too" },
+	{ M "platform fe800000.usb\n", 2, 1,
+	  "missing option compatible=snps,dwc3 for platform device 'fe800000.usb'" },
+	{ M "platform a/b compatible=x\n", 2, 10,
+	  "device name 'a/b' contains '/'" },
+	{ M "platform 0123456789012345678901234567890123456789012345678901234567890123 compatible=x\n",
+	  2, 10,
+	  "device name '0123456789012345678901234567890123456789...' is longer than 63 bytes" },
+	{ M "platform a compatible=0123456789012345678901234567890123456789012345678901234567890123\n",
+	  2, 23,
+	  "compatible '0123456789012345678901234567890123456789...' is longer than 63 bytes" },
+	{ M "platform a compatible=x parent=b\n", 2, 32,
+	  "parent 'b' is not defined by an earlier statement" },
+	{ M "platform a compatible=x\namba a periphid=0x41011\n", 3, 6,
+	  "duplicate device name 'a' (first at line 2)" },
+	{ M "amba uart periphid=41011\n", 2, 20,
+	  "expected a peripheral id like 0x00041011, got '41011'" },
+	{ M "amba uart periphid=0x000410110\n", 2, 20,
+	  "expected a peripheral id like 0x00041011, got '0x000410110'" },
+	{ M "amba uart periphid=0x\n", 2, 20,
+	  "expected a peripheral id like 0x00041011, got '0x'" },
+	{ M "amba uart periphid=0x41011 parent=x\n", 2, 28,
+	  "unknown option 'parent' for amba; expected periphid=, iommu=, group= or absent" },
+	{ M "fsl-mc dpni.0 type=DPNI\n", 2, 20,
+	  "expected an fsl-mc object type like dpni, got 'DPNI'" },
+	{ M "fsl-mc dpni.0 type=dpabcdefghijklmn\n", 2, 20,
+	  "fsl-mc object type 'dpabcdefghijklmn' is longer than 15 bytes" },
+	{ M "fsl-mc dpni.0\n", 2, 1,
+	  "missing option type=dpni for fsl-mc device 'dpni.0'" },
+	{ M "fsl-mc dpni.0 type=dpni\nfsl-mc dpni.1 type=dpni parent=dpni.0\n",
+	  3, 32, "parent 'dpni.0' is not a dprc container" },
+	{ M "driver\n", 2, 7, "expected a driver name after 'driver'" },
+	{ M "driver e1001e\n", 2, 8, "unknown driver 'e1001e'" },
+	{ M "driver e1000e\ndriver e1000e\n", 3, 8,
+	  "duplicate driver 'e1000e' (first at line 2)" },
+	{ M "driver xhci_hcd\ndriver xhci_pci\n", 3, 8,
+	  "duplicate driver 'xhci_pci' (first at line 2)" },
+	{ M "driver e1000e ids=8086:10d3\n", 2, 15,
+	  "driver 'e1000e' takes no ids= parameter" },
+	{ M "driver vfio-pci ids=10de\n", 2, 21,
+	  "expected ids like 10de:1b80,10de:10f0, got '10de'" },
+	{ M "driver vfio-pci ids=10de:1b80,\n", 2, 21,
+	  "expected ids like 10de:1b80,10de:10f0, got '10de:1b80,'" },
+	{ M "driver vfio-pci ids=1:2:3:4:5:6:7\n", 2, 21,
+	  "expected ids like 10de:1b80,10de:10f0, got '1:2:3:4:5:6:7'" },
+	{ M "driver vfio-pci ids=\n", 2, 21,
+	  "option 'ids' needs a value, e.g. ids=10de:1b80,10de:10f0" },
+	{ M "driver vfio-pci foo=bar\n", 2, 17,
+	  "unknown option 'foo' for driver; expected ids=" },
+};
+
+static void malformed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]);
+	     i++) {
+		const struct bad *b = &bad_inputs[i];
+
+		err_load(b->text, b->line, b->col, b->msg);
+	}
+}
+
+static void malformed_fault(void **state)
+{
+	struct topo_error err;
+	const char *want = "unknown fault 'nosuch'; expected one of v7-order";
+
+	(void)state;
+	assert_null(_load(M "fault nosuch\n", &err));
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.col, 7);
+	assert_true(!strncmp(err.msg, want, strlen(want)));
+}
+
+/* Repeat @line @n times after "machine t" (line 1). */
+static char *repeat_lines(const char *fmt, int n)
+{
+	size_t size = 16 + (size_t)n * (strlen(fmt) + 16), len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, M);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, fmt, i);
+	return text;
+}
+
+static void limits(void **state)
+{
+	struct machine *m;
+	char *text;
+
+	(void)state;
+	/* 4096 bytes a line, not one more */
+	text = calloc(1, 32 + 4097);
+	assert_non_null(text);
+	strcpy(text, M "#");
+	memset(text + strlen(text), 'x', 4095);
+	m = do_load(text);
+	machine_destroy(m);
+	strcat(text, "x");
+	err_load(text, 2, 4097, "line is longer than 4096 bytes");
+	free(text);
+
+	/* 4096 devices, not one more */
+	text = repeat_lines("platform d%d compatible=x\n", 4096);
+	m = do_load(text);
+	machine_destroy(m);
+	free(text);
+	text = repeat_lines("platform d%d compatible=x\n", 4097);
+	err_load(text, 4098, 1, "too many devices (the limit is 4096)");
+	free(text);
+
+	/* 64 IOMMUs, not one more */
+	text = repeat_lines("iommu i%d\n", 64);
+	m = do_load(text);
+	machine_destroy(m);
+	free(text);
+	text = repeat_lines("iommu i%d\n", 65);
+	err_load(text, 66, 1, "too many IOMMUs (the limit is 64)");
+	free(text);
+}
+
+/*
+ * 4 MiB at most: "machine t\n" then 100-byte comment lines; the byte at
+ * offset 4 MiB is at column 95 of line 41944.
+ */
+static void limit_file_size(void **state)
+{
+	size_t size = (5u << 20) + 1, len;
+	char *text = malloc(size), path[64];
+	struct topo_error err;
+
+	(void)state;
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, M);
+	while (len + 100 < size) {
+		memset(text + len, 'x', 99);
+		text[len] = '#';
+		text[len + 99] = '\n';
+		len += 100;
+	}
+	text[len] = '\0';
+	err_load(text, 41944, 95, "file is larger than 4 MiB");
+
+	write_tmp(path, text, len);
+	assert_null(topology_load_file(path, &err));
+	check_err(&err, path, 41944, 95, "file is larger than 4 MiB");
+	unlink(path);
+	free(text);
+}
+
+static void load_file_errors(void **state)
+{
+	static const char nul[] = M "pci 00\0\n";
+	struct topo_error err;
+	char path[64];
+
+	(void)state;
+	assert_null(topology_load_file("/nonexistent/x.machine", &err));
+	check_err(&err, "/nonexistent/x.machine", 0, 0,
+		  "cannot open: No such file or directory");
+
+	write_tmp(path, nul, sizeof(nul) - 1);
+	assert_null(topology_load_file(path, &err));
+	check_err(&err, path, 2, 7, "unexpected NUL byte");
+	assert_null(topology_load_file(path, NULL));
+	unlink(path);
+
+	/* a file name as given, and a default one for strings */
+	assert_null(topology_load_string(NULL, "", &err));
+	check_err(&err, "<string>", 1, 1,
+		  "expected a 'machine NAME' statement, found none");
+	assert_null(topology_load_string("x", NULL, &err));
+	assert_int_equal(err.line, 0);
+}
+
+/* Two loads of one text are equal machines; a different text is not. */
+static void equal_loads(void **state)
+{
+	static const char text[] =
+		"machine e\niommu i\n"
+		"pci 0000:00:01.0 8086:1901 class=060400 type=root-port iommu=i group=g\n"
+		"pci 0000:01:00.0 10de:1b80 class=030000 parent=0000:00:01.0 iommu=i group=g\n"
+		"driver pcieport\ndriver nouveau\n";
+	struct machine *a = do_load(text), *b = do_load(text), *c;
+
+	(void)state;
+	assert_true(machine_equal(a, b));
+	assert_int_equal(machine_hash(a), machine_hash(b));
+	c = do_load("machine e\niommu i\n"
+		    "pci 0000:00:01.0 8086:1901 class=060400 type=root-port iommu=i\n"
+		    "pci 0000:01:00.0 10de:1b80 class=030000 parent=0000:00:01.0 iommu=i\n"
+		    "driver pcieport\ndriver nouveau\n");
+	assert_false(machine_equal(a, c));
+	machine_destroy(c);
+	machine_destroy(b);
+	machine_destroy(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builtin_list),
+		cmocka_unit_test(builtin_unknown),
+		cmocka_unit_test(builtin_round_trip),
+		cmocka_unit_test(builtin_qdf2400),
+		cmocka_unit_test(builtin_x86_desktop),
+		cmocka_unit_test(builtin_x86_server),
+		cmocka_unit_test(builtin_amd_desktop),
+		cmocka_unit_test(builtin_arm64_soc),
+		cmocka_unit_test(builtin_dpaa2),
+		cmocka_unit_test(builtin_no_iommu),
+		cmocka_unit_test(builtin_vfio_doc),
+		cmocka_unit_test(grammar_layout),
+		cmocka_unit_test(grammar_config),
+		cmocka_unit_test(grammar_iommu),
+		cmocka_unit_test(grammar_pci),
+		cmocka_unit_test(grammar_other_buses),
+		cmocka_unit_test(grammar_driver),
+		cmocka_unit_test(grammar_boot_order),
+		cmocka_unit_test(malformed),
+		cmocka_unit_test(malformed_fault),
+		cmocka_unit_test(limits),
+		cmocka_unit_test(limit_file_size),
+		cmocka_unit_test(load_file_errors),
+		cmocka_unit_test(equal_loads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
