@@ -14,6 +14,7 @@
 #include "dmaown/machine.h"
 #include "dmaown/script.h"
 #include "dmaown/sysfs.h"
+#include "dmaown/topology.h"
 #include "dmaown/vfio.h"
 
 /** dmaown_version() - the library version, "MAJOR.MINOR.PATCH". */

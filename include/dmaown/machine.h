@@ -137,9 +137,22 @@ char *machine_serialize(const struct machine *m, size_t *ret_len);
  * machine_hash() - 64-bit hash of machine_serialize()
  * @m: the machine (quiescent)
  *
- * Return: the hash; 0 only if serialization ran out of memory.
+ * Return: the hash (a 64-bit multiply-xorshift over the text); 0 only if
+ * serialization ran out of memory.
  */
 uint64_t machine_hash(const struct machine *m);
+
+/**
+ * machine_state_hash() - hash of what changes after boot
+ * @m: the machine (quiescent)
+ *
+ * As machine_hash(), but leaves out what boot fixed (device ids, firmware
+ * facts): faster, and only meaningful between machines that came from one
+ * boot, as the checker's states do.
+ *
+ * Return: the hash; 0 only if serialization ran out of memory.
+ */
+uint64_t machine_state_hash(const struct machine *m);
 
 /**
  * machine_equal() - compare the states of two machines

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check/check-priv.h"
 #include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "drivers/vfio/vfio.h"
@@ -101,19 +102,10 @@ static void store_free(struct store *s)
 
 /* ---- actions ---- */
 
-struct lines {
-	char **v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void add_line(struct lines *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_line(struct lines *l, const char *fmt, ...)
+void strlist_add(struct strlist *l, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char *str;
 
 	if (l->oom)
 		return;
@@ -129,11 +121,19 @@ static void add_line(struct lines *l, const char *fmt, ...)
 		l->cap = ncap;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
+	if (vasprintf(&str, fmt, ap) < 0)
 		l->oom = true;
 	else
-		l->v[l->n++] = s;
+		l->v[l->n++] = str;
 	va_end(ap);
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
 static const char *vfio_driver_for(enum bus_kind kind)
@@ -166,7 +166,7 @@ static bool driver_loaded(struct machine *m, const char *name)
 int check_actions(struct machine *m, const struct check_opts *o,
 		  char ***ret_lines, size_t *ret_n)
 {
-	struct lines l = { 0 };
+	struct strlist l = { 0 };
 	struct device *dev;
 	struct bus_type *bus;
 	struct device_driver *drv;
@@ -184,29 +184,29 @@ int check_actions(struct machine *m, const struct check_opts *o,
 		bus_used[dev->bus->ops->kind] = true;
 		if (!dev->added) {
 			if (dev->absent && (!dev->parent || dev->parent->added))
-				add_line(&l, "@hotplug add %s", dev->name);
+				strlist_add(&l, "@hotplug add %s", dev->name);
 			continue;
 		}
 		if (dev->driver) {
-			add_line(&l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
+			strlist_add(&l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
 				 dev->name, b, dev->driver->name);
 		} else {
 			list_for_each_entry(drv, &dev->bus->drivers, node)
 				if (driver_match_device(drv, dev) > 0)
-					add_line(&l,
+					strlist_add(&l,
 						 "echo %s > /sys/bus/%s/drivers/%s/bind",
 						 dev->name, b, drv->name);
-			add_line(&l, "echo %s > /sys/bus/%s/drivers_probe",
+			strlist_add(&l, "echo %s > /sys/bus/%s/drivers_probe",
 				 dev->name, b);
 		}
 		vfio = vfio_driver_for(dev->bus->ops->kind);
 		if (vfio && !is_container(dev)) {
 			if (!dev->driver_override)
-				add_line(&l,
+				strlist_add(&l,
 					 "echo %s > /sys/bus/%s/devices/%s/driver_override",
 					 vfio, b, dev->name);
 			else
-				add_line(&l,
+				strlist_add(&l,
 					 "echo > /sys/bus/%s/devices/%s/driver_override",
 					 b, dev->name);
 		}
@@ -218,13 +218,13 @@ int check_actions(struct machine *m, const struct check_opts *o,
 		if (!bus_used[k])
 			continue;
 		if (driver_loaded(m, vfio))
-			add_line(&l, "rmmod %s", vfio);
+			strlist_add(&l, "rmmod %s", vfio);
 		else
-			add_line(&l, "modprobe %s", vfio);
+			strlist_add(&l, "modprobe %s", vfio);
 	}
 	list_for_each_entry(iommu, &m->iommus, node)
 		if (!iommu->registered)
-			add_line(&l, "@iommu register %s", iommu->name);
+			strlist_add(&l, "@iommu register %s", iommu->name);
 	/* a VMM takes a vfio group through the legacy container, or lets go */
 	list_for_each_entry(vg, &m->vfio_groups, node) {
 		struct vfio_device *first;
@@ -234,19 +234,19 @@ int check_actions(struct machine *m, const struct check_opts *o,
 		first = list_first_entry(&vg->device_list, struct vfio_device,
 					 group_next);
 		if (first->open == VFIO_OPEN_GROUP)
-			add_line(&l, "@vmm release %s", first->dev->name);
+			strlist_add(&l, "@vmm release %s", first->dev->name);
 		else if (!vg->opened && first->open == VFIO_CLOSED)
-			add_line(&l, "@vmm assign %s", first->dev->name);
+			strlist_add(&l, "@vmm assign %s", first->dev->name);
 	}
 	/* or one of two iommufd users binds a device through its cdev */
 	list_for_each_entry(vdev, &m->vfio_devices, node) {
 		if (vdev->group->noiommu)
 			continue;
 		if (vdev->open == VFIO_OPEN_CDEV) {
-			add_line(&l, "@vfio device-close %s", vdev->dev->name);
+			strlist_add(&l, "@vfio device-close %s", vdev->dev->name);
 		} else if (vdev->open == VFIO_CLOSED && !vdev->group->opened) {
 			for (int ictx = 0; ictx < 2; ictx++)
-				add_line(&l,
+				strlist_add(&l,
 					 "@vfio cdev-open %s && @vfio bind-iommufd %s %d && @vfio attach-ioas %s 1",
 					 vdev->dev->name, vdev->dev->name, ictx,
 					 vdev->dev->name);
@@ -256,7 +256,7 @@ int check_actions(struct machine *m, const struct check_opts *o,
 		list_for_each_entry(bus, &m->buses, node)
 			list_for_each_entry(drv, &bus->drivers, node)
 				if (!drv->driver_managed_dma && !drv->fail_count)
-					add_line(&l, "@fault probe %s ENOMEM 1",
+					strlist_add(&l, "@fault probe %s ENOMEM 1",
 						 drv->name);
 	}
 	if (l.oom) {
@@ -370,6 +370,26 @@ static void build_trace(struct store *s, unsigned long idx,
 		st->trace[--n] = strdup(s->states[i].action);
 }
 
+/* I6: the teardown lines that show the violation end the trace. */
+static void append_teardown(struct machine *m, struct check_stats *st)
+{
+	struct strlist l = { 0 };
+	char why[sizeof(st->why)];
+	char **nt;
+
+	check_teardown(m, &l, why, sizeof(why));
+	nt = realloc(st->trace, ((size_t)st->trace_len + l.n + 1) *
+					sizeof(*nt));
+	if (nt) {
+		st->trace = nt;
+		for (size_t i = 0; i < l.n; i++) {
+			st->trace[st->trace_len++] = l.v[i];
+			l.v[i] = NULL;
+		}
+	}
+	strlist_free(&l);
+}
+
 struct node {
 	struct machine *m;
 	unsigned long idx;
@@ -411,7 +431,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 		}
 	}
 	machine_log_clear(level[0].m);
-	idx = store_lookup_or_insert(&store, machine_hash(level[0].m), 0, NULL,
+	idx = store_lookup_or_insert(&store, machine_state_hash(level[0].m), 0, NULL,
 				     &is_new);
 	if (idx < 0) {
 		machine_destroy(level[0].m);
@@ -426,6 +446,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 						st->why, sizeof(st->why));
 	if (st->violated) {
 		build_trace(&store, 0, NULL, st);
+		if (st->violated == INV_TEARDOWN)
+			append_teardown(level[0].m, st);
 		goto out;
 	}
 
@@ -476,7 +498,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 					machine_destroy(c);
 					break;
 				}
-				idx = store_lookup_or_insert(&store, machine_hash(c),
+				idx = store_lookup_or_insert(&store, machine_state_hash(c),
 							     level[k].idx, acts[a],
 							     &is_new);
 				if (idx < 0) {
@@ -490,11 +512,11 @@ int check_machine(const char *machine_spec, struct machine *boot,
 				}
 				st->states++;
 				/* I6 once per new state */
-				st->violated = machine_check_invariants(
-					c, INV_TEARDOWN, st->why,
-					sizeof(st->why));
-				if (st->violated) {
+				if (check_teardown(c, NULL, st->why,
+						   sizeof(st->why))) {
+					st->violated = INV_TEARDOWN;
 					build_trace(&store, (unsigned long)idx, NULL, st);
+					append_teardown(c, st);
 					machine_destroy(c);
 					break;
 				}

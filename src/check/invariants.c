@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check/check-priv.h"
 #include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "drivers/vfio/vfio.h"
@@ -118,78 +119,96 @@ static unsigned int check_group(struct machine *m, struct iommu_group *g,
 	return bad;
 }
 
-/* Close every file, unload every driver, remove every device. */
-static void teardown(struct machine *m)
+/*
+ * The teardown, as script lines a user could type: close every VFIO and
+ * iommufd file, unbind every device, unload every driver, remove every
+ * device. Appended to @l in order.
+ */
+static void teardown_lines(struct machine *m, struct strlist *l)
 {
 	struct vfio_device *vdev;
 	struct vfio_group *vg;
+	struct vfio_container *c;
 	struct iommufd_ctx *ictx;
 	struct bus_type *bus;
+	struct device_driver *drv;
 	struct device *dev;
-	bool again = true;
 
-	while (again) {
-		again = false;
-		list_for_each_entry(vdev, &m->vfio_devices, node) {
-			if (vdev->open != VFIO_CLOSED) {
-				vfio_device_close(m, vdev->dev->name);
-				again = true;
-				break;
-			}
-		}
-	}
-	for (again = true; again;) {
-		again = false;
-		list_for_each_entry(vg, &m->vfio_groups, node) {
-			if (vg->opened) {
-				vfio_group_close(m, vg->noiommu ? -1 - vg->id :
-								  vg->id);
-				again = true;
-				break;
-			}
-		}
-	}
-	while (!list_empty(&m->vfio_containers))
-		vfio_container_close(m, list_first_entry(&m->vfio_containers,
-							 struct vfio_container,
-							 node)->id);
-	while (!list_empty(&m->iommufds)) {
-		ictx = list_first_entry(&m->iommufds, struct iommufd_ctx, node);
-		if (iommufd_close(m, ictx->id))
-			break;
-	}
-	list_for_each_entry(bus, &m->buses, node)
-		while (!list_empty(&bus->drivers))
-			driver_unload(m, list_first_entry(&bus->drivers,
-							  struct device_driver,
-							  node)->name);
+	list_for_each_entry(vdev, &m->vfio_devices, node)
+		if (vdev->open != VFIO_CLOSED)
+			strlist_add(l, "@vfio device-close %s", vdev->dev->name);
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (vg->opened)
+			strlist_add(l, "@vfio close %d",
+				    vg->noiommu ? -1 - vg->id : vg->id);
+	list_for_each_entry(c, &m->vfio_containers, node)
+		strlist_add(l, "@vfio container-close %d", c->id);
+	/* an iommufd nothing is bound to holds nothing: leave it open */
+	list_for_each_entry(ictx, &m->iommufds, node)
+		if (ictx->bound)
+			strlist_add(l, "@iommufd close %d", ictx->id);
 	list_for_each_entry_reverse(dev, &m->devices, node)
-		if (dev->added)
-			device_del(dev);
+		if (dev->added && dev->driver)
+			strlist_add(l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
+				    dev->name, dev->bus->name,
+				    dev->driver->name);
+	list_for_each_entry(bus, &m->buses, node)
+		list_for_each_entry(drv, &bus->drivers, node)
+			strlist_add(l, "rmmod %s", drv->name);
+	list_for_each_entry_reverse(dev, &m->devices, node) {
+		if (!dev->added || !dev->bus)
+			continue;
+		if (dev->bus->ops->kind == BUS_PCI)
+			strlist_add(l, "echo 1 > /sys/bus/pci/devices/%s/remove",
+				    dev->name);
+		else
+			strlist_add(l, "@hotplug remove %s", dev->name);
+	}
 }
 
-static unsigned int check_teardown(struct machine *m, char *why,
-				   size_t why_len)
+int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
+		   size_t why_len)
 {
 	struct machine *t = machine_clone(m);
+	struct strlist l = { 0 };
+	struct script_ctx *ctx;
 	struct device *dev, *child;
+	size_t warns = machine_warn_count(m);
 	unsigned int bad = 0;
 
 	if (!t)
 		return 0; /* no memory: nothing proven, nothing refuted */
-	teardown(t);
-	if (machine_warn_count(t) > machine_warn_count(m))
-		FAIL(INV_TEARDOWN, "tearing down fired a WARN");
-	if (!list_empty(&t->groups))
+	ctx = script_ctx_new(t, "teardown");
+	teardown_lines(t, &l);
+	for (size_t i = 0; ctx && i < l.n; i++) {
+		struct script_result res;
+
+		script_exec_line(ctx, l.v[i], (int)i + 1, &res);
+		script_result_free(&res);
+		if (ret_lines && !bad)
+			strlist_add(ret_lines, "%s", l.v[i]);
+		if (machine_warn_count(t) > warns && !bad) {
+			const struct warn_report *w = machine_warn(t, warns);
+
+			FAIL(INV_TEARDOWN, "tearing down fired a WARN in %s",
+			     w ? w->func : "?");
+			break;
+		}
+	}
+	script_ctx_free(ctx);
+	strlist_free(&l);
+	if (!bad && !list_empty(&t->groups))
 		FAIL(INV_TEARDOWN, "group %d survives teardown",
 		     list_first_entry(&t->groups, struct iommu_group, node)->id);
-	if (!list_empty(&t->domains))
+	if (!bad && !list_empty(&t->domains))
 		FAIL(INV_TEARDOWN, "a %s domain survives teardown",
 		     iommu_domain_type_str(list_first_entry(
 			     &t->domains, struct iommu_domain, node)->type));
 	list_for_each_entry(dev, &t->devices, node) {
 		unsigned int children = 0;
 
+		if (bad)
+			break;
 		list_for_each_entry(child, &t->devices, node)
 			children += child->parent == dev;
 		if (kref_read(&dev->kref) != 1 + children)
@@ -198,7 +217,7 @@ static unsigned int check_teardown(struct machine *m, char *why,
 			     dev->name, kref_read(&dev->kref), 1 + children);
 	}
 	machine_destroy(t);
-	return bad;
+	return (int)bad;
 }
 
 unsigned int machine_check_invariants(struct machine *m, unsigned int which,
@@ -223,6 +242,6 @@ unsigned int machine_check_invariants(struct machine *m, unsigned int which,
 		     w && w->cond ? w->cond : "");
 	}
 	if ((which & INV_TEARDOWN) && !bad)
-		bad |= check_teardown(m, why, why_len);
+		bad |= (unsigned int)check_teardown(m, NULL, why, why_len);
 	return bad;
 }

@@ -145,8 +145,12 @@ static void print_counterexample(const struct job *j)
 		if ((j->o.faults & f) && f != MACHINE_FAULT_V7_ORDER)
 			printf("@fault %s on\n", machine_fault_name(f));
 	/* the checker's iommufd users exist from boot */
-	if (j->st.trace_len)
-		printf("@iommufd open\n@iommufd ioas-alloc 0\n@iommufd open\n@iommufd ioas-alloc 1\n");
+	for (int i = 0; i < j->st.trace_len; i++) {
+		if (j->st.trace[i] && strstr(j->st.trace[i], "iommufd")) {
+			printf("@iommufd open\n@iommufd ioas-alloc 0\n@iommufd open\n@iommufd ioas-alloc 1\n");
+			break;
+		}
+	}
 	for (int i = 0; i < j->st.trace_len; i++)
 		printf("%s\n", j->st.trace[i] ? j->st.trace[i] : "");
 }

@@ -138,6 +138,11 @@ struct sbuf {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	/*
+	 * Serializers leave out what never changes after boot (ids, firmware
+	 * facts): the checker's states all come from one boot.
+	 */
+	bool dynamic_only;
 };
 
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __printf(2, 3);

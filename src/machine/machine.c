@@ -182,9 +182,10 @@ struct machine *machine_clone(const struct machine *m)
 	return n;
 }
 
-char *machine_serialize(const struct machine *m, size_t *ret_len)
+static char *serialize(const struct machine *m, size_t *ret_len,
+		       bool dynamic_only)
 {
-	struct sbuf sb = { 0 };
+	struct sbuf sb = { .dynamic_only = dynamic_only };
 	struct ptrmap ids;
 
 	ptrmap_init(&ids);
@@ -205,20 +206,53 @@ char *machine_serialize(const struct machine *m, size_t *ret_len)
 	return sb.buf;
 }
 
-uint64_t machine_hash(const struct machine *m)
+char *machine_serialize(const struct machine *m, size_t *ret_len)
+{
+	return serialize(m, ret_len, false);
+}
+
+/* 64-bit multiply-xorshift over 8-byte words; the tail byte by byte. */
+static uint64_t hash_bytes(const char *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h ? h : 1;
+}
+
+static uint64_t hash_of(const struct machine *m, bool dynamic_only)
 {
 	size_t len;
-	char *s = machine_serialize(m, &len);
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	char *s = serialize(m, &len, dynamic_only);
+	uint64_t h;
 
 	if (!s)
 		return 0;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
+	h = hash_bytes(s, len);
 	free(s);
-	return h ? h : 1;
+	return h;
+}
+
+uint64_t machine_hash(const struct machine *m)
+{
+	return hash_of(m, false);
+}
+
+uint64_t machine_state_hash(const struct machine *m)
+{
+	return hash_of(m, true);
 }
 
 bool machine_equal(const struct machine *a, const struct machine *b)

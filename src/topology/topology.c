@@ -241,6 +241,9 @@ static const char *quote_more(size_t len)
 }
 
 static int vfail(struct parser *p, int line, int col, const char *fmt,
+		 va_list ap) __printf(4, 0);
+
+static int vfail(struct parser *p, int line, int col, const char *fmt,
 		 va_list ap)
 {
 	p->e.line = line;
@@ -343,20 +346,30 @@ static const struct choice pci_type_choices[] = {
 	{ NULL, 0 },
 };
 
-/* "a, b or c" */
+/*
+ * Append @name@suffix to the list in @buf ("a, b or c"): @last says it
+ * ends the list. @len is the length so far (0 with an empty @buf).
+ */
+static void names_add(char *buf, size_t size, size_t *len, const char *name,
+		     const char *suffix, bool last)
+{
+	int n;
+
+	if (*len >= size)
+		return;
+	n = snprintf(buf + *len, size - *len, "%s%s%s",
+		     !*len ? "" : last ? " or " : ", ", name, suffix);
+	if (n > 0)
+		*len += (size_t)n;
+}
+
 static void choice_list(const struct choice *c, char *buf, size_t size)
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (; c->name && len < size; c++) {
-		const char *sep = !len ? "" : c[1].name ? ", " : " or ";
-		int n = snprintf(buf + len, size - len, "%s%s", sep, c->name);
-
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
+	for (; c->name; c++)
+		names_add(buf, size, &len, c->name, "", !c[1].name);
 }
 
 /* @v must be one of @c; @where ends the message ("after 'arch'"). */
@@ -491,15 +504,9 @@ static void opt_list(const struct opt *o, char *buf, size_t size)
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (; o->name && len < size; o++) {
-		const char *sep = !len ? "" : o[1].name ? ", " : " or ";
-		int n = snprintf(buf + len, size - len, "%s%s%s", sep, o->name,
-				 o->example ? "=" : "");
-
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
+	for (; o->name; o++)
+		names_add(buf, size, &len, o->name, o->example ? "=" : "",
+			 !o[1].name);
 }
 
 /*
@@ -695,7 +702,7 @@ static int stmt_iommufd_unsafe(struct parser *p)
 	return 0;
 }
 
-/* A planted fault (enum machine_fault), in force from boot: "fault v7-order". */
+/* "fault v7-order": a planted fault, in force from boot. */
 static int stmt_fault(struct parser *p)
 {
 	const struct tok *v = arg(p, 1, "a fault name");
@@ -709,12 +716,11 @@ static int stmt_fault(struct parser *p)
 		size_t len = 0;
 		const char *name;
 
-		for (unsigned int f = 1; f && len < sizeof(list) &&
-					 (name = machine_fault_name(f));
+		for (unsigned int f = 1; f && (name = machine_fault_name(f));
 		     f <<= 1)
-			len += (size_t)snprintf(list + len, sizeof(list) - len,
-						"%s%s", len ? ", " : "", name);
-		return perr(p, v->col, "unknown fault " QF "; expected one of %s",
+			names_add(list, sizeof(list), &len, name, "",
+				 !machine_fault_name(f << 1));
+		return perr(p, v->col, "unknown fault " QF "; expected %s",
 			    QA(v), list);
 	}
 	if (p->t.faults & fault)
@@ -1685,17 +1691,16 @@ struct machine *builtin_machine_load(const char *name, struct topo_error *err)
 
 	snprintf(file, sizeof(file), "builtin:%s", name ? name : "");
 	if (!text) {
-		char msg[256];
-		size_t len;
+		char list[200] = "", msg[256];
+		size_t len = 0;
 
-		len = (size_t)snprintf(msg, sizeof(msg),
-				       "unknown built-in machine '%.*s'; expected one of",
-				       TOPO_QUOTE_MAX, name ? name : "");
-		for (size_t i = 0; i < builtin_machines_count &&
-				   len < sizeof(msg); i++)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
-						"%s %s", i ? "," : "",
-						builtin_machines[i].name);
+		for (size_t i = 0; i < builtin_machines_count; i++)
+			names_add(list, sizeof(list), &len,
+				 builtin_machines[i].name, "",
+				 i + 1 == builtin_machines_count);
+		snprintf(msg, sizeof(msg),
+			 "unknown built-in machine '%.*s'; expected %s",
+			 TOPO_QUOTE_MAX, name ? name : "", list);
 		set_error(err, file, 0, msg);
 		return NULL;
 	}

@@ -256,13 +256,18 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	qsort(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
-		sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
-			    dev->name, dev->added, dev->absent, dev->fwspec,
-			    kref_read(&dev->kref),
-			    dev->parent ? dev->parent->name : "-",
-			    dev->fw.iommu ? dev->fw.iommu->name : "-",
-			    dev->fw.group_key, dev->fw.require_direct,
-			    dev->fw.untrusted, dev->fw.def_domain_type);
+		if (sb->dynamic_only)
+			sbuf_printf(sb, "dev %s %d%d%d %u g", dev->name,
+				    dev->added, dev->absent, dev->fwspec,
+				    kref_read(&dev->kref));
+		else
+			sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
+				    dev->name, dev->added, dev->absent,
+				    dev->fwspec, kref_read(&dev->kref),
+				    dev->parent ? dev->parent->name : "-",
+				    dev->fw.iommu ? dev->fw.iommu->name : "-",
+				    dev->fw.group_key, dev->fw.require_direct,
+				    dev->fw.untrusted, dev->fw.def_domain_type);
 		if (dev->iommu_group)
 			sbuf_printf(sb, "%d", dev->iommu_group->id);
 		else
@@ -272,7 +277,16 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				    canon_id(ids, dev->iommu_domain));
 		else
 			sbuf_printf(sb, " dom=-");
-		sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
+		if (sb->dynamic_only)
+			sbuf_printf(sb, " %s %d %s %d%d%d\n",
+				    dev->driver ? dev->driver->name : "-",
+				    dev->bound,
+				    dev->driver_override ? dev->driver_override :
+							   "-",
+				    dev->dma_use.active, dev->dma_use.group != NULL,
+				    !list_empty(&dev->deferred));
+		else
+			sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
 			    dev->bus ? dev->bus->name : "-", dev->ids.vendor,
 			    dev->ids.device, dev->ids.subvendor,
 			    dev->ids.subdevice, dev->ids.class,

@@ -195,6 +195,12 @@ void vfio_unregister_group_dev(struct device *dev)
 	mutex_unlock(&m->vfio_lock);
 }
 
+/* The number the verbs name a group file by: noiommu-N is -1 - N. */
+static int vfio_group_file_id(const struct vfio_group *group)
+{
+	return group->noiommu ? -1 - group->id : group->id;
+}
+
 int vfio_group_container(struct machine *m, int id)
 {
 	struct vfio_group *group;
@@ -202,7 +208,7 @@ int vfio_group_container(struct machine *m, int id)
 
 	mutex_lock(&m->vfio_lock);
 	list_for_each_entry(group, &m->vfio_groups, node)
-		if (group->id == id && !group->noiommu && group->container)
+		if (vfio_group_file_id(group) == id && group->container)
 			container = group->container->id;
 	mutex_unlock(&m->vfio_lock);
 	return container;
@@ -215,7 +221,7 @@ bool vfio_group_exists(struct machine *m, int id)
 
 	mutex_lock(&m->vfio_lock);
 	list_for_each_entry(group, &m->vfio_groups, node)
-		if (group->id == id && !group->noiommu &&
+		if (vfio_group_file_id(group) == id &&
 		    !list_empty(&group->device_list))
 			found = true;
 	mutex_unlock(&m->vfio_lock);

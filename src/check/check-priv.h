@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the checker's files: a growable list of script lines. */
+#ifndef DMAOWN_CHECK_PRIV_H
+#define DMAOWN_CHECK_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dmaown/machine.h"
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+void strlist_add(struct strlist *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strlist_free(struct strlist *l);
+
+/*
+ * I6 on a copy of @m, tearing down with script lines. With @ret_lines, the
+ * lines run up to and including the one that broke the invariant are
+ * appended there. Returns INV_TEARDOWN when violated, else 0.
+ */
+int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
+		   size_t why_len);
+
+#endif
