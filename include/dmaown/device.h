@@ -10,6 +10,7 @@
 #define DMAOWN_DEVICE_H_PUBLIC
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dmaown/machine.h"
 
@@ -92,6 +93,9 @@ void put_device(struct device *dev);
 
 /** machine_find_device() - an added device by name, or NULL (no reference). */
 struct device *machine_find_device(struct machine *m, const char *name);
+
+/** machine_device_count() - how many devices are added now. */
+size_t machine_device_count(struct machine *m);
 
 /** device_name() - dev_name() for library users. */
 const char *device_name(const struct device *dev);

@@ -14,7 +14,13 @@
 #include "dmaown/check.h"
 #include "dmaown/topology.h"
 
+/*
+ * The default bound: 4 actions from boot, 3 on machines with more than
+ * CHECK_BIG_MACHINE devices, so the default run of every built-in machine
+ * stays within a minute on two cores.
+ */
 #define CHECK_DEFAULT_DEPTH 4
+#define CHECK_BIG_MACHINE 24
 #define CHECK_MACHINES_MAX 64
 
 struct job {
@@ -51,6 +57,10 @@ static void run_job(struct job *j)
 		j->ret = 2;
 		return;
 	}
+	if (j->o.depth < 0)
+		j->o.depth = machine_device_count(m) > CHECK_BIG_MACHINE ?
+				     CHECK_DEFAULT_DEPTH - 1 :
+				     CHECK_DEFAULT_DEPTH;
 	j->ret = check_machine(j->spec, m, &j->o, &j->st);
 	machine_destroy(m);
 }
@@ -89,7 +99,8 @@ static void check_usage(FILE *out)
 	      "replays it). Without MACHINE: every built-in machine.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -d, --depth N        actions from boot (default 4)\n"
+	      "  -d, --depth N        actions from boot (default 4, and 3 on machines\n"
+	      "                       with more than 24 devices)\n"
 	      "      --max-states N   stop a machine after N states\n"
 	      "      --fault F        plant a fault from boot (v7-order, or a mutant:\n"
 	      "                       no-probe-cleanup, claim-ignores-count,\n"
@@ -169,7 +180,7 @@ int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct check_opts o = { .depth = CHECK_DEFAULT_DEPTH, .nshards = 1 };
+	struct check_opts o = { .depth = -1, .nshards = 1 };
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
 	bool json = false, quiet = false;

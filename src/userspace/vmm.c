@@ -66,11 +66,18 @@ int vmm_assign_device(struct machine *m, const char *dev_name,
 		ret = -EPERM;
 		goto err_close_group;
 	}
-	if (ret)
+	if (ret) {
+		set_msg(msg, msg_len, "vfio %s: failed to get group %d status: %s",
+			dev_name, group, errno_text(ret));
 		goto err_close_group;
+	}
 	ret = vfio_container_open(m, &container);
-	if (ret)
+	if (ret) {
+		set_msg(msg, msg_len,
+			"vfio %s: failed to open /dev/vfio/vfio: %s", dev_name,
+			errno_text(ret));
 		goto err_close_group;
+	}
 	ret = vfio_group_set_container(m, group, container);
 	if (ret) {
 		set_msg(msg, msg_len,

@@ -193,6 +193,18 @@ struct device *machine_find_device(struct machine *m, const char *name)
 	return dev;
 }
 
+size_t machine_device_count(struct machine *m)
+{
+	struct device *dev;
+	size_t n = 0;
+
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node)
+		n += dev->added;
+	mutex_unlock(&m->obj_lock);
+	return n;
+}
+
 const char *device_name(const struct device *dev)
 {
 	return dev->name;

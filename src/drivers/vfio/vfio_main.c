@@ -61,6 +61,29 @@ static void vfio_device_insert_sorted(struct machine *m,
 	list_add_tail(&new->node, &m->vfio_devices);
 }
 
+/*
+ * The number of a new no-IOMMU group: the lowest no live one has, as the
+ * kernel's group ida gives (a group left with only a stale file open has
+ * given its number back). Never a counter: equal states must number the
+ * next group alike.
+ */
+static int vfio_noiommu_id_alloc(struct machine *m)
+{
+	struct vfio_group *group;
+	int id = 0;
+
+	/* the list is sorted: no-IOMMU groups last, by number */
+	list_for_each_entry(group, &m->vfio_groups, node) {
+		if (!group->noiommu || list_empty(&group->device_list) ||
+		    group->id < id)
+			continue;
+		if (group->id > id)
+			break;
+		id++;
+	}
+	return id;
+}
+
 static struct vfio_group *vfio_group_alloc(struct machine *m,
 					   struct iommu_group *iommu_group,
 					   bool noiommu)
@@ -72,7 +95,8 @@ static struct vfio_group *vfio_group_alloc(struct machine *m,
 	group->m = m;
 	group->noiommu = noiommu;
 	group->iommu_group = iommu_group;
-	group->id = noiommu ? m->next_noiommu_id++ : iommu_group_id(iommu_group);
+	group->id = noiommu ? vfio_noiommu_id_alloc(m) :
+			      iommu_group_id(iommu_group);
 	INIT_LIST_HEAD(&group->device_list);
 	INIT_LIST_HEAD(&group->container_next);
 	vfio_group_insert_sorted(m, group);
