@@ -64,6 +64,9 @@ struct fx {
 /* The fixture of the running test (cmocka runs one test at a time). */
 static struct fx *self;
 
+/* VFIO_GROUP_GET_STATUS output nobody reads */
+static unsigned int scratch_flags;
+
 #define IOMMU "dmar0"
 
 /* S3's desktop: host bridge, root port, GPU and HDMI audio in one group. */
@@ -374,14 +377,37 @@ static void check_group_owner(struct machine *m, struct iommu_group *g,
 	}
 }
 
+/* Something holds @d: a group, a type1 container or an iommufd hwpt. */
+static bool domain_owned(struct machine *m, const struct iommu_domain *d)
+{
+	struct iommu_group *g;
+	struct vfio_group *vg;
+
+	list_for_each_entry(g, &m->groups, node)
+		if (d == g->default_domain || d == g->blocking_domain ||
+		    d == g->domain)
+			return true;
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (d == vg->type1_domain)
+			return true;
+	list_for_each_entry(g, &m->groups, node) {
+		struct iommufd_hwpt *h = hwpt_of(m, g);
+
+		if (h && h->domain == d)
+			return true;
+	}
+	return false;
+}
+
 static void check_groups(struct machine *m, const char *file, int line)
 {
+	struct vfio_group *vg;
 	struct iommu_group *g;
 	struct iommu_domain *d;
 	struct device *dev;
 
 	list_for_each_entry(g, &m->groups, node) {
-		unsigned int members = 0;
+		unsigned int members = 0, refs = 0;
 
 		list_for_each_entry(dev, &m->devices, node) {
 			if (dev->iommu_group != g)
@@ -399,6 +425,11 @@ static void check_groups(struct machine *m, const char *file, int line)
 		verify(members == list_count_nodes(&g->devices), file, line,
 		       "group %d: %u devices point at it, %zu members", g->id,
 		       members, list_count_nodes(&g->devices));
+		list_for_each_entry(vg, &m->vfio_groups, node)
+			refs += vg->iommu_group == g;
+		verify(kref_read(&g->kref) == members + refs, file, line,
+		       "group %d: %u references, %u members + %u vfio groups",
+		       g->id, kref_read(&g->kref), members, refs);
 		check_group_owner(m, g, file, line);
 	}
 	list_for_each_entry(d, &m->domains, node) {
@@ -411,6 +442,9 @@ static void check_groups(struct machine *m, const char *file, int line)
 		       "domain %p (%s): users %u, %u devices on it",
 		       (void *)d, iommu_domain_type_str(d->type), d->users,
 		       users);
+		verify(domain_owned(m, d), file, line,
+		       "domain %p (%s): leaked, nothing holds it", (void *)d,
+		       iommu_domain_type_str(d->type));
 	}
 	list_for_each_entry(dev, &m->devices, node)
 		verify(!dev->dma_use.group ||
@@ -1249,6 +1283,17 @@ static void hotplug_into_owned_group(void **state)
 	assert_bound(GUSB2, NULL);
 	assert_cnt(GPU, 1);
 	err_bind(EBUSY, "xhci_hcd", GUSB2);
+	/* vfio-pci may take it: it joins the vfio group the VMM holds */
+	do_override(GUSB2, "vfio-pci");
+	do_probe(GUSB2);
+	assert_bound(GUSB2, "vfio-pci");
+	assert_ptr_equal(vdev_(GUSB2)->group, vgroup(GPU));
+	do_getfd(g, GUSB2);
+	assert_cnt(GPU, 1);
+	check_invariants();
+	do_dclose(GUSB2);
+	do_override(GUSB2, "\n");
+	do_unbind("vfio-pci", GUSB2);
 	check_invariants();
 
 	/* the VMM lets go: the newcomers get their driver */
@@ -1823,6 +1868,7 @@ static void noiommu_tail(void)
 	assert_all_closed();
 	do_unbind("vfio-pci", NVME);
 	assert_true(list_empty(&self->m->vfio_groups));
+	assert_false(vfio_group_exists(self->m, -1));
 	err_gopen(ENOENT, -1);
 	do_bind("vfio-pci", NVME);
 	assert_non_null(vdev_(NVME));
@@ -1860,6 +1906,8 @@ static void no_iommu(void **state)
 	assert_non_null(vdev_(NVME));
 	assert_true(vdev_(NVME)->group->noiommu);
 	assert_int_equal(vdev_(NVME)->group->id, 0);
+	assert_true(vfio_group_exists(self->m, -1));	/* noiommu-0 */
+	assert_false(vfio_group_exists(self->m, 0));
 	err_gopen(ENOENT, 0);			/* not /dev/vfio/0 */
 	err_cdev(ENODEV, NVME);			/* no cdev without IOMMU */
 	do_gopen(-1);
@@ -1872,7 +1920,9 @@ static void no_iommu(void **state)
 	err_getfd(EINVAL, -1, NVME);
 	err_set_iommu(EINVAL, c, VFIO_TYPE1v2_IOMMU);
 	err_set_iommu(EINVAL, c, VFIO_TYPE1_IOMMU);
+	assert_int_equal(vfio_group_container(self->m, -1), c);
 	do_set_iommu(c, VFIO_NOIOMMU_IOMMU);
+	err_set_iommu(EBUSY, c, VFIO_NOIOMMU_IOMMU);
 	assert_null(vdev_(NVME)->group->type1_domain);
 	do_getfd(-1, NVME);
 	err_status(EBADF, -2, &flags);
@@ -1882,6 +1932,64 @@ static void no_iommu(void **state)
 
 	tail_noiommu_c = c;
 	twin(noiommu_tail);
+	check_invariants();
+}
+
+/*
+ * No-IOMMU group numbers are the lowest free, as the kernel's group ida
+ * gives them, so two machines in the same state number the next group the
+ * same way.
+ */
+static void noiommu_ids(void **state)
+{
+	struct machine *copy;
+
+	(void)state;
+	add_nvme();
+	add_nic();
+	do_load("vfio-pci");
+	vfio_set_noiommu(self->m, true);
+	do_override(NVME, "vfio-pci");
+	do_override(NIC, "vfio-pci");
+	copy = machine_clone(self->m);
+	assert_non_null(copy);
+
+	do_probe(NVME);
+	assert_int_equal(vdev_(NVME)->group->id, 0);
+	do_probe(NIC);
+	assert_int_equal(vdev_(NIC)->group->id, 1);
+	do_unbind("vfio-pci", NVME);
+	assert_false(vfio_group_exists(self->m, -1));
+	assert_true(vfio_group_exists(self->m, -2));
+	do_unbind("vfio-pci", NIC);
+	assert_true(machine_equal(self->m, copy));
+
+	/* equal states, equal futures: noiommu-0 again on both */
+	do_probe(NIC);
+	assert_int_equal(vdev_(NIC)->group->id, 0);
+	assert_true(vfio_group_exists(self->m, -1));
+	assert_rc(0, drivers_probe_store(machine_bus(copy, BUS_PCI), NIC));
+	assert_true(machine_equal(self->m, copy));
+	machine_destroy(copy);
+
+	/*
+	 * A group left with only a stale file gives its number back: the
+	 * node opens the new group, the stale file is still closed after.
+	 */
+	do_gopen(-1);
+	do_unbind("vfio-pci", NIC);
+	err_status(ENODEV, -1, &scratch_flags);
+	do_probe(NVME);
+	assert_int_equal(vdev_(NVME)->group->id, 0);
+	assert_true(vfio_group_exists(self->m, -1));
+	err_status(ENODEV, -1, &scratch_flags);	/* the stale file, still open */
+	do_gclose(-1);
+	do_gopen(-1);			/* the new group */
+	assert_int_equal(do_status(-1), VFIO_GROUP_FLAGS_VIABLE);
+	do_probe(NIC);
+	assert_int_equal(vdev_(NIC)->group->id, 1);
+	do_gclose(-1);
+	assert_all_closed();
 	check_invariants();
 }
 
@@ -1905,6 +2013,8 @@ static void noiommu_mix(void **state)
 	assert_true(vdev_(LONE)->group->noiommu);
 	to_vfio(NVME);
 	gn = gid(NVME);
+	assert_true(vfio_group_exists(self->m, -1));
+	assert_false(vfio_group_exists(self->m, gid(HB)));	/* group 0 */
 
 	do_gopen(-1);
 	do_gopen(gn);
@@ -2093,7 +2203,355 @@ static void vfio_platform(void **state)
 	check_invariants();
 }
 
+/* ---- IOMMU attach failures on the way ---- */
+
+static void attach_errors(void **state)
+{
+	unsigned int ioas, n;
+	int gn, gx, c, a;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	gn = gid(NVME);
+	gx = gid(NIC);
+
+	/* the blocking domain cannot be attached: no claim */
+	do_gopen(gn);
+	c = do_copen();
+	iommu_device_set_attach_error(iommu_(), -EIO);
+	err_setc(EIO, gn, c);
+	assert_kernel_owned(NVME, 0);
+	assert_int_equal(vfio_group_container(self->m, gn), -1);
+	iommu_device_set_attach_error(iommu_(), 0);
+
+	/* claimed, but type1's domain cannot be attached: still blocked */
+	do_setc(gn, c);
+	iommu_device_set_attach_error(iommu_(), -EIO);
+	err_set_iommu(EIO, c, VFIO_TYPE1v2_IOMMU);
+	assert_owner(NVME, vgroup(NVME));
+	assert_on_blocking(NVME);
+	assert_null(vgroup(NVME)->type1_domain);
+	err_getfd(EINVAL, gn, NVME);
+	iommu_device_set_attach_error(iommu_(), 0);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	assert_on_user_domain(NVME);
+
+	/* a group joining a container with an IOMMU: claim given back */
+	do_gopen(gx);
+	iommu_device_set_attach_error(iommu_(), -EIO);
+	err_setc(EIO, gx, c);
+	assert_kernel_owned(NIC, 0);
+	iommu_device_set_attach_error(iommu_(), 0);
+	/* ... whichever step fails: the claim or type1's attach after it */
+	for (n = 1; n < 100; n++) {
+		struct machine *m = machine_clone(self->m);
+		struct iommu_group *g;
+		bool fired;
+		int ret;
+
+		assert_non_null(m);
+		machine_set_fail_nth(m, n);
+		ret = vfio_group_set_container(m, gx, c);
+		fired = machine_fault_fired(m);
+		machine_set_fail_nth(m, 0);
+		check_machine(m, 0, __FILE__, __LINE__);
+		assert_true(fired == (ret != 0));
+		g = machine_find_device(m, NIC)->iommu_group;
+		if (ret) {
+			assert_null(g->owner);
+			assert_ptr_equal(g->domain, g->default_domain);
+		}
+		machine_destroy(m);
+		if (!ret)
+			break;
+	}
+	assert_true(n > 3);
+	do_unsetc(gn);
+	do_gclose(gx);
+	do_gclose(gn);
+	do_cclose(c);
+	check_invariants();
+
+	/* iommufd: the claim and the IOAS attach */
+	a = do_iopen();
+	do_cdev(NVME);
+	iommu_device_set_attach_error(iommu_(), -EIO);
+	err_bindfd(EIO, NVME, a);
+	assert_kernel_owned(NVME, 0);
+	iommu_device_set_attach_error(iommu_(), 0);
+	do_bindfd(NVME, a);
+	ioas = do_ioas(a);
+	iommu_device_set_attach_error(iommu_(), -EIO);
+	err_attach(EIO, NVME, ioas);
+	assert_on_blocking(NVME);
+	assert_null(vdev_(NVME)->hwpt);
+	assert_true(list_empty(&ictx_(a)->hwpts));
+	iommu_device_set_attach_error(iommu_(), 0);
+	do_attach(NVME, ioas);
+	do_dclose(NVME);
+	do_iclose(a);
+	assert_kernel_owned(NVME, 0);
+	check_invariants();
+
+	/* SET_IOMMU over two groups, failing each fallible step in turn */
+	do_gopen(gn);
+	do_gopen(gx);
+	c = do_copen();
+	do_setc(gn, c);
+	do_setc(gx, c);
+	for (n = 1; n < 100; n++) {
+		struct machine *m = machine_clone(self->m);
+		bool fired;
+		int ret;
+
+		assert_non_null(m);
+		machine_set_fail_nth(m, n);
+		ret = vfio_container_set_iommu(m, c, VFIO_TYPE1v2_IOMMU);
+		fired = machine_fault_fired(m);
+		machine_set_fail_nth(m, 0);
+		check_machine(m, 0, __FILE__, __LINE__);
+		assert_true(fired == (ret != 0));
+		if (ret) {
+			struct vfio_group *vg;
+
+			list_for_each_entry(vg, &m->vfio_groups, node) {
+				assert_null(vg->type1_domain);
+				assert_ptr_equal(vg->iommu_group->domain,
+						 vg->iommu_group->blocking_domain);
+			}
+		}
+		machine_destroy(m);
+		if (!ret)
+			break;
+	}
+	assert_true(n > 2);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_gclose(gn);
+	do_gclose(gx);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * A kernel user of the IOMMU API (not VFIO) attached its own domain to a
+ * free group: SET_CONTAINER and the iommufd bind get -EBUSY, and nothing
+ * is claimed.
+ */
+static void foreign_domain(void **state)
+{
+	struct iommu_domain *dom;
+	int g, c, a;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	g = gid(NVME);
+	dom = iommu_paging_domain_alloc(dev_(NVME));
+	assert_false(IS_ERR_OR_NULL(dom));
+	assert_rc(0, iommu_attach_device(dom, dev_(NVME)));
+	assert_ptr_equal(grp(NVME)->domain, dom);
+
+	do_gopen(g);
+	assert_int_equal(do_status(g), VFIO_GROUP_FLAGS_VIABLE);
+	c = do_copen();
+	err_setc(EBUSY, g, c);
+	assert_owner(NVME, NULL);
+	assert_cnt(NVME, 0);
+	assert_ptr_equal(grp(NVME)->domain, dom);
+	do_gclose(g);
+	do_cclose(c);
+	a = do_iopen();
+	do_cdev(NVME);
+	err_bindfd(EBUSY, NVME, a);
+	assert_owner(NVME, NULL);
+	assert_int_equal(ictx_(a)->bound, 0);
+	do_dclose(NVME);
+	do_iclose(a);
+
+	iommu_detach_device(dom, dev_(NVME));
+	iommu_domain_free(dom);
+	check_no_new_warn(__FILE__, __LINE__);
+	assert_kernel_owned(NVME, 0);
+	c = do_assign(NVME);
+	do_vmm_release(NVME, c);
+	assert_all_closed();
+	check_invariants();
+}
+
+/* vfio-pci variant drivers manage DMA themselves too (spec section 6). */
+#define VF "0000:3b:00.2"
+#define VF2 "0000:3b:00.3"
+
+static void variant_driver(void **state)
+{
+	int g, c;
+
+	(void)state;
+	do_load("mlx5_core");
+	do_load("mlx5_vfio_pci");
+	do_load("vfio-pci");
+	add_ep(VF, NULL, 0x15b3, 0x101e, 0x020000, 5);
+	add_ep(VF2, NULL, 0x15b3, 0x101e, 0x020000, 5);
+	assert_bound(VF, "mlx5_core");
+	assert_kernel_owned(VF, 2);
+	g = gid(VF);
+
+	do_override(VF, "mlx5-vfio-pci");
+	do_unbind("mlx5_core", VF);
+	do_probe(VF);
+	assert_bound(VF, "mlx5-vfio-pci");
+	assert_true(driver_is_dma_managed(drv_("mlx5-vfio-pci")));
+	assert_true(vfio_group_exists(self->m, g));
+	err_assign(EPERM, VF, &c);		/* mlx5_core on VF2 */
+	to_vfio(VF2);				/* the plain driver next to it */
+	assert_ptr_equal(vdev_(VF2)->group, vdev_(VF)->group);
+	c = do_assign(VF);
+	assert_owner(VF, vgroup(VF));
+	do_getfd(g, VF2);
+	check_invariants();
+	do_dclose(VF2);
+	do_vmm_release(VF, c);
+	assert_kernel_owned(VF, 0);
+	to_host(VF2, "mlx5_core");
+	do_override(VF, "\n");
+	do_unbind("mlx5-vfio-pci", VF);
+	do_bind("mlx5_core", VF);
+	assert_kernel_owned(VF, 2);
+	assert_false(vfio_group_exists(self->m, g));
+	check_invariants();
+}
+
+/* ---- file numbers and limits ---- */
+
+static void file_limits(void **state)
+{
+	char want[MSG_MAX];
+	unsigned int ioas;
+	int c, a, i;
+
+	(void)state;
+	add_nvme();
+	do_load("vfio-pci");
+	to_vfio(NVME);
+	for (i = 0; i < VFIO_FILES_MAX; i++) {
+		assert_int_equal(do_copen(), i);
+		assert_int_equal(do_iopen(), i);
+	}
+	err_copen(EMFILE, &c);
+	assert_rc(-EMFILE, _iopen(&a));
+	/* QEMU cannot get a container: it says so and closes the group */
+	err_assign(EMFILE, NVME, &c);
+	snprintf(want, sizeof(want),
+		 "vfio %s: failed to open /dev/vfio/vfio: Too many open files",
+		 NVME);
+	assert_string_equal(self->msg, want);
+	assert_false(vgroup(NVME)->opened);
+	assert_kernel_owned(NVME, 0);
+	/* the lowest free number first, as open() gives */
+	do_cclose(3);
+	do_iclose(5);
+	assert_int_equal(do_copen(), 3);
+	assert_int_equal(do_iopen(), 5);
+	for (i = 0; i < VFIO_FILES_MAX; i++) {
+		do_cclose(i);
+		if (i)
+			do_iclose(i);
+	}
+	for (i = 1; i <= IOMMUFD_IOAS_MAX; i++)
+		assert_int_equal(do_ioas(0), i);
+	assert_rc(-ENOSPC, iommufd_ioas_alloc(self->m, 0, &ioas));
+	assert_rc(-EBADF, iommufd_ioas_alloc(self->m, 1, &ioas));
+	do_iclose(0);
+	assert_all_closed();
+	check_invariants();
+}
+
+/* ---- hot-removal of devices userspace holds ---- */
+
+static void hot_remove_open_device(void **state)
+{
+	unsigned int ioas;
+	int g, c, a;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	c = do_assign(GPU);
+	assert_on_user_domain(AUDIO);
+
+	/* the GPU goes (/sys/bus/pci/devices/X/remove): closed first */
+	device_unregister(dev_(GPU));
+	check_no_new_warn(__FILE__, __LINE__);
+	assert_log("vfio-pci " GPU ": Relaying device request to user (#0)");
+	assert_null(machine_find_device(self->m, GPU));
+	assert_owner(AUDIO, vgroup(AUDIO));	/* the audio holds it */
+	assert_on_user_domain(AUDIO);
+	assert_int_equal(list_count_nodes(&grp(AUDIO)->devices), 2);
+	check_invariants();
+
+	/* then the audio function: the last vfio device of the group */
+	device_unregister(dev_(AUDIO));
+	check_no_new_warn(__FILE__, __LINE__);
+	assert_kernel_owned(RP, 0);
+	assert_false(vfio_group_exists(self->m, g));
+	assert_int_equal(vfio_group_container(self->m, g), -1);
+	err_status(ENODEV, g, &scratch_flags);
+	do_gclose(g);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+
+	/* back by rescan: vfio-pci takes both (ids=), iommufd this time */
+	assert_int_equal(pci_rescan_bus(self->m), 2);
+	assert_bound(GPU, "vfio-pci");
+	assert_bound(AUDIO, "vfio-pci");
+	a = do_iopen();
+	do_cdev(GPU);
+	do_cdev(AUDIO);
+	do_bindfd(GPU, a);
+	do_bindfd(AUDIO, a);
+	ioas = do_ioas(a);
+	do_attach(GPU, ioas);
+	do_attach(AUDIO, ioas);
+	device_unregister(dev_(AUDIO));
+	check_no_new_warn(__FILE__, __LINE__);
+	assert_owner(GPU, ictx_(a));
+	assert_cnt(GPU, 1);
+	assert_on_user_domain(GPU);
+	device_unregister(dev_(GPU));
+	check_no_new_warn(__FILE__, __LINE__);
+	assert_kernel_owned(RP, 0);
+	assert_int_equal(ictx_(a)->bound, 0);
+	do_iclose(a);
+	assert_all_closed();
+	check_invariants();
+}
+
 /* ---- fail-nth: every fallible step of the VFIO paths, failed in turn ---- */
+
+/* QEMU closes everything it opened when it gives up. */
+static int vmm_assign_checked(struct machine *m, const char *dev, int *c)
+{
+	char msg[MSG_MAX];
+	struct vfio_group *vg;
+	int ret;
+
+	*c = -1;
+	ret = vmm_assign_device(m, dev, c, msg, sizeof(msg));
+	if (ret) {
+		assert_true(msg[0]);
+		assert_int_equal(*c, -1);
+		assert_true(list_empty(&m->vfio_containers));
+		list_for_each_entry(vg, &m->vfio_groups, node)
+			assert_false(vg->opened);
+	} else {
+		assert_false(msg[0]);
+	}
+	return ret;
+}
 
 /* What a VMM and an admin do, ignoring every result. */
 static void sweep_ops(struct machine *m)
@@ -2102,10 +2560,9 @@ static void sweep_ops(struct machine *m)
 	struct device_driver *vfio = machine_find_driver(m, "vfio-pci");
 	struct device_driver *hda = machine_find_driver(m, "snd_hda_intel");
 	unsigned int ioas = 0;
-	char msg[MSG_MAX];
 	int c = -1, a = -1;
 
-	if (!vmm_assign_device(m, GPU, &c, msg, sizeof(msg)))
+	if (!vmm_assign_checked(m, GPU, &c))
 		vmm_release_device(m, GPU, c);
 
 	if (!iommufd_open(m, &a)) {
@@ -2124,8 +2581,7 @@ static void sweep_ops(struct machine *m)
 	}
 
 	/* S4 under an owned group, then back */
-	c = -1;
-	vmm_assign_device(m, GPU, &c, msg, sizeof(msg));
+	vmm_assign_checked(m, GPU, &c);
 	driver_override_store(bus_device_by_name(pci, AUDIO), "\n");
 	unbind_store(vfio, AUDIO);
 	bind_store(hda, AUDIO);
@@ -2136,11 +2592,14 @@ static void sweep_ops(struct machine *m)
 	driver_override_store(bus_device_by_name(pci, AUDIO), "vfio-pci");
 	drivers_probe_store(pci, AUDIO);
 
-	/* S13: unbind under the VMM */
-	c = -1;
-	if (!vmm_assign_device(m, GPU, &c, msg, sizeof(msg))) {
+	/* S13: unbind under the VMM, which then closes what is left */
+	if (!vmm_assign_checked(m, GPU, &c)) {
+		int g = iommu_group_id(bus_device_by_name(pci, GPU)->iommu_group);
+
 		unbind_store(vfio, GPU);
 		unbind_store(vfio, AUDIO);
+		vfio_group_close(m, g);
+		vfio_container_close(m, c);
 	}
 	drivers_probe_store(pci, GPU);
 	drivers_probe_store(pci, AUDIO);
@@ -2182,6 +2641,22 @@ static void fail_nth_sweep(void **state)
 
 	(void)state;
 	boot_desktop_vfio();
+	{
+		/* without faults: one relayed request, and back on vfio-pci */
+		struct machine *c = machine_clone(self->m), *orig = self->m;
+
+		assert_non_null(c);
+		sweep_ops(c);
+		check_machine(c, 0, __FILE__, __LINE__);
+		self->m = c;
+		assert_int_equal(log_count("Relaying device request"), 1);
+		assert_bound(GPU, "vfio-pci");
+		assert_bound(AUDIO, "vfio-pci");
+		assert_kernel_owned(GPU, 0);
+		assert_all_closed();
+		self->m = orig;
+		machine_destroy(c);
+	}
 	for (n = 1; n < 2000; n++) {
 		struct machine *c = machine_clone(self->m);
 		struct iommu_group *g;
@@ -2201,7 +2676,6 @@ static void fail_nth_sweep(void **state)
 		if (!fired)
 			break;
 	}
-	fprintf(stderr, "fail-nth: %u\n", n);
 	assert_true(n > 10);
 	assert_true(n < 2000);
 	check_invariants();
@@ -2229,10 +2703,16 @@ int main(void)
 		EVERY_FW(stale_group_file),
 		EVERY_FW(resv_direct),
 		T(no_iommu, var_noapi),
+		T(noiommu_ids, var_noapi),
 		T(noiommu_mix, var_x86),
 		EVERY_FW(pci_bridge_group),
 		T(vfio_platform, var_dt),
 		T(vfio_platform, var_iort),
+		EVERY_FW(attach_errors),
+		EVERY_FW(foreign_domain),
+		T(variant_driver, var_x86),
+		T(file_limits, var_x86),
+		EVERY_FW(hot_remove_open_device),
 		EVERY_FW(fail_nth_sweep),
 	};
 
