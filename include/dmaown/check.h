@@ -91,7 +91,9 @@ struct check_opts {
  * @seconds: wall time
  * @violated: the invariant violated (0: none)
  * @why: the violation in words
- * @trace: the counterexample as script lines, @trace_len of them
+ * @trace: the counterexample as script lines, @trace_len of them: the
+ *	@path_len actions from boot, then (I6) the teardown lines that break
+ *	the invariant
  * @truncated: @max_states cut the search short
  */
 struct check_stats {
@@ -104,6 +106,7 @@ struct check_stats {
 	char why[512];
 	char **trace;
 	int trace_len;
+	int path_len;
 	bool truncated;
 };
 

@@ -363,6 +363,7 @@ static void build_trace(struct store *s, unsigned long idx,
 	if (!st->trace)
 		return;
 	st->trace_len = n;
+	st->path_len = n;
 	if (last)
 		st->trace[--n] = strdup(last);
 	for (unsigned long i = idx; s->states[i].action;
@@ -446,7 +447,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 						st->why, sizeof(st->why));
 	if (st->violated) {
 		build_trace(&store, 0, NULL, st);
-		if (st->violated == INV_TEARDOWN)
+		if (st->violated & INV_TEARDOWN)
 			append_teardown(level[0].m, st);
 		goto out;
 	}

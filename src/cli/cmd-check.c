@@ -145,9 +145,11 @@ static void print_counterexample(const struct job *j)
 {
 	unsigned int inv = j->st.violated & -j->st.violated;
 
-	printf("\n%s: %s violated after %d step%s: %s\n", j->spec,
-	       check_invariant_name(inv), j->st.trace_len,
-	       j->st.trace_len == 1 ? "" : "s", j->st.why);
+	printf("\n%s: %s violated after %d step%s%s: %s\n", j->spec,
+	       check_invariant_name(inv), j->st.path_len,
+	       j->st.path_len == 1 ? "" : "s",
+	       j->st.trace_len > j->st.path_len ? " and the teardown" : "",
+	       j->st.why);
 	printf("# counterexample: save as a file and replay with 'dmaown run%s FILE'\n",
 	       j->o.faults & MACHINE_FAULT_V7_ORDER ? " --fault v7-order" :
 							"");

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The checker: clean machines stay clean to the bound, every mutant is
+ * caught with a counterexample of the expected length, and each
+ * counterexample replays through the script shell to the same violation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmaown/check.h"
+#include "dmaown/dmaown.h"
+#include "dmaown/topology.h"
+
+static struct machine *boot(const char *name, unsigned int faults)
+{
+	const char *text = builtin_machine_text(name);
+	struct topo_error err;
+	struct machine *m;
+	char *full;
+
+	assert_non_null(text);
+	assert_true(asprintf(&full, "%s\n%s%s\n", text, faults ? "fault " : "",
+			     faults ? machine_fault_name(faults) : "") > 0);
+	m = topology_load_string(name, full, &err);
+	free(full);
+	assert_non_null(m);
+	assert_int_equal(machine_faults(m), faults);
+	return m;
+}
+
+static void do_check(const char *name, unsigned int faults, int depth,
+		     bool probe_faults, struct check_stats *st)
+{
+	struct check_opts o = { .depth = depth, .faults = faults,
+				.probe_faults = probe_faults, .nshards = 1 };
+	struct machine *m = boot(name, faults);
+
+	assert_int_equal(check_machine(name, m, &o, st), 0);
+	machine_destroy(m);
+}
+
+/* Replay a counterexample on a fresh boot; return the violation seen. */
+static unsigned int replay(const char *name, unsigned int faults,
+			   const struct check_stats *st)
+{
+	static const char *const prelude[] = {
+		"@iommufd open", "@iommufd ioas-alloc 0", "@iommufd open",
+		"@iommufd ioas-alloc 1",
+	};
+	struct machine *m = boot(name, faults);
+	struct script_ctx *ctx = script_ctx_new(m, "replay");
+	unsigned int inv;
+	char why[512];
+
+	assert_non_null(ctx);
+	for (size_t i = 0; i < 4; i++) {
+		struct script_result res;
+
+		assert_int_equal(script_exec_line(ctx, prelude[i], 0, &res), 0);
+		assert_int_equal(res.status, 0);
+		script_result_free(&res);
+	}
+	for (int i = 0; i < st->trace_len; i++) {
+		struct script_result res;
+
+		assert_int_equal(script_exec_line(ctx, st->trace[i], i + 1,
+						  &res), 0);
+		script_result_free(&res);
+	}
+	inv = machine_check_invariants(m, INV_ALL & ~INV_FAILED_NOOP, why,
+				       sizeof(why));
+	script_ctx_free(ctx);
+	machine_destroy(m);
+	return inv;
+}
+
+/* Every built-in machine small enough is clean at depth 3. */
+static void clean_machines(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < builtin_machine_count(); i++) {
+		const char *name = builtin_machine_name(i);
+		struct check_stats st;
+		struct machine *m = boot(name, 0);
+		size_t ndev = machine_device_count(m);
+
+		machine_destroy(m);
+		do_check(name, 0, ndev > 24 ? 2 : 3, false, &st);
+		if (st.violated)
+			fail_msg("%s: %s: %s", name,
+				 check_invariant_name(st.violated &
+						      -st.violated), st.why);
+		assert_true(st.states > 1);
+		assert_true(st.transitions >= st.states - 1);
+		check_stats_free(&st);
+	}
+}
+
+static void v7_found_fast(void **state)
+{
+	struct check_stats st;
+
+	(void)state;
+	do_check("qdf2400", MACHINE_FAULT_V7_ORDER, 4, false, &st);
+	assert_int_not_equal(st.violated, 0);
+	assert_int_equal(st.path_len, 0); /* broken from boot */
+	assert_in_range(st.trace_len, 1, 4);
+	assert_true(st.seconds < 1.0);
+	/* the counterexample is the report's unbind, replaying to the WARN */
+	assert_string_equal(st.trace[st.trace_len - 1],
+			    "echo 0004:01:00.0 > /sys/bus/pci/drivers/e1000e/unbind");
+	assert_true(replay("qdf2400", MACHINE_FAULT_V7_ORDER, &st) &
+		    INV_NO_WARN);
+	check_stats_free(&st);
+}
+
+/* The v7 fault cannot bite on x86: the device was in its group at add. */
+static void v7_harmless_on_x86(void **state)
+{
+	struct check_stats st;
+
+	(void)state;
+	do_check("vfio-host", MACHINE_FAULT_V7_ORDER, 3, false, &st);
+	assert_int_equal(st.violated, 0);
+	check_stats_free(&st);
+}
+
+static const struct {
+	unsigned int fault;
+	bool probe_faults;
+	unsigned int invariant;
+	int steps;
+} mutants[] = {
+	{ MACHINE_FAULT_CLAIM_IGNORES_COUNT, false, INV_ISOLATION, 1 },
+	{ MACHINE_FAULT_RELEASE_KEEPS_DOMAIN, false, INV_TEARDOWN, 2 },
+	{ MACHINE_FAULT_USE_IGNORES_OWNER, false, INV_ISOLATION, 3 },
+	{ MACHINE_FAULT_NO_PROBE_CLEANUP, true, INV_ACCOUNTING, 3 },
+};
+
+static void mutants_caught(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(mutants) / sizeof(mutants[0]); i++) {
+		struct check_stats st;
+		unsigned int seen;
+
+		do_check("vfio-host", mutants[i].fault, 5,
+			 mutants[i].probe_faults, &st);
+		if (!(st.violated & mutants[i].invariant) ||
+		    st.path_len != mutants[i].steps)
+			fail_msg("%s: %s after %d steps (%s), expected %s after %d",
+				 machine_fault_name(mutants[i].fault),
+				 check_invariant_name(st.violated &
+						      -st.violated),
+				 st.path_len, st.why,
+				 check_invariant_name(mutants[i].invariant),
+				 mutants[i].steps);
+		/* I1..I4 and I6 replay; I5 needs the step's failure itself */
+		if (mutants[i].invariant != INV_FAILED_NOOP &&
+		    mutants[i].invariant != INV_TEARDOWN) {
+			seen = replay("vfio-host", mutants[i].fault, &st);
+			assert_true(seen & mutants[i].invariant);
+		}
+		check_stats_free(&st);
+	}
+}
+
+/* Without the mutants the same machine is clean one step deeper. */
+static void vfio_host_clean(void **state)
+{
+	struct check_stats st;
+
+	(void)state;
+	do_check("vfio-host", 0, 5, true, &st);
+	if (st.violated)
+		fail_msg("%s: %s", check_invariant_name(st.violated), st.why);
+	check_stats_free(&st);
+}
+
+/* Shards partition the first level: together they see every state. */
+static void shards_cover(void **state)
+{
+	struct check_opts o = { .depth = 3, .nshards = 1 };
+	struct check_stats all, part;
+	struct machine *m = boot("vfio-host", 0);
+	unsigned long sum = 0;
+
+	(void)state;
+	assert_int_equal(check_machine("vfio-host", m, &o, &all), 0);
+	for (unsigned int s = 0; s < 3; s++) {
+		o.nshards = 3;
+		o.shard = s;
+		assert_int_equal(check_machine("vfio-host", m, &o, &part), 0);
+		assert_true(part.states <= all.states);
+		sum += part.states - 1;
+		check_stats_free(&part);
+	}
+	/* states reachable from two first actions are counted twice */
+	assert_true(sum >= all.states - 1);
+	machine_destroy(m);
+	check_stats_free(&all);
+}
+
+/* The action list is stable: same machine, same lines, same order. */
+static void actions_stable(void **state)
+{
+	struct machine *a = boot("x86-desktop", 0), *b = boot("x86-desktop", 0);
+	char **la, **lb;
+	size_t na, nb;
+
+	(void)state;
+	assert_int_equal(check_actions(a, NULL, &la, &na), 0);
+	assert_int_equal(check_actions(b, NULL, &lb, &nb), 0);
+	assert_int_equal(na, nb);
+	assert_true(na > 10);
+	for (size_t i = 0; i < na; i++) {
+		assert_string_equal(la[i], lb[i]);
+		free(la[i]);
+		free(lb[i]);
+	}
+	free(la);
+	free(lb);
+	machine_destroy(a);
+	machine_destroy(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(actions_stable),
+		cmocka_unit_test(v7_found_fast),
+		cmocka_unit_test(v7_harmless_on_x86),
+		cmocka_unit_test(mutants_caught),
+		cmocka_unit_test(vfio_host_clean),
+		cmocka_unit_test(shards_cover),
+		cmocka_unit_test(clean_machines),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
