@@ -67,6 +67,11 @@ unsigned int machine_check_invariants(struct machine *m, unsigned int which,
  * @shard: explore only the subtrees of first actions i with
  *	i % @nshards == @shard (0..nshards-1); @nshards 0 or 1: everything
  * @nshards: see @shard
+ * @interleave: 0 for sequential search; 2 or 3 to run that many enabled
+ *	actions concurrently, in every state within @depth - 1 actions of
+ *	boot, under every schedule with at most @preemptions preemptions at
+ *	the model's lock points
+ * @preemptions: the preemption bound for @interleave (default 2)
  * @progress: called now and then with the running figures (may be NULL)
  * @progress_ctx: passed to @progress
  */
@@ -78,6 +83,8 @@ struct check_opts {
 	unsigned int faults;
 	bool probe_faults;
 	unsigned int shard, nshards;
+	int interleave;
+	int preemptions;
 	void (*progress)(void *ctx, const struct check_stats *st);
 	void *progress_ctx;
 };
@@ -95,6 +102,9 @@ struct check_opts {
  *	@path_len actions from boot, then (I6) the teardown lines that break
  *	the invariant
  * @truncated: @max_states cut the search short
+ * @concurrent: the last @concurrent lines of @trace ran concurrently
+ *	(interleaving mode; the schedule is in @why)
+ * @schedules: interleaving mode: schedules run
  */
 struct check_stats {
 	unsigned long states;
@@ -108,6 +118,8 @@ struct check_stats {
 	int trace_len;
 	int path_len;
 	bool truncated;
+	int concurrent;
+	unsigned long schedules;
 };
 
 /**

@@ -63,7 +63,11 @@ enum bus_kind {
  * @MACHINE_FAULT_USE_IGNORES_OWNER: iommu_device_use_default_domain()
  *	never refuses: a kernel driver binds into a user-owned group
  *
- * The last four are the checker's mutants (docs/check.md).
+ * @MACHINE_FAULT_LOCK_DROPPED: iommu_device_use_default_domain() checks
+ *	the group under its lock, drops it, and takes it again to count: a
+ *	claim can slip in between (only interleavings show it)
+ *
+ * The last five are the checker's mutants (docs/check.md).
  */
 enum machine_fault {
 	MACHINE_FAULT_V7_ORDER = 1u << 0,
@@ -71,6 +75,7 @@ enum machine_fault {
 	MACHINE_FAULT_CLAIM_IGNORES_COUNT = 1u << 2,
 	MACHINE_FAULT_RELEASE_KEEPS_DOMAIN = 1u << 3,
 	MACHINE_FAULT_USE_IGNORES_OWNER = 1u << 4,
+	MACHINE_FAULT_LOCK_DROPPED = 1u << 5,
 };
 
 /**

@@ -26,4 +26,14 @@ void strlist_free(struct strlist *l);
 int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
 		   size_t why_len);
 
+/*
+ * Run @lines (2 or 3) as concurrent tasks on copies of @state under every
+ * schedule with at most @max_preemptions preemptions at the model's lock
+ * points; the first violation fills @st. Returns 0 or -ENOMEM/-EINVAL.
+ */
+struct check_stats;
+int check_interleavings(struct machine *state, const char *const *lines,
+			int n, int max_preemptions, unsigned long *ret_runs,
+			struct check_stats *st);
+
 #endif

@@ -396,6 +396,9 @@ struct node {
 	unsigned long idx;
 };
 
+static int check_interleaved(struct machine *boot, const struct check_opts *o,
+			     struct check_stats *st);
+
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
@@ -410,6 +413,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	int ret = 0;
 
 	(void)machine_spec;
+	if (o->interleave)
+		return check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
 	level = calloc(1, sizeof(*level));
 	if (!level)
@@ -575,6 +580,145 @@ out:
 	free(next);
 	store_free(&store);
 	st->queue = 0;
+	st->seconds = now_seconds() - t0;
+	return ret;
+}
+
+/*
+ * Interleaving mode: every state within depth - 1 actions of boot (found
+ * breadth first as above), and in each every set of enabled actions run
+ * concurrently.
+ */
+static int check_interleaved(struct machine *boot, const struct check_opts *o,
+			     struct check_stats *st)
+{
+	struct check_opts seq = *o;
+	struct machine *m;
+	struct inode {
+		struct machine *m;
+		char **path;
+		int npath;
+	} *level;
+	size_t nlevel = 1;
+	double t0 = now_seconds();
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	seq.interleave = 0;
+	m = machine_clone(boot);
+	level = calloc(1, sizeof(*level));
+	if (!m || !level) {
+		machine_destroy(m);
+		free(level);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < 2; i++) {
+		int ictx;
+		unsigned int ioas;
+
+		iommufd_open(m, &ictx);
+		iommufd_ioas_alloc(m, ictx, &ioas);
+	}
+	machine_log_clear(m);
+	level[0].m = m;
+	for (int depth = 0; depth < (o->depth > 0 ? o->depth : 1) &&
+			    !st->violated && !ret;
+	     depth++) {
+		struct inode *next = NULL;
+		size_t nnext = 0;
+
+		for (size_t k = 0; k < nlevel && !st->violated && !ret; k++) {
+			char **acts;
+			size_t nacts;
+
+			if (check_actions(level[k].m, &seq, &acts, &nacts)) {
+				ret = -ENOMEM;
+				break;
+			}
+			st->states++;
+			/* every pair (or triple) of distinct actions */
+			for (size_t a = 0; a < nacts && !st->violated && !ret; a++) {
+				for (size_t b = a + 1; b < nacts && !st->violated; b++) {
+					const char *lines[3] = { acts[a], acts[b], NULL };
+					unsigned long runs = 0;
+					int n = 2;
+
+					if (depth == 0 && o->nshards > 1 &&
+					    (a * nacts + b) % o->nshards != o->shard)
+						continue;
+					ret = check_interleavings(level[k].m, lines, n,
+								  o->preemptions > 0 ? o->preemptions : 2,
+								  &runs, st);
+					st->schedules += runs;
+					st->transitions += runs;
+					if (ret)
+						break;
+					if (st->violated) {
+						char **tr = calloc((size_t)level[k].npath + 3,
+								   sizeof(*tr));
+
+						if (tr) {
+							for (int i = 0; i < level[k].npath; i++)
+								tr[i] = strdup(level[k].path[i]);
+							for (int i = 0; i < st->trace_len; i++)
+								tr[level[k].npath + i] = st->trace[i];
+							free(st->trace);
+							st->trace = tr;
+							st->path_len = level[k].npath;
+							st->concurrent = st->trace_len;
+							st->trace_len += level[k].npath;
+						}
+					}
+				}
+			}
+			/* the states one action further, for the next round */
+			for (size_t a = 0; a < nacts && depth + 1 < o->depth &&
+					   !st->violated && !ret;
+			     a++) {
+				struct machine *c = machine_clone(level[k].m);
+				bool failed;
+				struct inode *nn;
+
+				if (!c || run_action(c, acts[a], &failed)) {
+					machine_destroy(c);
+					ret = -ENOMEM;
+					break;
+				}
+				machine_log_clear(c);
+				nn = realloc(next, (nnext + 1) * sizeof(*nn));
+				if (!nn) {
+					machine_destroy(c);
+					ret = -ENOMEM;
+					break;
+				}
+				next = nn;
+				next[nnext].m = c;
+				next[nnext].npath = level[k].npath + 1;
+				next[nnext].path = calloc((size_t)next[nnext].npath,
+							  sizeof(char *));
+				for (int i = 0; next[nnext].path && i < level[k].npath; i++)
+					next[nnext].path[i] = strdup(level[k].path[i]);
+				if (next[nnext].path)
+					next[nnext].path[level[k].npath] = strdup(acts[a]);
+				nnext++;
+			}
+			free_lines(acts, nacts);
+		}
+		for (size_t k = 0; k < nlevel; k++) {
+			machine_destroy(level[k].m);
+			free_lines(level[k].path, (size_t)level[k].npath);
+		}
+		free(level);
+		level = next;
+		nlevel = nnext;
+		if (!st->violated && !ret)
+			st->depth = depth + 1;
+	}
+	for (size_t k = 0; k < nlevel; k++) {
+		machine_destroy(level[k].m);
+		free_lines(level[k].path, (size_t)level[k].npath);
+	}
+	free(level);
 	st->seconds = now_seconds() - t0;
 	return ret;
 }

@@ -57,6 +57,8 @@ static void run_job(struct job *j)
 		j->ret = 2;
 		return;
 	}
+	if (j->o.depth < 0 && j->o.interleave)
+		j->o.depth = 2;
 	if (j->o.depth < 0)
 		j->o.depth = machine_device_count(m) > CHECK_BIG_MACHINE ?
 				     CHECK_DEFAULT_DEPTH - 1 :
@@ -104,10 +106,16 @@ static void check_usage(FILE *out)
 	      "      --max-states N   stop a machine after N states\n"
 	      "      --fault F        plant a fault from boot (v7-order, or a mutant:\n"
 	      "                       no-probe-cleanup, claim-ignores-count,\n"
-	      "                       release-keeps-domain, use-ignores-owner)\n"
+	      "                       release-keeps-domain, use-ignores-owner,\n"
+	      "                       lock-dropped)\n"
 	      "      --probe-faults   also explore 'the next probe of R fails ENOMEM'\n"
 	      "  -j, --jobs N         machines checked in parallel (default 1)\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
+	      "      --interleave     run every pair of enabled actions concurrently, in\n"
+	      "                       every state within DEPTH-1 actions of boot, under\n"
+	      "                       every schedule with at most --preemptions (2)\n"
+	      "                       switches at the model's lock points\n"
+	      "      --preemptions N  the preemption bound for --interleave\n"
 	      "      --json           one JSON object per machine\n"
 	      "  -q, --quiet          no progress line\n"
 	      "  -h, --help           this text\n"
@@ -148,6 +156,7 @@ static void print_counterexample(const struct job *j)
 	printf("\n%s: %s violated after %d step%s%s: %s\n", j->spec,
 	       check_invariant_name(inv), j->st.path_len,
 	       j->st.path_len == 1 ? "" : "s",
+	       j->st.concurrent ? " and a concurrent pair" :
 	       j->st.trace_len > j->st.path_len ? " and the teardown" : "",
 	       j->st.why);
 	printf("# counterexample: save as a file and replay with 'dmaown run%s FILE'\n",
@@ -164,8 +173,14 @@ static void print_counterexample(const struct job *j)
 			break;
 		}
 	}
-	for (int i = 0; i < j->st.trace_len; i++)
+	for (int i = 0; i < j->st.trace_len; i++) {
+		if (j->st.concurrent &&
+		    i == j->st.trace_len - j->st.concurrent)
+			printf("# the next %d lines run concurrently (schedule above);\n"
+			       "# one after the other they do not show the violation\n",
+			       j->st.concurrent);
 		printf("%s\n", j->st.trace[i] ? j->st.trace[i] : "");
+	}
 }
 
 int cmd_check(int argc, char **argv)
@@ -178,6 +193,8 @@ int cmd_check(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "interleave", optional_argument, NULL, 'I' },
+		{ "preemptions", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -230,6 +247,16 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'J':
 			json = true;
+			break;
+		case 'I':
+			o.interleave = optarg ? (int)strtol(optarg, &end, 10) : 2;
+			if (optarg && (*end || o.interleave != 2))
+				goto bad;
+			break;
+		case 'p':
+			o.preemptions = (int)strtol(optarg, &end, 10);
+			if (*end || o.preemptions < 0 || o.preemptions > 8)
+				goto bad;
 			break;
 		case 'q':
 			quiet = true;

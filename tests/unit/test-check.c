@@ -171,6 +171,48 @@ static void mutants_caught(void **state)
 	}
 }
 
+/* The lock-dropped mutant: invisible sequentially, found interleaved. */
+static void lock_dropped_needs_interleavings(void **state)
+{
+	struct check_opts o = { .depth = 4, .nshards = 1,
+				.faults = MACHINE_FAULT_LOCK_DROPPED };
+	struct machine *m = boot("vfio-host", MACHINE_FAULT_LOCK_DROPPED);
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine("vfio-host", m, &o, &st), 0);
+	assert_int_equal(st.violated, 0);
+	check_stats_free(&st);
+
+	o.depth = 2;
+	o.interleave = 2;
+	o.preemptions = 2;
+	assert_int_equal(check_machine("vfio-host", m, &o, &st), 0);
+	assert_true(st.violated & INV_ISOLATION);
+	assert_int_equal(st.concurrent, 2);
+	assert_int_equal(st.path_len, 1);
+	assert_true(st.schedules > 1);
+	check_stats_free(&st);
+	machine_destroy(m);
+}
+
+/* Interleaving the unmutated model finds nothing on a small machine. */
+static void interleavings_clean(void **state)
+{
+	struct check_opts o = { .depth = 2, .nshards = 1, .interleave = 2,
+				.preemptions = 2 };
+	struct machine *m = boot("qdf2400", 0);
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine("qdf2400", m, &o, &st), 0);
+	if (st.violated)
+		fail_msg("%s", st.why);
+	assert_true(st.schedules > 100);
+	check_stats_free(&st);
+	machine_destroy(m);
+}
+
 /* Without the mutants the same machine is clean one step deeper. */
 static void vfio_host_clean(void **state)
 {
@@ -238,6 +280,8 @@ int main(void)
 		cmocka_unit_test(v7_harmless_on_x86),
 		cmocka_unit_test(mutants_caught),
 		cmocka_unit_test(vfio_host_clean),
+		cmocka_unit_test(lock_dropped_needs_interleavings),
+		cmocka_unit_test(interleavings_clean),
 		cmocka_unit_test(shards_cover),
 		cmocka_unit_test(clean_machines),
 	};

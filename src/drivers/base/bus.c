@@ -34,7 +34,7 @@ enum bus_kind bus_kind_from_name(const char *name)
 
 static const char *const fault_names[] = {
 	"v7-order", "no-probe-cleanup", "claim-ignores-count",
-	"release-keeps-domain", "use-ignores-owner",
+	"release-keeps-domain", "use-ignores-owner", "lock-dropped",
 };
 
 const char *machine_fault_name(unsigned int fault)

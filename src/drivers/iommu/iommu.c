@@ -879,6 +879,21 @@ int iommu_device_use_default_domain(struct device *dev)
 	KFUNC();
 	if (!group)
 		return 0;
+	if (__builtin_expect(dev->m->faults & MACHINE_FAULT_LOCK_DROPPED, 0)) {
+		/* mutant: the check and the count under two lock sections */
+		bool busy;
+
+		mutex_lock(&group->mutex);
+		busy = group->owner_cnt &&
+		       (group->domain != group->default_domain || group->owner);
+		mutex_unlock(&group->mutex);
+		if (busy)
+			return -EBUSY;
+		mutex_lock(&group->mutex);
+		group->owner_cnt++;
+		mutex_unlock(&group->mutex);
+		return 0;
+	}
 	mutex_lock(&group->mutex);
 	if (group->owner_cnt &&
 	    !(dev->m->faults & MACHINE_FAULT_USE_IGNORES_OWNER)) {
