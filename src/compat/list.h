@@ -105,4 +105,24 @@ static inline size_t list_count_nodes(const struct list_head *h)
 	     &pos->member != (head);                                        \
 	     pos = list_entry(pos->member.prev, __typeof__(*pos), member))
 
+/*
+ * The lowest id not used in a list kept sorted by an int field @idf (the
+ * way ida_alloc() and file descriptors hand out numbers). Sets *@before to
+ * the node a new entry with that id must be inserted before.
+ */
+#define list_lowest_free_id(head, type, member, idf, before)             \
+	({                                                                 \
+		type *lfi_pos_;                                            \
+		int lfi_id_ = 0;                                           \
+		*(before) = (head);                                        \
+		list_for_each_entry(lfi_pos_, head, member) {              \
+			if (lfi_pos_->idf != lfi_id_) {                    \
+				*(before) = &lfi_pos_->member;             \
+				break;                                     \
+			}                                                  \
+			lfi_id_++;                                         \
+		}                                                          \
+		lfi_id_;                                                   \
+	})
+
 #endif

@@ -27,7 +27,10 @@
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
-/* The built-in machines, in the order builtin_machine_name() lists them. */
+/*
+ * The built-in machines this file tests, first in builtin_machine_name()'s
+ * order; more may follow them.
+ */
 static const char *const builtin_names[] = {
 	"qdf2400",   "x86-desktop", "x86-server", "amd-desktop",
 	"arm64-soc", "dpaa2",       "no-iommu",   "vfio-doc",
@@ -174,28 +177,36 @@ static void write_tmp(char path[64], const char *data, size_t len)
 
 static void builtin_list(void **state)
 {
+	size_t n = builtin_machine_count();
+
 	(void)state;
-	assert_int_equal(builtin_machine_count(), N_BUILTIN);
-	for (size_t i = 0; i < N_BUILTIN; i++) {
-		const char *text = builtin_machine_text(builtin_names[i]);
+	assert_true(n >= N_BUILTIN);
+	for (size_t i = 0; i < N_BUILTIN; i++)
+		assert_string_equal(builtin_machine_name(i), builtin_names[i]);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = builtin_machine_name(i);
+		const char *text = builtin_machine_text(name);
 		char head[128];
 
-		assert_string_equal(builtin_machine_name(i), builtin_names[i]);
 		assert_true(strlen(builtin_machine_summary(i)) > 10);
 		assert_non_null(text);
 		/* each file starts with comment lines saying what it is */
 		assert_true(text[0] == '#');
-		snprintf(head, sizeof(head), "\nmachine %s\n", builtin_names[i]);
+		snprintf(head, sizeof(head), "\nmachine %s\n", name);
 		assert_non_null(strstr(text, head));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(builtin_machine_name(j), name);
 	}
-	assert_null(builtin_machine_name(N_BUILTIN));
-	assert_null(builtin_machine_summary(N_BUILTIN));
+	assert_null(builtin_machine_name(n));
+	assert_null(builtin_machine_summary(n));
 	assert_null(builtin_machine_text("nope"));
 	assert_null(builtin_machine_text(NULL));
 }
 
 static void builtin_unknown(void **state)
 {
+	const char *want =
+		"unknown built-in machine 'nope'; expected qdf2400, x86-desktop, x86-server, ";
 	struct topo_error err;
 
 	(void)state;
@@ -203,9 +214,7 @@ static void builtin_unknown(void **state)
 	assert_string_equal(err.file, "builtin:nope");
 	assert_int_equal(err.line, 0);
 	assert_int_equal(err.col, 0);
-	assert_true(!strncmp(err.msg,
-			     "unknown built-in machine 'nope'; expected one of qdf2400, x86-desktop",
-			     strlen("unknown built-in machine 'nope'; expected one of qdf2400, x86-desktop")));
+	assert_true(!strncmp(err.msg, want, strlen(want)));
 	assert_null(builtin_machine_load("nope", NULL));
 }
 
@@ -218,8 +227,8 @@ static void builtin_round_trip(void **state)
 	char path[64];
 
 	(void)state;
-	for (size_t i = 0; i < N_BUILTIN; i++) {
-		const char *name = builtin_names[i];
+	for (size_t i = 0; i < builtin_machine_count(); i++) {
+		const char *name = builtin_machine_name(i);
 		const char *text = builtin_machine_text(name);
 		struct machine *a = do_builtin(name), *b = do_builtin(name);
 		struct machine *s, *f;
@@ -884,7 +893,7 @@ static void malformed(void **state)
 static void malformed_fault(void **state)
 {
 	struct topo_error err;
-	const char *want = "unknown fault 'nosuch'; expected one of v7-order";
+	const char *want = "unknown fault 'nosuch'; expected v7-order, ";
 
 	(void)state;
 	assert_null(_load(M "fault nosuch\n", &err));

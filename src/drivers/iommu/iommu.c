@@ -482,7 +482,7 @@ static struct iommu_group *iommu_group_alloc(struct machine *m,
 					     struct iommu_device *iommu,
 					     unsigned int key)
 {
-	struct iommu_group *group, *pos;
+	struct iommu_group *group;
 	struct list_head *before;
 	int id = 0;
 
@@ -498,14 +498,7 @@ static struct iommu_group *iommu_group_alloc(struct machine *m,
 	INIT_LIST_HEAD(&group->entry);
 
 	mutex_lock(&m->obj_lock);
-	before = &m->groups;
-	list_for_each_entry(pos, &m->groups, node) {
-		if (pos->id != id) {
-			before = &pos->node;
-			break;
-		}
-		id++;
-	}
+	id = list_lowest_free_id(&m->groups, struct iommu_group, node, id, &before);
 	if (id >= MACHINE_GROUP_ID_MAX) {
 		mutex_unlock(&m->obj_lock);
 		mutex_destroy(&group->mutex);

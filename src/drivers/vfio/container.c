@@ -24,21 +24,14 @@ struct vfio_container *vfio_container_by_id(struct machine *m, int id)
 
 int vfio_container_open(struct machine *m, int *ret_container)
 {
-	struct vfio_container *c, *pos;
+	struct vfio_container *c;
 	struct list_head *before;
 	int id = 0, ret = 0;
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
 	/* the lowest free number, as file descriptors are given out */
-	before = &m->vfio_containers;
-	list_for_each_entry(pos, &m->vfio_containers, node) {
-		if (pos->id != id) {
-			before = &pos->node;
-			break;
-		}
-		id++;
-	}
+	id = list_lowest_free_id(&m->vfio_containers, struct vfio_container, node, id, &before);
 	if (id >= VFIO_FILES_MAX) {
 		ret = -EMFILE;
 		goto out_unlock;

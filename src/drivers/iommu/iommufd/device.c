@@ -21,20 +21,13 @@ static struct iommufd_ctx *iommufd_by_id(struct machine *m, int id)
 
 int iommufd_open(struct machine *m, int *ret_ictx)
 {
-	struct iommufd_ctx *ictx, *pos;
+	struct iommufd_ctx *ictx;
 	struct list_head *before;
 	int id = 0, ret = 0;
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
-	before = &m->iommufds;
-	list_for_each_entry(pos, &m->iommufds, node) {
-		if (pos->id != id) {
-			before = &pos->node;
-			break;
-		}
-		id++;
-	}
+	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
 	if (id >= VFIO_FILES_MAX) {
 		ret = -EMFILE;
 		goto out_unlock;
