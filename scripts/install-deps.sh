@@ -3,7 +3,7 @@
 # Run as root (or through sudo). Safe to run again.
 set -eu
 
-PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev"
+PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind"
 
 missing=""
 for p in $PACKAGES; do

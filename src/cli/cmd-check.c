@@ -207,6 +207,7 @@ int cmd_check(int argc, char **argv)
 	pthread_t threads[16];
 
 	optind = 1;
+	argv[0] = "dmaown check";
 	while ((c = getopt_long(argc, argv, "d:j:qh", opts, NULL)) != -1) {
 		char *end;
 

@@ -82,9 +82,31 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 	const char *file = spec;
 
 	if (looks_like_file(spec)) {
-		owned = cli_read_file(spec, NULL);
+		size_t len;
+		const char *nul;
+
+		owned = cli_read_file(spec, &len);
 		if (!owned)
 			return NULL;
+		/*
+		 * topology_load_string() stops at a NUL byte: refuse it here,
+		 * where the length is known, as topology_load_file() would.
+		 */
+		nul = memchr(owned, '\0', len);
+		if (nul) {
+			const char *bol = owned;
+			int line = 1;
+
+			for (const char *q = owned; q < nul; q++)
+				if (*q == '\n') {
+					line++;
+					bol = q + 1;
+				}
+			fprintf(stderr, "dmaown: %s:%d:%d: unexpected NUL byte\n",
+				spec, line, (int)(nul - bol) + 1);
+			free(owned);
+			return NULL;
+		}
 		text = owned;
 	} else {
 		text = builtin_machine_text(spec);
@@ -409,6 +431,7 @@ int cmd_run(int argc, char **argv)
 	int c, status;
 
 	optind = 1;
+	argv[0] = "dmaown run";
 	while ((c = getopt_long(argc, argv, "m:xeh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -475,6 +498,7 @@ int cmd_show(int argc, char **argv)
 	int c;
 
 	optind = 1;
+	argv[0] = "dmaown show";
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

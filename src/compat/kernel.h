@@ -112,6 +112,15 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 #define lockdep_assert_held(m, lock) \
 	WARN_ON(m, !mutex_is_locked_by_current(lock))
 
+/*
+ * READ_ONCE()/WRITE_ONCE(): a field read without the lock that protects
+ * its writes (the kernel's lockless peeks at dev->driver), and those
+ * writes. Relaxed atomics: no ordering, but no torn or invented accesses,
+ * and ThreadSanitizer sees them as the intended races they are.
+ */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+
 /* ---- fault injection and allocation ---- */
 
 /*

@@ -284,9 +284,20 @@ void machine_set_lock_ops(struct machine *m,
 	m->locks.ctx = ctx;
 }
 
+/* The log and WARN lock, for the readers that take a const machine. */
+static pthread_mutex_t *log_lock_of(const struct machine *m)
+{
+	return (pthread_mutex_t *)&m->log_lock;
+}
+
 size_t machine_log_count(const struct machine *m)
 {
-	return m->log_count;
+	size_t n;
+
+	pthread_mutex_lock(log_lock_of(m));
+	n = m->log_count;
+	pthread_mutex_unlock(log_lock_of(m));
+	return n;
 }
 
 const struct klog_entry *machine_log_entry(const struct machine *m, size_t i)
@@ -305,7 +316,12 @@ void machine_log_clear(struct machine *m)
 
 uint64_t machine_clock(const struct machine *m)
 {
-	return m->clock_ns;
+	uint64_t ns;
+
+	pthread_mutex_lock(log_lock_of(m));
+	ns = m->clock_ns;
+	pthread_mutex_unlock(log_lock_of(m));
+	return ns;
 }
 
 void machine_advance_clock(struct machine *m, uint64_t ns)
@@ -317,7 +333,12 @@ void machine_advance_clock(struct machine *m, uint64_t ns)
 
 size_t machine_warn_count(const struct machine *m)
 {
-	return m->nwarns + m->warns_dropped;
+	size_t n;
+
+	pthread_mutex_lock(log_lock_of(m));
+	n = m->nwarns + m->warns_dropped;
+	pthread_mutex_unlock(log_lock_of(m));
+	return n;
 }
 
 const struct warn_report *machine_warn(const struct machine *m, size_t i)

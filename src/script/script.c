@@ -10,6 +10,7 @@
 
 #include "dmaown/dmaown.h"
 #include "dmaown/script.h"
+#include "machine/machine-priv.h"
 #include "script/script-priv.h"
 
 #define MAX_TOKENS 256
@@ -259,6 +260,12 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 				    strchr("\"\\$`", p[1])) {
 					sbuf_printf(&w, "%c", p[1]);
 					p += 2;
+				} else if (*p == '`' ||
+					   (*p == '$' && p[1] == '(')) {
+					snprintf(msg, msglen,
+						 "command substitution is not supported");
+					ret = -EINVAL;
+					goto err;
 				} else if (*p == '$') {
 					p += expand_var(ctx, p, &w);
 				} else {
@@ -278,15 +285,15 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 			p += 2;
 			continue;
 		}
-		if (c == '$') {
-			p += expand_var(ctx, p, &w);
-			continue;
-		}
 		if (c == '`' || (c == '$' && p[1] == '(')) {
 			snprintf(msg, msglen,
 				 "command substitution is not supported");
 			ret = -EINVAL;
 			goto err;
+		}
+		if (c == '$') {
+			p += expand_var(ctx, p, &w);
+			continue;
 		}
 		if (c == '*' || c == '?' || c == '[')
 			glob = true;
@@ -897,6 +904,7 @@ static int validate(struct script_ctx *ctx, struct tokens *tk, char *msg,
 		    size_t msglen)
 {
 	bool at_start = true;
+	bool assigned = false; /* "NAME=value" alone is a whole command */
 
 	for (int i = 0; i < tk->n; i++) {
 		struct token *t = &tk->t[i];
@@ -914,18 +922,23 @@ static int validate(struct script_ctx *ctx, struct tokens *tk, char *msg,
 				}
 				continue;
 			}
-			if (at_start) {
+			if (at_start && !assigned) {
 				snprintf(msg, msglen,
 					 "syntax error near unexpected token");
 				return -EINVAL;
 			}
 			at_start = true;
+			assigned = false;
 			continue;
 		}
 		if (!at_start)
 			continue;
+		if (is_assignment(t->text)) {
+			assigned = true;
+			continue;
+		}
 		if (!strcmp(t->text, "sudo") || !strcmp(t->text, "command") ||
-		    !strcmp(t->text, "exec") || is_assignment(t->text))
+		    !strcmp(t->text, "exec"))
 			continue;
 		if (!strcmp(t->text, "export"))
 			continue;
@@ -938,7 +951,8 @@ static int validate(struct script_ctx *ctx, struct tokens *tk, char *msg,
 		}
 		at_start = false;
 	}
-	if (at_start && tk->n && tk->t[tk->n - 1].type != T_SEMI) {
+	if (at_start && !assigned && tk->n &&
+	    tk->t[tk->n - 1].type != T_SEMI) {
 		snprintf(msg, msglen, "syntax error: missing command");
 		return -EINVAL;
 	}
@@ -1146,26 +1160,31 @@ void script_result_free(struct script_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Copy the log lines stamped after @since. */
+/* The log ring's entry @i (0: the oldest kept); caller holds log_lock. */
+static const struct klog_entry *log_entry_locked(struct machine *m, size_t i)
+{
+	return &m->log[(m->log_head + i) % m->log_cap];
+}
+
+/*
+ * Copy the log lines stamped after @since. Under log_lock: on a machine
+ * other threads use, a printk may drop (and free) the oldest line while
+ * we copy.
+ */
 static void collect_log(struct machine *m, uint64_t since,
 			struct script_result *res)
 {
-	size_t n = machine_log_count(m), first = n;
+	size_t n, first;
 
-	while (first > 0) {
-		const struct klog_entry *e = machine_log_entry(m, first - 1);
-
-		if (e->ts_ns <= since)
-			break;
+	pthread_mutex_lock(&m->log_lock);
+	n = m->log_count;
+	first = n;
+	while (first > 0 && log_entry_locked(m, first - 1)->ts_ns > since)
 		first--;
-	}
-	if (first == n)
-		return;
-	res->log = calloc(n - first, sizeof(*res->log));
-	if (!res->log)
-		return;
-	for (size_t i = first; i < n; i++) {
-		const struct klog_entry *e = machine_log_entry(m, i);
+	if (first < n)
+		res->log = calloc(n - first, sizeof(*res->log));
+	for (size_t i = first; res->log && i < n; i++) {
+		const struct klog_entry *e = log_entry_locked(m, i);
 		struct script_log_line *l = &res->log[res->nlog];
 
 		l->ts_ns = e->ts_ns;
@@ -1174,6 +1193,7 @@ static void collect_log(struct machine *m, uint64_t since,
 		if (l->text)
 			res->nlog++;
 	}
+	pthread_mutex_unlock(&m->log_lock);
 }
 
 int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,

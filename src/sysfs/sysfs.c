@@ -124,9 +124,15 @@ static int show_str(struct sbuf *sb, const char *s)
 
 static int dev_override_show(const struct snode *n, struct sbuf *sb)
 {
-	const char *o = driver_override_show(n->dev);
+	const char *o;
+	int ret;
 
-	return show_str(sb, o ? o : "(null)");
+	/* a concurrent store frees the old string: print under its lock */
+	mutex_lock(&n->m->obj_lock);
+	o = driver_override_show(n->dev);
+	ret = show_str(sb, o ? o : "(null)");
+	mutex_unlock(&n->m->obj_lock);
+	return ret;
 }
 
 static int dev_override_store(const struct snode *n, const char *buf)
@@ -384,6 +390,7 @@ static bool same_root(const struct device *dev, const char *root)
 static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 {
 	struct machine *m = dir->m;
+	struct device_driver *dev_drv;
 	struct device *dev;
 	struct snode c;
 	char buf[SYSFS_PATH_MAX];
@@ -431,8 +438,10 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 	}
 	case N_DRIVER:
 		list_for_each_entry(dev, &m->devices, node)
-			if (dev->added && dev->driver == dir->drv &&
-			    dev->bound && emit_device_link(dir, dev, fn, arg))
+			/* bind and unbind change these under device_lock */
+			if (dev->added && READ_ONCE(dev->driver) == dir->drv &&
+			    READ_ONCE(dev->bound) &&
+			    emit_device_link(dir, dev, fn, arg))
 				return true;
 		return emit_attrs(dir, fn, arg);
 	case N_DEVICES: {
@@ -483,9 +492,10 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 			if (fn(&c, arg))
 				return true;
 		}
-		if (dir->dev->driver && dir->dev->bound) {
+		dev_drv = READ_ONCE(dir->dev->driver);
+		if (dev_drv && READ_ONCE(dir->dev->bound)) {
 			snprintf(buf, sizeof(buf), "/sys/bus/%s/drivers/%s",
-				 dir->dev->bus->name, dir->dev->driver->name);
+				 dir->dev->bus->name, dev_drv->name);
 			if (emit_link(dir, "driver", buf, fn, arg))
 				return true;
 		}
@@ -673,34 +683,74 @@ restart:
 	}
 }
 
+/*
+ * Resolve with the object lists held still (vfio_lock for /dev/vfio, then
+ * obj_lock, the lock order's way round), and take references on what the
+ * node names, so a concurrent removal or module unload cannot free it
+ * under a show or store. Undo with snode_put().
+ */
+static int resolve_get(struct machine *m, const char *path, bool follow,
+		       struct snode *out)
+{
+	int ret;
+
+	mutex_lock(&m->vfio_lock);
+	mutex_lock(&m->obj_lock);
+	ret = resolve(m, path, follow, out);
+	if (!ret) {
+		if (out->dev)
+			get_device(out->dev);
+		if (out->drv)
+			driver_get(out->drv);
+		if (out->group)
+			kref_get(&out->group->kref);
+	}
+	mutex_unlock(&m->obj_lock);
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+static void snode_put(struct snode *n)
+{
+	put_device(n->dev);
+	driver_put(n->drv);
+	iommu_group_put(n->group);
+}
+
 /* ---- public calls ---- */
 
 enum sysfs_type sysfs_stat(struct machine *m, const char *path)
 {
 	struct snode n;
+	enum sysfs_type type;
 
-	if (resolve(m, path, false, &n))
+	if (resolve_get(m, path, false, &n))
 		return SYSFS_NONE;
 	if (n.kind == N_LINK)
-		return SYSFS_LINK;
-	return n.kind == N_ATTR ? SYSFS_FILE : SYSFS_DIR;
+		type = SYSFS_LINK;
+	else
+		type = n.kind == N_ATTR ? SYSFS_FILE : SYSFS_DIR;
+	snode_put(&n);
+	return type;
 }
 
 int sysfs_read(struct machine *m, const char *path, char **ret_buf)
 {
 	struct sbuf sb = { 0 };
 	struct snode n;
-	int ret = resolve(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n);
 
 	if (ret)
 		return ret;
 	if (is_dir(&n))
-		return -EISDIR;
-	if (n.chardev)
-		return -EINVAL; /* a read() on a vfio node is not a file read */
-	if (!n.attr->show)
-		return -EACCES;
-	ret = n.attr->show(&n, &sb);
+		ret = -EISDIR;
+	else if (n.chardev)
+		ret = -EINVAL; /* a read() on a vfio node is not a file read */
+	else if (!n.attr->show)
+		ret = -EACCES;
+	else
+		ret = n.attr->show(&n, &sb);
+	snode_put(&n);
 	sbuf_printf(&sb, "%s", "");
 	if (!ret && sb.oom)
 		ret = -ENOMEM;
@@ -717,21 +767,23 @@ int sysfs_write(struct machine *m, const char *path, const char *buf,
 {
 	char page[SYSFS_WRITE_MAX + 1];
 	struct snode n;
-	int ret = resolve(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n);
 
 	if (ret)
 		return ret;
-	if (is_dir(&n))
-		return -EISDIR;
-	if (n.chardev || !n.attr->store)
-		return -EACCES;
-	if (len > SYSFS_WRITE_MAX)
-		return -EINVAL;
-	if (memchr(buf, '\0', len))
-		return -EINVAL;
-	memcpy(page, buf, len);
-	page[len] = '\0';
-	return n.attr->store(&n, page);
+	if (is_dir(&n)) {
+		ret = -EISDIR;
+	} else if (n.chardev || !n.attr->store) {
+		ret = -EACCES;
+	} else if (len > SYSFS_WRITE_MAX || memchr(buf, '\0', len)) {
+		ret = -EINVAL;
+	} else {
+		memcpy(page, buf, len);
+		page[len] = '\0';
+		ret = n.attr->store(&n, page);
+	}
+	snode_put(&n);
+	return ret;
 }
 
 /* The relative path from directory @from to @to, as sysfs links read. */
@@ -761,10 +813,11 @@ int sysfs_readlink(struct machine *m, const char *path, char **ret_target)
 	char dir[SYSFS_PATH_MAX], rel[SYSFS_PATH_MAX];
 	struct snode n;
 	char *slash;
-	int ret = resolve(m, path, false, &n);
+	int ret = resolve_get(m, path, false, &n);
 
 	if (ret)
 		return ret;
+	snode_put(&n); /* only the path strings are used below */
 	if (n.kind != N_LINK)
 		return -EINVAL;
 	snprintf(dir, sizeof(dir), "%s", n.path);
@@ -778,10 +831,11 @@ int sysfs_readlink(struct machine *m, const char *path, char **ret_target)
 int sysfs_realpath(struct machine *m, const char *path, char **ret_path)
 {
 	struct snode n;
-	int ret = resolve(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n);
 
 	if (ret)
 		return ret;
+	snode_put(&n);
 	*ret_path = strdup(n.path);
 	return *ret_path ? 0 : -ENOMEM;
 }
@@ -835,18 +889,25 @@ int sysfs_list(struct machine *m, const char *path, char ***ret_names,
 {
 	struct list_arg la = { 0 };
 	struct snode n;
-	int ret = resolve(m, path, true, &n);
+	int ret;
 
+	mutex_lock(&m->vfio_lock);
+	mutex_lock(&m->obj_lock);
+	ret = resolve(m, path, true, &n);
+	if (!ret && !is_dir(&n))
+		ret = -ENOTDIR;
+	if (!ret)
+		emit_children(&n, list_cb, &la);
+	mutex_unlock(&m->obj_lock);
+	mutex_unlock(&m->vfio_lock);
 	if (ret)
 		return ret;
-	if (!is_dir(&n))
-		return -ENOTDIR;
-	emit_children(&n, list_cb, &la);
 	if (la.oom) {
 		sysfs_list_free(la.names, la.n);
 		return -ENOMEM;
 	}
-	qsort(la.names, la.n, sizeof(*la.names), cmp_names);
+	if (la.n) /* qsort() wants a non-NULL array even for none */
+		qsort(la.names, la.n, sizeof(*la.names), cmp_names);
 	*ret_names = la.names;
 	*ret_n = la.n;
 	return 0;

@@ -119,7 +119,10 @@ int vmm_release_device(struct machine *m, const char *dev_name, int container)
 
 	if (container < 0 && group >= 0)
 		container = vfio_group_container(m, group);
+	/* a device the kernel took back (relayed request) is closed already */
 	ret = vfio_device_close(m, dev_name);
+	if (ret == -EBADF)
+		ret = 0;
 
 	if (!ret && group >= 0)
 		ret = vfio_group_close(m, group);

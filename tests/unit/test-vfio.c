@@ -1720,9 +1720,9 @@ static void unbind_while_open(void **state)
 	do_bind("nvme", NVME);
 	assert_kernel_owned(NVME, 1);
 	/* the VMM's release: its device is gone; it closes the rest */
-	err_vmm_release(EBADF, NVME, c);
-	do_gclose(g);
-	do_cclose(c);
+	do_vmm_release(NVME, c);
+	err_gclose(EBADF, g);
+	err_cclose(EBADF, c);
 	assert_all_closed();
 	assert_true(list_empty(&self->m->vfio_groups));
 	check_invariants();
@@ -2153,9 +2153,10 @@ static void core_scenario(void **state)
 	assert_kernel_owned(NIC, 0);
 	do_probe(NIC);			/* driver_override: vfio-pci */
 	assert_bound(NIC, "vfio-pci");
-	err_vmm_release(EBADF, NIC, c);	/* its device file went away */
-	do_gclose(g);
-	do_cclose(c);
+	/* its device file went away; the VMM closes the rest */
+	do_vmm_release(NIC, c);
+	err_gclose(EBADF, g);
+	err_cclose(EBADF, c);
 	assert_all_closed();
 
 	c = do_assign(NIC);

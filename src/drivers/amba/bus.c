@@ -10,10 +10,12 @@
 static int amba_match(struct device *dev, struct device_driver *drv)
 {
 	const struct amba_id *id;
+	int ret;
 
 	/* With driver_override set, only that driver may bind. */
-	if (dev->driver_override)
-		return !strcmp(dev->driver_override, drv->name);
+	ret = device_match_driver_override(dev, drv);
+	if (ret >= 0)
+		return ret;
 	for (id = drv->desc->amba_ids; id && id->id; id++)
 		if ((id->id & id->mask) == (dev->ids.periphid & id->mask))
 			return 1;

@@ -98,6 +98,14 @@ struct bus_type {
 };
 
 struct device_driver {
+	/*
+	 * A reference for each user outside obj_lock (a sysfs write in
+	 * flight, a probe walk); unloading unlinks the driver, marks it
+	 * dying, unbinds it everywhere and drops the list's reference, as the
+	 * kernel drains the active references of the driver's sysfs files.
+	 */
+	struct kref kref;
+	bool dying;                   /* unloading: binds fail with -ENODEV */
 	const char *name;             /* == desc->name */
 	const struct driver_desc *desc;
 	struct bus_type *bus;
@@ -124,12 +132,16 @@ void driver_deferred_probe_trigger(struct machine *m);
 void driver_deferred_probe_del(struct device *dev);
 
 /* bus.c */
+struct device_driver *driver_get(struct device_driver *drv);
+void driver_put(struct device_driver *drv);
 struct bus_type *bus_find(struct machine *m, enum bus_kind kind);
 struct device *bus_find_device_by_name(struct bus_type *bus,
 				       const char *name);
 struct device_driver *bus_find_driver(struct bus_type *bus, const char *name);
 void bus_probe_device(struct device *dev);
 void bus_remove_device(struct device *dev);
+int device_match_driver_override(struct device *dev,
+				 const struct device_driver *drv);
 
 /* The firmware half of dma_configure (of_dma_configure/acpi_dma_configure):
  * on IORT and devicetree machines this is where the device joins its IOMMU

@@ -158,7 +158,26 @@ const struct driver_desc *driver_desc_find(const char *name)
 	return NULL;
 }
 
-struct device_driver *machine_find_driver(struct machine *m, const char *name)
+struct device_driver *driver_get(struct device_driver *drv)
+{
+	kref_get(&drv->kref);
+	return drv;
+}
+
+static void driver_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct device_driver, kref));
+}
+
+void driver_put(struct device_driver *drv)
+{
+	if (drv)
+		kref_put(&drv->kref, driver_release);
+}
+
+/* Caller holds obj_lock. */
+static struct device_driver *find_driver_locked(struct machine *m,
+						const char *name)
 {
 	struct bus_type *bus;
 	struct device_driver *drv;
@@ -169,6 +188,16 @@ struct device_driver *machine_find_driver(struct machine *m, const char *name)
 				return drv;
 	}
 	return NULL;
+}
+
+struct device_driver *machine_find_driver(struct machine *m, const char *name)
+{
+	struct device_driver *drv;
+
+	mutex_lock(&m->obj_lock);
+	drv = find_driver_locked(m, name);
+	mutex_unlock(&m->obj_lock);
+	return drv;
 }
 
 const char *driver_name(const struct device_driver *drv)
@@ -259,6 +288,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	drv = kzalloc(m, sizeof(*drv));
 	if (!drv)
 		return -ENOMEM;
+	kref_init(&drv->kref);
 	drv->desc = desc;
 	drv->name = desc->name;
 	drv->bus = bus;
@@ -275,6 +305,12 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 		}
 	}
 	mutex_lock(&m->obj_lock);
+	/* a concurrent load of the same module may have won */
+	if (find_driver_locked(m, desc->name)) {
+		mutex_unlock(&m->obj_lock);
+		kfree(drv);
+		return -EEXIST;
+	}
 	list_add_tail(&drv->node, &bus->drivers);
 	mutex_unlock(&m->obj_lock);
 	/*
@@ -289,16 +325,21 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 /* driver_unregister() -> bus_remove_driver() */
 int driver_unload(struct machine *m, const char *name)
 {
-	struct device_driver *drv = machine_find_driver(m, name);
+	struct device_driver *drv;
 
 	KFUNC();
+	/* unlink and mark dying in one step: a second unload finds nothing */
+	mutex_lock(&m->obj_lock);
+	drv = find_driver_locked(m, name);
+	if (drv) {
+		drv->dying = true;
+		list_del(&drv->node);
+	}
+	mutex_unlock(&m->obj_lock);
 	if (!drv)
 		return -ENOENT;
 	driver_detach(drv);
-	mutex_lock(&m->obj_lock);
-	list_del(&drv->node);
-	mutex_unlock(&m->obj_lock);
-	kfree(drv);
+	driver_put(drv);
 	return 0;
 }
 
@@ -354,6 +395,8 @@ int bind_store(struct device_driver *drv, const char *buf)
 	int err = -ENODEV;
 
 	KFUNC();
+	if (drv->dying)
+		return -ENODEV;
 	dev = bus_find_device_by_name(drv->bus, buf);
 	if (dev && driver_match_device(drv, dev) > 0)
 		err = device_driver_attach(drv, dev);
@@ -367,8 +410,11 @@ int unbind_store(struct device_driver *drv, const char *buf)
 	int err = -ENODEV;
 
 	KFUNC();
+	if (drv->dying)
+		return -ENODEV;
 	dev = bus_find_device_by_name(drv->bus, buf);
-	if (dev && dev->driver == drv) {
+	/* a peek without device_lock, as the kernel's; the detach rechecks */
+	if (dev && READ_ONCE(dev->driver) == drv) {
 		device_driver_detach(dev);
 		err = 0;
 	}
@@ -386,7 +432,7 @@ int drivers_probe_store(struct bus_type *bus, const char *buf)
 	if (!dev)
 		return -ENODEV;
 	/* bus_rescan_devices_helper() */
-	if (!dev->driver && device_attach(dev) < 0)
+	if (!READ_ONCE(dev->driver) && device_attach(dev) < 0)
 		err = -EINVAL;
 	put_device(dev);
 	return err;
@@ -428,8 +474,11 @@ int driver_override_store(struct device *dev, const char *buf)
 			return -ENOMEM;
 	}
 	device_lock(dev);
+	/* obj_lock too: buses match without device_lock (bind_store) */
+	mutex_lock(&dev->m->obj_lock);
 	old = dev->driver_override;
 	dev->driver_override = new;
+	mutex_unlock(&dev->m->obj_lock);
 	device_unlock(dev);
 	kfree(old);
 	return 0;
@@ -440,13 +489,41 @@ const char *driver_override_show(const struct device *dev)
 	return dev->driver_override;
 }
 
+/*
+ * device_match_driver_override() - does @dev's driver_override name @drv?
+ *
+ * For the buses' match(), which runs without device_lock when bind_store
+ * asks, while driver_override_store() may free the old string: the
+ * override is read under obj_lock, as upstream reads it under the
+ * override's spinlock (device_match_driver_override(), v6.19).
+ *
+ * Return: 1 it names @drv, 0 it names another driver, -1 none is set.
+ */
+int device_match_driver_override(struct device *dev,
+				 const struct device_driver *drv)
+{
+	int ret = -1;
+
+	mutex_lock(&dev->m->obj_lock);
+	if (dev->driver_override)
+		ret = !strcmp(dev->driver_override, drv->name);
+	mutex_unlock(&dev->m->obj_lock);
+	return ret;
+}
+
 /* ---- device add/remove on a bus ---- */
 
 void bus_probe_device(struct device *dev)
 {
+	int ret;
+
 	KFUNC();
-	if (dev->bus && dev->bus->drivers_autoprobe)
-		device_attach(dev);
+	if (!dev->bus || !dev->bus->drivers_autoprobe)
+		return;
+	ret = device_attach(dev);
+	/* pci_bus_add_device() says so when a driver matched but failed */
+	if (ret < 0 && ret != -EPROBE_DEFER && dev->bus->ops->kind == BUS_PCI)
+		dev_warn(dev, "device attach failed (%d)", ret);
 }
 
 void bus_remove_device(struct device *dev)

@@ -71,7 +71,7 @@ void driver_deferred_probe_trigger(struct machine *m)
 		 * so drivers_autoprobe "0" holds here too; a device that
 		 * defers again goes back on the machine's list.
 		 */
-		if (dev->added && !dev->driver)
+		if (dev->added && !READ_ONCE(dev->driver))
 			bus_probe_device(dev);
 		put_device(dev);
 	}
@@ -111,7 +111,7 @@ static int call_driver_probe(struct device *dev, struct device_driver *drv)
 
 static void driver_bound(struct device *dev)
 {
-	dev->bound = true;
+	WRITE_ONCE(dev->bound, true); /* sysfs peeks without device_lock */
 	driver_deferred_probe_del(dev);
 }
 
@@ -126,7 +126,7 @@ static int really_probe(struct device *dev, struct device_driver *drv)
 
 	KFUNC();
 	lockdep_assert_held(dev->m, &dev->mutex);
-	dev->driver = drv;
+	WRITE_ONCE(dev->driver, drv);
 
 	if (dev->bus->ops->dma_configure) {
 		ret = dev->bus->ops->dma_configure(dev);
@@ -159,13 +159,14 @@ sysfs_failed:
 	if (dev->bus->ops->dma_cleanup)
 		dev->bus->ops->dma_cleanup(dev);
 pinctrl_bind_failed:
-	dev->driver = NULL;
+	WRITE_ONCE(dev->driver, NULL);
 	return ret;
 }
 
 static int __driver_probe_device(struct device_driver *drv, struct device *dev)
 {
-	if (!dev->added)
+	lockdep_assert_held(dev->m, &dev->mutex);
+	if (!dev->added || drv->dying)
 		return -ENODEV;
 	if (dev->driver)
 		return -EBUSY;
@@ -226,17 +227,37 @@ int device_driver_attach(struct device_driver *drv, struct device *dev)
 static int __device_attach(struct device *dev)
 {
 	struct bus_type *bus = dev->bus;
-	struct device_driver *drv;
+	struct machine *m = dev->m;
+	struct device_driver *drv, **drvs;
+	size_t n = 0, i;
 	int ret = 0;
+
+	/* the bus's drivers now, each held while we try it */
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(drv, &bus->drivers, node)
+		n++;
+	drvs = calloc(n ? n : 1, sizeof(*drvs));
+	if (!drvs) {
+		mutex_unlock(&m->obj_lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(drv, &bus->drivers, node)
+		drvs[n++] = driver_get(drv);
+	mutex_unlock(&m->obj_lock);
 
 	device_lock(dev);
 	if (dev->driver) {
 		ret = 1;
 		goto out_unlock;
 	}
-	list_for_each_entry(drv, &bus->drivers, node) {
-		int match = driver_match_device(drv, dev);
+	for (i = 0; i < n; i++) {
+		int match;
 
+		drv = drvs[i];
+		if (drv->dying)
+			continue;
+		match = driver_match_device(drv, dev);
 		if (match == 0)
 			continue;
 		if (match < 0) {
@@ -254,6 +275,9 @@ static int __device_attach(struct device *dev)
 	}
 out_unlock:
 	device_unlock(dev);
+	for (i = 0; i < n; i++)
+		driver_put(drvs[i]);
+	free(drvs);
 	return ret;
 }
 
@@ -326,8 +350,8 @@ static void __device_release_driver(struct device *dev)
 	if (dev->bus->ops->dma_cleanup)
 		dev->bus->ops->dma_cleanup(dev);
 	/* device_unbind_cleanup() */
-	dev->driver = NULL;
-	dev->bound = false;
+	WRITE_ONCE(dev->driver, NULL);
+	WRITE_ONCE(dev->bound, false);
 }
 
 static void device_release_driver_internal(struct device *dev,
@@ -353,27 +377,34 @@ void device_driver_detach(struct device *dev)
 	device_release_driver_internal(dev, NULL);
 }
 
-/* Unbind @drv from every device it drives (driver unregistration). */
+/*
+ * Unbind @drv from every device it drives (driver unregistration). Each
+ * device of the bus is looked at under its lock, so a bind in flight
+ * finishes first and is then undone; @drv is dying, so no new bind starts.
+ */
 void driver_detach(struct device_driver *drv)
 {
 	struct machine *m = drv->bus->m;
-	struct device *dev;
+	struct device **devs, *dev;
+	size_t n = 0, i;
 
 	KFUNC();
-	for (;;) {
-		struct device *found = NULL;
-
-		mutex_lock(&m->obj_lock);
-		list_for_each_entry(dev, &m->devices, node) {
-			if (dev->driver == drv) {
-				found = get_device(dev);
-				break;
-			}
-		}
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node)
+		n++;
+	devs = calloc(n ? n : 1, sizeof(*devs));
+	if (!devs) {
 		mutex_unlock(&m->obj_lock);
-		if (!found)
-			return;
-		device_release_driver_internal(found, drv);
-		put_device(found);
+		return;
 	}
+	n = 0;
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->bus == drv->bus)
+			devs[n++] = get_device(dev);
+	mutex_unlock(&m->obj_lock);
+	for (i = 0; i < n; i++) {
+		device_release_driver_internal(devs[i], drv);
+		put_device(devs[i]);
+	}
+	free(devs);
 }

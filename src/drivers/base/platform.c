@@ -9,10 +9,12 @@
 static int platform_match(struct device *dev, struct device_driver *drv)
 {
 	const char *const *of;
+	int ret;
 
 	/* With driver_override set, only that driver may bind. */
-	if (dev->driver_override)
-		return !strcmp(dev->driver_override, drv->name);
+	ret = device_match_driver_override(dev, drv);
+	if (ret >= 0)
+		return ret;
 	/* devicetree compatible first */
 	for (of = drv->desc->of_compatible; of && *of; of++)
 		if (dev->ids.compatible[0] && !strcmp(*of, dev->ids.compatible))

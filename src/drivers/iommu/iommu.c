@@ -634,7 +634,10 @@ static int __iommu_probe_device(struct device *dev,
 	dev_info(dev, "Adding to iommu group %d", group->id);
 
 	mutex_lock(&group->mutex);
+	/* obj_lock too: sysfs lists a group's devices under it */
+	mutex_lock(&dev->m->obj_lock);
 	list_add_tail(&gdev->list, &group->devices);
+	mutex_unlock(&dev->m->obj_lock);
 	dev->iommu_group = group;
 	WARN_ON(dev->m, group->default_domain && !group->domain);
 	if (group->domain) {
@@ -658,7 +661,9 @@ static int __iommu_probe_device(struct device *dev,
 	return 0;
 
 err_remove_gdev:
+	mutex_lock(&dev->m->obj_lock);
 	list_del(&gdev->list);
+	mutex_unlock(&dev->m->obj_lock);
 	dev->iommu_group = NULL;
 	mutex_unlock(&group->mutex);
 	kfree(gdev);
@@ -771,7 +776,9 @@ void iommu_release_device(struct device *dev)
 				group->owner_cnt--;
 			dev->dma_use.group = NULL;
 		}
+		mutex_lock(&dev->m->obj_lock);
 		list_del(&gdev->list);
+		mutex_unlock(&dev->m->obj_lock);
 		__iommu_group_free_device(group, gdev);
 		/* release_device op: the device stops using any domain */
 		__iommu_detach_device_all(dev);

@@ -35,9 +35,10 @@ static const struct pci_device_id *pci_match_device(struct device_driver *drv,
 {
 	const struct pci_device_id *found = NULL, *ids;
 	struct bus_type *bus = drv->bus;
+	int ovr = device_match_driver_override(dev, drv);
 
 	/* With driver_override set, only that driver may bind. */
-	if (dev->driver_override && strcmp(dev->driver_override, drv->name))
+	if (!ovr)
 		return NULL;
 
 	/* dynamic ids first */
@@ -56,10 +57,11 @@ static const struct pci_device_id *pci_match_device(struct device_driver *drv,
 		if (!pci_match_one_device(ids, dev))
 			continue;
 		/* override-only rows bind only through driver_override */
-		if (!ids->override_only || dev->driver_override)
+		if (!ids->override_only || ovr > 0)
 			return ids;
 	}
-	if (dev->driver_override)
+	/* driver_override will always match, send a dummy id */
+	if (ovr > 0)
 		return &pci_device_id_any;
 	return NULL;
 }
@@ -149,6 +151,8 @@ int new_id_store(struct device_driver *drv, const char *buf)
 	KFUNC();
 	if (bus->ops->kind != BUS_PCI)
 		return -ENOENT; /* the attribute exists on PCI drivers only */
+	if (drv->dying)
+		return -ENODEV;
 	fields = parse_hex_fields(buf, f, 6);
 	if (fields < 2)
 		return -EINVAL;
@@ -159,6 +163,7 @@ int new_id_store(struct device_driver *drv, const char *buf)
 	{
 		struct device probe = { 0 };
 
+		probe.m = bus->m;
 		probe.ids.vendor = id.vendor;
 		probe.ids.device = id.device;
 		probe.ids.subvendor = id.subvendor;

@@ -11,10 +11,12 @@
 static int fsl_mc_bus_match(struct device *dev, struct device_driver *drv)
 {
 	const char *const *type;
+	int ret;
 
 	/* With driver_override set, only that driver may bind. */
-	if (dev->driver_override)
-		return !strcmp(dev->driver_override, drv->name);
+	ret = device_match_driver_override(dev, drv);
+	if (ret >= 0)
+		return ret;
 	for (type = drv->desc->mc_types; type && *type; type++)
 		if (!strcmp(*type, dev->ids.mc_type))
 			return 1;

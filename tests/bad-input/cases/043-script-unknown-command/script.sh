@@ -1,0 +1,3 @@
+echo first
+frobnicate now
+echo never

@@ -1,0 +1,1 @@
+echo "$(cat /sys/bus/pci/drivers_autoprobe)"

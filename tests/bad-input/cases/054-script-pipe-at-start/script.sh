@@ -1,0 +1,1 @@
+| tee /sys/bus/pci/drivers_probe

@@ -1,0 +1,1 @@
+cat /sys/bus/pci/drivers/e1000e/bind

@@ -1,0 +1,1 @@
+echo fe800000.usb > /sys/bus/pci/drivers/nvme/bind

@@ -1,0 +1,1 @@
+echo 0000:ff:00.0 > /sys/bus/pci/drivers/e1000e/bind

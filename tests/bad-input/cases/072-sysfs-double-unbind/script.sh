@@ -1,0 +1,2 @@
+echo 0000:02:00.0 > /sys/bus/pci/drivers/e1000e/unbind
+echo 0000:02:00.0 > /sys/bus/pci/drivers/e1000e/unbind

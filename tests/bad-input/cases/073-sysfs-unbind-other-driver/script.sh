@@ -1,0 +1,1 @@
+echo 0000:02:00.0 > /sys/bus/pci/drivers/ahci/unbind

@@ -1,0 +1,1 @@
+echo passthrough > /sys/kernel/iommu_groups/9/type

@@ -1,0 +1,1 @@
+@vfio set-container 9 x

@@ -1,0 +1,2 @@
+@vfio container-open
+@vfio set-iommu 0 type9

@@ -1,0 +1,1 @@
+@vfio container-close 7

@@ -1,0 +1,1 @@
+@iommufd close -5

@@ -1,0 +1,1 @@
+@vfio attach-ioas 0000:02:00.0 ioas

@@ -1,0 +1,1 @@
+@vfio get-device-fd 9 0000:02:00.0

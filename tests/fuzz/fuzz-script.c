@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzz target: the script language (script_exec_line()).
+ *
+ * The first byte picks a built-in machine (and whether the vfio and stub
+ * drivers are loaded too); the rest is a script, one line per '\n' (a NUL
+ * byte ends a line as well). After every line:
+ *
+ * - a line the language refuses (-EINVAL) carries "FILE:LINE: " and left
+ *   the machine exactly as it was;
+ * - the isolation invariants I1-I4 hold (INV_FAILED_NOOP is the checker's
+ *   business: a script line may partly fail and partly succeed).
+ *
+ * At the end, I6: tearing everything down frees every group and domain.
+ * Checking stops for good once the script plants a mutant (machine_faults(),
+ * "@fault v7-order on" and the checker's mutants), which exist precisely to
+ * break the invariants; "@fault probe", "@fault attach" and "@fault
+ * fail-nth" stay in: they are failures the kernel meets, and its error
+ * paths must keep the invariants.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmaown/check.h"
+#include "fuzz.h"
+
+#define FUZZ_SCRIPT_LINES_MAX 64
+
+static void check_line(struct machine *m, const char *line, int lineno,
+		       int ret, const struct script_result *res,
+		       uint64_t hash_before)
+{
+	char prefix[32], why[512];
+	unsigned int bad;
+
+	if (ret) {
+		snprintf(prefix, sizeof(prefix), "fuzz.sh:%d: ", lineno);
+		if (ret != -EINVAL)
+			fuzz_fail("line %d: script_exec_line() gave %d", lineno,
+				  ret);
+		if (!res->err || strncmp(res->err, prefix, strlen(prefix)) ||
+		    res->status != 2)
+			fuzz_fail("line %d refused without its message: '%s'",
+				  lineno, res->err ? res->err : "(null)");
+		if (machine_state_hash(m) != hash_before)
+			fuzz_fail("line %d refused but changed the machine: %s",
+				  lineno, line);
+		return;
+	}
+	if (!res->out || !res->err)
+		fuzz_fail("line %d: no output buffers", lineno);
+	if (machine_faults(m))
+		return;
+	bad = machine_check_invariants(m, INV_ISOLATION | INV_ACCOUNTING |
+					  INV_DOMAINS | INV_NO_WARN,
+				       why, sizeof(why));
+	if (bad)
+		fuzz_fail("after line %d '%s': %s: %s", lineno, line,
+			  check_invariant_name(bad & -bad), why);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct script_ctx *ctx;
+	struct machine *m;
+	char *text, *p, why[512];
+	int lineno = 0;
+
+	if (size < 1)
+		return 0;
+	m = fuzz_machine(data[0] & 0x7f, data[0] & 0x80);
+	ctx = script_ctx_new(m, "fuzz.sh");
+	text = malloc(size);
+	if (!ctx || !text)
+		fuzz_fail("out of memory");
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	for (p = text; p <= text + size - 1; ) {
+		char *eol = p;
+		struct script_result res;
+		uint64_t before;
+		int ret;
+
+		while (eol < text + size - 1 && *eol && *eol != '\n')
+			eol++;
+		*eol = '\0';
+		if (++lineno > FUZZ_SCRIPT_LINES_MAX || machine_faults(m))
+			break;
+		before = machine_state_hash(m);
+		ret = script_exec_line(ctx, p, lineno, &res);
+		check_line(m, p, lineno, ret, &res, before);
+		script_result_free(&res);
+		p = eol + 1;
+	}
+	if (!machine_faults(m)) {
+		unsigned int bad;
+
+		machine_set_fail_nth(m, 0); /* an armed fault is not teardown's */
+		bad = machine_check_invariants(m, INV_TEARDOWN, why, sizeof(why));
+		if (bad)
+			fuzz_fail("%s: %s", check_invariant_name(bad), why);
+	}
+	script_ctx_free(ctx);
+	machine_destroy(m);
+	free(text);
+	return 0;
+}
