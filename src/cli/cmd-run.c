@@ -544,7 +544,15 @@ int cmd_show(int argc, char **argv)
 
 int cmd_machines(int argc, char **argv)
 {
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs("usage: dmaown machines\n"
+		      "\n"
+		      "List the built-in machines with a line about each. They are the\n"
+		      "files under machines/ (docs/topology.md), embedded in the binary;\n"
+		      "'dmaown show NAME' boots one and prints its groups.\n",
+		      stdout);
+		return 0;
+	}
 	if (argc > 1) {
 		fputs("usage: dmaown machines\n", stderr);
 		return 2;

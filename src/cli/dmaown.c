@@ -58,6 +58,17 @@ static int cmd_seed(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--v7")) {
 			o.faults |= MACHINE_FAULT_V7_ORDER;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs("usage: dmaown seed [--v7]\n"
+			      "\n"
+			      "The seed's scenario on the built-in qdf2400 (WIWYNN QDF2400,\n"
+			      "ACPI/IORT): the reproducer from the review of v7 (modprobe\n"
+			      "vfio-pci, driver_override, unbind e1000e), then vfio-pci takes\n"
+			      "the NIC and a VMM assigns and releases it, with the kernel log.\n"
+			      "--v7 runs the buses' v7 code: the unbind trips\n"
+			      "WARN_ON(!group->owner_cnt) and the exit status is 1.\n",
+			      stdout);
+			return 0;
 		} else {
 			fprintf(stderr, "dmaown seed: unknown option '%s'\n",
 				argv[i]);
