@@ -106,6 +106,7 @@ int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
 	struct machine *m = script_machine(ctx);
 	bool kernel = false, numeric = false, both = false, domains = false;
 	const char *sel = NULL;
+	struct device_driver *drv;
 	struct device *dev;
 
 	for (int i = 1; i < argc; i++) {
@@ -157,9 +158,11 @@ int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
 		}
 		if (!kernel)
 			continue;
-		if (dev->driver && dev->bound)
+		/* a peek, as sysfs's driver link: binds change it meanwhile */
+		drv = READ_ONCE(dev->driver);
+		if (drv && READ_ONCE(dev->bound))
 			sbuf_printf(io->out, "\tKernel driver in use: %s\n",
-				    dev->driver->name);
+				    drv->name);
 		lspci_modules(dev, io->out);
 	}
 	return 0;

@@ -6,8 +6,11 @@
  * Locking: device_lock (struct device::mutex) is held around probe and
  * remove, as the kernel holds it; a device's parent is locked first when the
  * bus asks for it. machine::obj_lock protects the lists of buses, drivers
- * and the deferred-probe list. A driver's dynamic ids are protected by
- * bus_type::ids_lock.
+ * and the deferred-probe list, and each device's driver_override string
+ * (the buses match without device_lock). A driver's dynamic ids and its
+ * probe-fault hook are protected by bus_type::ids_lock. dev->driver and
+ * dev->bound change under device_lock; sysfs and the stores peek at them
+ * with READ_ONCE().
  */
 #ifndef DMAOWN_BASE_H
 #define DMAOWN_BASE_H
@@ -94,7 +97,7 @@ struct bus_type {
 	struct list_head node;        /* machine::buses */
 	struct list_head drivers;     /* struct device_driver::node */
 	bool drivers_autoprobe;
-	struct mutex ids_lock;        /* drivers' dynamic ids */
+	struct mutex ids_lock;        /* drivers' dynamic ids, probe faults */
 };
 
 struct device_driver {
@@ -115,7 +118,7 @@ struct device_driver {
 	struct pci_device_id dynids[DRIVER_DYNIDS_MAX];
 	unsigned int ndynids;
 	/* Fault injection: the next @fail_count probes fail with @fail_errno
-	 * (fail_count < 0: every probe). */
+	 * (fail_count < 0: every probe); under bus->ids_lock. */
 	int fail_errno;
 	int fail_count;
 };

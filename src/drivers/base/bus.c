@@ -212,8 +212,10 @@ bool driver_is_dma_managed(const struct device_driver *drv)
 
 void driver_set_probe_fault(struct device_driver *drv, int err, int count)
 {
+	mutex_lock(&drv->bus->ids_lock);
 	drv->fail_errno = err > 0 ? -err : err;
 	drv->fail_count = err ? count : 0;
+	mutex_unlock(&drv->bus->ids_lock);
 }
 
 const char *device_driver_name(const struct device *dev)

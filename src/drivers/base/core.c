@@ -10,6 +10,35 @@
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
+struct device **devices_get(struct machine *m,
+			    bool (*match)(struct device *dev, const void *arg),
+			    const void *arg, size_t *ret_n)
+{
+	struct device **devs, *dev;
+	size_t n = 0;
+
+	mutex_lock(&m->obj_lock);
+	list_for_each_entry(dev, &m->devices, node)
+		n++;
+	devs = calloc(n ? n : 1, sizeof(*devs));
+	if (devs) {
+		n = 0;
+		list_for_each_entry(dev, &m->devices, node)
+			if (dev->added && match(dev, arg))
+				devs[n++] = get_device(dev);
+		*ret_n = n;
+	}
+	mutex_unlock(&m->obj_lock);
+	return devs;
+}
+
+void devices_put(struct device **devs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put_device(devs[i]);
+	free(devs);
+}
+
 const char *dev_driver_string(const struct device *dev)
 {
 	if (dev->driver)

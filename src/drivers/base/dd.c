@@ -79,17 +79,31 @@ void driver_deferred_probe_trigger(struct machine *m)
 
 /* ---- probe ---- */
 
-static int call_driver_probe(struct device *dev, struct device_driver *drv)
+/*
+ * The probe-fault hook: the errno this probe fails with, or 0. Under the
+ * bus's ids_lock: probes of two devices of one driver run at once, each
+ * under its own device_lock, and a count of 1 must fail exactly one.
+ */
+static int driver_probe_fault(struct device_driver *drv)
 {
 	int ret = 0;
 
+	mutex_lock(&drv->bus->ids_lock);
 	if (drv->fail_count) {
 		ret = drv->fail_errno;
 		if (drv->fail_count > 0)
 			drv->fail_count--;
-	} else if (dev->bus->ops->probe) {
-		ret = dev->bus->ops->probe(dev);
 	}
+	mutex_unlock(&drv->bus->ids_lock);
+	return ret;
+}
+
+static int call_driver_probe(struct device *dev, struct device_driver *drv)
+{
+	int ret = driver_probe_fault(drv);
+
+	if (!ret && dev->bus->ops->probe)
+		ret = dev->bus->ops->probe(dev);
 
 	switch (ret) {
 	case 0:
@@ -294,40 +308,34 @@ int device_attach(struct device *dev)
 	return ret;
 }
 
+static bool dev_on_bus(struct device *dev, const void *bus)
+{
+	return dev->bus == bus;
+}
+
 /* Bind @drv to every matching device that has no driver. */
 int driver_attach(struct device_driver *drv)
 {
 	struct machine *m = drv->bus->m;
-	struct device **devs, *dev;
-	size_t n = 0, i;
+	struct device **devs;
+	size_t n = 0;
 	bool any = false;
 
 	KFUNC();
-	mutex_lock(&m->obj_lock);
-	list_for_each_entry(dev, &m->devices, node)
-		n++;
-	devs = calloc(n ? n : 1, sizeof(*devs));
-	if (!devs) {
-		mutex_unlock(&m->obj_lock);
+	devs = devices_get(m, dev_on_bus, drv->bus, &n);
+	if (!devs)
 		return -ENOMEM;
-	}
-	n = 0;
-	list_for_each_entry(dev, &m->devices, node)
-		if (dev->added && dev->bus == drv->bus)
-			devs[n++] = get_device(dev);
-	mutex_unlock(&m->obj_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct device *dev = devs[i];
 
-	for (i = 0; i < n; i++) {
-		dev = devs[i];
 		if (driver_match_device(drv, dev) > 0) {
 			__device_driver_lock(dev);
 			if (driver_probe_device(drv, dev) == 0)
 				any = true;
 			__device_driver_unlock(dev);
 		}
-		put_device(dev);
 	}
-	free(devs);
+	devices_put(devs, n);
 	if (any)
 		driver_deferred_probe_trigger(m);
 	return 0;
@@ -384,27 +392,14 @@ void device_driver_detach(struct device *dev)
  */
 void driver_detach(struct device_driver *drv)
 {
-	struct machine *m = drv->bus->m;
-	struct device **devs, *dev;
-	size_t n = 0, i;
+	struct device **devs;
+	size_t n = 0;
 
 	KFUNC();
-	mutex_lock(&m->obj_lock);
-	list_for_each_entry(dev, &m->devices, node)
-		n++;
-	devs = calloc(n ? n : 1, sizeof(*devs));
-	if (!devs) {
-		mutex_unlock(&m->obj_lock);
+	devs = devices_get(drv->bus->m, dev_on_bus, drv->bus, &n);
+	if (!devs)
 		return;
-	}
-	n = 0;
-	list_for_each_entry(dev, &m->devices, node)
-		if (dev->bus == drv->bus)
-			devs[n++] = get_device(dev);
-	mutex_unlock(&m->obj_lock);
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		device_release_driver_internal(devs[i], drv);
-		put_device(devs[i]);
-	}
-	free(devs);
+	devices_put(devs, n);
 }

@@ -73,11 +73,16 @@ struct device {
 	/* The domain the IOMMU translates this device with now (group mutex). */
 	struct iommu_domain *iommu_domain;
 
-	/* Driver core (bus.c, dd.c). Under device_lock unless noted. */
+	/*
+	 * Driver core (bus.c, dd.c). Under device_lock unless noted; @driver
+	 * and @bound are written with WRITE_ONCE() for the lockless peeks of
+	 * sysfs and the bind/unbind stores.
+	 */
 	struct bus_type *bus;
 	struct device_driver *driver;
 	bool bound;                  /* driver_bound() done: probe succeeded */
-	char *driver_override;       /* bus driver_override attribute */
+	char *driver_override;       /* bus driver_override attribute; also
+				      * under obj_lock, which match() holds */
 	struct dev_ids ids;
 	struct list_head deferred;   /* machine::deferred_probe (obj_lock) */
 
@@ -100,6 +105,16 @@ static inline const char *dev_name(const struct device *dev)
 {
 	return dev->name;
 }
+
+/*
+ * A snapshot of the added devices @match accepts, each with a reference
+ * (bus_for_each_dev()): the list lock is not held while the caller works
+ * on them. NULL on no memory. Undo with devices_put().
+ */
+struct device **devices_get(struct machine *m,
+			    bool (*match)(struct device *dev, const void *arg),
+			    const void *arg, size_t *ret_n);
+void devices_put(struct device **devs, size_t n);
 
 /* The kernel's dev_driver_string(): driver name, else bus name, else "". */
 const char *dev_driver_string(const struct device *dev);

@@ -687,30 +687,29 @@ int iommu_probe_device(struct device *dev)
 }
 
 /* bus_iommu_probe(): probe every added device behind a new IOMMU. */
+/*
+ * A device @iommu can probe now: behind it, and known to the IOMMU driver
+ * (x86 tables), or with its fwspec made (IORT, devicetree).
+ */
+static bool probe_candidate(struct device *dev, const void *iommu)
+{
+	return dev->fw.iommu == iommu &&
+	       (dev->m->cfg.firmware == FW_X86 || dev->fwspec || !dev->bus);
+}
+
 static int bus_iommu_probe(struct iommu_device *iommu)
 {
 	struct machine *m = iommu->m;
 	struct iommu_group *group, *next;
-	struct device **devs, *dev;
+	struct device **devs;
 	size_t n = 0, i;
 	LIST_HEAD(group_list);
 	int ret = 0;
 
 	KFUNC();
-	mutex_lock(&m->obj_lock);
-	list_for_each_entry(dev, &m->devices, node)
-		n++;
-	devs = calloc(n ? n : 1, sizeof(*devs));
-	if (!devs) {
-		mutex_unlock(&m->obj_lock);
+	devs = devices_get(m, probe_candidate, iommu, &n);
+	if (!devs)
 		return -ENOMEM;
-	}
-	n = 0;
-	list_for_each_entry(dev, &m->devices, node)
-		if (dev->added && dev->fw.iommu == iommu &&
-		    (m->cfg.firmware == FW_X86 || dev->fwspec || !dev->bus))
-			devs[n++] = get_device(dev);
-	mutex_unlock(&m->obj_lock);
 
 	mutex_lock(&m->iommu_probe_device_lock);
 	for (i = 0; i < n; i++) {
@@ -727,9 +726,7 @@ static int bus_iommu_probe(struct iommu_device *iommu)
 			ret = iommu_setup_default_domain(group, 0);
 		mutex_unlock(&group->mutex);
 	}
-	for (i = 0; i < n; i++)
-		put_device(devs[i]);
-	free(devs);
+	devices_put(devs, n);
 	return ret;
 }
 
