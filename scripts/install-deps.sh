@@ -3,7 +3,10 @@
 # Run as root (or through sudo). Safe to run again.
 set -eu
 
-PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind"
+# clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
+# build the fuzz targets (docs/testing.md).
+PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
+	clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

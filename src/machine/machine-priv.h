@@ -5,7 +5,8 @@
  * in machine.c, so a new kernel counterpart slots in as its own file.
  *
  * Lock order (outermost first), as the kernel's:
- *   device_lock (struct device::mutex)
+ *   machine::rescan_remove_lock (pci_lock_rescan_remove())
+ *   -> device_lock (struct device::mutex)
  *     -> machine::vfio_lock
  *     -> machine::iommu_probe_device_lock
  *       -> iommu_group::mutex
@@ -58,6 +59,12 @@ struct machine {
 
 	/* Serialises device probing into groups (iommu.c). */
 	struct mutex iommu_probe_device_lock;
+
+	/*
+	 * pci_lock_rescan_remove(): hot-plug, hot-unplug and rescans one at a
+	 * time, so a device is added or deleted by one task (core.c).
+	 */
+	struct mutex rescan_remove_lock;
 
 	/* Kernel log ring and WARN reports; under log_lock. */
 	pthread_mutex_t log_lock;

@@ -43,6 +43,7 @@ static struct machine *machine_alloc(const char *name,
 	mutex_init(&m->obj_lock, &m->locks, "machine.obj_lock");
 	mutex_init(&m->iommu_probe_device_lock, &m->locks,
 		   "iommu_probe_device_lock");
+	mutex_init(&m->rescan_remove_lock, &m->locks, "rescan_remove_lock");
 	pthread_mutex_init(&m->log_lock, NULL);
 	INIT_LIST_HEAD(&m->iommus);
 	INIT_LIST_HEAD(&m->domains);
@@ -100,6 +101,7 @@ void machine_destroy(struct machine *m)
 	log_free(m);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
+	mutex_destroy(&m->rescan_remove_lock);
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	free(m);

@@ -125,6 +125,8 @@ int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
 		else if (strchr(a, 'n'))
 			numeric = true;
 	}
+	/* the devices as they are now: hot-plug changes dev->added */
+	mutex_lock(&m->obj_lock);
 	list_for_each_entry(dev, &m->devices, node)
 		if (dev->added && device_bus_kind(dev) == BUS_PCI &&
 		    strncmp(dev->name, "0000:", 5))
@@ -165,6 +167,7 @@ int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
 				    drv->name);
 		lspci_modules(dev, io->out);
 	}
+	mutex_unlock(&m->obj_lock);
 	return 0;
 }
 
@@ -366,30 +369,21 @@ static struct device *find_any_device(struct machine *m, const char *name)
 	return NULL;
 }
 
-int cmd_at_hotplug(struct script_ctx *ctx, int argc, char **argv,
-		   struct cmd_io *io)
+/* @hotplug add|remove, with the rescan/remove lock held. */
+static int hotplug_locked(struct device *dev, bool add)
 {
-	struct machine *m = script_machine(ctx);
-	struct device *dev;
+	struct machine *m = dev->m;
 
-	if (argc != 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove")))
-		return usage(io, "@hotplug add|remove DEV");
-	dev = find_any_device(m, argv[2]);
-	if (!dev)
-		return verb_fail(ctx, io, "@hotplug", -ENODEV);
-	if (!strcmp(argv[1], "add")) {
-		int ret;
-
+	if (add) {
 		if (dev->added)
-			return verb_fail(ctx, io, "@hotplug add", -EEXIST);
+			return -EEXIST;
 		if (dev->parent && !dev->parent->added)
-			return verb_fail(ctx, io, "@hotplug add", -ENODEV);
+			return -ENODEV;
 		device_set_absent(dev, false);
-		ret = device_hotplug_add(dev);
-		return ret ? verb_fail(ctx, io, "@hotplug add", ret) : 0;
+		return device_hotplug_add(dev);
 	}
 	if (!dev->added)
-		return verb_fail(ctx, io, "@hotplug remove", -ENODEV);
+		return -ENODEV;
 	/* surprise removal: children go first, as pciehp removes them */
 	for (;;) {
 		struct device *leaf = NULL, *d, *e;
@@ -415,6 +409,29 @@ int cmd_at_hotplug(struct script_ctx *ctx, int argc, char **argv,
 	}
 	device_unregister(dev);
 	device_set_absent(dev, true);
+	return 0;
+}
+
+int cmd_at_hotplug(struct script_ctx *ctx, int argc, char **argv,
+		   struct cmd_io *io)
+{
+	struct machine *m = script_machine(ctx);
+	struct device *dev;
+	int ret;
+
+	if (argc != 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove")))
+		return usage(io, "@hotplug add|remove DEV");
+	dev = find_any_device(m, argv[2]);
+	if (!dev)
+		return verb_fail(ctx, io, "@hotplug", -ENODEV);
+	/* pciehp: one hot-plug event, rescan or removal at a time */
+	pci_lock_rescan_remove(m);
+	ret = hotplug_locked(dev, !strcmp(argv[1], "add"));
+	pci_unlock_rescan_remove(m);
+	if (ret)
+		return verb_fail(ctx, io, !strcmp(argv[1], "add") ?
+					  "@hotplug add" : "@hotplug remove",
+				 ret);
 	return 0;
 }
 

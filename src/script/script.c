@@ -14,6 +14,7 @@
 #include "script/script-priv.h"
 
 #define MAX_TOKENS 256
+#define MAX_EXPANDED (16 * SCRIPT_LINE_MAX) /* a line once expanded */
 #define MAX_VARS 64
 #define MAX_VMM 64
 #define KVER "6.6.0-dmaown"
@@ -113,6 +114,7 @@ struct token {
 struct tokens {
 	struct token t[MAX_TOKENS];
 	int n;
+	size_t bytes;	/* of the words pushed, for MAX_EXPANDED */
 };
 
 static void tokens_free(struct tokens *tk)
@@ -134,6 +136,7 @@ static int push_tok(struct tokens *tk, enum tok_type type, struct sbuf *w,
 		sbuf_printf(w, "%s", "");
 		if (w->oom)
 			return -ENOMEM;
+		tk->bytes += w->len;
 		tk->t[tk->n].text = w->buf;
 		memset(w, 0, sizeof(*w));
 	}
@@ -173,6 +176,20 @@ static size_t expand_var(struct script_ctx *ctx, const char *p,
 }
 
 /*
+ * Variables can double a value on every line (A=$A$A): the words of one
+ * line, once expanded, are held to MAX_EXPANDED bytes.
+ */
+static bool expanded_too_long(const struct tokens *tk, const struct sbuf *w,
+			      char *msg, size_t msglen)
+{
+	if (tk->bytes + w->len <= MAX_EXPANDED)
+		return false;
+	snprintf(msg, msglen, "line longer than %d bytes once expanded",
+		 MAX_EXPANDED);
+	return true;
+}
+
+/*
  * Split a line into tokens, expanding variables and removing quotes.
  * Return: 0, or -EINVAL with @msg for unbalanced quotes and the like.
  */
@@ -185,6 +202,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 	int ret = 0;
 
 	tk->n = 0;
+	tk->bytes = 0;
 	while (*p) {
 		char c = *p;
 
@@ -268,6 +286,11 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 					goto err;
 				} else if (*p == '$') {
 					p += expand_var(ctx, p, &w);
+					if (expanded_too_long(tk, &w, msg,
+							      msglen)) {
+						ret = -EINVAL;
+						goto err;
+					}
 				} else {
 					sbuf_printf(&w, "%c", *p++);
 				}
@@ -293,6 +316,10 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 		}
 		if (c == '$') {
 			p += expand_var(ctx, p, &w);
+			if (expanded_too_long(tk, &w, msg, msglen)) {
+				ret = -EINVAL;
+				goto err;
+			}
 			continue;
 		}
 		if (c == '*' || c == '?' || c == '[')
@@ -474,6 +501,8 @@ static int cmd_printf(struct script_ctx *ctx, int argc, char **argv,
 		return 2;
 	}
 	do {
+		int first = ai;
+
 		for (const char *p = argv[1]; *p; p++) {
 			if (*p == '\\' && p[1]) {
 				p++;
@@ -500,6 +529,9 @@ static int cmd_printf(struct script_ctx *ctx, int argc, char **argv,
 				sbuf_printf(io->out, "%c", *p);
 			}
 		}
+		/* the format is reused while it consumes arguments, as bash */
+		if (ai == first)
+			break;
 	} while (ai < argc);
 	return 0;
 }

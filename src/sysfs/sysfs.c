@@ -191,8 +191,14 @@ static int dev_remove_store(const struct snode *n, const char *buf)
 
 	if (ret)
 		return ret;
-	if (v)
+	/*
+	 * pci_stop_and_remove_bus_device_locked(); of writers racing, only
+	 * the first removes (device_remove_file_self() in the kernel)
+	 */
+	pci_lock_rescan_remove(n->m);
+	if (v && n->dev->added)
 		device_unregister(n->dev);
+	pci_unlock_rescan_remove(n->m);
 	return 0;
 }
 
@@ -249,20 +255,26 @@ static int bus_rescan_store(const struct snode *n, const char *buf)
 
 	if (ret)
 		return ret;
-	if (v)
+	if (v) {
+		pci_lock_rescan_remove(n->m);
 		pci_rescan_bus(n->m);
+		pci_unlock_rescan_remove(n->m);
+	}
 	return 0;
 }
 
 static int group_type_show(const struct snode *n, struct sbuf *sb)
 {
-	struct iommu_group_info info;
+	struct iommu_domain *def;
+	int ret;
 
-	iommu_group_get_info(n->group, &info);
-	return show_str(sb, info.default_domain ?
-				    iommu_domain_type_str(iommu_domain_type(
-					    info.default_domain)) :
-				    "unknown");
+	/* the last member leaving frees the domain: read it under the mutex */
+	mutex_lock(&n->group->mutex);
+	def = n->group->default_domain;
+	ret = show_str(sb, def ? iommu_domain_type_str(iommu_domain_type(def)) :
+				 "unknown");
+	mutex_unlock(&n->group->mutex);
+	return ret;
 }
 
 static int group_type_store(const struct snode *n, const char *buf)
@@ -391,6 +403,7 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 {
 	struct machine *m = dir->m;
 	struct device_driver *dev_drv;
+	struct iommu_group *dev_group;
 	struct device *dev;
 	struct snode c;
 	char buf[SYSFS_PATH_MAX];
@@ -499,9 +512,15 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 			if (emit_link(dir, "driver", buf, fn, arg))
 				return true;
 		}
-		if (dir->dev->iommu_group) {
+		/*
+		 * a peek: the device joins and leaves its group under the
+		 * group's mutex, and the group is freed only after its
+		 * release unlinks it under obj_lock, which we hold
+		 */
+		dev_group = READ_ONCE(dir->dev->iommu_group);
+		if (dev_group) {
 			snprintf(buf, sizeof(buf), "/sys/kernel/iommu_groups/%d",
-				 dir->dev->iommu_group->id);
+				 dev_group->id);
 			if (emit_link(dir, "iommu_group", buf, fn, arg))
 				return true;
 		}
@@ -697,13 +716,17 @@ static int resolve_get(struct machine *m, const char *path, bool follow,
 	mutex_lock(&m->vfio_lock);
 	mutex_lock(&m->obj_lock);
 	ret = resolve(m, path, follow, out);
+	/*
+	 * A group's last reference may be gone while its release waits for
+	 * obj_lock to unlink it: such a group is as good as removed.
+	 */
+	if (!ret && out->group && !kref_get_unless_zero(&out->group->kref))
+		ret = -ENOENT;
 	if (!ret) {
 		if (out->dev)
 			get_device(out->dev);
 		if (out->drv)
 			driver_get(out->drv);
-		if (out->group)
-			kref_get(&out->group->kref);
 	}
 	mutex_unlock(&m->obj_lock);
 	mutex_unlock(&m->vfio_lock);

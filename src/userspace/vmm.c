@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dmaown/dmaown.h"
@@ -25,14 +26,27 @@ static void set_msg(char *msg, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The device's group number, or -1. */
+/*
+ * The device's group number, or -1: the iommu_group link QEMU reads under
+ * /sys/bus/B/devices/DEV. Through sysfs, as userspace must: the device
+ * may leave its group (hot-unplug) while we look.
+ */
 static int device_group_id(struct machine *m, const char *dev_name)
 {
 	struct device *dev = machine_find_device(m, dev_name);
-	struct iommu_group *group = dev ? iommu_group_get(dev) : NULL;
-	int id = group ? iommu_group_id(group) : -1;
+	char path[SYSFS_PATH_MAX], *target;
+	const char *slash;
+	int id;
 
-	iommu_group_put(group);
+	if (!dev)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/iommu_group",
+		 bus_kind_name(device_bus_kind(dev)), dev_name);
+	if (sysfs_readlink(m, path, &target))
+		return -1;
+	slash = strrchr(target, '/');
+	id = atoi(slash ? slash + 1 : target);
+	free(target);
 	return id;
 }
 

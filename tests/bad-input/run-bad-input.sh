@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-bad-input.sh DMAOWN [CASES_DIR]
 #
-# The bad-input catalogue (tests/bad-input/README): every case directory
+# The bad-input catalogue (tests/bad-input/README.md): every case directory
 # holds the inputs, 'cmd' (a '#' description line, then the dmaown
 # arguments, split as the shell splits them), 'expect-stderr' (exact),
 # 'expect-status' and optionally 'expect-stdout'. A case whose input is too

@@ -32,7 +32,7 @@
 struct bad_write {
 	const char *name;
 	const char *machine;
-	const char *setup;	/* script lines, '\n'-separated; may be NULL */
+	const char *setup;	/* script lines, one a line; may be NULL */
 	const char *path;
 	const char *value;	/* NULL: see @len */
 	size_t len;		/* bytes of @fill when @value is NULL */
@@ -224,37 +224,31 @@ static const char dt_machine[] =
 	"platform fe800000.usb compatible=snps,dwc3 iommu=smmu0\n"
 	"driver vfio-platform\n";
 
+#define USB "/sys/bus/platform/devices/fe800000.usb"
+
 static void test_dt_failed_probe_keeps_group(void **state)
 {
 	struct machine *m = topology_load_string("dt", dt_machine, NULL);
-	const char *path =
-		"/sys/bus/platform/devices/fe800000.usb/driver_override";
+	const char *bind = "/sys/bus/platform/drivers/vfio-platform/bind";
 	char *before, *after, *link = NULL;
 
 	(void)state;
 	assert_non_null(m);
-	assert_int_equal(sysfs_write(m, path, "vfio-platform\n", 14), 0);
+	assert_int_equal(sysfs_write(m, USB "/driver_override",
+				     "vfio-platform\n", 14), 0);
 	run_setup(m, "@fault probe vfio-platform ENOMEM 1");
 	before = machine_serialize(m, NULL);
 	assert_non_null(before);
-	assert_int_equal(sysfs_readlink(m,
-					"/sys/bus/platform/devices/fe800000.usb/iommu_group",
-					&link),
+	assert_int_equal(sysfs_readlink(m, USB "/iommu_group", &link),
 			 -ENOENT);
-	assert_int_equal(sysfs_write(m, "/sys/bus/platform/drivers/vfio-platform/bind",
-				     "fe800000.usb\n", 13),
-			 -ENOMEM);
+	assert_int_equal(sysfs_write(m, bind, "fe800000.usb\n", 13), -ENOMEM);
 	after = machine_serialize(m, NULL);
 	assert_non_null(after);
 	assert_string_not_equal(before, after);
 	/* in a group now, unbound, the group unowned and uncounted */
-	assert_int_equal(sysfs_readlink(m,
-					"/sys/bus/platform/devices/fe800000.usb/iommu_group",
-					&link),
-			 0);
+	assert_int_equal(sysfs_readlink(m, USB "/iommu_group", &link), 0);
 	assert_string_equal(link, "../../../kernel/iommu_groups/0");
-	assert_int_equal(sysfs_stat(m, "/sys/bus/platform/devices/fe800000.usb/driver"),
-			 SYSFS_NONE);
+	assert_int_equal(sysfs_stat(m, USB "/driver"), SYSFS_NONE);
 	assert_non_null(strstr(after, "owner=- cnt=0"));
 	assert_non_null(strstr(after, "fwspec=1"));
 	assert_non_null(strstr(before, "fwspec=0"));

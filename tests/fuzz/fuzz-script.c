@@ -11,7 +11,9 @@
  * - the isolation invariants I1-I4 hold (INV_FAILED_NOOP is the checker's
  *   business: a script line may partly fail and partly succeed).
  *
- * At the end, I6: tearing everything down frees every group and domain.
+ * At the end: a clone of the machine serializes as the machine does, the
+ * three show formats can be made, and I6 holds: tearing everything down
+ * frees every group and domain.
  * Checking stops for good once the script plants a mutant (machine_faults(),
  * "@fault v7-order on" and the checker's mutants), which exist precisely to
  * break the invariants; "@fault probe", "@fault attach" and "@fault
@@ -95,11 +97,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		script_result_free(&res);
 		p = eol + 1;
 	}
+	/* the checker's clones and the show formats, on the state reached */
+	{
+		struct machine *c = machine_clone(m);
+
+		if (!c)
+			fuzz_fail("machine_clone: out of memory");
+		if (!machine_equal(m, c))
+			fuzz_fail("a clone differs from its machine");
+		machine_destroy(c);
+		for (int fmt = SHOW_TEXT; fmt <= SHOW_DOT; fmt++)
+			free(machine_show(m, fmt));
+	}
 	if (!machine_faults(m)) {
 		unsigned int bad;
 
-		machine_set_fail_nth(m, 0); /* an armed fault is not teardown's */
-		bad = machine_check_invariants(m, INV_TEARDOWN, why, sizeof(why));
+		/* an armed fault is not teardown's */
+		machine_set_fail_nth(m, 0);
+		bad = machine_check_invariants(m, INV_TEARDOWN, why,
+					       sizeof(why));
 		if (bad)
 			fuzz_fail("%s: %s", check_invariant_name(bad), why);
 	}

@@ -7,7 +7,7 @@
  *
  *	u16 (little endian)	bits 0-14: a path of the machine's tree
  *				(modulo the count); bit 15: read, not write
- *	u8 spec			0x00-0x3f: that many literal bytes follow
+ *	u8 spec			0x00-0x3f: that many bytes follow
  *				0x40-0x7f: one byte follows, a word of the
  *				machine (device, driver and bus names, ids,
  *				values); bit 0: a newline after it
@@ -96,8 +96,8 @@ static void walk(struct machine *m, const char *dir, int depth,
 	for (size_t i = 0; i < n; i++) {
 		char path[SYSFS_PATH_MAX];
 
-		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "",
-			 names[i]);
+		snprintf(path, sizeof(path), "%s/%s",
+			 strcmp(dir, "/") ? dir : "", names[i]);
 		switch (sysfs_stat(m, path)) {
 		case SYSFS_DIR:
 			walk(m, path, depth + 1, paths);
@@ -302,9 +302,9 @@ static char *strip(const struct line *l, const char *const *drop)
 		if (!skip) {
 			for (const char *q = p; q < e; q++) {
 				*o++ = *q;
-				if (*q == '#')
-					while (q + 1 < e && isdigit((unsigned char)q[1]))
-						q++;
+				while (*q == '#' && q + 1 < e &&
+				       isdigit((unsigned char)q[1]))
+					q++;
 			}
 			*o++ = ' ';
 		}

@@ -1,8 +1,9 @@
 #!/bin/sh
-# run-fuzzer.sh FUZZER WORKDIR SECONDS INPUT_DIR...
+# run-fuzzer.sh FUZZER WORKDIR SECONDS [-FLAG=VALUE...] INPUT_DIR...
 #
 # A short libFuzzer run for the 'fuzz' test suite: starts from the seed
-# corpus and regression inputs in INPUT_DIR... (read only), keeps what it
+# corpus and regression inputs in INPUT_DIR... (read only; the -FLAGs, such
+# as -dict=FILE, go to libFuzzer as they are), keeps what it
 # learns in WORKDIR/corpus (in the build directory, so later runs go on from
 # there) and writes crashers to WORKDIR/artifacts. Fails when the fuzzer
 # finds a crash, a leak or a timeout. docs/testing.md has the long run.

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
  * Thread stress: N threads on one booted machine doing what users and VMMs
- * do at the same time (sysfs bind, unbind, driver_override, drivers_probe
- * and reads; vfio cdev open, iommufd bind, IOAS attach and detach, close;
- * a VMM assigning and releasing groups; the checker's own actions through
- * a shell session of each thread's own), with the invariants checked at
- * quiescent points. Run normally and under ThreadSanitizer (suite
- * "threads"); TAP output.
+ * do at the same time (sysfs bind, unbind, driver_override, drivers_probe,
+ * remove, rescan and reads; vfio cdev open, iommufd bind, IOAS attach and
+ * detach, close; a VMM assigning and releasing groups; lspci, ls and cat
+ * over sysfs; every action of the checker, module loads and unloads and
+ * probe faults among them, through a shell session of each thread's own),
+ * with the invariants checked at quiescent points. Run normally and under
+ * ThreadSanitizer (suite "threads"); TAP output. The machine must have PCI
+ * devices.
  *
- * Every PHASE_OPS operations the threads meet at a barrier; one of them
- * checks I1..I4 (and I6 every TEARDOWN_EVERY-th time) on the quiescent
- * machine (machine_check_invariants() and check_actions() need one) and
- * refreshes the list of the checker's actions, then all go on; at the end
- * every invariant is checked once more. A watchdog thread fails the run (exit 1, with
- * what each thread was doing) when no operation completes for
- * --stall seconds: a deadlock fails instead of hanging.
+ * Every PHASE_OPS operations (all threads together) the threads meet at a
+ * barrier; one of them checks I1..I4 (and I6 every TEARDOWN_EVERY-th time)
+ * on the quiescent machine (machine_check_invariants() and check_actions()
+ * need one) and refreshes the list of the checker's actions, then all go
+ * on; at the end every invariant is checked once more. A watchdog thread
+ * fails the run (exit 1, with what each thread was doing) when no
+ * operation completes for --stall seconds: a deadlock fails instead of
+ * hanging.
  *
  * usage: test-stress [--seconds S] [--threads N] [--machine M]
  *                    [--seed S] [--stall S]
@@ -38,7 +41,7 @@
 #define MAX_THREADS 16
 #define MAX_DEVS 64
 #define MAX_DRVS 64
-#define PHASE_OPS 128          /* operations per thread between checks */
+#define PHASE_OPS 512          /* operations between checks, all threads */
 #define TEARDOWN_EVERY 8       /* quiescent points between I6 checks */
 #define DEFAULT_SECONDS 1.0
 #define DEFAULT_STALL 30
@@ -61,6 +64,9 @@ enum op {
 	OP_TO_VFIO,
 	OP_TO_HOST,
 	OP_CDEV_CHAIN,
+	OP_SCRIPT_READ,
+	OP_REMOVE,
+	OP_RESCAN,
 	OP_MAX_,
 };
 
@@ -82,6 +88,46 @@ static const char *const op_names[OP_MAX_] = {
 	[OP_TO_VFIO] = "to-vfio",
 	[OP_TO_HOST] = "to-host",
 	[OP_CDEV_CHAIN] = "cdev-chain",
+	[OP_SCRIPT_READ] = "script-read",
+	[OP_REMOVE] = "remove",
+	[OP_RESCAN] = "rescan",
+};
+
+/* What users run to look, while others bind and assign. */
+static const char *const read_lines[] = {
+	"lspci -k",
+	"lspci -nn -D",
+	"ls -l /sys/kernel/iommu_groups/*/devices",
+	"cat /sys/bus/pci/devices/*/driver_override",
+	"readlink /sys/bus/pci/devices/*/driver",
+	"ls /dev/vfio",
+	"cat /sys/kernel/iommu_groups/*/type",
+};
+
+#define NREAD_LINES (sizeof(read_lines) / sizeof(read_lines[0]))
+
+/* How often each operation comes up; the shell's globs are slow. */
+static const unsigned int op_weight[OP_MAX_] = {
+	[OP_BIND] = 4,
+	[OP_UNBIND] = 4,
+	[OP_OVERRIDE_SET] = 4,
+	[OP_OVERRIDE_CLEAR] = 4,
+	[OP_DRIVERS_PROBE] = 4,
+	[OP_CDEV_OPEN] = 4,
+	[OP_BIND_IOMMUFD] = 4,
+	[OP_ATTACH_IOAS] = 4,
+	[OP_DETACH_IOAS] = 4,
+	[OP_DEVICE_CLOSE] = 4,
+	[OP_VMM_ASSIGN] = 4,
+	[OP_VMM_RELEASE] = 4,
+	[OP_SYSFS_READ] = 4,
+	[OP_SCRIPT] = 4,
+	[OP_TO_VFIO] = 4,
+	[OP_TO_HOST] = 4,
+	[OP_CDEV_CHAIN] = 4,
+	[OP_SCRIPT_READ] = 1,
+	[OP_REMOVE] = 1,
+	[OP_RESCAN] = 2,
 };
 
 struct run;
@@ -101,6 +147,7 @@ struct run {
 	struct machine *m;
 	const char *machine;
 	int nthreads;
+	int phase_ops;                 /* per thread between checks */
 	double seconds;
 	double t0;
 	int ictx[2];
@@ -151,6 +198,19 @@ static unsigned int rnd(struct worker *w, unsigned int n)
 	return (unsigned int)(rng_next(&w->rng) % n);
 }
 
+static enum op pick_op(struct worker *w)
+{
+	unsigned int total = 0, x;
+	int k;
+
+	for (k = 0; k < OP_MAX_; k++)
+		total += op_weight[k];
+	x = rnd(w, total);
+	for (k = 0; x >= op_weight[k]; k++)
+		x -= op_weight[k];
+	return (enum op)k;
+}
+
 static void free_lines(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -158,23 +218,17 @@ static void free_lines(char **v, size_t n)
 	free(v);
 }
 
-/*
- * The checker's actions a stress thread may take: sysfs writes, VFIO and
- * VMM verbs. Loading and unloading modules, hot-plug and late IOMMU
- * registration change the machine's driver and device lists, which the
- * model, like the kernel, only lets change under module and hot-plug
- * rules this test does not model; they stay with the walker.
- */
+/* The checker's actions a stress thread may take: all of them. */
 static bool action_wanted(const char *line)
 {
-	return !strncmp(line, "echo ", 5) || !strncmp(line, "@vfio ", 6) ||
-	       !strncmp(line, "@vmm ", 5);
+	(void)line;
+	return true;
 }
 
 /* Quiescent: refresh r->actions from check_actions(). */
 static int refresh_actions(struct run *r)
 {
-	struct check_opts o = { .nshards = 1 };
+	struct check_opts o = { .nshards = 1, .probe_faults = true };
 	char **v;
 	size_t n, k = 0;
 
@@ -314,6 +368,25 @@ static int do_op(struct worker *w, enum op op)
 		if (!ret)
 			ret = write_str(m, "/sys/bus/pci/drivers_probe", dev);
 		break;
+	case OP_REMOVE:
+		/* hot-unplug through sysfs; a rescan brings it back */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+			 dev);
+		ret = write_str(m, path, "1");
+		break;
+	case OP_RESCAN:
+		ret = write_str(m, "/sys/bus/pci/rescan", "1");
+		break;
+	case OP_SCRIPT_READ: {
+		struct script_result res;
+
+		ret = script_exec_line(w->ctx,
+				       read_lines[rnd(w, NREAD_LINES)], 1, &res);
+		if (!ret && res.status)
+			ret = res.ret ? res.ret : -1;
+		script_result_free(&res);
+		break;
+	}
 	case OP_CDEV_CHAIN:
 		/* what an iommufd VMM does, as the checker's action */
 		ret = vfio_device_cdev_open(m, dev);
@@ -368,8 +441,8 @@ static void *worker_fn(void *arg)
 			pause();
 	}
 	for (;;) {
-		for (int i = 0; i < PHASE_OPS; i++) {
-			enum op op = (enum op)rnd(w, OP_MAX_);
+		for (int i = 0; i < r->phase_ops; i++) {
+			enum op op = pick_op(w);
 
 			atomic_store_explicit(&w->doing, op_names[op],
 					      memory_order_relaxed);
@@ -529,6 +602,7 @@ static bool run_one(const char *machine, int nthreads, double seconds,
 	}
 	r->machine = machine;
 	r->nthreads = nthreads;
+	r->phase_ops = PHASE_OPS / nthreads;
 	r->seconds = seconds;
 	r->hang = hang;
 	if (run_setup(r)) {

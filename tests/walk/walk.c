@@ -292,7 +292,6 @@ static int walker_init(struct walker *w, const char *name,
 		    iommufd_ioas_alloc(w->base, ictx, &ioas))
 			return -ENOMEM;
 	}
-	machine_log_clear(w->base);
 	return walker_reboot(w);
 }
 

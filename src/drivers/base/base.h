@@ -134,6 +134,14 @@ int driver_match_device(struct device_driver *drv, struct device *dev);
 void driver_deferred_probe_trigger(struct machine *m);
 void driver_deferred_probe_del(struct device *dev);
 
+/*
+ * core.c: hot-plug, hot-unplug and rescans one at a time (the kernel's
+ * pci_lock_rescan_remove(), taken by the sysfs remove and rescan stores and
+ * the hot-plug verbs); outermost in the lock order.
+ */
+void pci_lock_rescan_remove(struct machine *m);
+void pci_unlock_rescan_remove(struct machine *m);
+
 /* bus.c */
 struct device_driver *driver_get(struct device_driver *drv);
 void driver_put(struct device_driver *drv);

@@ -166,7 +166,17 @@ struct device_driver *driver_get(struct device_driver *drv)
 
 static void driver_release(struct kref *kref)
 {
-	kfree(container_of(kref, struct device_driver, kref));
+	struct device_driver *drv = container_of(kref, struct device_driver,
+						 kref);
+	struct machine *m = drv->bus->m;
+
+	/*
+	 * sysfs and lspci peek at dev->driver under obj_lock and print its
+	 * name: one may have read it just before the unbind. Wait them out.
+	 */
+	mutex_lock(&m->obj_lock);
+	mutex_unlock(&m->obj_lock);
+	kfree(drv);
 }
 
 void driver_put(struct device_driver *drv)
@@ -334,7 +344,7 @@ int driver_unload(struct machine *m, const char *name)
 	mutex_lock(&m->obj_lock);
 	drv = find_driver_locked(m, name);
 	if (drv) {
-		drv->dying = true;
+		WRITE_ONCE(drv->dying, true); /* the stores peek */
 		list_del(&drv->node);
 	}
 	mutex_unlock(&m->obj_lock);
@@ -397,7 +407,7 @@ int bind_store(struct device_driver *drv, const char *buf)
 	int err = -ENODEV;
 
 	KFUNC();
-	if (drv->dying)
+	if (READ_ONCE(drv->dying))
 		return -ENODEV;
 	dev = bus_find_device_by_name(drv->bus, buf);
 	if (dev && driver_match_device(drv, dev) > 0)
@@ -412,7 +422,7 @@ int unbind_store(struct device_driver *drv, const char *buf)
 	int err = -ENODEV;
 
 	KFUNC();
-	if (drv->dying)
+	if (READ_ONCE(drv->dying))
 		return -ENODEV;
 	dev = bus_find_device_by_name(drv->bus, buf);
 	/* a peek without device_lock, as the kernel's; the detach rechecks */

@@ -24,7 +24,7 @@ struct device **devices_get(struct machine *m,
 	if (devs) {
 		n = 0;
 		list_for_each_entry(dev, &m->devices, node)
-			if (dev->added && match(dev, arg))
+			if (match(dev, arg))
 				devs[n++] = get_device(dev);
 		*ret_n = n;
 	}
@@ -41,8 +41,11 @@ void devices_put(struct device **devs, size_t n)
 
 const char *dev_driver_string(const struct device *dev)
 {
-	if (dev->driver)
-		return dev->driver->name;
+	/* as the kernel's: dev->driver may change under us (a bind) */
+	struct device_driver *drv = READ_ONCE(dev->driver);
+
+	if (drv)
+		return drv->name;
 	if (dev->bus)
 		return dev->bus->name;
 	return "";
@@ -136,12 +139,25 @@ void device_set_def_domain_type(struct device *dev, unsigned int type)
 	dev->fw.def_domain_type = type;
 }
 
+/* Set dev->added: under device_lock for probe, obj_lock for the lookups. */
+static bool device_set_added(struct device *dev, bool added)
+{
+	bool was;
+
+	device_lock(dev);
+	mutex_lock(&dev->m->obj_lock);
+	was = dev->added;
+	dev->added = added;
+	mutex_unlock(&dev->m->obj_lock);
+	device_unlock(dev);
+	return was;
+}
+
 int device_add(struct device *dev)
 {
 	KFUNC();
-	if (dev->added)
+	if (device_set_added(dev, true))
 		return -EBUSY;
-	dev->added = true;
 	if (!dev->bus)
 		return 0;
 	/*
@@ -165,14 +181,19 @@ int device_hotplug_add(struct device *dev)
 void device_del(struct device *dev)
 {
 	KFUNC();
-	if (WARN_ON(dev->m, !dev->added))
+	/*
+	 * kill_device() first, under device_lock: a probe racing the removal
+	 * (drivers_probe, a deferred retry) sees the device gone and fails,
+	 * instead of binding between the unbind below and the IOMMU's
+	 * release; lookups by name stop finding it.
+	 */
+	if (WARN_ON(dev->m, !device_set_added(dev, false)))
 		return;
 	/* bus_remove_device(): a bound driver is unbound first */
 	if (dev->bus)
 		bus_remove_device(dev);
 	/* BUS_NOTIFY_REMOVED_DEVICE: the IOMMU lets go of the device. */
 	iommu_release_device(dev);
-	dev->added = false;
 }
 
 void device_unregister(struct device *dev)
@@ -364,6 +385,16 @@ const struct machine_subsys device_subsys = {
 void device_set_absent(struct device *dev, bool absent)
 {
 	dev->absent = absent;
+}
+
+void pci_lock_rescan_remove(struct machine *m)
+{
+	mutex_lock(&m->rescan_remove_lock);
+}
+
+void pci_unlock_rescan_remove(struct machine *m)
+{
+	mutex_unlock(&m->rescan_remove_lock);
 }
 
 int pci_rescan_bus(struct machine *m)

@@ -180,7 +180,7 @@ pinctrl_bind_failed:
 static int __driver_probe_device(struct device_driver *drv, struct device *dev)
 {
 	lockdep_assert_held(dev->m, &dev->mutex);
-	if (!dev->added || drv->dying)
+	if (!dev->added || READ_ONCE(drv->dying))
 		return -ENODEV;
 	if (dev->driver)
 		return -EBUSY;
@@ -269,7 +269,7 @@ static int __device_attach(struct device *dev)
 		int match;
 
 		drv = drvs[i];
-		if (drv->dying)
+		if (READ_ONCE(drv->dying))
 			continue;
 		match = driver_match_device(drv, dev);
 		if (match == 0)
@@ -308,6 +308,16 @@ int device_attach(struct device *dev)
 	return ret;
 }
 
+static bool dev_added_on_bus(struct device *dev, const void *bus)
+{
+	return dev->added && dev->bus == bus;
+}
+
+/*
+ * Added or not: a device being deleted is no longer added, but may still
+ * be bound, in the middle of its driver's remove(); driver_detach() must
+ * wait for that under its lock before the driver goes away.
+ */
 static bool dev_on_bus(struct device *dev, const void *bus)
 {
 	return dev->bus == bus;
@@ -322,7 +332,7 @@ int driver_attach(struct device_driver *drv)
 	bool any = false;
 
 	KFUNC();
-	devs = devices_get(m, dev_on_bus, drv->bus, &n);
+	devs = devices_get(m, dev_added_on_bus, drv->bus, &n);
 	if (!devs)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

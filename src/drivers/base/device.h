@@ -107,9 +107,10 @@ static inline const char *dev_name(const struct device *dev)
 }
 
 /*
- * A snapshot of the added devices @match accepts, each with a reference
- * (bus_for_each_dev()): the list lock is not held while the caller works
- * on them. NULL on no memory. Undo with devices_put().
+ * A snapshot of the devices @match accepts (called under obj_lock, so it
+ * may test dev->added), each with a reference (bus_for_each_dev()): the
+ * list lock is not held while the caller works on them. NULL on no
+ * memory. Undo with devices_put().
  */
 struct device **devices_get(struct machine *m,
 			    bool (*match)(struct device *dev, const void *arg),

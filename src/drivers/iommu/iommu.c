@@ -638,7 +638,7 @@ static int __iommu_probe_device(struct device *dev,
 	mutex_lock(&dev->m->obj_lock);
 	list_add_tail(&gdev->list, &group->devices);
 	mutex_unlock(&dev->m->obj_lock);
-	dev->iommu_group = group;
+	WRITE_ONCE(dev->iommu_group, group); /* sysfs peeks */
 	WARN_ON(dev->m, group->default_domain && !group->domain);
 	if (group->domain) {
 		/*
@@ -664,7 +664,7 @@ err_remove_gdev:
 	mutex_lock(&dev->m->obj_lock);
 	list_del(&gdev->list);
 	mutex_unlock(&dev->m->obj_lock);
-	dev->iommu_group = NULL;
+	WRITE_ONCE(dev->iommu_group, NULL);
 	mutex_unlock(&group->mutex);
 	kfree(gdev);
 	dev_err(dev, "Failed to add to iommu group %d: %d", group->id, ret);
@@ -693,7 +693,7 @@ int iommu_probe_device(struct device *dev)
  */
 static bool probe_candidate(struct device *dev, const void *iommu)
 {
-	return dev->fw.iommu == iommu &&
+	return dev->added && dev->fw.iommu == iommu &&
 	       (dev->m->cfg.firmware == FW_X86 || dev->fwspec || !dev->bus);
 }
 
@@ -790,7 +790,7 @@ void iommu_release_device(struct device *dev)
 			}
 			group->domain = NULL;
 		}
-		dev->iommu_group = NULL;
+		WRITE_ONCE(dev->iommu_group, NULL);
 		break;
 	}
 	mutex_unlock(&group->mutex);

@@ -151,7 +151,7 @@ int new_id_store(struct device_driver *drv, const char *buf)
 	KFUNC();
 	if (bus->ops->kind != BUS_PCI)
 		return -ENOENT; /* the attribute exists on PCI drivers only */
-	if (drv->dying)
+	if (READ_ONCE(drv->dying))
 		return -ENODEV;
 	fields = parse_hex_fields(buf, f, 6);
 	if (fields < 2)

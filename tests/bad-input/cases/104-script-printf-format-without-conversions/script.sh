@@ -1,0 +1,2 @@
+printf once a b c
+echo
