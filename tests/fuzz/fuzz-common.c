@@ -3,11 +3,13 @@
  * What the fuzz targets share: built-in machines booted once per process
  * and cloned for every input, and the way a target reports a violation.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
 
@@ -49,6 +51,49 @@ static struct machine *boot(size_t i, bool extra)
 	}
 	machine_log_clear(m); /* the boot log is not what the input did */
 	return m;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *fuzz_ownership_text(const char *serialized)
+{
+	size_t len = strlen(serialized), n = 0, off = 0;
+	char *copy = strdup(serialized), *out = malloc(len + 2);
+	char **lines = calloc(len + 1, sizeof(*lines));
+	char *save = NULL;
+
+	if (!copy || !out || !lines)
+		fuzz_fail("out of memory");
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *o = l;
+
+		for (char *p = l; *p; ) {
+			if ((p == l || p[-1] == ' ') && !strncmp(p, "blk=", 4)) {
+				p += strcspn(p, " ");
+				p += *p == ' ';
+				continue;
+			}
+			*o++ = *p;
+			if (*p++ == '#')
+				while (isdigit((unsigned char)*p))
+					p++;
+		}
+		*o = '\0';
+		if (!strncmp(l, "domain ", 7) && strstr(l, " users=0 "))
+			continue;
+		lines[n++] = l;
+	}
+	qsort(lines, n, sizeof(*lines), cmp_lines);
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)sprintf(out + off, "%s\n", lines[i]);
+	out[off] = '\0';
+	free(lines);
+	free(copy);
+	return out;
 }
 
 struct machine *fuzz_machine(unsigned int i, bool extra)

@@ -24,6 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 struct machine *fuzz_machine(unsigned int i, bool extra);
 
+/*
+ * fuzz_ownership_text() - machine_serialize() text without what a failed
+ * claim may leave behind in the kernel too: the group's blocking domain,
+ * allocated on first use and kept until the group goes
+ * (__iommu_take_dma_ownership() allocates it before attaching it, and an
+ * attach refused for a device with direct mappings leaves it). Fields
+ * "blk=" go, domain numbers (#N, which follow first mention) read "#",
+ * domain lines with no user go, and the lines are sorted. The caller
+ * frees the result.
+ */
+char *fuzz_ownership_text(const char *serialized);
+
 /* fuzz_fail() - report a violation on stderr and abort() for the fuzzer. */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 						    noreturn));

@@ -155,20 +155,28 @@ static bool device_set_added(struct device *dev, bool added)
 
 int device_add(struct device *dev)
 {
+	bool added;
+
 	KFUNC();
-	if (device_set_added(dev, true))
+	mutex_lock(&dev->m->obj_lock);
+	added = dev->added;
+	mutex_unlock(&dev->m->obj_lock);
+	if (added)
 		return -EBUSY;
-	if (!dev->bus)
-		return 0;
 	/*
 	 * BUS_NOTIFY_ADD_DEVICE: on x86 the IOMMU driver knows the device
-	 * from DMAR/IVRS and puts it in its group now. On IORT and devicetree
-	 * machines the device has no fwspec yet: it joins its group in
-	 * dma_configure, at its first driver probe.
+	 * from DMAR/IVRS and puts it in its group now, before a sysfs bind
+	 * can find the device (the kernel's dma_configure would probe it
+	 * there too). On IORT and devicetree machines the device has no
+	 * fwspec yet: it joins its group in dma_configure, at its first
+	 * driver probe.
 	 */
-	if (dev->m->cfg.firmware == FW_X86)
+	if (dev->bus && dev->m->cfg.firmware == FW_X86)
 		iommu_probe_device(dev);
-	bus_probe_device(dev);
+	/* adds and deletes are serialised: see pci_lock_rescan_remove() */
+	device_set_added(dev, true);
+	if (dev->bus)
+		bus_probe_device(dev);
 	return 0;
 }
 

@@ -465,7 +465,8 @@ void iommu_group_put(struct iommu_group *group)
 
 struct iommu_group *iommu_group_get(struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
+	/* the caller keeps @dev in its group; the pointer may be moving */
+	struct iommu_group *group = READ_ONCE(dev->iommu_group);
 
 	if (group)
 		kref_get(&group->kref);
