@@ -19,6 +19,7 @@
  * At the end: a clone of the machine serializes as the machine does, the
  * three show formats can be made, and I6 holds: tearing everything down
  * frees every group and domain.
+ *
  * Checking stops for good once the script plants a mutant (machine_faults(),
  * "@fault v7-order on" and the checker's mutants), which exist precisely to
  * break the invariants; "@fault probe", "@fault attach" and "@fault
