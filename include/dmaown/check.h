@@ -59,6 +59,30 @@ unsigned int machine_check_invariants(struct machine *m, unsigned int which,
 				      char *why, size_t why_len);
 
 /**
+ * check_prepare() - what the checker adds to a booted machine before it
+ * explores: two iommufd users (contexts 0 and 1) with an IOAS each, so
+ * the cdev actions can compete for a group
+ *
+ * Return: 0, or the errno of the iommufd call that failed.
+ */
+int check_prepare(struct machine *m);
+
+/**
+ * check_ownership_snapshot() - what I5 compares: the ownership of every
+ * group (owner set, owner_cnt, domain type) and every device's driver
+ *
+ * Return: text the caller frees, or NULL (no memory).
+ */
+char *check_ownership_snapshot(struct machine *m);
+
+/**
+ * check_ownership_kept() - I5 between two snapshots: every object of
+ * @before that is still in @after reads the same (a group freed, or made
+ * by a failed first probe on IORT/devicetree, is not a change)
+ */
+bool check_ownership_kept(const char *before, const char *after);
+
+/**
  * struct check_opts - what to explore
  * @depth: the bound on the number of actions from boot
  * @max_states: stop after this many distinct states (0: no limit)

@@ -60,6 +60,18 @@ struct machine *topology_load_string(const char *filename, const char *text,
 				     struct topo_error *err);
 
 /**
+ * topology_load_faults() - topology_load_string() with planted faults in
+ * force from boot
+ * @faults: a mask of enum machine_fault (dmaown/driver.h); each becomes a
+ *	"fault NAME" statement after @text
+ *
+ * Return: as topology_load_string().
+ */
+struct machine *topology_load_faults(const char *filename, const char *text,
+				     unsigned int faults,
+				     struct topo_error *err);
+
+/**
  * topology_load_file() - topology_load_string() on the contents of a file
  * @path: the file to read; errors name it as given
  * @err: receives the error on failure; NULL is accepted

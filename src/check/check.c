@@ -279,8 +279,7 @@ static void free_lines(char **v, size_t n)
 
 /* ---- I5: what a failed action may not change ---- */
 
-/* Ownership of the groups that exist, and the drivers of the devices. */
-static char *ownership_projection(struct machine *m)
+char *check_ownership_snapshot(struct machine *m)
 {
 	struct sbuf sb = { 0 };
 	struct iommu_group *g;
@@ -297,33 +296,39 @@ static char *ownership_projection(struct machine *m)
 	return sb.oom ? NULL : sb.buf;
 }
 
-/* Groups in @after that existed in @before must read the same. */
-static bool projection_kept(const char *before, const char *after)
+bool check_ownership_kept(const char *before, const char *after)
 {
-	const char *p = before;
-
-	while (*p) {
+	for (const char *p = before; *p;) {
 		const char *eol = strchr(p, '\n');
-		size_t len = (size_t)(eol - p);
-		const char *q = after;
-		bool found = false;
-		size_t key = strcspn(p, " ");
+		size_t len = (size_t)(eol - p), key = strcspn(p, " ");
 
-		while (*q) {
+		for (const char *q = after; *q;) {
 			const char *qe = strchr(q, '\n');
 
-			if ((size_t)(qe - q) == len && !strncmp(p, q, len)) {
-				found = true;
+			if ((size_t)(qe - q) == len && !strncmp(p, q, len))
 				break;
-			}
 			if (!strncmp(p, q, key) && q[key] == ' ')
 				return false; /* same object, other value */
 			q = qe + 1;
 		}
-		(void)found; /* an object that went away is not a change */
 		p = eol + 1;
 	}
 	return true;
+}
+
+int check_prepare(struct machine *m)
+{
+	for (int i = 0; i < 2; i++) {
+		unsigned int ioas;
+		int ictx, ret;
+
+		ret = iommufd_open(m, &ictx);
+		if (!ret)
+			ret = iommufd_ioas_alloc(m, ictx, &ioas);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- the search ---- */
@@ -424,17 +429,10 @@ int check_machine(const char *machine_spec, struct machine *boot,
 		free(level);
 		return -ENOMEM;
 	}
-	/* two iommufd users with an IOAS each, for the cdev actions */
-	for (int i = 0; i < 2; i++) {
-		int ictx;
-		unsigned int ioas;
-
-		if (iommufd_open(level[0].m, &ictx) ||
-		    iommufd_ioas_alloc(level[0].m, ictx, &ioas)) {
-			machine_destroy(level[0].m);
-			free(level);
-			return -ENOMEM;
-		}
+	if (check_prepare(level[0].m)) {
+		machine_destroy(level[0].m);
+		free(level);
+		return -ENOMEM;
 	}
 	machine_log_clear(level[0].m);
 	idx = store_lookup_or_insert(&store, machine_state_hash(level[0].m), 0, NULL,
@@ -470,7 +468,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 				ret = -ENOMEM;
 				goto out;
 			}
-			before = ownership_projection(m);
+			before = check_ownership_snapshot(m);
 			for (size_t a = 0; a < nacts && !st->violated; a++) {
 				struct machine *c;
 				bool failed;
@@ -490,8 +488,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 					c, all, st->why, sizeof(st->why));
 				machine_log_clear(c); /* logs are not state */
 				if (!st->violated && failed && before) {
-					after = ownership_projection(c);
-					if (after && !projection_kept(before, after)) {
+					after = check_ownership_snapshot(c);
+					if (after && !check_ownership_kept(before, after)) {
 						st->violated = INV_FAILED_NOOP;
 						snprintf(st->why, sizeof(st->why),
 							 "'%s' failed but changed group ownership or bindings",
@@ -612,12 +610,10 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 		free(level);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 2; i++) {
-		int ictx;
-		unsigned int ioas;
-
-		iommufd_open(m, &ictx);
-		iommufd_ioas_alloc(m, ictx, &ioas);
+	if (check_prepare(m)) {
+		machine_destroy(m);
+		free(level);
+		return -ENOMEM;
 	}
 	machine_log_clear(m);
 	level[0].m = m;

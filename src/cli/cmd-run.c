@@ -78,7 +78,7 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 	struct topo_error err = { 0 };
 	struct machine *m;
 	const char *text;
-	char *owned = NULL, *full;
+	char *owned = NULL;
 	const char *file = spec;
 
 	if (looks_like_file(spec)) {
@@ -117,26 +117,10 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 			return NULL;
 		}
 	}
-	{
-		char extra[256] = "";
-
-		for (unsigned int f = 1; f && f <= faults; f <<= 1) {
-			size_t off = strlen(extra);
-
-			if ((faults & f) && machine_fault_name(f))
-				snprintf(extra + off, sizeof(extra) - off,
-					 "\nfault %s", machine_fault_name(f));
-		}
-		if (asprintf(&full, "%s%s\n", text, extra) < 0) {
-			free(owned);
-			return NULL;
-		}
-	}
-	m = topology_load_string(file, full, &err);
+	m = topology_load_faults(file, text, faults, &err);
 	if (!m)
 		fprintf(stderr, "dmaown: %s:%d:%d: %s\n", err.file, err.line,
 			err.col, err.msg);
-	free(full);
 	free(owned);
 	return m;
 }

@@ -1608,6 +1608,33 @@ struct machine *topology_load_string(const char *filename, const char *text,
 	return load(file, text, strnlen(text, TOPO_FILE_MAX + 1), err);
 }
 
+struct machine *topology_load_faults(const char *filename, const char *text,
+				     unsigned int faults,
+				     struct topo_error *err)
+{
+	char extra[256] = "";
+	struct machine *m;
+	char *full;
+
+	if (!faults || !text)
+		return topology_load_string(filename, text, err);
+	for (unsigned int f = 1; f && f <= faults; f <<= 1) {
+		size_t off = strlen(extra);
+
+		if ((faults & f) && machine_fault_name(f))
+			snprintf(extra + off, sizeof(extra) - off,
+				 "\nfault %s", machine_fault_name(f));
+	}
+	if (asprintf(&full, "%s%s\n", text, extra) < 0) {
+		set_error(err, filename ? filename : "<string>", 0,
+			  "out of memory");
+		return NULL;
+	}
+	m = topology_load_string(filename, full, err);
+	free(full);
+	return m;
+}
+
 struct machine *topology_load_file(const char *path, struct topo_error *err)
 {
 	size_t len = 0, cap = 64 * 1024;

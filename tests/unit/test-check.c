@@ -22,13 +22,9 @@ static struct machine *boot(const char *name, unsigned int faults)
 	const char *text = builtin_machine_text(name);
 	struct topo_error err;
 	struct machine *m;
-	char *full;
 
 	assert_non_null(text);
-	assert_true(asprintf(&full, "%s\n%s%s\n", text, faults ? "fault " : "",
-			     faults ? machine_fault_name(faults) : "") > 0);
-	m = topology_load_string(name, full, &err);
-	free(full);
+	m = topology_load_faults(name, text, faults, &err);
 	assert_non_null(m);
 	assert_int_equal(machine_faults(m), faults);
 	return m;

@@ -171,51 +171,6 @@ static bool lines_use_iommufd(char *const *v, size_t n)
 	return false;
 }
 
-/* ---- I5: what a failed action may not change (as the checker) ---- */
-
-/* Ownership of the groups that exist, and the drivers of the devices. */
-static char *ownership_projection(struct machine *m)
-{
-	struct sbuf sb = { 0 };
-	struct iommu_group *g;
-	struct device *dev;
-
-	list_for_each_entry(g, &m->groups, node)
-		sbuf_printf(&sb, "g%d %d %u %d\n", g->id, g->owner != NULL,
-			    g->owner_cnt,
-			    g->domain ? (int)g->domain->type : 0);
-	list_for_each_entry(dev, &m->devices, node)
-		sbuf_printf(&sb, "d%s %s\n", dev->name,
-			    dev->driver ? dev->driver->name : "-");
-	sbuf_printf(&sb, "%s", "");
-	return sb.oom ? NULL : sb.buf;
-}
-
-/*
- * Every object of @before that is still in @after reads the same; an
- * object that went away (a group freed) or came (a group made by a
- * failed first probe on IORT) is not a change of ownership.
- */
-static bool projection_kept(const char *before, const char *after)
-{
-	for (const char *p = before; *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = (size_t)(eol - p), key = strcspn(p, " ");
-
-		for (const char *q = after; *q;) {
-			const char *qe = strchr(q, '\n');
-
-			if ((size_t)(qe - q) == len && !strncmp(p, q, len))
-				break;
-			if (!strncmp(p, q, key) && q[key] == ' ')
-				return false;
-			q = qe + 1;
-		}
-		p = eol + 1;
-	}
-	return true;
-}
-
 /* ---- booting ---- */
 
 static struct machine *boot_machine(const char *name, unsigned int faults)
@@ -223,24 +178,12 @@ static struct machine *boot_machine(const char *name, unsigned int faults)
 	const char *text = builtin_machine_text(name);
 	struct topo_error err = { 0 };
 	struct machine *m;
-	char extra[256] = "";
-	char *full;
 
 	if (!text) {
 		fprintf(stderr, "dmaown-walk: no built-in machine '%s'\n", name);
 		return NULL;
 	}
-	for (unsigned int f = 1; f && f <= faults; f <<= 1) {
-		size_t off = strlen(extra);
-
-		if ((faults & f) && machine_fault_name(f))
-			snprintf(extra + off, sizeof(extra) - off, "\nfault %s",
-				 machine_fault_name(f));
-	}
-	if (asprintf(&full, "%s%s\n", text, extra) < 0)
-		return NULL;
-	m = topology_load_string(name, full, &err);
-	free(full);
+	m = topology_load_faults(name, text, faults, &err);
 	/* the boot log is kept: a WARN at boot breaks I4 at step 0 */
 	if (!m)
 		fprintf(stderr, "dmaown-walk: %s:%d:%d: %s\n", err.file,
@@ -283,15 +226,9 @@ static int walker_init(struct walker *w, const char *name,
 	w->base = machine_clone(w->boot);
 	if (!w->base)
 		return -ENOMEM;
-	/* two iommufd users with an IOAS each, as check_machine() opens */
-	for (int i = 0; i < 2; i++) {
-		unsigned int ioas;
-		int ictx;
-
-		if (iommufd_open(w->base, &ictx) ||
-		    iommufd_ioas_alloc(w->base, ictx, &ioas))
-			return -ENOMEM;
-	}
+	/* the checker's two iommufd users */
+	if (check_prepare(w->base))
+		return -ENOMEM;
 	return walker_reboot(w);
 }
 
@@ -326,7 +263,7 @@ static unsigned int run_and_check(struct machine *m, struct script_ctx *ctx,
 	int ret;
 
 	if (which & INV_FAILED_NOOP) {
-		before = ownership_projection(m);
+		before = check_ownership_snapshot(m);
 		if (!before) {
 			*ret_err = -ENOMEM;
 			return 0;
@@ -346,10 +283,10 @@ static unsigned int run_and_check(struct machine *m, struct script_ctx *ctx,
 	bad = machine_check_invariants(m, which & ~INV_FAILED_NOOP, why,
 				       why_len);
 	if (!bad && *ret_failed && before) {
-		after = ownership_projection(m);
+		after = check_ownership_snapshot(m);
 		if (!after) {
 			*ret_err = -ENOMEM;
-		} else if (!projection_kept(before, after)) {
+		} else if (!check_ownership_kept(before, after)) {
 			bad = INV_FAILED_NOOP;
 			snprintf(why, why_len,
 				 "'%s' failed but changed group ownership or bindings",
