@@ -52,7 +52,6 @@ struct machine {
 	struct list_head vfio_containers;
 	struct list_head vfio_devices;
 	struct list_head iommufds;
-	int next_noiommu_id;
 	bool vfio_noiommu;         /* enable_unsafe_noiommu_mode */
 	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */
 	int next_obj_serial;       /* debugging ids; not canonical */

@@ -163,7 +163,6 @@ struct machine *machine_clone(const struct machine *m)
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
 	n->next_obj_serial = m->next_obj_serial;
 	n->faults = m->faults;
-	n->next_noiommu_id = m->next_noiommu_id;
 	n->vfio_noiommu = m->vfio_noiommu;
 	n->iommufd_unsafe_irqs = m->iommufd_unsafe_irqs;
 	ptrmap_put(&map, m, n);
