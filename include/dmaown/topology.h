@@ -23,6 +23,19 @@ extern "C" {
 #endif
 
 /**
+ * define TOPOLOGY_FORMAT_VERSION - the newest machine file format this
+ * library reads
+ *
+ * A file declares the format it is written in with "format N" as its first
+ * statement; a file without one is format 1. The loaders refuse a file
+ * whose N is larger than this, naming the line ("machine format 2 is newer
+ * than this dmaown reads (1)"), rather than misread it. Bumped when a
+ * change to the format would make an older dmaown take a newer file to
+ * mean something else; formats this library has read stay readable.
+ */
+#define TOPOLOGY_FORMAT_VERSION 1
+
+/**
  * struct topo_error - where and why a description was refused
  * @file: the file name given to the loader (truncated to fit)
  * @line: 1-based line of the offending token; 0 when the error is about the

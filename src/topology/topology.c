@@ -619,6 +619,53 @@ static int one_choice(struct parser *p, const struct choice *c,
 
 /* ---- machine-wide statements ---- */
 
+/*
+ * Rows of stmts[] at fixed indexes: topo::seen[STMT_MACHINE] says whether
+ * the machine statement, which every other statement must follow, has been
+ * read.
+ */
+enum {
+	STMT_FORMAT,
+	STMT_MACHINE,
+};
+
+/*
+ * "format 1": the version of the format the file is written in, so that a
+ * file written for a later dmaown is refused rather than misread. Optional
+ * (absent: format 1), and only as the very first statement.
+ */
+static int stmt_format(struct parser *p)
+{
+	const struct tok *v;
+	unsigned long n = 0;
+	bool number;
+
+	if (p->t.seen[STMT_MACHINE])
+		return perr(p, p->toks[0].col,
+			    "'format' must be the first statement, before 'machine' at line %d",
+			    p->t.seen[STMT_MACHINE]);
+	v = arg(p, 1, "a format number like 1");
+	if (!v)
+		return -EINVAL;
+	/* decimal, from 1 up, without leading zeros; n stops growing at 1e6 */
+	number = v->s[0] >= '1' && v->s[0] <= '9';
+	for (size_t i = 0; number && i < v->len; i++) {
+		if (v->s[i] < '0' || v->s[i] > '9')
+			number = false;
+		else if (n < 1000000)
+			n = n * 10 + (unsigned long)(v->s[i] - '0');
+	}
+	if (!number)
+		return perr(p, v->col,
+			    "expected a format number like 1 after 'format', got " QF,
+			    QA(v));
+	if (n > TOPOLOGY_FORMAT_VERSION)
+		return perr(p, v->col,
+			    "machine format %.*s%s is newer than this dmaown reads (%d)",
+			    QA(v), TOPOLOGY_FORMAT_VERSION);
+	return no_more_args(p, 2);
+}
+
 static int stmt_machine(struct parser *p)
 {
 	const struct tok *v = arg(p, 1, "a machine name");
@@ -1262,7 +1309,8 @@ struct stmt {
 };
 
 static const struct stmt stmts[] = {
-	{ "machine", stmt_machine, true },
+	[STMT_FORMAT] = { "format", stmt_format, true },
+	[STMT_MACHINE] = { "machine", stmt_machine, true },
 	{ "description", stmt_description, true },
 	{ "arch", stmt_arch, true },
 	{ "firmware", stmt_firmware, true },
@@ -1289,7 +1337,7 @@ static int dispatch(struct parser *p)
 	for (i = 0; i < ARRAY_LEN(stmts); i++)
 		if (tok_is(kw, stmts[i].keyword))
 			break;
-	if (!p->t.seen[0] && i != 0)
+	if (!p->t.seen[STMT_MACHINE] && i != STMT_MACHINE && i != STMT_FORMAT)
 		return perr(p, kw->col,
 			    "expected 'machine NAME' as the first statement, got " QF,
 			    QA(kw));
@@ -1378,7 +1426,7 @@ static int finish(struct parser *p)
 {
 	struct topo *t = &p->t;
 
-	if (!t->seen[0])
+	if (!t->seen[STMT_MACHINE])
 		return fail_at(p, 1, 1,
 			       "expected a 'machine NAME' statement, found none");
 	if (t->arch == TOPO_ARCH_ARM64 && t->cfg.firmware == FW_X86) {

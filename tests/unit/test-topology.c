@@ -192,7 +192,9 @@ static void builtin_list(void **state)
 		assert_non_null(text);
 		/* each file starts with comment lines saying what it is */
 		assert_true(text[0] == '#');
-		snprintf(head, sizeof(head), "\nmachine %s\n", name);
+		/* then the format they are written in, then their name */
+		snprintf(head, sizeof(head), "\n\nformat %d\nmachine %s\n",
+			 TOPOLOGY_FORMAT_VERSION, name);
 		assert_non_null(strstr(text, head));
 		for (size_t j = 0; j < i; j++)
 			assert_string_not_equal(builtin_machine_name(j), name);
@@ -517,6 +519,35 @@ static void grammar_layout(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * "format N", the first statement: format 1 is what a file without one
+ * means; comments and blank lines may come before it.
+ */
+static void grammar_format(void **state)
+{
+	static const char body[] =
+		"machine f\niommu i\n"
+		"pci 0000:00:01.0 8086:10d3 class=020000 iommu=i\n"
+		"driver e1000e\n";
+	char text[256];
+	struct machine *with, *without, *commented;
+
+	(void)state;
+	assert_int_equal(TOPOLOGY_FORMAT_VERSION, 1);
+	snprintf(text, sizeof(text), "format 1\n%s", body);
+	with = do_load(text);
+	without = do_load(body);
+	snprintf(text, sizeof(text),
+		 "# a comment\n\n\t format\t1   # the format\r\n%s", body);
+	commented = do_load(text);
+	assert_string_equal(machine_name(with), "f");
+	assert_true(machine_equal(with, without));
+	assert_true(machine_equal(with, commented));
+	machine_destroy(commented);
+	machine_destroy(without);
+	machine_destroy(with);
+}
+
 static void grammar_config(void **state)
 {
 	struct machine *m;
@@ -729,6 +760,38 @@ static const struct bad bad_inputs[] = {
 	  "machine name '0123456789012345678901234567890123456789...' is longer than 63 bytes" },
 	{ M "machine b\n", 2, 1,
 	  "duplicate 'machine' statement (first at line 1)" },
+	{ "format 2\n" M, 1, 8,
+	  "machine format 2 is newer than this dmaown reads (1)" },
+	{ "# from a later dmaown\n\nformat 10 # ten\n" M "pci x\n", 3, 8,
+	  "machine format 10 is newer than this dmaown reads (1)" },
+	{ "format 123456789012345678901234567890123456789012345678901234567890\n" M,
+	  1, 8,
+	  "machine format 1234567890123456789012345678901234567890... is newer than this dmaown reads (1)" },
+	{ "format one\n" M, 1, 8,
+	  "expected a format number like 1 after 'format', got 'one'" },
+	{ "format 1.0\n" M, 1, 8,
+	  "expected a format number like 1 after 'format', got '1.0'" },
+	{ "format 0\n" M, 1, 8,
+	  "expected a format number like 1 after 'format', got '0'" },
+	{ "format 01\n" M, 1, 8,
+	  "expected a format number like 1 after 'format', got '01'" },
+	{ "format -1\n" M, 1, 8,
+	  "expected a format number like 1 after 'format', got '-1'" },
+	{ "format\n" M, 1, 7,
+	  "expected a format number like 1 after 'format'" },
+	{ "format 1 2\n" M, 1, 10, "unexpected extra argument '2'" },
+	{ "format 1\nformat 1\n" M, 2, 1,
+	  "duplicate 'format' statement (first at line 1)" },
+	{ "format 1\n" M "format 1\n", 3, 1,
+	  "duplicate 'format' statement (first at line 1)" },
+	{ M "format 1\n", 2, 1,
+	  "'format' must be the first statement, before 'machine' at line 1" },
+	{ M "iommu i\n  format 2\n", 3, 3,
+	  "'format' must be the first statement, before 'machine' at line 1" },
+	{ "format 1\n", 1, 1,
+	  "expected a 'machine NAME' statement, found none" },
+	{ "format 1\npci 0000:00:00.0 8086:1234 class=060000\n", 2, 1,
+	  "expected 'machine NAME' as the first statement, got 'pci'" },
 	{ M "frobnicate x\n", 2, 1, "unknown keyword 'frobnicate'" },
 	{ M "\tabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij\n", 2, 2,
 	  "unknown keyword 'abcdefghijabcdefghijabcdefghijabcdefghij...'" },
@@ -1043,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(builtin_no_iommu),
 		cmocka_unit_test(builtin_vfio_doc),
 		cmocka_unit_test(grammar_layout),
+		cmocka_unit_test(grammar_format),
 		cmocka_unit_test(grammar_config),
 		cmocka_unit_test(grammar_iommu),
 		cmocka_unit_test(grammar_pci),
