@@ -129,6 +129,10 @@ struct check_opts {
  * @concurrent: the last @concurrent lines of @trace ran concurrently
  *	(interleaving mode; the schedule is in @why)
  * @schedules: interleaving mode: schedules run
+ * @schedule: interleaving mode, with a violation: the task (1-based digit)
+ *	chosen at each lock point up to the last choice the default policy
+ *	would not make, as '@concurrent N schedule S' takes it; "" when the
+ *	default policy alone breaks the invariant
  */
 struct check_stats {
 	unsigned long states;
@@ -144,6 +148,7 @@ struct check_stats {
 	bool truncated;
 	int concurrent;
 	unsigned long schedules;
+	char *schedule;
 };
 
 /**
@@ -172,6 +177,32 @@ void check_stats_free(struct check_stats *st);
  */
 int check_actions(struct machine *m, const struct check_opts *o,
 		  char ***ret_lines, size_t *ret_n);
+
+struct script_result;
+
+/**
+ * check_run_concurrent() - run script lines as concurrent tasks on @m,
+ * switched at the model's lock points as @schedule says
+ * @m: the machine (quiescent; no other thread may use it meanwhile)
+ * @lines: @n script lines, task 1 first
+ * @n: 2 or 3
+ * @schedule: digits '1'..'n', the task to run at each lock point in turn;
+ *	past its end (or where the named task cannot run) the running task
+ *	goes on while it can, then the lowest-numbered one that can. NULL or
+ *	"" for that default policy alone.
+ * @ret_res: receives @n results, one per task; free each with
+ *	script_result_free(); a task stuck in a deadlock leaves its result
+ *	zeroed
+ * @ret_deadlock: set when the tasks ended in a deadlock
+ *
+ * The same inputs on the same state always give the same run: this is how
+ * a counterexample of 'dmaown check --interleave' replays.
+ *
+ * Return: 0; -EINVAL for a bad @n or @schedule; -ENOMEM.
+ */
+int check_run_concurrent(struct machine *m, const char *const *lines, int n,
+			 const char *schedule, struct script_result *ret_res,
+			 bool *ret_deadlock);
 
 #ifdef __cplusplus
 }

@@ -726,4 +726,6 @@ void check_stats_free(struct check_stats *st)
 	free(st->trace);
 	st->trace = NULL;
 	st->trace_len = 0;
+	free(st->schedule);
+	st->schedule = NULL;
 }

@@ -7,11 +7,11 @@
  * exploration with preemption bounding, as CHESS does), from a fresh copy
  * of the state each time, and the invariants are checked at the end.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check/check-priv.h"
+#include "compat/coro.h"
 #include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "machine/machine-priv.h"
@@ -19,25 +19,37 @@
 #define MAX_TASKS 3
 #define MAX_POINTS 4096
 
+/*
+ * A task's stack. The model's deepest paths (a sysfs write that probes,
+ * attaches and logs) use a few tens of KB; sanitizers multiply that. Pages
+ * are only touched as used.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TASK_STACK (8u << 20)
+#else
+#define TASK_STACK (1u << 20)
+#endif
+
 struct task {
 	struct sched *s;
 	int id;
-	pthread_t th;
+	struct coro co;
 	const char *line;
 	bool done;
 	struct mutex *wants;    /* the lock it is about to take, or NULL */
-	uintptr_t token;        /* its identity for lock ownership */
+	struct script_result res;
+	bool have_res;
 };
 
 struct sched {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct coro_host host;
 	struct machine *m;
 	struct task tasks[MAX_TASKS];
 	int ntasks;
 	int running;            /* task allowed to run; -1: none */
 	bool finished;          /* every task done, or a deadlock */
 	bool deadlock;
+	bool keep_results;      /* replay: the caller wants each task's output */
 	/* the schedule: forced choices, then the default policy */
 	const int *prefix;
 	int nprefix;
@@ -67,13 +79,10 @@ static bool task_enabled(struct sched *s, int i)
 	if (!t->wants)
 		return true;
 	holder = atomic_load(&t->wants->holder);
-	return !holder || holder == t->token;
+	return !holder || holder == t->co.token;
 }
 
-/*
- * A scheduling point, called with s->mu held by the running task @self
- * (or by a task that just finished). Picks who runs next.
- */
+/* A scheduling point reached by task @self (-1: the start). Picks who runs next. */
 static void pick_next(struct sched *s, int self)
 {
 	unsigned int en = 0;
@@ -90,7 +99,6 @@ static void pick_next(struct sched *s, int self)
 		s->deadlock = !all_done;
 		s->finished = true;
 		s->running = -1;
-		pthread_cond_broadcast(&s->cv);
 		return;
 	}
 	if (k < s->nprefix && (en & (1u << s->prefix[k]))) {
@@ -113,7 +121,6 @@ static void pick_next(struct sched *s, int self)
 		s->overflow = true;
 	}
 	s->running = next;
-	pthread_cond_broadcast(&s->cv);
 }
 
 static int task_of_current(struct sched *s)
@@ -121,15 +128,17 @@ static int task_of_current(struct sched *s)
 	uintptr_t me = kcompat_current();
 
 	for (int i = 0; i < s->ntasks; i++)
-		if (s->tasks[i].token == me)
+		if (s->tasks[i].co.token == me)
 			return i;
 	return -1;
 }
 
-static void wait_turn(struct sched *s, int self)
+/* A point inside task @self: let the schedule choose, and step aside if not us. */
+static void point(struct sched *s, int self)
 {
-	while (s->running != self && !s->finished)
-		pthread_cond_wait(&s->cv, &s->mu);
+	pick_next(s, self);
+	if (s->running != self)
+		coro_yield(&s->host); /* resumed only when chosen again */
 }
 
 static void hook_before_lock(void *ctx, struct mutex *lock, const char *name)
@@ -139,15 +148,12 @@ static void hook_before_lock(void *ctx, struct mutex *lock, const char *name)
 
 	if (!lock_is_point(name))
 		return;
-	pthread_mutex_lock(&s->mu);
 	self = task_of_current(s);
 	if (self >= 0) {
 		s->tasks[self].wants = lock;
-		pick_next(s, self);
-		wait_turn(s, self);
+		point(s, self);
 		s->tasks[self].wants = NULL;
 	}
-	pthread_mutex_unlock(&s->mu);
 }
 
 static void hook_after_unlock(void *ctx, struct mutex *lock, const char *name)
@@ -158,13 +164,9 @@ static void hook_after_unlock(void *ctx, struct mutex *lock, const char *name)
 	(void)lock;
 	if (!lock_is_point(name))
 		return;
-	pthread_mutex_lock(&s->mu);
 	self = task_of_current(s);
-	if (self >= 0) {
-		pick_next(s, self);
-		wait_turn(s, self);
-	}
-	pthread_mutex_unlock(&s->mu);
+	if (self >= 0)
+		point(s, self);
 }
 
 static const struct machine_lock_ops sched_ops = {
@@ -172,86 +174,82 @@ static const struct machine_lock_ops sched_ops = {
 	.after_unlock = hook_after_unlock,
 };
 
-static void *task_main(void *arg)
+static void task_main(void *arg)
 {
 	struct task *t = arg;
 	struct sched *s = t->s;
-	struct script_ctx *ctx;
-	struct script_result res;
+	struct script_ctx *ctx = script_ctx_new(s->m, "concurrent");
 
-	kcompat_set_current(t->token);
-	pthread_mutex_lock(&s->mu);
-	wait_turn(s, t->id);
-	pthread_mutex_unlock(&s->mu);
-	if (!s->finished) {
-		ctx = script_ctx_new(s->m, "interleave");
-		if (ctx && !script_exec_line(ctx, t->line, t->id + 1, &res))
-			script_result_free(&res);
-		script_ctx_free(ctx);
+	if (ctx) {
+		int ret = script_exec_line(ctx, t->line, t->id + 1, &t->res);
+
+		t->have_res = true;
+		if (ret)
+			t->res.status = 2;
+		if (!s->keep_results) {
+			script_result_free(&t->res);
+			t->have_res = false;
+		}
 	}
-	pthread_mutex_lock(&s->mu);
+	script_ctx_free(ctx);
 	t->done = true;
-	if (!s->finished)
-		pick_next(s, t->id);
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	pick_next(s, t->id);
 }
 
-/* Run @lines concurrently on @m under the schedule @prefix. */
-static int run_schedule(struct machine *m, const char *const *lines, int n,
-			const int *prefix, int nprefix, struct sched *s)
+static void sched_fini(struct sched *s)
 {
-	memset(s->tasks, 0, sizeof(s->tasks));
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	s->m = m;
+	for (int i = 0; i < MAX_TASKS; i++) {
+		if (s->tasks[i].have_res)
+			script_result_free(&s->tasks[i].res);
+		coro_fini(&s->tasks[i].co);
+	}
+}
+
+static int sched_init(struct sched *s, int n)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < n; i++)
+		if (coro_init(&s->tasks[i].co, TASK_STACK,
+			      (uintptr_t)&s->tasks[i])) {
+			sched_fini(s);
+			return -ENOMEM;
+		}
 	s->ntasks = n;
+	return 0;
+}
+
+/*
+ * Run @lines concurrently on @m under the schedule @prefix, each task a
+ * coroutine on this thread. A deadlock leaves the stuck tasks' frames
+ * behind: they are dropped when the stacks are reused or freed.
+ */
+static void run_schedule(struct machine *m, const char *const *lines,
+			 const int *prefix, int nprefix, struct sched *s)
+{
+	s->m = m;
 	s->running = -1;
 	s->finished = s->deadlock = s->overflow = false;
 	s->prefix = prefix;
 	s->nprefix = nprefix;
 	s->npoints = 0;
-	machine_set_lock_ops(m, &sched_ops, s);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < s->ntasks; i++) {
 		struct task *t = &s->tasks[i];
 
+		if (t->have_res)
+			script_result_free(&t->res);
+		t->have_res = false;
 		t->s = s;
 		t->id = i;
 		t->line = lines[i];
-		t->token = (uintptr_t)t;
-		if (pthread_create(&t->th, NULL, task_main, t)) {
-			for (int k = 0; k < i; k++) {
-				pthread_mutex_lock(&s->mu);
-				s->finished = true;
-				pthread_cond_broadcast(&s->cv);
-				pthread_mutex_unlock(&s->mu);
-				pthread_join(s->tasks[k].th, NULL);
-			}
-			machine_set_lock_ops(m, NULL, NULL);
-			return -ENOMEM;
-		}
+		t->done = false;
+		t->wants = NULL;
+		coro_start(&t->co, &s->host, task_main, t);
 	}
-	pthread_mutex_lock(&s->mu);
+	machine_set_lock_ops(m, &sched_ops, s);
 	pick_next(s, -1);
 	while (!s->finished)
-		pthread_cond_wait(&s->cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	/*
-	 * A deadlocked run leaves tasks blocked inside real locks: they cannot
-	 * be joined. Report it; the threads are detached and the machine leaked
-	 * on purpose (the process is about to report a violation and exit).
-	 */
-	if (s->deadlock) {
-		for (int i = 0; i < n; i++)
-			pthread_detach(s->tasks[i].th);
-		return 0;
-	}
-	for (int i = 0; i < n; i++)
-		pthread_join(s->tasks[i].th, NULL);
+		coro_resume(&s->host, &s->tasks[s->running].co);
 	machine_set_lock_ops(m, NULL, NULL);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
-	return 0;
 }
 
 /* The default choice at a point: stay with the running task if it can. */
@@ -300,15 +298,19 @@ int check_interleavings(struct machine *state, const char *const *lines,
 			int n, int max_preemptions, unsigned long *ret_runs,
 			struct check_stats *st)
 {
-	struct sched *s = calloc(1, sizeof(*s));
-	int *prefix = calloc(MAX_POINTS, sizeof(*prefix));
+	struct sched *s;
+	int *prefix;
 	int nprefix = 0, ret = 0;
 	unsigned long runs = 0;
 
-	if (!s || !prefix || n < 2 || n > MAX_TASKS) {
+	if (n < 2 || n > MAX_TASKS)
+		return -EINVAL;
+	s = malloc(sizeof(*s));
+	prefix = calloc(MAX_POINTS, sizeof(*prefix));
+	if (!s || !prefix || sched_init(s, n)) {
 		free(s);
 		free(prefix);
-		return n < 2 || n > MAX_TASKS ? -EINVAL : -ENOMEM;
+		return -ENOMEM;
 	}
 	for (;;) {
 		struct machine *m = machine_clone(state);
@@ -318,17 +320,14 @@ int check_interleavings(struct machine *state, const char *const *lines,
 			ret = -ENOMEM;
 			break;
 		}
-		ret = run_schedule(m, lines, n, prefix, nprefix, s);
-		if (ret) {
-			machine_destroy(m);
-			break;
-		}
+		run_schedule(m, lines, prefix, nprefix, s);
 		runs++;
 		if (s->deadlock) {
 			st->violated = INV_NO_WARN;
 			snprintf(st->why, sizeof(st->why),
 				 "deadlock: no task can take its lock");
-			break; /* the machine's threads are stuck: leak it */
+			machine_destroy(m);
+			break;
 		}
 		bad = machine_check_invariants(m, INV_ALL & ~INV_FAILED_NOOP,
 					       st->why, sizeof(st->why));
@@ -370,16 +369,25 @@ int check_interleavings(struct machine *state, const char *const *lines,
 	if (ret_runs)
 		*ret_runs = runs;
 	if (st->violated) {
-		/* the trace: the actions, one per task, as a script would run
-		 * them one after the other (the interleaving is in st->why) */
-		char sched_desc[256] = "";
-		size_t off = 0;
+		/*
+		 * The trace: the actions, one per task; the schedule that
+		 * broke the invariant, for '@concurrent N schedule S'. Choices
+		 * after the last one the default policy would not make are
+		 * left out: a replay makes them by itself.
+		 */
+		int last = -1;
 
-		for (int k = 0; k < s->npoints && off < sizeof(sched_desc) - 4;
-		     k++)
-			off += (size_t)snprintf(sched_desc + off,
-						sizeof(sched_desc) - off, "%d",
-						s->choice[k] + 1);
+		for (int k = 0; k < s->npoints && k < MAX_POINTS; k++)
+			if (s->choice[k] !=
+			    default_choice(s->enabled[k], s->current[k]))
+				last = k;
+		free(st->schedule);
+		st->schedule = malloc((size_t)last + 2);
+		if (st->schedule) {
+			for (int k = 0; k <= last; k++)
+				st->schedule[k] = (char)('1' + s->choice[k]);
+			st->schedule[last + 1] = '\0';
+		}
 		st->trace = calloc((size_t)n + 1, sizeof(*st->trace));
 		if (st->trace) {
 			for (int i = 0; i < n; i++)
@@ -393,11 +401,52 @@ int check_interleavings(struct machine *state, const char *const *lines,
 
 			snprintf(st->why + len, sizeof(st->why) - len,
 				 " (tasks 1..%d run concurrently; schedule %s)",
-				 n, sched_desc);
+				 n, st->schedule && *st->schedule ?
+					    st->schedule : "default");
 		}
 	}
 	free(prefix);
-	if (!s->deadlock)
-		free(s);
+	sched_fini(s);
+	free(s);
 	return ret;
+}
+
+int check_run_concurrent(struct machine *m, const char *const *lines, int n,
+			 const char *schedule, struct script_result *ret_res,
+			 bool *ret_deadlock)
+{
+	size_t len = schedule ? strlen(schedule) : 0;
+	struct sched *s;
+	int *prefix;
+
+	if (n < 2 || n > MAX_TASKS || len > MAX_POINTS)
+		return -EINVAL;
+	for (size_t k = 0; k < len; k++)
+		if (schedule[k] < '1' || schedule[k] > '0' + n)
+			return -EINVAL;
+	s = malloc(sizeof(*s));
+	prefix = calloc(len + 1, sizeof(*prefix));
+	if (!s || !prefix || sched_init(s, n)) {
+		free(s);
+		free(prefix);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < len; k++)
+		prefix[k] = schedule[k] - '1';
+	s->keep_results = true;
+	run_schedule(m, lines, prefix, (int)len, s);
+	*ret_deadlock = s->deadlock;
+	for (int i = 0; i < n; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (t->have_res)
+			ret_res[i] = t->res;
+		else
+			memset(&ret_res[i], 0, sizeof(ret_res[i]));
+		t->have_res = false;
+	}
+	free(prefix);
+	sched_fini(s);
+	free(s);
+	return 0;
 }
