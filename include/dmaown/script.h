@@ -22,6 +22,10 @@ extern "C" {
 
 #define SCRIPT_LINE_MAX 4096
 
+/* The longest schedule '@concurrent N schedule S' takes (lock points). */
+#define CONCURRENT_SCHEDULE_MAX 4096
+#define CONCURRENT_SCHEDULE_MAX_STR "4097"
+
 struct script_ctx;
 
 /** struct script_log_line - a kernel log line a command caused */
@@ -40,6 +44,9 @@ struct script_log_line {
  * @log: kernel log lines the line caused; @nlog of them
  * @warn_first: index of the first WARN report the line caused
  * @nwarn: how many WARN reports it caused
+ * @concurrent: the line closed an '@concurrent N' block and this is the
+ *	block's result (outputs in task order, @status and @ret of the first
+ *	task that failed): N; 0 for an ordinary line
  */
 struct script_result {
 	int status;
@@ -50,6 +57,7 @@ struct script_result {
 	size_t nlog;
 	size_t warn_first;
 	size_t nwarn;
+	int concurrent;
 };
 
 /**
@@ -77,6 +85,17 @@ void script_ctx_free(struct script_ctx *ctx);
  */
 int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,
 		     struct script_result *res);
+
+/**
+ * script_ctx_pending() - lines an '@concurrent N' block still waits for
+ * @ctx: the session
+ * @ret_lineno: receives the line that opened the block, when one is open
+ *
+ * A script that ends inside a block is incomplete: the caller reports it.
+ *
+ * Return: 0 when no block is open, else how many lines are missing.
+ */
+int script_ctx_pending(const struct script_ctx *ctx, int *ret_lineno);
 
 /** script_result_free() - free what script_exec_line() filled in. */
 void script_result_free(struct script_result *res);

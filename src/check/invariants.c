@@ -94,8 +94,8 @@ static unsigned int check_group(struct machine *m, struct iommu_group *g,
 	if (which & INV_ACCOUNTING) {
 		if (!g->owner && g->owner_cnt != users)
 			FAIL(INV_ACCOUNTING,
-			     "group %d: owner_cnt %u but %u members bound to kernel DMA-API drivers",
-			     g->id, g->owner_cnt, users);
+			     "group %d: owner_cnt %u but %u member%s bound to kernel DMA-API drivers",
+			     g->id, g->owner_cnt, users, users == 1 ? "" : "s");
 		if (g->owner && g->owner_cnt != expected_claims(m, g))
 			FAIL(INV_ACCOUNTING,
 			     "group %d: owned by userspace with owner_cnt %u for %u claims",

@@ -10,11 +10,29 @@
 
 #include "dmaown/dmaown.h"
 
+/* The version of the script language this dmaown reads ('--format N'). */
+#define SCRIPT_FORMAT 1
+/* The version of every JSON object the CLI prints ("version"). */
+#define JSON_FORMAT 1
+
 struct run_opts {
 	bool dmesg, json, echo, show, errexit;
 	bool err_to_stdout; /* stderr text in stdout order (for the tour) */
+	bool check;         /* the invariants after every line */
 	unsigned int faults;
+	int format;
 };
+
+/* Option values and bad options, the same in every subcommand (cli-opts.c). */
+int cli_parse_ulong(const char *cmd, const char *opt, const char *arg,
+		    unsigned long min, unsigned long max,
+		    unsigned long *ret_val);
+int cli_parse_int(const char *cmd, const char *opt, const char *arg, int min,
+		  int max, int *ret_val);
+int cli_parse_fault(const char *cmd, const char *arg, unsigned int *faults);
+int cli_bad_option(const char *cmd, int c, int optopt_c, const char *word);
+void cli_deprecated(const char *cmd, const char *old);
+void cli_list_machines(FILE *out);
 
 char *cli_read_file(const char *path, size_t *ret_len);
 struct machine *cli_load_machine(const char *spec, unsigned int faults);

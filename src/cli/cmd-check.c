@@ -3,8 +3,11 @@
  * dmaown check: explore every order of actions on a set of machines, prove
  * the invariants to a bound or print the shortest counterexample.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +28,11 @@
 
 struct job {
 	const char *spec;
+	struct machine *m; /* booted before the search; NULL once done */
 	struct check_opts o;
 	struct check_stats st;
 	int ret;       /* 0, -ENOMEM, or 2 when the machine did not load */
+	double last_line; /* when the last periodic progress line went out */
 };
 
 struct pool {
@@ -35,36 +40,51 @@ struct pool {
 	int njobs;
 	int next;
 	pthread_mutex_t lock;
-	bool tty;
 };
 
-static void progress_line(void *ctx, const struct check_stats *st)
+/* Seconds between progress lines when stderr is a file (CI logs). */
+#define PROGRESS_PERIOD 10.0
+
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void progress_tty(void *ctx, const struct check_stats *st)
 {
-	const char *spec = ctx;
+	const struct job *j = ctx;
 
 	fprintf(stderr, "\r%-14s states %lu  %.0f/s  depth %d  queue %lu   ",
-		spec, st->states,
+		j->spec, st->states,
 		st->seconds > 0 ? (double)st->states / st->seconds : 0.0,
 		st->depth, st->queue);
 	fflush(stderr);
 }
 
+/* Not a terminal: a whole line now and then, so a long run never looks hung. */
+static void progress_periodic(void *ctx, const struct check_stats *st)
+{
+	struct job *j = ctx;
+
+	if (st->seconds - j->last_line < PROGRESS_PERIOD)
+		return;
+	j->last_line = st->seconds;
+	pthread_mutex_lock(&progress_lock);
+	fprintf(stderr,
+		"dmaown check: %s: %lu states, depth %d, %lu queued, %.0f s\n",
+		j->spec, st->states, st->depth, st->queue, st->seconds);
+	fflush(stderr);
+	pthread_mutex_unlock(&progress_lock);
+}
+
 static void run_job(struct job *j)
 {
-	struct machine *m = cli_load_machine(j->spec, j->o.faults);
-
-	if (!m) {
-		j->ret = 2;
-		return;
-	}
 	if (j->o.depth < 0 && j->o.interleave)
 		j->o.depth = 2;
 	if (j->o.depth < 0)
-		j->o.depth = machine_device_count(m) > CHECK_BIG_MACHINE ?
+		j->o.depth = machine_device_count(j->m) > CHECK_BIG_MACHINE ?
 				     CHECK_DEFAULT_DEPTH - 1 :
 				     CHECK_DEFAULT_DEPTH;
-	j->ret = check_machine(j->spec, m, &j->o, &j->st);
-	machine_destroy(m);
+	j->ret = check_machine(j->spec, j->m, &j->o, &j->st);
+	machine_destroy(j->m);
+	j->m = NULL;
 }
 
 static void *worker(void *arg)
@@ -97,8 +117,9 @@ static void check_usage(FILE *out)
 	      "  I4 no WARN     no WARN or BUG fired\n"
 	      "  I5 no-op fail  a failed write changed no group ownership or binding\n"
 	      "  I6 teardown    tearing down frees every group, domain and reference\n"
-	      "A violation prints the shortest script that reaches it (dmaown run\n"
-	      "replays it). Without MACHINE: every built-in machine.\n"
+	      "A violation prints the shortest script that reaches it, complete with\n"
+	      "its machine and options, which 'dmaown run' replays to the same\n"
+	      "violation. Without MACHINE: every built-in machine.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -d, --depth N        actions from boot (default 4, and 3 on machines\n"
@@ -109,7 +130,12 @@ static void check_usage(FILE *out)
 	      "                       release-keeps-domain, use-ignores-owner,\n"
 	      "                       lock-dropped)\n"
 	      "      --probe-faults   also explore 'the next probe of R fails ENOMEM'\n"
-	      "  -j, --jobs N         machines checked in parallel (default 1)\n"
+	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
+	      "      --save DIR       write each machine's counterexample to\n"
+	      "                       DIR/MACHINE.sh\n"
+	      "      --parallel-machines N\n"
+	      "                       machines checked at once (default 1); '-j N'\n"
+	      "                       and '--jobs N' are its deprecated spellings\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
 	      "      --interleave     run every pair of enabled actions concurrently, in\n"
 	      "                       every state within DEPTH-1 actions of boot, under\n"
@@ -117,7 +143,8 @@ static void check_usage(FILE *out)
 	      "                       switches at the model's lock points\n"
 	      "      --preemptions N  the preemption bound for --interleave\n"
 	      "      --json           one JSON object per machine\n"
-	      "  -q, --quiet          no progress line\n"
+	      "  -q, --quiet          no progress (a line on a terminal, else one\n"
+	      "                       line every 10 s on stderr)\n"
 	      "  -h, --help           this text\n"
 	      "\n"
 	      "Exit status: 0 no violation; 1 a violation; 2 bad usage or machine.\n",
@@ -128,7 +155,7 @@ static void print_json(const struct job *j)
 {
 	char buf[1024];
 
-	printf("{\"machine\":");
+	printf("{\"version\":%d,\"machine\":", JSON_FORMAT);
 	json_escape(j->spec, buf, sizeof(buf));
 	printf("%s,\"states\":%lu,\"transitions\":%lu,\"depth\":%d,\"seconds\":%.3f,\"truncated\":%s,\"violations\":%d",
 	       buf, j->st.states, j->st.transitions, j->st.depth,
@@ -138,7 +165,14 @@ static void print_json(const struct job *j)
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));
 		json_escape(j->st.why, buf, sizeof(buf));
-		printf("%s,\"trace\":[", buf);
+		printf("%s,\"actions\":%d,\"concurrent\":%d", buf,
+		       j->st.path_len, j->st.concurrent);
+		if (j->st.concurrent) {
+			json_escape(j->st.schedule ? j->st.schedule : "", buf,
+				    sizeof(buf));
+			printf(",\"schedule\":%s", buf);
+		}
+		printf(",\"trace\":[");
 		for (int i = 0; i < j->st.trace_len; i++) {
 			json_escape(j->st.trace[i] ? j->st.trace[i] : "", buf,
 				    sizeof(buf));
@@ -149,115 +183,212 @@ static void print_json(const struct job *j)
 	printf("}\n");
 }
 
-static void print_counterexample(const struct job *j)
+static const char *plural(int n, const char *one, const char *many)
 {
-	unsigned int inv = j->st.violated & -j->st.violated;
+	return n == 1 ? one : many;
+}
 
-	printf("\n%s: %s violated after %d step%s%s: %s\n", j->spec,
-	       check_invariant_name(inv), j->st.path_len,
-	       j->st.path_len == 1 ? "" : "s",
-	       j->st.concurrent ? " and a concurrent pair" :
-	       j->st.trace_len > j->st.path_len ? " and the teardown" : "",
-	       j->st.why);
-	printf("# counterexample: save as a file and replay with 'dmaown run%s FILE'\n",
-	       j->o.faults & MACHINE_FAULT_V7_ORDER ? " --fault v7-order" :
-							"");
-	printf("# machine: %s\n", j->spec);
-	for (unsigned int f = 1; f; f <<= 1)
-		if ((j->o.faults & f) && f != MACHINE_FAULT_V7_ORDER)
-			printf("@fault %s on\n", machine_fault_name(f));
+/* "after 1 action, then 2 run concurrently", counted as the user reads it. */
+static void describe_path(const struct job *j, char *buf, size_t len)
+{
+	const struct check_stats *st = &j->st;
+	int teardown = st->trace_len - st->path_len - st->concurrent;
+
+	if (st->concurrent)
+		snprintf(buf, len, "after %d %s, then %d run concurrently",
+			 st->path_len, plural(st->path_len, "action", "actions"),
+			 st->concurrent);
+	else if (teardown > 0 && !st->path_len)
+		snprintf(buf, len, "from boot, shown by %d teardown %s",
+			 teardown, plural(teardown, "line", "lines"));
+	else if (teardown > 0)
+		snprintf(buf, len, "after %d %s, plus %d teardown %s",
+			 st->path_len, plural(st->path_len, "action", "actions"),
+			 teardown, plural(teardown, "line", "lines"));
+	else if (!st->path_len)
+		snprintf(buf, len, "from boot");
+	else
+		snprintf(buf, len, "after %d %s", st->path_len,
+			 plural(st->path_len, "action", "actions"));
+}
+
+/*
+ * The counterexample as a script 'dmaown run' replays: the machine, the
+ * options that make the same model (faults) and that check it (--check),
+ * the checker's iommufd users, the actions, a concurrent block with its
+ * schedule, the teardown.
+ */
+static void write_counterexample(FILE *out, const struct job *j)
+{
+	const struct check_stats *st = &j->st;
+	unsigned int inv = st->violated & -st->violated;
+	char path[128], *abs = NULL;
+	int conc_at = st->concurrent ? st->path_len : -1;
+
+	describe_path(j, path, sizeof(path));
+	fprintf(out, "# dmaown check: %s violated %s\n", check_invariant_name(inv),
+		path);
+	fprintf(out, "# %s\n", st->why);
+	/* a machine file by absolute path: the script may be saved anywhere */
+	if (strchr(j->spec, '/') || strstr(j->spec, ".machine"))
+		abs = realpath(j->spec, NULL);
+	fprintf(out, "# machine: %s\n", abs ? abs : j->spec);
+	free(abs);
+	fprintf(out, "# dmaown: --format %d --check", SCRIPT_FORMAT);
+	for (unsigned int f = 1; machine_fault_name(f); f <<= 1)
+		if (j->o.faults & f)
+			fprintf(out, " --fault %s", machine_fault_name(f));
+	fprintf(out, "\n");
 	/* the checker's iommufd users exist from boot */
-	for (int i = 0; i < j->st.trace_len; i++) {
-		if (j->st.trace[i] && strstr(j->st.trace[i], "iommufd")) {
-			printf("@iommufd open\n@iommufd ioas-alloc 0\n@iommufd open\n@iommufd ioas-alloc 1\n");
+	for (int i = 0; i < st->trace_len; i++) {
+		if (st->trace[i] && strstr(st->trace[i], "iommufd")) {
+			fprintf(out, "@iommufd open\n@iommufd ioas-alloc 0\n@iommufd open\n@iommufd ioas-alloc 1\n");
 			break;
 		}
 	}
-	for (int i = 0; i < j->st.trace_len; i++) {
-		if (j->st.concurrent &&
-		    i == j->st.trace_len - j->st.concurrent)
-			printf("# the next %d lines run concurrently (schedule above);\n"
-			       "# one after the other they do not show the violation\n",
-			       j->st.concurrent);
-		printf("%s\n", j->st.trace[i] ? j->st.trace[i] : "");
+	for (int i = 0; i < st->trace_len; i++) {
+		if (i == conc_at)
+			fprintf(out, "@concurrent %d%s%s\n", st->concurrent,
+				st->schedule && *st->schedule ? " schedule " :
+								"",
+				st->schedule ? st->schedule : "");
+		else if (i == st->path_len && !st->concurrent)
+			fprintf(out, "# the teardown (I6)\n");
+		fprintf(out, "%s\n", st->trace[i] ? st->trace[i] : "");
 	}
 }
+
+static int save_counterexample(const char *file, const struct job *j)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f) {
+		fprintf(stderr, "dmaown check: cannot write '%s': %s\n", file,
+			errno_text(errno));
+		return 2;
+	}
+	write_counterexample(f, j);
+	if (fclose(f)) {
+		fprintf(stderr, "dmaown check: cannot write '%s': %s\n", file,
+			errno_text(errno));
+		return 2;
+	}
+	return 0;
+}
+
+/* A machine's name as a file name: a machine file's base name, no suffix. */
+static void save_name(const char *dir, const char *spec, char *buf,
+		      size_t len)
+{
+	const char *base = strrchr(spec, '/');
+	size_t n;
+
+	base = base ? base + 1 : spec;
+	n = strlen(base);
+	if (n > 8 && !strcmp(base + n - 8, ".machine"))
+		n -= 8;
+	snprintf(buf, len, "%s/%.*s.sh", dir, (int)n, base);
+}
+
+enum {
+	OPT_MAX_STATES = 256, OPT_FAULT, OPT_PROBE_FAULTS, OPT_JOBS,
+	OPT_PARALLEL, OPT_SHARD, OPT_JSON, OPT_INTERLEAVE, OPT_PREEMPT,
+	OPT_SAVE,
+};
 
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'd' },
-		{ "max-states", required_argument, NULL, 'M' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "probe-faults", no_argument, NULL, 'P' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "shard", required_argument, NULL, 'S' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "interleave", optional_argument, NULL, 'I' },
-		{ "preemptions", required_argument, NULL, 'p' },
+		{ "max-states", required_argument, NULL, OPT_MAX_STATES },
+		{ "fault", required_argument, NULL, OPT_FAULT },
+		{ "probe-faults", no_argument, NULL, OPT_PROBE_FAULTS },
+		{ "output", required_argument, NULL, 'o' },
+		{ "save", required_argument, NULL, OPT_SAVE },
+		{ "parallel-machines", required_argument, NULL, OPT_PARALLEL },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "interleave", optional_argument, NULL, OPT_INTERLEAVE },
+		{ "preemptions", required_argument, NULL, OPT_PREEMPT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *cmd = "dmaown check";
 	struct check_opts o = { .depth = -1, .nshards = 1 };
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
-	bool json = false, quiet = false;
+	bool json = false, quiet = false, tty;
+	const char *output = NULL, *save_dir = NULL;
 	int c, njobs = 0, nthreads = 1, status = 0;
 	pthread_t threads[16];
 
-	optind = 1;
-	argv[0] = "dmaown check";
-	while ((c = getopt_long(argc, argv, "d:j:qh", opts, NULL)) != -1) {
-		char *end;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:o:j:qh", opts, NULL)) != -1) {
+		const char *word = argv[optind - 1];
+		int bad = 0;
 
 		switch (c) {
 		case 'd':
-			o.depth = (int)strtol(optarg, &end, 10);
-			if (*end || o.depth < 0 || o.depth > 64)
-				goto bad;
+			bad = cli_parse_int(cmd, "--depth", optarg, 0, 64,
+					    &o.depth);
 			break;
-		case 'M':
-			o.max_states = strtoul(optarg, &end, 10);
-			if (*end)
-				goto bad;
+		case OPT_MAX_STATES:
+			bad = cli_parse_ulong(cmd, "--max-states", optarg, 1,
+					      ULONG_MAX, &o.max_states);
 			break;
-		case 'f': {
-			unsigned int f = machine_fault_from_name(optarg);
-
-			if (!f) {
-				fprintf(stderr, "dmaown check: unknown fault '%s'\n",
-					optarg);
-				return 2;
-			}
-			o.faults |= f;
+		case OPT_FAULT:
+			bad = cli_parse_fault(cmd, optarg, &o.faults);
 			break;
-		}
-		case 'P':
+		case OPT_PROBE_FAULTS:
 			o.probe_faults = true;
 			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_SAVE:
+			save_dir = optarg;
+			break;
 		case 'j':
-			nthreads = (int)strtol(optarg, &end, 10);
-			if (*end || nthreads < 1 || nthreads > 16)
-				goto bad;
+		case OPT_JOBS:
+			cli_deprecated(cmd, c == 'j' ? "-j" : "--jobs");
+			/* fall through */
+		case OPT_PARALLEL:
+			bad = cli_parse_int(cmd, "--parallel-machines", optarg,
+					    1, 16, &nthreads);
 			break;
-		case 'S':
-			if (sscanf(optarg, "%u/%u", &o.shard, &o.nshards) != 2 ||
-			    !o.nshards || o.shard >= o.nshards)
-				goto bad;
+		case OPT_SHARD: {
+			unsigned int i, n;
+			char extra;
+
+			if (sscanf(optarg, "%u/%u%c", &i, &n, &extra) != 2 ||
+			    !n || i >= n) {
+				fprintf(stderr,
+					"%s: --shard: '%s' is not I/N with 0 <= I < N\n",
+					cmd, optarg);
+				bad = 1;
+			}
+			o.shard = i;
+			o.nshards = n;
 			break;
-		case 'J':
+		}
+		case OPT_JSON:
 			json = true;
 			break;
-		case 'I':
-			o.interleave = optarg ? (int)strtol(optarg, &end, 10) : 2;
-			if (optarg && (*end || o.interleave != 2))
-				goto bad;
+		case OPT_INTERLEAVE:
+			o.interleave = 2;
+			if (optarg && strcmp(optarg, "2")) {
+				fprintf(stderr,
+					"%s: --interleave: '%s' is not a task count this checker runs (2)\n",
+					cmd, optarg);
+				bad = 1;
+			}
 			break;
-		case 'p':
-			o.preemptions = (int)strtol(optarg, &end, 10);
-			if (*end || o.preemptions < 0 || o.preemptions > 8)
-				goto bad;
+		case OPT_PREEMPT:
+			bad = cli_parse_int(cmd, "--preemptions", optarg, 0, 8,
+					    &o.preemptions);
 			break;
 		case 'q':
 			quiet = true;
@@ -266,36 +397,74 @@ int cmd_check(int argc, char **argv)
 			check_usage(stdout);
 			return 0;
 		default:
-			goto bad;
+			return cli_bad_option(cmd, c, optopt, word);
 		}
+		if (bad)
+			return 2;
 	}
-	for (int i = optind; i < argc && njobs < CHECK_MACHINES_MAX; i++)
+	if (argc - optind > CHECK_MACHINES_MAX) {
+		fprintf(stderr, "%s: at most %d machines at once\n", cmd,
+			CHECK_MACHINES_MAX);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++)
 		jobs[njobs++].spec = argv[i];
 	if (optind == argc)
 		for (size_t i = 0; i < builtin_machine_count() &&
 				   njobs < CHECK_MACHINES_MAX;
 		     i++)
 			jobs[njobs++].spec = builtin_machine_name(i);
+	if (output && njobs != 1) {
+		fprintf(stderr, "%s: -o takes one machine; use --save DIR for several\n",
+			cmd);
+		return 2;
+	}
+	if (output && save_dir) {
+		fprintf(stderr, "%s: -o and --save do not go together\n", cmd);
+		return 2;
+	}
+	if (save_dir) {
+		struct stat sb;
+
+		if (stat(save_dir, &sb) || !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "%s: --save: '%s' is not a directory\n",
+				cmd, save_dir);
+			return 2;
+		}
+	}
+	/* every machine loads before anything is printed */
+	for (int i = 0; i < njobs; i++) {
+		jobs[i].m = cli_load_machine(jobs[i].spec, o.faults);
+		if (!jobs[i].m) {
+			for (int k = 0; k < i; k++)
+				machine_destroy(jobs[k].m);
+			return 2;
+		}
+	}
+	if (nthreads > njobs)
+		nthreads = njobs ? njobs : 1;
+	tty = isatty(STDERR_FILENO);
 	for (int i = 0; i < njobs; i++) {
 		jobs[i].o = o;
 		jobs[i].ret = 0;
+		jobs[i].last_line = 0;
 		memset(&jobs[i].st, 0, sizeof(jobs[i].st));
-		if (!quiet && nthreads == 1 && isatty(STDERR_FILENO)) {
-			jobs[i].o.progress = progress_line;
-			jobs[i].o.progress_ctx = (void *)jobs[i].spec;
+		if (!quiet) {
+			jobs[i].o.progress = tty && nthreads == 1 ?
+						     progress_tty :
+						     progress_periodic;
+			jobs[i].o.progress_ctx = &jobs[i];
 		}
 	}
 	pool.jobs = jobs;
 	pool.njobs = njobs;
 	pthread_mutex_init(&pool.lock, NULL);
-	if (nthreads > njobs)
-		nthreads = njobs ? njobs : 1;
 	for (int t = 0; t < nthreads; t++)
 		pthread_create(&threads[t], NULL, worker, &pool);
 	for (int t = 0; t < nthreads; t++)
 		pthread_join(threads[t], NULL);
 	pthread_mutex_destroy(&pool.lock);
-	if (!quiet && nthreads == 1 && isatty(STDERR_FILENO))
+	if (!quiet && nthreads == 1 && tty)
 		fprintf(stderr, "\r%70s\r", "");
 
 	if (!json)
@@ -307,9 +476,7 @@ int cmd_check(int argc, char **argv)
 
 		if (j->ret) {
 			status = 2;
-			if (j->ret != 2)
-				fprintf(stderr, "dmaown check: %s: out of memory\n",
-					j->spec);
+			fprintf(stderr, "%s: %s: out of memory\n", cmd, j->spec);
 			continue;
 		}
 		if (json) {
@@ -327,14 +494,41 @@ int cmd_check(int argc, char **argv)
 		if (j->st.violated && status != 2)
 			status = 1;
 	}
-	if (!json)
-		for (int i = 0; i < njobs; i++)
-			if (!jobs[i].ret && jobs[i].st.violated)
-				print_counterexample(&jobs[i]);
+	for (int i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		char file[4096], path[128];
+
+		if (j->ret || !j->st.violated)
+			continue;
+		describe_path(j, path, sizeof(path));
+		if (output || save_dir) {
+			if (save_dir)
+				save_name(save_dir, j->spec, file, sizeof(file));
+			else
+				snprintf(file, sizeof(file), "%s", output);
+			if (save_counterexample(file, j)) {
+				status = 2;
+				continue;
+			}
+			if (!json)
+				printf("\n%s: %s violated %s: %s\n"
+				       "counterexample written to %s; replay it with 'dmaown run %s'\n",
+				       j->spec,
+				       check_invariant_name(j->st.violated &
+							    -j->st.violated),
+				       path, j->st.why, file, file);
+		} else if (!json) {
+			printf("\n%s: %s violated %s: %s\n"
+			       "--- counterexample: save it with -o FILE, replay it with 'dmaown run FILE' ---\n",
+			       j->spec,
+			       check_invariant_name(j->st.violated &
+						    -j->st.violated),
+			       path, j->st.why);
+			write_counterexample(stdout, j);
+			printf("--- end of counterexample ---\n");
+		}
+	}
 	for (int i = 0; i < njobs; i++)
 		check_stats_free(&jobs[i].st);
 	return status;
-bad:
-	check_usage(stderr);
-	return 2;
 }

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libgen.h>
+
 #include "cli/cli.h"
+#include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
 
@@ -111,9 +114,10 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 	} else {
 		text = builtin_machine_text(spec);
 		if (!text) {
-			fprintf(stderr,
-				"dmaown: no built-in machine '%s' (see 'dmaown machines')\n",
+			fprintf(stderr, "dmaown: no built-in machine '%s' (known: ",
 				spec);
+			cli_list_machines(stderr);
+			fprintf(stderr, "; or a FILE.machine)\n");
 			return NULL;
 		}
 	}
@@ -125,30 +129,71 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 	return m;
 }
 
-/* "# machine: NAME" in the script's leading comments. */
-static char *script_machine_directive(const char *text)
+/*
+ * The value of "# KEY" (KEY ends with ':') in the script's leading
+ * comments, the first occurrence after line @after; its line in
+ * @ret_lineno. Only the comment block before the first command counts.
+ */
+static char *script_header(const char *text, const char *key, int after,
+			   int *ret_lineno)
 {
+	size_t klen = strlen(key);
 	const char *p = text;
+	int lineno = 1;
 
-	while (*p == '#' || *p == '\n' || *p == ' ') {
+	while (*p == '#' || *p == '\n' || *p == ' ' || *p == '\t' ||
+	       *p == '\r') {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		const char *q = p;
 
-		if (!strncmp(p, "# machine:", 10)) {
-			const char *v = p + 10;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q && *q != '#' && *q != '\n' && *q != '\r')
+			break; /* a command line: the header is over */
+		if (lineno > after && !strncmp(q, key, klen)) {
+			const char *v = q + klen;
 
-			while (*v == ' ')
+			while (*v == ' ' || *v == '\t')
 				v++;
 			len -= (size_t)(v - p);
-			while (len && (v[len - 1] == ' ' || v[len - 1] == '\r'))
+			while (len && (v[len - 1] == ' ' || v[len - 1] == '\r' ||
+				       v[len - 1] == '\t'))
 				len--;
+			if (ret_lineno)
+				*ret_lineno = lineno;
 			return strndup(v, len);
 		}
 		if (!eol)
 			break;
 		p = eol + 1;
+		lineno++;
 	}
 	return NULL;
+}
+
+/*
+ * "# machine: NAME|FILE": a relative FILE is the script's neighbour, so a
+ * script and its machine file travel together.
+ */
+static char *script_machine_directive(const char *path, const char *text)
+{
+	char *v = script_header(text, "# machine:", 0, NULL);
+	char *dir, *copy, *full;
+
+	if (!v || v[0] == '/' || !looks_like_file(v) || !strcmp(path, "-"))
+		return v;
+	copy = strdup(path);
+	if (!copy)
+		return v;
+	dir = dirname(copy);
+	if (!strcmp(dir, ".") || asprintf(&full, "%s/%s", dir, v) < 0) {
+		free(copy);
+		return v;
+	}
+	free(copy);
+	free(v);
+	return full;
 }
 
 /* ---- output ---- */
@@ -220,9 +265,11 @@ static void json_str(FILE *out, const char *s)
 }
 
 static void print_json_line(FILE *out, struct machine *m, int lineno,
-			    const char *cmd, const struct script_result *res)
+			    const char *cmd, const struct script_result *res,
+			    unsigned int violated, const char *why)
 {
-	fprintf(out, "{\"line\":%d,\"cmd\":", lineno);
+	fprintf(out, "{\"version\":%d,\"line\":%d,\"cmd\":", JSON_FORMAT,
+		lineno);
 	json_str(out, cmd);
 	fprintf(out, ",\"ret\":\"%s\",\"status\":%d,\"out\":",
 		res->ret ? errno_name(res->ret) : "0", res->status);
@@ -265,7 +312,14 @@ static void print_json_line(FILE *out, struct machine *m, int lineno,
 		}
 		fprintf(out, "]}");
 	}
-	fprintf(out, "]}\n");
+	fprintf(out, "]");
+	if (violated) {
+		fprintf(out, ",\"invariant\":");
+		json_str(out, check_invariant_name(violated & -violated));
+		fprintf(out, ",\"why\":");
+		json_str(out, why);
+	}
+	fprintf(out, "}\n");
 }
 
 /* ---- dmaown run ---- */
@@ -279,7 +333,8 @@ static void run_usage(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      "  -m, --machine M   a built-in machine name or a .machine file; default:\n"
-	      "                    the script's '# machine: M' comment\n"
+	      "                    the script's '# machine: M' comment (a relative\n"
+	      "                    file there is found beside the script)\n"
 	      "      --dmesg       interleave the kernel log and WARN reports\n"
 	      "      --json        one JSON object per script line (docs/json.md)\n"
 	      "  -x, --echo        print each line as '$ LINE' before its output\n"
@@ -287,11 +342,150 @@ static void run_usage(FILE *out)
 	      "      --show        print the machine state after the script\n"
 	      "      --fault F     plant a fault from boot: v7-order (the seed's bug),\n"
 	      "                    or a checker mutant (see 'dmaown check --help')\n"
+	      "      --check       check the invariants I1-I6 after every line, as\n"
+	      "                    'dmaown check' does; stop at a violation (exit 1)\n"
+	      "      --format N    the script language version (1)\n"
 	      "  -h, --help        this text\n"
 	      "\n"
-	      "Exit status: 0 the script ran to its end with no WARN; 1 a WARN fired;\n"
-	      "2 a bad script, machine file or usage; 3 stopped by -e at a failing line.\n",
+	      "A '# dmaown: OPTIONS' line in the script's leading comments adds\n"
+	      "--fault, --check and --format as if given here; counterexamples that\n"
+	      "'dmaown check' saves carry one.\n"
+	      "\n"
+	      "Exit status: 0 the script ran to its end with no WARN; 1 a WARN fired\n"
+	      "or (--check) an invariant broke; 2 a bad script, machine file or usage;\n"
+	      "3 stopped by -e at a failing line.\n",
 	      out);
+}
+
+enum { OPT_DMESG = 256, OPT_JSON, OPT_SHOW, OPT_FAULT, OPT_CHECK, OPT_FORMAT };
+
+static const struct option run_options[] = {
+	{ "machine", required_argument, NULL, 'm' },
+	{ "dmesg", no_argument, NULL, OPT_DMESG },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "echo", no_argument, NULL, 'x' },
+	{ "show", no_argument, NULL, OPT_SHOW },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * One option of 'dmaown run', from the command line or (@header) from a
+ * '# dmaown:' line, where only what changes the machine's behaviour may
+ * stand. Returns 0, 1 for --help, or 2 after a message.
+ */
+static int run_option(const char *cmd, int c, const char *arg, bool header,
+		      const char *word, struct run_opts *o,
+		      const char **machine_spec)
+{
+	if (header && c != OPT_FAULT && c != OPT_CHECK && c != OPT_FORMAT) {
+		fprintf(stderr,
+			"%s: '# dmaown:' takes --fault, --check and --format, not '%s'\n",
+			cmd, word);
+		return 2;
+	}
+	switch (c) {
+	case 'm':
+		*machine_spec = arg;
+		return 0;
+	case OPT_DMESG:
+		o->dmesg = true;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case 'x':
+		o->echo = true;
+		return 0;
+	case 'e':
+		o->errexit = true;
+		return 0;
+	case OPT_SHOW:
+		o->show = true;
+		return 0;
+	case OPT_FAULT:
+		return cli_parse_fault(cmd, arg, &o->faults) ? 2 : 0;
+	case OPT_CHECK:
+		o->check = true;
+		return 0;
+	case OPT_FORMAT:
+		if (cli_parse_int(cmd, "--format", arg, 1, 1000, &o->format))
+			return 2;
+		if (o->format > SCRIPT_FORMAT) {
+			fprintf(stderr,
+				"%s: script format %d is newer than this dmaown reads (%d)\n",
+				cmd, o->format, SCRIPT_FORMAT);
+			return 2;
+		}
+		return 0;
+	case 'h':
+		return 1;
+	default:
+		return cli_bad_option(cmd, c, optopt, word);
+	}
+}
+
+/* Every '# dmaown: OPTIONS' line of the script's header, in order. */
+static int run_header_options(const char *path, const char *text,
+			      struct run_opts *o)
+{
+	int lineno = 0;
+	char *v;
+
+	while ((v = script_header(text, "# dmaown:", lineno, &lineno))) {
+		char cmd[512], *argv[64], *save = NULL;
+		int argc = 1, c, ret = 0;
+
+		snprintf(cmd, sizeof(cmd), "dmaown: %s:%d", path, lineno);
+		argv[0] = cmd;
+		for (char *w = strtok_r(v, " \t", &save); w && argc < 63;
+		     w = strtok_r(NULL, " \t", &save))
+			argv[argc++] = w;
+		argv[argc] = NULL;
+		optind = 0;
+		opterr = 0;
+		while (!ret && (c = getopt_long(argc, argv, ":", run_options,
+						NULL)) != -1)
+			ret = run_option(cmd, c, optarg, true, argv[optind - 1],
+					 o, NULL);
+		if (!ret && optind < argc) {
+			fprintf(stderr, "%s: unexpected '%s' in '# dmaown:'\n",
+				cmd, argv[optind]);
+			ret = 2;
+		}
+		free(v);
+		if (ret)
+			return 2;
+	}
+	return 0;
+}
+
+/*
+ * --check: the checker's invariants after a line, I5 from the ownership
+ * before it. Returns the violated mask, with the words in @why.
+ */
+static unsigned int run_check_line(struct machine *m, const char *before,
+				   const struct script_result *res, char *why,
+				   size_t why_len)
+{
+	unsigned int bad = machine_check_invariants(
+		m, INV_ALL & ~INV_FAILED_NOOP, why, why_len);
+	char *after;
+
+	/* a concurrent block's tasks may fail and succeed in one line */
+	if (bad || !res->status || !before || res->concurrent)
+		return bad;
+	after = check_ownership_snapshot(m);
+	if (after && !check_ownership_kept(before, after)) {
+		bad = INV_FAILED_NOOP;
+		snprintf(why, why_len,
+			 "the line failed but changed group ownership or bindings");
+	}
+	free(after);
+	return bad;
 }
 
 int cli_run_text(const char *path, char *text, size_t len,
@@ -300,7 +494,7 @@ int cli_run_text(const char *path, char *text, size_t len,
 	char *spec_owned = NULL, *p;
 	struct machine *m;
 	struct script_ctx *ctx;
-	int lineno = 0, status = 0;
+	int lineno = 0, status = 0, pending_at = 0, missing;
 	const char *nul = memchr(text, '\0', len);
 
 	if (nul) {
@@ -312,7 +506,7 @@ int cli_run_text(const char *path, char *text, size_t len,
 		return 2;
 	}
 	if (!machine_spec)
-		machine_spec = spec_owned = script_machine_directive(text);
+		machine_spec = spec_owned = script_machine_directive(path, text);
 	if (!machine_spec) {
 		fprintf(stderr, "dmaown run: %s: no machine: give --machine or a '# machine: NAME' line\n",
 			path);
@@ -328,6 +522,19 @@ int cli_run_text(const char *path, char *text, size_t len,
 		machine_destroy(m);
 		return 2;
 	}
+	if (o->check) {
+		char why[512] = "";
+		unsigned int bad = machine_check_invariants(
+			m, INV_ALL & ~INV_FAILED_NOOP, why, sizeof(why));
+
+		if (bad) {
+			fprintf(stderr, "dmaown: %s: %s violated at boot: %s\n",
+				path, check_invariant_name(bad & -bad), why);
+			script_ctx_free(ctx);
+			machine_destroy(m);
+			return 1;
+		}
+	}
 	p = text;
 	while (*p) {
 		char *eol = strchr(p, '\n');
@@ -341,7 +548,9 @@ int cli_run_text(const char *path, char *text, size_t len,
 			;
 		if (*s && *s != '#') {
 			/* the task name WARN reports show: the writing command */
-			char comm[16] = "bash";
+			char comm[16] = "bash", why[512] = "";
+			char *before = NULL;
+			unsigned int bad = 0;
 			const char *w = s;
 
 			while (!strncmp(w, "sudo ", 5))
@@ -353,15 +562,23 @@ int cli_run_text(const char *path, char *text, size_t len,
 			kcompat_set_comm(comm);
 			if (o->echo && !o->json)
 				printf("$ %s\n", p);
+			if (o->check)
+				before = check_ownership_snapshot(m);
 			if (script_exec_line(ctx, p, lineno, &res)) {
 				fflush(stdout);
 				fprintf(stderr, "dmaown: %s", res.err);
 				script_result_free(&res);
+				free(before);
 				status = 2;
 				break;
 			}
+			if (o->check)
+				bad = run_check_line(m, before, &res, why,
+						     sizeof(why));
+			free(before);
 			if (o->json) {
-				print_json_line(stdout, m, lineno, p, &res);
+				print_json_line(stdout, m, lineno, p, &res, bad,
+						why);
 			} else {
 				fputs(res.out, stdout);
 				fflush(stdout);
@@ -372,6 +589,15 @@ int cli_run_text(const char *path, char *text, size_t len,
 			}
 			if (res.nwarn)
 				status = 1;
+			if (bad) {
+				fflush(stdout);
+				fprintf(stderr, "dmaown: %s:%d: %s violated: %s\n",
+					path, lineno,
+					check_invariant_name(bad & -bad), why);
+				script_result_free(&res);
+				status = 1;
+				break;
+			}
 			if (o->errexit && res.status) {
 				script_result_free(&res);
 				if (!status)
@@ -383,6 +609,14 @@ int cli_run_text(const char *path, char *text, size_t len,
 		if (!eol)
 			break;
 		p = eol + 1;
+	}
+	missing = script_ctx_pending(ctx, &pending_at);
+	if (missing && status != 2 && status != 3 && !(o->check && status)) {
+		fflush(stdout);
+		fprintf(stderr,
+			"dmaown: %s:%d: the script ends %d command line%s short of this '@concurrent' block\n",
+			path, pending_at, missing, missing == 1 ? "" : "s");
+		status = 2;
 	}
 	if (o->show && status != 2) {
 		char *state = machine_show(m, o->json ? SHOW_JSON : SHOW_TEXT);
@@ -398,68 +632,45 @@ int cli_run_text(const char *path, char *text, size_t len,
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "machine", required_argument, NULL, 'm' },
-		{ "dmesg", no_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "echo", no_argument, NULL, 'x' },
-		{ "show", no_argument, NULL, 's' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *cmd = "dmaown run";
 	struct run_opts o = { 0 };
-	const char *machine_spec = NULL;
+	const char *machine_spec = NULL, *path;
 	char *text;
 	size_t len;
 	int c, status;
 
-	optind = 1;
-	argv[0] = "dmaown run";
-	while ((c = getopt_long(argc, argv, "m:xeh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			machine_spec = optarg;
-			break;
-		case 'd':
-			o.dmesg = true;
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'x':
-			o.echo = true;
-			break;
-		case 'e':
-			o.errexit = true;
-			break;
-		case 's':
-			o.show = true;
-			break;
-		case 'f':
-			if (!machine_fault_from_name(optarg)) {
-				fprintf(stderr, "dmaown run: unknown fault '%s'\n",
-					optarg);
-				return 2;
-			}
-			o.faults |= machine_fault_from_name(optarg);
-			break;
-		case 'h':
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:xeh", run_options, NULL)) !=
+	       -1) {
+		status = run_option(cmd, c, optarg, false, argv[optind - 1], &o,
+				    &machine_spec);
+		if (status == 1) {
 			run_usage(stdout);
 			return 0;
-		default:
-			run_usage(stderr);
-			return 2;
 		}
+		if (status)
+			return status;
 	}
-	if (optind != argc - 1) {
-		run_usage(stderr);
+	if (optind == argc) {
+		fprintf(stderr, "%s: no SCRIPT given (see '%s --help')\n", cmd,
+			cmd);
 		return 2;
 	}
-	text = cli_read_file(argv[optind], &len);
+	if (optind < argc - 1) {
+		fprintf(stderr, "%s: one SCRIPT only, not also '%s'\n", cmd,
+			argv[optind + 1]);
+		return 2;
+	}
+	path = argv[optind];
+	text = cli_read_file(path, &len);
 	if (!text)
 		return 2;
-	status = cli_run_text(argv[optind], text, len, machine_spec, &o);
+	if (run_header_options(path, text, &o)) {
+		free(text);
+		return 2;
+	}
+	status = cli_run_text(path, text, len, machine_spec, &o);
 	free(text);
 	return status;
 }
@@ -481,9 +692,9 @@ int cmd_show(int argc, char **argv)
 	char *state;
 	int c;
 
-	optind = 1;
-	argv[0] = "dmaown show";
-	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			spec = optarg;
@@ -503,13 +714,19 @@ int cmd_show(int argc, char **argv)
 			      stdout);
 			return 0;
 		default:
-			return 2;
+			return cli_bad_option("dmaown show", c, optopt,
+					      argv[optind - 1]);
 		}
 	}
 	if (!spec && optind < argc)
 		spec = argv[optind++];
-	if (!spec || optind != argc) {
-		fputs("usage: dmaown show [--json|--dot] [-m] MACHINE\n", stderr);
+	if (!spec) {
+		fprintf(stderr, "dmaown show: no MACHINE given (see 'dmaown show --help')\n");
+		return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "dmaown show: one MACHINE only, not also '%s'\n",
+			argv[optind]);
 		return 2;
 	}
 	m = cli_load_machine(spec, 0);
@@ -538,7 +755,8 @@ int cmd_machines(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1) {
-		fputs("usage: dmaown machines\n", stderr);
+		fprintf(stderr, "dmaown machines: unexpected '%s' (see 'dmaown machines --help')\n",
+			argv[1]);
 		return 2;
 	}
 	for (size_t i = 0; i < builtin_machine_count(); i++)

@@ -70,7 +70,7 @@ static int cmd_seed(int argc, char **argv)
 			      stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "dmaown seed: unknown option '%s'\n",
+			fprintf(stderr, "dmaown seed: unknown option '%s' (see 'dmaown seed --help')\n",
 				argv[i]);
 			return 2;
 		}

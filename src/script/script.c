@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "dmaown/script.h"
 #include "machine/machine-priv.h"
@@ -36,6 +37,17 @@ struct script_ctx {
 	int lineno;
 	int first_errno; /* of the line being run */
 	int depth;       /* sh -c nesting */
+	/*
+	 * An '@concurrent N schedule S' block being collected: its lines run
+	 * together once the N-th arrives. A deadlock leaves the machine's
+	 * locks held for good, as a hung kernel would: no line runs after it.
+	 */
+	struct {
+		int n, have, lineno;
+		char schedule[CONCURRENT_SCHEDULE_MAX + 1];
+		char *lines[3];
+	} conc;
+	int deadlocked_at;
 };
 
 /* ---- small helpers ---- */
@@ -1177,6 +1189,8 @@ void script_ctx_free(struct script_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	for (int i = 0; i < ctx->conc.have; i++)
+		free(ctx->conc.lines[i]);
 	for (int i = 0; i < ctx->nvars; i++)
 		free(ctx->vars[i].value);
 	free(ctx);
@@ -1228,6 +1242,137 @@ static void collect_log(struct machine *m, uint64_t since,
 	pthread_mutex_unlock(&m->log_lock);
 }
 
+static bool is_concurrent_verb(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return !strncmp(line, "@concurrent", 11) &&
+	       (!line[11] || line[11] == ' ' || line[11] == '\t');
+}
+
+/*
+ * '@concurrent N [schedule S]': the next N command lines are one block,
+ * run as concurrent tasks when the last arrives. Returns 1 when @line
+ * opened a block, 0 when it is not the verb, -EINVAL with @msg.
+ */
+static int concurrent_open(struct script_ctx *ctx, const char *line,
+			   int lineno, char *msg, size_t msglen)
+{
+	char sched[CONCURRENT_SCHEDULE_MAX + 2] = "", word[16] = "", extra[2];
+	int n, got;
+
+	if (!is_concurrent_verb(line))
+		return 0;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	got = sscanf(line + 11, "%d %15s %" CONCURRENT_SCHEDULE_MAX_STR "s %1s",
+		     &n, word, sched, extra);
+	if (got < 1 || n < 2 || n > 3) {
+		snprintf(msg, msglen,
+			 "@concurrent: expected 'N [schedule S]' with N 2 or 3");
+		return -EINVAL;
+	}
+	if (got == 2 || got > 3 || (got == 3 && strcmp(word, "schedule"))) {
+		snprintf(msg, msglen,
+			 "@concurrent: after N only 'schedule S' may follow");
+		return -EINVAL;
+	}
+	if (strlen(sched) > CONCURRENT_SCHEDULE_MAX) {
+		snprintf(msg, msglen,
+			 "@concurrent: schedule longer than %d points",
+			 CONCURRENT_SCHEDULE_MAX);
+		return -EINVAL;
+	}
+	for (const char *c = sched; *c; c++)
+		if (*c < '1' || *c > '0' + n) {
+			snprintf(msg, msglen,
+				 "@concurrent: schedule '%s': each point names a task, 1 to %d",
+				 sched, n);
+			return -EINVAL;
+		}
+	ctx->conc.n = n;
+	ctx->conc.have = 0;
+	ctx->conc.lineno = lineno;
+	snprintf(ctx->conc.schedule, sizeof(ctx->conc.schedule), "%s", sched);
+	return 1;
+}
+
+/* The block's lines as tasks; their outputs in task order, the log once. */
+static int concurrent_run(struct script_ctx *ctx, struct script_result *res,
+			  char *msg, size_t msglen)
+{
+	struct script_result tr[3] = { 0 };
+	struct sbuf out = { 0 }, err = { 0 };
+	size_t warns_before = machine_warn_count(ctx->m);
+	bool deadlock = false;
+	uint64_t since;
+	int n = ctx->conc.n, ret;
+
+	machine_advance_clock(ctx->m, 100000000ULL);
+	since = machine_clock(ctx->m);
+	ret = check_run_concurrent(ctx->m, (const char *const *)ctx->conc.lines,
+				   n, ctx->conc.schedule, tr, &deadlock);
+	for (int i = 0; i < n; i++) {
+		free(ctx->conc.lines[i]);
+		ctx->conc.lines[i] = NULL;
+	}
+	ctx->conc.have = ctx->conc.n = 0;
+	if (ret) {
+		snprintf(msg, msglen, "@concurrent: %s", errno_text(ret));
+		return -EINVAL;
+	}
+	res->status = 0;
+	for (int i = 0; i < n; i++) {
+		sbuf_printf(&out, "%s", tr[i].out ? tr[i].out : "");
+		sbuf_printf(&err, "%s", tr[i].err ? tr[i].err : "");
+		if (!res->status)
+			res->status = tr[i].status;
+		if (!res->ret)
+			res->ret = tr[i].ret;
+		script_result_free(&tr[i]);
+	}
+	if (deadlock) {
+		sbuf_printf(&err, "@concurrent: deadlock: no task can take its lock\n");
+		ctx->deadlocked_at = ctx->lineno;
+		if (!res->status)
+			res->status = 1;
+	}
+	collect_log(ctx->m, since, res);
+	sbuf_printf(&out, "%s", "");
+	sbuf_printf(&err, "%s", "");
+	res->out = out.buf;
+	res->err = err.buf;
+	res->warn_first = warns_before;
+	res->nwarn = machine_warn_count(ctx->m) - warns_before;
+	res->concurrent = n;
+	return 0;
+}
+
+int script_ctx_pending(const struct script_ctx *ctx, int *ret_lineno)
+{
+	if (ctx->conc.n && ret_lineno)
+		*ret_lineno = ctx->conc.lineno;
+	return ctx->conc.n ? ctx->conc.n - ctx->conc.have : 0;
+}
+
+/* The result of a line that only joined a block, or an error in @msg. */
+static int script_result_msg(struct script_ctx *ctx, int lineno,
+			     struct script_result *res, const char *msg)
+{
+	memset(res, 0, sizeof(*res));
+	if (msg) {
+		if (asprintf(&res->err, "%s:%d: %s\n", ctx->filename, lineno,
+			     msg) < 0)
+			res->err = NULL;
+		res->status = 2;
+		return -EINVAL;
+	}
+	res->out = strdup("");
+	res->err = strdup("");
+	res->warn_first = machine_warn_count(ctx->m);
+	return 0;
+}
+
 int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,
 		     struct script_result *res)
 {
@@ -1242,6 +1387,39 @@ int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,
 	memset(res, 0, sizeof(*res));
 	ctx->lineno = lineno;
 	ctx->first_errno = 0;
+	if (ctx->deadlocked_at) {
+		snprintf(msg, sizeof(msg),
+			 "the machine is deadlocked since line %d: no line runs after it",
+			 ctx->deadlocked_at);
+		return script_result_msg(ctx, lineno, res, msg);
+	}
+	if (ctx->conc.n) {
+		if (len > SCRIPT_LINE_MAX) {
+			snprintf(msg, sizeof(msg), "line longer than %d bytes",
+				 SCRIPT_LINE_MAX);
+			return script_result_msg(ctx, lineno, res, msg);
+		}
+		if (is_concurrent_verb(line)) {
+			snprintf(msg, sizeof(msg),
+				 "@concurrent inside the block opened at line %d",
+				 ctx->conc.lineno);
+			return script_result_msg(ctx, lineno, res, msg);
+		}
+		ctx->conc.lines[ctx->conc.have] = strdup(line);
+		if (!ctx->conc.lines[ctx->conc.have])
+			return script_result_msg(ctx, lineno, res,
+						 "out of memory");
+		if (++ctx->conc.have < ctx->conc.n)
+			return script_result_msg(ctx, lineno, res, NULL);
+		status = concurrent_run(ctx, res, msg, sizeof(msg));
+		return status ? script_result_msg(ctx, lineno, res, msg) : 0;
+	}
+	status = len > SCRIPT_LINE_MAX ? 0 :
+					 concurrent_open(ctx, line, lineno, msg,
+							 sizeof(msg));
+	if (status)
+		return script_result_msg(ctx, lineno, res,
+					 status < 0 ? msg : NULL);
 	if (len > SCRIPT_LINE_MAX) {
 		snprintf(msg, sizeof(msg), "line longer than %d bytes",
 			 SCRIPT_LINE_MAX);

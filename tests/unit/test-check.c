@@ -41,9 +41,14 @@ static void do_check(const char *name, unsigned int faults, int depth,
 	machine_destroy(m);
 }
 
-/* Replay a counterexample on a fresh boot; return the violation seen. */
-static unsigned int replay(const char *name, unsigned int faults,
-			   const struct check_stats *st)
+/*
+ * Replay a counterexample on a fresh boot; return the violation seen. An
+ * interleaving one runs its concurrent lines as an '@concurrent' block
+ * under @schedule.
+ */
+static unsigned int replay_schedule(const char *name, unsigned int faults,
+				    const struct check_stats *st,
+				    const char *schedule)
 {
 	static const char *const prelude[] = {
 		"@iommufd open", "@iommufd ioas-alloc 0", "@iommufd open",
@@ -65,6 +70,15 @@ static unsigned int replay(const char *name, unsigned int faults,
 	for (int i = 0; i < st->trace_len; i++) {
 		struct script_result res;
 
+		if (st->concurrent && i == st->trace_len - st->concurrent) {
+			char line[64 + CONCURRENT_SCHEDULE_MAX];
+
+			snprintf(line, sizeof(line), "@concurrent %d schedule %s",
+				 st->concurrent, schedule);
+			assert_int_equal(script_exec_line(ctx, line, i + 1,
+							  &res), 0);
+			script_result_free(&res);
+		}
 		assert_int_equal(script_exec_line(ctx, st->trace[i], i + 1,
 						  &res), 0);
 		script_result_free(&res);
@@ -96,6 +110,12 @@ static void clean_machines(void **state)
 		assert_true(st.transitions >= st.states - 1);
 		check_stats_free(&st);
 	}
+}
+
+static unsigned int replay(const char *name, unsigned int faults,
+			   const struct check_stats *st)
+{
+	return replay_schedule(name, faults, st, "");
 }
 
 static void v7_found_fast(void **state)
@@ -188,6 +208,15 @@ static void lock_dropped_needs_interleavings(void **state)
 	assert_int_equal(st.concurrent, 2);
 	assert_int_equal(st.path_len, 1);
 	assert_true(st.schedules > 1);
+	/* the recorded schedule replays it (check_run_concurrent()); the
+	 * default one, with no preemption, does not */
+	assert_non_null(st.schedule);
+	assert_true(strlen(st.schedule) > 0);
+	assert_true(replay_schedule("vfio-host", MACHINE_FAULT_LOCK_DROPPED,
+				    &st, st.schedule) & INV_ISOLATION);
+	assert_int_equal(replay_schedule("vfio-host",
+					 MACHINE_FAULT_LOCK_DROPPED, &st, "1"),
+			 0);
 	check_stats_free(&st);
 	machine_destroy(m);
 }

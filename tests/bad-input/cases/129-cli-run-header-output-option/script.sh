@@ -1,0 +1,3 @@
+# machine: qdf2400
+# dmaown: --json
+true

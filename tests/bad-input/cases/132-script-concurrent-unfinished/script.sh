@@ -1,0 +1,4 @@
+# machine: qdf2400
+@concurrent 3
+true
+true
