@@ -276,6 +276,15 @@ bool machine_fault_fired(const struct machine *m);
 /* ---- describing the state ---- */
 
 /**
+ * define DMAOWN_JSON_VERSION - the version of every JSON object dmaown
+ * writes (machine_show(), 'dmaown run --json', 'dmaown check --json'), as
+ * its first member "version" (docs/json.md). Readers check it before
+ * anything else. Adding a key keeps the version; renaming or removing one,
+ * or changing what a value means, makes the next.
+ */
+#define DMAOWN_JSON_VERSION 1
+
+/**
  * enum machine_show_format - how machine_show() writes the state
  * @SHOW_TEXT: for people: IOMMUs, then groups with their devices
  * @SHOW_JSON: one JSON object (docs/json.md)

@@ -12,8 +12,6 @@
 
 /* The version of the script language this dmaown reads ('--format N'). */
 #define SCRIPT_FORMAT 1
-/* The version of every JSON object the CLI prints ("version"). */
-#define JSON_FORMAT 1
 
 struct run_opts {
 	bool dmesg, json, echo, show, errexit;

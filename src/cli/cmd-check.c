@@ -155,7 +155,7 @@ static void print_json(const struct job *j)
 {
 	char buf[1024];
 
-	printf("{\"version\":%d,\"machine\":", JSON_FORMAT);
+	printf("{\"version\":%d,\"machine\":", DMAOWN_JSON_VERSION);
 	json_escape(j->spec, buf, sizeof(buf));
 	printf("%s,\"states\":%lu,\"transitions\":%lu,\"depth\":%d,\"seconds\":%.3f,\"truncated\":%s,\"violations\":%d",
 	       buf, j->st.states, j->st.transitions, j->st.depth,

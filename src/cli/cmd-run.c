@@ -268,7 +268,7 @@ static void print_json_line(FILE *out, struct machine *m, int lineno,
 			    const char *cmd, const struct script_result *res,
 			    unsigned int violated, const char *why)
 {
-	fprintf(out, "{\"version\":%d,\"line\":%d,\"cmd\":", JSON_FORMAT,
+	fprintf(out, "{\"version\":%d,\"line\":%d,\"cmd\":", DMAOWN_JSON_VERSION,
 		lineno);
 	json_str(out, cmd);
 	fprintf(out, ",\"ret\":\"%s\",\"status\":%d,\"out\":",

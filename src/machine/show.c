@@ -11,14 +11,6 @@
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
-/*
- * The version of the JSON machine_show() writes, its first member
- * ("version":1; docs/json.md). Readers check it before anything else.
- * Adding a key keeps the version; renaming or removing one, or changing
- * what a value means, makes the next.
- */
-#define SHOW_JSON_VERSION 1
-
 static const char *dev_dma(const struct device *dev)
 {
 	if (!dev->driver || !dev->bound)
@@ -180,7 +172,7 @@ static void show_json(struct machine *m, struct sbuf *sb, struct device **v,
 	struct group_device *gdev;
 	bool first = true;
 
-	sbuf_printf(sb, "{\"version\":%d,\"machine\":", SHOW_JSON_VERSION);
+	sbuf_printf(sb, "{\"version\":%d,\"machine\":", DMAOWN_JSON_VERSION);
 	sb_json(sb, m->name);
 	sbuf_printf(sb, ",\"devices\":[");
 	for (size_t i = 0; i < n; i++) {

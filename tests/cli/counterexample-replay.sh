@@ -9,7 +9,10 @@
 # usage: counterexample-replay.sh DMAOWN
 set -u
 
-dmaown=$1
+case $1 in
+/*) dmaown=$1 ;;
+*) dmaown=$(pwd)/$1 ;;
+esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cx-replay.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 

@@ -104,7 +104,7 @@ if [ "$1" = '*.sh' ]; then
 	echo "Bail out! no examples in $EXAMPLES"
 	exit 1
 fi
-echo "1..$(($# + 6))"
+echo "1..$(($# + 7))"
 
 # ---- the examples ----
 for script in "$@"; do
@@ -171,10 +171,29 @@ want = int(sys.argv[1])
 assert len(objs) == want, "%d objects for %d command lines" % (len(objs), want)
 for o in objs:
     assert isinstance(o, dict), o
+    assert list(o)[0] == "version" and o["version"] == 1, "not version 1 first: %r" % (o,)
     for k in ("line", "cmd", "ret", "out", "log", "warn"):
         assert k in o, "no key %r in %r" % (k, o)
     assert o["warn"] == [], "unexpected WARN: %r" % (o,)
 '
+
+# show --json and check --json carry the same version, first.
+if [ $have_python = no ]; then
+	ok "json: show and check carry version 1 first # SKIP python3 not found"
+elif { "$DMAOWN" show --json qdf2400 && "$DMAOWN" check -q --json -d 1 qdf2400; } |
+	python3 -c '
+import json, sys
+objs = [json.loads(l) for l in sys.stdin.read().replace("}\n{", "}\x00{").split("\x00")]
+assert len(objs) == 2, len(objs)
+for o in objs:
+    assert list(o)[0] == "version" and o["version"] == 1, list(o)[:3]
+assert objs[1]["machine"] == "qdf2400" and objs[1]["violations"] == 0, objs[1]
+' >"$tmp/json.py" 2>&1; then
+	ok "json: show and check carry version 1 first"
+else
+	not_ok "json: show and check carry version 1 first"
+	diag "$tmp/json.py"
+fi
 
 json_check "json: 01-seed-v7.sh --json carries the WARN and its trace on the unbind line" \
 	01-seed-v7.sh '
