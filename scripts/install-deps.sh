@@ -6,7 +6,7 @@ set -eu
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
 # build the fuzz targets (docs/testing.md).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev scdoc man-db groff-base"
 
 missing=""
 for p in $PACKAGES; do
