@@ -85,7 +85,9 @@ bool check_ownership_kept(const char *before, const char *after);
 /**
  * struct check_opts - what to explore
  * @depth: the bound on the number of actions from boot
- * @max_states: stop after this many distinct states (0: no limit)
+ * @max_states: stop inserting and expanding as soon as this many distinct
+ *	states are known, within one state's actions too (0: no limit); with
+ *	@interleave, the states whose interleavings are run
  * @faults: planted faults (enum machine_fault) in force from boot
  * @probe_faults: include "the next probe of driver R fails" actions
  * @shard: explore only the subtrees of first actions i with
@@ -125,7 +127,8 @@ struct check_opts {
  * @trace: the counterexample as script lines, @trace_len of them: the
  *	@path_len actions from boot, then (I6) the teardown lines that break
  *	the invariant
- * @truncated: @max_states cut the search short
+ * @truncated: the search stopped at @max_states (@states is then at most
+ *	@max_states)
  * @concurrent: the last @concurrent lines of @trace ran concurrently
  *	(interleaving mode; the schedule is in @why)
  * @schedules: interleaving mode: schedules run

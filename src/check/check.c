@@ -401,6 +401,16 @@ struct node {
 	unsigned long idx;
 };
 
+/*
+ * --max-states: the search stops inserting and expanding as soon as this
+ * many distinct states are known (whether or not any was left to find).
+ */
+static bool max_states_reached(const struct check_opts *o,
+			       const struct check_stats *st)
+{
+	return o->max_states && st->states >= o->max_states;
+}
+
 static int check_interleaved(struct machine *boot, const struct check_opts *o,
 			     struct check_stats *st);
 
@@ -454,8 +464,11 @@ int check_machine(const char *machine_spec, struct machine *boot,
 			append_teardown(level[0].m, st);
 		goto out;
 	}
+	if (max_states_reached(o, st) && o->depth > 0)
+		st->truncated = true;
 
-	for (int depth = 0; depth < o->depth && nlevel && !st->violated;
+	for (int depth = 0; depth < o->depth && nlevel && !st->violated &&
+			    !st->truncated;
 	     depth++) {
 		nnext = 0;
 		for (size_t k = 0; k < nlevel && !st->violated; k++) {
@@ -469,7 +482,10 @@ int check_machine(const char *machine_spec, struct machine *boot,
 				goto out;
 			}
 			before = check_ownership_snapshot(m);
-			for (size_t a = 0; a < nacts && !st->violated; a++) {
+			/* the limit holds inside one state's actions too */
+			for (size_t a = 0; a < nacts && !st->violated &&
+					   !st->truncated;
+			     a++) {
 				struct machine *c;
 				bool failed;
 				char *after;
@@ -538,7 +554,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 				}
 				next[nnext].m = c;
 				next[nnext++].idx = (unsigned long)idx;
-				if (o->max_states && st->states >= o->max_states)
+				if (max_states_reached(o, st))
 					st->truncated = true;
 				if (o->progress && now_seconds() - last_report > 0.5) {
 					last_report = now_seconds();
@@ -622,11 +638,16 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 	     depth++) {
 		struct inode *next = NULL;
 		size_t nnext = 0;
+		bool level_cut = false;
 
 		for (size_t k = 0; k < nlevel && !st->violated && !ret; k++) {
 			char **acts;
 			size_t nacts;
 
+			if (max_states_reached(o, st)) {
+				st->truncated = level_cut = true;
+				break;
+			}
 			if (check_actions(level[k].m, &seq, &acts, &nacts)) {
 				ret = -ENOMEM;
 				break;
@@ -671,10 +692,21 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 			for (size_t a = 0; a < nacts && depth + 1 < o->depth &&
 					   !st->violated && !ret;
 			     a++) {
-				struct machine *c = machine_clone(level[k].m);
+				struct machine *c;
 				bool failed;
 				struct inode *nn;
 
+				/*
+				 * each queued state is one more explored: queue
+				 * no more than the states left to the limit
+				 */
+				if (o->max_states &&
+				    st->states + (nlevel - 1 - k) + nnext >=
+					    o->max_states) {
+					st->truncated = true;
+					break;
+				}
+				c = machine_clone(level[k].m);
 				if (!c || run_action(c, acts[a], &failed)) {
 					machine_destroy(c);
 					ret = -ENOMEM;
@@ -707,7 +739,7 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 		free(level);
 		level = next;
 		nlevel = nnext;
-		if (!st->violated && !ret)
+		if (!st->violated && !ret && !level_cut)
 			st->depth = depth + 1;
 	}
 	for (size_t k = 0; k < nlevel; k++) {

@@ -294,6 +294,87 @@ static void shards_cover(void **state)
 	check_stats_free(&all);
 }
 
+/*
+ * --max-states holds at every step, also while one state's actions are
+ * expanded: the check used to come only after a whole state's actions, so
+ * x86-desktop at depth 4 with 50 made 70 states, and with 5 made boot's 25
+ * successors.
+ */
+static void max_states_honoured(void **state)
+{
+	struct check_opts o = { .depth = 4, .nshards = 1, .max_states = 50 };
+	struct machine *m = boot("x86-desktop", 0);
+	struct check_stats st;
+	char **acts;
+	size_t nacts;
+
+	(void)state;
+	assert_int_equal(check_actions(m, NULL, &acts, &nacts), 0);
+	for (size_t i = 0; i < nacts; i++)
+		free(acts[i]);
+	free(acts);
+
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.violated, 0);
+	assert_true(st.states <= 50);
+	assert_int_equal(st.states, 50); /* there were more to find */
+	assert_true(st.truncated);
+	assert_int_equal(st.depth, 1);	 /* level 2 was not finished */
+	check_stats_free(&st);
+
+	/* a cut inside boot's own actions */
+	assert_true(nacts > 6);
+	o.max_states = 5;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.states, 5);
+	assert_true(st.transitions < nacts);
+	assert_true(st.truncated);
+	assert_int_equal(st.depth, 0);
+	check_stats_free(&st);
+
+	/* the smallest limits: boot alone, then boot and one more */
+	o.max_states = 1;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.states, 1);
+	assert_int_equal(st.transitions, 0);
+	assert_true(st.truncated);
+	check_stats_free(&st);
+	o.max_states = 2;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.states, 2);
+	assert_true(st.truncated);
+	check_stats_free(&st);
+
+	/* a limit the search stays under changes nothing */
+	o.depth = 2;
+	o.max_states = 0;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	{
+		unsigned long all = st.states;
+
+		assert_false(st.truncated);
+		check_stats_free(&st);
+		o.max_states = all + 1;
+		assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+		assert_int_equal(st.states, all);
+		assert_false(st.truncated);
+		assert_int_equal(st.depth, 2);
+		check_stats_free(&st);
+	}
+	machine_destroy(m);
+
+	/* interleavings: states explored, and the queue, stay within it */
+	m = boot("qdf2400", 0);
+	o = (struct check_opts){ .depth = 3, .nshards = 1, .interleave = 2,
+				 .preemptions = 1, .max_states = 2 };
+	assert_int_equal(check_machine("qdf2400", m, &o, &st), 0);
+	assert_int_equal(st.violated, 0);
+	assert_true(st.states <= 2);
+	assert_true(st.truncated);
+	check_stats_free(&st);
+	machine_destroy(m);
+}
+
 /* The action list is stable: same machine, same lines, same order. */
 static void actions_stable(void **state)
 {
@@ -329,6 +410,7 @@ int main(void)
 		cmocka_unit_test(interleavings_clean),
 		cmocka_unit_test(bind_races_rmmod),
 		cmocka_unit_test(shards_cover),
+		cmocka_unit_test(max_states_honoured),
 		cmocka_unit_test(clean_machines),
 	};
 
