@@ -84,7 +84,7 @@ fi
 # --save DIR: one file per machine that has a violation, named after it.
 n=$((n + 1))
 mkdir "$tmp/save"
-"$dmaown" check -q --fault v7-order --save "$tmp/save" qdf2400 arm64-soc \
+"$dmaown" check -q -d 1 --fault v7-order --save "$tmp/save" qdf2400 arm64-soc \
 	x86-server >"$tmp/check.out" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ] && [ -f "$tmp/save/qdf2400.sh" ] &&
