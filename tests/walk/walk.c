@@ -468,9 +468,11 @@ static void print_script(const struct walker *w, const struct lines *t)
 {
 	const unsigned int v7 = MACHINE_FAULT_V7_ORDER;
 
-	printf("# counterexample: save as a file and replay with 'dmaown run%s FILE'\n",
-	       w->o->faults & v7 ? " --fault v7-order" : "");
+	/* the header 'dmaown check' writes: 'dmaown run FILE' reproduces it */
+	printf("# counterexample: save as a file and replay with 'dmaown run FILE'\n");
 	printf("# machine: %s\n", w->name);
+	printf("# dmaown: --format 1 --check%s\n",
+	       w->o->faults & v7 ? " --fault v7-order" : "");
 	for (unsigned int f = 1; f; f <<= 1)
 		if ((w->o->faults & f) && f != v7 && machine_fault_name(f))
 			printf("@fault %s on\n", machine_fault_name(f));
