@@ -458,28 +458,28 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 				return true;
 		return emit_attrs(dir, fn, arg);
 	case N_DEVICES: {
-		/* one directory per distinct root */
-		char seen[64][32];
-		int nseen = 0;
+		/*
+		 * One directory per root of a top-level device. Devices of one
+		 * root usually come one after the other: a root is emitted
+		 * again only after another one. A lookup stops at the first
+		 * match, and sysfs_list() drops the repeats when it sorts, so
+		 * no table of the roots seen is needed, whatever their number.
+		 */
+		char prev[sizeof(c.root)] = "";
 
 		if (emit_dir(dir, N_VIRTUAL, "virtual", fn, arg))
 			return true;
 		list_for_each_entry(dev, &m->devices, node) {
-			char r[32];
-			bool dup = false;
+			char r[sizeof(c.root)];
 
 			if (!dev->added || dev->parent)
 				continue;
 			device_root(dev, r, sizeof(r));
-			if (!strcmp(r, "virtual"))
+			if (!strcmp(r, "virtual") || !strcmp(r, prev))
 				continue;
-			for (int i = 0; i < nseen; i++)
-				dup |= !strcmp(seen[i], r);
-			if (dup || nseen == 64)
-				continue;
-			snprintf(seen[nseen++], sizeof(seen[0]), "%s", r);
+			memcpy(prev, r, sizeof(prev));
 			child_init(&c, dir, N_DEVROOT, r);
-			snprintf(c.root, sizeof(c.root), "%s", r);
+			memcpy(c.root, r, sizeof(c.root));
 			if (fn(&c, arg))
 				return true;
 		}
@@ -900,6 +900,25 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Drop the repeats of a sorted list in place (a directory may be emitted
+ * once per object under it: /sys/devices/pci0000:00 once per root
+ * device); returns the new length.
+ */
+static size_t drop_repeats(char **names, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (out && !strcmp(names[out - 1], names[i])) {
+			free(names[i]);
+			continue;
+		}
+		names[out++] = names[i];
+	}
+	return out;
+}
+
 void sysfs_list_free(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -932,6 +951,6 @@ int sysfs_list(struct machine *m, const char *path, char ***ret_names,
 	if (la.n) /* qsort() wants a non-NULL array even for none */
 		qsort(la.names, la.n, sizeof(*la.names), cmp_names);
 	*ret_names = la.names;
-	*ret_n = la.n;
+	*ret_n = drop_repeats(la.names, la.n);
 	return 0;
 }

@@ -1091,6 +1091,126 @@ static void equal_loads(void **state)
 	machine_destroy(a);
 }
 
+/* ---- many root buses ---- */
+
+/* Run one script line on @m; returns its stdout (free it), status 0. */
+static char *run_line(struct machine *m, const char *line)
+{
+	struct script_ctx *ctx = script_ctx_new(m, "t.sh");
+	struct script_result res;
+	char *out;
+
+	assert_non_null(ctx);
+	assert_int_equal(script_exec_line(ctx, line, 1, &res), 0);
+	if (res.status)
+		fail_msg("'%s': status %d: %s", line, res.status, res.err);
+	assert_string_equal(res.err, "");
+	out = res.out;
+	res.out = NULL;
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	return out;
+}
+
+#define NR_ROOT_BUSES 300
+#define BUSES_PER_SEGMENT 64
+
+/*
+ * A machine with 300 PCI root buses over 5 segments (64 buses each, the
+ * last 44), one e1000e on each; on the 300th a root port with the NIC
+ * behind it instead; and a second device on the first root bus, added
+ * last, so a root directory's devices are not all next to each other.
+ * /sys/devices had room for the first 64 roots only: the rest were
+ * ENOENT.
+ */
+static char *many_roots_text(void)
+{
+	size_t size = 128 * (NR_ROOT_BUSES + 8), len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "machine roots\niommu dmar0\n");
+	for (int i = 0; i < NR_ROOT_BUSES; i++) {
+		int seg = i / BUSES_PER_SEGMENT, bus = i % BUSES_PER_SEGMENT;
+
+		if (i == NR_ROOT_BUSES - 1)
+			len += (size_t)snprintf(text + len, size - len,
+				"pci %04x:%02x:00.0 8086:1901 class=060400 type=root-port iommu=dmar0\n"
+				"pci %04x:80:00.0 8086:10d3 class=020000 parent=%04x:%02x:00.0 iommu=dmar0\n",
+				seg, bus, seg, seg, bus);
+		else
+			len += (size_t)snprintf(text + len, size - len,
+				"pci %04x:%02x:00.0 8086:10d3 class=020000 iommu=dmar0\n",
+				seg, bus);
+	}
+	len += (size_t)snprintf(text + len, size - len,
+		"pci 0000:00:01.0 8086:10d3 class=020000 iommu=dmar0\n"
+		"driver pcieport\ndriver e1000e\ndriver vfio-pci\n");
+	assert_true(len < size);
+	return text;
+}
+
+static void many_root_buses(void **state)
+{
+	char *text = many_roots_text(), *out, *want, **names;
+	struct machine *m = do_load(text);
+	size_t size = 16 * (NR_ROOT_BUSES + 2), len = 0, n;
+	int last_seg = (NR_ROOT_BUSES - 1) / BUSES_PER_SEGMENT,
+	    last_bus = (NR_ROOT_BUSES - 1) % BUSES_PER_SEGMENT;
+	char dev[32], path[256];
+
+	(void)state;
+	free(text);
+	/* ls /sys/devices: every root once, in order, then virtual */
+	want = malloc(size);
+	assert_non_null(want);
+	for (int i = 0; i < NR_ROOT_BUSES; i++)
+		len += (size_t)snprintf(want + len, size - len, "pci%04x:%02x\n",
+					i / BUSES_PER_SEGMENT,
+					i % BUSES_PER_SEGMENT);
+	snprintf(want + len, size - len, "virtual\n");
+	out = run_line(m, "ls /sys/devices");
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	assert_int_equal(sysfs_list(m, "/sys/devices", &names, &n), 0);
+	assert_int_equal(n, NR_ROOT_BUSES + 1);
+	sysfs_list_free(names, n);
+	/* the first root bus lists both its devices, once each */
+	out = run_line(m, "ls /sys/devices/pci0000:00");
+	assert_string_equal(out, "0000:00:00.0\n0000:00:01.0\n");
+	free(out);
+
+	/* the NIC under the 300th root: readable, unbound and bound again */
+	snprintf(dev, sizeof(dev), "%04x:80:00.0", last_seg);
+	assert_bound(m, dev, "e1000e");
+	snprintf(path, sizeof(path), "cat /sys/devices/pci%04x:%02x/%04x:%02x:00.0/%s/vendor",
+		 last_seg, last_bus, last_seg, last_bus, dev);
+	out = run_line(m, path);
+	assert_string_equal(out, "0x8086\n");
+	free(out);
+	snprintf(path, sizeof(path), "echo %s > /sys/bus/pci/drivers/e1000e/unbind",
+		 dev);
+	free(run_line(m, path));
+	assert_bound(m, dev, NULL);
+	snprintf(path, sizeof(path),
+		 "echo %s > /sys/devices/pci%04x:%02x/%04x:%02x:00.0/%s/driver_override",
+		 "vfio-pci", last_seg, last_bus, last_seg, last_bus, dev);
+	free(run_line(m, path));
+	snprintf(path, sizeof(path), "echo %s > /sys/bus/pci/drivers/vfio-pci/bind",
+		 dev);
+	free(run_line(m, path));
+	assert_bound(m, dev, "vfio-pci");
+	snprintf(path, sizeof(path),
+		 "readlink /sys/devices/pci%04x:%02x/%04x:%02x:00.0/%s/driver",
+		 last_seg, last_bus, last_seg, last_bus, dev);
+	out = run_line(m, path);
+	assert_string_equal(out, "../../../../bus/pci/drivers/vfio-pci\n");
+	free(out);
+	check_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1119,6 +1239,7 @@ int main(void)
 		cmocka_unit_test(limit_file_size),
 		cmocka_unit_test(load_file_errors),
 		cmocka_unit_test(equal_loads),
+		cmocka_unit_test(many_root_buses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
