@@ -710,7 +710,10 @@ int cmd_show(int argc, char **argv)
 			      "\n"
 			      "Boot a built-in machine or a .machine file and print its devices,\n"
 			      "IOMMU groups and DMA ownership: text, JSON (docs/json.md) or a\n"
-			      "Graphviz graph (groups as clusters coloured by owner).\n",
+			      "Graphviz graph (groups as clusters coloured by owner).\n"
+			      "\n"
+			      "Exit status: 0 shown; 1 shown, but a WARN fired while the machine\n"
+			      "booted; 2 bad usage or machine.\n",
 			      stdout);
 			return 0;
 		default:

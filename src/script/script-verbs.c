@@ -370,6 +370,18 @@ static struct device *find_any_device(struct machine *m, const char *name)
 }
 
 /* @hotplug add|remove, with the rescan/remove lock held. */
+
+/* An errno by name ("ENOMEM", "EPROBE_DEFER") or number, either sign. */
+static bool parse_errno(const char *s, int *ret_err)
+{
+	for (int e = 1; e < 600; e++)
+		if (!strcmp(errno_name(e), s)) {
+			*ret_err = e;
+			return true;
+		}
+	return parse_int(s, ret_err);
+}
+
 static int hotplug_locked(struct device *dev, bool add)
 {
 	struct machine *m = dev->m;
@@ -446,10 +458,7 @@ int cmd_at_fault(struct script_ctx *ctx, int argc, char **argv,
 		struct device_driver *drv = machine_find_driver(m, argv[2]);
 		int err = 0, count = -1;
 
-		for (int e = 1; e < 600 && !err; e++)
-			if (!strcmp(errno_name(e), argv[3]))
-				err = e;
-		if (!err && !parse_int(argv[3], &err))
+		if (!parse_errno(argv[3], &err))
 			return usage(io, "@fault probe DRIVER ERRNO [COUNT]");
 		if (argc == 5 && !parse_int(argv[4], &count))
 			return usage(io, "@fault probe DRIVER ERRNO [COUNT]");
@@ -482,7 +491,7 @@ int cmd_at_fault(struct script_ctx *ctx, int argc, char **argv,
 		machine_set_fail_nth(m, (unsigned int)n);
 		return 0;
 	}
-	if (!strcmp(verb, "attach") && argc == 4 && parse_int(argv[3], &n)) {
+	if (!strcmp(verb, "attach") && argc == 4 && parse_errno(argv[3], &n)) {
 		struct iommu_device *iommu = machine_find_iommu(m, argv[2]);
 
 		if (!iommu)
@@ -515,6 +524,9 @@ int cmd_at_iommu(struct script_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
+#define OPTION_USAGE \
+	"@option noiommu|unsafe-interrupts|type1-unsafe-interrupts on|off"
+
 int cmd_at_option(struct script_ctx *ctx, int argc, char **argv,
 		  struct cmd_io *io)
 {
@@ -523,13 +535,15 @@ int cmd_at_option(struct script_ctx *ctx, int argc, char **argv,
 
 	(void)ctx;
 	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
-		return usage(io, "@option noiommu|unsafe-interrupts on|off");
+		return usage(io, OPTION_USAGE);
 	on = !strcmp(argv[2], "on");
 	if (!strcmp(argv[1], "noiommu"))
 		vfio_set_noiommu(m, on);
 	else if (!strcmp(argv[1], "unsafe-interrupts"))
 		iommufd_set_allow_unsafe_interrupts(m, on);
+	else if (!strcmp(argv[1], "type1-unsafe-interrupts"))
+		vfio_iommu_type1_set_allow_unsafe_interrupts(m, on);
 	else
-		return usage(io, "@option noiommu|unsafe-interrupts on|off");
+		return usage(io, OPTION_USAGE);
 	return 0;
 }

@@ -259,9 +259,33 @@ static void test_dt_failed_probe_keeps_group(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * '@fault attach IOMMU ERRNO' takes the errno by name, as '@fault probe'
+ * does, or by number; 0 stops it.
+ */
+static void test_fault_attach_errno_names(void **state)
+{
+	struct machine *m = topology_load_string(
+		"x86", builtin_machine_text("x86-desktop"), NULL);
+	char *text;
+
+	(void)state;
+	assert_non_null(m);
+	run_setup(m, "@fault attach dmar0 ENOSPC");
+	text = machine_serialize(m, NULL);
+	assert_non_null(strstr(text, "iommu dmar0 types="));
+	assert_non_null(strstr(strstr(text, "iommu dmar0 types="), " fail=28\n"));
+	free(text);
+	run_setup(m, "@fault attach dmar0 0");
+	text = machine_serialize(m, NULL);
+	assert_non_null(strstr(strstr(text, "iommu dmar0 types="), " fail=0\n"));
+	free(text);
+	machine_destroy(m);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[NR_ROWS + 1];
+	struct CMUnitTest tests[NR_ROWS + 2];
 
 	for (size_t i = 0; i < NR_ROWS; i++) {
 		tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(
@@ -270,5 +294,7 @@ int main(void)
 	}
 	tests[NR_ROWS] = (struct CMUnitTest)cmocka_unit_test(
 		test_dt_failed_probe_keeps_group);
+	tests[NR_ROWS + 1] = (struct CMUnitTest)cmocka_unit_test(
+		test_fault_attach_errno_names);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
