@@ -398,21 +398,40 @@ static void actions_stable(void **state)
 	machine_destroy(b);
 }
 
-int main(void)
+/*
+ * Two groups, each its own meson test with its own time budget: the
+ * breadth-first search, and the interleavings. With no argument, both.
+ */
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest sequential[] = {
 		cmocka_unit_test(actions_stable),
 		cmocka_unit_test(v7_found_fast),
 		cmocka_unit_test(v7_harmless_on_x86),
 		cmocka_unit_test(mutants_caught),
 		cmocka_unit_test(vfio_host_clean),
-		cmocka_unit_test(lock_dropped_needs_interleavings),
-		cmocka_unit_test(interleavings_clean),
-		cmocka_unit_test(bind_races_rmmod),
 		cmocka_unit_test(shards_cover),
 		cmocka_unit_test(max_states_honoured),
 		cmocka_unit_test(clean_machines),
 	};
+	const struct CMUnitTest interleaved[] = {
+		cmocka_unit_test(lock_dropped_needs_interleavings),
+		cmocka_unit_test(interleavings_clean),
+		cmocka_unit_test(bind_races_rmmod),
+	};
+	const char *which = argc > 1 ? argv[1] : "all";
+	int fails = 0;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (strcmp(which, "all") && strcmp(which, "sequential") &&
+	    strcmp(which, "interleaved")) {
+		fprintf(stderr, "usage: test-check [all|sequential|interleaved]\n");
+		return 2;
+	}
+	if (strcmp(which, "interleaved"))
+		fails += cmocka_run_group_tests_name("sequential", sequential,
+						     NULL, NULL);
+	if (strcmp(which, "sequential"))
+		fails += cmocka_run_group_tests_name("interleaved", interleaved,
+						     NULL, NULL);
+	return fails;
 }
