@@ -43,13 +43,14 @@ extern "C" {
 int vfio_group_open(struct machine *m, int group);
 
 /**
- * vfio_group_close() - close the group file (vfio_group_fops_release)
+ * vfio_group_close() - close the group file's descriptor
  *
- * A container still set is detached and the IOMMU group's ownership
- * released.
+ * The file is released (vfio_group_fops_release) once no device file
+ * opened through it is open either (each holds it): then a container still
+ * set is detached and the IOMMU group's ownership released. Until then
+ * /dev/vfio/@group cannot be opened again (-EBUSY).
  *
- * Return: 0; -EBADF not open; -EBUSY while device files are open (they hold
- * the group file).
+ * Return: 0; -EBADF not open.
  */
 int vfio_group_close(struct machine *m, int group);
 
@@ -72,8 +73,13 @@ int vfio_group_get_status(struct machine *m, int group,
 int vfio_container_open(struct machine *m, int *ret_container);
 
 /**
- * vfio_container_close() - close a container: every group still set is
- * detached and released. Return: 0; -EBADF.
+ * vfio_container_close() - close a container's file (vfio_fops_release)
+ *
+ * Its number is free again at once. The groups still set keep the
+ * container, its IOMMU and their ownership until each is unset or its
+ * group file released; the last one frees the container.
+ *
+ * Return: 0; -EBADF not open.
  */
 int vfio_container_close(struct machine *m, int container);
 
@@ -98,12 +104,16 @@ int vfio_group_set_container(struct machine *m, int group, int container);
 int vfio_group_unset_container(struct machine *m, int group);
 
 /**
- * vfio_container_set_iommu() - VFIO_SET_IOMMU (vfio_iommu_type1): every
- * group of the container gets an UNMANAGED domain attached
+ * vfio_container_set_iommu() - VFIO_SET_IOMMU (vfio_ioctl_set_iommu,
+ * vfio_iommu_type1): every group of the container gets an UNMANAGED domain
+ * attached
  * @type: VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU or VFIO_NOIOMMU_IOMMU
  *
- * Return: 0; -EBADF; -EINVAL no group set or the type does not fit the
- * groups; -EBUSY an IOMMU is set already; attach errors.
+ * Return: 0; -EBADF; -EINVAL no group set, or an IOMMU is set already;
+ * -ENODEV no backend takes @type for these groups (type1 for real groups,
+ * vfio-noiommu for no-IOMMU ones while enable_unsafe_noiommu_mode is on);
+ * -EPERM a group's MSIs are not isolated (without type1's
+ * allow_unsafe_interrupts); attach errors.
  */
 int vfio_container_set_iommu(struct machine *m, int container, int type);
 
@@ -111,16 +121,21 @@ int vfio_container_set_iommu(struct machine *m, int container, int type);
  * vfio_group_get_device_fd() - VFIO_GROUP_GET_DEVICE_FD
  * @dev_name: the device, e.g. "0000:01:00.0"
  *
+ * A device may be opened any number of times this way; each device file
+ * is closed with vfio_device_close(), and the first one open holds the
+ * group file.
+ *
  * Return: 0; -EBADF; -EINVAL no container with an IOMMU set; -ENODEV no
- * such vfio device in the group; -EBUSY opened through its cdev.
+ * such vfio device in the group.
  */
 int vfio_group_get_device_fd(struct machine *m, int group,
 			     const char *dev_name);
 
 /**
  * vfio_device_close() - close a device file (vfio_device_fops_release);
- * the last close of a cdev-opened device unbinds it from its iommufd
- * (iommu_device_release_dma_owner)
+ * closing a cdev-opened device unbinds it from its iommufd
+ * (iommu_device_release_dma_owner); closing the last of a device's files
+ * opened through its group lets go of the group file
  *
  * Return: 0; -EBADF not open.
  */
@@ -135,8 +150,12 @@ int vfio_device_close(struct machine *m, const char *dev_name);
 int iommufd_open(struct machine *m, int *ret_ictx);
 
 /**
- * iommufd_close() - close an iommufd. Return: 0; -EBADF; -EBUSY while
- * devices are bound to it.
+ * iommufd_close() - close an iommufd's file
+ *
+ * Its number is free again at once. Devices bound to it keep it (and its
+ * IOAS and attachments) until the last of them is unbound.
+ *
+ * Return: 0; -EBADF not open.
  */
 int iommufd_close(struct machine *m, int ictx);
 
@@ -199,6 +218,14 @@ void vfio_set_noiommu(struct machine *m, bool enable);
 /** iommufd_set_allow_unsafe_interrupts() - iommufd's module parameter. */
 void iommufd_set_allow_unsafe_interrupts(struct machine *m, bool allow);
 
+/**
+ * vfio_iommu_type1_set_allow_unsafe_interrupts() - vfio_iommu_type1's
+ * allow_unsafe_interrupts: type1 takes groups whose MSIs the platform
+ * cannot isolate
+ */
+void vfio_iommu_type1_set_allow_unsafe_interrupts(struct machine *m,
+						  bool allow);
+
 /* ---- a VMM's whole sequence, with QEMU's messages ---- */
 
 /**
@@ -231,7 +258,8 @@ int vmm_release_device(struct machine *m, const char *dev_name,
 		       int container);
 
 /**
- * vfio_group_container() - the container set on group @group, or -1
+ * vfio_group_container() - the number of the container set on group
+ * @group, or -1 (none, or its file is closed)
  */
 int vfio_group_container(struct machine *m, int group);
 

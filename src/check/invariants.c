@@ -130,18 +130,24 @@ static void teardown_lines(struct machine *m, struct strlist *l)
 	struct device_driver *drv;
 	struct device *dev;
 
+	/* every file of a device: the group path may have several */
 	list_for_each_entry(vdev, &m->vfio_devices, node)
-		if (vdev->open != VFIO_CLOSED)
+		for (unsigned int i = 0;
+		     i < (vdev->open == VFIO_OPEN_GROUP ? vdev->open_count :
+			  vdev->open != VFIO_CLOSED);
+		     i++)
 			strlist_add(l, "@vfio device-close %s", vdev->dev->name);
+	/* files already closed (id -1) go with what holds them */
 	list_for_each_entry(vg, &m->vfio_groups, node)
-		if (vg->opened)
+		if (vg->fd_open)
 			strlist_add(l, "@vfio close %d",
 				    vg->noiommu ? -1 - vg->id : vg->id);
 	list_for_each_entry(c, &m->vfio_containers, node)
-		strlist_add(l, "@vfio container-close %d", c->id);
+		if (c->id >= 0)
+			strlist_add(l, "@vfio container-close %d", c->id);
 	/* an iommufd nothing is bound to holds nothing: leave it open */
 	list_for_each_entry(ictx, &m->iommufds, node)
-		if (ictx->bound)
+		if (ictx->bound && ictx->id >= 0)
 			strlist_add(l, "@iommufd close %d", ictx->id);
 	list_for_each_entry_reverse(dev, &m->devices, node)
 		if (dev->added && dev->driver)
@@ -172,11 +178,12 @@ static void teardown_direct(struct machine *m)
 	struct device *dev;
 
 	list_for_each_entry(vdev, &m->vfio_devices, node)
-		if (vdev->open != VFIO_CLOSED)
-			vfio_device_close(m, vdev->dev->name);
+		while (vdev->open != VFIO_CLOSED &&
+		       !vfio_device_close(m, vdev->dev->name))
+			;
 	/* closing an orphaned group frees it */
 	list_for_each_entry_safe(vg, vnext, &m->vfio_groups, node)
-		if (vg->opened)
+		if (vg->fd_open)
 			vfio_group_close(m, vg->noiommu ? -1 - vg->id : vg->id);
 	while (!list_empty(&m->vfio_containers))
 		if (vfio_container_close(m, list_first_entry(
@@ -185,7 +192,7 @@ static void teardown_direct(struct machine *m)
 						    node)->id))
 			break;
 	list_for_each_entry_safe(ictx, next, &m->iommufds, node)
-		if (ictx->bound)
+		if (ictx->bound && ictx->id >= 0)
 			iommufd_close(m, ictx->id);
 	list_for_each_entry_reverse(dev, &m->devices, node)
 		if (dev->added && dev->driver)

@@ -54,6 +54,7 @@ struct machine {
 	struct list_head iommufds;
 	bool vfio_noiommu;         /* enable_unsafe_noiommu_mode */
 	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */
+	bool type1_unsafe_irqs;    /* vfio_iommu_type1's allow_unsafe_interrupts */
 	int next_obj_serial;       /* debugging ids; not canonical */
 
 	/* Serialises device probing into groups (iommu.c). */

@@ -490,6 +490,9 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		verify(!vg->opened || !by_cdev, file, line,
 		       "vfio group %d: open, and %u devices through the cdev",
 		       vg->id, by_cdev);
+		verify(vg->opened == (vg->fd_open || by_group), file, line,
+		       "vfio group %d: file %d, descriptor %d, %u devices open",
+		       vg->id, vg->opened, vg->fd_open, by_group);
 		verify(vg->container_users ==
 			       (vg->container ? 1 + by_group : 0),
 		       file, line, "vfio group %d: container_users %u",
@@ -530,6 +533,8 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		}
 		verify(n || !c->iommu_type, file, line,
 		       "container %d: an IOMMU without groups", c->id);
+		verify(n || c->id >= 0, file, line,
+		       "a closed container without groups leaked");
 	}
 	list_for_each_entry(x, &m->iommufds, node) {
 		unsigned int bound = 0;
@@ -539,6 +544,8 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		verify(x->bound == bound, file, line,
 		       "iommufd %d: bound %u, %u devices", x->id, x->bound,
 		       bound);
+		verify(bound || x->id >= 0, file, line,
+		       "a closed iommufd without devices leaked");
 		list_for_each_entry(h, &x->hwpts, node) {
 			unsigned int users = 0;
 
@@ -558,6 +565,9 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		       vd->dev->name);
 		verify(!vd->hwpt || vd->ictx, file, line,
 		       "%s: attached, not bound", vd->dev->name);
+		verify((vd->open == VFIO_OPEN_GROUP) == (vd->open_count > 0),
+		       file, line, "%s: open %d with %u group files",
+		       vd->dev->name, (int)vd->open, vd->open_count);
 	}
 }
 
@@ -1339,7 +1349,6 @@ static void iommufd_tail(void)
 	assert_owner(GPU, ictx_(tail_ictx));
 	assert_cnt(GPU, 1);
 	assert_on_user_domain(GPU);
-	err_iclose(EBUSY, tail_ictx);
 
 	/* the last close: detach, then the group goes back to the kernel */
 	do_dclose(AUDIO);
@@ -1413,7 +1422,6 @@ static void iommufd_shared_ownership(void **state)
 	 */
 	assert_rc(-EPERM, iommu_group_claim_dma_owner(grp(GPU), vgroup(GPU)));
 	assert_owner(GPU, ictx_(a));
-	err_iclose(EBUSY, a);
 	do_iclose(b);
 	check_invariants();
 
@@ -1575,6 +1583,9 @@ static void legacy_tail(void)
 {
 	int gn = tail_gn, gx = tail_gx, c = tail_c;
 
+	/* two device files of NVME: the second close lets the group go */
+	do_dclose(NVME);
+	err_unsetc(EBUSY, gn);
 	do_dclose(NVME);
 	err_dclose(EBADF, NVME);
 	/* UNSET_CONTAINER releases ownership: the default domain is back */
@@ -1601,11 +1612,23 @@ static void legacy_tail(void)
 	assert_on_user_domain(NIC);
 	do_getfd(gx, NIC);
 	do_dclose(NIC);
-	/* closing the container detaches the groups still set */
+	/*
+	 * vfio_fops_release() (v6.6) drops the file's reference only: the
+	 * group keeps the container, its IOMMU and the ownership
+	 */
 	do_cclose(c);
 	err_cclose(EBADF, c);
-	assert_kernel_owned(NIC, 0);
+	assert_owner(NIC, vgroup(NIC));
+	assert_on_user_domain(NIC);
 	assert_int_equal(vfio_group_container(self->m, gx), -1);
+	assert_int_equal(do_status(gx), VFIO_GROUP_FLAGS_VIABLE |
+						VFIO_GROUP_FLAGS_CONTAINER_SET);
+	do_getfd(gx, NIC);
+	do_dclose(NIC);
+	/* the last group unset frees the container */
+	do_unsetc(gx);
+	assert_kernel_owned(NIC, 0);
+	assert_true(list_empty(&self->m->vfio_containers));
 	assert_int_equal(do_status(gx), VFIO_GROUP_FLAGS_VIABLE);
 	do_gclose(gx);
 	assert_all_closed();
@@ -1653,13 +1676,22 @@ static void legacy_ioctl_errnos(void **state)
 	err_setc(EINVAL, gn, c2);
 	do_cclose(c2);
 	err_getfd(EINVAL, gn, NVME);		/* no IOMMU set */
-	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);
-	err_set_iommu(EINVAL, c, 2);		/* unknown type */
+	/*
+	 * vfio_ioctl_set_iommu() (v6.6): -ENODEV when no backend takes the
+	 * type (type1 takes real groups: not noiommu, nor sPAPR's 2, nor a
+	 * number it does not know); -EINVAL from type1's open for
+	 * VFIO_UNMAP_ALL (9), an extension it claims; -EINVAL once set
+	 */
+	err_set_iommu(ENODEV, c, VFIO_NOIOMMU_IOMMU);
+	err_set_iommu(ENODEV, c, 2);		/* VFIO_SPAPR_TCE_IOMMU */
+	err_set_iommu(ENODEV, c, 42);
+	err_set_iommu(EINVAL, c, 9);		/* VFIO_UNMAP_ALL */
 	assert_on_blocking(NVME);
 	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
 	assert_on_user_domain(NVME);
-	err_set_iommu(EBUSY, c, VFIO_TYPE1v2_IOMMU);
-	err_set_iommu(EBUSY, c, VFIO_TYPE1_IOMMU);
+	err_set_iommu(EINVAL, c, VFIO_TYPE1v2_IOMMU);	/* set already */
+	err_set_iommu(EINVAL, c, VFIO_TYPE1_IOMMU);
+	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);
 
 	/* a second group in the same container gets its domain at once */
 	do_gopen(gx);
@@ -1670,10 +1702,11 @@ static void legacy_ioctl_errnos(void **state)
 
 	err_cdev(EBUSY, NVME);			/* group-opened */
 	do_getfd(gn, NVME);
-	err_getfd(EBUSY, gn, NVME);		/* open already */
+	/* vfio_df_open() (v6.6): the group path opens a device again */
+	do_getfd(gn, NVME);
+	assert_int_equal(vdev_(NVME)->open_count, 2);
+	assert_int_equal(vgroup(NVME)->container_users, 2);
 	err_unsetc(EBUSY, gn);			/* a device is open */
-	err_gclose(EBUSY, gn);
-	err_cclose(EBUSY, c);
 	assert_owner(NVME, vgroup(NVME));
 	check_invariants();
 
@@ -1918,11 +1951,19 @@ static void no_iommu(void **state)
 	do_setc(-1, c);
 	assert_true(list_empty(&self->m->groups));	/* nothing claimed */
 	err_getfd(EINVAL, -1, NVME);
-	err_set_iommu(EINVAL, c, VFIO_TYPE1v2_IOMMU);
-	err_set_iommu(EINVAL, c, VFIO_TYPE1_IOMMU);
+	/*
+	 * vfio_ioctl_set_iommu() (v6.6): a no-IOMMU container takes only the
+	 * vfio-noiommu backend, and that one only while
+	 * enable_unsafe_noiommu_mode is on (vfio_noiommu_ioctl()): -ENODEV
+	 */
+	err_set_iommu(ENODEV, c, VFIO_TYPE1v2_IOMMU);
+	err_set_iommu(ENODEV, c, VFIO_TYPE1_IOMMU);
+	vfio_set_noiommu(self->m, false);
+	err_set_iommu(ENODEV, c, VFIO_NOIOMMU_IOMMU);
+	vfio_set_noiommu(self->m, true);
 	assert_int_equal(vfio_group_container(self->m, -1), c);
 	do_set_iommu(c, VFIO_NOIOMMU_IOMMU);
-	err_set_iommu(EBUSY, c, VFIO_NOIOMMU_IOMMU);
+	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);	/* set already */
 	assert_null(vdev_(NVME)->group->type1_domain);
 	do_getfd(-1, NVME);
 	err_status(EBADF, -2, &flags);
@@ -2029,12 +2070,12 @@ static void noiommu_mix(void **state)
 	do_gopen(gn);
 	err_setc(EPERM, gn, c2);	/* c2 holds a no-IOMMU group */
 	assert_kernel_owned(NVME, 0);
-	err_set_iommu(EINVAL, c2, VFIO_TYPE1v2_IOMMU);
+	err_set_iommu(ENODEV, c2, VFIO_TYPE1v2_IOMMU);	/* no backend */
 	do_set_iommu(c2, VFIO_NOIOMMU_IOMMU);
 	do_getfd(-1, LONE);
 	/* the empty container takes the real group */
 	do_setc(gn, c);
-	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);
+	err_set_iommu(ENODEV, c, VFIO_NOIOMMU_IOMMU);	/* no backend */
 	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
 	do_getfd(gn, NVME);
 	assert_owner(NVME, vgroup(NVME));
@@ -2531,6 +2572,376 @@ static void hot_remove_open_device(void **state)
 	check_invariants();
 }
 
+/* ---- type1 and MSI isolation ---- */
+
+/*
+ * vfio_iommu_type1_attach_group() (v6.6): a group whose MSIs the platform
+ * cannot isolate is refused with -EPERM, after the attach, unless
+ * vfio_iommu_type1's allow_unsafe_interrupts is set; iommufd's parameter
+ * of the same name is another one. SET_CONTAINER's claim checks nothing.
+ */
+#define TYPE1_NO_IRQ_REMAP \
+	"vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform"
+
+/* One script line on the machine: its exit status. */
+static int run_line(const char *line)
+{
+	struct script_ctx *ctx = script_ctx_new(self->m, "test");
+	struct script_result res;
+	int status;
+
+	assert_non_null(ctx);
+	script_exec_line(ctx, line, 1, &res);
+	status = res.status;
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	return status;
+}
+
+static void type1_unsafe_interrupts(void **state)
+{
+	char want[MSG_MAX];
+	int gn, gx, c, a;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	gn = gid(NVME);
+	gx = gid(NIC);
+	iommu_device_set_msi_isolated(iommu_(), false);
+
+	do_gopen(gn);
+	c = do_copen();
+	do_setc(gn, c);
+	assert_owner(NVME, vgroup(NVME));
+	assert_no_log(TYPE1_NO_IRQ_REMAP);
+	err_set_iommu(EPERM, c, VFIO_TYPE1v2_IOMMU);
+	assert_log(TYPE1_NO_IRQ_REMAP);
+	assert_owner(NVME, vgroup(NVME));
+	assert_on_blocking(NVME);		/* attached, then detached */
+	assert_null(vgroup(NVME)->type1_domain);
+	err_getfd(EINVAL, gn, NVME);		/* no IOMMU set */
+	iommufd_set_allow_unsafe_interrupts(self->m, true);
+	err_set_iommu(EPERM, c, VFIO_TYPE1_IOMMU);	/* not type1's */
+	iommufd_set_allow_unsafe_interrupts(self->m, false);
+	assert_int_equal(log_count(TYPE1_NO_IRQ_REMAP), 2);
+	check_invariants();
+
+	vfio_iommu_type1_set_allow_unsafe_interrupts(self->m, true);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	assert_int_equal(log_count(TYPE1_NO_IRQ_REMAP), 2);	/* silent */
+	assert_on_user_domain(NVME);
+	do_getfd(gn, NVME);
+	/* a group joining a container with an IOMMU is checked the same */
+	vfio_iommu_type1_set_allow_unsafe_interrupts(self->m, false);
+	do_gopen(gx);
+	err_setc(EPERM, gx, c);
+	assert_kernel_owned(NIC, 0);		/* the claim is given back */
+	vfio_iommu_type1_set_allow_unsafe_interrupts(self->m, true);
+	do_setc(gx, c);
+	assert_owner(NIC, vgroup(NIC));
+	assert_on_user_domain(NIC);
+	check_invariants();
+	do_dclose(NVME);
+	do_gclose(gn);
+	do_gclose(gx);
+	do_cclose(c);
+	assert_all_closed();
+	assert_kernel_owned(NVME, 0);
+	assert_kernel_owned(NIC, 0);
+
+	/* QEMU's SET_IOMMU fails: it says so and closes what it opened */
+	vfio_iommu_type1_set_allow_unsafe_interrupts(self->m, false);
+	err_assign(EPERM, NVME, &c);
+	snprintf(want, sizeof(want),
+		 "vfio %s: failed to set iommu for container: Operation not permitted",
+		 NVME);
+	assert_string_equal(self->msg, want);
+	assert_all_closed();
+	assert_kernel_owned(NVME, 0);
+
+	/* type1's parameter does not let iommufd bind (iommufd_device_bind()) */
+	assert_int_equal(run_line("@option type1-unsafe-interrupts on"), 0);
+	assert_true(self->m->type1_unsafe_irqs);
+	assert_false(self->m->iommufd_unsafe_irqs);
+	a = do_iopen();
+	do_cdev(NVME);
+	err_bindfd(EPERM, NVME, a);
+	do_dclose(NVME);
+	do_iclose(a);
+	assert_int_equal(run_line("@option type1-unsafe-interrupts off"), 0);
+	assert_false(self->m->type1_unsafe_irqs);
+	assert_all_closed();
+	assert_kernel_owned(NVME, 0);
+	check_invariants();
+}
+
+/* ---- the group path opens a device any number of times ---- */
+
+/*
+ * vfio_df_open() (v6.6): only the cdev path refuses a second open of a
+ * device (a second VFIO_DEVICE_BIND_IOMMUFD: -EINVAL). Through the group a
+ * device is opened again and again; its first open uses the container
+ * (vfio_group_use_container()) until its last file is closed.
+ */
+static void group_device_fd_twice(void **state)
+{
+	int g, c, a;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	c = do_assign(GPU);
+	do_getfd(g, GPU);
+	do_getfd(g, GPU);
+	do_getfd(g, AUDIO);
+	assert_int_equal(vdev_(GPU)->open_count, 3);
+	assert_int_equal(vdev_(AUDIO)->open_count, 1);
+	assert_int_equal(vgroup(GPU)->container_users, 3);
+	err_unsetc(EBUSY, g);
+	do_dclose(GPU);
+	do_dclose(GPU);
+	do_dclose(AUDIO);
+	err_dclose(EBADF, AUDIO);
+	err_unsetc(EBUSY, g);			/* GPU is open once more */
+	assert_int_equal(vgroup(GPU)->container_users, 2);
+	check_invariants();
+
+	/* the admin unbinds GPU: one request, and userspace closes both */
+	do_getfd(g, GPU);
+	do_override(GPU, "\n");
+	do_unbind("vfio-pci", GPU);
+	assert_int_equal(log_count("Relaying device request to user"), 1);
+	assert_null(vdev_(GPU));
+	assert_owner(AUDIO, vgroup(AUDIO));
+	assert_int_equal(vgroup(AUDIO)->container_users, 1);
+	do_unsetc(g);
+	assert_kernel_owned(AUDIO, 0);
+	do_gclose(g);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+
+	/* the cdev path: one bind per device */
+	a = do_iopen();
+	do_cdev(AUDIO);
+	do_bindfd(AUDIO, a);
+	err_bindfd(EINVAL, AUDIO, a);
+	do_dclose(AUDIO);
+	do_iclose(a);
+	assert_all_closed();
+	assert_kernel_owned(AUDIO, 0);
+	check_invariants();
+}
+
+/* ---- closing never fails: a release runs with the last reference ---- */
+
+static int tail_close_g;
+
+static void close_tail(void)
+{
+	int g = tail_close_g;
+
+	/* NVME's last file: the group file goes, and the container with it */
+	do_dclose(NVME);
+	assert_kernel_owned(NVME, 0);
+	assert_false(vgroup(NVME)->opened);
+	assert_true(list_empty(&self->m->vfio_containers));
+	do_gopen(g);
+	assert_int_equal(do_status(g), VFIO_GROUP_FLAGS_VIABLE);
+	do_gclose(g);
+
+	/* NIC's unbind: the iommufd goes */
+	do_dclose(NIC);
+	assert_kernel_owned(NIC, 0);
+	assert_true(list_empty(&self->m->iommufds));
+	assert_all_closed();
+	to_host(NVME, "nvme");
+	to_host(NIC, "e1000e");
+	assert_kernel_owned(NVME, 1);
+	assert_kernel_owned(NIC, 1);
+}
+
+/*
+ * v6.6: close(2) of a group file, a container or an iommufd succeeds; the
+ * release runs when the file's last reference goes.
+ * vfio_group_fops_release(): a device file opened through the group holds
+ * it (vfio_group_use_container()). vfio_fops_release(): each group set
+ * holds the container (vfio_container_attach_group()). The iommufd: each
+ * bound device holds it (iommufd_ctx_from_fd() at
+ * VFIO_DEVICE_BIND_IOMMUFD).
+ */
+static void close_never_fails(void **state)
+{
+	struct iommufd_ctx *ictx;
+	unsigned int ioas;
+	int g, c, a;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	g = gid(NVME);
+
+	do_gopen(g);
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, NVME);
+	do_gclose(g);
+	err_gclose(EBADF, g);
+	err_status(EBADF, g, &scratch_flags);
+	err_unsetc(EBADF, g);
+	err_getfd(EBADF, g, NVME);
+	err_gopen(EBUSY, g);		/* the file is still there */
+	assert_true(vgroup(NVME)->opened);
+	assert_owner(NVME, vgroup(NVME));
+	assert_on_user_domain(NVME);
+
+	do_cclose(c);
+	err_cclose(EBADF, c);
+	err_set_iommu(EBADF, c, VFIO_TYPE1v2_IOMMU);
+	assert_int_equal(vfio_group_container(self->m, g), -1);
+	assert_owner(NVME, vgroup(NVME));
+	assert_on_user_domain(NVME);
+	assert_int_equal(do_copen(), c);	/* its number is free again */
+	err_set_iommu(EINVAL, c, VFIO_TYPE1v2_IOMMU);	/* new: no group */
+	do_cclose(c);
+	check_invariants();
+
+	a = do_iopen();
+	do_cdev(NIC);
+	do_bindfd(NIC, a);
+	ioas = do_ioas(a);
+	do_attach(NIC, ioas);
+	ictx = ictx_(a);
+	do_iclose(a);
+	err_iclose(EBADF, a);
+	assert_rc(-EBADF, iommufd_ioas_alloc(self->m, a, &ioas));
+	assert_int_equal(ictx->id, -1);
+	assert_owner(NIC, ictx);
+	assert_on_user_domain(NIC);
+	/* the device's file still reaches its IOAS */
+	do_detach(NIC);
+	assert_on_blocking(NIC);
+	do_attach(NIC, ioas);
+	assert_on_user_domain(NIC);
+	assert_int_equal(do_iopen(), a);	/* a new iommufd, empty */
+	assert_rc(-EBADF, iommufd_ioas_alloc(self->m, a + 1, &ioas));
+	do_iclose(a);
+	check_invariants();
+
+	tail_close_g = g;
+	twin(close_tail);
+	check_invariants();
+
+	/* the admin unbinds under a closed group file and container */
+	to_vfio(NVME);
+	c = do_assign(NVME);
+	do_gclose(g);
+	do_cclose(c);
+	assert_owner(NVME, vgroup(NVME));
+	do_override(NVME, "\n");
+	do_unbind("vfio-pci", NVME);
+	assert_log("vfio-pci " NVME ": Relaying device request to user (#0)");
+	assert_kernel_owned(NVME, 0);
+	assert_true(list_empty(&self->m->vfio_groups) ||
+		    !vfio_group_exists(self->m, g));
+	assert_null(vgroup(NVME));
+	err_gclose(EBADF, g);
+	assert_all_closed();
+	check_invariants();
+}
+
+/* ---- fsl-mc: a DPRC container and its objects ---- */
+
+#define MC "80c000000.fsl-mc"
+#define DPRC "dprc.1"
+#define DPNI0 "dpni.0"
+#define DPNI1 "dpni.1"
+#define DPRC_KEY 30
+
+static void add_mc_object(const char *name, const char *parent,
+			  const char *type)
+{
+	struct device *dev = device_alloc(self->m, name, dev_(parent));
+
+	assert_false(IS_ERR_OR_NULL(dev));
+	assert_rc(0, device_set_bus(dev, BUS_FSL_MC));
+	assert_rc(0, device_set_fw_iommu(dev, iommu_(), DPRC_KEY));
+	device_set_mc_type(dev, type);
+	assert_rc(0, device_add(dev));
+}
+
+static void to_vfio_fsl_mc(const char *dev)
+{
+	const char *host = device_driver_name(dev_(dev));
+
+	do_override(dev, "vfio-fsl-mc");
+	if (host)
+		do_unbind(host, dev);
+	do_bind("vfio-fsl-mc", dev);
+}
+
+/*
+ * fsl_mc_dma_configure() (v6.6) configures an object's DMA on the first
+ * ancestor that is not an fsl-mc device, the MC's platform device, with
+ * the object's own stream ID: every object of the container joins the
+ * container's group at its first probe, and the platform device (no
+ * IOMMU) none. vfio-fsl-mc hands the group to userspace as a whole.
+ */
+static void fsl_mc_container(void **state)
+{
+	struct device *dev;
+	int g, c;
+
+	(void)state;
+	dev = device_alloc(self->m, MC, NULL);
+	assert_false(IS_ERR_OR_NULL(dev));
+	assert_rc(0, device_set_bus(dev, BUS_PLATFORM));
+	assert_rc(0, device_set_fw_iommu(dev, NULL, 0));
+	device_set_of_compatible(dev, "fsl,qoriq-mc");
+	assert_rc(0, device_add(dev));
+	add_mc_object(DPRC, MC, "dprc");
+	add_mc_object(DPNI0, DPRC, "dpni");
+	add_mc_object(DPNI1, DPRC, "dpni");
+	do_load("fsl_dpaa2_eth");
+	assert_bound(DPNI0, "fsl_dpaa2_eth");
+	assert_bound(DPNI1, "fsl_dpaa2_eth");
+	assert_ptr_equal(grp(DPNI0), grp(DPNI1));
+	assert_null(dev_(MC)->iommu_group);
+	assert_null(dev_(DPRC)->iommu_group);	/* never probed yet */
+	assert_kernel_owned(DPNI0, 2);
+
+	do_load("vfio_fsl_mc");
+	to_vfio_fsl_mc(DPRC);
+	assert_ptr_equal(grp(DPRC), grp(DPNI0));
+	g = gid(DPRC);
+	assert_true(vfio_group_exists(self->m, g));
+	do_gopen(g);
+	assert_int_equal(do_status(g), 0);	/* the dpnis' driver */
+	do_gclose(g);
+	to_vfio_fsl_mc(DPNI0);
+	to_vfio_fsl_mc(DPNI1);
+	assert_kernel_owned(DPRC, 0);
+	c = do_assign(DPRC);
+	assert_owner(DPNI0, vgroup(DPRC));
+	assert_on_user_domain(DPRC);
+	assert_on_user_domain(DPNI0);
+	assert_on_user_domain(DPNI1);
+	assert_null(dev_(MC)->iommu_group);
+	check_invariants();
+
+	do_vmm_release(DPRC, c);
+	assert_kernel_owned(DPNI0, 0);
+	do_override(DPNI0, "\n");
+	do_unbind("vfio-fsl-mc", DPNI0);
+	do_bind("fsl_dpaa2_eth", DPNI0);
+	assert_kernel_owned(DPNI0, 1);
+	check_invariants();
+}
+
 /* ---- fail-nth: every fallible step of the VFIO paths, failed in turn ---- */
 
 /* QEMU closes everything it opened when it gives up. */
@@ -2714,6 +3125,11 @@ int main(void)
 		T(variant_driver, var_x86),
 		T(file_limits, var_x86),
 		EVERY_FW(hot_remove_open_device),
+		EVERY_FW(type1_unsafe_interrupts),
+		EVERY_FW(group_device_fd_twice),
+		EVERY_FW(close_never_fails),
+		T(fsl_mc_container, var_dt),
+		T(fsl_mc_container, var_iort),
 		EVERY_FW(fail_nth_sweep),
 	};
 

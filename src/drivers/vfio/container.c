@@ -12,14 +12,33 @@ int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_group_detach_container(struct vfio_group *group);
 
+/* VFIO_SET_IOMMU arguments the model knows besides the public ones. */
+#define VFIO_TYPE1_NESTING_IOMMU 6
+#define VFIO_UNMAP_ALL 9
+
+/* The container whose file is open as @id, or NULL (-EBADF). */
 struct vfio_container *vfio_container_by_id(struct machine *m, int id)
 {
 	struct vfio_container *c;
 
+	if (id < 0)
+		return NULL;
 	list_for_each_entry(c, &m->vfio_containers, node)
 		if (c->id == id)
 			return c;
 	return NULL;
+}
+
+/*
+ * vfio_container_put(): a container whose file is closed goes with the
+ * last group set on it.
+ */
+static void vfio_container_put(struct vfio_container *c)
+{
+	if (c->id >= 0 || !list_empty(&c->group_list))
+		return;
+	list_del(&c->node);
+	kfree(c);
 }
 
 int vfio_container_open(struct machine *m, int *ret_container)
@@ -51,9 +70,24 @@ out_unlock:
 	return ret;
 }
 
-/* vfio_iommu_type1_attach_group(): a user domain for the group */
+/*
+ * iommu_group_has_isolated_msi(): a device's DMA cannot raise interrupts
+ * outside its group. Every member of a group is behind the group's IOMMU,
+ * whose platform isolates MSIs or not.
+ */
+static bool vfio_group_has_isolated_msi(const struct vfio_group *group)
+{
+	return group->iommu_group->iommu->msi_isolated;
+}
+
+/*
+ * vfio_iommu_type1_attach_group(): a user domain for the group. A group
+ * whose MSIs are not isolated is refused after the attach, unless the
+ * module's allow_unsafe_interrupts is set.
+ */
 static int vfio_iommu_type1_attach_group(struct vfio_group *group)
 {
+	struct machine *m = group->m;
 	struct vfio_device *vdev;
 	struct iommu_domain *domain;
 	int ret;
@@ -67,12 +101,21 @@ static int vfio_iommu_type1_attach_group(struct vfio_group *group)
 	if (IS_ERR(domain))
 		return (int)PTR_ERR(domain);
 	ret = iommu_attach_group(domain, group->iommu_group);
-	if (ret) {
-		iommu_domain_free(domain);
-		return ret;
+	if (ret)
+		goto err_free_domain;
+	if (!m->type1_unsafe_irqs && !vfio_group_has_isolated_msi(group)) {
+		pr_warn(m, "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform");
+		ret = -EPERM;
+		goto err_detach;
 	}
 	group->type1_domain = domain;
 	return 0;
+
+err_detach:
+	iommu_detach_group(domain, group->iommu_group);
+err_free_domain:
+	iommu_domain_free(domain);
+	return ret;
 }
 
 static void vfio_iommu_type1_detach_group(struct vfio_group *group)
@@ -131,6 +174,33 @@ void vfio_group_detach_container(struct vfio_group *group)
 	/* the last group out takes the IOMMU backend with it */
 	if (list_empty(&container->group_list))
 		container->iommu_type = 0;
+	vfio_container_put(container);
+}
+
+/*
+ * Which IOMMU backend takes @type for @c, as vfio_ioctl_set_iommu() asks
+ * each registered one: only vfio-noiommu for a no-IOMMU container (while
+ * enable_unsafe_noiommu_mode is on), only type1 for the others. Type1's
+ * VFIO_CHECK_EXTENSION accepts VFIO_UNMAP_ALL, which its open then refuses
+ * (-EINVAL); a type no backend accepts is -ENODEV. (Type1's nesting
+ * variant is not modelled: -ENODEV.)
+ */
+static int vfio_iommu_backend_accepts(const struct vfio_container *c, int type)
+{
+	if (c->noiommu)
+		return type == VFIO_NOIOMMU_IOMMU && c->m->vfio_noiommu ?
+			       0 :
+			       -ENODEV;
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		return 0;
+	case VFIO_UNMAP_ALL:
+		return -EINVAL;
+	case VFIO_TYPE1_NESTING_IOMMU:
+	default:
+		return -ENODEV;
+	}
 }
 
 int vfio_container_set_iommu(struct machine *m, int id, int type)
@@ -146,17 +216,14 @@ int vfio_container_set_iommu(struct machine *m, int id, int type)
 		ret = -EBADF;
 		goto out_unlock;
 	}
-	if (c->iommu_type) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	if (list_empty(&c->group_list) ||
-	    (type == VFIO_NOIOMMU_IOMMU) != c->noiommu ||
-	    (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU &&
-	     type != VFIO_NOIOMMU_IOMMU)) {
+	/* only a group makes the container privileged, once */
+	if (list_empty(&c->group_list) || c->iommu_type) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+	ret = vfio_iommu_backend_accepts(c, type);
+	if (ret)
+		goto out_unlock;
 	list_for_each_entry(group, &c->group_list, container_next) {
 		ret = vfio_iommu_type1_attach_group(group);
 		if (ret)
@@ -176,10 +243,14 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * vfio_fops_release(): closing the file drops its reference only. The
+ * groups set on the container keep it, its IOMMU backend and their
+ * ownership until the last of them is unset or closed.
+ */
 int vfio_container_close(struct machine *m, int id)
 {
 	struct vfio_container *c;
-	struct vfio_group *group, *next;
 	int ret = 0;
 
 	KFUNC();
@@ -189,25 +260,10 @@ int vfio_container_close(struct machine *m, int id)
 		ret = -EBADF;
 		goto out_unlock;
 	}
-	/*
-	 * Groups hold the container open in the kernel; closing the last
-	 * file of a container still in use leaves the groups attached. The
-	 * model frees the container once it has no groups.
-	 */
-	if (!list_empty(&c->group_list)) {
-		list_for_each_entry_safe(group, next, &c->group_list,
-					 container_next) {
-			if (group->container_users > 1) {
-				ret = -EBUSY;
-				goto out_unlock;
-			}
-		}
-		list_for_each_entry_safe(group, next, &c->group_list,
-					 container_next)
-			vfio_group_detach_container(group);
-	}
+	c->id = -1;	/* the number is free for the next open() */
 	list_del(&c->node);
-	kfree(c);
+	list_add_tail(&c->node, &m->vfio_containers);
+	vfio_container_put(c);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;

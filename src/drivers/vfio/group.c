@@ -40,15 +40,15 @@ static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
 }
 
 /*
- * An opened group file, or NULL (-EBADF): the live group's file first, else
- * a lingering one of the same number.
+ * The group file open as /dev/vfio/@id, or NULL (-EBADF): the live group's
+ * file first, else a lingering one of the same number.
  */
 static struct vfio_group *vfio_group_file(struct machine *m, int id)
 {
 	struct vfio_group *group, *orphan = NULL;
 
 	list_for_each_entry(group, &m->vfio_groups, node) {
-		if (!vfio_group_has_id(group, id) || !group->opened)
+		if (!vfio_group_has_id(group, id) || !group->fd_open)
 			continue;
 		if (!list_empty(&group->device_list))
 			return group;
@@ -58,16 +58,6 @@ static struct vfio_group *vfio_group_file(struct machine *m, int id)
 	return orphan;
 }
 
-static bool vfio_group_has_devices_open(struct vfio_group *group)
-{
-	struct vfio_device *vdev;
-
-	list_for_each_entry(vdev, &group->device_list, group_next)
-		if (vdev->open == VFIO_OPEN_GROUP)
-			return true;
-	return false;
-}
-
 /* A group whose last device went away while the file was open. */
 static void vfio_group_free_if_orphan(struct vfio_group *group)
 {
@@ -75,6 +65,23 @@ static void vfio_group_free_if_orphan(struct vfio_group *group)
 		list_del(&group->node);
 		kfree(group);
 	}
+}
+
+/*
+ * vfio_group_fops_release(), run when the group file's last reference
+ * goes: its descriptor is closed and no device opened through it is open
+ * (vfio_group_use_container() holds the file for each). A container still
+ * set is detached, which gives the IOMMU group back.
+ */
+static void vfio_group_file_put(struct vfio_group *group)
+{
+	if (!group->opened || group->fd_open ||
+	    (group->container && group->container_users > 1))
+		return;
+	if (group->container)
+		vfio_group_detach_container(group);
+	group->opened = false;
+	vfio_group_free_if_orphan(group);
 }
 
 int vfio_group_open(struct machine *m, int id)
@@ -102,6 +109,7 @@ int vfio_group_open(struct machine *m, int id)
 		}
 	}
 	group->opened = true;
+	group->fd_open = true;
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -119,15 +127,9 @@ int vfio_group_close(struct machine *m, int id)
 		ret = -EBADF;
 		goto out_unlock;
 	}
-	/* device files hold the group file open */
-	if (vfio_group_has_devices_open(group)) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	if (group->container)
-		vfio_group_detach_container(group);
-	group->opened = false;
-	vfio_group_free_if_orphan(group);
+	/* close(2) cannot fail: open device files keep the file meanwhile */
+	group->fd_open = false;
+	vfio_group_file_put(group);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -234,17 +236,31 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 		ret = -ENODEV;
 		goto out_unlock;
 	}
-	if (!group->container || !group->container->iommu_type) {
+	/* vfio_df_group_open(): a container or iommufd is set */
+	if (!group->container) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	if (vdev->open != VFIO_CLOSED) {
-		/* another open of the same device: the model allows one */
+	/* unreachable: a cdev user keeps the group file closed */
+	if (vdev->open == VFIO_OPEN_CDEV) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	vdev->open = VFIO_OPEN_GROUP;
-	group->container_users++;
+	/*
+	 * vfio_df_open(): the group path may open a device any number of
+	 * times; only the first open uses the container
+	 * (vfio_group_use_container(): its IOMMU must be set), and holds the
+	 * group file until the last device file is closed.
+	 */
+	if (!vdev->open_count) {
+		if (!group->container->iommu_type) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		vdev->open = VFIO_OPEN_GROUP;
+		group->container_users++;
+	}
+	vdev->open_count++;
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -254,8 +270,13 @@ int vfio_device_close_locked(struct vfio_device *vdev)
 {
 	switch (vdev->open) {
 	case VFIO_OPEN_GROUP:
+		/* vfio_df_close(): the last device file lets the group go */
+		if (--vdev->open_count)
+			return 0;
+		vdev->open = VFIO_CLOSED;
 		vdev->group->container_users--;
-		break;
+		vfio_group_file_put(vdev->group);
+		return 0;
 	case VFIO_OPEN_CDEV:
 		if (vdev->ictx)
 			iommufd_device_unbind_locked(vdev);

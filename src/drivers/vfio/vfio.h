@@ -19,10 +19,16 @@
 #define VFIO_FILES_MAX 64   /* containers and iommufds open at once */
 #define IOMMUFD_IOAS_MAX 64 /* IOAS per iommufd */
 
+/*
+ * A container lives while its file is open or a group is set on it (each
+ * group holds it, as the kernel's container kref): closing the file of a
+ * container still in use gives its number back and leaves the groups set.
+ */
 struct vfio_container {
 	struct machine *m;
-	struct list_head node;        /* machine::vfio_containers */
-	int id;
+	struct list_head node;        /* machine::vfio_containers: open files
+				       * by number, then the closed ones */
+	int id;                       /* the file's number; -1 once closed */
 	struct list_head group_list;  /* vfio_group::container_next */
 	int iommu_type;               /* 0 until VFIO_SET_IOMMU */
 	bool noiommu;
@@ -35,10 +41,16 @@ struct vfio_group {
 	bool noiommu;
 	struct iommu_group *iommu_group; /* a reference; NULL once orphaned */
 	struct list_head device_list; /* vfio_device::group_next */
+	/*
+	 * The group file (the kernel's opened_file) exists while its opener's
+	 * descriptor is open (fd_open) or a device opened through it is open
+	 * (each holds the file); it is released when the last of them goes.
+	 */
 	bool opened;
+	bool fd_open;
 	struct vfio_container *container;
 	struct list_head container_next;
-	unsigned int container_users; /* the group file + open devices */
+	unsigned int container_users; /* the group file + devices open through it */
 	struct iommu_domain *type1_domain; /* VFIO_SET_IOMMU's domain */
 };
 
@@ -58,6 +70,7 @@ struct vfio_device {
 	struct vfio_group *group;
 	struct list_head group_next;
 	enum vfio_open open;
+	unsigned int open_count;      /* VFIO_OPEN_GROUP: device files open */
 	struct iommufd_ctx *ictx;     /* cdev: bound iommufd */
 	struct iommufd_hwpt *hwpt;    /* cdev: attached page table */
 	unsigned int requests;        /* device requests relayed to user */
@@ -72,10 +85,15 @@ struct iommufd_hwpt {
 	unsigned int users;           /* devices attached through it */
 };
 
+/*
+ * An iommufd lives while its file is open or a device is bound to it (a
+ * bound device holds the file, as iommufd_ctx_get() does).
+ */
 struct iommufd_ctx {
 	struct machine *m;
-	struct list_head node;        /* machine::iommufds */
-	int id;
+	struct list_head node;        /* machine::iommufds: open files by
+				       * number, then the closed ones */
+	int id;                       /* the file's number; -1 once closed */
 	unsigned int nr_ioas;         /* IOAS ids 1..nr_ioas exist */
 	unsigned int bound;           /* devices bound to this context */
 	struct list_head hwpts;

@@ -21,6 +21,12 @@ void iommufd_set_allow_unsafe_interrupts(struct machine *m, bool allow)
 	m->iommufd_unsafe_irqs = allow;
 }
 
+void vfio_iommu_type1_set_allow_unsafe_interrupts(struct machine *m,
+						  bool allow)
+{
+	m->type1_unsafe_irqs = allow;
+}
+
 static struct vfio_group *vfio_group_find(struct machine *m,
 					  struct iommu_group *iommu_group)
 {
@@ -200,7 +206,9 @@ void vfio_unregister_group_dev(struct device *dev)
 	if (vdev->open != VFIO_CLOSED) {
 		dev_info(dev, "Relaying device request to user (#%u)",
 			 vdev->requests++);
-		vfio_device_close_locked(vdev);
+		/* userspace closes every file it has of the device */
+		while (vdev->open != VFIO_CLOSED)
+			vfio_device_close_locked(vdev);
 	}
 	group = vdev->group;
 	list_del(&vdev->group_next);
@@ -231,6 +239,7 @@ int vfio_group_container(struct machine *m, int id)
 	int container = -1;
 
 	mutex_lock(&m->vfio_lock);
+	/* -1 as well when the container's file is closed */
 	list_for_each_entry(group, &m->vfio_groups, node)
 		if (vfio_group_file_id(group) == id && group->container)
 			container = group->container->id;
@@ -263,6 +272,7 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 	struct iommufd_ctx *x, *nx;
 	struct iommufd_hwpt *h, *nh;
 
+	new->type1_unsafe_irqs = old->type1_unsafe_irqs;
 	list_for_each_entry(c, &old->vfio_containers, node) {
 		nc = malloc(sizeof(*nc));
 		if (!nc)
@@ -350,6 +360,52 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	}
 }
 
+/*
+ * A container or iommufd whose file is closed has no number: it is named by
+ * its canonical id, first given where a group or device names it (both
+ * lists are in canonical order).
+ */
+static void serialize_file_ref(struct sbuf *sb, struct ptrmap *ids,
+			       const void *obj, int id)
+{
+	if (!obj)
+		sbuf_printf(sb, "-1");
+	else if (id >= 0)
+		sbuf_printf(sb, "%d", id);
+	else
+		sbuf_printf(sb, "closed#%d", canon_id(ids, obj));
+}
+
+/* Whether @d is the first device (list order) bound to its iommufd. */
+static bool vfio_device_first_of_ictx(const struct machine *m,
+				      const struct vfio_device *d)
+{
+	const struct vfio_device *pos;
+
+	list_for_each_entry(pos, &m->vfio_devices, node) {
+		if (pos == d)
+			return true;
+		if (pos->ictx == d->ictx)
+			return false;
+	}
+	return false;
+}
+
+static void serialize_iommufd(struct sbuf *sb, struct ptrmap *ids,
+			      const struct iommufd_ctx *x)
+{
+	const struct iommufd_hwpt *h;
+
+	sbuf_printf(sb, "iommufd ");
+	serialize_file_ref(sb, ids, x, x->id);
+	sbuf_printf(sb, " #%d ioas=%u bound=%u\n", canon_id(ids, x),
+		    x->nr_ioas, x->bound);
+	list_for_each_entry(h, &x->hwpts, node)
+		sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
+			    canon_id(ids, h), h->ioas, h->group->id,
+			    canon_id(ids, h->domain), h->users);
+}
+
 static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				  struct ptrmap *ids)
 {
@@ -357,38 +413,45 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	const struct vfio_group *g;
 	const struct vfio_device *d;
 	const struct iommufd_ctx *x;
-	const struct iommufd_hwpt *h;
 
-	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d\n", m->vfio_noiommu,
-		    m->iommufd_unsafe_irqs);
+	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n",
+		    m->vfio_noiommu, m->iommufd_unsafe_irqs,
+		    m->type1_unsafe_irqs);
+	/* open containers; a closed one is described by its groups */
 	list_for_each_entry(c, &m->vfio_containers, node)
-		sbuf_printf(sb, "vfio-container %d type=%d noiommu=%d\n", c->id,
-			    c->iommu_type, c->noiommu);
+		if (c->id >= 0)
+			sbuf_printf(sb, "vfio-container %d type=%d noiommu=%d\n",
+				    c->id, c->iommu_type, c->noiommu);
 	list_for_each_entry(g, &m->vfio_groups, node) {
-		sbuf_printf(sb, "vfio-group %s%d #%d open=%d container=%d users=%u type1=",
+		sbuf_printf(sb, "vfio-group %s%d #%d open=%d fd=%d container=",
 			    g->noiommu ? "noiommu-" : "", g->id,
-			    canon_id(ids, g), g->opened,
-			    g->container ? g->container->id : -1,
-			    g->container_users);
+			    canon_id(ids, g), g->opened, g->fd_open);
+		serialize_file_ref(sb, ids, g->container,
+				   g->container ? g->container->id : -1);
+		if (g->container && g->container->id < 0)
+			sbuf_printf(sb, "(type=%d)", g->container->iommu_type);
+		sbuf_printf(sb, " users=%u type1=", g->container_users);
 		if (g->type1_domain)
 			sbuf_printf(sb, "#%d\n", canon_id(ids, g->type1_domain));
 		else
 			sbuf_printf(sb, "-\n");
 	}
-	list_for_each_entry(d, &m->vfio_devices, node)
-		sbuf_printf(sb, "vfio-device %s group=%d open=%d ictx=%d hwpt=%d requests=%u\n",
+	list_for_each_entry(d, &m->vfio_devices, node) {
+		sbuf_printf(sb, "vfio-device %s group=%d open=%d count=%u ictx=",
 			    dev_name(d->dev), d->group->id, (int)d->open,
-			    d->ictx ? d->ictx->id : -1,
-			    d->hwpt ? canon_id(ids, d->hwpt) : -1,
-			    d->requests);
-	list_for_each_entry(x, &m->iommufds, node) {
-		sbuf_printf(sb, "iommufd %d #%d ioas=%u bound=%u\n", x->id,
-			    canon_id(ids, x), x->nr_ioas, x->bound);
-		list_for_each_entry(h, &x->hwpts, node)
-			sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
-				    canon_id(ids, h), h->ioas, h->group->id,
-				    canon_id(ids, h->domain), h->users);
+			    d->open_count);
+		serialize_file_ref(sb, ids, d->ictx, d->ictx ? d->ictx->id : -1);
+		sbuf_printf(sb, " hwpt=%d requests=%u\n",
+			    d->hwpt ? canon_id(ids, d->hwpt) : -1, d->requests);
 	}
+	list_for_each_entry(x, &m->iommufds, node)
+		if (x->id >= 0)
+			serialize_iommufd(sb, ids, x);
+	/* closed iommufds, in the order of the first device bound to each */
+	list_for_each_entry(d, &m->vfio_devices, node)
+		if (d->ictx && d->ictx->id < 0 &&
+		    vfio_device_first_of_ictx(m, d))
+			serialize_iommufd(sb, ids, d->ictx);
 }
 
 static void vfio_subsys_destroy(struct machine *m)

@@ -9,14 +9,30 @@
 struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
 void iommufd_device_unbind_locked(struct vfio_device *vdev);
 
+/* The iommufd whose file is open as @id, or NULL (-EBADF). */
 static struct iommufd_ctx *iommufd_by_id(struct machine *m, int id)
 {
 	struct iommufd_ctx *ictx;
 
+	if (id < 0)
+		return NULL;
 	list_for_each_entry(ictx, &m->iommufds, node)
 		if (ictx->id == id)
 			return ictx;
 	return NULL;
+}
+
+/*
+ * iommufd_ctx_put(): an iommufd whose file is closed goes with the last
+ * device bound to it (iommufd_fops_release() then destroys its objects;
+ * with nothing bound nothing is attached, so no hwpt is left).
+ */
+static void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	if (ictx->id >= 0 || ictx->bound)
+		return;
+	list_del(&ictx->node);
+	kfree(ictx);
 }
 
 int iommufd_open(struct machine *m, int *ret_ictx)
@@ -47,6 +63,11 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Closing the file drops its reference: VFIO_DEVICE_BIND_IOMMUFD took one
+ * for each bound device, so their IOAS and attachments stay until the last
+ * of them is unbound.
+ */
 int iommufd_close(struct machine *m, int id)
 {
 	struct iommufd_ctx *ictx;
@@ -59,13 +80,11 @@ int iommufd_close(struct machine *m, int id)
 		ret = -EBADF;
 		goto out_unlock;
 	}
-	/* bound devices hold the iommufd */
-	if (ictx->bound) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
+	/* close(2) cannot fail: bound devices keep the iommufd meanwhile */
+	ictx->id = -1;	/* the number is free for the next open() */
 	list_del(&ictx->node);
-	kfree(ictx);
+	list_add_tail(&ictx->node, &m->iommufds);
+	iommufd_ctx_put(ictx);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -248,5 +267,6 @@ void iommufd_device_unbind_locked(struct vfio_device *vdev)
 		iommufd_device_detach_locked(vdev);
 	iommu_device_release_dma_owner(vdev->dev);
 	vdev->ictx->bound--;
+	iommufd_ctx_put(vdev->ictx);
 	vdev->ictx = NULL;
 }
