@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The fsl-mc bus type: DPAA2 objects inside DPRC containers. DMA is
- * configured on the root container's firmware node with the object's ICID.
+ * configured on the firmware node of the MC's own device (the first
+ * ancestor off the fsl-mc bus) with the object's ICID.
  * Counterpart of drivers/bus/fsl-mc/fsl-mc-bus.c.
  */
 #include <string.h>
@@ -40,8 +41,12 @@ static int fsl_mc_dma_configure(struct device *dev)
 	struct device *dma_dev = dev;
 
 	KFUNC();
-	/* the firmware node is the root container's, above every fsl-mc dev */
-	while (dma_dev->parent && dma_dev->parent->bus == dev->bus)
+	/*
+	 * Up past every fsl-mc device, the root DPRC included: the firmware
+	 * node is the MC's platform (or ACPI) device's. A root container
+	 * without a parent leaves none (the machine's firmware decides).
+	 */
+	while (dma_dev && dma_dev->bus == dev->bus)
 		dma_dev = dma_dev->parent;
 	return bus_dma_configure_common(dev, dma_dev);
 }
