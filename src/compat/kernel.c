@@ -269,6 +269,126 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
+/* ---- strmap: names to objects, open addressing, linear probing ---- */
+
+static size_t str_hash(const char *s, size_t len, size_t cap)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 29;
+	return (size_t)h & (cap - 1);
+}
+
+void strmap_init(struct strmap *sm)
+{
+	memset(sm, 0, sizeof(*sm));
+}
+
+void strmap_free(struct strmap *sm)
+{
+	free(sm->keys);
+	free(sm->vals);
+	memset(sm, 0, sizeof(*sm));
+}
+
+static int strmap_grow(struct strmap *sm)
+{
+	size_t ncap = sm->cap ? sm->cap * 2 : 64;
+	const char **nk = calloc(ncap, sizeof(*nk));
+	void **nv = calloc(ncap, sizeof(*nv));
+
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sm->cap; i++) {
+		size_t j;
+
+		if (!sm->keys[i])
+			continue;
+		j = str_hash(sm->keys[i], strlen(sm->keys[i]), ncap);
+		while (nk[j])
+			j = (j + 1) & (ncap - 1);
+		nk[j] = sm->keys[i];
+		nv[j] = sm->vals[i];
+	}
+	free(sm->keys);
+	free(sm->vals);
+	sm->keys = nk;
+	sm->vals = nv;
+	sm->cap = ncap;
+	return 0;
+}
+
+int strmap_put(struct strmap *sm, const char *key, void *val)
+{
+	size_t i;
+
+	if ((sm->count + 1) * 2 > sm->cap && strmap_grow(sm))
+		return -ENOMEM;
+	i = str_hash(key, strlen(key), sm->cap);
+	for (; sm->keys[i]; i = (i + 1) & (sm->cap - 1))
+		if (!strcmp(sm->keys[i], key))
+			return -EEXIST;
+	sm->keys[i] = key;
+	sm->vals[i] = val;
+	sm->count++;
+	return 0;
+}
+
+static bool key_eq(const char *k, const char *s, size_t len)
+{
+	return !strncmp(k, s, len) && !k[len];
+}
+
+void *strmap_get_len(const struct strmap *sm, const char *key, size_t len)
+{
+	size_t i;
+
+	if (!sm->cap)
+		return NULL;
+	for (i = str_hash(key, len, sm->cap); sm->keys[i];
+	     i = (i + 1) & (sm->cap - 1))
+		if (key_eq(sm->keys[i], key, len))
+			return sm->vals[i];
+	return NULL;
+}
+
+void strmap_del(struct strmap *sm, const char *key, const void *val)
+{
+	size_t i, j, mask = sm->cap - 1;
+
+	if (!sm->cap)
+		return;
+	for (i = str_hash(key, strlen(key), sm->cap); sm->keys[i];
+	     i = (i + 1) & mask)
+		if (!strcmp(sm->keys[i], key))
+			break;
+	if (!sm->keys[i] || sm->vals[i] != val)
+		return;
+	/* backward shift: pull later entries of the run into the hole */
+	for (j = (i + 1) & mask; sm->keys[j]; j = (j + 1) & mask) {
+		size_t home = str_hash(sm->keys[j], strlen(sm->keys[j]),
+				       sm->cap);
+
+		/* j's entry may move to i unless its home lies in (i, j] */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && home <= i && home > j)) {
+			sm->keys[i] = sm->keys[j];
+			sm->vals[i] = sm->vals[j];
+			i = j;
+		}
+	}
+	sm->keys[i] = NULL;
+	sm->vals[i] = NULL;
+	sm->count--;
+}
+
 /* ---- ptrmap: open addressing, linear probing ---- */
 
 static size_t ptr_hash(const void *p, size_t cap)

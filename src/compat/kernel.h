@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compat/err.h"
 #include "compat/kref.h"
@@ -183,6 +184,30 @@ static inline void *clone_remap(const struct ptrmap *map, const void *old)
 	n = ptrmap_get(map, old);
 	return n ? n : (void *)old;
 }
+
+/*
+ * Name index: string keys (owned by the values, e.g. a device's name) to
+ * pointers; open addressing with linear probing and backward-shift
+ * deletion, so lookups stay O(1) however many names come and go.
+ */
+struct strmap {
+	const char **keys;
+	void **vals;
+	size_t cap, count;
+};
+
+void strmap_init(struct strmap *sm);
+void strmap_free(struct strmap *sm);
+/* Return: 0, -EEXIST (the name is taken), -ENOMEM. */
+int strmap_put(struct strmap *sm, const char *key, void *val);
+/* @len: the key's length, so a key need not be NUL-terminated. */
+void *strmap_get_len(const struct strmap *sm, const char *key, size_t len);
+static inline void *strmap_get(const struct strmap *sm, const char *key)
+{
+	return strmap_get_len(sm, key, strlen(key));
+}
+/* Remove @key if it maps to @val (a stale entry of a namesake stays). */
+void strmap_del(struct strmap *sm, const char *key, const void *val);
 
 /*
  * Canonical small integer for a pointer: 0, 1, 2... in order of first use,

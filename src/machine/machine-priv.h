@@ -42,6 +42,7 @@ struct machine {
 	struct list_head domains;  /* struct iommu_domain::node */
 	struct list_head groups;   /* struct iommu_group::node, by id */
 	struct list_head devices;  /* struct device::node, in add order */
+	struct strmap devices_by_name; /* every device of @devices, by name */
 	struct list_head buses;    /* struct bus_type::node */
 	struct list_head deferred_probe; /* struct device::deferred */
 	unsigned int faults;       /* enum machine_fault mask */

@@ -39,96 +39,36 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- a string -> int hash table (device names, group labels) ---- */
+/* ---- names to indexes (device names, group labels) ---- */
 
-struct strmap {
-	char **keys;		/* owned copies; NULL: free slot */
-	int *vals;
-	size_t cap;		/* a power of two, or 0 before the first put */
-	size_t n;
-};
-
-static uint32_t str_hash(const char *s)
+/*
+ * The compat strmap with keys of its own (the parser's tokens are
+ * transient) and int values, stored off by one since NULL means absent.
+ */
+static int names_get(const struct strmap *map, const char *key)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static size_t strmap_slot(const struct strmap *map, const char *key)
-{
-	size_t i = str_hash(key) & (map->cap - 1);
-
-	while (map->keys[i] && strcmp(map->keys[i], key))
-		i = (i + 1) & (map->cap - 1);
-	return i;
-}
-
-/* The value stored for @key, or -1. */
-static int strmap_get(const struct strmap *map, const char *key)
-{
-	size_t i;
-
-	if (!map->cap)
-		return -1;
-	i = strmap_slot(map, key);
-	return map->keys[i] ? map->vals[i] : -1;
-}
-
-static int strmap_grow(struct strmap *map)
-{
-	struct strmap bigger = { .cap = map->cap ? map->cap * 2 : 64 };
-
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
-	if (!bigger.keys || !bigger.vals) {
-		free(bigger.keys);
-		free(bigger.vals);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < map->cap; i++) {
-		size_t j;
-
-		if (!map->keys[i])
-			continue;
-		j = strmap_slot(&bigger, map->keys[i]);
-		bigger.keys[j] = map->keys[i];
-		bigger.vals[j] = map->vals[i];
-	}
-	bigger.n = map->n;
-	free(map->keys);
-	free(map->vals);
-	*map = bigger;
-	return 0;
+	return (int)(intptr_t)strmap_get(map, key) - 1;
 }
 
 /* Add @key, which must not be present yet. */
-static int strmap_put(struct strmap *map, const char *key, int val)
+static int names_put(struct strmap *map, const char *key, int val)
 {
-	char *copy;
-	size_t i;
+	char *copy = strdup(key);
+	int ret;
 
-	if ((map->n + 1) * 2 > map->cap && strmap_grow(map))
-		return -ENOMEM;
-	copy = strdup(key);
 	if (!copy)
 		return -ENOMEM;
-	i = strmap_slot(map, key);
-	map->keys[i] = copy;
-	map->vals[i] = val;
-	map->n++;
-	return 0;
+	ret = strmap_put(map, copy, (void *)(intptr_t)(val + 1));
+	if (ret)
+		free(copy);
+	return ret;
 }
 
-static void strmap_free(struct strmap *map)
+static void names_free(struct strmap *map)
 {
 	for (size_t i = 0; i < map->cap; i++)
-		free(map->keys[i]);
-	free(map->keys);
-	free(map->vals);
-	memset(map, 0, sizeof(*map));
+		free((char *)map->keys[i]);
+	strmap_free(map);
 }
 
 /* ---- the description ---- */
@@ -203,8 +143,8 @@ static void topo_free(struct topo *t)
 		free(t->drivers[i].params);
 	free(t->drivers);
 	free(t->devs);
-	strmap_free(&t->dev_names);
-	strmap_free(&t->labels);
+	names_free(&t->dev_names);
+	names_free(&t->labels);
 }
 
 /* ---- the parser ---- */
@@ -895,10 +835,10 @@ static int dev_opt_group(struct parser *p, void *obj, const struct tok *v)
 		return perr(p, v->col,
 			    "group label " QF " is longer than %d bytes", QA(v),
 			    TOPO_LABEL_MAX);
-	key = strmap_get(labels, v->s);
+	key = names_get(labels, v->s);
 	if (key < 0) {
-		key = (int)labels->n + 1;
-		if (strmap_put(labels, v->s, key))
+		key = (int)labels->count + 1;
+		if (names_put(labels, v->s, key))
 			return perr(p, v->col, "out of memory");
 	}
 	((struct topo_dev *)obj)->group_key = (unsigned int)key;
@@ -917,7 +857,7 @@ static int dev_opt_parent(struct parser *p, void *obj, const struct tok *v)
 			return bad_bdf(p, v);
 		name = bdf;
 	}
-	i = strmap_get(&p->t.dev_names, name);
+	i = names_get(&p->t.dev_names, name);
 	if (i < 0)
 		return perr(p, v->col,
 			    "parent " QF " is not defined by an earlier statement",
@@ -1088,7 +1028,7 @@ static struct topo_dev *new_device(struct parser *p, const struct tok *v,
 		     TOPO_DEVICES_MAX);
 		return NULL;
 	}
-	first = strmap_get(&t->dev_names, name);
+	first = names_get(&t->dev_names, name);
 	if (first >= 0) {
 		perr(p, v->col, "duplicate device name " QF " (first at line %d)",
 		     QA(v), t->devs[first].at.line);
@@ -1105,7 +1045,7 @@ static struct topo_dev *new_device(struct parser *p, const struct tok *v,
 		t->devs = devs;
 		t->devs_cap = cap;
 	}
-	if (strmap_put(&t->dev_names, name, (int)t->ndevs)) {
+	if (names_put(&t->dev_names, name, (int)t->ndevs)) {
 		perr(p, v->col, "out of memory");
 		return NULL;
 	}

@@ -1455,7 +1455,48 @@ static void test_errno_names(void **state)
 	}
 }
 
-/* ---- ptrmap, canon_id, sbuf ---- */
+/* ---- strmap, ptrmap, canon_id, sbuf ---- */
+
+/*
+ * The name index: every name found after puts and deletes in any order
+ * (deletion shifts later entries of a probe run back, so nothing is lost
+ * behind a hole), a length-bounded lookup, a taken name refused, and a
+ * delete that names another object leaving the entry alone.
+ */
+static void test_strmap(void **state)
+{
+	static char names[3000][16];
+	struct strmap sm;
+	int other;
+
+	(void)state;
+	strmap_init(&sm);
+	assert_null(strmap_get(&sm, "x"));
+	for (int i = 0; i < 3000; i++) {
+		snprintf(names[i], sizeof(names[i]), "0000:%02x:%02x.%d",
+			 i / 256, i / 8 % 32, i % 8);
+		assert_int_equal(strmap_put(&sm, names[i], names[i]), 0);
+	}
+	assert_int_equal(strmap_put(&sm, names[7], &other), -EEXIST);
+	for (int i = 0; i < 3000; i += 3)
+		strmap_del(&sm, names[i], names[i]);
+	strmap_del(&sm, names[1], &other); /* not its object: kept */
+	assert_int_equal(sm.count, 2000);
+	for (int i = 0; i < 3000; i++) {
+		if (i % 3)
+			assert_ptr_equal(strmap_get(&sm, names[i]), names[i]);
+		else
+			assert_null(strmap_get(&sm, names[i]));
+	}
+	assert_ptr_equal(strmap_get_len(&sm, "0000:00:00.1\n", 12), names[1]);
+	assert_null(strmap_get_len(&sm, "0000:00:00.1\n", 13));
+	for (int i = 0; i < 3000; i += 3)
+		assert_int_equal(strmap_put(&sm, names[i], names[i]), 0);
+	for (int i = 0; i < 3000; i++)
+		assert_ptr_equal(strmap_get(&sm, names[i]), names[i]);
+	strmap_free(&sm);
+	assert_null(strmap_get(&sm, names[0]));
+}
 
 static void test_ptrmap(void **state)
 {
@@ -1700,6 +1741,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_destroy_default),
+		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_create_explicit_config),
 		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_clone_empty),

@@ -81,28 +81,20 @@ struct bus_type *machine_bus(struct machine *m, enum bus_kind kind)
 }
 
 /* sysfs_streq() for names written to sysfs: one trailing newline allowed. */
-static bool name_streq(const char *s, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(s, name, n))
-		return false;
-	return s[n] == '\0' || (s[n] == '\n' && s[n + 1] == '\0');
-}
-
 struct device *bus_find_device_by_name(struct bus_type *bus,
 				       const char *name)
 {
 	struct machine *m = bus->m;
 	struct device *dev, *found = NULL;
+	size_t len = strlen(name);
 
+	/* a sysfs write's trailing newline is not part of the name */
+	if (len && name[len - 1] == '\n')
+		len--;
 	mutex_lock(&m->obj_lock);
-	list_for_each_entry(dev, &m->devices, node) {
-		if (dev->bus == bus && dev->added && name_streq(name, dev->name)) {
-			found = get_device(dev);
-			break;
-		}
-	}
+	dev = strmap_get_len(&m->devices_by_name, name, len);
+	if (dev && dev->bus == bus && dev->added)
+		found = get_device(dev);
 	mutex_unlock(&m->obj_lock);
 	return found;
 }

@@ -72,12 +72,7 @@ void dev_printk(const char *level, const struct device *dev,
 
 static struct device *find_device_locked(struct machine *m, const char *name)
 {
-	struct device *dev;
-
-	list_for_each_entry(dev, &m->devices, node)
-		if (!strcmp(dev->name, name))
-			return dev;
-	return NULL;
+	return strmap_get(&m->devices_by_name, name);
 }
 
 struct device *device_alloc(struct machine *m, const char *name,
@@ -85,6 +80,7 @@ struct device *device_alloc(struct machine *m, const char *name,
 {
 	size_t len = name ? strlen(name) : 0;
 	struct device *dev;
+	int ret;
 
 	if (!len || len >= DEVICE_NAME_MAX || strchr(name, '/'))
 		return ERR_PTR(-EINVAL);
@@ -100,11 +96,12 @@ struct device *device_alloc(struct machine *m, const char *name,
 	INIT_LIST_HEAD(&dev->deferred);
 
 	mutex_lock(&m->obj_lock);
-	if (find_device_locked(m, name)) {
+	ret = strmap_put(&m->devices_by_name, dev->name, dev);
+	if (ret) {
 		mutex_unlock(&m->obj_lock);
 		mutex_destroy(&dev->mutex);
 		kfree(dev);
-		return ERR_PTR(-EEXIST);
+		return ERR_PTR(ret);
 	}
 	dev->serial = m->next_obj_serial++;
 	list_add_tail(&dev->node, &m->devices);
@@ -226,6 +223,7 @@ static void device_release(struct kref *kref)
 	WARN_ON(m, dev->added);
 	mutex_lock(&m->obj_lock);
 	list_del(&dev->node);
+	strmap_del(&m->devices_by_name, dev->name, dev);
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&dev->mutex);
 	kfree(dev->driver_override);
@@ -286,6 +284,8 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&nd->deferred);
 		list_add_tail(&nd->node, &new->devices);
 		ptrmap_put(map, dev, nd);
+		if (strmap_put(&new->devices_by_name, nd->name, nd))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -380,6 +380,7 @@ static void device_subsys_destroy(struct machine *m)
 		free(dev);
 	}
 	INIT_LIST_HEAD(&m->devices);
+	strmap_free(&m->devices_by_name);
 }
 
 const struct machine_subsys device_subsys = {
