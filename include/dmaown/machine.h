@@ -273,6 +273,43 @@ unsigned long machine_fault_sites(const struct machine *m);
 /** machine_fault_fired() - whether the armed fail-nth has fired. */
 bool machine_fault_fired(const struct machine *m);
 
+/* ---- userspace's open-file limit (RLIMIT_NOFILE) ---- */
+
+/** define MACHINE_NOFILE_DEFAULT - RLIMIT_NOFILE's usual soft limit. */
+#define MACHINE_NOFILE_DEFAULT 1024UL
+
+/**
+ * define MACHINE_NOFILE_MAX - the most setrlimit() grants, even to root:
+ * fs.nr_open's default
+ */
+#define MACHINE_NOFILE_MAX 1048576UL
+
+/**
+ * machine_set_nofile_limit() - setrlimit(RLIMIT_NOFILE) for the machine's
+ * userspace (the script shell's 'ulimit -n', and every VMM it runs)
+ * @m: the machine
+ * @limit: the new limit, soft and hard alike
+ *
+ * Every VFIO and iommufd file userspace opens takes a descriptor: a group
+ * file, a container, each device file (VFIO_GROUP_GET_DEVICE_FD, a cdev
+ * open) and an iommufd. An open that would hold more than @limit fails with
+ * -EMFILE. A limit below what is open already closes nothing: only new
+ * opens fail, as in the kernel. A new machine starts at
+ * MACHINE_NOFILE_DEFAULT.
+ *
+ * Return: 0; -EPERM above MACHINE_NOFILE_MAX.
+ */
+int machine_set_nofile_limit(struct machine *m, unsigned long limit);
+
+/** machine_nofile_limit() - the open-file limit in force. */
+unsigned long machine_nofile_limit(struct machine *m);
+
+/**
+ * machine_open_fds() - the descriptors userspace holds now (racy, for
+ * status reporting)
+ */
+unsigned long machine_open_fds(struct machine *m);
+
 /* ---- describing the state ---- */
 
 /**

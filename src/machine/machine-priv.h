@@ -56,6 +56,13 @@ struct machine {
 	bool vfio_noiommu;         /* enable_unsafe_noiommu_mode */
 	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */
 	bool type1_unsafe_irqs;    /* vfio_iommu_type1's allow_unsafe_interrupts */
+	/*
+	 * Userspace's RLIMIT_NOFILE, and its descriptors of VFIO and iommufd
+	 * files (group, container, device and iommufd files) counted against
+	 * it, as get_unused_fd_flags() does.
+	 */
+	unsigned long nofile_limit;
+	unsigned long nr_fds;
 	int next_obj_serial;       /* debugging ids; not canonical */
 
 	/* Serialises device probing into groups (iommu.c). */

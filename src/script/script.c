@@ -4,8 +4,11 @@
  * Every effect on the machine goes through sysfs_*() or the public verbs.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dmaown/check.h"
@@ -17,7 +20,6 @@
 #define MAX_TOKENS 256
 #define MAX_EXPANDED (16 * SCRIPT_LINE_MAX) /* a line once expanded */
 #define MAX_VARS 64
-#define MAX_VMM 64
 #define KVER "6.6.0-dmaown"
 
 struct script_ctx {
@@ -29,11 +31,12 @@ struct script_ctx {
 		char *value;
 	} vars[MAX_VARS];
 	int nvars;
-	struct {
+	/* the container each "@vmm assign" made, by device; grows on demand */
+	struct vmm_assignment {
 		char dev[64];
 		int container;
-	} vmm[MAX_VMM];
-	int nvmm;
+	} *vmm;
+	int nvmm, vmm_cap;
 	int lineno;
 	int first_errno; /* of the line being run */
 	int depth;       /* sh -c nesting */
@@ -834,6 +837,81 @@ static int cmd_rmmod(struct script_ctx *ctx, int argc, char **argv,
 	return status;
 }
 
+/*
+ * ulimit [-SH] -n [N|unlimited|soft|hard]: the open-file limit
+ * (RLIMIT_NOFILE) of the machine's userspace, which VFIO and iommufd
+ * files count against. Soft and hard limits are one; other resources are
+ * not modelled.
+ */
+static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
+		      struct cmd_io *io)
+{
+	const char *value = NULL;
+	bool nofile = false;
+	unsigned long limit;
+	char *end;
+	int i, ret;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		for (const char *f = argv[i] + 1; *f; f++) {
+			if (*f == 'n') {
+				nofile = true;
+			} else if (*f == 'S' || *f == 'H') {
+				continue;
+			} else if (strchr("abcdefiklmpqrstuvxPRT", *f)) {
+				sbuf_printf(io->err,
+					    "bash: ulimit: -%c: only -n (open files) is modelled\n",
+					    *f);
+				return 2;
+			} else {
+				sbuf_printf(io->err,
+					    "bash: ulimit: -%c: invalid option\n"
+					    "ulimit: usage: ulimit [-SHabcdefiklmnpqrstuvxPRT] [limit]\n",
+					    *f);
+				return 2;
+			}
+		}
+	}
+	if (i < argc)
+		value = argv[i];	/* bash ignores what follows */
+	if (!nofile) {
+		/* bare ulimit is -f, the file size: not modelled */
+		if (value) {
+			sbuf_printf(io->err,
+				    "bash: ulimit: -f: only -n (open files) is modelled\n");
+			return 2;
+		}
+		sbuf_printf(io->out, "unlimited\n");
+		return 0;
+	}
+	if (!value || !strcmp(value, "soft") || !strcmp(value, "hard")) {
+		if (!value)
+			sbuf_printf(io->out, "%lu\n",
+				    machine_nofile_limit(ctx->m));
+		return 0;
+	}
+	if (!strcmp(value, "unlimited")) {
+		limit = ULONG_MAX;	/* RLIM_INFINITY: above fs.nr_open */
+	} else {
+		errno = 0;
+		limit = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)value[0]) || *end || errno) {
+			sbuf_printf(io->err, "bash: ulimit: %s: invalid number\n",
+				    value);
+			return 1;
+		}
+	}
+	ret = machine_set_nofile_limit(ctx->m, limit);
+	if (ret) {
+		note_errno(ctx, ret);
+		sbuf_printf(io->err,
+			    "bash: ulimit: open files: cannot modify limit: %s\n",
+			    errno_text(ret));
+		return 1;
+	}
+	return 0;
+}
+
 /* sh -c 'LINE' / bash -c 'LINE' */
 static int cmd_sh(struct script_ctx *ctx, int argc, char **argv,
 		  struct cmd_io *io)
@@ -882,6 +960,7 @@ static const struct {
 	{ "lspci", cmd_lspci },
 	{ "sh", cmd_sh },
 	{ "bash", cmd_sh },
+	{ "ulimit", cmd_ulimit },
 	{ "@vfio", cmd_at_vfio },
 	{ "@iommufd", cmd_at_iommufd },
 	{ "@vmm", cmd_at_vmm },
@@ -1193,6 +1272,7 @@ void script_ctx_free(struct script_ctx *ctx)
 		free(ctx->conc.lines[i]);
 	for (int i = 0; i < ctx->nvars; i++)
 		free(ctx->vars[i].value);
+	free(ctx->vmm);
 	free(ctx);
 }
 
@@ -1481,10 +1561,20 @@ int script_vmm_container(struct script_ctx *ctx, const char *dev, int set)
 			return old;
 		}
 	}
-	if (set >= 0 && ctx->nvmm < MAX_VMM) {
-		snprintf(ctx->vmm[ctx->nvmm].dev, sizeof(ctx->vmm[0].dev),
-			 "%s", dev);
-		ctx->vmm[ctx->nvmm++].container = set;
+	if (set < 0)
+		return -1;
+	if (ctx->nvmm == ctx->vmm_cap) {
+		int ncap = ctx->vmm_cap ? ctx->vmm_cap * 2 : 16;
+		struct vmm_assignment *nv = realloc(ctx->vmm,
+						    (size_t)ncap * sizeof(*nv));
+
+		/* unrecorded, "@vmm release" finds the group's container */
+		if (!nv)
+			return -1;
+		ctx->vmm = nv;
+		ctx->vmm_cap = ncap;
 	}
+	snprintf(ctx->vmm[ctx->nvmm].dev, sizeof(ctx->vmm[0].dev), "%s", dev);
+	ctx->vmm[ctx->nvmm++].container = set;
 	return -1;
 }

@@ -453,6 +453,33 @@ static void check_groups(struct machine *m, const char *file, int line)
 		       dev->name);
 }
 
+/*
+ * Userspace's descriptors, counted again: a group file's, each open
+ * container's and iommufd's, and one per device file (every
+ * VFIO_GROUP_GET_DEVICE_FD, or the cdev).
+ */
+static void check_fds(struct machine *m, const char *file, int line)
+{
+	struct vfio_container *c;
+	struct vfio_group *vg;
+	struct vfio_device *vd;
+	struct iommufd_ctx *x;
+	unsigned long fds = 0;
+
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		fds += vg->fd_open;
+	list_for_each_entry(c, &m->vfio_containers, node)
+		fds += c->id >= 0;
+	list_for_each_entry(x, &m->iommufds, node)
+		fds += x->id >= 0;
+	list_for_each_entry(vd, &m->vfio_devices, node)
+		fds += vd->open == VFIO_OPEN_CDEV ? 1 : vd->open_count;
+	verify(m->nr_fds == fds, file, line,
+	       "%lu descriptors counted, %lu files open", m->nr_fds, fds);
+	verify(m->nofile_limit <= MACHINE_NOFILE_MAX, file, line,
+	       "open-file limit %lu", m->nofile_limit);
+}
+
 static void check_vfio(struct machine *m, const char *file, int line)
 {
 	struct vfio_container *c;
@@ -569,6 +596,7 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		       file, line, "%s: open %d with %u group files",
 		       vd->dev->name, (int)vd->open, vd->open_count);
 	}
+	check_fds(m, file, line);
 }
 
 static void check_machine(struct machine *m, size_t warns, const char *file,
@@ -819,6 +847,7 @@ static void assert_all_closed(void)
 		assert_false(vg->opened);
 	list_for_each_entry(vd, &self->m->vfio_devices, node)
 		assert_int_equal(vd->open, VFIO_CLOSED);
+	assert_int_equal(machine_open_fds(self->m), 0);
 }
 
 /* ---- clones: the same steps on a copy give the same state ---- */
@@ -2470,21 +2499,35 @@ static void variant_driver(void **state)
 
 static void file_limits(void **state)
 {
+	struct machine *copy;
 	char want[MSG_MAX];
 	unsigned int ioas;
-	int c, a, i;
+	int c, a, i, g;
 
 	(void)state;
 	add_nvme();
 	do_load("vfio-pci");
 	to_vfio(NVME);
-	for (i = 0; i < VFIO_FILES_MAX; i++) {
+	g = gid(NVME);
+	assert_int_equal(machine_nofile_limit(self->m), MACHINE_NOFILE_DEFAULT);
+	assert_int_equal(machine_open_fds(self->m), 0);
+
+	/* RLIMIT_NOFILE's 1024 descriptors, whatever the files */
+	for (i = 0; i < 512; i++) {
 		assert_int_equal(do_copen(), i);
 		assert_int_equal(do_iopen(), i);
 	}
+	assert_int_equal(machine_open_fds(self->m), 1024);
 	err_copen(EMFILE, &c);
 	assert_rc(-EMFILE, _iopen(&a));
-	/* QEMU cannot get a container: it says so and closes the group */
+	/* open(2) takes the descriptor first: EMFILE even for no node */
+	err_gopen(EMFILE, g);
+	err_gopen(EMFILE, 4000);
+	err_cdev(EMFILE, NVME);
+	err_cdev(EMFILE, "0000:ff:00.0");
+	check_invariants();
+	/* QEMU gets the group, then no container: it says so, closes it */
+	do_iclose(511);
 	err_assign(EMFILE, NVME, &c);
 	snprintf(want, sizeof(want),
 		 "vfio %s: failed to open /dev/vfio/vfio: Too many open files",
@@ -2492,22 +2535,283 @@ static void file_limits(void **state)
 	assert_string_equal(self->msg, want);
 	assert_false(vgroup(NVME)->opened);
 	assert_kernel_owned(NVME, 0);
+	assert_int_equal(machine_open_fds(self->m), 1023);
 	/* the lowest free number first, as open() gives */
 	do_cclose(3);
 	do_iclose(5);
 	assert_int_equal(do_copen(), 3);
 	assert_int_equal(do_iopen(), 5);
-	for (i = 0; i < VFIO_FILES_MAX; i++) {
+	for (i = 0; i < 512; i++) {
 		do_cclose(i);
-		if (i)
+		if (i && i != 511)
 			do_iclose(i);
 	}
+	assert_int_equal(machine_open_fds(self->m), 1);
 	for (i = 1; i <= IOMMUFD_IOAS_MAX; i++)
 		assert_int_equal(do_ioas(0), i);
 	assert_rc(-ENOSPC, iommufd_ioas_alloc(self->m, 0, &ioas));
 	assert_rc(-EBADF, iommufd_ioas_alloc(self->m, 1, &ioas));
 	do_iclose(0);
 	assert_all_closed();
+
+	/*
+	 * Each device file is a descriptor: GET_DEVICE_FD finds the device
+	 * (ENODEV), takes a descriptor (EMFILE), then opens (EINVAL).
+	 */
+	c = do_assign(NVME);			/* group, container, device */
+	assert_int_equal(machine_open_fds(self->m), 3);
+	assert_rc(0, machine_set_nofile_limit(self->m, 3));
+	err_getfd(ENODEV, g, NIC);
+	err_getfd(EMFILE, g, NVME);
+	/* a limit below what is open closes nothing; opens fail */
+	assert_rc(0, machine_set_nofile_limit(self->m, 1));
+	assert_int_equal(machine_nofile_limit(self->m), 1);
+	assert_owner(NVME, vgroup(NVME));
+	assert_on_user_domain(NVME);
+	err_copen(EMFILE, &a);
+	check_invariants();
+	do_vmm_release(NVME, c);
+	assert_kernel_owned(NVME, 0);
+	assert_int_equal(machine_open_fds(self->m), 0);
+	do_gopen(g);
+	err_getfd(EMFILE, g, NVME);		/* before its EINVAL: no container */
+	err_copen(EMFILE, &a);
+	assert_rc(0, machine_set_nofile_limit(self->m, 2));
+	err_getfd(EINVAL, g, NVME);
+	assert_int_equal(machine_open_fds(self->m), 1);
+
+	/* the limit is state: clones keep it, and it tells machines apart */
+	copy = machine_clone(self->m);
+	assert_non_null(copy);
+	assert_int_equal(machine_nofile_limit(copy), 2);
+	assert_int_equal(machine_open_fds(copy), 1);
+	assert_true(machine_equal(self->m, copy));
+	check_machine(copy, self->warns, __FILE__, __LINE__);
+	assert_rc(0, machine_set_nofile_limit(copy, 3));
+	assert_false(machine_equal(self->m, copy));
+	machine_destroy(copy);
+	do_gclose(g);
+
+	/* setrlimit() goes as far as fs.nr_open, not one more */
+	assert_rc(-EPERM, machine_set_nofile_limit(self->m,
+						   MACHINE_NOFILE_MAX + 1));
+	assert_int_equal(machine_nofile_limit(self->m), 2);
+	assert_rc(0, machine_set_nofile_limit(self->m, MACHINE_NOFILE_MAX));
+	assert_all_closed();
+	check_invariants();
+}
+
+/* ---- many groups ---- */
+
+/* The @i-th NIC of many_nics(): bus 0x10 on, 32 to a bus. */
+static void nic_name(char name[16], int i)
+{
+	snprintf(name, 16, "0000:%02x:%02x.0", 0x10 + i / 32, i % 32);
+}
+
+/* @n NICs, each in a group of its own, each bound to vfio-pci by ids=. */
+static void many_nics(int n)
+{
+	char name[16];
+
+	assert_rc(0, driver_load_params(self->m, "vfio-pci", "ids=8086:10d3"));
+	for (int i = 0; i < n; i++) {
+		nic_name(name, i);
+		add_ep(name, NULL, 0x8086, 0x10d3, 0x020000, 0);
+		assert_bound(name, "vfio-pci");
+	}
+}
+
+/* Run @line in @ctx: its status; stdout and stderr when asked (free). */
+static int sh(struct script_ctx *ctx, const char *line, char **ret_out,
+	      char **ret_err)
+{
+	struct script_result res;
+	int status;
+
+	assert_int_equal(script_exec_line(ctx, line, 1, &res), 0);
+	status = res.status;
+	if (ret_out) {
+		*ret_out = res.out;
+		res.out = NULL;
+	}
+	if (ret_err) {
+		*ret_err = res.err;
+		res.err = NULL;
+	}
+	script_result_free(&res);
+	return status;
+}
+
+/* @line succeeds, prints nothing on stderr and @want (if not NULL). */
+#define do_sh(ctx, line, want)                                            \
+	do {                                                               \
+		char *out_, *err_;                                         \
+		int st_ = sh(ctx, line, &out_, &err_);                     \
+		verify(!st_ && !*err_, __FILE__, __LINE__,                 \
+		       "'%s': status %d: %s", line, st_, err_);            \
+		if ((want) != NULL)                                        \
+			assert_string_equal(out_, (const char *)(want));   \
+		free(out_);                                                \
+		free(err_);                                                \
+		check_no_new_warn(__FILE__, __LINE__);                     \
+	} while (0)
+
+/* @line fails with @status and prints @want on stderr. */
+#define err_sh(ctx, status, line, want)                                   \
+	do {                                                               \
+		char *err_;                                                \
+		int st_ = sh(ctx, line, NULL, &err_);                      \
+		verify(st_ == (status), __FILE__, __LINE__,                \
+		       "'%s': status %d, expected %d", line, st_, status); \
+		assert_string_equal(err_, want);                           \
+		free(err_);                                                \
+		check_no_new_warn(__FILE__, __LINE__);                     \
+	} while (0)
+
+/*
+ * More groups claimed than the old fixed table of 64 containers held: a
+ * VMM per device (@vmm assign: group, container, device file), 100 of
+ * them, each group owned by its vfio group; then each let go. The session
+ * remembers every assignment's container: the last NIC, hot-removed while
+ * assigned, is released through it.
+ */
+static void many_groups(void **state)
+{
+	struct script_ctx *ctx = script_ctx_new(self->m, "many.sh");
+	char name[16], line[128];
+	int i, n = 100, c, g;
+
+	(void)state;
+	assert_non_null(ctx);
+	many_nics(n);
+	for (i = 0; i < n; i++) {
+		nic_name(name, i);
+		snprintf(line, sizeof(line), "@vmm assign %s", name);
+		do_sh(ctx, line, "");
+		assert_owner(name, vgroup(name));
+		assert_on_user_domain(name);
+	}
+	assert_int_equal(machine_open_fds(self->m), 3 * n);
+	assert_int_equal(list_count_nodes(&self->m->vfio_containers), n);
+	check_invariants();
+
+	/*
+	 * The last one is hot-removed: its device file is closed for the
+	 * VMM, its group left with its file only; releasing it closes the
+	 * container this session's assign recorded.
+	 */
+	nic_name(name, n - 1);
+	g = gid(name);
+	c = vfio_group_container(self->m, g);
+	assert_int_equal(c, n - 1);
+	snprintf(line, sizeof(line), "echo 1 > /sys/bus/pci/devices/%s/remove",
+		 name);
+	do_sh(ctx, line, "");
+	assert_null(machine_find_device(self->m, name));
+	assert_int_equal(machine_open_fds(self->m), 3 * n - 1);
+	snprintf(line, sizeof(line), "@vmm release %s", name);
+	do_sh(ctx, line, "");
+	assert_int_equal(machine_open_fds(self->m), 3 * n - 2);
+	assert_int_equal(list_count_nodes(&self->m->vfio_containers), n - 1);
+	check_invariants();
+
+	for (i = 0; i < n - 1; i++) {
+		nic_name(name, i);
+		snprintf(line, sizeof(line), "@vmm release %s", name);
+		do_sh(ctx, line, "");
+		assert_kernel_owned(name, 0);
+	}
+	/* the removed NIC's group file is the last one open */
+	assert_int_equal(machine_open_fds(self->m), 1);
+	snprintf(line, sizeof(line), "@vfio close %d", g);
+	do_sh(ctx, line, "");
+	assert_all_closed();
+	script_ctx_free(ctx);
+	check_invariants();
+}
+
+/*
+ * A machine of 4096 single-device groups: with the default limit
+ * userspace claims 512 of them (a group file and a container each), after
+ * 'ulimit -n 8192' every one, and nothing more opens.
+ */
+static void claim_4096_groups(void **state)
+{
+	struct script_ctx *ctx = script_ctx_new(self->m, "claim.sh");
+	char name[16], line[128], want[64];
+	struct vfio_group *vg;
+	int i, n = 4096, g;
+
+	(void)state;
+	assert_non_null(ctx);
+	many_nics(n);
+	for (i = 0; i < n; i++) {
+		nic_name(name, i);
+		g = gid(name);
+		if (i == 512) {
+			/* 1024 descriptors held: the next open() fails */
+			snprintf(line, sizeof(line), "@vfio open %d", g);
+			err_sh(ctx, 1, line,
+			       "@vfio open: Too many open files\n");
+			do_sh(ctx, "ulimit -n 8192", "");
+		}
+		snprintf(line, sizeof(line), "@vfio open %d", g);
+		do_sh(ctx, line, "");
+		snprintf(want, sizeof(want), "container %d\n", i);
+		do_sh(ctx, "@vfio container-open", want);
+		snprintf(line, sizeof(line), "@vfio set-container %d %d", g, i);
+		do_sh(ctx, line, "");
+	}
+	/* every vfio group owns its IOMMU group (vgroup() is too slow) */
+	i = 0;
+	list_for_each_entry(vg, &self->m->vfio_groups, node) {
+		assert_ptr_equal(vg->iommu_group->owner, vg);
+		assert_non_null(vg->container);
+		i++;
+	}
+	assert_int_equal(i, n);
+	assert_int_equal(machine_open_fds(self->m), 8192);
+	err_sh(ctx, 1, "@iommufd open", "@iommufd open: Too many open files\n");
+	check_invariants();
+	script_ctx_free(ctx);
+}
+
+/* 'ulimit -n' reads and sets the limit, with bash's messages. */
+static void ulimit_builtin(void **state)
+{
+	struct script_ctx *ctx = script_ctx_new(self->m, "ulimit.sh");
+	struct script_result res;
+
+	(void)state;
+	assert_non_null(ctx);
+	do_sh(ctx, "ulimit -n", "1024\n");
+	do_sh(ctx, "ulimit -n 8192", "");
+	do_sh(ctx, "ulimit -n", "8192\n");
+	assert_int_equal(machine_nofile_limit(self->m), 8192);
+	do_sh(ctx, "sudo ulimit -Hn 4096", "");	/* soft and hard are one */
+	do_sh(ctx, "ulimit -Sn", "4096\n");
+	do_sh(ctx, "ulimit -n 0", "");
+	do_sh(ctx, "ulimit -n hard", "");
+	do_sh(ctx, "ulimit -n", "0\n");
+	do_sh(ctx, "ulimit -n 1048576", "");
+	do_sh(ctx, "ulimit", "unlimited\n");	/* -f, the file size */
+	err_sh(ctx, 1, "ulimit -n lots", "bash: ulimit: lots: invalid number\n");
+	err_sh(ctx, 1, "ulimit -n 1048577",
+	       "bash: ulimit: open files: cannot modify limit: Operation not permitted\n");
+	err_sh(ctx, 1, "ulimit -n unlimited",
+	       "bash: ulimit: open files: cannot modify limit: Operation not permitted\n");
+	err_sh(ctx, 2, "ulimit -l unlimited",
+	       "bash: ulimit: -l: only -n (open files) is modelled\n");
+	err_sh(ctx, 2, "ulimit -n -5",
+	       "bash: ulimit: -5: invalid option\n"
+	       "ulimit: usage: ulimit [-SHabcdefiklmnpqrstuvxPRT] [limit]\n");
+	assert_int_equal(machine_nofile_limit(self->m), MACHINE_NOFILE_MAX);
+	/* the refused setrlimit() is the line's errno */
+	assert_int_equal(script_exec_line(ctx, "ulimit -n 2000000", 1, &res), 0);
+	assert_int_equal(res.ret, -EPERM);
+	script_result_free(&res);
+	script_ctx_free(ctx);
 	check_invariants();
 }
 
@@ -3124,6 +3428,9 @@ int main(void)
 		EVERY_FW(foreign_domain),
 		T(variant_driver, var_x86),
 		T(file_limits, var_x86),
+		T(many_groups, var_x86),
+		T(claim_4096_groups, var_x86),
+		T(ulimit_builtin, var_x86),
 		EVERY_FW(hot_remove_open_device),
 		EVERY_FW(type1_unsafe_interrupts),
 		EVERY_FW(group_device_fd_twice),

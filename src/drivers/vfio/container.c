@@ -49,14 +49,14 @@ int vfio_container_open(struct machine *m, int *ret_container)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
+	ret = vfio_fd_get(m);
+	if (ret)
+		goto out_unlock;
 	/* the lowest free number, as file descriptors are given out */
 	id = list_lowest_free_id(&m->vfio_containers, struct vfio_container, node, id, &before);
-	if (id >= VFIO_FILES_MAX) {
-		ret = -EMFILE;
-		goto out_unlock;
-	}
 	c = kzalloc(m, sizeof(*c));
 	if (!c) {
+		vfio_fd_put(m);
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
@@ -261,6 +261,7 @@ int vfio_container_close(struct machine *m, int id)
 		goto out_unlock;
 	}
 	c->id = -1;	/* the number is free for the next open() */
+	vfio_fd_put(m);
 	list_del(&c->node);
 	list_add_tail(&c->node, &m->vfio_containers);
 	vfio_container_put(c);

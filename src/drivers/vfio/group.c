@@ -92,24 +92,32 @@ int vfio_group_open(struct machine *m, int id)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
+	/* open(2) takes the descriptor before it looks the path up */
+	ret = vfio_fd_get(m);
+	if (ret)
+		goto out_unlock;
 	group = vfio_group_by_id(m, id);
 	if (!group) {
 		ret = -ENOENT;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	if (group->opened) {
 		ret = -EBUSY;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	/* cdev and group access to a device are exclusive */
 	list_for_each_entry(vdev, &group->device_list, group_next) {
 		if (vdev->open == VFIO_OPEN_CDEV) {
 			ret = -EBUSY;
-			goto out_unlock;
+			goto err_put_fd;
 		}
 	}
 	group->opened = true;
 	group->fd_open = true;
+	goto out_unlock;
+
+err_put_fd:
+	vfio_fd_put(m);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -129,6 +137,7 @@ int vfio_group_close(struct machine *m, int id)
 	}
 	/* close(2) cannot fail: open device files keep the file meanwhile */
 	group->fd_open = false;
+	vfio_fd_put(m);
 	vfio_group_file_put(group);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
@@ -236,15 +245,19 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	/* get_unused_fd_flags(), then the open */
+	ret = vfio_fd_get(m);
+	if (ret)
+		goto out_unlock;
 	/* vfio_df_group_open(): a container or iommufd is set */
 	if (!group->container) {
 		ret = -EINVAL;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	/* unreachable: a cdev user keeps the group file closed */
 	if (vdev->open == VFIO_OPEN_CDEV) {
 		ret = -EBUSY;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	/*
 	 * vfio_df_open(): the group path may open a device any number of
@@ -255,12 +268,16 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 	if (!vdev->open_count) {
 		if (!group->container->iommu_type) {
 			ret = -EINVAL;
-			goto out_unlock;
+			goto err_put_fd;
 		}
 		vdev->open = VFIO_OPEN_GROUP;
 		group->container_users++;
 	}
 	vdev->open_count++;
+	goto out_unlock;
+
+err_put_fd:
+	vfio_fd_put(m);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
@@ -268,6 +285,8 @@ out_unlock:
 
 int vfio_device_close_locked(struct vfio_device *vdev)
 {
+	if (vdev->open != VFIO_CLOSED)
+		vfio_fd_put(vdev->m);	/* one descriptor of the device */
 	switch (vdev->open) {
 	case VFIO_OPEN_GROUP:
 		/* vfio_df_close(): the last device file lets the group go */
@@ -309,16 +328,24 @@ int vfio_device_cdev_open(struct machine *m, const char *dev_name)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
+	/* open(2) takes the descriptor before it looks the path up */
+	ret = vfio_fd_get(m);
+	if (ret)
+		goto out_unlock;
 	vdev = vfio_device_by_name(m, dev_name);
 	if (!vdev || vdev->group->noiommu) {
 		ret = -ENODEV;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	if (vdev->open != VFIO_CLOSED || vdev->group->opened) {
 		ret = -EBUSY;
-		goto out_unlock;
+		goto err_put_fd;
 	}
 	vdev->open = VFIO_OPEN_CDEV;
+	goto out_unlock;
+
+err_put_fd:
+	vfio_fd_put(m);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;

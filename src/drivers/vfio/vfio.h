@@ -16,7 +16,6 @@
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
 
-#define VFIO_FILES_MAX 64   /* containers and iommufds open at once */
 #define IOMMUFD_IOAS_MAX 64 /* IOAS per iommufd */
 
 /*
@@ -98,6 +97,14 @@ struct iommufd_ctx {
 	unsigned int bound;           /* devices bound to this context */
 	struct list_head hwpts;
 };
+
+/*
+ * A descriptor for a new VFIO or iommufd file, as get_unused_fd_flags():
+ * -EMFILE once userspace holds its RLIMIT_NOFILE (machine::nofile_limit)
+ * of them. Under vfio_lock; vfio_fd_put() when the descriptor is closed.
+ */
+int vfio_fd_get(struct machine *m);
+void vfio_fd_put(struct machine *m);
 
 /* Called from vfio bus drivers' probe and remove (catalogue.c). */
 int vfio_register_group_dev(struct device *dev);

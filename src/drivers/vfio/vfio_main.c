@@ -27,6 +27,55 @@ void vfio_iommu_type1_set_allow_unsafe_interrupts(struct machine *m,
 	m->type1_unsafe_irqs = allow;
 }
 
+/* ---- userspace's descriptors (RLIMIT_NOFILE) ---- */
+
+int vfio_fd_get(struct machine *m)
+{
+	lockdep_assert_held(m, &m->vfio_lock);
+	if (m->nr_fds >= m->nofile_limit)
+		return -EMFILE;
+	m->nr_fds++;
+	return 0;
+}
+
+void vfio_fd_put(struct machine *m)
+{
+	lockdep_assert_held(m, &m->vfio_lock);
+	if (!WARN_ON(m, !m->nr_fds))
+		m->nr_fds--;
+}
+
+int machine_set_nofile_limit(struct machine *m, unsigned long limit)
+{
+	/* setrlimit() refuses more than fs.nr_open, even to root */
+	if (limit > MACHINE_NOFILE_MAX)
+		return -EPERM;
+	mutex_lock(&m->vfio_lock);
+	m->nofile_limit = limit;
+	mutex_unlock(&m->vfio_lock);
+	return 0;
+}
+
+unsigned long machine_nofile_limit(struct machine *m)
+{
+	unsigned long limit;
+
+	mutex_lock(&m->vfio_lock);
+	limit = m->nofile_limit;
+	mutex_unlock(&m->vfio_lock);
+	return limit;
+}
+
+unsigned long machine_open_fds(struct machine *m)
+{
+	unsigned long n;
+
+	mutex_lock(&m->vfio_lock);
+	n = m->nr_fds;
+	mutex_unlock(&m->vfio_lock);
+	return n;
+}
+
 static struct vfio_group *vfio_group_find(struct machine *m,
 					  struct iommu_group *iommu_group)
 {
@@ -273,6 +322,8 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 	struct iommufd_hwpt *h, *nh;
 
 	new->type1_unsafe_irqs = old->type1_unsafe_irqs;
+	new->nofile_limit = old->nofile_limit;
+	new->nr_fds = old->nr_fds;
 	list_for_each_entry(c, &old->vfio_containers, node) {
 		nc = malloc(sizeof(*nc));
 		if (!nc)
@@ -414,9 +465,10 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	const struct vfio_device *d;
 	const struct iommufd_ctx *x;
 
-	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n",
+	/* the descriptors open follow from the files below */
+	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d nofile=%lu\n",
 		    m->vfio_noiommu, m->iommufd_unsafe_irqs,
-		    m->type1_unsafe_irqs);
+		    m->type1_unsafe_irqs, m->nofile_limit);
 	/* open containers; a closed one is described by its groups */
 	list_for_each_entry(c, &m->vfio_containers, node)
 		if (c->id >= 0)
@@ -479,8 +531,15 @@ static void vfio_subsys_destroy(struct machine *m)
 	INIT_LIST_HEAD(&m->iommufds);
 }
 
+static int vfio_subsys_init(struct machine *m)
+{
+	m->nofile_limit = MACHINE_NOFILE_DEFAULT;
+	return 0;
+}
+
 const struct machine_subsys vfio_subsys = {
 	.name = "vfio",
+	.init = vfio_subsys_init,
 	.clone = vfio_subsys_clone,
 	.fixup = vfio_subsys_fixup,
 	.serialize = vfio_subsys_serialize,

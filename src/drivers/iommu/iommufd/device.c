@@ -43,13 +43,13 @@ int iommufd_open(struct machine *m, int *ret_ictx)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
-	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
-	if (id >= VFIO_FILES_MAX) {
-		ret = -EMFILE;
+	ret = vfio_fd_get(m);
+	if (ret)
 		goto out_unlock;
-	}
+	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
 	ictx = kzalloc(m, sizeof(*ictx));
 	if (!ictx) {
+		vfio_fd_put(m);
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
@@ -82,6 +82,7 @@ int iommufd_close(struct machine *m, int id)
 	}
 	/* close(2) cannot fail: bound devices keep the iommufd meanwhile */
 	ictx->id = -1;	/* the number is free for the next open() */
+	vfio_fd_put(m);
 	list_del(&ictx->node);
 	list_add_tail(&ictx->node, &m->iommufds);
 	iommufd_ctx_put(ictx);
