@@ -57,7 +57,9 @@ void device_set_require_direct(struct device *dev, bool require_direct);
 
 /**
  * device_set_untrusted() - an external-facing (Thunderbolt) PCI device,
- * which forces its group onto a DMA (translated) default domain.
+ * which asks for a DMA (translated) default domain whatever its IOMMU
+ * driver says; a member of its group that asks for another type makes the
+ * group take the machine's default type (with a warning), as in v6.6.
  */
 void device_set_untrusted(struct device *dev, bool untrusted);
 

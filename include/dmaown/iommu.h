@@ -51,7 +51,10 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
  * Every added device that firmware puts behind @iommu is probed into a group
  * (bus_iommu_probe()), each group gets its default domain, and the members
  * are attached to it. A device already bound to a driver at this point is
- * the late-registration case the driver core handles.
+ * the late-registration case the driver core handles. Members that ask for
+ * different default domain types (device_set_def_domain_type(); an
+ * untrusted device asks for DMA) are no error: a warning, and the group
+ * gets the machine's default type, as v6.6 does.
  *
  * Return: 0; -EEXIST if already registered; -ENODEV without IOMMU API.
  */
@@ -83,7 +86,9 @@ const char *iommu_device_name(const struct iommu_device *iommu);
  * the same IOMMU share one), logs "Adding to iommu group N", and attaches
  * the device to the group's current domain: the default domain when the
  * group is kernel-owned, the blocking or user domain when userspace owns it.
- * owner_cnt is not changed: joining is not using.
+ * owner_cnt is not changed: joining is not using. A new group whose IOMMU
+ * cannot make a domain of the type asked for is left without a default
+ * domain (and without a domain), as v6.6 leaves it.
  *
  * Return: 0 (also when already in a group); -ENODEV when no registered IOMMU
  * translates for @dev or without IOMMU API; -ENOMEM; the attach error.
@@ -263,7 +268,8 @@ void iommu_device_release_dma_owner(struct device *dev);
  * and needs the group unused.
  *
  * Return: 0; -EINVAL for an unknown type, a group without default domain,
- * or a type a member cannot take; -EPERM while owner_cnt != 0 or the group
+ * or a type a member cannot take (logged "Device cannot be in %s domain");
+ * -EPERM while owner_cnt != 0 or the group
  * has no device; an allocation or attach error (the old domain is kept).
  */
 int iommu_group_store_type(struct iommu_group *group, const char *buf);

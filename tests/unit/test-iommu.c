@@ -1767,6 +1767,9 @@ static const struct def_type_case def_type_cases[] = {
 	  IOMMU_DOMAIN_IDENTITY, IOMMU_DOMAIN_IDENTITY, false },
 	{ "driver forces DMA", IOMMU_DOMAIN_IDENTITY, ALL_TYPES, false,
 	  IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA, false },
+	/* v6.6's iommu_get_def_domain_type(): untrusted first, silently */
+	{ "untrusted, driver forces identity", IOMMU_DOMAIN_IDENTITY,
+	  ALL_TYPES, true, IOMMU_DOMAIN_IDENTITY, IOMMU_DOMAIN_DMA, false },
 };
 
 #define FALLBACK_IDENTITY_LINE                                           \
@@ -1933,7 +1936,10 @@ static void store_einval_unknown(void **state)
 	do_release(g);
 }
 
-/* identity on a group with an untrusted device: -EINVAL. */
+/*
+ * identity on a group with an untrusted device: -EINVAL, as v6.6's
+ * iommu_get_default_domain_type() with a target type.
+ */
 static void store_identity_untrusted_einval(void **state)
 {
 	struct device *u = new_dev_on(self->iommu, "0000:00:43.0", 0);
@@ -1951,10 +1957,182 @@ static void store_identity_untrusted_einval(void **state)
 	check_unchanged(&s);
 	check_group(g, g->default_domain, NULL, 0);
 	snap_free(&s);
+	/* v6.6's iommu_get_default_domain_type() with a target type */
+	assert_true(log_has(0, "0000:00:43.0: Device cannot be in Passthrough domain"));
 	/* "auto" keeps it on DMA */
 	do_store(g, "auto");
 	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_DMA);
 	check_group(g, g->default_domain, NULL, 0);
+}
+
+/* The level of the first log line from @from holding @text, -1 if none. */
+static int log_level_of(size_t from, const char *text)
+{
+	for (size_t i = from; i < machine_log_count(self->m); i++) {
+		const struct klog_entry *e = machine_log_entry(self->m, i);
+
+		if (strstr(e->text, text))
+			return e->level;
+	}
+	return -1;
+}
+
+#define LOGLEVEL_ERR 3
+#define LOGLEVEL_WARNING 4
+
+/*
+ * A device with @forced (its IOMMU driver's def_domain_type) and @untrusted
+ * behind @iommu, added but not probed.
+ */
+static struct device *new_typed_dev(struct iommu_device *iommu,
+				    const char *name, unsigned int key,
+				    unsigned int forced, bool untrusted)
+{
+	struct device *dev = device_alloc(self->m, name, NULL);
+
+	assert_false(IS_ERR(dev));
+	assert_int_equal(device_set_fw_iommu(dev, iommu, key), 0);
+	device_set_def_domain_type(dev, forced);
+	device_set_untrusted(dev, untrusted);
+	assert_int_equal(device_add(dev), 0);
+	return dev;
+}
+
+/*
+ * Members that want different types, no target type: 0 from the IOMMU's
+ * registration, a warning, and the machine's default type. As v6.6's
+ * iommu_get_default_domain_type(): without a target a conflict is no error
+ * (the "refusing to probe" refusal came in 6.8).
+ */
+static void def_type_conflict_uses_default(void **state)
+{
+	struct iommu_device *smmu1 = new_iommu("smmu1", self->v->types);
+	struct device *a = new_typed_dev(smmu1, "0001:00:50.0", 80,
+					 IOMMU_DOMAIN_IDENTITY, false);
+	struct device *b = new_typed_dev(smmu1, "0001:00:50.1", 80,
+					 IOMMU_DOMAIN_DMA, false);
+	struct device *c = new_typed_dev(smmu1, "0001:00:51.0", 81,
+					 IOMMU_DOMAIN_IDENTITY, false);
+	struct device *u = new_typed_dev(smmu1, "0001:00:51.1", 81, 0, true);
+	size_t logs = machine_log_count(self->m);
+	struct iommu_group *g;
+
+	(void)state;
+	do_register(smmu1);
+	g = a->iommu_group;
+	assert_ptr_equal(b->iommu_group, g);
+	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_DMA_FQ);
+	check_group(g, g->default_domain, NULL, 0);
+	assert_int_equal(log_level_of(logs,
+		"0001:00:50.1: Device needs domain type Translated, but device 0001:00:50.0 in the same iommu group requires type Passthrough - using default"),
+		LOGLEVEL_WARNING);
+	/* an untrusted member is one more opinion, not a veto */
+	g = c->iommu_group;
+	assert_ptr_equal(u->iommu_group, g);
+	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_DMA_FQ);
+	check_group(g, g->default_domain, NULL, 0);
+	assert_true(log_has(logs,
+		"0001:00:51.1: Device needs domain type Translated, but device 0001:00:51.0 in the same iommu group requires type Passthrough - using default"));
+	assert_false(log_has(logs, "refusing"));
+	assert_false(log_has(logs, "Failed to add"));
+	do_use(b);
+	check_group(a->iommu_group, a->iommu_group->default_domain, NULL, 1);
+	do_unuse(b);
+}
+
+/*
+ * An untrusted device is translated whatever its IOMMU driver asks for,
+ * silently: v6.6's iommu_get_def_domain_type() answers DMA for it first.
+ */
+static void def_type_untrusted_forces_dma(void **state)
+{
+	struct device *u = new_typed_dev(self->iommu, "0000:00:52.0", 0,
+					 IOMMU_DOMAIN_IDENTITY, true);
+	size_t logs = machine_log_count(self->m);
+
+	(void)state;
+	do_probe(u);
+	assert_int_equal(u->iommu_group->default_domain->type,
+			 IOMMU_DOMAIN_DMA);
+	check_group(u->iommu_group, u->iommu_group->default_domain, NULL, 0);
+	assert_false(log_has(logs, "refusing"));
+	assert_false(log_has(logs, "Device needs"));
+}
+
+/*
+ * With a target type (a sysfs write) a member that wants another type fails
+ * the write: -EINVAL, "Device cannot be in %s domain" at error level, as
+ * v6.6's iommu_get_default_domain_type() with a target_type.
+ */
+static void def_type_target_conflict_einval(void **state)
+{
+	struct device *a = new_typed_dev(self->iommu, "0000:00:53.0", 83, 0,
+					 false);
+	struct device *b = new_typed_dev(self->iommu, "0000:00:53.1", 83,
+					 IOMMU_DOMAIN_DMA, false);
+	struct iommu_group *g;
+	size_t logs;
+	struct snap s;
+
+	(void)state;
+	do_probe(a);
+	do_probe(b);
+	g = a->iommu_group;
+	logs = machine_log_count(self->m);
+	snap_take(&s);
+	err_store(-EINVAL, g, "identity");
+	check_unchanged(&s);
+	snap_free(&s);
+	assert_int_equal(log_level_of(logs,
+		"0000:00:53.1: Device cannot be in Passthrough domain"),
+		LOGLEVEL_ERR);
+	/* a type the member accepts goes through */
+	do_store(g, "DMA");
+	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_DMA);
+	check_group(g, g->default_domain, NULL, 0);
+}
+
+/*
+ * No domain of the type the members ask for, and no default domain yet:
+ * the device still joins its group, which has no default domain (v6.6's
+ * iommu_setup_default_domain() returns 0 then). Its type reads "unknown",
+ * a write to it is -EINVAL, and kernel use and user claims work as on any
+ * group, coming back to no domain.
+ */
+static void def_type_alloc_fails_no_default(void **state)
+{
+	struct iommu_device *smmu1 = new_iommu("smmu1", IOMMU_DOMAIN_DMA_FQ);
+	struct device *a, *b;
+	struct iommu_group *g;
+	size_t logs;
+
+	(void)state;
+	do_register(smmu1);
+	a = new_typed_dev(smmu1, "0001:00:54.0", 84, IOMMU_DOMAIN_IDENTITY,
+			  false);
+	logs = machine_log_count(self->m);
+	do_probe(a);
+	g = a->iommu_group;
+	assert_non_null(g);
+	assert_null(g->default_domain);
+	check_group(g, NULL, NULL, 0);
+	assert_true(log_has(logs, "0001:00:54.0: Adding to iommu group"));
+	assert_false(log_has(logs, "Failed to add"));
+	err_store(-EINVAL, g, "DMA");
+	err_store(-EINVAL, g, "auto");
+	/* a second member joins the group as it is */
+	b = new_typed_dev(smmu1, "0001:00:54.1", 84, 0, false);
+	do_probe(b);
+	assert_ptr_equal(b->iommu_group, g);
+	check_group(g, NULL, NULL, 0);
+	do_use(b);
+	check_group(g, NULL, NULL, 1);
+	do_unuse(b);
+	do_claim(g, OWNER_A);
+	check_group(g, g->blocking_domain, OWNER_A, 1);
+	do_release(g);
+	check_group(g, NULL, NULL, 0);
+	check_state();
 }
 
 /* "auto": back to the machine's default type. */
@@ -2494,6 +2672,10 @@ int main(void)
 		ON_BOTH(store_eperm_while_used),
 		ON_BOTH(store_einval_unknown),
 		ON_BOTH(store_identity_untrusted_einval),
+		ON_BOTH(def_type_conflict_uses_default),
+		ON_BOTH(def_type_untrusted_forces_dma),
+		ON_BOTH(def_type_target_conflict_einval),
+		ON_BOTH(def_type_alloc_fails_no_default),
 		ON_BOTH(store_auto),
 		ON_BOTH(store_trailing_newline),
 		ON_BOTH(store_then_release_restores_current),

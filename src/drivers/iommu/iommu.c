@@ -325,48 +325,75 @@ static void __iommu_group_set_core_domain(struct iommu_group *group)
 /* ---- default domains ---- */
 
 /*
- * The type the members' constraints impose on the group (0: no constraint),
- * or -1 when they conflict with each other or with @target_type.
+ * The names the kernel's log lines give domain types (its own
+ * iommu_domain_type_str(), not the sysfs spelling above).
+ */
+static const char *iommu_domain_type_log_str(unsigned int type)
+{
+	switch (type) {
+	case IOMMU_DOMAIN_BLOCKED:
+		return "Blocked";
+	case IOMMU_DOMAIN_IDENTITY:
+		return "Passthrough";
+	case IOMMU_DOMAIN_UNMANAGED:
+		return "Unmanaged";
+	case IOMMU_DOMAIN_DMA:
+	case IOMMU_DOMAIN_DMA_FQ:
+		return "Translated";
+	default:
+		return "Unknown";
+	}
+}
+
+/*
+ * iommu_get_def_domain_type(): the type one device insists on, 0 for none.
+ * An untrusted (external-facing) PCI device must be translated, whatever
+ * the IOMMU driver's def_domain_type op would say.
+ */
+static unsigned int iommu_get_def_domain_type(struct device *dev)
+{
+	if (dev->fw.untrusted)
+		return IOMMU_DOMAIN_DMA;
+	return dev->fw.def_domain_type;
+}
+
+/*
+ * iommu_get_default_domain_type() as of v6.6: the type the members call
+ * for, with @target_type (a sysfs write) as the first wish. Members that
+ * disagree are no error without a target: a warning, and 0 (the machine's
+ * default type). With a target, a member that cannot live with it makes
+ * the result -1.
  */
 static int iommu_get_default_domain_type(struct iommu_group *group,
 					 int target_type)
 {
-	struct device *untrusted = NULL;
+	unsigned int best_type = (unsigned int)target_type;
+	struct device *last_dev = NULL;
 	struct group_device *gdev;
-	int driver_type = 0;
 
 	lockdep_assert_held(group->m, &group->mutex);
 	for_each_group_device(group, gdev) {
-		unsigned int type = gdev->dev->fw.def_domain_type;
+		unsigned int type = iommu_get_def_domain_type(gdev->dev);
 
-		if (type) {
-			if (driver_type && (unsigned int)driver_type != type) {
-				dev_warn(gdev->dev,
-					 "IOMMU driver requests conflicting default domain types %s and %s for group %d",
-					 iommu_domain_type_str(driver_type),
-					 iommu_domain_type_str(type), group->id);
+		if (best_type && type && best_type != type) {
+			if (target_type) {
+				dev_err(gdev->dev, "Device cannot be in %s domain",
+					iommu_domain_type_log_str(
+						(unsigned int)target_type));
 				return -1;
 			}
-			driver_type = (int)type;
+			dev_warn(gdev->dev,
+				 "Device needs domain type %s, but device %s in the same iommu group requires type %s - using default",
+				 iommu_domain_type_log_str(type),
+				 last_dev ? dev_name(last_dev) : "",
+				 iommu_domain_type_log_str(best_type));
+			return 0;
 		}
-		if (gdev->dev->fw.untrusted)
-			untrusted = gdev->dev;
+		if (!best_type)
+			best_type = type;
+		last_dev = gdev->dev;
 	}
-	if (untrusted) {
-		if (driver_type && driver_type != IOMMU_DOMAIN_DMA) {
-			dev_err(untrusted,
-				"Device is not trusted, but driver is overriding group %d to %s, refusing to probe.",
-				group->id, iommu_domain_type_str(driver_type));
-			return -1;
-		}
-		driver_type = IOMMU_DOMAIN_DMA;
-	}
-	if (target_type) {
-		if (driver_type && target_type != driver_type)
-			return -1;
-		return target_type;
-	}
-	return driver_type;
+	return (int)best_type;
 }
 
 static struct iommu_domain *
@@ -417,8 +444,16 @@ static int iommu_setup_default_domain(struct iommu_group *group,
 	if (req_type < 0)
 		return -EINVAL;
 	dom = iommu_group_alloc_default_domain(group, req_type);
-	if (!dom)
-		return -ENODEV;
+	if (!dom) {
+		/*
+		 * v6.6 lets a group without a default domain be (IOMMU
+		 * drivers that have none): its members translate through no
+		 * domain until one is attached. A group that has one keeps it.
+		 */
+		if (group->default_domain)
+			return -ENODEV;
+		return 0;
+	}
 
 	group->default_domain = dom;
 	if (!group->domain) {
