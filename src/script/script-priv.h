@@ -34,6 +34,8 @@ int cmd_at_iommu(struct script_ctx *ctx, int argc, char **argv,
 		 struct cmd_io *io);
 int cmd_at_option(struct script_ctx *ctx, int argc, char **argv,
 		  struct cmd_io *io);
+int cmd_at_show(struct script_ctx *ctx, int argc, char **argv,
+		struct cmd_io *io);
 
 /* Remember the first failing errno of the line (for JSON "ret"). */
 void script_note_errno(struct script_ctx *ctx, int err);

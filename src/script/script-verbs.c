@@ -5,6 +5,7 @@
  * fault injection, late IOMMU registration, module options).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dmaown/dmaown.h"
@@ -521,6 +522,29 @@ int cmd_at_iommu(struct script_ctx *ctx, int argc, char **argv,
 		return verb_fail(ctx, io, "@iommu register", ret);
 	/* devices waiting for their IOMMU are retried now */
 	driver_deferred_probe_trigger(m);
+	return 0;
+}
+
+/*
+ * @show [--json|--dot]: the ownership state at this point of the script,
+ * as 'dmaown run --show' prints it after the last line (machine_show()).
+ */
+int cmd_at_show(struct script_ctx *ctx, int argc, char **argv,
+		struct cmd_io *io)
+{
+	enum machine_show_format fmt = SHOW_TEXT;
+	char *state;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") &&
+			 strcmp(argv[1], "--dot")))
+		return usage(io, "@show [--json|--dot]");
+	if (argc == 2)
+		fmt = !strcmp(argv[1], "--json") ? SHOW_JSON : SHOW_DOT;
+	state = machine_show(script_machine(ctx), fmt);
+	if (!state)
+		return verb_fail(ctx, io, "@show", -ENOMEM);
+	sbuf_printf(io->out, "%s", state);
+	free(state);
 	return 0;
 }
 

@@ -968,6 +968,7 @@ static const struct {
 	{ "@fault", cmd_at_fault },
 	{ "@iommu", cmd_at_iommu },
 	{ "@option", cmd_at_option },
+	{ "@show", cmd_at_show },
 };
 
 static cmd_fn find_command(const char *name)

@@ -1211,6 +1211,142 @@ static void many_root_buses(void **state)
 	machine_destroy(m);
 }
 
+/* ---- @show ---- */
+
+/* One script line on @m that must give @want_status; its stdout. */
+/*
+ * Path walks answered from the indexes: a trailing slash goes through a
+ * link (path_lookupat()'s LOOKUP_FOLLOW for "LINK/"), ".." after a link is
+ * the target's parent (the walk is physical), a device is found under its
+ * group's devices/ only if it is in that group, and a root bus directory
+ * of /sys/devices goes with its last device and comes back with a rescan.
+ */
+static void sysfs_walks(void **state)
+{
+	char *text = many_roots_text(), *out, *real;
+	struct machine *m = do_load(text);
+	int seg = (NR_ROOT_BUSES - 1) / BUSES_PER_SEGMENT,
+	    bus = (NR_ROOT_BUSES - 1) % BUSES_PER_SEGMENT;
+	char port[32], nic[32], line[512];
+
+	(void)state;
+	free(text);
+	snprintf(port, sizeof(port), "%04x:%02x:00.0", seg, bus);
+	snprintf(nic, sizeof(nic), "%04x:80:00.0", seg);
+
+	snprintf(line, sizeof(line), "ls /sys/bus/pci/devices/%s/", nic);
+	out = run_line(m, line);
+	assert_non_null(strstr(out, "\nvendor\n"));
+	assert_non_null(strstr(out, "driver\n"));
+	free(out);
+	snprintf(line, sizeof(line), "/sys/bus/pci/devices/%s", nic);
+	assert_int_equal(sysfs_stat(m, line), SYSFS_LINK);
+	assert_int_equal(sysfs_realpath(m, line, &real), 0);
+	snprintf(line, sizeof(line), "/sys/devices/pci%04x:%02x/%s/%s", seg,
+		 bus, port, nic);
+	assert_string_equal(real, line);
+	free(real);
+
+	snprintf(line, sizeof(line), "cat /sys/bus/pci/devices/%s/../%s/vendor",
+		 nic, nic);
+	out = run_line(m, line);
+	assert_string_equal(out, "0x8086\n");
+	free(out);
+	snprintf(line, sizeof(line), "/sys/bus/pci/devices/%s/..", nic);
+	assert_int_equal(sysfs_realpath(m, line, &real), 0);
+	snprintf(line, sizeof(line), "/sys/devices/pci%04x:%02x/%s", seg, bus,
+		 port);
+	assert_string_equal(real, line);
+	free(real);
+
+	/* groups/N/devices: members only */
+	out = run_line(m, "readlink /sys/kernel/iommu_groups/0/devices/0000:00:00.0");
+	assert_string_equal(out, "../../../../devices/pci0000:00/0000:00:00.0\n");
+	free(out);
+	assert_int_equal(sysfs_stat(m, "/sys/kernel/iommu_groups/0/devices/0000:00:01.0"),
+			 SYSFS_NONE);
+
+	/* the last root bus directory goes with its devices, and comes back */
+	snprintf(line, sizeof(line), "/sys/devices/pci%04x:%02x", seg, bus);
+	assert_int_equal(sysfs_stat(m, line), SYSFS_DIR);
+	snprintf(line, sizeof(line), "echo 1 > /sys/bus/pci/devices/%s/remove",
+		 port);
+	free(run_line(m, line));
+	snprintf(line, sizeof(line), "/sys/devices/pci%04x:%02x", seg, bus);
+	assert_int_equal(sysfs_stat(m, line), SYSFS_NONE);
+	out = run_line(m, "ls /sys/devices");
+	assert_null(strstr(out, line + strlen("/sys/devices/")));
+	free(out);
+	free(run_line(m, "echo 1 > /sys/bus/pci/rescan"));
+	assert_int_equal(sysfs_stat(m, line), SYSFS_DIR);
+	assert_bound(m, nic, "e1000e");
+	check_clean(m);
+	machine_destroy(m);
+}
+
+static char *run_line_status(struct machine *m, const char *line,
+			     int want_status, const char *want_err)
+{
+	struct script_ctx *ctx = script_ctx_new(m, "t.sh");
+	struct script_result res;
+	char *out;
+
+	assert_non_null(ctx);
+	assert_int_equal(script_exec_line(ctx, line, 1, &res), 0);
+	assert_int_equal(res.status, want_status);
+	assert_string_equal(res.err, want_err);
+	out = res.out;
+	res.out = NULL;
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	return out;
+}
+
+/*
+ * @show (our own verb: no kernel counterpart) prints machine_show() of the
+ * machine as it is when its line runs, the text 'dmaown run --show' prints
+ * after the last line; --json and --dot the other forms. A bad argument is
+ * a usage error (status 2), and the machine is not changed.
+ */
+static void script_show(void **state)
+{
+	struct machine *m = do_builtin("qdf2400");
+	char *out, *want;
+
+	(void)state;
+	free(run_line(m, "echo 0004:01:00.0 > /sys/bus/pci/drivers/e1000e/unbind"));
+	out = run_line(m, "@show");
+	want = machine_show(m, SHOW_TEXT);
+	assert_non_null(want);
+	assert_string_equal(out, want);
+	assert_non_null(strstr(out, "group 3: owner none, owner_cnt 0"));
+	free(out);
+	free(want);
+
+	free(run_line(m, "echo 0004:01:00.0 > /sys/bus/pci/drivers/e1000e/bind"));
+	out = run_line(m, "@show --json");
+	want = machine_show(m, SHOW_JSON);
+	assert_string_equal(out, want);
+	assert_non_null(strstr(out, "\"id\":3,\"devices\":[\"0004:01:00.0\"],\"owner\":\"kernel\",\"owner_cnt\":1"));
+	free(out);
+	free(want);
+	out = run_line(m, "@show --dot");
+	want = machine_show(m, SHOW_DOT);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+
+	out = run_line_status(m, "@show --yaml", 2,
+			      "usage: @show [--json|--dot]\n");
+	assert_string_equal(out, "");
+	free(out);
+	out = run_line_status(m, "@show --json --dot", 2,
+			      "usage: @show [--json|--dot]\n");
+	free(out);
+	check_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1240,6 +1376,8 @@ int main(void)
 		cmocka_unit_test(load_file_errors),
 		cmocka_unit_test(equal_loads),
 		cmocka_unit_test(many_root_buses),
+		cmocka_unit_test(sysfs_walks),
+		cmocka_unit_test(script_show),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
