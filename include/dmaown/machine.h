@@ -197,11 +197,19 @@ size_t machine_log_count(const struct machine *m);
 
 /**
  * machine_log_entry() - one line of the kernel log
- * @m: the machine
+ * @m: the machine, quiescent: no other thread is running anything on it
  * @i: 0 for the oldest line kept
  *
- * Return: the entry, valid until the next change to the machine; NULL if
- * @i is out of range.
+ * The entry is read in place, without the log lock. Any call that may log
+ * (a sysfs write, a verb, a driver load, machine_log_clear() ...) may move
+ * the log ring or, once the ring is full, drop the oldest line and free
+ * its text, so the pointer and its @text are valid only while the machine
+ * stays quiescent: until the caller next runs anything on @m, and as long
+ * as no other thread does meanwhile. Copy what must outlive that. Do not
+ * call it while another thread uses @m; machine_log_count() is safe then,
+ * but is racy, for status reporting only.
+ *
+ * Return: the entry; NULL if @i is out of range.
  */
 const struct klog_entry *machine_log_entry(const struct machine *m, size_t i);
 
