@@ -43,6 +43,8 @@ struct machine {
 	struct list_head groups;   /* struct iommu_group::node, by id */
 	struct list_head devices;  /* struct device::node, in add order */
 	struct strmap devices_by_name; /* every device of @devices, by name */
+	struct list_head dev_roots;    /* struct dev_root::node */
+	struct strmap dev_roots_by_name;
 	struct list_head buses;    /* struct bus_type::node */
 	struct list_head deferred_probe; /* struct device::deferred */
 	unsigned int faults;       /* enum machine_fault mask */

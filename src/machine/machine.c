@@ -49,6 +49,7 @@ static struct machine *machine_alloc(const char *name,
 	INIT_LIST_HEAD(&m->domains);
 	INIT_LIST_HEAD(&m->groups);
 	INIT_LIST_HEAD(&m->devices);
+	INIT_LIST_HEAD(&m->dev_roots);
 	INIT_LIST_HEAD(&m->buses);
 	INIT_LIST_HEAD(&m->deferred_probe);
 	mutex_init(&m->vfio_lock, &m->locks, "vfio_lock");

@@ -53,6 +53,24 @@ struct sattr {
 	int (*store)(const struct snode *n, const char *buf);
 };
 
+/*
+ * What a link points at: its target is made from the node's objects only
+ * when it is read (readlink) or followed, never while a path resolves
+ * through the directory that holds it.
+ */
+enum link_kind {
+	L_DEVICE,   /* dev: /sys/devices/.../NAME */
+	L_DRIVER,   /* bus, drv: /sys/bus/B/drivers/D */
+	L_GROUP,    /* group: /sys/kernel/iommu_groups/N */
+	L_BUS,      /* bus: /sys/bus/B */
+	L_IOMMU,    /* iommu: /sys/devices/virtual/iommu/NAME */
+};
+
+/*
+ * A node of the tree: small, and made without formatting any path. The
+ * objects it names are what the attribute methods use; the path is kept
+ * by the walk (resolve()), not by each node.
+ */
 struct snode {
 	enum snode_kind kind;
 	struct machine *m;
@@ -61,41 +79,13 @@ struct snode {
 	struct device_driver *drv;
 	struct iommu_group *group;
 	struct iommu_device *iommu;
-	char root[32];              /* N_DEVROOT name */
 	const struct sattr *attr;   /* N_ATTR */
-	char path[SYSFS_PATH_MAX];  /* canonical absolute path */
-	char target[SYSFS_PATH_MAX]; /* N_LINK: absolute target */
+	enum link_kind link;        /* N_LINK */
+	const struct dev_root *root; /* N_DEVROOT */
 	bool chardev;               /* /dev/vfio/N: a device node */
 };
 
 /* ---- device paths ---- */
-
-static void device_root(const struct device *dev, char *buf, size_t len)
-{
-	const struct device *top = dev;
-
-	while (top->parent)
-		top = top->parent;
-	switch (device_bus_kind(top)) {
-	case BUS_PCI: {
-		unsigned int seg = 0, bus = 0;
-
-		sscanf(top->name, "%x:%x", &seg, &bus);
-		snprintf(buf, len, "pci%04x:%02x", seg, bus);
-		break;
-	}
-	case BUS_PLATFORM:
-	case BUS_AMBA:
-		snprintf(buf, len, "platform");
-		break;
-	case BUS_FSL_MC:
-		snprintf(buf, len, "fsl-mc");
-		break;
-	default:
-		snprintf(buf, len, "virtual");
-		break;
-	}
-}
 
 /* /sys/devices/ROOT/ANCESTOR.../NAME */
 static void device_path(const struct device *dev, char *buf, size_t len)
@@ -107,7 +97,7 @@ static void device_path(const struct device *dev, char *buf, size_t len)
 
 	for (const struct device *d = dev; d && n < 64; d = d->parent)
 		chain[n++] = d;
-	device_root(dev, root, sizeof(root));
+	device_sysfs_root(dev, root, sizeof(root));
 	off = (size_t)snprintf(buf, len, "/sys/devices/%s", root);
 	while (n-- > 0 && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "/%s",
@@ -324,26 +314,24 @@ static const struct sattr sattrs[] = {
 /* ---- directory children ---- */
 
 /*
- * Enumerate the children of a directory node: calls @fn for each, with a
- * filled child node; stops when @fn returns true (found).
+ * Enumerate the children of a directory node (listing): calls @fn with
+ * each child's name and node; stops when @fn returns true. The name is
+ * valid only during the call.
  */
-typedef bool (*child_fn)(struct snode *child, void *arg);
+typedef bool (*child_fn)(const char *name, struct snode *child, void *arg);
 
 static void child_init(struct snode *c, const struct snode *dir,
-		       enum snode_kind kind, const char *name)
+		       enum snode_kind kind)
 {
-	memset(c, 0, sizeof(*c));
-	c->kind = kind;
-	c->m = dir->m;
-	c->bus = dir->bus;
-	c->dev = dir->dev;
-	c->drv = dir->drv;
-	c->group = dir->group;
-	c->iommu = dir->iommu;
-	if (!strcmp(dir->path, "/"))
-		snprintf(c->path, sizeof(c->path), "/%s", name);
-	else
-		snprintf(c->path, sizeof(c->path), "%s/%s", dir->path, name);
+	*c = (struct snode){
+		.kind = kind,
+		.m = dir->m,
+		.bus = dir->bus,
+		.dev = dir->dev,
+		.drv = dir->drv,
+		.group = dir->group,
+		.iommu = dir->iommu,
+	};
 }
 
 static bool emit_attrs(const struct snode *dir, child_fn fn, void *arg)
@@ -355,9 +343,9 @@ static bool emit_attrs(const struct snode *dir, child_fn fn, void *arg)
 
 		if (a->parent != dir->kind || (a->visible && !a->visible(dir)))
 			continue;
-		child_init(&c, dir, N_ATTR, a->name);
+		child_init(&c, dir, N_ATTR);
 		c.attr = a;
-		if (fn(&c, arg))
+		if (fn(a->name, &c, arg))
 			return true;
 	}
 	return false;
@@ -368,45 +356,84 @@ static bool emit_dir(const struct snode *dir, enum snode_kind kind,
 {
 	struct snode c;
 
-	child_init(&c, dir, kind, name);
-	return fn(&c, arg);
-}
-
-static bool emit_link(const struct snode *dir, const char *name,
-		      const char *target, child_fn fn, void *arg)
-{
-	struct snode c;
-
-	child_init(&c, dir, N_LINK, name);
-	snprintf(c.target, sizeof(c.target), "%s", target);
-	return fn(&c, arg);
+	child_init(&c, dir, kind);
+	return fn(name, &c, arg);
 }
 
 static bool emit_device_link(const struct snode *dir, struct device *dev,
 			     child_fn fn, void *arg)
 {
-	char target[SYSFS_PATH_MAX];
+	struct snode c;
 
-	device_path(dev, target, sizeof(target));
-	return emit_link(dir, dev->name, target, fn, arg);
+	child_init(&c, dir, N_LINK);
+	c.link = L_DEVICE;
+	c.dev = dev;
+	return fn(dev->name, &c, arg);
 }
 
-static bool same_root(const struct device *dev, const char *root)
+static bool same_root(const struct device *dev, const struct dev_root *root)
 {
-	char r[32];
+	char r[sizeof(root->name)];
 
-	device_root(dev, r, sizeof(r));
-	return !strcmp(r, root);
+	device_sysfs_root(dev, r, sizeof(r));
+	return !strcmp(r, root->name);
+}
+
+/*
+ * What a device directory holds besides its child devices: the driver,
+ * iommu_group and subsystem links, and its attributes.
+ */
+static bool emit_device_own(const struct snode *dir, child_fn fn, void *arg)
+{
+	struct device_driver *drv = READ_ONCE(dir->dev->driver);
+	/*
+	 * a peek: the device joins and leaves its group under the group's
+	 * mutex, and the group is freed only after its release unlinks it
+	 * under obj_lock, which we hold
+	 */
+	struct iommu_group *group = READ_ONCE(dir->dev->iommu_group);
+	struct snode c;
+
+	if (drv && READ_ONCE(dir->dev->bound)) {
+		child_init(&c, dir, N_LINK);
+		c.link = L_DRIVER;
+		c.bus = dir->dev->bus;
+		c.drv = drv;
+		if (fn("driver", &c, arg))
+			return true;
+	}
+	if (group) {
+		child_init(&c, dir, N_LINK);
+		c.link = L_GROUP;
+		c.group = group;
+		if (fn("iommu_group", &c, arg))
+			return true;
+	}
+	if (dir->dev->bus) {
+		child_init(&c, dir, N_LINK);
+		c.link = L_BUS;
+		c.bus = dir->dev->bus;
+		if (fn("subsystem", &c, arg))
+			return true;
+	}
+	return emit_attrs(dir, fn, arg);
+}
+
+static void vfio_node_name(const struct vfio_group *group, char *buf,
+			   size_t len)
+{
+	if (group->noiommu)
+		snprintf(buf, len, "noiommu-%d", group->id);
+	else
+		snprintf(buf, len, "%d", group->id);
 }
 
 static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 {
 	struct machine *m = dir->m;
-	struct device_driver *dev_drv;
-	struct iommu_group *dev_group;
 	struct device *dev;
 	struct snode c;
-	char buf[SYSFS_PATH_MAX];
+	char buf[32];
 
 	switch (dir->kind) {
 	case N_ROOT:
@@ -421,9 +448,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		struct bus_type *bus;
 
 		list_for_each_entry(bus, &m->buses, node) {
-			child_init(&c, dir, N_BUS, bus->name);
+			child_init(&c, dir, N_BUS);
 			c.bus = bus;
-			if (fn(&c, arg))
+			if (fn(bus->name, &c, arg))
 				return true;
 		}
 		return false;
@@ -442,9 +469,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		struct device_driver *drv;
 
 		list_for_each_entry(drv, &dir->bus->drivers, node) {
-			child_init(&c, dir, N_DRIVER, drv->name);
+			child_init(&c, dir, N_DRIVER);
 			c.drv = drv;
-			if (fn(&c, arg))
+			if (fn(drv->name, &c, arg))
 				return true;
 		}
 		return false;
@@ -458,29 +485,16 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 				return true;
 		return emit_attrs(dir, fn, arg);
 	case N_DEVICES: {
-		/*
-		 * One directory per root of a top-level device. Devices of one
-		 * root usually come one after the other: a root is emitted
-		 * again only after another one. A lookup stops at the first
-		 * match, and sysfs_list() drops the repeats when it sorts, so
-		 * no table of the roots seen is needed, whatever their number.
-		 */
-		char prev[sizeof(c.root)] = "";
+		struct dev_root *r;
 
 		if (emit_dir(dir, N_VIRTUAL, "virtual", fn, arg))
 			return true;
-		list_for_each_entry(dev, &m->devices, node) {
-			char r[sizeof(c.root)];
-
-			if (!dev->added || dev->parent)
+		list_for_each_entry(r, &m->dev_roots, node) {
+			if (!r->count || !strcmp(r->name, "virtual"))
 				continue;
-			device_root(dev, r, sizeof(r));
-			if (!strcmp(r, "virtual") || !strcmp(r, prev))
-				continue;
-			memcpy(prev, r, sizeof(prev));
-			child_init(&c, dir, N_DEVROOT, r);
-			memcpy(c.root, r, sizeof(c.root));
-			if (fn(&c, arg))
+			child_init(&c, dir, N_DEVROOT);
+			c.root = r;
+			if (fn(r->name, &c, arg))
 				return true;
 		}
 		return false;
@@ -490,9 +504,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 			if (!dev->added || dev->parent ||
 			    !same_root(dev, dir->root))
 				continue;
-			child_init(&c, dir, N_DEVICE, dev->name);
+			child_init(&c, dir, N_DEVICE);
 			c.dev = dev;
-			if (fn(&c, arg))
+			if (fn(dev->name, &c, arg))
 				return true;
 		}
 		return false;
@@ -500,37 +514,12 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		list_for_each_entry(dev, &m->devices, node) {
 			if (!dev->added || dev->parent != dir->dev)
 				continue;
-			child_init(&c, dir, N_DEVICE, dev->name);
+			child_init(&c, dir, N_DEVICE);
 			c.dev = dev;
-			if (fn(&c, arg))
+			if (fn(dev->name, &c, arg))
 				return true;
 		}
-		dev_drv = READ_ONCE(dir->dev->driver);
-		if (dev_drv && READ_ONCE(dir->dev->bound)) {
-			snprintf(buf, sizeof(buf), "/sys/bus/%s/drivers/%s",
-				 dir->dev->bus->name, dev_drv->name);
-			if (emit_link(dir, "driver", buf, fn, arg))
-				return true;
-		}
-		/*
-		 * a peek: the device joins and leaves its group under the
-		 * group's mutex, and the group is freed only after its
-		 * release unlinks it under obj_lock, which we hold
-		 */
-		dev_group = READ_ONCE(dir->dev->iommu_group);
-		if (dev_group) {
-			snprintf(buf, sizeof(buf), "/sys/kernel/iommu_groups/%d",
-				 dev_group->id);
-			if (emit_link(dir, "iommu_group", buf, fn, arg))
-				return true;
-		}
-		if (dir->dev->bus) {
-			snprintf(buf, sizeof(buf), "/sys/bus/%s",
-				 dir->dev->bus->name);
-			if (emit_link(dir, "subsystem", buf, fn, arg))
-				return true;
-		}
-		return emit_attrs(dir, fn, arg);
+		return emit_device_own(dir, fn, arg);
 	case N_KERNEL:
 		return emit_dir(dir, N_GROUPS, "iommu_groups", fn, arg);
 	case N_GROUPS: {
@@ -538,9 +527,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 
 		list_for_each_entry(group, &m->groups, node) {
 			snprintf(buf, sizeof(buf), "%d", group->id);
-			child_init(&c, dir, N_GROUP, buf);
+			child_init(&c, dir, N_GROUP);
 			c.group = group;
-			if (fn(&c, arg))
+			if (fn(buf, &c, arg))
 				return true;
 		}
 		return false;
@@ -565,17 +554,11 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		list_for_each_entry(iommu, &m->iommus, node) {
 			if (!iommu->registered)
 				continue;
-			if (dir->kind == N_CLASS_IOMMU) {
-				snprintf(buf, sizeof(buf),
-					 "/sys/devices/virtual/iommu/%s",
-					 iommu->name);
-				if (emit_link(dir, iommu->name, buf, fn, arg))
-					return true;
-				continue;
-			}
-			child_init(&c, dir, N_IOMMU, iommu->name);
+			child_init(&c, dir,
+				   dir->kind == N_CLASS_IOMMU ? N_LINK : N_IOMMU);
+			c.link = L_IOMMU;
 			c.iommu = iommu;
-			if (fn(&c, arg))
+			if (fn(iommu->name, &c, arg))
 				return true;
 		}
 		return false;
@@ -589,21 +572,17 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 	case N_DEV_VFIO: {
 		struct vfio_group *group;
 
-		child_init(&c, dir, N_ATTR, "vfio");
+		child_init(&c, dir, N_ATTR);
 		c.chardev = true;
-		if (fn(&c, arg))
+		if (fn("vfio", &c, arg))
 			return true;
 		list_for_each_entry(group, &m->vfio_groups, node) {
 			if (list_empty(&group->device_list))
 				continue;
-			if (group->noiommu)
-				snprintf(buf, sizeof(buf), "noiommu-%d",
-					 group->id);
-			else
-				snprintf(buf, sizeof(buf), "%d", group->id);
-			child_init(&c, dir, N_ATTR, buf);
+			vfio_node_name(group, buf, sizeof(buf));
+			child_init(&c, dir, N_ATTR);
 			c.chardev = true;
-			if (fn(&c, arg))
+			if (fn(buf, &c, arg))
 				return true;
 		}
 		return false;
@@ -617,18 +596,96 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 
 struct find_arg {
 	const char *name;
+	size_t len;
 	struct snode *out;
 };
 
-static bool find_child_cb(struct snode *child, void *arg)
+static bool find_child_cb(const char *name, struct snode *child, void *arg)
 {
 	struct find_arg *fa = arg;
-	const char *base = strrchr(child->path, '/') + 1;
 
-	if (strcmp(base, fa->name))
+	if (strncmp(name, fa->name, fa->len) || name[fa->len])
 		return false;
 	*fa->out = *child;
 	return true;
+}
+
+/* @dev by name, when it is an added device: the name index (obj_lock). */
+static struct device *added_device(struct machine *m, const char *name,
+				   size_t len)
+{
+	struct device *dev = strmap_get_len(&m->devices_by_name, name, len);
+
+	return dev && dev->added ? dev : NULL;
+}
+
+/*
+ * The child @name (@len bytes) of @dir into @out: the directories that
+ * grow with the machine (devices, roots, groups) answer from an index;
+ * the small fixed ones are searched. Returns true when found.
+ */
+static bool lookup_child(const struct snode *dir, const char *name,
+			 size_t len, struct snode *out)
+{
+	struct find_arg fa = { name, len, out };
+	struct machine *m = dir->m;
+	struct device *dev;
+
+	switch (dir->kind) {
+	case N_BUS_DEVICES:
+		dev = added_device(m, name, len);
+		if (!dev || dev->bus != dir->bus)
+			return false;
+		child_init(out, dir, N_LINK);
+		out->link = L_DEVICE;
+		out->dev = dev;
+		return true;
+	case N_DRIVER:
+		dev = added_device(m, name, len);
+		if (dev && READ_ONCE(dev->driver) == dir->drv &&
+		    READ_ONCE(dev->bound)) {
+			child_init(out, dir, N_LINK);
+			out->link = L_DEVICE;
+			out->dev = dev;
+			return true;
+		}
+		return emit_attrs(dir, find_child_cb, &fa);
+	case N_DEVICES: {
+		struct dev_root *r = device_root_find(m, name, len);
+
+		if (r && r->count && strcmp(r->name, "virtual")) {
+			child_init(out, dir, N_DEVROOT);
+			out->root = r;
+			return true;
+		}
+		return emit_dir(dir, N_VIRTUAL, "virtual", find_child_cb, &fa);
+	}
+	case N_DEVROOT:
+		dev = added_device(m, name, len);
+		if (!dev || dev->parent || !same_root(dev, dir->root))
+			return false;
+		child_init(out, dir, N_DEVICE);
+		out->dev = dev;
+		return true;
+	case N_DEVICE:
+		dev = added_device(m, name, len);
+		if (dev && dev->parent == dir->dev) {
+			child_init(out, dir, N_DEVICE);
+			out->dev = dev;
+			return true;
+		}
+		return emit_device_own(dir, find_child_cb, &fa);
+	case N_GROUP_DEVICES:
+		dev = added_device(m, name, len);
+		if (!dev || READ_ONCE(dev->iommu_group) != dir->group)
+			return false;
+		child_init(out, dir, N_LINK);
+		out->link = L_DEVICE;
+		out->dev = dev;
+		return true;
+	default:
+		return emit_children(dir, find_child_cb, &fa);
+	}
 }
 
 static bool is_dir(const struct snode *n)
@@ -636,68 +693,154 @@ static bool is_dir(const struct snode *n)
 	return n->kind != N_ATTR && n->kind != N_LINK;
 }
 
+/* A link's absolute target, made from the objects it names. */
+static void link_target(const struct snode *n, char *buf, size_t len)
+{
+	switch (n->link) {
+	case L_DEVICE:
+		device_path(n->dev, buf, len);
+		break;
+	case L_DRIVER:
+		snprintf(buf, len, "/sys/bus/%s/drivers/%s", n->bus->name,
+			 n->drv->name);
+		break;
+	case L_GROUP:
+		snprintf(buf, len, "/sys/kernel/iommu_groups/%d", n->group->id);
+		break;
+	case L_BUS:
+		snprintf(buf, len, "/sys/bus/%s", n->bus->name);
+		break;
+	case L_IOMMU:
+		snprintf(buf, len, "/sys/devices/virtual/iommu/%s",
+			 n->iommu->name);
+		break;
+	}
+}
+
+/*
+ * The directory a link leads to, straight from the object it names (the
+ * same node its target path resolves to, without walking that path).
+ */
+static void link_follow(const struct snode *n, struct snode *out)
+{
+	*out = (struct snode){ .m = n->m };
+	switch (n->link) {
+	case L_DEVICE:
+		out->kind = N_DEVICE;
+		out->dev = n->dev;
+		break;
+	case L_DRIVER:
+		out->kind = N_DRIVER;
+		out->bus = n->bus;
+		out->drv = n->drv;
+		break;
+	case L_GROUP:
+		out->kind = N_GROUP;
+		out->group = n->group;
+		break;
+	case L_BUS:
+		out->kind = N_BUS;
+		out->bus = n->bus;
+		break;
+	case L_IOMMU:
+		out->kind = N_IOMMU;
+		out->iommu = n->iommu;
+		break;
+	}
+}
+
+/* The path walked so far, canonical: links replaced by their targets. */
+struct walk_path {
+	char buf[SYSFS_PATH_MAX];
+	size_t len;
+};
+
+static bool walk_append(struct walk_path *w, const char *name, size_t len)
+{
+	if (w->len + 1 + len >= sizeof(w->buf))
+		return false;
+	w->buf[w->len++] = '/';
+	memcpy(w->buf + w->len, name, len);
+	w->len += len;
+	w->buf[w->len] = '\0';
+	return true;
+}
+
 /*
  * Resolve @path to a node. Links in the middle are always followed; a
- * final link only with @follow. Returns 0 or -ENOENT/-ENOTDIR/-ELOOP.
+ * final link only with @follow. With @ret_path, the node's canonical path
+ * (for a final link not followed: the link's own path). Returns 0 or
+ * -ENOENT/-ENOTDIR/-ELOOP.
  */
 static int resolve(struct machine *m, const char *path, bool follow,
-		   struct snode *out)
+		   struct snode *out, struct walk_path *ret_path)
 {
 	char work[SYSFS_PATH_MAX * 2];
+	struct walk_path w;
+	const char *p;
 	int hops = 0;
 
 	if (path[0] != '/' || strlen(path) >= SYSFS_PATH_MAX)
 		return -ENOENT;
-	snprintf(work, sizeof(work), "%s", path);
+	p = path;
 restart:
 	{
-		struct snode cur = { .kind = N_ROOT, .m = m, .path = "/" };
-		char *save = NULL, *comp;
-		char copy[SYSFS_PATH_MAX * 2];
-		const char *rest;
+		struct snode cur = { .kind = N_ROOT, .m = m };
 
-		snprintf(copy, sizeof(copy), "%s", work);
-		for (comp = strtok_r(copy, "/", &save); comp;
-		     comp = strtok_r(NULL, "/", &save)) {
+		w.len = 0;
+		w.buf[0] = '\0';
+		while (*p) {
+			const char *comp, *rest;
 			struct snode next;
-			struct find_arg fa = { comp, &next };
+			size_t len;
+			bool trailing;
 
-			if (!strcmp(comp, "."))
+			while (*p == '/')
+				p++;
+			if (!*p)
+				break;
+			comp = p;
+			len = strcspn(comp, "/");
+			rest = comp + len;
+			p = rest;
+			if (len == 1 && comp[0] == '.')
 				continue;
-			if (!strcmp(comp, "..")) {
-				char parent[SYSFS_PATH_MAX];
-				char *slash;
+			if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+				/* the canonical parent, then what is left */
+				char *slash = strrchr(w.buf, '/');
 
-				snprintf(parent, sizeof(parent), "%s",
-					 cur.path);
-				slash = strrchr(parent, '/');
-				if (slash == parent)
-					parent[1] = '\0';
-				else if (slash)
+				if (slash)
 					*slash = '\0';
-				rest = save ? save : "";
-				snprintf(work, sizeof(work), "%s/%s", parent,
-					 rest);
 				if (++hops > SYSFS_LINK_HOPS)
 					return -ELOOP;
+				snprintf(work, sizeof(work), "%s/%s",
+					 w.buf[0] ? w.buf : "", rest);
+				p = work;
 				goto restart;
 			}
 			if (!is_dir(&cur))
 				return -ENOTDIR;
-			if (!emit_children(&cur, find_child_cb, &fa))
+			if (!lookup_child(&cur, comp, len, &next))
 				return -ENOENT;
-			rest = save ? save : "";
-			/* strtok_r leaves save past the separator */
-			if (next.kind == N_LINK && (follow || *rest)) {
+			/* "LINK/" names the directory behind the link */
+			trailing = *rest == '/';
+			while (*rest == '/')
+				rest++;
+			if (next.kind == N_LINK && (follow || *rest || trailing)) {
 				if (++hops > SYSFS_LINK_HOPS)
 					return -ELOOP;
-				snprintf(work, sizeof(work), "%s/%s",
-					 next.target, rest);
-				goto restart;
+				link_target(&next, w.buf, sizeof(w.buf));
+				w.len = strlen(w.buf);
+				link_follow(&next, &cur);
+				continue;
 			}
+			if (!walk_append(&w, comp, len))
+				return -ENOENT;
 			cur = next;
 		}
 		*out = cur;
+		if (ret_path)
+			*ret_path = w;
 		return 0;
 	}
 }
@@ -709,13 +852,13 @@ restart:
  * under a show or store. Undo with snode_put().
  */
 static int resolve_get(struct machine *m, const char *path, bool follow,
-		       struct snode *out)
+		       struct snode *out, struct walk_path *ret_path)
 {
 	int ret;
 
 	mutex_lock(&m->vfio_lock);
 	mutex_lock(&m->obj_lock);
-	ret = resolve(m, path, follow, out);
+	ret = resolve(m, path, follow, out, ret_path);
 	/*
 	 * A group's last reference may be gone while its release waits for
 	 * obj_lock to unlink it: such a group is as good as removed.
@@ -747,7 +890,7 @@ enum sysfs_type sysfs_stat(struct machine *m, const char *path)
 	struct snode n;
 	enum sysfs_type type;
 
-	if (resolve_get(m, path, false, &n))
+	if (resolve_get(m, path, false, &n, NULL))
 		return SYSFS_NONE;
 	if (n.kind == N_LINK)
 		type = SYSFS_LINK;
@@ -761,7 +904,7 @@ int sysfs_read(struct machine *m, const char *path, char **ret_buf)
 {
 	struct sbuf sb = { 0 };
 	struct snode n;
-	int ret = resolve_get(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n, NULL);
 
 	if (ret)
 		return ret;
@@ -790,7 +933,7 @@ int sysfs_write(struct machine *m, const char *path, const char *buf,
 {
 	char page[SYSFS_WRITE_MAX + 1];
 	struct snode n;
-	int ret = resolve_get(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n, NULL);
 
 	if (ret)
 		return ret;
@@ -833,33 +976,36 @@ static void relative_path(const char *from, const char *to, char *out,
 
 int sysfs_readlink(struct machine *m, const char *path, char **ret_target)
 {
-	char dir[SYSFS_PATH_MAX], rel[SYSFS_PATH_MAX];
+	char rel[SYSFS_PATH_MAX], target[SYSFS_PATH_MAX];
+	struct walk_path w;
 	struct snode n;
 	char *slash;
-	int ret = resolve_get(m, path, false, &n);
+	int ret = resolve_get(m, path, false, &n, &w);
 
 	if (ret)
 		return ret;
+	if (n.kind == N_LINK)
+		link_target(&n, target, sizeof(target));
 	snode_put(&n); /* only the path strings are used below */
 	if (n.kind != N_LINK)
 		return -EINVAL;
-	snprintf(dir, sizeof(dir), "%s", n.path);
-	slash = strrchr(dir, '/');
+	slash = strrchr(w.buf, '/');
 	*slash = '\0';
-	relative_path(dir, n.target, rel, sizeof(rel));
+	relative_path(w.buf, target, rel, sizeof(rel));
 	*ret_target = strdup(rel);
 	return *ret_target ? 0 : -ENOMEM;
 }
 
 int sysfs_realpath(struct machine *m, const char *path, char **ret_path)
 {
+	struct walk_path w;
 	struct snode n;
-	int ret = resolve_get(m, path, true, &n);
+	int ret = resolve_get(m, path, true, &n, &w);
 
 	if (ret)
 		return ret;
 	snode_put(&n);
-	*ret_path = strdup(n.path);
+	*ret_path = strdup(w.len ? w.buf : "/");
 	return *ret_path ? 0 : -ENOMEM;
 }
 
@@ -869,11 +1015,11 @@ struct list_arg {
 	bool oom;
 };
 
-static bool list_cb(struct snode *child, void *arg)
+static bool list_cb(const char *base, struct snode *child, void *arg)
 {
 	struct list_arg *la = arg;
-	const char *base = strrchr(child->path, '/') + 1;
 
+	(void)child;
 	if (la->n == la->cap) {
 		size_t ncap = la->cap ? la->cap * 2 : 16;
 		char **nn = realloc(la->names, ncap * sizeof(*nn));
@@ -935,7 +1081,7 @@ int sysfs_list(struct machine *m, const char *path, char ***ret_names,
 
 	mutex_lock(&m->vfio_lock);
 	mutex_lock(&m->obj_lock);
-	ret = resolve(m, path, true, &n);
+	ret = resolve(m, path, true, &n, NULL);
 	if (!ret && !is_dir(&n))
 		ret = -ENOTDIR;
 	if (!ret)

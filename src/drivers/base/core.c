@@ -136,16 +136,91 @@ void device_set_def_domain_type(struct device *dev, unsigned int type)
 	dev->fw.def_domain_type = type;
 }
 
+void device_sysfs_root(const struct device *dev, char *buf, size_t len)
+{
+	const struct device *top = dev;
+
+	while (top->parent)
+		top = top->parent;
+	switch (device_bus_kind(top)) {
+	case BUS_PCI: {
+		unsigned int seg = 0, bus = 0;
+
+		sscanf(top->name, "%x:%x", &seg, &bus);
+		snprintf(buf, len, "pci%04x:%02x", seg, bus);
+		break;
+	}
+	case BUS_PLATFORM:
+	case BUS_AMBA:
+		snprintf(buf, len, "platform");
+		break;
+	case BUS_FSL_MC:
+		snprintf(buf, len, "fsl-mc");
+		break;
+	default:
+		snprintf(buf, len, "virtual");
+		break;
+	}
+}
+
+struct dev_root *device_root_find(struct machine *m, const char *name,
+				  size_t len)
+{
+	return strmap_get_len(&m->dev_roots_by_name, name, len);
+}
+
+static struct dev_root *dev_root_new(struct machine *m, const char *name)
+{
+	struct dev_root *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (strmap_put(&m->dev_roots_by_name, r->name, r)) {
+		free(r);
+		return NULL;
+	}
+	list_add_tail(&r->node, &m->dev_roots);
+	return r;
+}
+
+/* A top-level device's /sys/devices directory exists before it is added. */
+static int device_root_prepare(struct device *dev)
+{
+	struct machine *m = dev->m;
+	char name[sizeof(((struct dev_root *)0)->name)];
+	int ret = 0;
+
+	if (dev->parent)
+		return 0;
+	device_sysfs_root(dev, name, sizeof(name));
+	mutex_lock(&m->obj_lock);
+	if (!strmap_get(&m->dev_roots_by_name, name) && !dev_root_new(m, name))
+		ret = -ENOMEM;
+	mutex_unlock(&m->obj_lock);
+	return ret;
+}
+
 /* Set dev->added: under device_lock for probe, obj_lock for the lookups. */
 static bool device_set_added(struct device *dev, bool added)
 {
+	struct machine *m = dev->m;
 	bool was;
 
 	device_lock(dev);
-	mutex_lock(&dev->m->obj_lock);
+	mutex_lock(&m->obj_lock);
 	was = dev->added;
 	dev->added = added;
-	mutex_unlock(&dev->m->obj_lock);
+	if (!dev->parent && was != added) {
+		char name[sizeof(((struct dev_root *)0)->name)];
+		struct dev_root *r;
+
+		device_sysfs_root(dev, name, sizeof(name));
+		r = strmap_get(&m->dev_roots_by_name, name);
+		if (!WARN_ON(m, !r))
+			r->count += added ? 1 : -1;
+	}
+	mutex_unlock(&m->obj_lock);
 	device_unlock(dev);
 	return was;
 }
@@ -168,6 +243,8 @@ int device_add(struct device *dev)
 	 * fwspec yet: it joins its group in dma_configure, at its first
 	 * driver probe.
 	 */
+	if (device_root_prepare(dev))
+		return -ENOMEM;
 	if (dev->bus && dev->m->cfg.firmware == FW_X86)
 		iommu_probe_device(dev);
 	/* adds and deletes are serialised: see pci_lock_rescan_remove() */
@@ -272,6 +349,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 			       struct ptrmap *map)
 {
 	struct device *dev, *nd;
+	struct dev_root *r, *nr;
 
 	list_for_each_entry(dev, &old->devices, node) {
 		nd = malloc(sizeof(*nd));
@@ -286,6 +364,12 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, dev, nd);
 		if (strmap_put(&new->devices_by_name, nd->name, nd))
 			return -ENOMEM;
+	}
+	list_for_each_entry(r, &old->dev_roots, node) {
+		nr = dev_root_new(new, r->name);
+		if (!nr)
+			return -ENOMEM;
+		nr->count = r->count;
 	}
 	return 0;
 }
@@ -374,6 +458,7 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 static void device_subsys_destroy(struct machine *m)
 {
 	struct device *dev, *nd;
+	struct dev_root *r, *nr;
 
 	list_for_each_entry_safe(dev, nd, &m->devices, node) {
 		mutex_destroy(&dev->mutex);
@@ -381,6 +466,10 @@ static void device_subsys_destroy(struct machine *m)
 	}
 	INIT_LIST_HEAD(&m->devices);
 	strmap_free(&m->devices_by_name);
+	list_for_each_entry_safe(r, nr, &m->dev_roots, node)
+		free(r);
+	INIT_LIST_HEAD(&m->dev_roots);
+	strmap_free(&m->dev_roots_by_name);
 }
 
 const struct machine_subsys device_subsys = {

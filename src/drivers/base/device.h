@@ -117,6 +117,27 @@ struct device **devices_get(struct machine *m,
 			    const void *arg, size_t *ret_n);
 void devices_put(struct device **devs, size_t n);
 
+/*
+ * A directory of /sys/devices: "pciSSSS:BB" for a PCI root bus, "platform",
+ * "fsl-mc". Made the first time a top-level device of it is added, and
+ * kept (a root bus stays known after its devices go); @count is how many
+ * added top-level devices it has, so it is listed while @count > 0.
+ * Head at machine::dev_roots, indexed by name in machine::dev_roots_by_name,
+ * both under obj_lock.
+ */
+struct dev_root {
+	struct list_head node;
+	unsigned int count;
+	char name[32];
+};
+
+/* The /sys/devices directory @dev's top-level ancestor lives in. */
+void device_sysfs_root(const struct device *dev, char *buf, size_t len);
+
+/* The root named @name (@len bytes), or NULL; caller holds obj_lock. */
+struct dev_root *device_root_find(struct machine *m, const char *name,
+				  size_t len);
+
 /* The kernel's dev_driver_string(): driver name, else bus name, else "". */
 const char *dev_driver_string(const struct device *dev);
 
