@@ -15,6 +15,7 @@
 #define DMAOWN_TOPOLOGY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dmaown/machine.h"
 
@@ -75,8 +76,8 @@ struct machine *topology_load_string(const char *filename, const char *text,
 /**
  * topology_load_faults() - topology_load_string() with planted faults in
  * force from boot
- * @faults: a mask of enum machine_fault (dmaown/driver.h); each becomes a
- *	"fault NAME" statement after @text
+ * @faults: a mask of enum machine_fault (dmaown/driver.h), in force from
+ *	boot together with the text's own "fault NAME" statements
  *
  * Return: as topology_load_string().
  */
@@ -85,12 +86,26 @@ struct machine *topology_load_faults(const char *filename, const char *text,
 				     struct topo_error *err);
 
 /**
- * topology_load_file() - topology_load_string() on the contents of a file
- * @path: the file to read; errors name it as given
+ * topology_load_stream() - topology_load_faults() reading @f a line at a
+ * time, so a description is never held whole, however large the machine
+ * @filename: the name errors give (NULL: "<stream>")
+ * @f: the description, read to its end; the caller closes it
+ * @faults: as topology_load_faults()
  * @err: receives the error on failure; NULL is accepted
  *
- * A file larger than 4 MiB, or with a NUL byte in it, is refused with the
- * line where the problem is.
+ * A NUL byte or a line over 4096 bytes is refused where it stands; a file
+ * has no size limit of its own, only the device limit (262,144).
+ *
+ * Return: as topology_load_string().
+ */
+struct machine *topology_load_stream(const char *filename, FILE *f,
+				     unsigned int faults,
+				     struct topo_error *err);
+
+/**
+ * topology_load_file() - topology_load_stream() on a file
+ * @path: the file to read; errors name it as given
+ * @err: receives the error on failure; NULL is accepted
  *
  * Return: the booted machine, or NULL with @err filled (line 0 when the file
  * cannot be read). The caller must undo this with machine_destroy().

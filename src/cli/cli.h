@@ -32,12 +32,16 @@ int cli_bad_option(const char *cmd, int c, int optopt_c, const char *word);
 void cli_deprecated(const char *cmd, const char *old);
 void cli_list_machines(FILE *out);
 
-char *cli_read_file(const char *path, size_t *ret_len);
 struct machine *cli_load_machine(const char *spec, unsigned int faults);
 void cli_print_ts(FILE *out, uint64_t ns);
 void cli_print_warn(FILE *out, const struct warn_report *w);
-int cli_run_text(const char *path, char *text, size_t len,
-		 const char *machine_spec, const struct run_opts *o);
+/*
+ * Run a script read from @f a line at a time: its header (the leading
+ * comments: '# machine:', '# dmaown:'), then each line. Returns the exit
+ * status.
+ */
+int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
+		   const struct run_opts *o);
 
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -16,8 +16,6 @@
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
 
-#define SCRIPT_FILE_MAX (4u << 20)
-
 /* ---- loading ---- */
 
 static bool looks_like_file(const char *name)
@@ -28,50 +26,6 @@ static bool looks_like_file(const char *name)
 	       (n > 8 && !strcmp(name + n - 8, ".machine"));
 }
 
-/* Read a whole file; NULL and a message on stderr on failure. */
-char *cli_read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	size_t cap = 4096, len = 0;
-	char *buf;
-
-	if (!f) {
-		fprintf(stderr, "dmaown: cannot open '%s': %s\n", path,
-			errno_text(errno));
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-
-		len += n;
-		if (len > SCRIPT_FILE_MAX) {
-			fprintf(stderr, "dmaown: %s: file larger than %u bytes\n",
-				path, SCRIPT_FILE_MAX);
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (len + 1 < cap)
-			break;
-		cap *= 2;
-		char *nb = realloc(buf, cap);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-		}
-		buf = nb;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (!buf)
-		return NULL;
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
-
 /*
  * A machine from a built-in name or a file, with the planted @faults in
  * force from boot (they go in as a "fault" statement).
@@ -80,39 +34,21 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 {
 	struct topo_error err = { 0 };
 	struct machine *m;
-	const char *text;
-	char *owned = NULL;
-	const char *file = spec;
 
 	if (looks_like_file(spec)) {
-		size_t len;
-		const char *nul;
+		/* read as a stream: a machine file is as large as its machine */
+		FILE *f = fopen(spec, "rb");
 
-		owned = cli_read_file(spec, &len);
-		if (!owned)
-			return NULL;
-		/*
-		 * topology_load_string() stops at a NUL byte: refuse it here,
-		 * where the length is known, as topology_load_file() would.
-		 */
-		nul = memchr(owned, '\0', len);
-		if (nul) {
-			const char *bol = owned;
-			int line = 1;
-
-			for (const char *q = owned; q < nul; q++)
-				if (*q == '\n') {
-					line++;
-					bol = q + 1;
-				}
-			fprintf(stderr, "dmaown: %s:%d:%d: unexpected NUL byte\n",
-				spec, line, (int)(nul - bol) + 1);
-			free(owned);
+		if (!f) {
+			fprintf(stderr, "dmaown: cannot open '%s': %s\n", spec,
+				errno_text(errno));
 			return NULL;
 		}
-		text = owned;
+		m = topology_load_stream(spec, f, faults, &err);
+		fclose(f);
 	} else {
-		text = builtin_machine_text(spec);
+		const char *text = builtin_machine_text(spec);
+
 		if (!text) {
 			fprintf(stderr, "dmaown: no built-in machine '%s' (known: ",
 				spec);
@@ -120,79 +56,56 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults)
 			fprintf(stderr, "; or a FILE.machine)\n");
 			return NULL;
 		}
+		m = topology_load_faults(spec, text, faults, &err);
 	}
-	m = topology_load_faults(file, text, faults, &err);
-	if (!m)
+	if (!m && err.line)
 		fprintf(stderr, "dmaown: %s:%d:%d: %s\n", err.file, err.line,
 			err.col, err.msg);
-	free(owned);
+	else if (!m)
+		fprintf(stderr, "dmaown: %s: %s\n", err.file, err.msg);
 	return m;
 }
 
 /*
- * The value of "# KEY" (KEY ends with ':') in the script's leading
- * comments, the first occurrence after line @after; its line in
- * @ret_lineno. Only the comment block before the first command counts.
+ * The value of a header line "# KEY VALUE" (KEY ends with ':'), trimmed
+ * in place, or NULL when @line is not that directive.
  */
-static char *script_header(const char *text, const char *key, int after,
-			   int *ret_lineno)
+static char *header_value(char *line, const char *key)
 {
-	size_t klen = strlen(key);
-	const char *p = text;
-	int lineno = 1;
+	size_t klen = strlen(key), len;
+	char *v = line;
 
-	while (*p == '#' || *p == '\n' || *p == ' ' || *p == '\t' ||
-	       *p == '\r') {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		const char *q = p;
-
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q && *q != '#' && *q != '\n' && *q != '\r')
-			break; /* a command line: the header is over */
-		if (lineno > after && !strncmp(q, key, klen)) {
-			const char *v = q + klen;
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			len -= (size_t)(v - p);
-			while (len && (v[len - 1] == ' ' || v[len - 1] == '\r' ||
-				       v[len - 1] == '\t'))
-				len--;
-			if (ret_lineno)
-				*ret_lineno = lineno;
-			return strndup(v, len);
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-		lineno++;
-	}
-	return NULL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strncmp(v, key, klen))
+		return NULL;
+	v += klen;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\r' ||
+		       v[len - 1] == '\t'))
+		v[--len] = '\0';
+	return v;
 }
 
 /*
  * "# machine: NAME|FILE": a relative FILE is the script's neighbour, so a
- * script and its machine file travel together.
+ * script and its machine file travel together. Returns an allocated spec.
  */
-static char *script_machine_directive(const char *path, const char *text)
+static char *script_machine_spec(const char *path, const char *v)
 {
-	char *v = script_header(text, "# machine:", 0, NULL);
 	char *dir, *copy, *full;
 
-	if (!v || v[0] == '/' || !looks_like_file(v) || !strcmp(path, "-"))
-		return v;
+	if (v[0] == '/' || !looks_like_file(v) || !strcmp(path, "-"))
+		return strdup(v);
 	copy = strdup(path);
 	if (!copy)
-		return v;
+		return NULL;
 	dir = dirname(copy);
-	if (!strcmp(dir, ".") || asprintf(&full, "%s/%s", dir, v) < 0) {
-		free(copy);
-		return v;
-	}
+	if (!strcmp(dir, ".") || asprintf(&full, "%s/%s", dir, v) < 0)
+		full = strdup(v);
 	free(copy);
-	free(v);
 	return full;
 }
 
@@ -428,39 +341,82 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 	}
 }
 
-/* Every '# dmaown: OPTIONS' line of the script's header, in order. */
-static int run_header_options(const char *path, const char *text,
-			      struct run_opts *o)
+/* One '# dmaown: OPTIONS' line of the script's header. */
+static int run_header_line(const char *path, int lineno, char *v,
+			   struct run_opts *o)
 {
-	int lineno = 0;
-	char *v;
+	char cmd[512], *argv[64], *save = NULL;
+	int argc = 1, c, ret = 0;
 
-	while ((v = script_header(text, "# dmaown:", lineno, &lineno))) {
-		char cmd[512], *argv[64], *save = NULL;
-		int argc = 1, c, ret = 0;
-
-		snprintf(cmd, sizeof(cmd), "dmaown: %s:%d", path, lineno);
-		argv[0] = cmd;
-		for (char *w = strtok_r(v, " \t", &save); w && argc < 63;
-		     w = strtok_r(NULL, " \t", &save))
-			argv[argc++] = w;
-		argv[argc] = NULL;
-		optind = 0;
-		opterr = 0;
-		while (!ret && (c = getopt_long(argc, argv, ":", run_options,
-						NULL)) != -1)
-			ret = run_option(cmd, c, optarg, true, argv[optind - 1],
-					 o, NULL);
-		if (!ret && optind < argc) {
-			fprintf(stderr, "%s: unexpected '%s' in '# dmaown:'\n",
-				cmd, argv[optind]);
-			ret = 2;
-		}
-		free(v);
-		if (ret)
-			return 2;
+	snprintf(cmd, sizeof(cmd), "dmaown: %s:%d", path, lineno);
+	argv[0] = cmd;
+	for (char *w = strtok_r(v, " \t", &save); w && argc < 63;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	optind = 0;
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, ":", run_options, NULL)) !=
+			       -1)
+		ret = run_option(cmd, c, optarg, true, argv[optind - 1], o, NULL);
+	if (!ret && optind < argc) {
+		fprintf(stderr, "%s: unexpected '%s' in '# dmaown:'\n", cmd,
+			argv[optind]);
+		ret = 2;
 	}
-	return 0;
+	return ret ? 2 : 0;
+}
+
+/*
+ * A script line from @f without its newline, or NULL at the end; a NUL
+ * byte in it is an error (2 in *ret_err).
+ */
+static char *read_line(FILE *f, const char *path, int lineno, char **buf,
+		       size_t *cap, int *ret_err)
+{
+	ssize_t got = getline(buf, cap, f);
+
+	if (got < 0)
+		return NULL;
+	if (memchr(*buf, '\0', (size_t)got)) {
+		fprintf(stderr, "dmaown: %s:%d: NUL byte in script\n", path,
+			lineno);
+		*ret_err = 2;
+		return NULL;
+	}
+	if (got && (*buf)[got - 1] == '\n')
+		(*buf)[got - 1] = '\0';
+	return *buf;
+}
+
+/*
+ * The leading comment block, before the first command line: its
+ * '# machine:' (the first) and '# dmaown:' lines (each, in order). Leaves
+ * the first command line in @buf (or sets *ret_eof), @lineno at it.
+ */
+static int read_header(FILE *f, const char *path, struct run_opts *o,
+		       char **ret_machine, char **buf, size_t *cap,
+		       int *lineno, bool *ret_eof)
+{
+	int err = 0;
+	char *line, *v;
+
+	while ((line = read_line(f, path, ++*lineno, buf, cap, &err))) {
+		const char *q = line + strspn(line, " \t\r");
+
+		if (*q && *q != '#')
+			return 0; /* a command line: the header is over */
+		if (!*ret_machine && (v = header_value(line, "# machine:"))) {
+			*ret_machine = script_machine_spec(path, v);
+			if (!*ret_machine)
+				return 2;
+		} else if ((v = header_value(line, "# dmaown:"))) {
+			if (run_header_line(path, *lineno, v, o))
+				return 2;
+		}
+	}
+	*ret_eof = true;
+	return err;
 }
 
 /*
@@ -488,34 +444,36 @@ static unsigned int run_check_line(struct machine *m, const char *before,
 	return bad;
 }
 
-int cli_run_text(const char *path, char *text, size_t len,
-		 const char *machine_spec, const struct run_opts *o)
+int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
+		   const struct run_opts *opts)
 {
-	char *spec_owned = NULL, *p;
+	struct run_opts ro = *opts, *o = &ro;
+	char *spec_owned = NULL, *p, *buf = NULL;
 	struct machine *m;
 	struct script_ctx *ctx;
-	int lineno = 0, status = 0, pending_at = 0, missing;
-	const char *nul = memchr(text, '\0', len);
+	int lineno = 0, status = 0, pending_at = 0, missing, err = 0;
+	bool eof = false;
+	size_t cap = 0;
 
-	if (nul) {
-		int l = 1;
-
-		for (const char *q = text; q < nul; q++)
-			l += *q == '\n';
-		fprintf(stderr, "dmaown: %s:%d: NUL byte in script\n", path, l);
+	if (read_header(f, path, o, &spec_owned, &buf, &cap, &lineno, &eof)) {
+		free(spec_owned);
+		free(buf);
 		return 2;
 	}
 	if (!machine_spec)
-		machine_spec = spec_owned = script_machine_directive(path, text);
+		machine_spec = spec_owned;
 	if (!machine_spec) {
 		fprintf(stderr, "dmaown run: %s: no machine: give --machine or a '# machine: NAME' line\n",
 			path);
+		free(buf);
 		return 2;
 	}
 	m = cli_load_machine(machine_spec, o->faults);
 	free(spec_owned);
-	if (!m)
+	if (!m) {
+		free(buf);
 		return 2;
+	}
 	machine_log_clear(m); /* the boot log is not the script's */
 	ctx = script_ctx_new(m, path);
 	if (!ctx) {
@@ -532,18 +490,16 @@ int cli_run_text(const char *path, char *text, size_t len,
 				path, check_invariant_name(bad & -bad), why);
 			script_ctx_free(ctx);
 			machine_destroy(m);
+			free(buf);
 			return 1;
 		}
 	}
-	p = text;
-	while (*p) {
-		char *eol = strchr(p, '\n');
+	/* the header left the first command line in buf; then one a time */
+	for (p = eof ? NULL : buf; p;
+	     p = read_line(f, path, ++lineno, &buf, &cap, &err)) {
 		struct script_result res;
 		const char *s;
 
-		if (eol)
-			*eol = '\0';
-		lineno++;
 		for (s = p; *s == ' ' || *s == '\t'; s++)
 			;
 		if (*s && *s != '#') {
@@ -606,10 +562,10 @@ int cli_run_text(const char *path, char *text, size_t len,
 			}
 			script_result_free(&res);
 		}
-		if (!eol)
-			break;
-		p = eol + 1;
 	}
+	free(buf);
+	if (err && !status)
+		status = err;
 	missing = script_ctx_pending(ctx, &pending_at);
 	if (missing && status != 2 && status != 3 && !(o->check && status)) {
 		fflush(stdout);
@@ -635,9 +591,8 @@ int cmd_run(int argc, char **argv)
 	const char *cmd = "dmaown run";
 	struct run_opts o = { 0 };
 	const char *machine_spec = NULL, *path;
-	char *text;
-	size_t len;
 	int c, status;
+	FILE *f;
 
 	optind = 0;
 	opterr = 0;
@@ -663,15 +618,15 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
-	text = cli_read_file(path, &len);
-	if (!text)
-		return 2;
-	if (run_header_options(path, text, &o)) {
-		free(text);
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "dmaown: cannot open '%s': %s\n", path,
+			errno_text(errno));
 		return 2;
 	}
-	status = cli_run_text(path, text, len, machine_spec, &o);
-	free(text);
+	status = cli_run_stream(path, f, machine_spec, &o);
+	if (f != stdin)
+		fclose(f);
 	return status;
 }
 

@@ -52,7 +52,7 @@ static int cmd_seed(int argc, char **argv)
 {
 	struct run_opts o = { .echo = true, .dmesg = true,
 			      .err_to_stdout = true };
-	char *text;
+	FILE *f;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
@@ -75,13 +75,13 @@ static int cmd_seed(int argc, char **argv)
 			return 2;
 		}
 	}
-	text = strdup(seed_script);
-	if (!text)
+	f = fmemopen((void *)seed_script, strlen(seed_script), "r");
+	if (!f)
 		return 2;
 	printf("# machine qdf2400, %s bus code\n",
 	       o.faults ? "v7" : "merged");
-	ret = cli_run_text("seed", text, strlen(text), "qdf2400", &o);
-	free(text);
+	ret = cli_run_stream("seed", f, "qdf2400", &o);
+	fclose(f);
 	return ret;
 }
 

@@ -26,9 +26,8 @@
 
 /* Limits on what a description may ask for. */
 #define TOPO_LINE_MAX 4096
-#define TOPO_DEVICES_MAX 4096
+#define TOPO_DEVICES_MAX 262144
 #define TOPO_IOMMUS_MAX 64
-#define TOPO_FILE_MAX (4u << 20)
 #define TOPO_LABEL_MAX 63
 #define TOPO_TOKENS_MAX (TOPO_LINE_MAX / 2 + 1)
 #define TOPO_QUOTE_MAX 40	/* longer tokens are quoted cut, with "..." */
@@ -1332,35 +1331,6 @@ static int tokenize(struct parser *p, size_t len)
 	return 0;
 }
 
-/* The checks made on the whole text: size and NUL bytes. */
-static int check_text(struct parser *p, const char *text, size_t len)
-{
-	const char *bad = NULL;
-	const char *what = NULL;
-
-	if (len > TOPO_FILE_MAX) {
-		bad = text + TOPO_FILE_MAX;
-		what = "file is larger than 4 MiB";
-	}
-	if (!bad) {
-		bad = memchr(text, '\0', len);
-		what = "unexpected NUL byte";
-	}
-	if (bad) {
-		int line = 1;
-		const char *bol = text;
-
-		for (const char *s = text; s < bad; s++) {
-			if (*s == '\n') {
-				line++;
-				bol = s + 1;
-			}
-		}
-		return fail_at(p, line, (int)(bad - bol) + 1, "%s", what);
-	}
-	return 0;
-}
-
 /* Cross-statement checks once the whole text is read. */
 static int finish(struct parser *p)
 {
@@ -1385,37 +1355,53 @@ static int finish(struct parser *p)
 	return 0;
 }
 
-static int parse_text(struct parser *p, const char *text, size_t len)
+/*
+ * Read the description a line at a time: a machine file is a stream, as
+ * large as the machine it describes, never held whole.
+ */
+static int parse_stream(struct parser *p, FILE *f)
 {
-	const char *pos = text, *end = text + len;
-	int ret;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int ret = 0;
 
 	p->t.cfg = (struct machine_config){
 		.iommu_api = true,
 		.def_domain_type = IOMMU_DOMAIN_DMA_FQ,
 		.firmware = FW_X86,
 	};
-	while (pos < end) {
-		const char *nl = memchr(pos, '\n', (size_t)(end - pos));
-		size_t n = (size_t)((nl ? nl : end) - pos);
+	while (!ret && (got = getline(&line, &cap, f)) >= 0) {
+		size_t n = (size_t)got;
+		const char *nul;
 
 		p->line++;
-		if (n && pos[n - 1] == '\r')
+		if (n && line[n - 1] == '\n')
 			n--;
-		if (n > TOPO_LINE_MAX)
-			return perr(p, TOPO_LINE_MAX + 1,
-				    "line is longer than %d bytes",
-				    TOPO_LINE_MAX);
-		memcpy(p->buf, pos, n);
+		nul = memchr(line, '\0', n);
+		if (nul) {
+			ret = fail_at(p, p->line, (int)(nul - line) + 1,
+				      "unexpected NUL byte");
+			break;
+		}
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (n > TOPO_LINE_MAX) {
+			ret = perr(p, TOPO_LINE_MAX + 1,
+				   "line is longer than %d bytes",
+				   TOPO_LINE_MAX);
+			break;
+		}
+		memcpy(p->buf, line, n);
 		p->buf[n] = '\0';
 		ret = tokenize(p, n);
 		if (!ret && p->ntoks)
 			ret = dispatch(p);
-		if (ret)
-			return ret;
-		pos = nl ? nl + 1 : end;
 	}
-	return finish(p);
+	free(line);
+	if (!ret && ferror(f))
+		ret = fail_at(p, 0, 0, "cannot read: %s", errno_text(EIO));
+	return ret ? ret : finish(p);
 }
 
 /* ---- boot ---- */
@@ -1564,7 +1550,7 @@ static void set_error(struct topo_error *err, const char *file, int line,
 	snprintf(err->msg, sizeof(err->msg), "%s", msg);
 }
 
-static struct machine *load(const char *file, const char *text, size_t len,
+static struct machine *load(const char *file, FILE *f, unsigned int faults,
 			    struct topo_error *err)
 {
 	struct parser *p = calloc(1, sizeof(*p));
@@ -1575,8 +1561,10 @@ static struct machine *load(const char *file, const char *text, size_t len,
 		return NULL;
 	}
 	snprintf(p->e.file, sizeof(p->e.file), "%s", file);
-	if (!check_text(p, text, len) && !parse_text(p, text, len))
+	if (!parse_stream(p, f)) {
+		p->t.faults |= faults;
 		m = build(p);
+	}
 	if (!m && err)
 		*err = p->e;
 	topo_free(&p->t);
@@ -1584,96 +1572,58 @@ static struct machine *load(const char *file, const char *text, size_t len,
 	return m;
 }
 
-struct machine *topology_load_string(const char *filename, const char *text,
+struct machine *topology_load_stream(const char *filename, FILE *f,
+				     unsigned int faults,
 				     struct topo_error *err)
 {
-	const char *file = filename ? filename : "<string>";
-
-	if (!text) {
-		set_error(err, file, 0, "no text to read");
-		return NULL;
-	}
-	return load(file, text, strnlen(text, TOPO_FILE_MAX + 1), err);
+	return load(filename ? filename : "<stream>", f, faults, err);
 }
 
 struct machine *topology_load_faults(const char *filename, const char *text,
 				     unsigned int faults,
 				     struct topo_error *err)
 {
-	char extra[256] = "";
+	const char *file = filename ? filename : "<string>";
 	struct machine *m;
-	char *full;
+	FILE *f;
 
-	if (!faults || !text)
-		return topology_load_string(filename, text, err);
-	for (unsigned int f = 1; f && f <= faults; f <<= 1) {
-		size_t off = strlen(extra);
-
-		if ((faults & f) && machine_fault_name(f))
-			snprintf(extra + off, sizeof(extra) - off,
-				 "\nfault %s", machine_fault_name(f));
-	}
-	if (asprintf(&full, "%s%s\n", text, extra) < 0) {
-		set_error(err, filename ? filename : "<string>", 0,
-			  "out of memory");
+	if (!text) {
+		set_error(err, file, 0, "no text to read");
 		return NULL;
 	}
-	m = topology_load_string(filename, full, err);
-	free(full);
+	/* a read-only stream over the text; "" has nothing to read */
+	f = *text ? fmemopen((void *)text, strlen(text), "r") :
+		    fopen("/dev/null", "r");
+	if (!f) {
+		set_error(err, file, 0, "out of memory");
+		return NULL;
+	}
+	m = load(file, f, faults, err);
+	fclose(f);
 	return m;
+}
+
+struct machine *topology_load_string(const char *filename, const char *text,
+				     struct topo_error *err)
+{
+	return topology_load_faults(filename, text, 0, err);
 }
 
 struct machine *topology_load_file(const char *path, struct topo_error *err)
 {
-	size_t len = 0, cap = 64 * 1024;
-	char *text = NULL, *bigger;
 	struct machine *m;
 	char msg[256];
-	FILE *f;
+	FILE *f = fopen(path, "rb");
 
-	f = fopen(path, "rb");
 	if (!f) {
 		snprintf(msg, sizeof(msg), "cannot open: %s",
 			 errno_text(errno));
 		set_error(err, path, 0, msg);
 		return NULL;
 	}
-	/* Read at most one byte past the limit: enough to refuse the file. */
-	for (;;) {
-		size_t want, got;
-
-		if (len == cap || !text) {
-			if (text)
-				cap *= 2;
-			bigger = realloc(text, cap);
-			if (!bigger) {
-				set_error(err, path, 0, "out of memory");
-				goto err_close;
-			}
-			text = bigger;
-		}
-		want = cap - len;
-		if (want > TOPO_FILE_MAX + 1 - len)
-			want = TOPO_FILE_MAX + 1 - len;
-		got = fread(text + len, 1, want, f);
-		len += got;
-		if (got < want || len == TOPO_FILE_MAX + 1)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(msg, sizeof(msg), "cannot read: %s", errno_text(EIO));
-		set_error(err, path, 0, msg);
-		goto err_close;
-	}
+	m = load(path, f, 0, err);
 	fclose(f);
-	m = load(path, text, len, err);
-	free(text);
 	return m;
-
-err_close:
-	fclose(f);
-	free(text);
-	return NULL;
 }
 
 size_t builtin_machine_count(void)

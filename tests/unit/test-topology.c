@@ -995,13 +995,12 @@ static void limits(void **state)
 	err_load(text, 2, 4097, "line is longer than 4096 bytes");
 	free(text);
 
-	/* 4096 devices, not one more */
-	text = repeat_lines("platform d%d compatible=x\n", 4096);
-	m = do_load(text);
-	machine_destroy(m);
-	free(text);
-	text = repeat_lines("platform d%d compatible=x\n", 4097);
-	err_load(text, 4098, 1, "too many devices (the limit is 4096)");
+	/*
+	 * 262,144 devices (a large SR-IOV server has tens of thousands), not
+	 * one more: refused while reading, before anything is built
+	 */
+	text = repeat_lines("platform d%d compatible=x\n", 262145);
+	err_load(text, 262146, 1, "too many devices (the limit is 262144)");
 	free(text);
 
 	/* 64 IOMMUs, not one more */
@@ -1015,14 +1014,16 @@ static void limits(void **state)
 }
 
 /*
- * 4 MiB at most: "machine t\n" then 100-byte comment lines; the byte at
- * offset 4 MiB is at column 95 of line 41944.
+ * A machine file is read as a stream, a line at a time: 5 MiB of comments
+ * (once refused as over 4 MiB) load from a string and from a file, and a
+ * NUL byte is still reported where it stands.
  */
-static void limit_file_size(void **state)
+static void large_file_streams(void **state)
 {
 	size_t size = (5u << 20) + 1, len;
 	char *text = malloc(size), path[64];
 	struct topo_error err;
+	struct machine *m;
 
 	(void)state;
 	assert_non_null(text);
@@ -1034,11 +1035,17 @@ static void limit_file_size(void **state)
 		len += 100;
 	}
 	text[len] = '\0';
-	err_load(text, 41944, 95, "file is larger than 4 MiB");
+	m = do_load(text);
+	machine_destroy(m);
 
 	write_tmp(path, text, len);
+	m = topology_load_file(path, &err);
+	assert_non_null(m);
+	machine_destroy(m);
+	text[len - 50] = '\0';
+	write_tmp(path, text, len);
 	assert_null(topology_load_file(path, &err));
-	check_err(&err, path, 41944, 95, "file is larger than 4 MiB");
+	check_err(&err, path, 52429, 51, "unexpected NUL byte");
 	unlink(path);
 	free(text);
 }
@@ -1372,7 +1379,7 @@ int main(void)
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(malformed_fault),
 		cmocka_unit_test(limits),
-		cmocka_unit_test(limit_file_size),
+		cmocka_unit_test(large_file_streams),
 		cmocka_unit_test(load_file_errors),
 		cmocka_unit_test(equal_loads),
 		cmocka_unit_test(many_root_buses),
