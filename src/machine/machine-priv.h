@@ -54,6 +54,7 @@ struct machine {
 	struct list_head vfio_groups;
 	struct list_head vfio_containers;
 	struct list_head vfio_devices;
+	struct strmap vfio_devices_by_name; /* @vfio_devices by device name */
 	struct list_head iommufds;
 	bool vfio_noiommu;         /* enable_unsafe_noiommu_mode */
 	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */

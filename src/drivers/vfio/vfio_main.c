@@ -102,18 +102,22 @@ static void vfio_group_insert_sorted(struct machine *m, struct vfio_group *new)
 	list_add_tail(&new->node, &m->vfio_groups);
 }
 
+/*
+ * Sorted by name, searched from the end: devices usually come in name
+ * order (boot, a script binding a bus), so an insert costs one compare.
+ */
 static void vfio_device_insert_sorted(struct machine *m,
 				      struct vfio_device *new)
 {
 	struct vfio_device *pos;
 
-	list_for_each_entry(pos, &m->vfio_devices, node) {
-		if (strcmp(dev_name(pos->dev), dev_name(new->dev)) > 0) {
-			list_add_tail(&new->node, &pos->node);
+	list_for_each_entry_reverse(pos, &m->vfio_devices, node) {
+		if (strcmp(dev_name(pos->dev), dev_name(new->dev)) < 0) {
+			list_add(&new->node, &pos->node);
 			return;
 		}
 	}
-	list_add_tail(&new->node, &m->vfio_devices);
+	list_add(&new->node, &m->vfio_devices);
 }
 
 /*
@@ -163,21 +167,14 @@ static struct vfio_device *vfio_device_find(struct machine *m,
 {
 	struct vfio_device *vdev;
 
-	list_for_each_entry(vdev, &m->vfio_devices, node)
-		if (vdev->dev == dev)
-			return vdev;
-	return NULL;
+	vdev = strmap_get(&m->vfio_devices_by_name, dev_name(dev));
+	return vdev && vdev->dev == dev ? vdev : NULL;
 }
 
 struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
 struct vfio_device *vfio_device_by_name(struct machine *m, const char *name)
 {
-	struct vfio_device *vdev;
-
-	list_for_each_entry(vdev, &m->vfio_devices, node)
-		if (!strcmp(dev_name(vdev->dev), name))
-			return vdev;
-	return NULL;
+	return strmap_get(&m->vfio_devices_by_name, name);
 }
 
 /*
@@ -207,12 +204,19 @@ int vfio_register_group_dev(struct device *dev)
 		return -ENOMEM;
 	}
 	mutex_lock(&m->vfio_lock);
+	if (strmap_put(&m->vfio_devices_by_name, dev_name(dev), vdev)) {
+		mutex_unlock(&m->vfio_lock);
+		iommu_group_put(iommu_group);
+		kfree(vdev);
+		return -ENOMEM;
+	}
 	group = noiommu ? NULL : vfio_group_find(m, iommu_group);
 	if (group) {
 		iommu_group_put(iommu_group); /* the group holds one already */
 	} else {
 		group = vfio_group_alloc(m, iommu_group, noiommu);
 		if (!group) {
+			strmap_del(&m->vfio_devices_by_name, dev_name(dev), vdev);
 			mutex_unlock(&m->vfio_lock);
 			iommu_group_put(iommu_group);
 			kfree(vdev);
@@ -262,6 +266,7 @@ void vfio_unregister_group_dev(struct device *dev)
 	group = vdev->group;
 	list_del(&vdev->group_next);
 	list_del(&vdev->node);
+	strmap_del(&m->vfio_devices_by_name, dev_name(vdev->dev), vdev);
 	kfree(vdev);
 	if (list_empty(&group->device_list)) {
 		if (group->container)
@@ -318,6 +323,7 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 	struct vfio_container *c, *nc;
 	struct vfio_group *g, *ng;
 	struct vfio_device *d, *nd;
+	struct device *ndev;
 	struct iommufd_ctx *x, *nx;
 	struct iommufd_hwpt *h, *nh;
 
@@ -378,6 +384,11 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 		*nd = *d;
 		nd->m = new;
 		list_add_tail(&nd->node, &new->vfio_devices);
+		/* keyed by the copy's name: the devices are cloned already */
+		ndev = ptrmap_get(map, d->dev);
+		if (!ndev ||
+		    strmap_put(&new->vfio_devices_by_name, ndev->name, nd))
+			return -ENOMEM;
 		ng = ptrmap_get(map, d->group);
 		list_add_tail(&nd->group_next, &ng->device_list);
 		ptrmap_put(map, d, nd);
@@ -526,6 +537,7 @@ static void vfio_subsys_destroy(struct machine *m)
 		free(x);
 	}
 	INIT_LIST_HEAD(&m->vfio_devices);
+	strmap_free(&m->vfio_devices_by_name);
 	INIT_LIST_HEAD(&m->vfio_groups);
 	INIT_LIST_HEAD(&m->vfio_containers);
 	INIT_LIST_HEAD(&m->iommufds);
