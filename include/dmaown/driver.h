@@ -147,16 +147,19 @@ void device_set_mc_type(struct device *dev, const char *type);
  * The driver registers on its bus and, if the bus autoprobes, binds every
  * matching unbound device.
  *
- * Return: 0; -ENOENT for a name not in the catalogue; -EEXIST if loaded.
+ * Return: 0; -ENOENT for a name not in the catalogue, or a vfio driver
+ * on a machine without the IOMMU API (VFIO selects it); -EEXIST if loaded.
  * The caller may undo this with driver_unload().
  */
 int driver_load(struct machine *m, const char *name);
 
 /**
  * driver_load_params() - driver_load() with module parameters
- * @params: NULL, "" or "ids=VVVV:DDDD[:SV[:SD[:CLASS[:MASK]]]][,...]" (the
- *	ids parameter of vfio-pci and pci-stub: dynamic ids added before the
- *	driver binds)
+ * @params: NULL, "" or NAME=VALUE parameters separated by blanks:
+ *	"ids=VVVV:DDDD[:SV[:SD[:CLASS[:MASK]]]][,...]" (the ids parameter of
+ *	vfio-pci and pci-stub: dynamic ids added before the driver binds),
+ *	"reset_required=0|1" (vfio-platform's, a bool as the kernel reads it,
+ *	1 by default: refuse devices it has no reset function for)
  *
  * Return: as driver_load(); -EINVAL for a parameter the driver does not
  * take or a malformed one.

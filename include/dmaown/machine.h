@@ -58,7 +58,8 @@ enum machine_firmware {
 
 /**
  * struct machine_config - kernel configuration and command line of a machine
- * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs
+ * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs, no
+ *	/sys/kernel/iommu_groups, and no VFIO or iommufd (they need it)
  * @def_domain_type: the global default domain type: IOMMU_DOMAIN_DMA
  *	(iommu.strict=1), IOMMU_DOMAIN_DMA_FQ (lazy, the usual default) or
  *	IOMMU_DOMAIN_IDENTITY (iommu.passthrough=1); 0 means DMA_FQ

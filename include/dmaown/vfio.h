@@ -68,7 +68,8 @@ int vfio_group_get_status(struct machine *m, int group,
  * vfio_container_open() - open /dev/vfio/vfio
  * @ret_container: the container's number
  *
- * Return: 0; -EMFILE at the limit. Undo with vfio_container_close().
+ * Return: 0; -EMFILE at the limit; -ENOENT without the IOMMU API (no
+ * VFIO). Undo with vfio_container_close().
  */
 int vfio_container_open(struct machine *m, int *ret_container);
 
@@ -146,6 +147,8 @@ int vfio_device_close(struct machine *m, const char *dev_name);
 /**
  * iommufd_open() - open /dev/iommu: a new iommufd context
  * @ret_ictx: its number. Undo with iommufd_close().
+ *
+ * Return: 0; -EMFILE at the limit; -ENOENT without the IOMMU API.
  */
 int iommufd_open(struct machine *m, int *ret_ictx);
 
@@ -210,8 +213,10 @@ int vfio_device_detach_ioas(struct machine *m, const char *dev_name);
 
 /**
  * vfio_set_noiommu() - vfio's enable_unsafe_noiommu_mode: vfio bus drivers
- * accept devices without an IOMMU group and put them in a no-IOMMU group
- * (/dev/vfio/noiommu-N) that never claims ownership
+ * accept devices without an IOMMU group, giving each an IOMMU group of its
+ * own (vfio_noiommu_group_alloc(): a number from the common pool, named
+ * "vfio-noiommu", no IOMMU, no domain; /dev/vfio/noiommu-N) that never
+ * claims ownership and goes when the device is unbound
  */
 void vfio_set_noiommu(struct machine *m, bool enable);
 

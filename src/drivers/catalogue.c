@@ -210,8 +210,8 @@ static const struct driver_desc catalogue[] = {
 	  NULL, stmmac_of, NULL, NULL },
 	{ "xhci-plat-hcd", "xhci_plat_hcd", BUS_PLATFORM, false, PROBE_PLAIN,
 	  NULL, xhci_plat_of, NULL, NULL },
-	{ "vfio-platform", "vfio_platform", BUS_PLATFORM, true, PROBE_VFIO,
-	  NULL, NULL, NULL, NULL },
+	{ "vfio-platform", "vfio_platform", BUS_PLATFORM, true,
+	  PROBE_VFIO_PLATFORM, NULL, NULL, NULL, NULL },
 	/* AMBA */
 	{ "dma-pl330", "pl330", BUS_AMBA, false, PROBE_PLAIN, NULL, NULL,
 	  pl330_ids, NULL },
@@ -243,6 +243,7 @@ void driver_desc_remove(struct device *dev)
 {
 	switch (dev->driver->desc->probe) {
 	case PROBE_VFIO_PCI:
+	case PROBE_VFIO_PLATFORM:
 	case PROBE_VFIO:
 		vfio_unregister_group_dev(dev);
 		break;
@@ -252,9 +253,57 @@ void driver_desc_remove(struct device *dev)
 }
 
 /*
+ * The reset modules of drivers/vfio/platform/reset in v6.6, by the
+ * devicetree compatible they register for (module_vfio_reset_handler());
+ * vfio_platform_get_reset() loads them on demand ("vfio-reset:COMPAT").
+ */
+static const char *const vfio_platform_reset_compat[] = {
+	"calxeda,hb-xgmac",		/* vfio_platform_calxedaxgmac */
+	"amd,xgbe-seattle-v1a",		/* vfio_platform_amdxgbe */
+	"brcm,iproc-flexrm-mbox",	/* vfio_platform_bcmflexrm */
+	NULL,
+};
+
+/*
+ * vfio_platform_get_reset(): a devicetree device has a reset function when
+ * a reset module registers its compatible; an ACPI one when it has an _RST
+ * method, which the model's ACPI devices never have. -ENOENT otherwise.
+ */
+static int vfio_platform_get_reset(struct device *dev)
+{
+	if (dev->m->cfg.firmware != FW_DEVICETREE)
+		return -ENOENT;
+	for (size_t i = 0; vfio_platform_reset_compat[i]; i++)
+		if (!strcmp(dev->ids.compatible, vfio_platform_reset_compat[i]))
+			return 0;
+	return -ENOENT;
+}
+
+/*
+ * vfio_platform_init_common() as v6.6 runs it from vfio-platform's probe,
+ * before the device is registered: without a reset function the probe
+ * fails unless the module was loaded with reset_required=0. The name it
+ * logs is the platform device's pdev->name, which of_device_alloc() leaves
+ * empty for devicetree devices; ACPI devices carry their device name.
+ * (vfio-amba clears reset_required: it never checks.)
+ */
+static int vfio_platform_init_common(struct device *dev)
+{
+	int ret = vfio_platform_get_reset(dev);
+
+	if (ret && dev->driver->reset_required) {
+		dev_err(dev, "No reset function found for device %s",
+			dev->m->cfg.firmware == FW_DEVICETREE ? "" :
+								 dev_name(dev));
+		return ret;
+	}
+	return 0;
+}
+
+/*
  * The part of each driver's probe that decides whether it takes the device.
- * vfio bus drivers need an IOMMU group (there is no unsafe no-IOMMU mode in
- * the model), and vfio-pci refuses bridges.
+ * vfio bus drivers need an IOMMU group (or the unsafe no-IOMMU mode),
+ * vfio-pci refuses bridges, and vfio-platform devices it cannot reset.
  */
 int driver_desc_probe(struct device *dev)
 {
@@ -275,6 +324,13 @@ int driver_desc_probe(struct device *dev)
 	case PROBE_STUB:
 		dev_info(dev, "claimed by stub");
 		return 0;
+	case PROBE_VFIO_PLATFORM: {
+		int ret = vfio_platform_init_common(dev);
+
+		if (ret)
+			return ret;
+		return vfio_register_group_dev(dev);
+	}
 	case PROBE_VFIO_PCI:
 		if (dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL)
 			return -EINVAL;

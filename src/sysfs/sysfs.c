@@ -278,13 +278,31 @@ static int group_resv_show(const struct snode *n, struct sbuf *sb)
 	bool direct = false;
 
 	mutex_lock(&n->group->mutex);
-	for_each_group_device(n->group, gdev)
-		direct |= gdev->dev->fw.require_direct;
+	/* a group without an IOMMU (no-IOMMU) reserves nothing */
+	if (n->group->iommu)
+		for_each_group_device(n->group, gdev)
+			direct |= gdev->dev->fw.require_direct;
 	mutex_unlock(&n->group->mutex);
 	/* the firmware range itself is not modelled: a fixed stand-in */
 	if (direct)
 		sbuf_printf(sb, "0x000000003e000000 0x000000003e1fffff direct\n");
 	return 0;
+}
+
+/* "name": only groups given one (vfio's "vfio-noiommu") have the file */
+static bool group_has_name(const struct snode *dir)
+{
+	return dir->group->name[0] != '\0';
+}
+
+static int group_name_show(const struct snode *n, struct sbuf *sb)
+{
+	int ret;
+
+	mutex_lock(&n->group->mutex);
+	ret = show_str(sb, n->group->name);
+	mutex_unlock(&n->group->mutex);
+	return ret;
 }
 
 static const struct sattr sattrs[] = {
@@ -307,6 +325,7 @@ static const struct sattr sattrs[] = {
 	{ "rescan", N_BUS, bus_is_pci, NULL, bus_rescan_store },
 	{ "type", N_GROUP, NULL, group_type_show, group_type_store },
 	{ "reserved_regions", N_GROUP, NULL, group_resv_show, NULL },
+	{ "name", N_GROUP, group_has_name, group_name_show, NULL },
 };
 
 #define NR_SATTRS (sizeof(sattrs) / sizeof(sattrs[0]))
@@ -521,6 +540,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		}
 		return emit_device_own(dir, fn, arg);
 	case N_KERNEL:
+		/* iommu.c makes the directory: only with CONFIG_IOMMU_API */
+		if (!m->cfg.iommu_api)
+			return false;
 		return emit_dir(dir, N_GROUPS, "iommu_groups", fn, arg);
 	case N_GROUPS: {
 		struct iommu_group *group;
@@ -546,6 +568,8 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		return false;
 	}
 	case N_CLASS:
+		if (!m->cfg.iommu_api)	/* iommu-sysfs.c: IOMMU_API too */
+			return false;
 		return emit_dir(dir, N_CLASS_IOMMU, "iommu", fn, arg);
 	case N_CLASS_IOMMU:
 	case N_VIRTUAL_IOMMU: {
@@ -564,10 +588,15 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		return false;
 	}
 	case N_VIRTUAL:
+		if (!m->cfg.iommu_api)
+			return false;
 		return emit_dir(dir, N_VIRTUAL_IOMMU, "iommu", fn, arg);
 	case N_IOMMU:
 		return false;
 	case N_DEV:
+		/* VFIO selects IOMMU_API: without it there is no VFIO */
+		if (!m->cfg.iommu_api)
+			return false;
 		return emit_dir(dir, N_DEV_VFIO, "vfio", fn, arg);
 	case N_DEV_VFIO: {
 		struct vfio_group *group;

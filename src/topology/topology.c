@@ -108,7 +108,7 @@ struct topo_dev {
 
 struct topo_driver {
 	const struct driver_desc *desc;
-	char *params;		/* "ids=..." or NULL */
+	char *params;		/* "ids=...", "reset_required=N" or NULL */
 	struct topo_pos at;	/* the name */
 };
 
@@ -120,6 +120,8 @@ struct topo {
 	struct machine_config cfg;
 	bool vfio_noiommu;
 	bool iommufd_unsafe_irqs;
+	/* the values of vfio-noiommu and iommufd-unsafe-interrupts */
+	struct topo_pos vfio_noiommu_at, iommufd_unsafe_at;
 	unsigned int faults;		/* enum machine_fault, from boot */
 	enum topo_arch arch;
 	struct topo_pos arch_at, firmware_at;	/* the values */
@@ -675,6 +677,7 @@ static int stmt_vfio_noiommu(struct parser *p)
 	if (one_choice(p, yesno_choices, &v))
 		return -EINVAL;
 	p->t.vfio_noiommu = v;
+	p->t.vfio_noiommu_at = (struct topo_pos){ p->line, p->toks[1].col };
 	return 0;
 }
 
@@ -685,6 +688,7 @@ static int stmt_iommufd_unsafe(struct parser *p)
 	if (one_choice(p, yesno_choices, &v))
 		return -EINVAL;
 	p->t.iommufd_unsafe_irqs = v;
+	p->t.iommufd_unsafe_at = (struct topo_pos){ p->line, p->toks[1].col };
 	return 0;
 }
 
@@ -1199,8 +1203,29 @@ static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
 	return 0;
 }
 
+/* vfio-platform's reset_required module parameter: 0 or 1. */
+static int driver_opt_reset_required(struct parser *p, void *obj,
+				     const struct tok *v)
+{
+	struct topo_driver *td = obj;
+	int key_col = v->col - (int)strlen("reset_required=");
+
+	if (td->desc->probe != PROBE_VFIO_PLATFORM)
+		return perr(p, key_col,
+			    "driver '%s' takes no reset_required= parameter",
+			    td->desc->name);
+	if (v->len != 1 || (v->s[0] != '0' && v->s[0] != '1'))
+		return perr(p, v->col,
+			    "expected reset_required=0 or 1, got " QF, QA(v));
+	td->params = strdup(v->s - strlen("reset_required="));
+	if (!td->params)
+		return perr(p, v->col, "out of memory");
+	return 0;
+}
+
 static const struct opt driver_opts[] = {
 	{ "ids", "10de:1b80,10de:10f0", driver_opt_ids },
+	{ "reset_required", "0", driver_opt_reset_required },
 	OPT_END,
 };
 
@@ -1332,6 +1357,43 @@ static int tokenize(struct parser *p, size_t len)
 }
 
 /* Cross-statement checks once the whole text is read. */
+/*
+ * Without CONFIG_IOMMU_API there is no VFIO (it selects IOMMU_API) and no
+ * iommufd: their settings and drivers are errors, the first in the file
+ * reported.
+ */
+static int finish_no_iommu_api(struct parser *p)
+{
+	const struct topo *t = &p->t;
+	struct topo_pos at = { 0, 0 };
+	char what[96] = "";
+
+	if (t->vfio_noiommu) {
+		at = t->vfio_noiommu_at;
+		snprintf(what, sizeof(what), "vfio-noiommu yes");
+	}
+	if (t->iommufd_unsafe_irqs &&
+	    (!at.line || t->iommufd_unsafe_at.line < at.line)) {
+		at = t->iommufd_unsafe_at;
+		snprintf(what, sizeof(what), "iommufd-unsafe-interrupts yes");
+	}
+	for (size_t i = 0; i < t->ndrivers; i++) {
+		const struct topo_driver *td = &t->drivers[i];
+
+		if (!driver_probe_is_vfio(td->desc->probe) ||
+		    (at.line && td->at.line > at.line))
+			continue;
+		at = td->at;
+		snprintf(what, sizeof(what), "driver '%s'", td->desc->name);
+		break;
+	}
+	if (!at.line)
+		return 0;
+	return fail_at(p, at.line, at.col,
+		       "%s needs iommu-api yes (VFIO and iommufd need CONFIG_IOMMU_API)",
+		       what);
+}
+
 static int finish(struct parser *p)
 {
 	struct topo *t = &p->t;
@@ -1352,6 +1414,8 @@ static int finish(struct parser *p)
 			       "firmware '%s' needs arch arm64",
 			       t->cfg.firmware == FW_ACPI_IORT ? "acpi-iort" :
 								 "devicetree");
+	if (!t->cfg.iommu_api)
+		return finish_no_iommu_api(p);
 	return 0;
 }
 

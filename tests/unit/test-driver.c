@@ -40,6 +40,7 @@ struct variant {
 	enum machine_firmware fw;
 	unsigned int faults;	/* enum machine_fault, set before any driver */
 	bool no_iommu_api;	/* CONFIG_IOMMU_API=n */
+	bool no_iommu_hw;	/* the API built in, no IOMMU to register */
 	bool late_iommu;	/* the IOMMU is described but not registered */
 };
 
@@ -59,6 +60,9 @@ static struct variant var_dt_v7 = {
 };
 static struct variant var_noiommu = {
 	.name = "no-iommu-api", .fw = FW_X86, .no_iommu_api = true,
+};
+static struct variant var_nohw = {
+	.name = "no-iommu", .fw = FW_X86, .no_iommu_hw = true,
 };
 static struct variant var_x86_late = {
 	.name = "x86-late", .fw = FW_X86, .late_iommu = true,
@@ -487,7 +491,7 @@ static int setup_bare(void **state)
 	self = f;
 	*state = f;
 	machine_set_faults(f->m, v->faults);
-	if (!v->no_iommu_api) {
+	if (!v->no_iommu_api && !v->no_iommu_hw) {
 		f->iommu = iommu_device_alloc(f->m, "iommu0",
 					      IOMMU_DOMAIN_BLOCKED |
 						      IOMMU_DOMAIN_IDENTITY |
@@ -1250,7 +1254,10 @@ static void pci_vfio_refusals(void **state)
 	check_invariants();
 }
 
-/* S6: no IOMMU API: no groups; DMA-API drivers bind, vfio-pci cannot. */
+/*
+ * S6: no IOMMU (the API built in, no hardware): no groups; DMA-API drivers
+ * bind, vfio-pci cannot.
+ */
 static void no_iommu(void **state)
 {
 	(void)state;
@@ -1275,6 +1282,31 @@ static void no_iommu(void **state)
 	assert_bound(NIC, "e1000e");
 	do_unbind("e1000e", NIC);
 	assert_false(dev_(NIC)->dma_use.active);
+	check_invariants();
+}
+
+/*
+ * CONFIG_IOMMU_API=n: VFIO selects IOMMU_API (drivers/vfio/Kconfig, v6.6),
+ * so no vfio bus driver exists to load: modprobe finds no module, -ENOENT.
+ * DMA-API drivers bind as usual, without groups.
+ */
+static void no_iommu_api_no_vfio(void **state)
+{
+	static const char *const vfio_drivers[] = {
+		"vfio-pci", "vfio_pci", "mlx5-vfio-pci", "vfio-platform",
+		"vfio-amba", "vfio-fsl-mc",
+	};
+
+	(void)state;
+	add_bridge(RP, NULL, PCI_EXP_TYPE_ROOT_PORT, 0);
+	add_nic(NIC, RP, 0);
+	do_load("e1000e");
+	assert_bound(NIC, "e1000e");
+	assert_null(grp(NIC));
+	for (size_t i = 0; i < sizeof(vfio_drivers) / sizeof(vfio_drivers[0]);
+	     i++)
+		err_load(ENOENT, vfio_drivers[i]);
+	do_load("pci-stub");	/* not VFIO: there */
 	check_invariants();
 }
 
@@ -1582,6 +1614,18 @@ static void platform_dwc3(void **state)
 	do_unbind("dwc3", "fe800000.usb");
 	assert_cnt("fe800000.usb", 0);
 	err_bind(ENODEV, "dwc3", "fe800000.usb");	/* the override */
+	/*
+	 * vfio_platform_init_common() (v6.6): no reset module for dwc3 and
+	 * reset_required=1 by default, so vfio-platform refuses the device
+	 * with vfio_platform_get_reset()'s -ENOENT; loaded with
+	 * reset_required=0 it takes it.
+	 */
+	err_bind(ENOENT, "vfio-platform", "fe800000.usb");
+	assert_log("No reset function found for device");
+	assert_cnt("fe800000.usb", 0);
+	do_unload("vfio_platform");
+	assert_rc(0, driver_load_params(self->m, "vfio_platform",
+					"reset_required=0"));
 	do_probe(BUS_PLATFORM, "fe800000.usb");
 	assert_bound("fe800000.usb", "vfio-platform");
 	assert_cnt("fe800000.usb", 0);
@@ -1848,7 +1892,8 @@ int main(void)
 		T(pci_bind_unbind_errnos, setup_seed, var_x86),
 		EVERY_FW(pci_autoprobe, setup_bare),
 		EVERY_FW(pci_vfio_refusals, setup_seed),
-		T(no_iommu, setup_bare, var_noiommu),
+		T(no_iommu, setup_bare, var_nohw),
+		T(no_iommu_api_no_vfio, setup_bare, var_noiommu),
 		EVERY_FW(pcieport_ports, setup_bare),
 		EVERY_FW(pci_stub, setup_seed),
 		T(virtio_pci_ids, setup_bare, var_x86),

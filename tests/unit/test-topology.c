@@ -458,14 +458,18 @@ static void builtin_dpaa2(void **state)
 	machine_destroy(m);
 }
 
-/* S6: no groups at all; kernel drivers bind as usual. */
+/*
+ * S6: the IOMMU API built in (VFIO is there), no IOMMU hardware: no groups
+ * at all; kernel drivers bind as usual.
+ */
 static void builtin_no_iommu(void **state)
 {
 	struct machine *m = do_builtin("no-iommu");
 	struct device *dev;
 
 	(void)state;
-	assert_false(machine_get_config(m)->iommu_api);
+	assert_true(machine_get_config(m)->iommu_api);
+	assert_false(m->vfio_noiommu);
 	list_for_each_entry(dev, &m->devices, node)
 		assert_null(dev->iommu_group);
 	assert_bound(m, "0000:01:00.0", "nouveau");
@@ -568,18 +572,25 @@ static void grammar_config(void **state)
 	m = do_load("machine c\n"
 		    "arch arm64\n"
 		    "firmware acpi-iort\n"
-		    "iommu-api no\n"
+		    "iommu-api yes\n"
 		    "default-domain identity\n"
 		    "vfio-noiommu yes\n"
 		    "iommufd-unsafe-interrupts yes\n"
 		    "fault v7-order\n");
 	cfg = machine_get_config(m);
-	assert_false(cfg->iommu_api);
+	assert_true(cfg->iommu_api);
 	assert_int_equal(cfg->firmware, FW_ACPI_IORT);
 	assert_int_equal(cfg->def_domain_type, IOMMU_DOMAIN_IDENTITY);
 	assert_true(m->vfio_noiommu);
 	assert_true(m->iommufd_unsafe_irqs);
 	assert_int_equal(machine_faults(m), MACHINE_FAULT_V7_ORDER);
+	machine_destroy(m);
+
+	/* CONFIG_IOMMU_API=n: VFIO and iommufd say no, which is no error */
+	m = do_load("machine c\niommu-api no\nvfio-noiommu no\n"
+		    "iommufd-unsafe-interrupts no\ndriver pci-stub\n");
+	assert_false(machine_get_config(m)->iommu_api);
+	assert_false(m->vfio_noiommu);
 	machine_destroy(m);
 
 	m = do_load("machine c\nfirmware devicetree\ndefault-domain DMA\n");
@@ -717,6 +728,19 @@ static void grammar_driver(void **state)
 	m = do_load("machine s\ndriver pci-stub ids=8086:10d3\ndriver e1000e\n"
 		    "pci 0000:02:00.0 8086:10d3 class=020000\n");
 	assert_bound(m, "0000:02:00.0", "pci-stub");
+	machine_destroy(m);
+
+	/*
+	 * vfio-platform's reset_required (v6.6 vfio_platform.c, 1 by
+	 * default): with 0 it takes a dwmac it cannot reset
+	 */
+	m = do_load("machine p\nfirmware devicetree\niommu a\n"
+		    "platform fe300000.ethernet compatible=snps,dwmac iommu=a\n"
+		    "driver vfio-platform reset_required=0\n");
+	assert_false(machine_find_driver(m, "vfio-platform")->reset_required);
+	machine_destroy(m);
+	m = do_load("machine p\ndriver vfio-platform reset_required=1\n");
+	assert_true(machine_find_driver(m, "vfio-platform")->reset_required);
 	machine_destroy(m);
 }
 
@@ -939,7 +963,24 @@ static const struct bad bad_inputs[] = {
 	{ M "driver vfio-pci ids=\n", 2, 21,
 	  "option 'ids' needs a value, e.g. ids=10de:1b80,10de:10f0" },
 	{ M "driver vfio-pci foo=bar\n", 2, 17,
-	  "unknown option 'foo' for driver; expected ids=" },
+	  "unknown option 'foo' for driver; expected ids= or reset_required=" },
+	/* vfio-platform's reset_required module parameter */
+	{ M "driver e1000e reset_required=0\n", 2, 15,
+	  "driver 'e1000e' takes no reset_required= parameter" },
+	{ M "driver vfio-pci reset_required=0\n", 2, 17,
+	  "driver 'vfio-pci' takes no reset_required= parameter" },
+	{ M "driver vfio-platform reset_required=yes\n", 2, 37,
+	  "expected reset_required=0 or 1, got 'yes'" },
+	/* VFIO selects IOMMU_API, iommufd depends on it: the first one */
+	{ M "iommu-api no\nvfio-noiommu yes\n", 3, 14,
+	  "vfio-noiommu yes needs iommu-api yes (VFIO and iommufd need CONFIG_IOMMU_API)" },
+	{ M "iommufd-unsafe-interrupts yes\niommu-api no\n", 2, 27,
+	  "iommufd-unsafe-interrupts yes needs iommu-api yes (VFIO and iommufd need CONFIG_IOMMU_API)" },
+	{ M "iommu-api no\ndriver e1000e\ndriver vfio_pci\nvfio-noiommu yes\n",
+	  4, 8,
+	  "driver 'vfio-pci' needs iommu-api yes (VFIO and iommufd need CONFIG_IOMMU_API)" },
+	{ M "driver vfio-amba\niommu-api no\n", 2, 8,
+	  "driver 'vfio-amba' needs iommu-api yes (VFIO and iommufd need CONFIG_IOMMU_API)" },
 };
 
 static void malformed(void **state)

@@ -43,6 +43,7 @@ struct variant {
 	const char *name;
 	enum machine_firmware fw;
 	bool no_iommu_api;	/* CONFIG_IOMMU_API=n */
+	bool no_iommu_hw;	/* the API built in, no IOMMU to register */
 };
 
 static struct variant var_x86 = { .name = "x86", .fw = FW_X86 };
@@ -50,6 +51,9 @@ static struct variant var_iort = { .name = "iort", .fw = FW_ACPI_IORT };
 static struct variant var_dt = { .name = "dt", .fw = FW_DEVICETREE };
 static struct variant var_noapi = {
 	.name = "no-iommu-api", .fw = FW_X86, .no_iommu_api = true,
+};
+static struct variant var_nohw = {
+	.name = "no-iommu", .fw = FW_X86, .no_iommu_hw = true,
 };
 
 #define MSG_MAX 512
@@ -289,8 +293,7 @@ static size_t log_count(const char *needle)
 static bool vfio_driver(const struct device *dev)
 {
 	return dev->driver && dev->bound &&
-	       (dev->driver->desc->probe == PROBE_VFIO ||
-		dev->driver->desc->probe == PROBE_VFIO_PCI);
+	       driver_probe_is_vfio(dev->driver->desc->probe);
 }
 
 static struct iommufd_hwpt *hwpt_of(struct machine *m, struct iommu_group *g)
@@ -319,7 +322,8 @@ static void check_group_owner(struct machine *m, struct iommu_group *g,
 		if (dev->dma_use.group == g)
 			users++;
 	list_for_each_entry(vg, &m->vfio_groups, node) {
-		if (vg->iommu_group != g || !vg->container)
+		/* a no-IOMMU group's container claims nothing */
+		if (vg->iommu_group != g || !vg->container || vg->noiommu)
 			continue;
 		verify(!want_vg, file, line, "group %d: two vfio groups",
 		       g->id);
@@ -506,10 +510,8 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		list_for_each_entry(vd, &vg->device_list, group_next) {
 			verify(vd->group == vg, file, line,
 			       "%s: on the wrong vfio group", vd->dev->name);
-			verify(vg->noiommu ? !vd->dev->iommu_group :
-					     vd->dev->iommu_group ==
-						     vg->iommu_group,
-			       file, line, "%s: vfio group %d is not its group",
+			verify(vd->dev->iommu_group == vg->iommu_group, file,
+			       line, "%s: vfio group %d is not its group",
 			       vd->dev->name, vg->id);
 			by_group += vd->open == VFIO_OPEN_GROUP;
 			by_cdev += vd->open == VFIO_OPEN_CDEV;
@@ -535,9 +537,14 @@ static void check_vfio(struct machine *m, const char *file, int line)
 			       file, line, "vfio group %d: a leaked orphan",
 			       vg->id);
 		else
-			verify(vg->noiommu == !vg->iommu_group, file, line,
-			       "vfio group %d: iommu group %p", vg->id,
-			       (void *)vg->iommu_group);
+			/* vfio_noiommu_group_alloc(): groups without IOMMU */
+			verify(vg->iommu_group &&
+				       vg->noiommu == !vg->iommu_group->iommu &&
+				       vg->noiommu ==
+					       !strcmp(vg->iommu_group->name,
+						       "vfio-noiommu"),
+			       file, line, "vfio group %d: iommu group %p",
+			       vg->id, (void *)vg->iommu_group);
 		verify(!vg->type1_domain ||
 			       (vg->container && vg->container->iommu_type),
 		       file, line, "vfio group %d: a stale type1 domain",
@@ -956,7 +963,8 @@ static void add_port(const char *name, const char *parent,
 
 /*
  * A machine of the variant's firmware with one IOMMU that can block, and
- * pcieport loaded (unless the variant has no IOMMU API: then no IOMMU).
+ * pcieport loaded (unless the variant has no IOMMU API or no IOMMU: then
+ * no IOMMU).
  */
 static int setup(void **state)
 {
@@ -977,7 +985,7 @@ static int setup(void **state)
 	}
 	self = f;
 	*state = f;
-	if (!v->no_iommu_api) {
+	if (!v->no_iommu_api && !v->no_iommu_hw) {
 		struct iommu_device *iommu;
 
 		iommu = iommu_device_alloc(f->m, IOMMU,
@@ -1920,6 +1928,43 @@ static void resv_direct(void **state)
 
 /* ---- S6: no IOMMU ---- */
 
+/* A sysfs attribute's contents, or the errno as "-N". */
+static void assert_attr_at(const char *file, int line, const char *path,
+			   const char *want)
+{
+	char *buf = NULL, err[16];
+	int ret = sysfs_read(self->m, path, &buf);
+
+	if (ret)
+		snprintf(err, sizeof(err), "%d", ret);
+	verify(!strcmp(ret ? err : buf, want), file, line,
+	       "%s reads \"%s\", expected \"%s\"", path, ret ? err : buf,
+	       want);
+	free(buf);
+}
+
+#define assert_attr(path, want) assert_attr_at(__FILE__, __LINE__, path, want)
+
+/* The entries of a sysfs directory joined by spaces, or the errno. */
+static void assert_ls_at(const char *file, int line, const char *path,
+			 const char *want)
+{
+	char got[256] = "", **names = NULL;
+	size_t n = 0, off = 0;
+	int ret = sysfs_list(self->m, path, &names, &n);
+
+	if (ret)
+		snprintf(got, sizeof(got), "%d", ret);
+	for (size_t i = 0; !ret && i < n && off < sizeof(got); i++)
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s",
+					i ? " " : "", names[i]);
+	sysfs_list_free(names, n);
+	verify(!strcmp(got, want), file, line, "ls %s: \"%s\", expected \"%s\"",
+	       path, got, want);
+}
+
+#define assert_ls(path, want) assert_ls_at(__FILE__, __LINE__, path, want)
+
 static int tail_noiommu_c;
 
 static void noiommu_tail(void)
@@ -1929,6 +1974,11 @@ static void noiommu_tail(void)
 	do_cclose(tail_noiommu_c);
 	assert_all_closed();
 	do_unbind("vfio-pci", NVME);
+	/* vfio_device_remove_group(): the group made for it goes too */
+	assert_log("vfio-pci " NVME ": Removing from iommu group 0");
+	assert_null(dev_(NVME)->iommu_group);
+	assert_true(list_empty(&self->m->groups));
+	assert_ls("/sys/kernel/iommu_groups", "");
 	assert_true(list_empty(&self->m->vfio_groups));
 	assert_false(vfio_group_exists(self->m, -1));
 	err_gopen(ENOENT, -1);
@@ -1961,13 +2011,35 @@ static void no_iommu(void **state)
 	assert_string_equal(self->msg, "vfio " NVME
 			    ": no iommu_group found: No such file or directory");
 
-	/* enable_unsafe_noiommu_mode: a no-IOMMU group, noiommu-0 */
+	/* the IOMMU API is built in: the directory is there, empty */
+	assert_ls("/sys/kernel/iommu_groups", "");
+	assert_ls("/dev/vfio", "vfio");
+
+	/*
+	 * enable_unsafe_noiommu_mode: vfio_noiommu_group_alloc() (v6.6) makes
+	 * a real IOMMU group, number 0 from the common pool, named
+	 * "vfio-noiommu", with no IOMMU and no domain; its node is
+	 * /dev/vfio/noiommu-0.
+	 */
 	vfio_set_noiommu(self->m, true);
 	do_bind("vfio-pci", NVME);
+	assert_log("vfio-pci " NVME ": Adding to iommu group 0");
 	assert_log("vfio-pci " NVME ": Adding kernel taint for vfio-noiommu group on device");
 	assert_non_null(vdev_(NVME));
 	assert_true(vdev_(NVME)->group->noiommu);
 	assert_int_equal(vdev_(NVME)->group->id, 0);
+	assert_non_null(dev_(NVME)->iommu_group);
+	assert_int_equal(iommu_group_id(dev_(NVME)->iommu_group), 0);
+	assert_null(dev_(NVME)->iommu_group->iommu);
+	assert_null(dev_(NVME)->iommu_group->domain);
+	assert_ls("/sys/kernel/iommu_groups", "0");
+	assert_ls("/sys/kernel/iommu_groups/0/devices", NVME);
+	assert_attr("/sys/kernel/iommu_groups/0/name", "vfio-noiommu\n");
+	assert_attr("/sys/kernel/iommu_groups/0/type", "unknown\n");
+	assert_attr("/sys/kernel/iommu_groups/0/reserved_regions", "");
+	assert_attr("/sys/bus/pci/devices/" NVME "/iommu_group/name",
+		    "vfio-noiommu\n");
+	assert_ls("/dev/vfio", "noiommu-0 vfio");
 	assert_true(vfio_group_exists(self->m, -1));	/* noiommu-0 */
 	assert_false(vfio_group_exists(self->m, 0));
 	err_gopen(ENOENT, 0);			/* not /dev/vfio/0 */
@@ -1978,7 +2050,9 @@ static void no_iommu(void **state)
 	c = do_copen();
 	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);	/* no group yet */
 	do_setc(-1, c);
-	assert_true(list_empty(&self->m->groups));	/* nothing claimed */
+	/* nothing claimed */
+	assert_null(dev_(NVME)->iommu_group->owner);
+	assert_int_equal(dev_(NVME)->iommu_group->owner_cnt, 0);
 	err_getfd(EINVAL, -1, NVME);
 	/*
 	 * vfio_ioctl_set_iommu() (v6.6): a no-IOMMU container takes only the
@@ -1994,7 +2068,12 @@ static void no_iommu(void **state)
 	do_set_iommu(c, VFIO_NOIOMMU_IOMMU);
 	err_set_iommu(EINVAL, c, VFIO_NOIOMMU_IOMMU);	/* set already */
 	assert_null(vdev_(NVME)->group->type1_domain);
+	assert_no_log("vfio-noiommu device opened by user");
+	kcompat_set_comm("testpmd");
 	do_getfd(-1, NVME);
+	/* vfio_device_open_file() (v6.6): each open of a no-IOMMU device */
+	assert_log("vfio-pci " NVME ": vfio-noiommu device opened by user (testpmd:1)");
+	kcompat_set_comm("");
 	err_status(EBADF, -2, &flags);
 	assert_int_equal(do_status(-1), VFIO_GROUP_FLAGS_VIABLE |
 						VFIO_GROUP_FLAGS_CONTAINER_SET);
@@ -2007,8 +2086,8 @@ static void no_iommu(void **state)
 
 /*
  * No-IOMMU group numbers are the lowest free, as the kernel's group ida
- * gives them, so two machines in the same state number the next group the
- * same way.
+ * gives them (vfio_noiommu_group_alloc() -> iommu_group_alloc(), v6.6),
+ * so two machines in the same state number the next group the same way.
  */
 static void noiommu_ids(void **state)
 {
@@ -2063,13 +2142,42 @@ static void noiommu_ids(void **state)
 	check_invariants();
 }
 
+/*
+ * CONFIG_IOMMU_API=n: VFIO selects IOMMU_API and iommufd depends on it
+ * (drivers/vfio/Kconfig, drivers/iommu/iommufd/Kconfig, v6.6), so there
+ * is no vfio module, no /dev/vfio, no /dev/iommu; and iommu.c, which makes
+ * /sys/kernel/iommu_groups, is not built. DMA-API drivers bind as usual.
+ */
+static void no_iommu_api_no_vfio(void **state)
+{
+	int n;
+
+	(void)state;
+	add_nvme();
+	do_load("nvme");
+	assert_bound(NVME, "nvme");
+	assert_null(dev_(NVME)->iommu_group);
+	assert_rc(-ENOENT, driver_load(self->m, "vfio-pci"));
+	assert_rc(-ENOENT, driver_load(self->m, "vfio-platform"));
+	err_copen(ENOENT, &n);
+	assert_rc(-ENOENT, _iopen(&n));
+	err_gopen(ENOENT, 0);
+	assert_ls("/sys/kernel/iommu_groups", "-2");
+	assert_ls("/sys/class/iommu", "-2");
+	assert_ls("/dev/vfio", "-2");
+	assert_attr("/sys/bus/pci/devices/" NVME "/iommu_group/type", "-2");
+	assert_int_equal(machine_open_fds(self->m), 0);
+	check_invariants();
+}
+
 /* A no-IOMMU group and a real one cannot share a container. */
 #define LONE "0000:66:00.0"
 
 static void noiommu_mix(void **state)
 {
 	struct device *dev;
-	int gn, c, c2;
+	int gn, nl, c, c2;
+	size_t ngroups;
 
 	(void)state;
 	boot_desktop();
@@ -2079,20 +2187,27 @@ static void noiommu_mix(void **state)
 	assert_rc(0, device_add(dev));
 	assert_bound(LONE, "nvme");
 	assert_null(dev_(LONE)->iommu_group);
+	ngroups = list_count_nodes(&self->m->groups);
 	to_vfio(LONE);
 	assert_true(vdev_(LONE)->group->noiommu);
+	/*
+	 * vfio_noiommu_group_alloc() (v6.6): the next number of the IOMMU
+	 * groups' own pool, here the first after the desktop's groups
+	 */
+	assert_int_equal(iommu_group_id(dev_(LONE)->iommu_group), ngroups);
+	nl = -1 - (int)ngroups;
 	to_vfio(NVME);
 	gn = gid(NVME);
-	assert_true(vfio_group_exists(self->m, -1));
+	assert_true(vfio_group_exists(self->m, nl));
 	assert_false(vfio_group_exists(self->m, gid(HB)));	/* group 0 */
 
-	do_gopen(-1);
+	do_gopen(nl);
 	do_gopen(gn);
 	c = do_copen();
 	do_setc(gn, c);
-	err_setc(EPERM, -1, c);		/* real and no-IOMMU cannot mix */
+	err_setc(EPERM, nl, c);		/* real and no-IOMMU cannot mix */
 	c2 = do_copen();
-	do_setc(-1, c2);
+	do_setc(nl, c2);
 	err_setc(EINVAL, gn, c2);	/* set already */
 	do_gclose(gn);			/* detaches from c */
 	assert_kernel_owned(NVME, 0);
@@ -2101,7 +2216,7 @@ static void noiommu_mix(void **state)
 	assert_kernel_owned(NVME, 0);
 	err_set_iommu(ENODEV, c2, VFIO_TYPE1v2_IOMMU);	/* no backend */
 	do_set_iommu(c2, VFIO_NOIOMMU_IOMMU);
-	do_getfd(-1, LONE);
+	do_getfd(nl, LONE);
 	/* the empty container takes the real group */
 	do_setc(gn, c);
 	err_set_iommu(ENODEV, c, VFIO_NOIOMMU_IOMMU);	/* no backend */
@@ -2113,7 +2228,7 @@ static void noiommu_mix(void **state)
 
 	do_dclose(LONE);
 	do_dclose(NVME);
-	do_gclose(-1);
+	do_gclose(nl);
 	do_gclose(gn);
 	do_cclose(c);
 	do_cclose(c2);
@@ -2253,7 +2368,9 @@ static void vfio_platform(void **state)
 	do_load("dwc3");
 	assert_bound(USB, "dwc3");
 	assert_kernel_owned(USB, 1);
-	do_load("vfio-platform");
+	/* dwc3 has no reset module: vfio_platform_reset() below */
+	assert_rc(0, driver_load_params(self->m, "vfio-platform",
+					"reset_required=0"));
 
 	do_override(USB, "vfio-platform");
 	do_unbind("dwc3", USB);
@@ -2271,6 +2388,92 @@ static void vfio_platform(void **state)
 	do_bind("dwc3", USB);
 	assert_kernel_owned(USB, 1);
 	assert_false(vfio_group_exists(self->m, g));
+	check_invariants();
+}
+
+/* Some log line reads exactly @text. */
+static void assert_log_line_at(const char *file, int line, const char *text)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < machine_log_count(self->m); i++)
+		found |= !strcmp(machine_log_entry(self->m, i)->text, text);
+	verify(found, file, line, "no log line reads \"%s\"", text);
+}
+
+#define assert_log_line(text) assert_log_line_at(__FILE__, __LINE__, text)
+
+static void add_platform(const char *name, const char *compatible,
+			 struct iommu_device *iommu)
+{
+	struct device *dev = device_alloc(self->m, name, NULL);
+
+	assert_false(IS_ERR_OR_NULL(dev));
+	assert_rc(0, device_set_bus(dev, BUS_PLATFORM));
+	assert_rc(0, device_set_fw_iommu(dev, iommu, 0));
+	device_set_of_compatible(dev, compatible);
+	assert_rc(0, device_add(dev));
+}
+
+#define ETH "fe300000.ethernet"
+#define XGBE "e0700000.xgmac"
+#define ETH_NOGRP "fe310000.ethernet"
+
+/*
+ * vfio-platform refuses a device it cannot reset. v6.6 loads it with
+ * reset_required=1; vfio_platform_init_common(), run by its probe before
+ * the device is registered (so before the IOMMU group is looked at), logs
+ * "No reset function found for device %s" (pdev->name: empty for a
+ * devicetree device) and fails with vfio_platform_get_reset()'s -ENOENT.
+ * Devicetree devices pass when a reset module registers their compatible;
+ * an ACPI device needs an _RST method, which no model device has. Loaded
+ * with reset_required=0 it takes them all; a bad value fails the load.
+ */
+static void vfio_platform_reset(void **state)
+{
+	bool dt = self->v->fw == FW_DEVICETREE;
+
+	(void)state;
+	add_platform(ETH, "snps,dwmac", iommu_());
+	add_platform(XGBE, "amd,xgbe-seattle-v1a", iommu_());
+	add_platform(ETH_NOGRP, "snps,dwmac", NULL);
+	do_load("vfio-platform");
+	do_override(ETH, "vfio-platform");
+	do_override(XGBE, "vfio-platform");
+	do_override(ETH_NOGRP, "vfio-platform");
+
+	err_bind(ENOENT, "vfio-platform", ETH);
+	if (dt)
+		assert_log_line("vfio-platform " ETH ": No reset function found for device ");
+	else
+		assert_log_line("vfio-platform " ETH ": No reset function found for device " ETH);
+	assert_log("vfio-platform: probe of " ETH " failed with error -2");
+	assert_bound(ETH, NULL);
+	assert_null(vdev_(ETH));
+	/* the reset first: ENOENT where the group would give EINVAL */
+	err_bind(ENOENT, "vfio-platform", ETH_NOGRP);
+	if (dt) {
+		do_bind("vfio-platform", XGBE);		/* vfio_platform_amdxgbe */
+		assert_non_null(vdev_(XGBE));
+		do_unbind("vfio-platform", XGBE);
+	} else {
+		err_bind(ENOENT, "vfio-platform", XGBE);
+	}
+	check_invariants();
+
+	/* module_param(reset_required, bool, 0444): only at load */
+	assert_rc(0, driver_unload(self->m, "vfio-platform"));
+	assert_rc(-EINVAL, driver_load_params(self->m, "vfio-platform",
+					      "reset_required=maybe"));
+	assert_rc(-EINVAL, driver_load_params(self->m, "vfio-pci",
+					      "reset_required=0"));
+	assert_rc(0, driver_load_params(self->m, "vfio-platform",
+					"reset_required=0"));
+	assert_bound(ETH, "vfio-platform");
+	assert_non_null(vdev_(ETH));
+	assert_bound(XGBE, "vfio-platform");
+	assert_bound(ETH_NOGRP, NULL);	/* now the group: -EINVAL */
+	assert_log("vfio-platform: probe of " ETH_NOGRP " failed with error -22");
 	check_invariants();
 }
 
@@ -3418,12 +3621,15 @@ int main(void)
 		EVERY_FW(unbind_while_open),
 		EVERY_FW(stale_group_file),
 		EVERY_FW(resv_direct),
-		T(no_iommu, var_noapi),
-		T(noiommu_ids, var_noapi),
+		T(no_iommu, var_nohw),
+		T(noiommu_ids, var_nohw),
+		T(no_iommu_api_no_vfio, var_noapi),
 		T(noiommu_mix, var_x86),
 		EVERY_FW(pci_bridge_group),
 		T(vfio_platform, var_dt),
 		T(vfio_platform, var_iort),
+		T(vfio_platform_reset, var_dt),
+		T(vfio_platform_reset, var_iort),
 		EVERY_FW(attach_errors),
 		EVERY_FW(foreign_domain),
 		T(variant_driver, var_x86),

@@ -43,7 +43,18 @@ enum driver_probe_kind {
 	PROBE_STUB,       /* pci-stub: logs "claimed by stub" */
 	PROBE_VFIO,       /* vfio bus drivers: need an IOMMU group (-EINVAL) */
 	PROBE_VFIO_PCI,   /* vfio-pci: also normal header type only (-EINVAL) */
+	PROBE_VFIO_PLATFORM, /* vfio-platform: also a reset handler (-ENOENT) */
 };
+
+/*
+ * The vfio bus drivers. VFIO selects IOMMU_API: a kernel without it has
+ * none of them.
+ */
+static inline bool driver_probe_is_vfio(enum driver_probe_kind probe)
+{
+	return probe == PROBE_VFIO || probe == PROBE_VFIO_PCI ||
+	       probe == PROBE_VFIO_PLATFORM;
+}
 
 /**
  * struct driver_desc - a driver of the catalogue: data, not code
@@ -121,6 +132,8 @@ struct device_driver {
 	 * (fail_count < 0: every probe); under bus->ids_lock. */
 	int fail_errno;
 	int fail_count;
+	/* vfio-platform's reset_required module parameter (0444: set at load) */
+	bool reset_required;
 };
 
 /* dd.c */

@@ -271,6 +271,68 @@ static int parse_ids_param(struct device_driver *drv, const char *ids)
 	return 0;
 }
 
+/*
+ * A bool module parameter's value, as param_set_bool() reads it
+ * (kstrtobool(); a bare name means true). Return: 0 or -EINVAL.
+ */
+static int parse_bool_param(const char *val, bool *ret_v)
+{
+	if (!val)
+		val = "1";
+	switch (val[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		*ret_v = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		*ret_v = false;
+		return 0;
+	case 'o': case 'O':
+		if (val[1] == 'n' || val[1] == 'N') {
+			*ret_v = true;
+			return 0;
+		}
+		if (val[1] == 'f' || val[1] == 'F') {
+			*ret_v = false;
+			return 0;
+		}
+		return -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Module parameters, "name=value" separated by blanks: ids= of pci-stub,
+ * vfio-pci and its variants, reset_required= of vfio-platform. Anything
+ * else is -EINVAL.
+ */
+static int parse_module_params(struct device_driver *drv, const char *params)
+{
+	enum driver_probe_kind probe = drv->desc->probe;
+	char *copy = strdup(params), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, " \t", &save); tok && !ret;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (val)
+			*val++ = '\0';
+		if (!strcmp(tok, "ids") && val &&
+		    (probe == PROBE_STUB || probe == PROBE_VFIO_PCI))
+			ret = parse_ids_param(drv, val);
+		else if (!strcmp(tok, "reset_required") &&
+			 probe == PROBE_VFIO_PLATFORM)
+			ret = parse_bool_param(val, &drv->reset_required);
+		else
+			ret = -EINVAL;
+	}
+	free(copy);
+	return ret;
+}
+
 int driver_load(struct machine *m, const char *name)
 {
 	return driver_load_params(m, name, NULL);
@@ -284,7 +346,8 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	struct bus_type *bus;
 
 	KFUNC();
-	if (!desc)
+	/* VFIO selects IOMMU_API: without it there is no vfio module */
+	if (!desc || (driver_probe_is_vfio(desc->probe) && !m->cfg.iommu_api))
 		return -ENOENT;
 	if (machine_find_driver(m, desc->name))
 		return -EEXIST;
@@ -297,12 +360,10 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	drv->name = desc->name;
 	drv->bus = bus;
 	drv->driver_managed_dma = desc->driver_managed_dma;
+	drv->reset_required = true;	/* vfio-platform's default */
 	if (params && *params) {
-		int ret = -EINVAL;
+		int ret = parse_module_params(drv, params);
 
-		if (!strncmp(params, "ids=", 4) &&
-		    (desc->probe == PROBE_STUB || desc->probe == PROBE_VFIO_PCI))
-			ret = parse_ids_param(drv, params + 4);
 		if (ret) {
 			kfree(drv);
 			return ret;
@@ -632,6 +693,9 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 					    id->subdevice, id->class,
 					    id->class_mask);
 			}
+			if (drv->desc->probe == PROBE_VFIO_PLATFORM &&
+			    !drv->reset_required)
+				sbuf_printf(sb, " reset_required=0");
 			sbuf_printf(sb, "\n");
 		}
 	}

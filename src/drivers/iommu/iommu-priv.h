@@ -17,6 +17,7 @@
 #include "drivers/base/device.h"
 
 #define IOMMU_NAME_MAX 32
+#define IOMMU_GROUP_NAME_MAX 32
 
 /* An IOMMU instance (one SMMU, one DMAR unit) and its driver's abilities. */
 struct iommu_device {
@@ -49,8 +50,13 @@ struct iommu_group {
 	struct list_head entry;     /* bus_iommu_probe()'s list of new groups */
 	struct kref kref;           /* one per member device, plus users */
 	int id;
-	struct iommu_device *iommu; /* all members are behind this IOMMU */
+	/*
+	 * All members are behind this IOMMU; NULL for a group made without
+	 * one (vfio's no-IOMMU groups), which never has a domain.
+	 */
+	struct iommu_device *iommu;
 	unsigned int key;           /* firmware group key; 0: singleton */
+	char name[IOMMU_GROUP_NAME_MAX]; /* iommu_group_set_name(); "": none */
 
 	struct mutex mutex;
 	struct list_head devices;   /* (G) struct group_device::list */
@@ -71,6 +77,23 @@ struct iommu_group {
  */
 int iommu_device_dma_use(struct device *dev);
 void iommu_device_dma_unuse(struct device *dev);
+
+/*
+ * Groups made by their users rather than by an IOMMU driver (vfio's
+ * no-IOMMU groups, vfio_noiommu_group_alloc()): iommu_group_alloc() with
+ * no IOMMU takes the lowest free number of the same pool, the caller
+ * holding the one reference it returns (ERR_PTR(-ENOMEM), (-ENOSPC));
+ * iommu_group_add_device() makes @dev a member ("Adding to iommu group N",
+ * a reference for the membership); iommu_group_remove_device() undoes that
+ * ("Removing from iommu group N"). They take iommu_probe_device_lock and
+ * the group's mutex, both inside vfio_lock in the lock order.
+ */
+struct iommu_group *iommu_group_alloc(struct machine *m,
+				      struct iommu_device *iommu,
+				      unsigned int key);
+int iommu_group_set_name(struct iommu_group *group, const char *name);
+int iommu_group_add_device(struct iommu_group *group, struct device *dev);
+void iommu_group_remove_device(struct device *dev);
 
 /* Test hook: attaches to @iommu fail with -@err (0 turns it off). */
 void iommu_device_set_attach_error(struct iommu_device *iommu, int err);

@@ -127,11 +127,13 @@ void iommu_device_set_attach_error(struct iommu_device *iommu, int err)
 static struct iommu_domain *__iommu_domain_alloc(struct iommu_device *iommu,
 						 unsigned int type)
 {
-	struct machine *m = iommu->m;
 	struct iommu_domain *domain;
+	struct machine *m;
 
-	if (!(iommu->domain_types & type))
+	/* a group without an IOMMU (no-IOMMU) has no domains to make */
+	if (!iommu || !(iommu->domain_types & type))
 		return NULL;
+	m = iommu->m;
 	domain = kzalloc(m, sizeof(*domain));
 	if (!domain)
 		return NULL;
@@ -514,9 +516,9 @@ int iommu_group_id(const struct iommu_group *group)
 }
 
 /* iommu_group_alloc(): a new group with the lowest free id, one reference. */
-static struct iommu_group *iommu_group_alloc(struct machine *m,
-					     struct iommu_device *iommu,
-					     unsigned int key)
+struct iommu_group *iommu_group_alloc(struct machine *m,
+				      struct iommu_device *iommu,
+				      unsigned int key)
 {
 	struct iommu_group *group;
 	struct list_head *before;
@@ -833,6 +835,65 @@ void iommu_release_device(struct device *dev)
 	mutex_unlock(&dev->m->iommu_probe_device_lock);
 	/* The reference the device's membership held. */
 	iommu_group_put(group);
+}
+
+/*
+ * iommu_group_set_name(): the group's "name" file in sysfs. v6.6 names
+ * only vfio's no-IOMMU groups ("vfio-noiommu").
+ */
+int iommu_group_set_name(struct iommu_group *group, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len >= sizeof(group->name))
+		return -EINVAL;
+	mutex_lock(&group->mutex);
+	memcpy(group->name, name, len + 1);
+	mutex_unlock(&group->mutex);
+	return 0;
+}
+
+/*
+ * iommu_group_add_device(): @dev joins @group without its IOMMU driver's
+ * help (a group that has no IOMMU), which takes a reference for the
+ * membership. There is no domain to attach to; the driver core's DMA-use
+ * record is not touched: the only users are vfio bus drivers, which manage
+ * DMA themselves.
+ */
+int iommu_group_add_device(struct iommu_group *group, struct device *dev)
+{
+	struct machine *m = dev->m;
+	struct group_device *gdev;
+
+	KFUNC();
+	gdev = kzalloc(m, sizeof(*gdev));
+	if (!gdev)
+		return -ENOMEM;
+	gdev->dev = dev;
+	dev_info(dev, "Adding to iommu group %d", group->id);
+	kref_get(&group->kref);
+	mutex_lock(&m->iommu_probe_device_lock);
+	mutex_lock(&group->mutex);
+	WARN_ON(m, dev->iommu_group || group->domain);
+	mutex_lock(&m->obj_lock);
+	list_add_tail(&gdev->list, &group->devices);
+	mutex_unlock(&m->obj_lock);
+	WRITE_ONCE(dev->iommu_group, group); /* sysfs peeks */
+	mutex_unlock(&group->mutex);
+	mutex_unlock(&m->iommu_probe_device_lock);
+	return 0;
+}
+
+/* iommu_group_remove_device(): undo iommu_group_add_device(). */
+void iommu_group_remove_device(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	KFUNC();
+	if (!group)
+		return;
+	dev_info(dev, "Removing from iommu group %d", group->id);
+	iommu_release_device(dev);
 }
 
 /* ---- attach / detach by users of the IOMMU API ---- */
@@ -1288,8 +1349,9 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 			names[i++] = gdev->dev->name;
 		qsort(names, n, sizeof(*names), cmp_str);
 		sbuf_printf(sb, "group %d iommu=%s key=%u ref=%u devs=",
-			    group->id, group->iommu->name, group->key,
-			    kref_read(&group->kref));
+			    group->id,
+			    group->iommu ? group->iommu->name : "-",
+			    group->key, kref_read(&group->kref));
 		for (i = 0; i < n; i++)
 			sbuf_printf(sb, "%s%s", i ? "," : "", names[i]);
 		free(names);
@@ -1301,6 +1363,8 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		serialize_domain(sb, ids, "def", group->default_domain);
 		serialize_domain(sb, ids, "blk", group->blocking_domain);
 		serialize_domain(sb, ids, "dom", group->domain);
+		if (group->name[0])
+			sbuf_printf(sb, " name=%s", group->name);
 		sbuf_printf(sb, "\n");
 	}
 }

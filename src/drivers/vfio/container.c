@@ -52,6 +52,12 @@ int vfio_container_open(struct machine *m, int *ret_container)
 	ret = vfio_fd_get(m);
 	if (ret)
 		goto out_unlock;
+	/* no /dev/vfio/vfio without VFIO, which selects IOMMU_API */
+	if (!m->cfg.iommu_api) {
+		vfio_fd_put(m);
+		ret = -ENOENT;
+		goto out_unlock;
+	}
 	/* the lowest free number, as file descriptors are given out */
 	id = list_lowest_free_id(&m->vfio_containers, struct vfio_container, node, id, &before);
 	c = kzalloc(m, sizeof(*c));

@@ -274,6 +274,14 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 		group->container_users++;
 	}
 	vdev->open_count++;
+	/*
+	 * vfio_device_open_file(): every open of a no-IOMMU device is logged
+	 * with current->comm and task_pid_nr(current); the model's userspace
+	 * is one task, PID 1 as WARN reports give it.
+	 */
+	if (group->noiommu)
+		dev_warn(vdev->dev, "vfio-noiommu device opened by user (%s:%d)",
+			 kcompat_stack.comm, 1);
 	goto out_unlock;
 
 err_put_fd:

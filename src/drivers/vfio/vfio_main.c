@@ -120,29 +120,6 @@ static void vfio_device_insert_sorted(struct machine *m,
 	list_add(&new->node, &m->vfio_devices);
 }
 
-/*
- * The number of a new no-IOMMU group: the lowest no live one has, as the
- * kernel's group ida gives (a group left with only a stale file open has
- * given its number back). Never a counter: equal states must number the
- * next group alike.
- */
-static int vfio_noiommu_id_alloc(struct machine *m)
-{
-	struct vfio_group *group;
-	int id = 0;
-
-	/* the list is sorted: no-IOMMU groups last, by number */
-	list_for_each_entry(group, &m->vfio_groups, node) {
-		if (!group->noiommu || list_empty(&group->device_list) ||
-		    group->id < id)
-			continue;
-		if (group->id > id)
-			break;
-		id++;
-	}
-	return id;
-}
-
 static struct vfio_group *vfio_group_alloc(struct machine *m,
 					   struct iommu_group *iommu_group,
 					   bool noiommu)
@@ -154,8 +131,7 @@ static struct vfio_group *vfio_group_alloc(struct machine *m,
 	group->m = m;
 	group->noiommu = noiommu;
 	group->iommu_group = iommu_group;
-	group->id = noiommu ? vfio_noiommu_id_alloc(m) :
-			      iommu_group_id(iommu_group);
+	group->id = iommu_group_id(iommu_group);
 	INIT_LIST_HEAD(&group->device_list);
 	INIT_LIST_HEAD(&group->container_next);
 	vfio_group_insert_sorted(m, group);
@@ -178,9 +154,34 @@ struct vfio_device *vfio_device_by_name(struct machine *m, const char *name)
 }
 
 /*
+ * vfio_noiommu_group_alloc(): with enable_unsafe_noiommu_mode, a device no
+ * IOMMU translates for gets an IOMMU group of its own, numbered from the
+ * same pool as the real ones and named "vfio-noiommu": it has
+ * /sys/kernel/iommu_groups/N and the device its iommu_group link. Returns
+ * the group with the reference the vfio group keeps.
+ */
+static struct iommu_group *vfio_noiommu_group_alloc(struct device *dev)
+{
+	struct iommu_group *iommu_group;
+	int ret;
+
+	iommu_group = iommu_group_alloc(dev->m, NULL, 0);
+	if (IS_ERR(iommu_group))
+		return iommu_group;
+	ret = iommu_group_set_name(iommu_group, "vfio-noiommu");
+	if (!ret)
+		ret = iommu_group_add_device(iommu_group, dev);
+	if (ret) {
+		iommu_group_put(iommu_group);
+		return ERR_PTR(ret);
+	}
+	return iommu_group;
+}
+
+/*
  * vfio_register_group_dev(): a vfio bus driver's probe makes its device a
  * vfio device, in the vfio group of its IOMMU group (made on first use:
- * /dev/vfio/N appears).
+ * /dev/vfio/N appears; /dev/vfio/noiommu-N for a no-IOMMU group).
  */
 int vfio_register_group_dev(struct device *dev)
 {
@@ -195,11 +196,16 @@ int vfio_register_group_dev(struct device *dev)
 	if (!iommu_group) {
 		if (!m->vfio_noiommu)
 			return -EINVAL;
+		iommu_group = vfio_noiommu_group_alloc(dev);
+		if (IS_ERR(iommu_group))
+			return (int)PTR_ERR(iommu_group);
 		noiommu = true;
 		dev_warn(dev, "Adding kernel taint for vfio-noiommu group on device");
 	}
 	vdev = kzalloc(m, sizeof(*vdev));
 	if (!vdev) {
+		if (noiommu)
+			iommu_group_remove_device(dev);
 		iommu_group_put(iommu_group);
 		return -ENOMEM;
 	}
@@ -218,6 +224,8 @@ int vfio_register_group_dev(struct device *dev)
 		if (!group) {
 			strmap_del(&m->vfio_devices_by_name, dev_name(dev), vdev);
 			mutex_unlock(&m->vfio_lock);
+			if (noiommu)
+				iommu_group_remove_device(dev);
 			iommu_group_put(iommu_group);
 			kfree(vdev);
 			return -ENOMEM;
@@ -268,6 +276,9 @@ void vfio_unregister_group_dev(struct device *dev)
 	list_del(&vdev->node);
 	strmap_del(&m->vfio_devices_by_name, dev_name(vdev->dev), vdev);
 	kfree(vdev);
+	/* vfio_device_remove_group(): out of the group made for it */
+	if (group->noiommu)
+		iommu_group_remove_device(dev);
 	if (list_empty(&group->device_list)) {
 		if (group->container)
 			vfio_group_detach_container(group);

@@ -46,6 +46,12 @@ int iommufd_open(struct machine *m, int *ret_ictx)
 	ret = vfio_fd_get(m);
 	if (ret)
 		goto out_unlock;
+	/* no /dev/iommu without iommufd, which needs IOMMU_API */
+	if (!m->cfg.iommu_api) {
+		vfio_fd_put(m);
+		ret = -ENOENT;
+		goto out_unlock;
+	}
 	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
 	ictx = kzalloc(m, sizeof(*ictx));
 	if (!ictx) {
