@@ -15,7 +15,10 @@
 #ifndef DMAOWN_IOMMU_H
 #define DMAOWN_IOMMU_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dmaown/device.h"
 #include "dmaown/machine.h"
@@ -279,6 +282,152 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf);
  * "identity", "blocked", "unmanaged", "DMA", "unknown")
  */
 const char *iommu_domain_type_str(unsigned int type);
+
+/* ---- reserved regions (/sys/kernel/iommu_groups/N/reserved_regions) ---- */
+
+/**
+ * enum iommu_kind - which IOMMU driver an instance has, for what its
+ * driver reports of a device (its get_resv_regions())
+ * @IOMMU_KIND_INTEL: intel-iommu (VT-d, DMAR): each RMRR whose scope names
+ *	the device or a bridge above it, direct-relaxable for USB
+ *	controllers and display devices (device_rmrr_is_relaxable()) and
+ *	direct otherwise; 0-0xffffff direct-relaxable for an ISA bridge
+ *	(CONFIG_INTEL_IOMMU_FLOPPY_WA, on in Debian); the IOAPIC/MSI range
+ *	0xfee00000-0xfeefffff msi
+ * @IOMMU_KIND_AMD: amd-iommu (AMD-Vi, IVRS): IVMD unity ranges direct; the
+ *	MSI range 0xfee00000-0xfeefffff msi and the HyperTransport range
+ *	0xfd00000000-0xffffffffff reserved
+ * @IOMMU_KIND_ARM_SMMU_V3: arm-smmu-v3: the software MSI window
+ *	0x8000000-0x80fffff (sw-msi); IORT RMRs direct
+ * @IOMMU_KIND_ARM_SMMU: arm-smmu (SMMUv1/v2): as arm-smmu-v3
+ * @IOMMU_KIND_MAX_: the number of kinds
+ * @IOMMU_KIND_INVALID_: no kind
+ */
+enum iommu_kind {
+	IOMMU_KIND_INTEL,
+	IOMMU_KIND_AMD,
+	IOMMU_KIND_ARM_SMMU_V3,
+	IOMMU_KIND_ARM_SMMU,
+	IOMMU_KIND_MAX_,
+	IOMMU_KIND_INVALID_ = -EINVAL,
+};
+
+/**
+ * enum iommu_resv_type - what a reserved region is (include/linux/iommu.h)
+ * @IOMMU_RESV_DIRECT: must be mapped 1:1 at all times: a device with one
+ *	cannot be put on a blocking domain, so its group cannot be claimed
+ * @IOMMU_RESV_DIRECT_RELAXABLE: advertised 1:1, but may be ignored when the
+ *	device is assigned (USB, graphics)
+ * @IOMMU_RESV_RESERVED: never map this, nor give it to a device
+ * @IOMMU_RESV_MSI: the hardware MSI doorbell range, untranslated
+ * @IOMMU_RESV_SW_MSI: a software-managed MSI translation window; sysfs shows
+ *	it as "msi" too, as the kernel does
+ * @IOMMU_RESV_TYPE_MAX_: the number of types
+ * @IOMMU_RESV_TYPE_INVALID_: no type
+ */
+enum iommu_resv_type {
+	IOMMU_RESV_DIRECT,
+	IOMMU_RESV_DIRECT_RELAXABLE,
+	IOMMU_RESV_RESERVED,
+	IOMMU_RESV_MSI,
+	IOMMU_RESV_SW_MSI,
+	IOMMU_RESV_TYPE_MAX_,
+	IOMMU_RESV_TYPE_INVALID_ = -EINVAL,
+};
+
+/**
+ * struct iommu_resv_region - a reserved range of I/O virtual addresses
+ * @start: the first address
+ * @length: its size in bytes, at least 1; start + length - 1 does not wrap
+ * @type: what it is
+ */
+struct iommu_resv_region {
+	uint64_t start;
+	uint64_t length;
+	enum iommu_resv_type type;
+};
+
+/** define IOMMU_RESV_REGIONS_MAX - the regions an IOMMU reports for all. */
+#define IOMMU_RESV_REGIONS_MAX 8
+
+/** define DEVICE_DIRECT_REGIONS_MAX - firmware 1:1 ranges per device. */
+#define DEVICE_DIRECT_REGIONS_MAX 8
+
+/**
+ * iommu_device_set_kind() - which driver the IOMMU has: the regions it
+ * reports for every device become the kind's (see enum iommu_kind); a new
+ * instance is IOMMU_KIND_INTEL
+ * @iommu: from iommu_device_alloc(), not registered yet
+ * @kind: the kind
+ *
+ * Return: 0; -EINVAL an unknown kind; -EBUSY registered already.
+ */
+int iommu_device_set_kind(struct iommu_device *iommu, enum iommu_kind kind);
+
+/** iommu_device_kind() - the kind iommu_device_set_kind() gave. */
+enum iommu_kind iommu_device_kind(const struct iommu_device *iommu);
+
+/**
+ * iommu_kind_name() - the machine-file name of a kind ("intel", "amd",
+ * "arm-smmu-v3", "arm-smmu"), or NULL for an unknown one
+ */
+const char *iommu_kind_name(enum iommu_kind kind);
+
+/**
+ * iommu_device_set_resv_regions() - the regions the IOMMU's driver reports
+ * for every device behind it, in place of its kind's (the MSI window and
+ * the like; a firmware 1:1 range is a device's, device_add_direct_region())
+ * @iommu: not registered yet
+ * @regions: @n regions; @n == 0 reports none
+ * @n: at most IOMMU_RESV_REGIONS_MAX
+ *
+ * Return: 0; -EINVAL too many, an unknown type, an empty or wrapping range;
+ * -EBUSY registered already.
+ */
+int iommu_device_set_resv_regions(struct iommu_device *iommu,
+				  const struct iommu_resv_region *regions,
+				  size_t n);
+
+/**
+ * device_add_direct_region() - firmware asks for a 1:1 mapping of
+ * [@start, @start + @length) for @dev and the devices below it (an RMRR
+ * with the device in its scope, an IVMD unity range, an IORT RMR)
+ * @dev: not added yet, behind an IOMMU (device_set_fw_iommu() first)
+ * @start: the first address
+ * @length: the size in bytes, at least 1
+ *
+ * The IOMMU's driver decides the region's type, as v6.6's do (enum
+ * iommu_kind): when it is IOMMU_RESV_DIRECT the device needs 1:1 mappings
+ * (require_direct): it cannot be put on a blocking domain, so its group
+ * cannot be claimed for userspace.
+ *
+ * Return: 0; -EINVAL no IOMMU, an empty or wrapping range, or more than
+ * DEVICE_DIRECT_REGIONS_MAX; -EBUSY the device is added.
+ */
+int device_add_direct_region(struct device *dev, uint64_t start,
+			     uint64_t length);
+
+/**
+ * iommu_get_group_resv_regions() - the reserved regions of a group: those
+ * the IOMMU driver reports for each member, in address order, overlapping
+ * or adjacent ones of one type merged (iommu_get_group_resv_regions(),
+ * iommu_insert_resv_region())
+ * @group: the group
+ * @ret_regions: a new array the caller frees, NULL when there are none
+ * @ret_n: the number of regions
+ *
+ * Return: 0; -ENOMEM.
+ */
+int iommu_get_group_resv_regions(struct iommu_group *group,
+				 struct iommu_resv_region **ret_regions,
+				 size_t *ret_n);
+
+/**
+ * iommu_resv_type_str() - the name sysfs's reserved_regions gives a type:
+ * "direct", "direct-relaxable", "reserved", "msi" (IOMMU_RESV_MSI and
+ * IOMMU_RESV_SW_MSI alike), or NULL for an unknown one
+ */
+const char *iommu_resv_type_str(enum iommu_resv_type type);
 
 /* ---- read-only inspection (for show, tests and the checker) ---- */
 

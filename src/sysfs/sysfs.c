@@ -5,7 +5,9 @@
  * relative symlinks. Counterpart of the sysfs attributes spread over
  * drivers/base/bus.c, drivers/pci/pci-sysfs.c, drivers/iommu/iommu.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dmaown/sysfs.h"
@@ -272,20 +274,23 @@ static int group_type_store(const struct snode *n, const char *buf)
 	return iommu_group_store_type(n->group, buf);
 }
 
+/*
+ * iommu_group_show_resv_regions() (v6.6): one line per region of the
+ * group, "0x%016llx 0x%016llx %s": first and last address, type. An
+ * allocation failure is not reported: the file shows what was gathered.
+ */
 static int group_resv_show(const struct snode *n, struct sbuf *sb)
 {
-	struct group_device *gdev;
-	bool direct = false;
+	struct iommu_resv_region *r;
+	size_t nr;
 
-	mutex_lock(&n->group->mutex);
-	/* a group without an IOMMU (no-IOMMU) reserves nothing */
-	if (n->group->iommu)
-		for_each_group_device(n->group, gdev)
-			direct |= gdev->dev->fw.require_direct;
-	mutex_unlock(&n->group->mutex);
-	/* the firmware range itself is not modelled: a fixed stand-in */
-	if (direct)
-		sbuf_printf(sb, "0x000000003e000000 0x000000003e1fffff direct\n");
+	if (iommu_get_group_resv_regions(n->group, &r, &nr))
+		return 0;
+	for (size_t i = 0; i < nr; i++)
+		sbuf_printf(sb, "0x%016" PRIx64 " 0x%016" PRIx64 " %s\n",
+			    r[i].start, r[i].start + r[i].length - 1,
+			    iommu_resv_type_str(r[i].type));
+	free(r);
 	return 0;
 }
 

@@ -31,6 +31,9 @@
 #define TOPO_LABEL_MAX 63
 #define TOPO_TOKENS_MAX (TOPO_LINE_MAX / 2 + 1)
 #define TOPO_QUOTE_MAX 40	/* longer tokens are quoted cut, with "..." */
+/* A bare rmrr's range: 0x3e000000-0x3e1fffff. */
+#define TOPO_RMRR_START 0x3e000000ULL
+#define TOPO_RMRR_LENGTH 0x200000ULL
 
 /* The library's own limits on names (NUL included). */
 #define COMPAT_SIZE sizeof(((struct dev_ids *)0)->compatible)
@@ -89,6 +92,11 @@ struct topo_iommu {
 	bool late;		/* registered later by a script */
 	bool msi_isolated;
 	struct topo_pos at;	/* the name */
+	int kind;		/* enum iommu_kind; -1: firmware's default */
+	struct topo_pos kind_at;	/* the value of kind= */
+	bool resv_set;		/* resv= given */
+	unsigned int nr_resv;
+	struct iommu_resv_region resv[IOMMU_RESV_REGIONS_MAX];
 };
 
 struct topo_dev {
@@ -102,8 +110,12 @@ struct topo_dev {
 	char compatible[COMPAT_SIZE];
 	unsigned int periphid;
 	char mc_type[MC_TYPE_SIZE];
-	bool require_direct, untrusted, absent;
+	bool untrusted, absent;
 	struct topo_pos at;	/* the name */
+	unsigned int nr_direct;	/* rmrr ranges */
+	struct {
+		uint64_t start, length;
+	} direct[DEVICE_DIRECT_REGIONS_MAX];
 };
 
 struct topo_driver {
@@ -270,6 +282,23 @@ static const struct choice domain_type_choices[] = {
 	{ NULL, 0 },
 };
 
+static const struct choice iommu_kind_choices[] = {
+	{ "intel", IOMMU_KIND_INTEL },
+	{ "amd", IOMMU_KIND_AMD },
+	{ "arm-smmu-v3", IOMMU_KIND_ARM_SMMU_V3 },
+	{ "arm-smmu", IOMMU_KIND_ARM_SMMU },
+	{ NULL, 0 },
+};
+
+static const struct choice resv_type_choices[] = {
+	{ "direct", IOMMU_RESV_DIRECT },
+	{ "direct-relaxable", IOMMU_RESV_DIRECT_RELAXABLE },
+	{ "reserved", IOMMU_RESV_RESERVED },
+	{ "msi", IOMMU_RESV_MSI },
+	{ "sw-msi", IOMMU_RESV_SW_MSI },
+	{ NULL, 0 },
+};
+
 static const struct choice msi_choices[] = {
 	{ "isolated", 1 },
 	{ "unisolated", 0 },
@@ -395,6 +424,73 @@ static int bad_bdf(struct parser *p, const struct tok *v)
 		    "expected a PCI address like 0000:01:00.0, got " QF, QA(v));
 }
 
+/* "0x" and 1 to 16 hex digits: @n bytes at @s. */
+static bool hex64(const char *s, size_t n, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (n < 3 || n > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return false;
+	for (size_t i = 2; i < n; i++) {
+		int d = hexval(s[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*ret = v;
+	return true;
+}
+
+/*
+ * "0xSTART-0xEND", an address range with its last address, as firmware
+ * tables and the reserved_regions file give them.
+ */
+static int parse_range(struct parser *p, const struct tok *v,
+		       uint64_t *ret_start, uint64_t *ret_length)
+{
+	const char *dash = memchr(v->s, '-', v->len);
+	uint64_t start, end;
+
+	if (!dash || !hex64(v->s, (size_t)(dash - v->s), &start) ||
+	    !hex64(dash + 1, v->len - (size_t)(dash - v->s) - 1, &end))
+		return perr(p, v->col,
+			    "expected an address range like 0xfee00000-0xfeefffff, got " QF,
+			    QA(v));
+	if (end < start)
+		return perr(p, v->col, "range " QF " ends before it starts",
+			    QA(v));
+	if (!start && end == UINT64_MAX)
+		return perr(p, v->col, "range " QF " covers every address",
+			    QA(v));
+	*ret_start = start;
+	*ret_length = end - start + 1;
+	return 0;
+}
+
+/*
+ * Call @fn for each comma-separated element of @v (an empty one too, which
+ * @fn refuses), with the element's own column.
+ */
+static int for_each_elem(struct parser *p, const struct tok *v, void *obj,
+			 int (*fn)(struct parser *p, void *obj,
+				   const struct tok *elem))
+{
+	const char *s = v->s, *end = v->s + v->len;
+
+	while (s <= end) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		struct tok elem = { s, (size_t)((comma ? comma : end) - s),
+				    v->col + (int)(s - v->s) };
+		int ret = fn(p, obj, &elem);
+
+		if (ret)
+			return ret;
+		s = elem.s + elem.len + 1;
+	}
+	return 0;
+}
+
 /*
  * The ids parameter of vfio-pci and pci-stub: comma-separated entries of
  * two to six colon-separated hex fields of 1-8 digits.
@@ -435,8 +531,20 @@ static bool ids_param_ok(const char *s, size_t len)
 struct opt {
 	const char *name;
 	const char *example;	/* NULL: a flag, which takes no value */
+	/*
+	 * @v: the value; a flag's own token; NULL for an option whose value
+	 * is optional (opt_value_optional()) given bare
+	 */
 	int (*set)(struct parser *p, void *obj, const struct tok *v);
 };
+
+static int pci_opt_rmrr(struct parser *p, void *obj, const struct tok *v);
+
+/* Options given bare or with a value: rmrr, rmrr=RANGES. */
+static bool opt_value_optional(const struct opt *o)
+{
+	return o->set == pci_opt_rmrr;
+}
 
 #define OPTS_MAX 16
 
@@ -446,7 +554,8 @@ static void opt_list(const struct opt *o, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (; o->name; o++)
-		names_add(buf, size, &len, o->name, o->example ? "=" : "",
+		names_add(buf, size, &len, o->name,
+			  o->example && !opt_value_optional(o) ? "=" : "",
 			 !o[1].name);
 }
 
@@ -485,7 +594,7 @@ static int parse_options(struct parser *p, size_t first,
 			return perr(p, tok->col,
 				    "duplicate option '%s' (first at column %d)",
 				    o->name, cols[idx]);
-		if (o->example && !eq)
+		if (o->example && !eq && !opt_value_optional(o))
 			return perr(p, tok->col,
 				    "option '%s' needs a value, e.g. %s=%s",
 				    o->name, o->name, o->example);
@@ -503,7 +612,7 @@ static int parse_options(struct parser *p, size_t first,
 					    "option '%s' needs a value, e.g. %s=%s",
 					    o->name, o->name, o->example);
 		}
-		ret = o->set(p, obj, &v);
+		ret = o->set(p, obj, o->example && !eq ? NULL : &v);
 		if (ret)
 			return ret;
 	}
@@ -760,10 +869,65 @@ static int iommu_opt_msi(struct parser *p, void *obj, const struct tok *v)
 	return 0;
 }
 
+/* kind=intel: which IOMMU driver, for the regions it reports */
+static int iommu_opt_kind(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_iommu *ti = obj;
+	unsigned int kind;
+
+	if (parse_choice(p, iommu_kind_choices, v, "for kind=", &kind))
+		return -EINVAL;
+	ti->kind = (int)kind;
+	ti->kind_at = (struct topo_pos){ p->line, v->col };
+	return 0;
+}
+
+/* One "0xSTART-0xEND:TYPE" of resv=. */
+static int iommu_resv_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_iommu *ti = obj;
+	const char *colon = memchr(v->s, ':', v->len);
+	struct iommu_resv_region *r;
+	struct tok range, type;
+	unsigned int t;
+
+	if (!colon)
+		return perr(p, v->col,
+			    "expected a region like 0xfee00000-0xfeefffff:msi, got " QF,
+			    QA(v));
+	if (ti->nr_resv == IOMMU_RESV_REGIONS_MAX)
+		return perr(p, v->col, "too many regions (the limit is %d)",
+			    IOMMU_RESV_REGIONS_MAX);
+	range = (struct tok){ v->s, (size_t)(colon - v->s), v->col };
+	type = (struct tok){ colon + 1, v->len - range.len - 1,
+			     v->col + (int)range.len + 1 };
+	r = &ti->resv[ti->nr_resv];
+	if (parse_range(p, &range, &r->start, &r->length) ||
+	    parse_choice(p, resv_type_choices, &type, "in resv=", &t))
+		return -EINVAL;
+	r->type = (enum iommu_resv_type)t;
+	ti->nr_resv++;
+	return 0;
+}
+
+/* resv=RANGE:TYPE,... or resv=none: what the driver reports for all */
+static int iommu_opt_resv(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_iommu *ti = obj;
+
+	ti->resv_set = true;
+	ti->nr_resv = 0;
+	if (tok_is(v, "none"))
+		return 0;
+	return for_each_elem(p, v, obj, iommu_resv_elem);
+}
+
 static const struct opt iommu_opts[] = {
 	{ "types", "blocked,identity,dma-fq", iommu_opt_types },
 	{ "late", NULL, iommu_opt_late },
 	{ "msi", "isolated", iommu_opt_msi },
+	{ "kind", "intel", iommu_opt_kind },
+	{ "resv", "0xfee00000-0xfeefffff:msi", iommu_opt_resv },
 	{ NULL, NULL, NULL },
 };
 
@@ -803,6 +967,7 @@ static int stmt_iommu(struct parser *p)
 	ti->types = IOMMU_DOMAIN_BLOCKED | IOMMU_DOMAIN_IDENTITY |
 		    IOMMU_DOMAIN_DMA_FQ;
 	ti->msi_isolated = true;
+	ti->kind = -1;
 	ti->at = (struct topo_pos){ p->line, v->col };
 	if (parse_options(p, 2, iommu_opts, ti, cols))
 		return -EINVAL;
@@ -913,12 +1078,36 @@ static int pci_opt_type(struct parser *p, void *obj, const struct tok *v)
 			    &((struct topo_dev *)obj)->pcie_type);
 }
 
+/* One range of rmrr=. */
+static int pci_rmrr_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (d->nr_direct == DEVICE_DIRECT_REGIONS_MAX)
+		return perr(p, v->col, "too many ranges (the limit is %d)",
+			    DEVICE_DIRECT_REGIONS_MAX);
+	if (parse_range(p, v, &d->direct[d->nr_direct].start,
+			&d->direct[d->nr_direct].length))
+		return -EINVAL;
+	d->nr_direct++;
+	return 0;
+}
+
+/*
+ * rmrr=RANGE,...: firmware 1:1 ranges (an RMRR, an IVMD unity range, an
+ * IORT RMR); bare, one at a stand-in address.
+ */
 static int pci_opt_rmrr(struct parser *p, void *obj, const struct tok *v)
 {
-	(void)p;
-	(void)v;
-	((struct topo_dev *)obj)->require_direct = true;
-	return 0;
+	struct topo_dev *d = obj;
+
+	if (!v) {
+		d->direct[0].start = TOPO_RMRR_START;
+		d->direct[0].length = TOPO_RMRR_LENGTH;
+		d->nr_direct = 1;
+		return 0;
+	}
+	return for_each_elem(p, v, obj, pci_rmrr_elem);
 }
 
 static int pci_opt_untrusted(struct parser *p, void *obj, const struct tok *v)
@@ -986,7 +1175,7 @@ static const struct opt pci_opts[] = {
 	{ "parent", "0000:00:1c.0", dev_opt_parent },
 	DEV_OPT_IOMMU,
 	DEV_OPT_GROUP,
-	{ "rmrr", NULL, pci_opt_rmrr },
+	{ "rmrr", "0x3e000000-0x3e1fffff", pci_opt_rmrr },
 	{ "untrusted", NULL, pci_opt_untrusted },
 	DEV_OPT_ABSENT,
 	OPT_END,
@@ -1356,6 +1545,29 @@ static int tokenize(struct parser *p, size_t len)
 	return 0;
 }
 
+/*
+ * An IOMMU's kind must be one the firmware has: intel and amd on x86 (DMAR,
+ * IVRS), the SMMUs on acpi-iort and devicetree.
+ */
+static int finish_iommu_kinds(struct parser *p)
+{
+	const struct topo *t = &p->t;
+
+	for (size_t i = 0; i < t->niommus; i++) {
+		const struct topo_iommu *ti = &t->iommus[i];
+		bool x86_kind = ti->kind == IOMMU_KIND_INTEL ||
+				ti->kind == IOMMU_KIND_AMD;
+
+		if (ti->kind < 0 || x86_kind == (t->cfg.firmware == FW_X86))
+			continue;
+		return fail_at(p, ti->kind_at.line, ti->kind_at.col,
+			       "iommu kind '%s' needs firmware %s",
+			       iommu_kind_name(ti->kind),
+			       x86_kind ? "x86" : "acpi-iort or devicetree");
+	}
+	return 0;
+}
+
 /* Cross-statement checks once the whole text is read. */
 /*
  * Without CONFIG_IOMMU_API there is no VFIO (it selects IOMMU_API) and no
@@ -1401,6 +1613,8 @@ static int finish(struct parser *p)
 	if (!t->seen[STMT_MACHINE])
 		return fail_at(p, 1, 1,
 			       "expected a 'machine NAME' statement, found none");
+	if (finish_iommu_kinds(p))
+		return -EINVAL;
 	if (t->arch == TOPO_ARCH_ARM64 && t->cfg.firmware == FW_X86) {
 		if (t->firmware_at.line)
 			return fail_at(p, t->firmware_at.line,
@@ -1500,7 +1714,9 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 		break;
 	}
 	device_set_fw_iommu(dev, iommu, d->group_key);
-	device_set_require_direct(dev, d->require_direct);
+	for (unsigned int i = 0; i < d->nr_direct; i++)
+		device_add_direct_region(dev, d->direct[i].start,
+					 d->direct[i].length);
 	device_set_untrusted(dev, d->untrusted);
 	device_set_absent(dev, d->absent);
 }
@@ -1540,6 +1756,17 @@ static struct machine *build(struct parser *p)
 			goto err_destroy;
 		}
 		iommu_device_set_msi_isolated(iommus[i], ti->msi_isolated);
+		/* without kind=, the firmware's usual driver */
+		ret = iommu_device_set_kind(iommus[i], ti->kind >= 0 ? ti->kind :
+				t->cfg.firmware == FW_X86 ? IOMMU_KIND_INTEL :
+							    IOMMU_KIND_ARM_SMMU_V3);
+		if (!ret && ti->resv_set)
+			ret = iommu_device_set_resv_regions(iommus[i], ti->resv,
+							    ti->nr_resv);
+		if (ret) {
+			build_fail(p, ti->at, "describe iommu", ti->name, ret);
+			goto err_destroy;
+		}
 	}
 	for (i = 0; i < t->niommus; i++) {
 		const struct topo_iommu *ti = &t->iommus[i];

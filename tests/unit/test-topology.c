@@ -319,9 +319,16 @@ static void builtin_x86_desktop(void **state)
 
 	assert_bound(m, "0000:00:02.0", "i915");
 	assert_bound(m, "0000:00:14.0", "xhci_hcd");
-	assert_true(dev_(m, "0000:00:02.0")->fw.require_direct);
-	assert_true(dev_(m, "0000:00:14.0")->fw.require_direct);
-	assert_false(dev_(m, "0000:01:00.0")->fw.require_direct);
+	/*
+	 * their RMRRs are direct-relaxable on VT-d (v6.6's
+	 * device_rmrr_is_relaxable(): a display device, a USB controller),
+	 * so neither needs 1:1 mappings
+	 */
+	assert_int_equal(dev_(m, "0000:00:02.0")->fw.nr_direct, 1);
+	assert_int_equal(dev_(m, "0000:00:14.0")->fw.nr_direct, 1);
+	assert_false(dev_require_direct(dev_(m, "0000:00:02.0")));
+	assert_false(dev_require_direct(dev_(m, "0000:00:14.0")));
+	assert_false(dev_require_direct(dev_(m, "0000:01:00.0")));
 	assert_int_equal(group_size(m, "0000:00:02.0"), 1);
 	assert_int_equal(group_size(m, "0000:00:14.0"), 1);
 
@@ -661,7 +668,9 @@ static void grammar_pci(void **state)
 	assert_int_equal(dev->ids.class, 0x040100);
 	assert_int_equal(dev->ids.pcie_type, PCI_EXP_TYPE_NONE);
 	assert_int_equal(dev->ids.hdr_type, PCI_HEADER_TYPE_NORMAL);
-	assert_true(dev->fw.require_direct);
+	/* an audio device's RMRR is direct on VT-d: it needs 1:1 mappings */
+	assert_int_equal(dev->fw.nr_direct, 1);
+	assert_true(dev_require_direct(dev));
 	assert_true(dev->fw.untrusted);
 	/* a conventional PCI-to-PCI bridge has a bridge header */
 	assert_int_equal(dev_(m, "0000:06:01.0")->ids.hdr_type,
@@ -901,6 +910,39 @@ static const struct bad bad_inputs[] = {
 	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted or absent" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 class=020000\n", 2, 41,
 	  "duplicate option 'class' (first at column 28)" },
+	/* firmware 1:1 ranges and what IOMMU drivers reserve */
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x2000-0x1fff\n", 2,
+	  46, "range '0x2000-0x1fff' ends before it starts" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x0-0xffffffffffffffff\n",
+	  2, 46, "range '0x0-0xffffffffffffffff' covers every address" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=3e000000-3e1fffff\n",
+	  2, 46,
+	  "expected an address range like 0xfee00000-0xfeefffff, got '3e000000-3e1fffff'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x1000-0x1fff,\n", 2,
+	  60, "expected an address range like 0xfee00000-0xfeefffff, got ''" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x10000000000000000-0x10000000000000001\n",
+	  2, 46,
+	  "expected an address range like 0xfee00000-0xfeefffff, got '0x10000000000000000-0x10000000000000001'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=\n", 2, 46,
+	  "option 'rmrr' needs a value, e.g. rmrr=0x3e000000-0x3e1fffff" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x0-0x0,0x1-0x1,0x2-0x2,0x3-0x3,0x4-0x4,0x5-0x5,0x6-0x6,0x7-0x7,0x8-0x8\n",
+	  2, 110, "too many ranges (the limit is 8)" },
+	{ M "iommu d kind=vtd\n", 2, 14,
+	  "expected intel, amd, arm-smmu-v3 or arm-smmu for kind=, got 'vtd'" },
+	{ M "iommu d kind=arm-smmu\n", 2, 14,
+	  "iommu kind 'arm-smmu' needs firmware acpi-iort or devicetree" },
+	{ M "iommu s kind=intel\nfirmware acpi-iort\n", 2, 14,
+	  "iommu kind 'intel' needs firmware x86" },
+	{ M "iommu d resv=0xfee00000-0xfeefffff\n", 2, 14,
+	  "expected a region like 0xfee00000-0xfeefffff:msi, got '0xfee00000-0xfeefffff'" },
+	{ M "iommu d resv=0xfee00000-0xfeefffff:doorbell\n", 2, 36,
+	  "expected direct, direct-relaxable, reserved, msi or sw-msi in resv=, got 'doorbell'" },
+	{ M "iommu d resv=0xfee00000-0xfeefffff:msi,0xfeefffff-0xfee00000:msi\n",
+	  2, 40, "range '0xfeefffff-0xfee00000' ends before it starts" },
+	{ M "iommu d resv=0x0-0x0:msi,0x1-0x1:msi,0x2-0x2:msi,0x3-0x3:msi,0x4-0x4:msi,0x5-0x5:msi,0x6-0x6:msi,0x7-0x7:msi,0x8-0x8:msi\n",
+	  2, 110, "too many regions (the limit is 8)" },
+	{ M "iommu d colour=red\n", 2, 9,
+	  "unknown option 'colour' for iommu; expected types=, late, msi=, kind= or resv=" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000\n"
 	    "pci 0000:01:00.0 8086:10d3 class=020000\n",
 	  3, 5, "duplicate device name '0000:01:00.0' (first at line 2)" },
@@ -1395,6 +1437,269 @@ static void script_show(void **state)
 	machine_destroy(m);
 }
 
+/* ---- reserved regions ---- */
+
+/* The reserved_regions file of @dev's group, as a read gives it. */
+static char *group_resv(struct machine *m, const char *dev)
+{
+	char path[128], *buf = NULL;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions",
+		 group_id(m, dev));
+	assert_int_equal(sysfs_read(m, path, &buf), 0);
+	return buf;
+}
+
+#define assert_resv(m, dev, want)                                         \
+	do {                                                               \
+		char *got_ = group_resv(m, dev);                           \
+		assert_string_equal(got_, want);                           \
+		free(got_);                                                \
+	} while (0)
+
+#define MSI_X86 "0x00000000fee00000 0x00000000feefffff msi\n"
+
+/*
+ * VT-d (v6.6): intel_iommu_get_resv_regions() reports each RMRR whose scope
+ * names the device or a PCI bridge above it (is_downstream_to_pci_bridge()),
+ * direct-relaxable for a USB controller or a display device
+ * (device_rmrr_is_relaxable()) and direct otherwise, 0-16M
+ * direct-relaxable for an ISA bridge (CONFIG_INTEL_IOMMU_FLOPPY_WA, on in
+ * Debian), and the IOAPIC range 0xfee00000-0xfeefffff as msi;
+ * iommu_group_show_resv_regions() prints a group's regions, merged by
+ * iommu_insert_resv_region(), as "0x%016llx 0x%016llx %s". Only a direct
+ * region makes the device require 1:1 mappings
+ * (iommu_create_device_direct_mappings()): its group cannot be claimed
+ * (__iommu_device_set_domain(): -EINVAL), a relaxable one's can.
+ */
+static void resv_regions_intel(void **state)
+{
+	static const char text[] =
+		"machine r\n"
+		"iommu d\n"
+		"pci 0000:00:14.0 8086:a36d class=0c0330 type=rc-endpoint iommu=d rmrr=0x7a000000-0x7a0fffff\n"
+		"pci 0000:00:1c.0 8086:a338 class=060400 type=root-port iommu=d rmrr=0x7c000000-0x7c000fff\n"
+		"pci 0000:00:1f.0 8086:a305 class=060100 type=rc-endpoint iommu=d group=pch\n"
+		"pci 0000:00:1f.3 8086:a348 class=040300 type=rc-endpoint iommu=d group=pch rmrr=0x0-0xfff,0x7b000000-0x7b0fffff\n"
+		"pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:1c.0 iommu=d rmrr=0x7c001000-0x7c001fff\n"
+		"pci 0000:03:00.0 8086:10d3 class=020000 iommu=d\n"
+		"driver pcieport\ndriver xhci_hcd\ndriver e1000e\ndriver vfio-pci\n";
+	struct machine *m = do_load(text);
+	char *out;
+
+	(void)state;
+	assert_int_equal(iommu_device_kind(machine_find_iommu(m, "d")),
+			 IOMMU_KIND_INTEL);
+	assert_resv(m, "0000:00:14.0",
+		    "0x000000007a000000 0x000000007a0fffff direct-relaxable\n"
+		    MSI_X86);
+	assert_resv(m, "0000:03:00.0", MSI_X86);
+	/* one group: the direct range and the floppy range overlap, kept */
+	assert_resv(m, "0000:00:1f.0",
+		    "0x0000000000000000 0x0000000000000fff direct\n"
+		    "0x0000000000000000 0x0000000000ffffff direct-relaxable\n"
+		    "0x000000007b000000 0x000000007b0fffff direct\n"
+		    MSI_X86);
+	assert_resv(m, "0000:00:1c.0",
+		    "0x000000007c000000 0x000000007c000fff direct\n" MSI_X86);
+	/* the root port's RMRR covers the NIC too: adjacent, merged */
+	assert_resv(m, "0000:02:00.0",
+		    "0x000000007c000000 0x000000007c001fff direct\n" MSI_X86);
+	assert_false(dev_require_direct(dev_(m, "0000:00:14.0")));
+	assert_false(dev_require_direct(dev_(m, "0000:00:1f.0")));
+	assert_true(dev_require_direct(dev_(m, "0000:00:1f.3")));
+	assert_true(dev_require_direct(dev_(m, "0000:02:00.0")));
+	assert_false(dev_require_direct(dev_(m, "0000:03:00.0")));
+
+	/* the relaxable xHCI goes to a VMM; the NIC below the RMRR cannot */
+	free(run_line(m, "echo 0000:00:14.0 > /sys/bus/pci/drivers/xhci_hcd/unbind"));
+	free(run_line(m, "echo vfio-pci > /sys/bus/pci/devices/0000:00:14.0/driver_override"));
+	free(run_line(m, "echo 0000:00:14.0 > /sys/bus/pci/drivers/vfio-pci/bind"));
+	free(run_line(m, "@vmm assign 0000:00:14.0"));
+	assert_non_null(iommu_group_by_id(m, group_id(m, "0000:00:14.0"))->owner);
+	free(run_line(m, "echo 0000:02:00.0 > /sys/bus/pci/drivers/e1000e/unbind"));
+	free(run_line(m, "echo vfio-pci > /sys/bus/pci/devices/0000:02:00.0/driver_override"));
+	free(run_line(m, "echo 0000:02:00.0 > /sys/bus/pci/drivers/vfio-pci/bind"));
+	out = run_line_status(m, "@vmm assign 0000:02:00.0", 1,
+			      "qemu-system-x86_64: -device vfio-pci,host=0000:02:00.0: vfio 0000:02:00.0: Failed to set group container: Invalid argument\n");
+	free(out);
+	assert_null(iommu_group_by_id(m, group_id(m, "0000:02:00.0"))->owner);
+	/* reading the file changes nothing */
+	assert_resv(m, "0000:02:00.0",
+		    "0x000000007c000000 0x000000007c001fff direct\n" MSI_X86);
+	free(run_line(m, "@vmm release 0000:00:14.0"));
+	check_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * What each kind of IOMMU driver reports (v6.6): amd_iommu_get_resv_regions()
+ * an IVMD unity range as direct (a USB controller's too), MSI_RANGE
+ * 0xfee00000-0xfeefffff msi and HT_RANGE 0xfd00000000-0xffffffffff
+ * reserved; arm_smmu_get_resv_regions() (arm-smmu-v3 and arm-smmu) the
+ * software MSI window MSI_IOVA_BASE 0x8000000, MSI_IOVA_LENGTH 0x100000,
+ * which iommu_group_resv_type_string[] names "msi" as it does the hardware
+ * one, then the IORT RMRs (iort_iommu_get_resv_regions()) as direct.
+ * resv= replaces what the driver reports for every device; resv=none
+ * reports nothing but the firmware ranges.
+ */
+static void resv_regions_kinds(void **state)
+{
+	struct machine *m;
+
+	(void)state;
+	m = do_load("machine a\niommu ivhd0 kind=amd\n"
+		    "pci 0000:00:14.0 1022:149c class=0c0330 iommu=ivhd0 rmrr=0x9d000000-0x9d0fffff\n"
+		    "pci 0000:00:15.0 1022:149c class=0c0330 iommu=ivhd0\n");
+	assert_int_equal(iommu_device_kind(machine_find_iommu(m, "ivhd0")),
+			 IOMMU_KIND_AMD);
+	assert_resv(m, "0000:00:14.0",
+		    "0x000000009d000000 0x000000009d0fffff direct\n" MSI_X86
+		    "0x000000fd00000000 0x000000ffffffffff reserved\n");
+	assert_true(dev_require_direct(dev_(m, "0000:00:14.0")));
+	assert_false(dev_require_direct(dev_(m, "0000:00:15.0")));
+	machine_destroy(m);
+
+	/* acpi-iort: the SMMU is arm-smmu-v3 without kind=; groups at probe */
+	m = do_load("machine s\narch arm64\nfirmware acpi-iort\niommu smmu\n"
+		    "pci 0000:01:00.0 8086:10d3 class=020000 iommu=smmu rmrr=0x80000000-0x800fffff\n"
+		    "pci 0000:02:00.0 8086:10d3 class=020000 iommu=smmu\n"
+		    "driver e1000e\n");
+	assert_int_equal(iommu_device_kind(machine_find_iommu(m, "smmu")),
+			 IOMMU_KIND_ARM_SMMU_V3);
+	assert_resv(m, "0000:01:00.0",
+		    "0x0000000008000000 0x00000000080fffff msi\n"
+		    "0x0000000080000000 0x00000000800fffff direct\n");
+	assert_resv(m, "0000:02:00.0",
+		    "0x0000000008000000 0x00000000080fffff msi\n");
+	assert_true(dev_require_direct(dev_(m, "0000:01:00.0")));
+	machine_destroy(m);
+
+	m = do_load("machine v2\nfirmware devicetree\niommu smmu kind=arm-smmu\n"
+		    "platform e.usb compatible=snps,dwc3 iommu=smmu\ndriver dwc3\n");
+	assert_resv(m, "e.usb", "0x0000000008000000 0x00000000080fffff msi\n");
+	machine_destroy(m);
+
+	/* resv=: the regions for every device; none at all */
+	m = do_load("machine o\n"
+		    "iommu d resv=0xfee00000-0xfeefffff:msi,0x100000000-0x1ffffffff:reserved\n"
+		    "iommu e resv=none\n"
+		    "pci 0000:00:01.0 8086:10d3 class=020000 iommu=d\n"
+		    "pci 0000:00:02.0 8086:10d3 class=020000 iommu=e\n"
+		    "pci 0000:00:03.0 8086:10d3 class=020000 iommu=e rmrr\n");
+	assert_resv(m, "0000:00:01.0",
+		    MSI_X86 "0x0000000100000000 0x00000001ffffffff reserved\n");
+	assert_resv(m, "0000:00:02.0", "");
+	/* a bare rmrr: one range at a stand-in address */
+	assert_resv(m, "0000:00:03.0",
+		    "0x000000003e000000 0x000000003e1fffff direct\n");
+	machine_destroy(m);
+}
+
+/*
+ * iommu_insert_resv_region() (v6.6): regions go in by start address, and
+ * at one address by type (direct, direct-relaxable, reserved, msi,
+ * sw-msi); each insertion merges the overlapping or adjacent regions of
+ * the new one's type, across regions of other types between them; other
+ * types are never merged, so an msi and a sw-msi window at one address
+ * both show, as "msi".
+ */
+static void resv_regions_merge(void **state)
+{
+	struct machine *m, *c;
+
+	(void)state;
+	m = do_load("machine g\n"
+		    "iommu d resv=0x2800-0x4fff:reserved,0x1800-0x27ff:msi,0x2000-0x2fff:reserved,0x1000-0x1fff:reserved,0x8000-0x8fff:sw-msi,0x8000-0x8fff:msi\n"
+		    "iommu e resv=none\n"
+		    "pci 0000:00:01.0 8086:10d3 class=020000 iommu=d\n"
+		    "pci 0000:00:02.0 8086:10d3 class=020000 iommu=e group=g rmrr=0x1000-0x1fff,0x3000-0x3fff\n"
+		    "pci 0000:00:03.0 8086:10d3 class=020000 iommu=e group=g rmrr=0x1800-0x2fff,0x5000-0x5fff\n");
+	assert_resv(m, "0000:00:01.0",
+		    "0x0000000000001000 0x0000000000004fff reserved\n"
+		    "0x0000000000001800 0x00000000000027ff msi\n"
+		    "0x0000000000008000 0x0000000000008fff msi\n"
+		    "0x0000000000008000 0x0000000000008fff msi\n");
+	/* the members' ranges merged: 0x1000-0x3fff, apart 0x5000-0x5fff */
+	assert_resv(m, "0000:00:02.0",
+		    "0x0000000000001000 0x0000000000003fff direct\n"
+		    "0x0000000000005000 0x0000000000005fff direct\n");
+	check_clean(m);
+	machine_destroy(m);
+
+	/* the ranges are part of the machine's state: equal only if equal */
+	m = do_load("machine q\niommu d\npci 0000:00:01.0 8086:10d3 class=020000 iommu=d rmrr=0x1000-0x1fff\n");
+	c = do_load("machine q\niommu d\npci 0000:00:01.0 8086:10d3 class=020000 iommu=d rmrr=0x1000-0x2fff\n");
+	assert_false(machine_equal(m, c));
+	machine_destroy(c);
+	c = do_load("machine q\niommu d\npci 0000:00:01.0 8086:10d3 class=020000 iommu=d rmrr=0x1000-0x1fff\n");
+	assert_true(machine_equal(m, c));
+	machine_destroy(c);
+	machine_destroy(m);
+}
+
+/* The library calls: their errnos (dmaown/iommu.h). */
+static void resv_regions_api(void **state)
+{
+	static const struct iommu_resv_region ok = { 0x1000, 0x1000,
+						     IOMMU_RESV_MSI };
+	struct iommu_resv_region bad = ok, many[IOMMU_RESV_REGIONS_MAX + 1];
+	struct machine_config cfg = { .iommu_api = true,
+				      .firmware = FW_X86,
+				      .def_domain_type = IOMMU_DOMAIN_DMA };
+	struct machine *m = machine_create("api", &cfg);
+	struct iommu_device *iommu;
+	struct device *dev;
+
+	(void)state;
+	assert_non_null(m);
+	iommu = iommu_device_alloc(m, "i", IOMMU_DOMAIN_BLOCKED);
+	assert_false(IS_ERR(iommu));
+	assert_int_equal(iommu_device_kind(iommu), IOMMU_KIND_INTEL);
+	assert_int_equal(iommu_device_set_kind(iommu, IOMMU_KIND_MAX_), -EINVAL);
+	assert_int_equal(iommu_device_set_kind(iommu, IOMMU_KIND_INVALID_), -EINVAL);
+	assert_int_equal(iommu_device_set_kind(iommu, IOMMU_KIND_AMD), 0);
+	assert_string_equal(iommu_kind_name(IOMMU_KIND_AMD), "amd");
+	assert_null(iommu_kind_name(IOMMU_KIND_MAX_));
+	assert_int_equal(iommu_device_set_resv_regions(iommu, &ok, 1), 0);
+	bad.length = 0;
+	assert_int_equal(iommu_device_set_resv_regions(iommu, &bad, 1), -EINVAL);
+	bad = (struct iommu_resv_region){ UINT64_MAX, 2, IOMMU_RESV_MSI };
+	assert_int_equal(iommu_device_set_resv_regions(iommu, &bad, 1), -EINVAL);
+	bad = (struct iommu_resv_region){ 0, 1, IOMMU_RESV_TYPE_MAX_ };
+	assert_int_equal(iommu_device_set_resv_regions(iommu, &bad, 1), -EINVAL);
+	for (size_t i = 0; i < IOMMU_RESV_REGIONS_MAX + 1; i++)
+		many[i] = ok;
+	assert_int_equal(iommu_device_set_resv_regions(iommu, many,
+						       IOMMU_RESV_REGIONS_MAX + 1),
+			 -EINVAL);
+	assert_string_equal(iommu_resv_type_str(IOMMU_RESV_SW_MSI), "msi");
+	assert_null(iommu_resv_type_str(IOMMU_RESV_TYPE_MAX_));
+
+	dev = device_alloc(m, "0000:00:01.0", NULL);
+	assert_false(IS_ERR(dev));
+	device_set_bus(dev, BUS_PCI);
+	device_set_pci_ids(dev, 0x8086, 0x10d3, 0, 0, 0x020000);
+	assert_int_equal(device_set_fw_iommu(dev, iommu, 0), 0);
+	assert_int_equal(device_add_direct_region(dev, 0x1000, 0), -EINVAL);
+	assert_int_equal(device_add_direct_region(dev, UINT64_MAX, 2), -EINVAL);
+	for (int i = 0; i < DEVICE_DIRECT_REGIONS_MAX; i++)
+		assert_int_equal(device_add_direct_region(dev, 0x1000, 0x1000),
+				 0);
+	assert_int_equal(device_add_direct_region(dev, 0x1000, 0x1000),
+			 -EINVAL);
+	assert_int_equal(iommu_device_register(iommu), 0);
+	assert_int_equal(iommu_device_set_kind(iommu, IOMMU_KIND_INTEL), -EBUSY);
+	assert_int_equal(iommu_device_set_resv_regions(iommu, &ok, 1), -EBUSY);
+	assert_int_equal(device_add(dev), 0);
+	assert_int_equal(device_add_direct_region(dev, 0x1000, 0x1000), -EBUSY);
+	assert_true(dev_require_direct(dev));	/* amd: unity ranges direct */
+	assert_resv(m, "0000:00:01.0",
+		    "0x0000000000001000 0x0000000000001fff direct\n"
+		    "0x0000000000001000 0x0000000000001fff msi\n");
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1426,6 +1731,10 @@ int main(void)
 		cmocka_unit_test(many_root_buses),
 		cmocka_unit_test(sysfs_walks),
 		cmocka_unit_test(script_show),
+		cmocka_unit_test(resv_regions_intel),
+		cmocka_unit_test(resv_regions_kinds),
+		cmocka_unit_test(resv_regions_merge),
+		cmocka_unit_test(resv_regions_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

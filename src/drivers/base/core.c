@@ -3,6 +3,7 @@
  * Devices: allocation, add, delete, references, and dev_printk().
  * Counterpart of drivers/base/core.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -415,13 +416,20 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				    dev->added, dev->absent, dev->fwspec,
 				    kref_read(&dev->kref));
 		else
-			sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u group=",
+			sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u",
 				    dev->name, dev->added, dev->absent,
 				    dev->fwspec, kref_read(&dev->kref),
 				    dev->parent ? dev->parent->name : "-",
 				    dev->fw.iommu ? dev->fw.iommu->name : "-",
 				    dev->fw.group_key, dev->fw.require_direct,
 				    dev->fw.untrusted, dev->fw.def_domain_type);
+		if (!sb->dynamic_only) {
+			for (unsigned int j = 0; j < dev->fw.nr_direct; j++)
+				sbuf_printf(sb, " direct=%" PRIx64 "+%" PRIx64,
+					    dev->fw.direct[j].start,
+					    dev->fw.direct[j].length);
+			sbuf_printf(sb, " group=");
+		}
 		if (dev->iommu_group)
 			sbuf_printf(sb, "%d", dev->iommu_group->id);
 		else

@@ -32,6 +32,9 @@ struct dev_ids {
 
 #define DEVICE_NAME_MAX 64
 
+/* DEVICE_DIRECT_REGIONS_MAX of dmaown/iommu.h */
+#define DEV_DIRECT_REGIONS_MAX 8
+
 /*
  * What firmware (IORT, devicetree, DMAR/IVRS) says about a device's IOMMU.
  * Set before device_add(); read-only afterwards.
@@ -42,6 +45,11 @@ struct dev_iommu_fw {
 	unsigned int def_domain_type; /* forced by the IOMMU driver, 0: none */
 	bool require_direct;         /* RMRR / IORT RMR: needs 1:1 mappings */
 	bool untrusted;              /* external-facing: forces DMA domains */
+	/* firmware 1:1 ranges: device_add_direct_region() (resv.c) */
+	unsigned int nr_direct;
+	struct {
+		uint64_t start, length;
+	} direct[DEV_DIRECT_REGIONS_MAX];
 };
 
 struct device {

@@ -28,7 +28,23 @@ struct iommu_device {
 	bool registered;            /* iommu_device_register() done */
 	int attach_errno;           /* test hook: attaches fail with this */
 	bool msi_isolated;          /* interrupt remapping / ITS isolation */
+	/*
+	 * Its driver (enum iommu_kind, 0: intel), and the regions it reports
+	 * for every device: the kind's own until resv_set (resv.c). Set
+	 * before registration, read-only afterwards.
+	 */
+	int kind;
+	bool resv_set;
+	unsigned int nr_resv;
+	struct iommu_resv_region resv[IOMMU_RESV_REGIONS_MAX];
 };
+
+/*
+ * The device needs 1:1 mappings (dev->iommu->require_direct): firmware says
+ * so (device_set_require_direct()), or its IOMMU driver reports a direct
+ * region for it (resv.c). It cannot be put on a blocking domain.
+ */
+bool dev_require_direct(const struct device *dev);
 
 struct iommu_domain {
 	struct machine *m;

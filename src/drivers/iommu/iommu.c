@@ -226,7 +226,7 @@ static int __iommu_device_set_domain(struct iommu_group *group,
 {
 	int ret;
 
-	if (dev->fw.require_direct &&
+	if (dev_require_direct(dev) &&
 	    (new_domain->type == IOMMU_DOMAIN_BLOCKED ||
 	     new_domain == group->blocking_domain)) {
 		dev_warn(dev,
