@@ -269,6 +269,29 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
+void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
+{
+	if (sb->oom)
+		return;
+	if (sb->cap - sb->len <= n) {
+		size_t ncap = sb->cap ? sb->cap * 2 : 1024;
+		char *nb;
+
+		while (ncap - sb->len <= n)
+			ncap *= 2;
+		nb = realloc(sb->buf, ncap);
+		if (!nb) {
+			sb->oom = true;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = ncap;
+	}
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
 /* ---- strmap: names to objects, open addressing, linear probing ---- */
 
 static size_t str_hash(const char *s, size_t len, size_t cap)

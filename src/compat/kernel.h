@@ -156,6 +156,12 @@ struct sbuf {
 };
 
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __printf(2, 3);
+/* Append @n bytes of @s (the buffer stays NUL-terminated): no formatting. */
+void sbuf_putn(struct sbuf *sb, const char *s, size_t n);
+static inline void sbuf_putc(struct sbuf *sb, char c)
+{
+	sbuf_putn(sb, &c, 1);
+}
 
 /* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
 struct ptrmap {

@@ -148,7 +148,7 @@ static int push_tok(struct tokens *tk, enum tok_type type, struct sbuf *w,
 	tk->t[tk->n].glob = glob;
 	tk->t[tk->n].text = NULL;
 	if (type == T_WORD) {
-		sbuf_printf(w, "%s", "");
+		sbuf_putn(w, "", 0);
 		if (w->oom)
 			return -ENOMEM;
 		tk->bytes += w->len;
@@ -282,7 +282,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 				ret = -EINVAL;
 				goto err;
 			}
-			sbuf_printf(&w, "%.*s", (int)(end - p - 1), p + 1);
+			sbuf_putn(&w, p + 1, (size_t)(end - p - 1));
 			p = end + 1;
 			continue;
 		}
@@ -291,7 +291,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 			while (*p && *p != '"') {
 				if (*p == '\\' && p[1] &&
 				    strchr("\"\\$`", p[1])) {
-					sbuf_printf(&w, "%c", p[1]);
+					sbuf_putc(&w, p[1]);
 					p += 2;
 				} else if (*p == '`' ||
 					   (*p == '$' && p[1] == '(')) {
@@ -307,7 +307,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 						goto err;
 					}
 				} else {
-					sbuf_printf(&w, "%c", *p++);
+					sbuf_putc(&w, *p++);
 				}
 			}
 			if (*p != '"') {
@@ -319,7 +319,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 			continue;
 		}
 		if (c == '\\' && p[1]) {
-			sbuf_printf(&w, "%c", p[1]);
+			sbuf_putc(&w, p[1]);
 			p += 2;
 			continue;
 		}
@@ -339,7 +339,7 @@ static int tokenize(struct script_ctx *ctx, const char *line,
 		}
 		if (c == '*' || c == '?' || c == '[')
 			glob = true;
-		sbuf_printf(&w, "%c", c);
+		sbuf_putc(&w, c);
 		p++;
 	}
 	if (inword)
@@ -495,7 +495,7 @@ static int cmd_echo(struct script_ctx *ctx, int argc, char **argv,
 				sbuf_printf(io->out, "\t");
 				p++;
 			} else {
-				sbuf_printf(io->out, "%c", *p);
+				sbuf_putc(io->out, *p);
 			}
 		}
 	}
@@ -541,7 +541,7 @@ static int cmd_printf(struct script_ctx *ctx, int argc, char **argv,
 				else
 					sbuf_printf(io->out, "%s", a);
 			} else {
-				sbuf_printf(io->out, "%c", *p);
+				sbuf_putc(io->out, *p);
 			}
 		}
 		/* the format is reused while it consumes arguments, as bash */
