@@ -142,6 +142,26 @@ int vfio_group_get_device_fd(struct machine *m, int group,
  */
 int vfio_device_close(struct machine *m, const char *dev_name);
 
+/**
+ * vfio_device_set_req_eventfd() - register a request eventfd on an open
+ * vfio-pci device: VFIO_DEVICE_SET_IRQS, VFIO_PCI_REQ_IRQ_INDEX,
+ * DATA_EVENTFD | ACTION_TRIGGER (vfio_pci_set_req_trigger()), as QEMU does
+ * for every vfio-pci device it realizes
+ * @dev_name: the device, open through its group or its bound cdev
+ *
+ * When the device's driver is unbound while it is open, the kernel then
+ * relays the request to userspace, logging "Relaying device request to
+ * user (#N)" (vfio_pci_core_request()); without it, it warns "No device
+ * request channel registered, blocked until released by user". Either way
+ * the unbind waits until the device is closed. The device's last close
+ * drops the eventfd.
+ *
+ * Return: 0 (a second call replaces the first); -EBADF not open; -EINVAL
+ * a cdev not bound to an iommufd yet, or not a vfio-pci device (no IRQ at
+ * that index).
+ */
+int vfio_device_set_req_eventfd(struct machine *m, const char *dev_name);
+
 /* ---- iommufd and the vfio device cdev ---- */
 
 /**

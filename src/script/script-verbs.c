@@ -258,6 +258,8 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 			ret = vfio_device_cdev_open(m, argv[2]);
 		else if (!strcmp(verb, "detach-ioas"))
 			ret = vfio_device_detach_ioas(m, argv[2]);
+		else if (!strcmp(verb, "set-req-eventfd"))
+			ret = vfio_device_set_req_eventfd(m, argv[2]);
 		else
 			goto bad;
 		return ret ? verb_fail(ctx, io, what, ret) : 0;
@@ -290,7 +292,8 @@ bad:
 	return usage(io,
 		     "@vfio open|close|status|unset-container GROUP | container-open | container-close C |\n"
 		     "       set-container GROUP C | set-iommu C type1|type1v2|noiommu | get-device-fd GROUP DEV |\n"
-		     "       device-close DEV | cdev-open DEV | bind-iommufd DEV ICTX | attach-ioas DEV IOAS | detach-ioas DEV");
+		     "       device-close DEV | set-req-eventfd DEV | cdev-open DEV | bind-iommufd DEV ICTX |\n"
+		     "       attach-ioas DEV IOAS | detach-ioas DEV");
 }
 
 int cmd_at_iommufd(struct script_ctx *ctx, int argc, char **argv,

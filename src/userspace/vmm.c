@@ -114,6 +114,12 @@ int vmm_assign_device(struct machine *m, const char *dev_name,
 			dev_name, group, errno_text(ret), group);
 		goto err_unset;
 	}
+	/*
+	 * vfio_register_req_notifier(): QEMU registers a request eventfd on
+	 * a device that has the request IRQ (vfio-pci), and goes on without
+	 * one if that fails.
+	 */
+	(void)vfio_device_set_req_eventfd(m, dev_name);
 	*ret_container = container;
 	return 0;
 

@@ -1669,6 +1669,13 @@ static void probe_resv_direct_into_claimed(void **state)
 	snap_take(&s);
 	err_probe(-EINVAL, b);
 	assert_true(log_has(logs, "0000:00:33.1: " FW_DIRECT_MSG));
+	/*
+	 * __iommu_probe_device() (v6.6) unwinds a failed attach silently:
+	 * the group_device was made ("Adding to iommu group"), and only
+	 * iommu_group_alloc_device() says "Failed to add to iommu group".
+	 */
+	assert_true(log_has(logs, "0000:00:33.1: Adding to iommu group"));
+	assert_false(log_has(logs, "Failed to add to iommu group"));
 	check_unchanged(&s);
 	assert_null(b->iommu_group);
 	assert_null(b->iommu_domain);
@@ -1678,6 +1685,52 @@ static void probe_resv_direct_into_claimed(void **state)
 	/* unowned, it may join */
 	do_probe(b);
 	check_group(g, g->default_domain, NULL, 0);
+}
+
+/*
+ * iommu_group_alloc_device() (v6.6): a kzalloc() that fails returns
+ * -ENOMEM without a word; a failure after it (the sysfs links) logs
+ * "Failed to add to iommu group %d: %d" and nothing joins; a failed
+ * attach after "Adding to iommu group" is unwound silently by
+ * __iommu_probe_device(). Each fallible step of the probe fails in turn.
+ */
+static void probe_alloc_device_failure(void **state)
+{
+	struct device *a = add_dev("0000:00:34.0", 52);
+	struct iommu_group *g = a->iommu_group;
+	struct device *b = new_dev_on(self->iommu, "0000:00:34.1", 52);
+	bool said = false;
+	unsigned int n;
+
+	(void)state;
+	for (n = 1; n < 20; n++) {
+		size_t logs = machine_log_count(self->m);
+		int ret;
+
+		machine_set_fail_nth(self->m, n);
+		ret = iommu_probe_device(b);
+		if (!machine_fault_fired(self->m)) {
+			assert_int_equal(ret, 0);
+			break;
+		}
+		assert_int_equal(ret, -ENOMEM);
+		assert_null(b->iommu_group);
+		if (log_has(logs, "Failed to add to iommu group")) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg),
+				 "0000:00:34.1: Failed to add to iommu group %d: -12",
+				 g->id);
+			assert_true(log_has(logs, msg));
+			assert_false(log_has(logs, "Adding to iommu group"));
+			said = true;
+		}
+		check_group(g, g->default_domain, NULL, 0);
+	}
+	machine_set_fail_nth(self->m, 0);
+	assert_true(said);
+	assert_ptr_equal(b->iommu_group, g);
+	assert_no_new_warn();
 }
 
 /* ---- 3. the blocking domain ---- */
@@ -2663,6 +2716,7 @@ int main(void)
 		ON_BOTH(probe_into_user_domain),
 		ON_BOTH(probe_into_kernel_used_group),
 		ON_BOTH(probe_resv_direct_into_claimed),
+		ON_BOTH(probe_alloc_device_failure),
 		/* the blocking domain */
 		ON_BOTH(blocking_domain_type),
 		ON_BOTH(blocking_domain_made_once),

@@ -1408,6 +1408,7 @@ static void iommufd_tail(void)
 
 static void iommufd_shared_ownership(void **state)
 {
+	struct iommu_domain *domain;
 	unsigned int ioas1, ioas2;
 	int a, b, g, c;
 
@@ -1473,11 +1474,45 @@ static void iommufd_shared_ownership(void **state)
 	assert_on_user_domain(AUDIO);		/* the whole group moves */
 	assert_on_user_domain(RP);
 	assert_on_user_domain(GUSB);
-	err_attach(EINVAL, GPU, ioas1);		/* attached already */
-	err_attach(EINVAL, AUDIO, ioas2);	/* another IOAS: EINVAL */
+	/*
+	 * Attached already: vfio_iommufd_physical_attach_ioas() (v6.6)
+	 * replaces the page table (iommufd_device_replace()); the same IOAS
+	 * changes nothing
+	 */
+	domain = grp(GPU)->domain;
+	do_attach(GPU, ioas1);
+	assert_ptr_equal(grp(GPU)->domain, domain);
+	/* not attached: a first attach to another IOAS than the group's */
+	err_attach(EINVAL, AUDIO, ioas2);
 	assert_on_user_domain(GPU);
 	do_attach(AUDIO, ioas1);
 	assert_ptr_equal(vdev_(AUDIO)->hwpt, vdev_(GPU)->hwpt);
+	assert_int_equal(vdev_(GPU)->hwpt->users, 2);
+	check_invariants();
+
+	/* a replace moves the whole group, its attached devices with it */
+	do_attach(GPU, ioas2);
+	assert_ptr_not_equal(grp(GPU)->domain, domain);
+	assert_on_user_domain(GPU);
+	assert_on_user_domain(AUDIO);
+	assert_on_user_domain(RP);
+	assert_ptr_equal(vdev_(AUDIO)->hwpt, vdev_(GPU)->hwpt);
+	assert_int_equal(vdev_(GPU)->hwpt->ioas, ioas2);
+	assert_int_equal(vdev_(GPU)->hwpt->users, 2);
+	assert_int_equal(list_count_nodes(&ictx_(a)->hwpts), 1);
+	check_invariants();
+	/* one that fails leaves the group on its page table */
+	domain = grp(GPU)->domain;
+	iommu_device_set_attach_error(iommu_(), EIO);
+	err_attach(EIO, AUDIO, ioas1);
+	iommu_device_set_attach_error(iommu_(), 0);
+	assert_ptr_equal(grp(GPU)->domain, domain);
+	assert_int_equal(vdev_(GPU)->hwpt->ioas, ioas2);
+	assert_on_user_domain(AUDIO);
+	check_invariants();
+	/* and back, through the other device */
+	do_attach(AUDIO, ioas1);
+	assert_int_equal(vdev_(GPU)->hwpt->ioas, ioas1);
 	assert_int_equal(vdev_(GPU)->hwpt->users, 2);
 	check_invariants();
 
@@ -1754,6 +1789,95 @@ static void legacy_ioctl_errnos(void **state)
 	check_invariants();
 }
 
+/*
+ * The request eventfd (VFIO_DEVICE_SET_IRQS, VFIO_PCI_REQ_IRQ_INDEX:
+ * vfio_pci_set_req_trigger(), v6.6) and what vfio_pci_core_request()
+ * logs with and without it: a notice on every tenth request (count % 10
+ * == 0) with it, one warning (count 0) without. The last close drops it
+ * (vfio_pci_core_close_device()).
+ */
+static void device_request_channel(void **state)
+{
+	struct vfio_device *vdev;
+	size_t logs;
+	int g, c, a;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	g = gid(NVME);
+	/* only an open device, and a cdev once bound */
+	assert_rc(-EBADF, vfio_device_set_req_eventfd(self->m, NVME));
+	assert_rc(-EBADF, vfio_device_set_req_eventfd(self->m, "0000:99:00.0"));
+	a = do_iopen();
+	do_cdev(NVME);
+	assert_rc(-EINVAL, vfio_device_set_req_eventfd(self->m, NVME));
+	do_bindfd(NVME, a);
+	assert_rc(0, vfio_device_set_req_eventfd(self->m, NVME));
+	assert_true(vdev_(NVME)->req_trigger);
+	do_dclose(NVME);
+	do_iclose(a);
+
+	/* the group path: two device files; the last close drops it */
+	do_gopen(g);
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, NVME);
+	do_getfd(g, NVME);
+	vdev = vdev_(NVME);
+	assert_false(vdev->req_trigger);
+	assert_rc(0, vfio_device_set_req_eventfd(self->m, NVME));
+	assert_rc(0, vfio_device_set_req_eventfd(self->m, NVME));
+	do_dclose(NVME);
+	assert_true(vdev->req_trigger);
+	do_dclose(NVME);
+	assert_false(vdev->req_trigger);
+	do_getfd(g, NVME);
+
+	/* requests 0..25 without, then with the eventfd */
+	logs = machine_log_count(self->m);
+	mutex_lock(&self->m->vfio_lock);
+	for (unsigned int i = 0; i <= 25; i++)
+		vfio_pci_core_request(vdev, i);
+	mutex_unlock(&self->m->vfio_lock);
+	assert_int_equal(machine_log_count(self->m), logs + 1);
+	assert_int_equal(machine_log_entry(self->m, logs)->level, 4);
+	assert_string_equal(machine_log_entry(self->m, logs)->text,
+			    "vfio-pci " NVME ": No device request channel registered, blocked until released by user");
+	assert_rc(0, vfio_device_set_req_eventfd(self->m, NVME));
+	logs = machine_log_count(self->m);
+	mutex_lock(&self->m->vfio_lock);
+	for (unsigned int i = 0; i <= 25; i++)
+		vfio_pci_core_request(vdev, i);
+	mutex_unlock(&self->m->vfio_lock);
+	assert_int_equal(machine_log_count(self->m), logs + 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct klog_entry *e = machine_log_entry(self->m,
+							       logs + i);
+		char want[128];
+
+		snprintf(want, sizeof(want),
+			 "vfio-pci " NVME ": Relaying device request to user (#%u)",
+			 i * 10);
+		assert_int_equal(e->level, 5);	/* pci_notice_ratelimited() */
+		assert_string_equal(e->text, want);
+	}
+
+	/* the unbind relays request #0 and waits for the close */
+	logs = machine_log_count(self->m);
+	do_override(NVME, "\n");
+	do_unbind("vfio-pci", NVME);
+	assert_int_equal(log_count("Relaying device request to user (#0)"), 2);
+	assert_int_equal(log_count("No device request channel"), 1);
+	assert_bound(NVME, NULL);
+	assert_kernel_owned(NVME, 0);
+	do_gclose(g);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+}
+
 /* ---- S13: the admin unbinds vfio-pci under a running VMM ---- */
 
 static void unbind_while_open(void **state)
@@ -1769,10 +1893,15 @@ static void unbind_while_open(void **state)
 	assert_owner(NVME, vgroup(NVME));
 	assert_on_user_domain(NVME);
 
-	/* the kernel relays the request, userspace lets go of the device */
+	/*
+	 * The VMM registered a request eventfd: the kernel relays the
+	 * request (vfio_pci_core_request(), v6.6), userspace lets go
+	 */
+	assert_true(vdev_(NVME)->req_trigger);
 	do_override(NVME, "\n");
 	do_unbind("vfio-pci", NVME);
 	assert_log("vfio-pci " NVME ": Relaying device request to user (#0)");
+	assert_no_log("No device request channel registered");
 	assert_bound(NVME, NULL);
 	assert_null(vdev_(NVME));
 	/* the group's last vfio device: container detached, group given back */
@@ -1806,10 +1935,12 @@ static void unbind_while_open(void **state)
 	do_attach(NVME, ioas);
 	assert_owner(NVME, ictx_(a));
 	assert_on_user_domain(NVME);
+	/* no request eventfd: vfio_pci_core_request() warns, then waits */
 	do_override(NVME, "\n");
 	do_unbind("vfio-pci", NVME);
 	assert_int_equal(log_count("Relaying device request to user (#0)"),
-			 2);
+			 1);
+	assert_log("vfio-pci " NVME ": No device request channel registered, blocked until released by user");
 	assert_kernel_owned(NVME, 0);
 	assert_int_equal(ictx_(a)->bound, 0);
 	assert_true(list_empty(&ictx_(a)->hwpts));
@@ -3439,6 +3570,18 @@ static void fsl_mc_container(void **state)
 	assert_on_user_domain(DPNI1);
 	assert_null(dev_(MC)->iommu_group);
 	check_invariants();
+	/*
+	 * vfio-fsl-mc has no request IRQ nor request op (v6.6): the VMM's
+	 * eventfd is refused, and an unbind under it waits without a word
+	 */
+	assert_false(vdev_(DPRC)->req_trigger);
+	assert_rc(-EINVAL, vfio_device_set_req_eventfd(self->m, DPRC));
+	do_getfd(g, DPNI1);
+	do_override(DPNI1, "\n");
+	do_unbind("vfio-fsl-mc", DPNI1);
+	assert_no_log("device request");
+	assert_bound(DPNI1, NULL);
+	to_vfio_fsl_mc(DPNI1);
 
 	do_vmm_release(DPRC, c);
 	assert_kernel_owned(DPNI0, 0);
@@ -3619,6 +3762,7 @@ int main(void)
 		EVERY_FW(group_node_lifecycle),
 		EVERY_FW(legacy_ioctl_errnos),
 		EVERY_FW(unbind_while_open),
+		EVERY_FW(device_request_channel),
 		EVERY_FW(stale_group_file),
 		EVERY_FW(resv_direct),
 		T(no_iommu, var_nohw),

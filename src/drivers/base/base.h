@@ -162,7 +162,8 @@ struct bus_type *bus_find(struct machine *m, enum bus_kind kind);
 struct device *bus_find_device_by_name(struct bus_type *bus,
 				       const char *name);
 struct device_driver *bus_find_driver(struct bus_type *bus, const char *name);
-void bus_probe_device(struct device *dev);
+/* Return: device_attach()'s result; 0 with drivers_autoprobe off. */
+int bus_probe_device(struct device *dev);
 void bus_remove_device(struct device *dev);
 int device_match_driver_override(struct device *dev,
 				 const struct device_driver *drv);

@@ -578,17 +578,12 @@ int device_match_driver_override(struct device *dev,
 
 /* ---- device add/remove on a bus ---- */
 
-void bus_probe_device(struct device *dev)
+int bus_probe_device(struct device *dev)
 {
-	int ret;
-
 	KFUNC();
 	if (!dev->bus || !dev->bus->drivers_autoprobe)
-		return;
-	ret = device_attach(dev);
-	/* pci_bus_add_device() says so when a driver matched but failed */
-	if (ret < 0 && ret != -EPROBE_DEFER && dev->bus->ops->kind == BUS_PCI)
-		dev_warn(dev, "device attach failed (%d)", ret);
+		return 0;
+	return device_attach(dev);
 }
 
 void bus_remove_device(struct device *dev)

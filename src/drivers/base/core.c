@@ -250,8 +250,18 @@ int device_add(struct device *dev)
 		iommu_probe_device(dev);
 	/* adds and deletes are serialised: see pci_lock_rescan_remove() */
 	device_set_added(dev, true);
-	if (dev->bus)
-		bus_probe_device(dev);
+	if (dev->bus) {
+		int ret = bus_probe_device(dev);
+
+		/*
+		 * pci_bus_add_device() (v6.6) reports an attach that failed
+		 * other than by deferring; a deferred retry
+		 * (deferred_probe_work_func()) reports nothing.
+		 */
+		if (ret < 0 && ret != -EPROBE_DEFER &&
+		    dev->bus->ops->kind == BUS_PCI)
+			dev_warn(dev, "device attach failed (%d)", ret);
+	}
 	return 0;
 }
 

@@ -109,7 +109,7 @@ static int call_driver_probe(struct device *dev, struct device_driver *drv)
 	case 0:
 		break;
 	case -EPROBE_DEFER:
-		dev_info(dev, "Driver %s requests probe deferral", drv->name);
+		dev_dbg(dev, "Driver %s requests probe deferral", drv->name);
 		break;
 	case -ENODEV:
 	case -ENXIO:

@@ -155,7 +155,19 @@ void dev_printk(const char *level, const struct device *dev,
 #define dev_err(dev, fmt, ...) dev_printk(KERN_ERR, dev, fmt, ##__VA_ARGS__)
 #define dev_warn(dev, fmt, ...) \
 	dev_printk(KERN_WARNING, dev, fmt, ##__VA_ARGS__)
+#define dev_notice(dev, fmt, ...) \
+	dev_printk(KERN_NOTICE, dev, fmt, ##__VA_ARGS__)
 #define dev_info(dev, fmt, ...) dev_printk(KERN_INFO, dev, fmt, ##__VA_ARGS__)
+/*
+ * dev_dbg(): without DEBUG or dynamic debug switched on for the call site
+ * (a kernel's default), the message is not logged at all; the arguments
+ * are still type-checked, as no_printk() does.
+ */
+#define dev_dbg(dev, fmt, ...)                                        \
+	({                                                            \
+		if (0)                                                \
+			dev_printk(KERN_DEBUG, dev, fmt, ##__VA_ARGS__); \
+	})
 
 static inline void device_lock(struct device *dev)
 {

@@ -114,4 +114,12 @@ void iommu_group_remove_device(struct device *dev);
 /* Test hook: attaches to @iommu fail with -@err (0 turns it off). */
 void iommu_device_set_attach_error(struct iommu_device *iommu, int err);
 
+/*
+ * iommu_group_replace_domain(): move a group from one user domain straight
+ * to another, for iommufd (IOMMUFD_INTERNAL in the kernel). 0; -EINVAL
+ * without a domain; the attach's error, the group left where it was.
+ */
+int iommu_group_replace_domain(struct iommu_group *group,
+			       struct iommu_domain *new_domain);
+
 #endif

@@ -646,6 +646,30 @@ static void iommu_group_adopt_dma_use(struct iommu_group *group,
 }
 
 /*
+ * iommu_group_alloc_device() (v6.6): @dev's entry in @group, with the sysfs
+ * links between them ("Adding to iommu group N"). A failed kzalloc() is
+ * silent; a failure after it (the links) is the one reported. Undone by
+ * __iommu_group_free_device().
+ */
+static struct group_device *iommu_group_alloc_device(struct iommu_group *group,
+						     struct device *dev)
+{
+	struct group_device *gdev = kzalloc(dev->m, sizeof(*gdev));
+
+	if (!gdev)
+		return ERR_PTR(-ENOMEM);
+	if (should_fail(dev->m, "iommu_group_alloc_device")) {
+		kfree(gdev);
+		dev_err(dev, "Failed to add to iommu group %d: %d", group->id,
+			-ENOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+	gdev->dev = dev;
+	dev_info(dev, "Adding to iommu group %d", group->id);
+	return gdev;
+}
+
+/*
  * Put @dev in its group. With @group_list the group's default domain is left
  * to the caller (bus_iommu_probe() sets it up once all members are in).
  */
@@ -663,13 +687,12 @@ static int __iommu_probe_device(struct device *dev,
 	group = iommu_device_group(dev);
 	if (IS_ERR(group))
 		return (int)PTR_ERR(group);
-	gdev = kzalloc(dev->m, sizeof(*gdev));
-	if (!gdev) {
+	/* a failed attach below is unwound silently, as v6.6 does */
+	gdev = iommu_group_alloc_device(group, dev);
+	if (IS_ERR(gdev)) {
 		iommu_group_put(group);
-		return -ENOMEM;
+		return (int)PTR_ERR(gdev);
 	}
-	gdev->dev = dev;
-	dev_info(dev, "Adding to iommu group %d", group->id);
 
 	mutex_lock(&group->mutex);
 	/* obj_lock too: sysfs lists a group's devices under it */
@@ -705,7 +728,6 @@ err_remove_gdev:
 	WRITE_ONCE(dev->iommu_group, NULL);
 	mutex_unlock(&group->mutex);
 	kfree(gdev);
-	dev_err(dev, "Failed to add to iommu group %d: %d", group->id, ret);
 	iommu_group_put(group);
 	return ret;
 }
@@ -866,11 +888,9 @@ int iommu_group_add_device(struct iommu_group *group, struct device *dev)
 	struct group_device *gdev;
 
 	KFUNC();
-	gdev = kzalloc(m, sizeof(*gdev));
-	if (!gdev)
-		return -ENOMEM;
-	gdev->dev = dev;
-	dev_info(dev, "Adding to iommu group %d", group->id);
+	gdev = iommu_group_alloc_device(group, dev);
+	if (IS_ERR(gdev))
+		return (int)PTR_ERR(gdev);
 	kref_get(&group->kref);
 	mutex_lock(&m->iommu_probe_device_lock);
 	mutex_lock(&group->mutex);
@@ -925,6 +945,20 @@ void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
 	mutex_lock(&group->mutex);
 	__iommu_group_set_core_domain(group);
 	mutex_unlock(&group->mutex);
+}
+
+int iommu_group_replace_domain(struct iommu_group *group,
+			       struct iommu_domain *new_domain)
+{
+	int ret;
+
+	KFUNC();
+	if (!new_domain)
+		return -EINVAL;
+	mutex_lock(&group->mutex);
+	ret = __iommu_group_set_domain(group, new_domain);
+	mutex_unlock(&group->mutex);
+	return ret;
 }
 
 int iommu_attach_device(struct iommu_domain *domain, struct device *dev)

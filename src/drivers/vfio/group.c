@@ -301,6 +301,7 @@ int vfio_device_close_locked(struct vfio_device *vdev)
 		if (--vdev->open_count)
 			return 0;
 		vdev->open = VFIO_CLOSED;
+		vdev->req_trigger = false; /* vfio_pci_core_close_device() */
 		vdev->group->container_users--;
 		vfio_group_file_put(vdev->group);
 		return 0;
@@ -313,6 +314,7 @@ int vfio_device_close_locked(struct vfio_device *vdev)
 		return -EBADF;
 	}
 	vdev->open = VFIO_CLOSED;
+	vdev->req_trigger = false;
 	return 0;
 }
 

@@ -72,7 +72,12 @@ struct vfio_device {
 	unsigned int open_count;      /* VFIO_OPEN_GROUP: device files open */
 	struct iommufd_ctx *ictx;     /* cdev: bound iommufd */
 	struct iommufd_hwpt *hwpt;    /* cdev: attached page table */
-	unsigned int requests;        /* device requests relayed to user */
+	/*
+	 * vfio-pci: userspace registered a request eventfd
+	 * (VFIO_DEVICE_SET_IRQS, VFIO_PCI_REQ_IRQ_INDEX); the last close
+	 * drops it (vfio_pci_core_close_device())
+	 */
+	bool req_trigger;
 };
 
 /* A user domain for one IOMMU group, made for one IOAS. */
@@ -105,6 +110,13 @@ struct iommufd_ctx {
  */
 int vfio_fd_get(struct machine *m);
 void vfio_fd_put(struct machine *m);
+
+/*
+ * vfio_pci_core_request(): vfio-pci's request op, called while an unbind
+ * waits for userspace to close @vdev, with @count 0, 1, 2... one every ten
+ * seconds. Under vfio_lock.
+ */
+void vfio_pci_core_request(struct vfio_device *vdev, unsigned int count);
 
 /* Called from vfio bus drivers' probe and remove (catalogue.c). */
 int vfio_register_group_dev(struct device *dev);

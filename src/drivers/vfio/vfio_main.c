@@ -245,9 +245,60 @@ int vfio_device_close_locked(struct vfio_device *vdev);
 void vfio_group_detach_container(struct vfio_group *group);
 
 /*
+ * Whether the vfio driver has a request op: vfio-pci and the variant
+ * drivers built on vfio_pci_core do; vfio-platform, vfio-amba and
+ * vfio-fsl-mc do not (v6.6), so their unbind waits without a word.
+ */
+static bool vfio_device_has_request_op(const struct vfio_device *vdev)
+{
+	return vdev->dev->driver->desc->probe == PROBE_VFIO_PCI;
+}
+
+void vfio_pci_core_request(struct vfio_device *vdev, unsigned int count)
+{
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (vdev->req_trigger) {
+		/* the eventfd is signalled each time, logged every tenth */
+		if (!(count % 10))
+			dev_notice(vdev->dev,
+				   "Relaying device request to user (#%u)",
+				   count);
+	} else if (count == 0) {
+		dev_warn(vdev->dev,
+			 "No device request channel registered, blocked until released by user");
+	}
+}
+
+/*
+ * VFIO_DEVICE_SET_IRQS with VFIO_PCI_REQ_IRQ_INDEX, an eventfd and
+ * ACTION_TRIGGER: vfio_pci_set_req_trigger(). Other vfio drivers have no
+ * IRQ at that index (vfio_set_irqs_validate_and_prepare(): -EINVAL).
+ */
+int vfio_device_set_req_eventfd(struct machine *m, const char *dev_name)
+{
+	struct vfio_device *vdev;
+	int ret = 0;
+
+	KFUNC();
+	mutex_lock(&m->vfio_lock);
+	vdev = vfio_device_by_name(m, dev_name);
+	if (!vdev || vdev->open == VFIO_CLOSED)
+		ret = -EBADF;
+	else if (vdev->open == VFIO_OPEN_CDEV && !vdev->ictx)
+		ret = -EINVAL;	/* a cdev takes ioctls once bound */
+	else if (!vfio_device_has_request_op(vdev))
+		ret = -EINVAL;
+	else
+		vdev->req_trigger = true;
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+/*
  * vfio_unregister_group_dev(): the vfio bus driver's remove. The kernel
- * blocks here until userspace closes the device, relaying a request; the
- * model's userspace complies at once, so the close happens here. The last
+ * blocks here until userspace closes the device, asking it to with the
+ * driver's request op; the model's userspace complies at once, so the
+ * close happens here. The last
  * device of a group takes the group with it: a container still set is
  * detached and DMA ownership given back.
  */
@@ -265,9 +316,15 @@ void vfio_unregister_group_dev(struct device *dev)
 		return;
 	}
 	if (vdev->open != VFIO_CLOSED) {
-		dev_info(dev, "Relaying device request to user (#%u)",
-			 vdev->requests++);
-		/* userspace closes every file it has of the device */
+		/*
+		 * The kernel waits here for the last close, calling the
+		 * driver's request op with 0, 1, 2... every ten seconds. The
+		 * model's userspace releases the device on the first: a VMM
+		 * with a request eventfd unplugs it from its guest, a user
+		 * without one closes it on seeing the warning.
+		 */
+		if (vfio_device_has_request_op(vdev))
+			vfio_pci_core_request(vdev, 0);
 		while (vdev->open != VFIO_CLOSED)
 			vfio_device_close_locked(vdev);
 	}
@@ -515,8 +572,9 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 			    dev_name(d->dev), d->group->id, (int)d->open,
 			    d->open_count);
 		serialize_file_ref(sb, ids, d->ictx, d->ictx ? d->ictx->id : -1);
-		sbuf_printf(sb, " hwpt=%d requests=%u\n",
-			    d->hwpt ? canon_id(ids, d->hwpt) : -1, d->requests);
+		sbuf_printf(sb, " hwpt=%d req_trigger=%d\n",
+			    d->hwpt ? canon_id(ids, d->hwpt) : -1,
+			    d->req_trigger);
 	}
 	list_for_each_entry(x, &m->iommufds, node)
 		if (x->id >= 0)

@@ -173,7 +173,42 @@ static struct iommufd_hwpt *iommufd_hwpt_find(struct iommufd_ctx *ictx,
 	return NULL;
 }
 
-/* iommufd_device_attach(): one user domain per group and IOAS. */
+/*
+ * iommufd_device_replace() (v6.6, iommufd_device_do_replace()): the group
+ * of an attached device moves to a page table for @ioas, all its attached
+ * devices with it; the same IOAS is no change. The old domain goes once
+ * nothing uses it.
+ */
+static int iommufd_device_replace_locked(struct vfio_device *vdev,
+					 unsigned int ioas)
+{
+	struct iommufd_hwpt *hwpt = vdev->hwpt;
+	struct iommu_domain *domain;
+	int ret;
+
+	KFUNC();
+	if (hwpt->ioas == ioas)
+		return 0;
+	domain = iommu_paging_domain_alloc(vdev->dev);
+	if (IS_ERR(domain))
+		return (int)PTR_ERR(domain);
+	ret = iommu_group_replace_domain(hwpt->group, domain);
+	if (ret) {
+		iommu_domain_free(domain);
+		return ret;
+	}
+	iommu_domain_free(hwpt->domain);
+	hwpt->domain = domain;
+	hwpt->ioas = ioas;
+	return 0;
+}
+
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT: vfio_iommufd_physical_attach_ioas() (v6.6)
+ * attaches a device that is not attached (iommufd_device_attach(): one
+ * user domain per group and IOAS) and replaces the page table of one that
+ * is (iommufd_device_replace()).
+ */
 int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
 			    unsigned int ioas)
 {
@@ -190,8 +225,12 @@ int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
 		ret = -EBADF;
 		goto out_unlock;
 	}
-	if (!vdev->ictx || vdev->hwpt || !ioas || ioas > vdev->ictx->nr_ioas) {
+	if (!vdev->ictx || !ioas || ioas > vdev->ictx->nr_ioas) {
 		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (vdev->hwpt) {
+		ret = iommufd_device_replace_locked(vdev, ioas);
 		goto out_unlock;
 	}
 	group = vdev->dev->iommu_group;
