@@ -82,8 +82,10 @@ static int run(unsigned int faults)
 	for (size_t i = 0; i < machine_warn_count(m); i++) {
 		const struct warn_report *w = machine_warn(m, i);
 
-		printf("WARNING: %s at %s %s, task %s\n", w->cond, w->file,
-		       w->func, w->comm);
+		/* the kernel's line of the site, else the model's */
+		printf("WARNING: %s at %s:%d %s, task %s\n", w->cond, w->file,
+		       w->upstream_line ? w->upstream_line : w->line, w->func,
+		       w->comm);
 	}
 	machine_destroy(m);
 	return 0;

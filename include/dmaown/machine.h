@@ -235,15 +235,27 @@ void machine_advance_clock(struct machine *m, uint64_t ns);
  * struct warn_report - what a WARN_ON() in the model recorded
  * @ts_ns: virtual time
  * @file: model source file, kernel-relative (e.g. "drivers/iommu/iommu.c")
- * @line: line in that file
+ * @line: line in that file of the model (it moves when the file changes)
  * @func: the function that warned
  * @cond: the condition text, or the WARN() message
  * @comm: the task name set with kcompat_set_comm() ("" if none)
- * @trace: call trace of model functions, innermost first (static strings)
+ * @trace: call trace of model functions, innermost first (static strings),
+ *	down to the system call for a sysfs write (ksys_write(), the
+ *	architecture's entry)
  * @ntrace: entries in @trace
+ * @upstream_line: the line of the kernel's own WARN site that this one
+ *	models, in @file of Linux v6.6 (the kernel's report gives it); 0 for
+ *	a check of dmaown's own, which has none
+ * @pid: the task's PID, set with kcompat_set_pid() (1, the boot task's, if
+ *	none)
+ * @arch: "x86_64" or "arm64", whose call trace format the report takes
+ * @modules: what "Modules linked in:" lists: module names, most recently
+ *	loaded first, then "[last unloaded: NAME]" if one was ("" if none)
+ * @tainted: the kernel's taint text before this WARN: "Not tainted", or
+ *	"Tainted: " and one letter or space per flag ("G        W  ...")
  *
  * The model never aborts on a WARN: it records it and goes on, as the kernel
- * does, so the tests and the checker can see it.
+ * does (tainting the kernel 'W'), so the tests and the checker can see it.
  */
 struct warn_report {
 	uint64_t ts_ns;
@@ -254,6 +266,11 @@ struct warn_report {
 	char *comm;
 	const char **trace;
 	unsigned int ntrace;
+	int upstream_line;
+	int pid;
+	const char *arch;
+	char *modules;
+	char *tainted;
 };
 
 /** machine_warn_count() - WARN reports recorded so far (bounded). */
@@ -385,6 +402,13 @@ const char *errno_text(int err);
  * @comm: copied; at most 15 bytes kept, as TASK_COMM_LEN
  */
 void kcompat_set_comm(const char *comm);
+
+/**
+ * kcompat_set_pid() - the current task's PID, for WARN reports
+ * @pid: a PID; 0 for none, which reports give as 1 (the boot task, whose
+ *	name is swapper/0)
+ */
+void kcompat_set_pid(int pid);
 
 #ifdef __cplusplus
 }

@@ -117,21 +117,41 @@ void cli_print_ts(FILE *out, uint64_t ns)
 		(unsigned long long)(ns / 1000ULL % 1000000ULL));
 }
 
+/*
+ * A WARN report as v6.6's __warn() prints it: the site (the kernel's line
+ * when the model's WARN stands for one of the kernel's), print_modules(),
+ * dump_stack_print_info(), the call trace as the architecture's
+ * show_stack() frames it, without registers or code bytes and without
+ * +offset/size (the model has no addresses).
+ */
 void cli_print_warn(FILE *out, const struct warn_report *w)
 {
+	bool x86 = !strcmp(w->arch, "x86_64");
+
 	cli_print_ts(out, w->ts_ns);
 	fprintf(out, "------------[ cut here ]------------\n");
 	cli_print_ts(out, w->ts_ns);
-	fprintf(out, "WARNING: CPU: 0 PID: 1 at %s:%d %s\n", w->file, w->line,
-		w->func);
+	fprintf(out, "WARNING: CPU: 0 PID: %d at %s:%d %s\n", w->pid, w->file,
+		w->upstream_line ? w->upstream_line : w->line, w->func);
 	cli_print_ts(out, w->ts_ns);
-	fprintf(out, "CPU: 0 PID: 1 Comm: %s Not tainted 6.6.0-dmaown #1\n",
-		w->comm[0] ? w->comm : "swapper/0");
+	fprintf(out, "Modules linked in:%s%s\n", w->modules[0] ? " " : "",
+		w->modules);
 	cli_print_ts(out, w->ts_ns);
-	fprintf(out, "Call trace:\n");
+	fprintf(out, "CPU: 0 PID: %d Comm: %s %s 6.6.0-dmaown #1\n", w->pid,
+		w->comm[0] ? w->comm : "swapper/0", w->tainted);
+	cli_print_ts(out, w->ts_ns);
+	fprintf(out, x86 ? "Call Trace:\n" : "Call trace:\n");
+	if (x86) {
+		cli_print_ts(out, w->ts_ns);
+		fprintf(out, " <TASK>\n");
+	}
 	for (unsigned int i = 0; i < w->ntrace; i++) {
 		cli_print_ts(out, w->ts_ns);
 		fprintf(out, " %s\n", w->trace[i]);
+	}
+	if (x86) {
+		cli_print_ts(out, w->ts_ns);
+		fprintf(out, " </TASK>\n");
 	}
 	cli_print_ts(out, w->ts_ns);
 	fprintf(out, "---[ end trace 0000000000000000 ]---\n");
@@ -212,12 +232,21 @@ static void print_json_line(FILE *out, struct machine *m, int lineno,
 			break;
 		fprintf(out, "%s{\"file\":", i ? "," : "");
 		json_str(out, w->file);
-		fprintf(out, ",\"line\":%d,\"func\":", w->line);
+		fprintf(out, ",\"line\":%d,\"upstream_line\":", w->line);
+		if (w->upstream_line)
+			fprintf(out, "%d", w->upstream_line);
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"func\":");
 		json_str(out, w->func);
 		fprintf(out, ",\"cond\":");
 		json_str(out, w->cond ? w->cond : "");
 		fprintf(out, ",\"comm\":");
 		json_str(out, w->comm);
+		fprintf(out, ",\"pid\":%d,\"modules\":", w->pid);
+		json_str(out, w->modules);
+		fprintf(out, ",\"tainted\":");
+		json_str(out, w->tainted);
 		fprintf(out, ",\"trace\":[");
 		for (unsigned int k = 0; k < w->ntrace; k++) {
 			fprintf(out, "%s", k ? "," : "");
@@ -516,6 +545,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			else if (!strchr(s, '>'))
 				sscanf(w, "%15[^ ]", comm);
 			kcompat_set_comm(comm);
+			/* the shell's child for script line N: PID 1000 + N */
+			kcompat_set_pid(1000 + lineno);
 			if (o->echo && !o->json)
 				printf("$ %s\n", p);
 			if (o->check)

@@ -28,6 +28,135 @@ void kcompat_set_comm(const char *comm)
 		 comm ? comm : "");
 }
 
+void kcompat_set_pid(int pid)
+{
+	kcompat_stack.pid = pid;
+}
+
+/* Below a sysfs store, outermost first; NULL ends each. */
+static const char *const sysfs_write_x86_64[] = {
+	"entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_write",
+	"ksys_write", "vfs_write", "kernfs_fop_write_iter", "sysfs_kf_write",
+	NULL,
+};
+
+static const char *const sysfs_write_arm64[] = {
+	"el0t_64_sync", "el0t_64_sync_handler", "el0_svc", "do_el0_svc",
+	"el0_svc_common.constprop.0", "invoke_syscall", "__arm64_sys_write",
+	"ksys_write", "vfs_write", "kernfs_fop_write_iter", "sysfs_kf_write",
+	NULL,
+};
+
+/* x86 firmware (DMAR, IVRS) is an x86_64 machine; IORT and DT arm64. */
+static bool machine_is_arm64(const struct machine *m)
+{
+	return m->cfg.firmware != FW_X86;
+}
+
+unsigned int kstack_push_sysfs_write_(struct machine *m,
+				      const char *kobj_store)
+{
+	const char *const *fn = machine_is_arm64(m) ? sysfs_write_arm64 :
+						      sysfs_write_x86_64;
+	unsigned int n = 0;
+
+	for (; *fn; fn++, n++)
+		kstack_push_(*fn);
+	kstack_push_(kobj_store);
+	return n + 1;
+}
+
+/* ---- taint and modules ---- */
+
+void add_taint(struct machine *m, unsigned int flag)
+{
+	pthread_mutex_lock(&m->log_lock);
+	m->tainted |= 1UL << flag;
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+/* taint_flags[] of kernel/panic.c (v6.6): the letter set, the one clear */
+static const char taint_letters[][2] = {
+	{ 'P', 'G' }, { 'F', ' ' }, { 'S', ' ' }, { 'R', ' ' }, { 'M', ' ' },
+	{ 'B', ' ' }, { 'U', ' ' }, { 'D', ' ' }, { 'A', ' ' }, { 'W', ' ' },
+	{ 'C', ' ' }, { 'I', ' ' }, { 'O', ' ' }, { 'E', ' ' }, { 'L', ' ' },
+	{ 'K', ' ' }, { 'X', ' ' }, { 'T', ' ' }, { 'N', ' ' },
+};
+
+#define NR_TAINT_FLAGS (sizeof(taint_letters) / sizeof(taint_letters[0]))
+
+/* print_tainted(); caller holds log_lock */
+static char *print_tainted(const struct machine *m)
+{
+	char buf[NR_TAINT_FLAGS + sizeof("Tainted: ")];
+	size_t n;
+
+	if (!m->tainted)
+		return strdup("Not tainted");
+	n = (size_t)snprintf(buf, sizeof(buf), "Tainted: ");
+	for (size_t i = 0; i < NR_TAINT_FLAGS; i++)
+		buf[n++] = taint_letters[i][!(m->tainted & (1UL << i))];
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+void kcompat_module_loaded(struct machine *m, const char *name)
+{
+	char *copy = strndup(name, MODULE_NAME_LEN - 1);
+
+	if (!copy)
+		return;	/* a report lists one module fewer */
+	pthread_mutex_lock(&m->log_lock);
+	if (m->nmodules == m->modules_cap) {
+		size_t ncap = m->modules_cap ? m->modules_cap * 2 : 16;
+		char **nm = realloc(m->modules, ncap * sizeof(*nm));
+
+		if (!nm) {
+			pthread_mutex_unlock(&m->log_lock);
+			free(copy);
+			return;
+		}
+		m->modules = nm;
+		m->modules_cap = ncap;
+	}
+	m->modules[m->nmodules++] = copy;
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+void kcompat_module_unloaded(struct machine *m, const char *name)
+{
+	pthread_mutex_lock(&m->log_lock);
+	for (size_t i = 0; i < m->nmodules; i++) {
+		if (strcmp(m->modules[i], name))
+			continue;
+		free(m->modules[i]);
+		memmove(&m->modules[i], &m->modules[i + 1],
+			(m->nmodules - i - 1) * sizeof(*m->modules));
+		m->nmodules--;
+		break;
+	}
+	snprintf(m->last_unloaded, sizeof(m->last_unloaded), "%s", name);
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+/* print_modules(): newest first; caller holds log_lock */
+static char *print_modules(const struct machine *m)
+{
+	struct sbuf sb = { 0 };
+
+	for (size_t i = m->nmodules; i-- > 0;)
+		sbuf_printf(&sb, "%s%s", sb.len ? " " : "", m->modules[i]);
+	if (m->last_unloaded[0])
+		sbuf_printf(&sb, "%s[last unloaded: %s]", sb.len ? " " : "",
+			    m->last_unloaded);
+	sbuf_printf(&sb, "%s", "");
+	if (sb.oom) {
+		free(sb.buf);
+		return NULL;
+	}
+	return sb.buf;
+}
+
 void mutex_init(struct mutex *lock, struct lockdomain *ld, const char *name)
 {
 #ifdef DMAOWN_PTHREAD_MUTEX
@@ -167,6 +296,7 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	}
 	if (m->nwarns == m->warns_cap) {
 		m->warns_dropped++;
+		m->tainted |= 1UL << TAINT_WARN;
 		pthread_mutex_unlock(&m->log_lock);
 		free(cond);
 		return;
@@ -175,11 +305,16 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	memset(w, 0, sizeof(*w));
 	w->trace = calloc(depth ? depth : 1, sizeof(*w->trace));
 	w->comm = strdup(s->comm);
-	if (!w->trace || !w->comm) {
+	w->modules = print_modules(m);
+	w->tainted = print_tainted(m);
+	if (!w->trace || !w->comm || !w->modules || !w->tainted) {
 		free(w->trace);
 		free(w->comm);
+		free(w->modules);
+		free(w->tainted);
 		free(cond);
 		m->warns_dropped++;
+		m->tainted |= 1UL << TAINT_WARN;
 		pthread_mutex_unlock(&m->log_lock);
 		return;
 	}
@@ -191,9 +326,14 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	w->line = line;
 	w->func = func;
 	w->cond = cond;
+	w->upstream_line = warn_site_upstream_line(w->file, func, cond);
+	w->pid = s->pid ? s->pid : 1;
+	w->arch = machine_is_arm64(m) ? "arm64" : "x86_64";
 	m->clock_ns += 1000;
 	w->ts_ns = m->clock_ns;
 	m->nwarns++;
+	/* __warn() taints the kernel after its report */
+	m->tainted |= 1UL << TAINT_WARN;
 	pthread_mutex_unlock(&m->log_lock);
 }
 

@@ -43,17 +43,19 @@ void vprintk(struct machine *m, const char *fmt, va_list ap) __printf(2, 0);
 
 /* ---- the model call stack ---- */
 
-#define KSTACK_MAX 48
+#define KSTACK_MAX 64
 
 /*
- * The functions the current task is inside, outermost first. It is the
- * task's context (like the kernel's `current`), not machine state, so it is
- * thread-local; WARN reports copy it as their call trace.
+ * The functions the current task is inside, outermost first, and the task's
+ * name and PID. It is the task's context (like the kernel's `current`), not
+ * machine state, so it is thread-local; WARN reports copy it as their call
+ * trace.
  */
 struct kstack {
 	const char *fn[KSTACK_MAX];
 	unsigned int depth;
 	char comm[16];
+	int pid;	/* 0: not set (reports say 1, the boot task) */
 };
 
 extern _Thread_local struct kstack kcompat_stack;
@@ -82,6 +84,30 @@ static inline void kstack_pop_(int *unused)
 	__attribute__((cleanup(kstack_pop_), unused)) int kfunc_frame_ = \
 		kstack_push_(__func__)
 
+/* KFUNC() for a model function named otherwise than its kernel twin. */
+#define KFRAME(name)                                                       \
+	__attribute__((cleanup(kstack_pop_), unused)) int kfunc_frame_ = \
+		kstack_push_(name)
+
+unsigned int kstack_push_sysfs_write_(struct machine *m,
+				      const char *kobj_store);
+
+static inline void kstack_pop_n_(unsigned int *n)
+{
+	kcompat_stack.depth -= *n;
+}
+
+/*
+ * The frames of a write(2) to a sysfs attribute, below the attribute's
+ * store: the architecture's syscall entry (@m's: x86_64 for x86 firmware,
+ * arm64 otherwise), ksys_write(), vfs_write(), kernfs_fop_write_iter(),
+ * sysfs_kf_write() and @kobj_store, the kobject's sysfs_ops store
+ * (drv_attr_store, dev_attr_store...). Popped at the end of the scope.
+ */
+#define KENTRY_SYSFS_WRITE(m, kobj_store)                                  \
+	__attribute__((cleanup(kstack_pop_n_), unused)) unsigned int       \
+		kentry_frames_ = kstack_push_sysfs_write_(m, kobj_store)
+
 /* ---- WARN ---- */
 
 void kcompat_warn(struct machine *m, const char *file, int line,
@@ -108,6 +134,33 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 				     ##__VA_ARGS__);                       \
 		warn_c_;                                                   \
 	})
+
+/*
+ * The v6.6 line of the kernel's WARN site that the model's WARN in @func of
+ * @file (kernel-relative) with condition @cond stands for; 0 for a check of
+ * dmaown's own (compat/warn-sites.c).
+ */
+int warn_site_upstream_line(const char *file, const char *func,
+			    const char *cond);
+
+/* ---- taint and modules, as WARN reports show them ---- */
+
+/* add_taint() flags, the kernel's bit numbers (include/linux/panic.h) */
+#define TAINT_USER 6
+#define TAINT_WARN 9
+
+void add_taint(struct machine *m, unsigned int flag);
+
+/* MODULE_NAME_LEN: the longest module name, its NUL included */
+#define MODULE_NAME_LEN 56
+
+/*
+ * A module was loaded or unloaded: what print_modules() lists, most recent
+ * first, and its "[last unloaded: NAME]". @name as the kernel names modules
+ * (underscores).
+ */
+void kcompat_module_loaded(struct machine *m, const char *name);
+void kcompat_module_unloaded(struct machine *m, const char *name);
 
 /* lockdep_assert_held(): the current task must hold @lock. */
 #define lockdep_assert_held(m, lock) \

@@ -84,6 +84,17 @@ struct machine {
 	struct warn_report *warns;  /* grows to MACHINE_WARN_MAX */
 	size_t nwarns, warns_cap, warns_dropped;
 	uint64_t clock_ns;
+	/*
+	 * What a WARN report shows of the kernel besides the task: the
+	 * loaded modules in load order (print_modules() lists them newest
+	 * first), the last one unloaded, and the taint flags (TAINT_* bits).
+	 * Under log_lock; a history like the log, so neither serialized nor
+	 * cleared with it.
+	 */
+	char **modules;
+	size_t nmodules, modules_cap;
+	char last_unloaded[MODULE_NAME_LEN];
+	unsigned long tainted;
 
 	/* Fault injection (should_fail()). */
 	atomic_uint fail_nth;

@@ -87,6 +87,8 @@ static void log_free(struct machine *m)
 		free(m->warns[i].cond);
 		free(m->warns[i].comm);
 		free(m->warns[i].trace);
+		free(m->warns[i].modules);
+		free(m->warns[i].tainted);
 	}
 	free(m->warns);
 	m->warns = NULL;
@@ -100,6 +102,9 @@ void machine_destroy(struct machine *m)
 	for (size_t i = NR_SUBSYS; i-- > 0;)
 		subsystems[i]->destroy(m);
 	log_free(m);
+	for (size_t i = 0; i < m->nmodules; i++)
+		free(m->modules[i]);
+	free(m->modules);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
 	mutex_destroy(&m->rescan_remove_lock);
@@ -139,12 +144,30 @@ static int log_clone(const struct machine *old, struct machine *new)
 		n->cond = w->cond ? strdup(w->cond) : NULL;
 		n->comm = strdup(w->comm);
 		n->trace = calloc(w->ntrace ? w->ntrace : 1, sizeof(*n->trace));
+		n->modules = strdup(w->modules);
+		n->tainted = strdup(w->tainted);
 		new->nwarns = i + 1;
-		if ((w->cond && !n->cond) || !n->comm || !n->trace)
+		if ((w->cond && !n->cond) || !n->comm || !n->trace ||
+		    !n->modules || !n->tainted)
 			return -ENOMEM;
 		memcpy(n->trace, w->trace, w->ntrace * sizeof(*n->trace));
 	}
 	new->warns_dropped = old->warns_dropped;
+	if (old->nmodules) {
+		new->modules = calloc(old->nmodules, sizeof(*new->modules));
+		if (!new->modules)
+			return -ENOMEM;
+		new->modules_cap = old->nmodules;
+	}
+	for (size_t i = 0; i < old->nmodules; i++) {
+		new->modules[i] = strdup(old->modules[i]);
+		if (!new->modules[i])
+			return -ENOMEM;
+		new->nmodules = i + 1;
+	}
+	memcpy(new->last_unloaded, old->last_unloaded,
+	       sizeof(new->last_unloaded));
+	new->tainted = old->tainted;
 	/* a copy of a full ring grows again from its count */
 	new->clock_ns = old->clock_ns;
 	return 0;

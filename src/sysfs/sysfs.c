@@ -181,6 +181,7 @@ static int dev_remove_store(const struct snode *n, const char *buf)
 	unsigned long v;
 	int ret = parse_ulong(buf, &v);
 
+	KFRAME("remove_store");	/* drivers/pci/pci-sysfs.c */
 	if (ret)
 		return ret;
 	/*
@@ -245,6 +246,7 @@ static int bus_rescan_store(const struct snode *n, const char *buf)
 	unsigned long v;
 	int ret = parse_ulong(buf, &v);
 
+	KFRAME("rescan_store");	/* drivers/pci/pci-sysfs.c */
 	if (ret)
 		return ret;
 	if (v) {
@@ -962,6 +964,24 @@ int sysfs_read(struct machine *m, const char *path, char **ret_buf)
 	return 0;
 }
 
+/*
+ * The kobject's sysfs_ops store that calls an attribute's store: its name
+ * in a call trace.
+ */
+static const char *kobj_store_op(enum snode_kind parent)
+{
+	switch (parent) {
+	case N_DRIVER:
+		return "drv_attr_store";
+	case N_BUS:
+		return "bus_attr_store";
+	case N_GROUP:
+		return "iommu_group_attr_store";
+	default:
+		return "dev_attr_store";
+	}
+}
+
 int sysfs_write(struct machine *m, const char *path, const char *buf,
 		size_t len)
 {
@@ -978,6 +998,9 @@ int sysfs_write(struct machine *m, const char *path, const char *buf,
 	} else if (len > SYSFS_WRITE_MAX || memchr(buf, '\0', len)) {
 		ret = -EINVAL;
 	} else {
+		/* the frames a WARN's call trace shows below the store */
+		KENTRY_SYSFS_WRITE(m, kobj_store_op(n.attr->parent));
+
 		memcpy(page, buf, len);
 		page[len] = '\0';
 		ret = n.attr->store(&n, page);

@@ -1068,6 +1068,12 @@ static void test_warn_nested_trace(void **state)
 	assert_string_equal(w->trace[1], "middle_warn");
 	assert_string_equal(w->trace[2], "outer_warn");
 	assert_int_equal(w->ts_ns, machine_clock(m));
+	/* no kernel site: the model's own line; the boot task's PID */
+	assert_int_equal(w->upstream_line, 0);
+	assert_int_equal(w->pid, 1);
+	assert_string_equal(w->arch, "x86_64");	/* x86 firmware */
+	assert_string_equal(w->modules, "");
+	assert_string_equal(w->tainted, "Not tainted");
 
 	/* outside any KFUNC frame the trace is empty */
 	kcompat_set_comm(NULL);
@@ -1077,6 +1083,8 @@ static void test_warn_nested_trace(void **state)
 	assert_string_equal(w->comm, "");
 	assert_string_equal(w->cond, "1 + 1 == 2");
 	assert_string_equal(w->func, "test_warn_nested_trace");
+	/* __warn() (v6.6) taints the kernel 'W' after the first report */
+	assert_string_equal(w->tainted, "Tainted: G        W         ");
 	/* no log line for a WARN; the clock moved for each */
 	assert_int_equal(machine_log_count(m), 0);
 	assert_int_equal(machine_clock(m), 2000);
@@ -1100,12 +1108,19 @@ static void test_warn_from_iommu(void **state)
 	(void)state;
 	assert_int_equal(iommu_device_register(iommu), 0);
 	kcompat_set_comm("tee");
+	kcompat_set_pid(5589);
 	iommu_device_unuse_default_domain(a);
 	assert_int_equal(group_of(a)->owner_cnt, 0);
 	assert_int_equal(machine_warn_count(m), 1);
 	w = machine_warn(m, 0);
 	assert_string_equal(w->file, "drivers/iommu/iommu.c");
 	assert_true(w->line > 0);
+	/*
+	 * The kernel's line of the site (iommu_device_unuse_default_domain(),
+	 * v6.6, read from 6.12.117: compat/warn-sites.c), not the model's
+	 */
+	assert_int_equal(w->upstream_line, 3157);
+	assert_int_equal(w->pid, 5589);
 	assert_string_equal(w->func, "iommu_device_unuse_default_domain");
 	assert_string_equal(w->cond, "!group->owner_cnt");
 	assert_string_equal(w->comm, "tee");
@@ -1127,17 +1142,163 @@ static void test_warn_from_iommu(void **state)
 	assert_string_equal(machine_warn(m, 2)->func,
 			    "iommu_group_claim_dma_owner");
 	assert_string_equal(machine_warn(m, 2)->cond, "!owner");
-	/* driver core WARNs carry their own file */
+	assert_int_equal(machine_warn(m, 2)->upstream_line, 3218);
+	/* driver core WARNs carry their own file; dmaown's own: no line */
 	do_del(b);
 	device_del(a);
 	device_del(a);
 	assert_int_equal(machine_warn_count(m), 4);
 	assert_string_equal(machine_warn(m, 3)->file, "drivers/base/core.c");
 	assert_string_equal(machine_warn(m, 3)->trace[0], "device_del");
+	assert_int_equal(machine_warn(m, 3)->upstream_line, 0);
 	put_device(a);
 	kcompat_set_comm("");
+	kcompat_set_pid(0);
 	assert_int_equal(kcompat_stack.depth, 0);
 	machine_destroy(m);
+}
+
+static void sysfs_write_str(struct machine *m, const char *path,
+			    const char *buf)
+{
+	assert_int_equal(sysfs_write(m, path, buf, strlen(buf)), 0);
+}
+
+/*
+ * A WARN report as the kernel's __warn() (v6.6) gives it: the v6.6 line of
+ * the site, the writer's PID, print_modules() (newest first, "[last
+ * unloaded: X]"), print_tainted() ('W' after a WARN, 'U' for vfio-noiommu)
+ * and, for a sysfs write, the frames down to the architecture's syscall
+ * entry. The seed's unbind on the v7 bus code, on the arm64 QDF2400.
+ */
+static void test_warn_report_kernel_view(void **state)
+{
+	static const char *const below_store[] = {
+		"unbind_store", "drv_attr_store", "sysfs_kf_write",
+		"kernfs_fop_write_iter", "vfs_write", "ksys_write",
+		"__arm64_sys_write", "invoke_syscall",
+		"el0_svc_common.constprop.0", "do_el0_svc", "el0_svc",
+		"el0t_64_sync_handler", "el0t_64_sync",
+	};
+	const size_t nbelow = sizeof(below_store) / sizeof(below_store[0]);
+	struct topo_error err;
+	struct machine *m = topology_load_faults(
+		"builtin:qdf2400", builtin_machine_text("qdf2400"),
+		MACHINE_FAULT_V7_ORDER, &err);
+	const struct warn_report *w;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(driver_load(m, "vfio-pci"), 0);
+	assert_int_equal(driver_load(m, "pci-stub"), 0);
+	assert_int_equal(driver_unload(m, "pci_stub"), 0);
+	sysfs_write_str(m, "/sys/bus/pci/devices/0004:01:00.0/driver_override",
+			"vfio-pci\n");
+	kcompat_set_comm("tee");
+	kcompat_set_pid(5589);
+	sysfs_write_str(m, "/sys/bus/pci/drivers/e1000e/unbind",
+			"0004:01:00.0\n");
+	assert_int_equal(kcompat_stack.depth, 0);
+	assert_int_equal(machine_warn_count(m), 1);
+	w = machine_warn(m, 0);
+	assert_string_equal(w->func, "iommu_device_unuse_default_domain");
+	assert_int_equal(w->upstream_line, 3157);
+	assert_int_equal(w->pid, 5589);
+	assert_string_equal(w->arch, "arm64");
+	/* pcieport is built in; pci_stub came and went */
+	assert_string_equal(w->modules,
+			    "vfio_pci e1000e [last unloaded: pci_stub]");
+	assert_string_equal(w->tainted, "Not tainted");
+	assert_true(w->ntrace > nbelow + 2);
+	assert_string_equal(w->trace[0], "iommu_device_unuse_default_domain");
+	assert_string_equal(w->trace[1], "pci_dma_cleanup");
+	for (size_t i = 0; i < nbelow; i++)
+		assert_string_equal(w->trace[w->ntrace - nbelow + i],
+				    below_store[i]);
+
+	/* the next report: tainted W, then U once vfio-noiommu taints */
+	add_taint(m, TAINT_USER);
+	assert_int_equal(iommu_group_claim_dma_owner(
+				 machine_find_device(m, "0004:01:00.0")
+					 ->iommu_group,
+				 NULL),
+			 -EINVAL);
+	w = machine_warn(m, 1);
+	assert_int_equal(w->upstream_line, 3218);
+	assert_string_equal(w->tainted, "Tainted: G     U  W         ");
+	assert_int_equal(w->ntrace, 1);	/* no system call below */
+	/* the clone keeps the history */
+	{
+		struct machine *c = machine_clone(m);
+
+		assert_non_null(c);
+		assert_string_equal(machine_warn(c, 0)->modules,
+				    machine_warn(m, 0)->modules);
+		assert_string_equal(machine_warn(c, 1)->tainted, w->tainted);
+		machine_destroy(c);
+	}
+	kcompat_set_comm("");
+	kcompat_set_pid(0);
+	machine_destroy(m);
+}
+
+/*
+ * The x86_64 entry below a sysfs store (entry_SYSCALL_64_after_hwframe,
+ * do_syscall_64, __x64_sys_write), and warn_site_upstream_line() telling
+ * apart the sites of one function.
+ */
+static void test_warn_sites_x86_entry(void **state)
+{
+	struct machine *m = machine_create("warn", NULL);
+	const struct warn_report *w;
+
+	(void)state;
+	{
+		KENTRY_SYSFS_WRITE(m, "dev_attr_store");
+
+		assert_true(WARN_ON(m, true));
+	}
+	assert_int_equal(kcompat_stack.depth, 0);
+	w = machine_warn(m, 0);
+	assert_int_equal(w->ntrace, 8);
+	assert_string_equal(w->trace[0], "dev_attr_store");
+	assert_string_equal(w->trace[1], "sysfs_kf_write");
+	assert_string_equal(w->trace[4], "ksys_write");
+	assert_string_equal(w->trace[5], "__x64_sys_write");
+	assert_string_equal(w->trace[6], "do_syscall_64");
+	assert_string_equal(w->trace[7], "entry_SYSCALL_64_after_hwframe");
+	machine_destroy(m);
+
+	assert_int_equal(warn_site_upstream_line("drivers/iommu/iommu.c",
+						 "iommu_group_release",
+						 "group->default_domain"),
+			 940);
+	assert_int_equal(warn_site_upstream_line("drivers/iommu/iommu.c",
+						 "iommu_group_release",
+						 "group->blocking_domain"),
+			 941);
+	assert_int_equal(warn_site_upstream_line(
+				 "drivers/iommu/iommu.c", "iommu_detach_device",
+				 "list_count_nodes(&group->devices) != 1"),
+			 2150);
+	assert_int_equal(warn_site_upstream_line(
+				 "drivers/iommu/iommu.c",
+				 "__iommu_group_set_domain_internal",
+				 "!mutex_is_locked_by_current(&group->mutex)"),
+			 2314);
+	assert_int_equal(warn_site_upstream_line(
+				 "drivers/iommu/iommu.c", "__iommu_probe_device",
+				 "!mutex_is_locked_by_current(&dev->m->iommu_probe_device_lock)"),
+			 538);
+	/* dmaown's own checks, and other files, have none */
+	assert_int_equal(warn_site_upstream_line("drivers/iommu/iommu.c",
+						 "iommu_group_adopt_dma_use",
+						 "group->owner"),
+			 0);
+	assert_int_equal(warn_site_upstream_line("drivers/base/core.c",
+						 "iommu_device_unuse_default_domain",
+						 NULL),
+			 0);
 }
 
 static void test_warn_evaluates_condition(void **state)
@@ -1756,6 +1917,8 @@ int main(void)
 		cmocka_unit_test(test_log_ring_and_clear),
 		cmocka_unit_test(test_warn_nested_trace),
 		cmocka_unit_test(test_warn_from_iommu),
+		cmocka_unit_test(test_warn_report_kernel_view),
+		cmocka_unit_test(test_warn_sites_x86_entry),
 		cmocka_unit_test(test_warn_evaluates_condition),
 		cmocka_unit_test(test_warn_cap),
 		cmocka_unit_test(test_fail_nth_basic),

@@ -2201,10 +2201,12 @@ static void no_iommu(void **state)
 	assert_null(vdev_(NVME)->group->type1_domain);
 	assert_no_log("vfio-noiommu device opened by user");
 	kcompat_set_comm("testpmd");
+	kcompat_set_pid(4242);
 	do_getfd(-1, NVME);
 	/* vfio_device_open_file() (v6.6): each open of a no-IOMMU device */
-	assert_log("vfio-pci " NVME ": vfio-noiommu device opened by user (testpmd:1)");
+	assert_log("vfio-pci " NVME ": vfio-noiommu device opened by user (testpmd:4242)");
 	kcompat_set_comm("");
+	kcompat_set_pid(0);
 	err_status(EBADF, -2, &flags);
 	assert_int_equal(do_status(-1), VFIO_GROUP_FLAGS_VIABLE |
 						VFIO_GROUP_FLAGS_CONTAINER_SET);

@@ -338,11 +338,37 @@ int driver_load(struct machine *m, const char *name)
 	return driver_load_params(m, name, NULL);
 }
 
+/* Drivers built into every kernel (bool Kconfig symbols): no module. */
+static const char *const builtin_drivers[] = {
+	"pcieport",		/* CONFIG_PCIEPORTBUS */
+	"fsl_mc_allocator",	/* part of the fsl-mc bus, CONFIG_FSL_MC_BUS */
+};
+
+/*
+ * The module @desc's driver comes in, named as the kernel names modules
+ * (underscores: "vfio_pci"); false for a built-in driver. The other drivers
+ * are modules, as in Debian's kernels.
+ */
+static bool driver_module_name(const struct driver_desc *desc, char *buf,
+			       size_t len)
+{
+	for (size_t i = 0;
+	     i < sizeof(builtin_drivers) / sizeof(builtin_drivers[0]); i++)
+		if (!strcmp(desc->name, builtin_drivers[i]))
+			return false;
+	snprintf(buf, len, "%s", desc->module ? desc->module : desc->name);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return true;
+}
+
 /* driver_register() -> bus_add_driver() */
 int driver_load_params(struct machine *m, const char *name, const char *params)
 {
 	const struct driver_desc *desc = driver_desc_find(name);
 	struct device_driver *drv;
+	char module[MODULE_NAME_LEN];
 	struct bus_type *bus;
 
 	KFUNC();
@@ -378,6 +404,9 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	}
 	list_add_tail(&drv->node, &bus->drivers);
 	mutex_unlock(&m->obj_lock);
+	/* on the kernel's module list before its init registers the driver */
+	if (driver_module_name(desc, module, sizeof(module)))
+		kcompat_module_loaded(m, module);
 	/*
 	 * The ids= of vfio-pci and pci-stub are added with pci_add_dynid()
 	 * after registration, which attaches whatever drivers_autoprobe says.
@@ -391,6 +420,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 int driver_unload(struct machine *m, const char *name)
 {
 	struct device_driver *drv;
+	char module[MODULE_NAME_LEN];
 
 	KFUNC();
 	/* unlink and mark dying in one step: a second unload finds nothing */
@@ -404,6 +434,9 @@ int driver_unload(struct machine *m, const char *name)
 	if (!drv)
 		return -ENOENT;
 	driver_detach(drv);
+	/* delete_module(): off the list after its exit, the last unloaded */
+	if (driver_module_name(drv->desc, module, sizeof(module)))
+		kcompat_module_unloaded(m, module);
 	driver_put(drv);
 	return 0;
 }

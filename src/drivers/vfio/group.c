@@ -276,12 +276,13 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 	vdev->open_count++;
 	/*
 	 * vfio_device_open_file(): every open of a no-IOMMU device is logged
-	 * with current->comm and task_pid_nr(current); the model's userspace
-	 * is one task, PID 1 as WARN reports give it.
+	 * with current->comm and task_pid_nr(current), the task's as WARN
+	 * reports give them (PID 1 if none was set).
 	 */
 	if (group->noiommu)
 		dev_warn(vdev->dev, "vfio-noiommu device opened by user (%s:%d)",
-			 kcompat_stack.comm, 1);
+			 kcompat_stack.comm,
+			 kcompat_stack.pid ? kcompat_stack.pid : 1);
 	goto out_unlock;
 
 err_put_fd:

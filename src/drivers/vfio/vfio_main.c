@@ -200,6 +200,7 @@ int vfio_register_group_dev(struct device *dev)
 		if (IS_ERR(iommu_group))
 			return (int)PTR_ERR(iommu_group);
 		noiommu = true;
+		add_taint(m, TAINT_USER);	/* 'U' in WARN reports */
 		dev_warn(dev, "Adding kernel taint for vfio-noiommu group on device");
 	}
 	vdev = kzalloc(m, sizeof(*vdev));
