@@ -128,6 +128,60 @@ void device_set_pci_ids(struct device *dev, unsigned int vendor,
 void device_set_pci_type(struct device *dev, unsigned int hdr_type,
 			 unsigned int pcie_type);
 
+/**
+ * enum pci_reset_method - the ways to reset a PCI function, in the order
+ * the kernel tries them (pci_reset_fn_methods[] of drivers/pci/pci.c,
+ * v6.6); the reset_method attribute names them
+ * @PCI_RESET_METHOD_DEVICE_SPECIFIC: "device_specific": a quirk of the device
+ * @PCI_RESET_METHOD_ACPI: "acpi": the firmware's _RST method
+ * @PCI_RESET_METHOD_FLR: "flr": a function level reset (DevCap FLR)
+ * @PCI_RESET_METHOD_AF_FLR: "af_flr": the Advanced Features capability's FLR
+ * @PCI_RESET_METHOD_PM: "pm": D3hot and back to D0, for a function without
+ *	No_Soft_Reset
+ * @PCI_RESET_METHOD_BUS: "bus": a secondary bus reset by the bridge above,
+ *	possible for a function that is not a bridge and is alone on its bus
+ *	(pci_parent_bus_reset()); it follows from the topology
+ * @PCI_RESET_METHOD_MAX_: one more than the last method
+ * @PCI_RESET_METHOD_INVALID_: no method
+ */
+enum pci_reset_method {
+	PCI_RESET_METHOD_DEVICE_SPECIFIC = 1,
+	PCI_RESET_METHOD_ACPI,
+	PCI_RESET_METHOD_FLR,
+	PCI_RESET_METHOD_AF_FLR,
+	PCI_RESET_METHOD_PM,
+	PCI_RESET_METHOD_BUS,
+	PCI_RESET_METHOD_MAX_,
+	PCI_RESET_METHOD_INVALID_ = -1,
+};
+
+/**
+ * pci_reset_method_name() - the name reset_method gives a method ("flr"),
+ * or NULL for an unknown one
+ */
+const char *pci_reset_method_name(enum pci_reset_method method);
+
+/**
+ * device_set_pci_reset() - how a PCI function can be reset
+ * @dev: a PCI device, not added yet
+ * @methods: the function's own methods, bits 1u << PCI_RESET_METHOD_* from
+ *	DEVICE_SPECIFIC to PM (the hardware's capabilities, firmware's _RST,
+ *	a quirk); "bus" is not a property of the function but of where it
+ *	sits, and is not accepted here
+ * @no_bus_reset: PCI_DEV_FLAGS_NO_BUS_RESET, the quirk of devices that
+ *	misbehave after a secondary bus reset: neither they nor the bus they
+ *	are on, nor any bus above whose reset would reach them, may be reset
+ *
+ * The device's reset_method attribute lists, once it is added, the methods
+ * the kernel finds then (pci_init_reset_methods()); a device with none has
+ * no reset_method file. A device is made with no methods.
+ *
+ * Return: 0; -EINVAL not a PCI device, or @methods holds "bus" or unknown
+ * bits; -EBUSY added already.
+ */
+int device_set_pci_reset(struct device *dev, unsigned int methods,
+			 bool no_bus_reset);
+
 /** device_set_of_compatible() - devicetree compatible (platform devices). */
 void device_set_of_compatible(struct device *dev, const char *compatible);
 

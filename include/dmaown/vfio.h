@@ -229,6 +229,90 @@ int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
  */
 int vfio_device_detach_ioas(struct machine *m, const char *dev_name);
 
+/* ---- vfio-pci hot reset (drivers/vfio/pci/vfio_pci_core.c) ---- */
+
+/* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO flags (include/uapi/linux/vfio.h). */
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID (1u << 0)
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1u << 1)
+
+/* A device's devid when it is not bound to the caller's iommufd. */
+#define VFIO_PCI_DEVID_OWNED (-1)
+#define VFIO_PCI_DEVID_NOT_OWNED (-2)
+/*
+ * Model only: bound to the caller's iommufd. The kernel gives the device's
+ * iommufd object id there, a positive number the model does not keep.
+ */
+#define VFIO_PCI_DEVID_BOUND 0
+
+/**
+ * struct vfio_pci_dependent_device - a device a hot reset would reset
+ * @name: its name, "SSSS:BB:DD.F" (the kernel gives segment, bus, devfn)
+ * @group_id: without VFIO_PCI_HOT_RESET_FLAG_DEV_ID: its IOMMU group
+ * @devid: with it: VFIO_PCI_DEVID_BOUND (bound to the caller's iommufd),
+ *	VFIO_PCI_DEVID_OWNED (not bound to it, but its IOMMU group is:
+ *	another device of the group is bound to it) or
+ *	VFIO_PCI_DEVID_NOT_OWNED (neither, or not a vfio-pci device of the
+ *	caller's device set)
+ */
+struct vfio_pci_dependent_device {
+	char name[64];
+	int group_id;
+	int devid;
+};
+
+/**
+ * vfio_pci_get_hot_reset_info() - VFIO_DEVICE_GET_PCI_HOT_RESET_INFO
+ * (vfio_pci_ioctl_get_pci_hot_reset_info()): the devices a hot reset of
+ * @dev_name would reset, which are all the devices on its bus and on the
+ * buses below it (a secondary bus reset of the bridge above it; hot-plug
+ * slots are not modelled)
+ * @dev_name: a vfio-pci device, open through its group or its cdev
+ * @ret_flags: 0 for a device opened through its group: the list gives IOMMU
+ *	groups; VFIO_PCI_HOT_RESET_FLAG_DEV_ID for one bound to an iommufd
+ *	through its cdev: the list gives devids, with
+ *	VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED too when none is
+ *	VFIO_PCI_DEVID_NOT_OWNED
+ * @ret_devices: a new array, in pci_walk_bus() order; the caller frees it
+ * @ret_n: its length, at least 1
+ *
+ * Return: 0; -EBADF the device is not open; -EINVAL a cdev not bound to an
+ * iommufd yet; -ENOTTY not a vfio-pci device (vfio-platform...); -ENODEV
+ * no bus reset: the device is on a root bus, or a device on or below its
+ * bus, or the bridge above, cannot take a bus reset (no-bus-reset); -EPERM
+ * (group path) an affected device has no IOMMU group; -ENOMEM.
+ */
+int vfio_pci_get_hot_reset_info(struct machine *m, const char *dev_name,
+				unsigned int *ret_flags,
+				struct vfio_pci_dependent_device **ret_devices,
+				size_t *ret_n);
+
+/**
+ * vfio_pci_hot_reset() - VFIO_DEVICE_PCI_HOT_RESET
+ * (vfio_pci_ioctl_pci_hot_reset(), vfio_pci_dev_set_hot_reset()): reset
+ * the bus, if the caller owns every device it would reset
+ * @dev_name: a vfio-pci device, open through its group or its cdev
+ * @groups: through the group: the numbers of open group files, one for the
+ *	group of each affected device; through a bound cdev: none, ownership
+ *	is proven by the iommufd: each affected device must be bound to the
+ *	caller's, or its group hold a device bound to it
+ * @ngroups: the number of @groups: at least 1 through the group, 0 through
+ *	the cdev; no more than the devices affected
+ *
+ * Every affected device must be a vfio-pci device of the caller's device
+ * set: vfio-pci puts the devices of one bus in one set, so a bridge or a
+ * device below one, or a device on another driver, forbids the reset. The
+ * model keeps no device state a reset changes: success changes nothing.
+ *
+ * Return: 0; -EBADF the device is not open, or a number is not an open
+ * group file; -EINVAL a cdev not bound yet, groups given through a bound
+ * cdev or none through a group, more groups than affected devices, an
+ * affected device not in the device set, or one not owned (its group not
+ * given; not bound to the iommufd, nor its group); -ENOTTY not a vfio-pci
+ * device; -ENODEV no bus reset (as vfio_pci_get_hot_reset_info()).
+ */
+int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
+		       const int *groups, size_t ngroups);
+
 /* ---- machine options of the VFIO/iommufd modules ---- */
 
 /**

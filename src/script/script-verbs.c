@@ -214,6 +214,60 @@ static const char *flags_str(unsigned int flags, char *buf, size_t len)
 	return buf;
 }
 
+#define HOT_RESET_USAGE "@vfio hot-reset-info DEV | hot-reset DEV [GROUP...]"
+
+/*
+ * @vfio hot-reset-info DEV: VFIO_DEVICE_GET_PCI_HOT_RESET_INFO's flags,
+ * then each device a hot reset would reset, with its group, or with its
+ * devid (bound, owned, not-owned) for a device bound through its cdev.
+ */
+static int vfio_hot_reset_info(struct script_ctx *ctx, struct cmd_io *io,
+			       const char *dev)
+{
+	struct vfio_pci_dependent_device *devs;
+	unsigned int flags;
+	size_t n;
+	int ret;
+
+	ret = vfio_pci_get_hot_reset_info(script_machine(ctx), dev, &flags,
+					  &devs, &n);
+	if (ret)
+		return verb_fail(ctx, io, "@vfio hot-reset-info", ret);
+	sbuf_printf(io->out, "flags: %s%s%s\n",
+		    flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID ? "DEV_ID" : "0",
+		    flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED ? " " : "",
+		    flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED ?
+			    "DEV_ID_OWNED" : "");
+	for (size_t i = 0; i < n; i++) {
+		if (!(flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID))
+			sbuf_printf(io->out, "%s group %d\n", devs[i].name,
+				    devs[i].group_id);
+		else
+			sbuf_printf(io->out, "%s devid %s\n", devs[i].name,
+				    devs[i].devid == VFIO_PCI_DEVID_BOUND ? "bound" :
+				    devs[i].devid == VFIO_PCI_DEVID_OWNED ? "owned" :
+									    "not-owned");
+	}
+	free(devs);
+	return 0;
+}
+
+/* @vfio hot-reset DEV [GROUP...]: VFIO_DEVICE_PCI_HOT_RESET */
+static int vfio_hot_reset(struct script_ctx *ctx, struct cmd_io *io,
+			  const char *dev, int ngroups, char **groups)
+{
+	int ids[64], ret;
+
+	if (ngroups > (int)(sizeof(ids) / sizeof(ids[0])))
+		return usage(io, HOT_RESET_USAGE " (at most 64 groups)");
+	for (int i = 0; i < ngroups; i++)
+		if (!parse_int(groups[i], &ids[i]))
+			return usage(io, HOT_RESET_USAGE);
+	ret = vfio_pci_hot_reset(script_machine(ctx), dev, ids,
+				 (size_t)ngroups);
+	return ret ? verb_fail(ctx, io, "@vfio hot-reset", ret) : 0;
+}
+
 int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 		struct cmd_io *io)
 {
@@ -229,6 +283,15 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 			return verb_fail(ctx, io, what, ret);
 		sbuf_printf(io->out, "container %d\n", a);
 		return 0;
+	}
+	if (!strcmp(verb, "hot-reset-info") || !strcmp(verb, "hot-reset")) {
+		bool info = !strcmp(verb, "hot-reset-info");
+
+		if (argc < 3 || (info && argc > 3))
+			return usage(io, HOT_RESET_USAGE);
+		if (info)
+			return vfio_hot_reset_info(ctx, io, argv[2]);
+		return vfio_hot_reset(ctx, io, argv[2], argc - 3, argv + 3);
 	}
 	if (argc == 3 && parse_int(argv[2], &a)) {
 		if (!strcmp(verb, "open"))
@@ -293,7 +356,7 @@ bad:
 		     "@vfio open|close|status|unset-container GROUP | container-open | container-close C |\n"
 		     "       set-container GROUP C | set-iommu C type1|type1v2|noiommu | get-device-fd GROUP DEV |\n"
 		     "       device-close DEV | set-req-eventfd DEV | cdev-open DEV | bind-iommufd DEV ICTX |\n"
-		     "       attach-ioas DEV IOAS | detach-ioas DEV");
+		     "       attach-ioas DEV IOAS | detach-ioas DEV | hot-reset-info DEV | hot-reset DEV [GROUP...]");
 }
 
 int cmd_at_iommufd(struct script_ctx *ctx, int argc, char **argv,

@@ -13,6 +13,7 @@
 #include "dmaown/sysfs.h"
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/pci/pci.h"
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
@@ -135,6 +136,22 @@ static int dev_override_store(const struct snode *n, const char *buf)
 static bool dev_is_pci(const struct snode *dir)
 {
 	return device_bus_kind(dir->dev) == BUS_PCI;
+}
+
+/* reset_method: a PCI function with a reset method when it was added */
+static bool dev_has_reset_method(const struct snode *dir)
+{
+	return pci_reset_method_visible(dir->dev);
+}
+
+static int dev_reset_method_show(const struct snode *n, struct sbuf *sb)
+{
+	return reset_method_show(n->dev, sb);
+}
+
+static int dev_reset_method_store(const struct snode *n, const char *buf)
+{
+	return reset_method_store(n->dev, buf);
 }
 
 static bool dev_is_amba(const struct snode *dir)
@@ -321,6 +338,8 @@ static const struct sattr sattrs[] = {
 	{ "subsystem_device", N_DEVICE, dev_is_pci, dev_subdevice_show, NULL },
 	{ "class", N_DEVICE, dev_is_pci, dev_class_show, NULL },
 	{ "remove", N_DEVICE, dev_is_pci, NULL, dev_remove_store },
+	{ "reset_method", N_DEVICE, dev_has_reset_method,
+	  dev_reset_method_show, dev_reset_method_store },
 	{ "id", N_DEVICE, dev_is_amba, dev_periphid_show, NULL },
 	{ "bind", N_DRIVER, NULL, NULL, drv_bind_store },
 	{ "unbind", N_DRIVER, NULL, NULL, drv_unbind_store },

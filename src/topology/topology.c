@@ -111,6 +111,8 @@ struct topo_dev {
 	unsigned int periphid;
 	char mc_type[MC_TYPE_SIZE];
 	bool untrusted, absent;
+	unsigned int reset;	/* reset=: 1 << PCI_RESET_METHOD_* */
+	bool no_bus_reset;
 	struct topo_pos at;	/* the name */
 	unsigned int nr_direct;	/* rmrr ranges */
 	struct {
@@ -296,6 +298,16 @@ static const struct choice resv_type_choices[] = {
 	{ "reserved", IOMMU_RESV_RESERVED },
 	{ "msi", IOMMU_RESV_MSI },
 	{ "sw-msi", IOMMU_RESV_SW_MSI },
+	{ NULL, 0 },
+};
+
+/* a function's own reset methods; "bus" comes from where it sits */
+static const struct choice pci_reset_choices[] = {
+	{ "device_specific", PCI_RESET_METHOD_DEVICE_SPECIFIC },
+	{ "acpi", PCI_RESET_METHOD_ACPI },
+	{ "flr", PCI_RESET_METHOD_FLR },
+	{ "af_flr", PCI_RESET_METHOD_AF_FLR },
+	{ "pm", PCI_RESET_METHOD_PM },
 	{ NULL, 0 },
 };
 
@@ -1110,6 +1122,35 @@ static int pci_opt_rmrr(struct parser *p, void *obj, const struct tok *v)
 	return for_each_elem(p, v, obj, pci_rmrr_elem);
 }
 
+/* One method of reset=. */
+static int pci_reset_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+	unsigned int method;
+
+	if (parse_choice(p, pci_reset_choices, v, "in reset=", &method))
+		return -EINVAL;
+	if (d->reset & (1u << method))
+		return perr(p, v->col, "duplicate reset method " QF, QA(v));
+	d->reset |= 1u << method;
+	return 0;
+}
+
+/* reset=flr,pm: the function's own reset methods */
+static int pci_opt_reset(struct parser *p, void *obj, const struct tok *v)
+{
+	return for_each_elem(p, v, obj, pci_reset_elem);
+}
+
+static int pci_opt_no_bus_reset(struct parser *p, void *obj,
+				const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->no_bus_reset = true;
+	return 0;
+}
+
 static int pci_opt_untrusted(struct parser *p, void *obj, const struct tok *v)
 {
 	(void)p;
@@ -1177,6 +1218,8 @@ static const struct opt pci_opts[] = {
 	DEV_OPT_GROUP,
 	{ "rmrr", "0x3e000000-0x3e1fffff", pci_opt_rmrr },
 	{ "untrusted", NULL, pci_opt_untrusted },
+	{ "reset", "flr", pci_opt_reset },
+	{ "no-bus-reset", NULL, pci_opt_no_bus_reset },
 	DEV_OPT_ABSENT,
 	OPT_END,
 };
@@ -1700,6 +1743,7 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 		device_set_pci_ids(dev, d->vendor, d->device, d->subvendor,
 				   d->subdevice, d->class);
 		device_set_pci_type(dev, d->hdr_type, d->pcie_type);
+		device_set_pci_reset(dev, d->reset, d->no_bus_reset);
 		break;
 	case BUS_PLATFORM:
 		device_set_of_compatible(dev, d->compatible);

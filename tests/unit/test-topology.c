@@ -907,7 +907,7 @@ static const struct bad bad_inputs[] = {
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 iommu=d\niommu d\n", 2,
 	  47, "iommu 'd' is not defined by an earlier iommu statement" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 colour=red\n", 2, 41,
-	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted or absent" },
+	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted, reset=, no-bus-reset or absent" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 class=020000\n", 2, 41,
 	  "duplicate option 'class' (first at column 28)" },
 	/* firmware 1:1 ranges and what IOMMU drivers reserve */
@@ -927,6 +927,14 @@ static const struct bad bad_inputs[] = {
 	  "option 'rmrr' needs a value, e.g. rmrr=0x3e000000-0x3e1fffff" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 rmrr=0x0-0x0,0x1-0x1,0x2-0x2,0x3-0x3,0x4-0x4,0x5-0x5,0x6-0x6,0x7-0x7,0x8-0x8\n",
 	  2, 110, "too many ranges (the limit is 8)" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 reset=bus\n", 2, 47,
+	  "expected device_specific, acpi, flr, af_flr or pm in reset=, got 'bus'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 reset=flr,pm,flr\n", 2, 54,
+	  "duplicate reset method 'flr'" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 reset=\n", 2, 47,
+	  "option 'reset' needs a value, e.g. reset=flr" },
+	{ M "pci 0000:01:00.0 8086:10d3 class=020000 no-bus-reset=1\n", 2, 41,
+	  "option 'no-bus-reset' takes no value" },
 	{ M "iommu d kind=vtd\n", 2, 14,
 	  "expected intel, amd, arm-smmu-v3 or arm-smmu for kind=, got 'vtd'" },
 	{ M "iommu d kind=arm-smmu\n", 2, 14,
@@ -1437,6 +1445,203 @@ static void script_show(void **state)
 	machine_destroy(m);
 }
 
+/* ---- PCI function resets ---- */
+
+/* The device's reset_method: its text, or NULL when there is no file. */
+static char *reset_method(struct machine *m, const char *dev)
+{
+	char path[128], *buf = NULL;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
+		 dev);
+	ret = sysfs_read(m, path, &buf);
+	if (ret == -ENOENT)
+		return NULL;
+	assert_int_equal(ret, 0);
+	return buf;
+}
+
+#define assert_reset_method(m, dev, want)                                 \
+	do {                                                               \
+		char *got_ = reset_method(m, dev);                         \
+		const char *want_ = (want);                                \
+		if (!want_)                                                \
+			assert_null(got_);                                 \
+		else                                                       \
+			assert_string_equal(got_, want_);                  \
+		free(got_);                                                \
+	} while (0)
+
+static int write_reset_method(struct machine *m, const char *dev,
+			      const char *buf)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
+		 dev);
+	return sysfs_write(m, path, buf, strlen(buf));
+}
+
+/* The kernel log holds a line ending with @text. */
+static bool log_has(struct machine *m, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i < machine_log_count(m); i++) {
+		const struct klog_entry *e = machine_log_entry(m, i);
+		size_t n = e ? strlen(e->text) : 0;
+
+		if (n >= len && !strcmp(e->text + n - len, text))
+			return true;
+	}
+	return false;
+}
+
+static const char reset_text[] =
+	"machine r\n"
+	"iommu d\n"
+	/* a root bus: no bus reset */
+	"pci 0000:00:02.0 8086:3e92 class=030000 type=rc-endpoint iommu=d reset=flr\n"
+	"pci 0000:00:01.0 8086:1901 class=060400 type=root-port iommu=d group=gpu reset=pm\n"
+	"pci 0000:01:00.0 10de:1b80 class=030000 parent=0000:00:01.0 iommu=d group=gpu\n"
+	"pci 0000:01:00.1 10de:10f0 class=040300 parent=0000:00:01.0 iommu=d group=gpu\n"
+	"pci 0000:00:1c.0 8086:a338 class=060400 type=root-port iommu=d\n"
+	"pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:1c.0 iommu=d reset=pm,flr,device_specific\n"
+	"pci 0000:00:1d.0 8086:a330 class=060400 type=root-port iommu=d\n"
+	"pci 0000:03:00.0 8086:1533 class=020000 parent=0000:00:1d.0 iommu=d reset=af_flr,acpi no-bus-reset\n"
+	"driver pcieport\ndriver e1000e\n";
+
+/*
+ * pci_init_reset_methods() (v6.6) at pci_device_add(): each method of
+ * pci_reset_fn_methods[] in turn (device_specific, acpi, flr, af_flr, pm,
+ * bus) the function has; "bus" (pci_reset_bus_function(): no hot-plug
+ * slot, then pci_parent_bus_reset()) for a function that is not a bridge
+ * and is alone on a bus below a bridge when it is found, which the first
+ * function of a multifunction device is, its others not: devices are
+ * found in scan order. reset_method_show() lists them; the file exists
+ * only for a function with a method then
+ * (pci_dev_reset_method_attr_is_visible()).
+ */
+static void reset_method_init(void **state)
+{
+	struct machine *m = do_load(reset_text);
+	char *out;
+
+	(void)state;
+	assert_reset_method(m, "0000:00:02.0", "flr\n");
+	assert_reset_method(m, "0000:00:01.0", "pm\n");	/* a bridge */
+	assert_reset_method(m, "0000:01:00.0", "bus\n");
+	assert_reset_method(m, "0000:01:00.1", NULL);
+	assert_reset_method(m, "0000:00:1c.0", NULL);
+	assert_reset_method(m, "0000:02:00.0", "device_specific flr pm bus\n");
+	assert_reset_method(m, "0000:03:00.0", "acpi af_flr\n");	/* quirk */
+	out = run_line(m, "ls /sys/bus/pci/devices/0000:01:00.1");
+	assert_null(strstr(out, "reset_method"));
+	free(out);
+	out = run_line(m, "ls /sys/bus/pci/devices/0000:01:00.0");
+	assert_non_null(strstr(out, "reset_method\n"));
+	free(out);
+
+	/* re-added by a rescan: its sibling is there now, so no bus reset */
+	free(run_line(m, "echo 1 > /sys/bus/pci/devices/0000:01:00.0/remove"));
+	free(run_line(m, "echo 1 > /sys/bus/pci/rescan"));
+	assert_reset_method(m, "0000:01:00.0", NULL);
+	/* alone again, hot-plugged: a bus reset again */
+	free(run_line(m, "@hotplug remove 0000:02:00.0"));
+	free(run_line(m, "@hotplug add 0000:02:00.0"));
+	assert_reset_method(m, "0000:02:00.0", "device_specific flr pm bus\n");
+	check_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * reset_method_store() (v6.6): an empty write disables every method (a
+ * warning; the file stays), "default" finds them again
+ * (pci_init_reset_methods()), else names separated by blanks, each one the
+ * function has now, in the order to try them: EINVAL for an unknown name
+ * ("Invalid reset method"), one it has not ("Unsupported reset method",
+ * "bus" too once another function shares the bus), or a seventh entry
+ * ("Too many reset methods"), the methods left as they were; a list
+ * without device_specific first, when the function has it, is taken with
+ * a warning.
+ */
+static void reset_method_store_rules(void **state)
+{
+	struct machine *m = do_load(reset_text);
+
+	(void)state;
+	assert_int_equal(write_reset_method(m, "0000:02:00.0", "\n"), 0);
+	assert_true(log_has(m, "e1000e 0000:02:00.0: All device reset methods disabled by user"));
+	assert_reset_method(m, "0000:02:00.0", "");
+	assert_int_equal(write_reset_method(m, "0000:02:00.0", "default\n"), 0);
+	assert_reset_method(m, "0000:02:00.0", "device_specific flr pm bus\n");
+
+	assert_int_equal(write_reset_method(m, "0000:02:00.0", "bus pm\n"), 0);
+	assert_true(log_has(m, "e1000e 0000:02:00.0: Device-specific reset disabled/de-prioritized by user"));
+	assert_reset_method(m, "0000:02:00.0", "bus pm\n");
+	assert_int_equal(write_reset_method(m, "0000:02:00.0",
+					    "  device_specific  flr\n"), 0);
+	assert_reset_method(m, "0000:02:00.0", "device_specific flr\n");
+
+	assert_int_equal(write_reset_method(m, "0000:02:00.0", "flr reboot\n"),
+			 -EINVAL);
+	assert_true(log_has(m, "e1000e 0000:02:00.0: Invalid reset method 'reboot'"));
+	assert_int_equal(write_reset_method(m, "0000:02:00.0", "acpi\n"),
+			 -EINVAL);
+	assert_true(log_has(m, "e1000e 0000:02:00.0: Unsupported reset method 'acpi'"));
+	assert_int_equal(write_reset_method(m, "0000:02:00.0",
+					    "flr flr flr flr flr flr flr\n"),
+			 -EINVAL);
+	assert_true(log_has(m, "e1000e 0000:02:00.0: Too many reset methods"));
+	assert_reset_method(m, "0000:02:00.0", "device_specific flr\n");
+	assert_int_equal(write_reset_method(m, "0000:02:00.0",
+					    "flr flr flr flr flr flr\n"), 0);
+	assert_reset_method(m, "0000:02:00.0", "flr flr flr flr flr flr\n");
+
+	/* the first GPU function lost its bus reset when the audio came */
+	assert_int_equal(write_reset_method(m, "0000:01:00.0", "bus\n"),
+			 -EINVAL);
+	assert_true(log_has(m, "pci 0000:01:00.0: Unsupported reset method 'bus'"));
+	assert_reset_method(m, "0000:01:00.0", "bus\n");
+	assert_int_equal(write_reset_method(m, "0000:01:00.0", "default\n"), 0);
+	assert_reset_method(m, "0000:01:00.0", "");
+	/* the quirk: no bus reset, ever */
+	assert_int_equal(write_reset_method(m, "0000:03:00.0", "bus\n"),
+			 -EINVAL);
+	check_clean(m);
+	machine_destroy(m);
+}
+
+/* The library call and the machine-file option: their errors. */
+static void reset_method_api(void **state)
+{
+	struct machine *m = do_load("machine a\nplatform p compatible=x\n"
+				    "pci 0000:00:01.0 8086:10d3 class=020000\n");
+	struct device *dev;
+
+	(void)state;
+	assert_string_equal(pci_reset_method_name(PCI_RESET_METHOD_AF_FLR),
+			    "af_flr");
+	assert_null(pci_reset_method_name(PCI_RESET_METHOD_MAX_));
+	assert_null(pci_reset_method_name(0));
+	assert_int_equal(device_set_pci_reset(dev_(m, "p"), 0, false), -EINVAL);
+	dev = dev_(m, "0000:00:01.0");
+	assert_int_equal(device_set_pci_reset(dev, 1u << PCI_RESET_METHOD_FLR,
+					      false), -EBUSY);
+	dev = device_alloc(m, "0000:00:02.0", NULL);
+	assert_false(IS_ERR(dev));
+	assert_int_equal(device_set_bus(dev, BUS_PCI), 0);
+	assert_int_equal(device_set_pci_reset(dev, 1u << PCI_RESET_METHOD_BUS,
+					      false), -EINVAL);
+	assert_int_equal(device_set_pci_reset(dev, 1u << 9, false), -EINVAL);
+	assert_int_equal(device_set_pci_reset(dev, 1u << PCI_RESET_METHOD_PM,
+					      false), 0);
+	assert_int_equal(device_add(dev), 0);
+	assert_reset_method(m, "0000:00:02.0", "pm\n");
+	machine_destroy(m);
+}
+
 /* ---- reserved regions ---- */
 
 /* The reserved_regions file of @dev's group, as a read gives it. */
@@ -1735,6 +1940,9 @@ int main(void)
 		cmocka_unit_test(resv_regions_kinds),
 		cmocka_unit_test(resv_regions_merge),
 		cmocka_unit_test(resv_regions_api),
+		cmocka_unit_test(reset_method_init),
+		cmocka_unit_test(reset_method_store_rules),
+		cmocka_unit_test(reset_method_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3745,6 +3745,384 @@ static void fail_nth_sweep(void **state)
 	check_invariants();
 }
 
+/* ---- vfio-pci hot reset ---- */
+
+/* a root port with an ACS-capable dual-port NIC: a group per function */
+#define RP2 "0000:00:1c.0"
+#define NIC0 "0000:02:00.0"
+#define NIC1 "0000:02:00.1"
+
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on @dev: its errno; on success, the
+ * flags in *@flags and the devices in @buf, one a line as "NAME group N"
+ * or "NAME devid bound|owned|not-owned".
+ */
+static int _hr_info(const char *dev, unsigned int *flags, char *buf,
+		    size_t len)
+{
+	struct vfio_pci_dependent_device *devs;
+	size_t n, off = 0;
+	int ret;
+
+	ret = vfio_pci_get_hot_reset_info(self->m, dev, flags, &devs, &n);
+	if (ret)
+		return ret;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		if (*flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID)
+			off += (size_t)snprintf(buf + off, len - off,
+				"%s devid %s\n", devs[i].name,
+				devs[i].devid == VFIO_PCI_DEVID_BOUND ? "bound" :
+				devs[i].devid == VFIO_PCI_DEVID_OWNED ? "owned" :
+									"not-owned");
+		else
+			off += (size_t)snprintf(buf + off, len - off,
+						"%s group %d\n", devs[i].name,
+						devs[i].group_id);
+	}
+	free(devs);
+	return 0;
+}
+
+/* The info of @dev must be @want_flags and the lines @want. */
+#define do_hr_info(dev, want_flags, want)                                 \
+	do {                                                               \
+		char got_[512];                                            \
+		unsigned int flags_ = ~0u;                                 \
+		assert_rc(0, _hr_info(dev, &flags_, got_, sizeof(got_)));  \
+		assert_int_equal(flags_, want_flags);                      \
+		assert_string_equal(got_, want);                           \
+	} while (0)
+#define err_hr_info(e, dev)                                               \
+	do {                                                               \
+		char got_[512];                                            \
+		unsigned int flags_;                                       \
+		assert_rc(-(e), _hr_info(dev, &flags_, got_, sizeof(got_))); \
+	} while (0)
+
+/* VFIO_DEVICE_PCI_HOT_RESET on @dev with the group files @groups. */
+static int _hr(const char *dev, const int *groups, size_t n)
+{
+	return vfio_pci_hot_reset(self->m, dev, groups, n);
+}
+
+#define GROUPS(...) (const int[]){ __VA_ARGS__ }, \
+	sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int)
+#define NO_GROUPS NULL, 0
+#define do_hr(dev, groups) assert_rc(0, _hr(dev, groups))
+#define err_hr(e, dev, groups) assert_rc(-(e), _hr(dev, groups))
+
+static char hr_want[512];
+
+/* "A group G\nB group G\n" */
+static const char *two_in_group(const char *a, const char *b, int g)
+{
+	snprintf(hr_want, sizeof(hr_want), "%s group %d\n%s group %d\n", a,
+		 g, b, g);
+	return hr_want;
+}
+
+/*
+ * The group path (v6.6): vfio_pci_ioctl_get_pci_hot_reset_info() lists
+ * every device on the bus and below it (pci_walk_bus() from the device's
+ * bus: no slots, so vfio_pci_for_each_slot_or_bus() walks the bus) with
+ * its group; vfio_pci_ioctl_pci_hot_reset() wants group files: none is
+ * -EINVAL for a device opened through its group, more than the devices
+ * affected -EINVAL (vfio_pci_ioctl_pci_hot_reset_groups()), a descriptor
+ * that is no open file -EBADF; vfio_pci_dev_set_hot_reset() then wants
+ * every affected device in the caller's device set
+ * (vfio_pci_dev_set_resettable(): bound to vfio-pci, on that bus) and in
+ * one of the groups given (vfio_dev_in_groups()), else -EINVAL. Without
+ * an open device file there is no ioctl (-EBADF).
+ */
+static void hot_reset_groups(void **state)
+{
+	int g, c;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	err_hr_info(EBADF, GPU);
+	err_hr(EBADF, GPU, GROUPS(g));
+	do_gopen(g);
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	err_hr_info(EBADF, GPU);		/* the group is open, not GPU */
+	do_getfd(g, GPU);
+
+	do_hr_info(GPU, 0, two_in_group(GPU, AUDIO, g));
+	err_hr(EINVAL, GPU, NO_GROUPS);
+	err_hr(EINVAL, GPU, GROUPS(g, g, g));	/* two devices affected */
+	err_hr(EBADF, GPU, GROUPS(g + 50));
+	err_hr(EBADF, GPU, GROUPS(g, g + 50));
+	do_hr(GPU, GROUPS(g));
+	do_hr(GPU, GROUPS(g, g));
+	assert_owner(GPU, vgroup(GPU));		/* a reset changes nothing */
+	check_invariants();
+
+	/* the audio function leaves vfio-pci: not in the device set */
+	do_unbind("vfio-pci", AUDIO);
+	do_hr_info(GPU, 0, two_in_group(GPU, AUDIO, g));
+	err_hr(EINVAL, GPU, GROUPS(g));
+	do_bind("vfio-pci", AUDIO);
+	do_hr(GPU, GROUPS(g));
+
+	do_dclose(GPU);
+	err_hr(EBADF, GPU, GROUPS(g));
+	do_gclose(g);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+}
+
+/* @dev on vfio-pci, through its group with a container: the container. */
+static int open_by_group(const char *dev)
+{
+	int g = gid(dev), c;
+
+	do_gopen(g);
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, dev);
+	return c;
+}
+
+static void add_dual_nic(void)
+{
+	add_port(RP2, NULL, PCI_EXP_TYPE_ROOT_PORT, 0);
+	add_ep(NIC0, RP2, 0x8086, 0x1521, 0x020000, 0);
+	add_ep(NIC1, RP2, 0x8086, 0x1521, 0x020000, 0);
+	to_vfio(NIC0);
+	to_vfio(NIC1);
+	assert_int_not_equal(gid(NIC0), gid(NIC1));
+}
+
+/*
+ * Two groups on one bus (v6.6 vfio_dev_in_groups()): the reset needs a
+ * file of each, and a file is enough, without a container set; a device
+ * on a root bus has no bus reset (pci_probe_reset_bus() fails without a
+ * bridge): -ENODEV from both ioctls.
+ */
+static void hot_reset_two_groups(void **state)
+{
+	char want[256];
+	int g0, g1, c, cn;
+
+	(void)state;
+	do_load("vfio-pci");
+	add_dual_nic();
+	g0 = gid(NIC0);
+	g1 = gid(NIC1);
+	c = open_by_group(NIC0);
+	snprintf(want, sizeof(want), "%s group %d\n%s group %d\n", NIC0, g0,
+		 NIC1, g1);
+	do_hr_info(NIC0, 0, want);
+	err_hr(EINVAL, NIC0, GROUPS(g0));	/* NIC1's group not given */
+	err_hr(EBADF, NIC0, GROUPS(g0, g1));	/* not open */
+	do_gopen(g1);
+	do_hr(NIC0, GROUPS(g0, g1));
+	do_hr(NIC0, GROUPS(g1, g0));
+	err_hr(EINVAL, NIC0, GROUPS(g1));
+	assert_kernel_owned(NIC1, 0);
+	check_invariants();
+
+	/* an NVMe on the root bus */
+	add_nvme();
+	to_vfio(NVME);
+	cn = open_by_group(NVME);
+	err_hr_info(ENODEV, NVME);
+	err_hr(ENODEV, NVME, GROUPS(gid(NVME)));
+	do_dclose(NVME);
+	do_gclose(gid(NVME));
+	do_cclose(cn);
+
+	do_dclose(NIC0);
+	do_gclose(g0);
+	do_gclose(g1);
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * What the bus reset reaches (v6.6): a bridge on the bus and the devices
+ * below it are affected too (pci_walk_bus()), and they are never in the
+ * device set (a bridge is not a vfio-pci device; a device below it is in
+ * its own bus's set): -EINVAL. A device without an IOMMU group makes the
+ * group path's info fail with -EPERM (vfio_pci_fill_devs()). A device with
+ * PCI_DEV_FLAGS_NO_BUS_RESET on the bus or below it (pci_bus_resetable()),
+ * or on the bridge above, forbids any bus reset: -ENODEV.
+ */
+static void hot_reset_bus_shape(void **state)
+{
+	struct device *dev;
+	char want[512];
+	int g0, c;
+
+	(void)state;
+	do_load("vfio-pci");
+	add_dual_nic();
+	g0 = gid(NIC0);
+	/* a PCIe-to-PCI bridge on the bus, a conventional device behind it */
+	assert_rc(0, device_add(alloc_pci("0000:02:02.0", RP2, 0x8086, 0x244e,
+					  0x060401, PCI_HEADER_TYPE_BRIDGE,
+					  PCI_EXP_TYPE_PCI_BRIDGE, 0)));
+	dev = device_alloc(self->m, "0000:03:00.0", dev_("0000:02:02.0"));
+	assert_false(IS_ERR_OR_NULL(dev));
+	assert_rc(0, device_set_bus(dev, BUS_PCI));
+	device_set_pci_ids(dev, 0x1102, 0x0002, 0x1102, 0x0001, 0x040100);
+	device_set_pci_type(dev, PCI_HEADER_TYPE_NORMAL, PCI_EXP_TYPE_NONE);
+	assert_rc(0, device_add(dev));	/* no IOMMU translates for it */
+	c = open_by_group(NIC0);
+	do_gopen(gid(NIC1));
+	err_hr_info(EPERM, NIC0);
+	err_hr(EINVAL, NIC0, GROUPS(g0, gid(NIC1)));
+	check_invariants();
+	/* gone: the bridge alone still forbids it */
+	device_unregister(dev);
+	if (is_x86()) {
+		snprintf(want, sizeof(want),
+			 "%s group %d\n%s group %d\n0000:02:02.0 group %d\n",
+			 NIC0, g0, NIC1, gid(NIC1), gid("0000:02:02.0"));
+		do_hr_info(NIC0, 0, want);
+	}
+	err_hr(EINVAL, NIC0, GROUPS(g0, gid(NIC1)));
+	device_unregister(dev_("0000:02:02.0"));
+	do_hr(NIC0, GROUPS(g0, gid(NIC1)));
+
+	/* a function that must not see a bus reset joins the bus */
+	dev = alloc_ep("0000:02:03.0", RP2, 0x168c, 0x0030, 0x028000, 0);
+	assert_rc(0, device_set_pci_reset(dev, 0, true));
+	assert_rc(0, device_add(dev));
+	err_hr_info(ENODEV, NIC0);
+	err_hr(ENODEV, NIC0, GROUPS(g0, gid(NIC1)));
+	device_unregister(dev);
+	do_hr(NIC0, GROUPS(g0, gid(NIC1)));
+
+	do_dclose(NIC0);
+	do_gclose(g0);
+	do_gclose(gid(NIC1));
+	do_cclose(c);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * The cdev path (v6.6): the ioctls need the device bound to an iommufd
+ * (vfio_device_fops_unl_ioctl(): no access before, -EINVAL); the info then
+ * gives devids (VFIO_PCI_HOT_RESET_FLAG_DEV_ID): a device bound to the
+ * caller's iommufd its id, one whose group holds a device bound to it
+ * VFIO_PCI_DEVID_OWNED (vfio_iommufd_get_dev_id(): -ENOENT), else
+ * VFIO_PCI_DEVID_NOT_OWNED, and DEV_ID_OWNED only when none is not owned;
+ * the reset takes no group files (-EINVAL with any) and wants every
+ * affected device so owned (vfio_pci_dev_set_hot_reset()), else -EINVAL.
+ */
+static void hot_reset_iommufd(void **state)
+{
+	char want[256];
+	int a, b;
+
+	(void)state;
+	do_load("vfio-pci");
+	add_dual_nic();
+	a = do_iopen();
+	b = do_iopen();
+	do_cdev(NIC0);
+	err_hr_info(EINVAL, NIC0);
+	err_hr(EINVAL, NIC0, NO_GROUPS);
+	do_bindfd(NIC0, a);
+	snprintf(want, sizeof(want), "%s devid bound\n%s devid not-owned\n",
+		 NIC0, NIC1);
+	do_hr_info(NIC0, VFIO_PCI_HOT_RESET_FLAG_DEV_ID, want);
+	err_hr(EINVAL, NIC0, NO_GROUPS);
+	err_hr(EINVAL, NIC0, GROUPS(gid(NIC1)));
+	/* NIC1 bound to another iommufd: still not owned */
+	do_cdev(NIC1);
+	do_bindfd(NIC1, b);
+	do_hr_info(NIC0, VFIO_PCI_HOT_RESET_FLAG_DEV_ID, want);
+	err_hr(EINVAL, NIC0, NO_GROUPS);
+	do_dclose(NIC1);
+	do_cdev(NIC1);
+	do_bindfd(NIC1, a);
+	snprintf(want, sizeof(want), "%s devid bound\n%s devid bound\n", NIC0,
+		 NIC1);
+	do_hr_info(NIC0, VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+				 VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
+		   want);
+	do_hr(NIC0, NO_GROUPS);
+	do_hr(NIC1, NO_GROUPS);
+	check_invariants();
+	do_dclose(NIC0);
+	do_dclose(NIC1);
+	do_iclose(a);
+	do_iclose(b);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * A device not bound, in a group whose other device is bound to the
+ * caller's iommufd: owned (v6.6 vfio_iommufd_get_dev_id(): -ENOENT, as
+ * iommufd_ctx_has_group() holds), so the GPU's audio function does not
+ * stop the reset; off vfio-pci it is in no device set (not owned).
+ */
+static void hot_reset_iommufd_group(void **state)
+{
+	char want[256];
+	int a;
+
+	(void)state;
+	boot_desktop_vfio();
+	a = do_iopen();
+	do_cdev(GPU);
+	do_bindfd(GPU, a);
+	snprintf(want, sizeof(want), "%s devid bound\n%s devid owned\n", GPU,
+		 AUDIO);
+	do_hr_info(GPU, VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+				VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
+		   want);
+	do_hr(GPU, NO_GROUPS);
+	/* off vfio-pci, the audio function is in no device set */
+	do_unbind("vfio-pci", AUDIO);
+	snprintf(want, sizeof(want), "%s devid bound\n%s devid not-owned\n",
+		 GPU, AUDIO);
+	do_hr_info(GPU, VFIO_PCI_HOT_RESET_FLAG_DEV_ID, want);
+	err_hr(EINVAL, GPU, NO_GROUPS);
+	do_dclose(GPU);
+	do_iclose(a);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * Only vfio-pci has the ioctls: another vfio driver's device answers
+ * -ENOTTY (vfio_platform_ioctl()).
+ */
+static void hot_reset_not_pci(void **state)
+{
+	struct device *dev;
+	int c;
+
+	(void)state;
+	dev = device_alloc(self->m, USB, NULL);
+	assert_false(IS_ERR_OR_NULL(dev));
+	assert_rc(0, device_set_bus(dev, BUS_PLATFORM));
+	assert_rc(0, device_set_fw_iommu(dev, iommu_(), 0));
+	device_set_of_compatible(dev, "snps,dwc3");
+	assert_rc(0, device_add(dev));
+	assert_rc(0, driver_load_params(self->m, "vfio-platform",
+					"reset_required=0"));
+	do_override(USB, "vfio-platform");
+	do_bind("vfio-platform", USB);
+	c = do_assign(USB);
+	err_hr_info(ENOTTY, USB);
+	err_hr(ENOTTY, USB, GROUPS(gid(USB)));
+	do_vmm_release(USB, c);
+	check_invariants();
+}
+
 /* ---- the list ---- */
 
 #define T(fn, var) { #fn "@" #var, fn, setup, teardown, &var }
@@ -3790,6 +4168,12 @@ int main(void)
 		T(fsl_mc_container, var_dt),
 		T(fsl_mc_container, var_iort),
 		EVERY_FW(fail_nth_sweep),
+		EVERY_FW(hot_reset_groups),
+		EVERY_FW(hot_reset_two_groups),
+		EVERY_FW(hot_reset_bus_shape),
+		EVERY_FW(hot_reset_iommufd),
+		EVERY_FW(hot_reset_iommufd_group),
+		T(hot_reset_not_pci, var_dt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

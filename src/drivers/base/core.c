@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "drivers/base/base.h"
+#include "drivers/pci/pci.h"
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
@@ -212,6 +213,8 @@ static bool device_set_added(struct device *dev, bool added)
 	mutex_lock(&m->obj_lock);
 	was = dev->added;
 	dev->added = added;
+	if (dev->parent && was != added)
+		dev->parent->children_added += added ? 1 : -1;
 	if (!dev->parent && was != added) {
 		char name[sizeof(((struct dev_root *)0)->name)];
 		struct dev_root *r;
@@ -236,6 +239,8 @@ int device_add(struct device *dev)
 	mutex_unlock(&dev->m->obj_lock);
 	if (added)
 		return -EBUSY;
+	/* pci_device_add(): the reset methods, found before it counts */
+	pci_init_reset_methods(dev);
 	/*
 	 * BUS_NOTIFY_ADD_DEVICE: on x86 the IOMMU driver knows the device
 	 * from DMAR/IVRS and puts it in its group now, before a sysfs bind

@@ -32,6 +32,9 @@ struct dev_ids {
 
 #define DEVICE_NAME_MAX 64
 
+/* PCI_RESET_METHOD_MAX_ of dmaown/driver.h: reset methods, 0 included */
+#define PCI_NUM_RESET_METHODS 7
+
 /* DEVICE_DIRECT_REGIONS_MAX of dmaown/iommu.h */
 #define DEV_DIRECT_REGIONS_MAX 8
 
@@ -93,6 +96,22 @@ struct device {
 				      * under obj_lock, which match() holds */
 	struct dev_ids ids;
 	struct list_head deferred;   /* machine::deferred_probe (obj_lock) */
+	/* added devices whose parent it is: a bridge's bus (obj_lock) */
+	unsigned int children_added;
+	/*
+	 * PCI function reset (drivers/pci/pci.c): @caps, the function's own
+	 * methods, and @no_bus_reset are set before device_add(); @methods,
+	 * reset_method's list in order (0 ends it), is found at device_add()
+	 * (pci_init_reset_methods()) and written through reset_method, under
+	 * device_lock; @attr, whether the reset_method file exists, is decided
+	 * at device_add() (its attribute group's is_visible).
+	 */
+	struct {
+		unsigned int caps;
+		bool no_bus_reset;
+		bool attr;
+		unsigned char methods[PCI_NUM_RESET_METHODS];
+	} pci_reset;
 
 	/*
 	 * The kernel-DMA use of the bound driver, balanced by construction:

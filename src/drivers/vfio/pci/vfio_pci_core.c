@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfio-pci's hot reset: VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and
+ * VFIO_DEVICE_PCI_HOT_RESET. Counterpart of their part of
+ * drivers/vfio/pci/vfio_pci_core.c (v6.6).
+ *
+ * A hot reset is a secondary bus reset by the bridge above the device: it
+ * resets every device on that bus and on the buses below it
+ * (vfio_pci_for_each_slot_or_bus(); the model has no hot-plug slots, so
+ * never a slot reset). vfio-pci puts its devices of one bus in one device
+ * set (vfio_assign_device_set() with the bus as key; a device on a root
+ * bus alone, but a root bus cannot be reset), and lets userspace reset the
+ * bus only when every device the reset reaches is in that set, so bound to
+ * vfio-pci, and owned by the caller: its group file passed in, or, for a
+ * device bound to an iommufd through its cdev, bound to that iommufd or in
+ * a group some device bound to it holds. The model keeps no device state
+ * a reset changes: a hot reset that is allowed changes nothing.
+ *
+ * Locking: vfio_lock (the kernel's dev_set->lock and group locks); the PCI
+ * topology is read through drivers/pci's helpers, under obj_lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/pci/pci.h"
+#include "drivers/vfio/vfio.h"
+#include "machine/machine-priv.h"
+
+struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
+
+static bool vfio_pci_is_core(const struct device *dev)
+{
+	return dev->driver && dev->driver->desc->probe == PROBE_VFIO_PCI;
+}
+
+/* vfio_device_cdev_opened(): bound to an iommufd through its cdev. */
+static bool vfio_device_cdev_opened(const struct vfio_device *vdev)
+{
+	return vdev->open == VFIO_OPEN_CDEV && vdev->ictx;
+}
+
+/*
+ * The ioctl's way in (vfio_device_fops_unl_ioctl()): a file of the device
+ * must be open, have access granted (a cdev gets it when it binds), and
+ * its driver must know the ioctl. Under vfio_lock.
+ */
+static int vfio_pci_ioctl_device(struct machine *m, const char *dev_name,
+				 struct vfio_device **ret_vdev)
+{
+	struct vfio_device *vdev = vfio_device_by_name(m, dev_name);
+
+	if (!vdev || vdev->open == VFIO_CLOSED)
+		return -EBADF;
+	if (vdev->open == VFIO_OPEN_CDEV && !vdev->ictx)
+		return -EINVAL;
+	if (!vfio_pci_is_core(vdev->dev))
+		return -ENOTTY;	/* vfio-platform and the others */
+	*ret_vdev = vdev;
+	return 0;
+}
+
+/*
+ * Both ioctls first find the reset they would use: the device's slot's,
+ * which the model never has, else its bus's; with neither, -ENODEV.
+ */
+static int vfio_pci_probe_reset(struct device *pdev)
+{
+	if (!pci_probe_reset_slot(pdev))
+		return 0;
+	return pci_probe_reset_bus(pdev) ? -ENODEV : 0;
+}
+
+/* The vfio device bound to @dev, or NULL. Under vfio_lock. */
+static struct vfio_device *vfio_pci_find(struct machine *m,
+					 struct device *dev)
+{
+	struct vfio_device *vdev = vfio_device_by_name(m, dev_name(dev));
+
+	return vdev && vdev->dev == dev ? vdev : NULL;
+}
+
+/*
+ * vfio_find_device_in_devset(): @dev is a vfio-pci device of the device
+ * set of @caller, the one of its bus. Under vfio_lock.
+ */
+static struct vfio_device *vfio_pci_in_dev_set(struct machine *m,
+					       struct device *dev,
+					       const struct device *caller)
+{
+	struct vfio_device *vdev;
+
+	if (!pci_dev_same_bus(dev, caller) || !vfio_pci_is_core(dev))
+		return NULL;
+	vdev = vfio_pci_find(m, dev);
+	return vdev;
+}
+
+/*
+ * vfio_iommufd_get_dev_id(): > 0 bound to @ictx (the model reports 1);
+ * -ENOENT not bound to it, but its group holds a device that is
+ * (iommufd_ctx_has_group()); -ENODEV otherwise. Under vfio_lock.
+ */
+static int vfio_iommufd_get_dev_id(struct machine *m,
+				   const struct vfio_device *vdev,
+				   const struct iommufd_ctx *ictx)
+{
+	struct iommu_group *group = vdev->dev->iommu_group;
+	struct vfio_device *pos;
+
+	if (vdev->ictx == ictx)
+		return 1;
+	if (!group)
+		return -ENODEV;
+	list_for_each_entry(pos, &m->vfio_devices, node)
+		if (pos->ictx == ictx && pos->dev->iommu_group == group)
+			return -ENOENT;
+	return -ENODEV;
+}
+
+int vfio_pci_get_hot_reset_info(struct machine *m, const char *name,
+				unsigned int *ret_flags,
+				struct vfio_pci_dependent_device **ret_devices,
+				size_t *ret_n)
+{
+	struct vfio_pci_dependent_device *info = NULL;
+	struct vfio_device *vdev;
+	struct device **devs = NULL;
+	unsigned int flags = 0;
+	size_t n = 0;
+	int ret;
+
+	KFRAME("vfio_pci_ioctl_get_pci_hot_reset_info");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_pci_ioctl_device(m, name, &vdev);
+	if (ret)
+		goto out_unlock;
+	ret = vfio_pci_probe_reset(vdev->dev);
+	if (ret)
+		goto out_unlock;
+	devs = pci_walk_bus_get(vdev->dev, &n);
+	info = devs ? kzalloc(m, n * sizeof(*info)) : NULL;
+	if (!info) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	if (vfio_device_cdev_opened(vdev))
+		flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+			VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+	/* vfio_pci_fill_devs() for each */
+	for (size_t i = 0; i < n; i++) {
+		struct vfio_pci_dependent_device *d = &info[i];
+
+		snprintf(d->name, sizeof(d->name), "%s", dev_name(devs[i]));
+		if (flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) {
+			struct vfio_device *dep =
+				vfio_pci_in_dev_set(m, devs[i], vdev->dev);
+			int id = dep ? vfio_iommufd_get_dev_id(m, dep,
+							       vdev->ictx) :
+				       -ENODEV;
+
+			d->devid = id > 0 ? VFIO_PCI_DEVID_BOUND :
+				   id == -ENOENT ? VFIO_PCI_DEVID_OWNED :
+						   VFIO_PCI_DEVID_NOT_OWNED;
+			if (d->devid == VFIO_PCI_DEVID_NOT_OWNED)
+				flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+		} else {
+			struct iommu_group *group = iommu_group_get(devs[i]);
+
+			/* a device outside any group is not isolated */
+			if (!group) {
+				ret = -EPERM;
+				goto out_put;
+			}
+			d->group_id = iommu_group_id(group);
+			iommu_group_put(group);
+		}
+	}
+	*ret_flags = flags;
+	*ret_devices = info;
+	*ret_n = n;
+	info = NULL;
+out_put:
+	kfree(info);
+	devices_put(devs, n);
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+/* vfio_dev_in_groups(): one of the group files given is @vdev's group's. */
+static bool vfio_dev_in_groups(const struct vfio_device *vdev,
+			       struct vfio_group *const *groups, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == vdev->group)
+			return true;
+	return false;
+}
+
+/*
+ * vfio_pci_dev_set_hot_reset(): every device the reset reaches must be in
+ * the device set (vfio_pci_dev_set_resettable()), and every device of the
+ * set owned: in one of @groups, or, with @ictx, bound to it or in a group
+ * it holds. Then pci_reset_bus(). Under vfio_lock.
+ */
+static int vfio_pci_dev_set_hot_reset(struct machine *m,
+				      struct vfio_device *vdev,
+				      struct vfio_group *const *groups,
+				      size_t ngroups,
+				      const struct iommufd_ctx *ictx)
+{
+	struct device **devs;
+	size_t n;
+	int ret = 0;
+
+	devs = pci_walk_bus_get(vdev->dev, &n);
+	if (!devs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!vfio_pci_in_dev_set(m, devs[i], vdev->dev))
+			ret = -EINVAL;	/* not resettable */
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct vfio_device *dep =
+			vfio_pci_in_dev_set(m, devs[i], vdev->dev);
+		bool owned;
+
+		if (ictx) {
+			int devid = vfio_iommufd_get_dev_id(m, dep, ictx);
+
+			owned = devid > 0 || devid == -ENOENT;
+		} else {
+			owned = vfio_dev_in_groups(dep, groups, ngroups);
+		}
+		if (!owned)
+			ret = -EINVAL;
+	}
+	/* pci_reset_bus(): nothing the model keeps changes */
+	devices_put(devs, n);
+	return ret;
+}
+
+/* The open group file numbered @id: the live group's, else an orphan's. */
+static struct vfio_group *vfio_group_file_get(struct machine *m, int id)
+{
+	struct vfio_group *group, *orphan = NULL;
+
+	list_for_each_entry(group, &m->vfio_groups, node) {
+		if ((group->noiommu ? -1 - group->id : group->id) != id ||
+		    !group->fd_open)
+			continue;
+		if (!list_empty(&group->device_list))
+			return group;
+		if (!orphan)
+			orphan = group;
+	}
+	return orphan;
+}
+
+/*
+ * vfio_pci_ioctl_pci_hot_reset_groups(): at most as many group files as
+ * devices affected, each an open group file. Under vfio_lock.
+ */
+static int vfio_pci_hot_reset_groups(struct machine *m,
+				     struct vfio_device *vdev,
+				     const int *ids, size_t nids)
+{
+	struct vfio_group **groups;
+	struct device **devs;
+	size_t count;
+	int ret = 0;
+
+	devs = pci_walk_bus_get(vdev->dev, &count);
+	if (!devs)
+		return -ENOMEM;
+	devices_put(devs, count);
+	if (nids > count)
+		return -EINVAL;
+	groups = kzalloc(m, nids * sizeof(*groups));
+	if (!groups)
+		return -ENOMEM;
+	for (size_t i = 0; i < nids && !ret; i++) {
+		groups[i] = vfio_group_file_get(m, ids[i]);
+		if (!groups[i])
+			ret = -EBADF;
+	}
+	if (!ret)
+		ret = vfio_pci_dev_set_hot_reset(m, vdev, groups, nids, NULL);
+	kfree(groups);
+	return ret;
+}
+
+int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
+		       const int *groups, size_t ngroups)
+{
+	struct vfio_device *vdev;
+	int ret;
+
+	KFRAME("vfio_pci_ioctl_pci_hot_reset");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_pci_ioctl_device(m, dev_name, &vdev);
+	if (ret)
+		goto out_unlock;
+	/* group files through a group's device, none through a bound cdev */
+	if (!!ngroups == vfio_device_cdev_opened(vdev)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	ret = vfio_pci_probe_reset(vdev->dev);
+	if (ret)
+		goto out_unlock;
+	if (ngroups)
+		ret = vfio_pci_hot_reset_groups(m, vdev, groups, ngroups);
+	else
+		ret = vfio_pci_dev_set_hot_reset(m, vdev, NULL, 0, vdev->ictx);
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
