@@ -356,7 +356,8 @@ struct iommu_resv_region {
 /**
  * iommu_device_set_kind() - which driver the IOMMU has: the regions it
  * reports for every device become the kind's (see enum iommu_kind); a new
- * instance is IOMMU_KIND_INTEL
+ * instance has its firmware's usual kind, IOMMU_KIND_INTEL on x86 and
+ * IOMMU_KIND_ARM_SMMU_V3 on ACPI/IORT and devicetree
  * @iommu: from iommu_device_alloc(), not registered yet
  * @kind: the kind
  *
@@ -364,7 +365,10 @@ struct iommu_resv_region {
  */
 int iommu_device_set_kind(struct iommu_device *iommu, enum iommu_kind kind);
 
-/** iommu_device_kind() - the kind iommu_device_set_kind() gave. */
+/**
+ * iommu_device_kind() - the kind iommu_device_set_kind() gave, or the
+ * firmware's usual one
+ */
 enum iommu_kind iommu_device_kind(const struct iommu_device *iommu);
 
 /**

@@ -1801,9 +1801,8 @@ static struct machine *build(struct parser *p)
 		}
 		iommu_device_set_msi_isolated(iommus[i], ti->msi_isolated);
 		/* without kind=, the firmware's usual driver */
-		ret = iommu_device_set_kind(iommus[i], ti->kind >= 0 ? ti->kind :
-				t->cfg.firmware == FW_X86 ? IOMMU_KIND_INTEL :
-							    IOMMU_KIND_ARM_SMMU_V3);
+		ret = ti->kind >= 0 ? iommu_device_set_kind(iommus[i], ti->kind) :
+				      0;
 		if (!ret && ti->resv_set)
 			ret = iommu_device_set_resv_regions(iommus[i], ti->resv,
 							    ti->nr_resv);

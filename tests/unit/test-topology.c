@@ -1568,7 +1568,7 @@ static void reset_method_init(void **state)
  */
 static void reset_method_store_rules(void **state)
 {
-	struct machine *m = do_load(reset_text);
+	struct machine *m = do_load(reset_text), *c;
 
 	(void)state;
 	assert_int_equal(write_reset_method(m, "0000:02:00.0", "\n"), 0);
@@ -1610,6 +1610,18 @@ static void reset_method_store_rules(void **state)
 	assert_int_equal(write_reset_method(m, "0000:03:00.0", "bus\n"),
 			 -EINVAL);
 	check_clean(m);
+	machine_destroy(m);
+
+	/* the methods in force are state: a write tells two machines apart */
+	m = do_load(reset_text);
+	c = do_load(reset_text);
+	assert_true(machine_equal(m, c));
+	assert_int_equal(write_reset_method(c, "0000:02:00.0", "pm flr\n"), 0);
+	assert_false(machine_equal(m, c));
+	assert_int_not_equal(machine_state_hash(m), machine_state_hash(c));
+	assert_int_equal(write_reset_method(c, "0000:02:00.0", "default\n"), 0);
+	assert_true(machine_equal(m, c));
+	machine_destroy(c);
 	machine_destroy(m);
 }
 
@@ -1830,6 +1842,16 @@ static void resv_regions_merge(void **state)
 		    "0x0000000000001000 0x0000000000003fff direct\n"
 		    "0x0000000000005000 0x0000000000005fff direct\n");
 	check_clean(m);
+	machine_destroy(m);
+
+	/* an IOMMU's kind and regions too */
+	m = do_load("machine q\niommu d\n");
+	c = do_load("machine q\niommu d kind=amd\n");
+	assert_false(machine_equal(m, c));
+	machine_destroy(c);
+	c = do_load("machine q\niommu d resv=0xfee00000-0xfeefffff:msi\n");
+	assert_false(machine_equal(m, c));
+	machine_destroy(c);
 	machine_destroy(m);
 
 	/* the ranges are part of the machine's state: equal only if equal */

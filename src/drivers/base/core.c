@@ -454,6 +454,14 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				    canon_id(ids, dev->iommu_domain));
 		else
 			sbuf_printf(sb, " dom=-");
+		/* reset_method: the methods in force, in order (digits) */
+		sbuf_printf(sb, " rst=%d:", dev->pci_reset.attr);
+		for (int j = 0; j < PCI_NUM_RESET_METHODS &&
+				dev->pci_reset.methods[j]; j++)
+			sbuf_printf(sb, "%d", dev->pci_reset.methods[j]);
+		if (!sb->dynamic_only)
+			sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
+				    dev->pci_reset.no_bus_reset);
 		if (sb->dynamic_only)
 			sbuf_printf(sb, " %s %d %s %d%d%d\n",
 				    dev->driver ? dev->driver->name : "-",

@@ -29,11 +29,13 @@ struct iommu_device {
 	int attach_errno;           /* test hook: attaches fail with this */
 	bool msi_isolated;          /* interrupt remapping / ITS isolation */
 	/*
-	 * Its driver (enum iommu_kind, 0: intel), and the regions it reports
-	 * for every device: the kind's own until resv_set (resv.c). Set
-	 * before registration, read-only afterwards.
+	 * Its driver (enum iommu_kind; until kind_set, the firmware's usual
+	 * one: iommu_device_kind()), and the regions it reports for every
+	 * device: the kind's own until resv_set (resv.c). Set before
+	 * registration, read-only afterwards.
 	 */
 	int kind;
+	bool kind_set;
 	bool resv_set;
 	unsigned int nr_resv;
 	struct iommu_resv_region resv[IOMMU_RESV_REGIONS_MAX];

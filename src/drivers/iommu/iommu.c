@@ -4,6 +4,7 @@
  * Counterpart of drivers/iommu/iommu.c at about v6.6; function names and
  * semantics follow it, the code is our own.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1367,10 +1368,21 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	struct iommu_group *group;
 	struct group_device *gdev;
 
-	list_for_each_entry(iommu, &m->iommus, node)
-		sbuf_printf(sb, "iommu %s types=%#x reg=%d fail=%d\n",
+	list_for_each_entry(iommu, &m->iommus, node) {
+		sbuf_printf(sb, "iommu %s types=%#x reg=%d msi=%d kind=%d",
 			    iommu->name, iommu->domain_types,
-			    iommu->registered, iommu->attach_errno);
+			    iommu->registered, iommu->msi_isolated,
+			    iommu_device_kind(iommu));
+		/* the regions resv= gave; without, the kind's */
+		for (unsigned int i = 0; iommu->resv_set && i < iommu->nr_resv;
+		     i++)
+			sbuf_printf(sb, " resv=%" PRIx64 "+%" PRIx64 ":%d",
+				    iommu->resv[i].start, iommu->resv[i].length,
+				    (int)iommu->resv[i].type);
+		sbuf_printf(sb, "%s fail=%d\n",
+			    iommu->resv_set ? " resv-set" : "",
+			    iommu->attach_errno);
+	}
 	list_for_each_entry(group, &m->groups, node) {
 		size_t n = list_count_nodes(&group->devices), i = 0;
 		const char **names = calloc(n ? n : 1, sizeof(*names));

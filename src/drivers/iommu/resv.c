@@ -94,19 +94,21 @@ struct iommu_kind_desc {
 	bool bridge_scope;
 	/* CONFIG_INTEL_IOMMU_FLOPPY_WA: ISA bridges get 0-16M relaxable */
 	bool floppy_wa;
+	/* the regions for every device come before the firmware's */
+	bool resv_first;
 };
 
 #define RESV(a) (a), sizeof(a) / sizeof((a)[0])
 
 static const struct iommu_kind_desc kinds[IOMMU_KIND_MAX_] = {
 	[IOMMU_KIND_INTEL] = { "intel", RESV(intel_resv), intel_direct_type,
-			       true, true },
+			       true, true, false },
 	[IOMMU_KIND_AMD] = { "amd", RESV(amd_resv), direct_type, false,
-			     false },
+			     false, false },
 	[IOMMU_KIND_ARM_SMMU_V3] = { "arm-smmu-v3", RESV(smmu_resv),
-				     direct_type, false, false },
+				     direct_type, false, false, true },
 	[IOMMU_KIND_ARM_SMMU] = { "arm-smmu", RESV(smmu_resv), direct_type,
-				  false, false },
+				  false, false, true },
 };
 
 const char *iommu_kind_name(enum iommu_kind kind)
@@ -118,7 +120,7 @@ const char *iommu_kind_name(enum iommu_kind kind)
 
 static const struct iommu_kind_desc *kind_of(const struct iommu_device *iommu)
 {
-	return &kinds[iommu->kind];
+	return &kinds[iommu_device_kind(iommu)];
 }
 
 int iommu_device_set_kind(struct iommu_device *iommu, enum iommu_kind kind)
@@ -128,6 +130,7 @@ int iommu_device_set_kind(struct iommu_device *iommu, enum iommu_kind kind)
 	if (iommu->registered)
 		return -EBUSY;
 	iommu->kind = kind;
+	iommu->kind_set = true;
 	iommu->resv_set = false;
 	iommu->nr_resv = 0;
 	return 0;
@@ -135,7 +138,11 @@ int iommu_device_set_kind(struct iommu_device *iommu, enum iommu_kind kind)
 
 enum iommu_kind iommu_device_kind(const struct iommu_device *iommu)
 {
-	return iommu->kind;
+	if (iommu->kind_set)
+		return iommu->kind;
+	/* DMAR or IVRS on x86; IORT or devicetree: an SMMUv3 */
+	return iommu->m->cfg.firmware == FW_X86 ? IOMMU_KIND_INTEL :
+						  IOMMU_KIND_ARM_SMMU_V3;
 }
 
 /* [start, start + length) is not empty and does not wrap. */
@@ -230,8 +237,7 @@ static void iommu_get_resv_regions(const struct device *dev,
 	all = iommu->resv_set ? iommu->resv : k->resv;
 	nall = iommu->resv_set ? iommu->nr_resv : k->nr_resv;
 	/* the SMMU drivers report their MSI window before the IORT RMRs */
-	if (iommu->kind == IOMMU_KIND_ARM_SMMU_V3 ||
-	    iommu->kind == IOMMU_KIND_ARM_SMMU)
+	if (k->resv_first)
 		for (size_t i = 0; i < nall; i++)
 			fn(&all[i], arg);
 	for (const struct device *d = dev; d; d = d->parent) {
@@ -250,8 +256,7 @@ static void iommu_get_resv_regions(const struct device *dev,
 						IOMMU_RESV_DIRECT_RELAXABLE };
 		fn(&r, arg);
 	}
-	if (iommu->kind != IOMMU_KIND_ARM_SMMU_V3 &&
-	    iommu->kind != IOMMU_KIND_ARM_SMMU)
+	if (!k->resv_first)
 		for (size_t i = 0; i < nall; i++)
 			fn(&all[i], arg);
 }
