@@ -41,6 +41,14 @@ struct machine {
 	struct list_head iommus;   /* struct iommu_device::node */
 	struct list_head domains;  /* struct iommu_domain::node */
 	struct list_head groups;   /* struct iommu_group::node, by id */
+	/*
+	 * The groups by id (NULL: a free id; @groups_cap slots, the lowest
+	 * free one at or above @groups_free) and by firmware key
+	 * (iommu_group::keyname); both under obj_lock with @groups.
+	 */
+	struct iommu_group **groups_by_id;
+	int groups_cap, groups_free, groups_max;
+	struct strmap groups_by_key;
 	struct list_head devices;  /* struct device::node, in add order */
 	struct strmap devices_by_name; /* every device of @devices, by name */
 	struct list_head dev_roots;    /* struct dev_root::node */

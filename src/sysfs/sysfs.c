@@ -730,6 +730,22 @@ static bool lookup_child(const struct snode *dir, const char *name,
 			return true;
 		}
 		return emit_device_own(dir, find_child_cb, &fa);
+	case N_GROUPS: {
+		char num[16];
+		char *end;
+		long id;
+
+		if (!len || len >= sizeof(num) || (name[0] == '0' && len > 1))
+			return false;
+		memcpy(num, name, len);
+		num[len] = '\0';
+		id = strtol(num, &end, 10);
+		if (*end || id < 0 || id > INT32_MAX)
+			return false;
+		child_init(out, dir, N_GROUP);
+		out->group = iommu_group_by_id_locked(m, (int)id);
+		return out->group != NULL;
+	}
 	case N_GROUP_DEVICES:
 		dev = added_device(m, name, len);
 		if (!dev || READ_ONCE(dev->iommu_group) != dir->group)

@@ -74,6 +74,7 @@ struct iommu_group {
 	 */
 	struct iommu_device *iommu;
 	unsigned int key;           /* firmware group key; 0: singleton */
+	char keyname[48];           /* "IOMMU/KEY": machine::groups_by_key */
 	char name[IOMMU_GROUP_NAME_MAX]; /* iommu_group_set_name(); "": none */
 
 	struct mutex mutex;
@@ -84,6 +85,9 @@ struct iommu_group {
 	void *owner;                /* (G) NULL: the kernel DMA API */
 	unsigned int owner_cnt;     /* (G) see dmaown/iommu.h */
 };
+
+/* The group numbered @id, or NULL; caller holds obj_lock. */
+struct iommu_group *iommu_group_by_id_locked(struct machine *m, int id);
 
 #define for_each_group_device(group, pos) \
 	list_for_each_entry(pos, &(group)->devices, list)

@@ -478,6 +478,8 @@ out_free_old:
 
 /* ---- groups ---- */
 
+static void group_id_free(struct machine *m, struct iommu_group *group);
+
 static void iommu_group_release(struct kref *kref)
 {
 	struct iommu_group *group = container_of(kref, struct iommu_group,
@@ -489,6 +491,9 @@ static void iommu_group_release(struct kref *kref)
 	WARN_ON(m, group->blocking_domain);
 	mutex_lock(&m->obj_lock);
 	list_del(&group->node);
+	group_id_free(m, group);
+	if (group->key)
+		strmap_del(&m->groups_by_key, group->keyname, group);
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&group->mutex);
 	kfree(group);
@@ -516,6 +521,62 @@ int iommu_group_id(const struct iommu_group *group)
 	return group->id;
 }
 
+/*
+ * The lowest free group id, taken for @group (machine::groups_by_id), and
+ * in @ret_before the list node to insert before so the list stays sorted
+ * by id. -ENOSPC past MACHINE_GROUP_ID_MAX; -ENOMEM.
+ */
+static int group_id_alloc(struct machine *m, struct iommu_group *group,
+			  struct list_head **ret_before)
+{
+	int id = m->groups_free;
+
+	while (id < m->groups_cap && m->groups_by_id[id])
+		id++;
+	if (id >= MACHINE_GROUP_ID_MAX)
+		return -ENOSPC;
+	if (id >= m->groups_cap) {
+		int ncap = m->groups_cap ? m->groups_cap * 2 : 64;
+		struct iommu_group **n;
+
+		if (ncap > MACHINE_GROUP_ID_MAX)
+			ncap = MACHINE_GROUP_ID_MAX;
+		n = realloc(m->groups_by_id, (size_t)ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + m->groups_cap, 0,
+		       (size_t)(ncap - m->groups_cap) * sizeof(*n));
+		m->groups_by_id = n;
+		m->groups_cap = ncap;
+	}
+	m->groups_by_id[id] = group;
+	m->groups_free = id + 1;
+	*ret_before = &m->groups;
+	if (id < m->groups_max) {
+		/* a reused id: before the next group up */
+		for (int k = id + 1; k <= m->groups_max; k++)
+			if (m->groups_by_id[k]) {
+				*ret_before = &m->groups_by_id[k]->node;
+				break;
+			}
+	} else {
+		m->groups_max = id;
+	}
+	return id;
+}
+
+static void group_id_free(struct machine *m, struct iommu_group *group)
+{
+	if (group->id >= m->groups_cap ||
+	    m->groups_by_id[group->id] != group)
+		return;
+	m->groups_by_id[group->id] = NULL;
+	if (group->id < m->groups_free)
+		m->groups_free = group->id;
+	while (m->groups_max > 0 && !m->groups_by_id[m->groups_max])
+		m->groups_max--;
+}
+
 /* iommu_group_alloc(): a new group with the lowest free id, one reference. */
 struct iommu_group *iommu_group_alloc(struct machine *m,
 				      struct iommu_device *iommu,
@@ -536,13 +597,34 @@ struct iommu_group *iommu_group_alloc(struct machine *m,
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->entry);
 
+	if (key)
+		snprintf(group->keyname, sizeof(group->keyname), "%s/%u",
+			 iommu ? iommu->name : "-", key);
 	mutex_lock(&m->obj_lock);
-	id = list_lowest_free_id(&m->groups, struct iommu_group, node, id, &before);
-	if (id >= MACHINE_GROUP_ID_MAX) {
+	id = group_id_alloc(m, group, &before);
+	if (id < 0) {
 		mutex_unlock(&m->obj_lock);
 		mutex_destroy(&group->mutex);
 		kfree(group);
-		return ERR_PTR(-ENOSPC);
+		return ERR_PTR(id);
+	}
+	/*
+	 * A group of the same key may still be mapped while its release
+	 * waits for obj_lock: the new group takes the key over.
+	 */
+	if (key) {
+		struct iommu_group *old = strmap_get(&m->groups_by_key,
+						     group->keyname);
+
+		if (old)
+			strmap_del(&m->groups_by_key, group->keyname, old);
+		if (strmap_put(&m->groups_by_key, group->keyname, group)) {
+			group_id_free(m, group);
+			mutex_unlock(&m->obj_lock);
+			mutex_destroy(&group->mutex);
+			kfree(group);
+			return ERR_PTR(-ENOMEM);
+		}
 	}
 	group->id = id;
 	list_add_tail(&group->node, before);
@@ -562,30 +644,32 @@ static struct iommu_group *iommu_device_group(struct device *dev)
 	struct iommu_group *group;
 
 	if (key) {
+		char name[sizeof(group->keyname)];
+
+		snprintf(name, sizeof(name), "%s/%u", iommu ? iommu->name : "-",
+			 key);
 		mutex_lock(&m->obj_lock);
-		list_for_each_entry(group, &m->groups, node) {
-			if (group->iommu == iommu && group->key == key &&
-			    kref_get_unless_zero(&group->kref)) {
-				mutex_unlock(&m->obj_lock);
-				return group;
-			}
+		group = strmap_get(&m->groups_by_key, name);
+		if (group && kref_get_unless_zero(&group->kref)) {
+			mutex_unlock(&m->obj_lock);
+			return group;
 		}
 		mutex_unlock(&m->obj_lock);
 	}
 	return iommu_group_alloc(m, iommu, key);
 }
 
+struct iommu_group *iommu_group_by_id_locked(struct machine *m, int id)
+{
+	return id >= 0 && id < m->groups_cap ? m->groups_by_id[id] : NULL;
+}
+
 struct iommu_group *iommu_group_by_id(struct machine *m, int id)
 {
-	struct iommu_group *group, *found = NULL;
+	struct iommu_group *found;
 
 	mutex_lock(&m->obj_lock);
-	list_for_each_entry(group, &m->groups, node) {
-		if (group->id == id) {
-			found = group;
-			break;
-		}
-	}
+	found = iommu_group_by_id_locked(m, id);
 	mutex_unlock(&m->obj_lock);
 	return found;
 }
@@ -1277,6 +1361,20 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf)
 
 /* ---- machine subsystem: clone, serialize, destroy ---- */
 
+/* A copied group in its machine's indexes (ids ascend: appended). */
+static int clone_group_index(struct machine *new, struct iommu_group *ng)
+{
+	struct list_head *before;
+	int id;
+
+	new->groups_free = ng->id;
+	id = group_id_alloc(new, ng, &before);
+	if (id != ng->id)
+		return -ENOMEM;
+	new->groups_free = 0;
+	return ng->key ? strmap_put(&new->groups_by_key, ng->keyname, ng) : 0;
+}
+
 static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 			      struct ptrmap *map)
 {
@@ -1314,6 +1412,8 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&ng->entry);
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
+		if (clone_group_index(new, ng))
+			return -ENOMEM;
 		for_each_group_device(group, gdev) {
 			ngdev = malloc(sizeof(*ngdev));
 			if (!ngdev)
@@ -1429,6 +1529,10 @@ static void iommu_subsys_destroy(struct machine *m)
 		free(group);
 	}
 	INIT_LIST_HEAD(&m->groups);
+	free(m->groups_by_id);
+	m->groups_by_id = NULL;
+	m->groups_cap = m->groups_free = m->groups_max = 0;
+	strmap_free(&m->groups_by_key);
 	list_for_each_entry_safe(domain, nd, &m->domains, node)
 		free(domain);
 	INIT_LIST_HEAD(&m->domains);
