@@ -8,11 +8,13 @@
 # and share ownership, and both attach to one IOAS. A second iommufd
 # (another VMM) binding a function of the group gets EPERM. The legacy path
 # is kept out one step earlier: vfio_group_fops_open() refuses /dev/vfio/9
-# with EBUSY while a device of the group is open through its cdev (and,
-# the other way round, a cdev open fails with EBUSY while the group file is
-# open), so SET_CONTAINER's EPERM is never reached. (The scenario text says
-# the legacy container gets EPERM; upstream, as here, refuses the open with
-# EBUSY first.) Closing one device keeps the group owned (ixgbe cannot
+# with EBUSY while a device of the group is bound through its cdev
+# (cdev_device_open_cnt), so SET_CONTAINER's EPERM is never reached. (The
+# scenario text says the legacy container gets EPERM; upstream, as here,
+# refuses the open with EBUSY first.) The other way round, the cdev opens
+# while the group file is open (vfio_device_fops_cdev_open() checks
+# nothing), and its bind fails with EBUSY (vfio_device_block_group()).
+# Closing one device keeps the group owned (ixgbe cannot
 # bind the sibling: EBUSY); closing the last gives the group back to its
 # default domain and ixgbe binds again.
 # machine: x86-server
@@ -29,11 +31,13 @@ echo 0000:18:00.0 > /sys/bus/pci/drivers_probe
 echo vfio-pci > /sys/bus/pci/devices/0000:18:00.1/driver_override
 echo 0000:18:00.1 > /sys/bus/pci/drivers/ixgbe/unbind
 echo 0000:18:00.1 > /sys/bus/pci/drivers_probe
-# A legacy container user holds the group: no cdev open.
+# A legacy container user holds the group: the cdev opens, but cannot bind.
 @vfio open 9
 @vfio container-open
 @vfio set-container 9 0
 @vfio cdev-open 0000:18:00.0
+@vfio bind-iommufd 0000:18:00.0 0
+@vfio device-close 0000:18:00.0
 @vfio close 9
 @vfio container-close 0
 # VMM A (iommufd 0) takes both functions; another VMM has iommufd 1.

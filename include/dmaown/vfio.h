@@ -38,7 +38,9 @@ extern "C" {
  * The node exists while at least one device of the IOMMU group is bound to
  * a vfio bus driver. Nothing is claimed yet.
  *
- * Return: 0; -ENOENT no such node; -EBUSY already open.
+ * Return: 0; -ENOENT no such node; -EBUSY already open, or a device of the
+ * group is bound to an iommufd through its cdev (an open cdev not bound
+ * yet does not count).
  */
 int vfio_group_open(struct machine *m, int group);
 
@@ -192,8 +194,11 @@ int iommufd_ioas_alloc(struct machine *m, int ictx, unsigned int *ret_ioas);
  * vfio_device_cdev_open() - open /dev/vfio/devices/vfioX of a device bound
  * to a vfio bus driver (vfio_device_fops_cdev_open)
  *
- * Return: 0; -ENODEV not a vfio device; -EBUSY its group is opened through
- * /dev/vfio/N, or the device file is open already.
+ * An open /dev/vfio/N does not stop it, only the bind
+ * (vfio_device_bind_iommufd()).
+ *
+ * Return: 0; -ENODEV not a vfio device; -EBUSY the device has a file open
+ * already (the model keeps one file per device).
  */
 int vfio_device_cdev_open(struct machine *m, const char *dev_name);
 
@@ -201,10 +206,13 @@ int vfio_device_cdev_open(struct machine *m, const char *dev_name);
  * vfio_device_bind_iommufd() - VFIO_DEVICE_BIND_IOMMUFD
  * (iommufd_device_bind): claims DMA ownership of the device's group with
  * the iommufd as owner; devices of one group bound to the same iommufd share
- * it
+ * it. While bound, the device keeps its group file closed
+ * (vfio_device_block_group(): cdev_device_open_cnt) until it is closed.
  *
- * Return: 0; -EBADF device or iommufd not open; -EINVAL already bound;
- * -ENODEV no IOMMU group; -EPERM MSI not isolated (without
+ * Return, in this order: 0; -EBADF device not open; -EINVAL a device file
+ * from vfio_group_get_device_fd(); -EBUSY the group file is open or held
+ * by a device file opened through it; -EINVAL already bound; -EBADF
+ * iommufd not open; -ENODEV no IOMMU group; -EPERM MSI not isolated (without
  * allow_unsafe_interrupts), or a kernel driver, a container or another
  * iommufd holds the group; claim errors as iommu_device_claim_dma_owner().
  */

@@ -505,7 +505,7 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		       found ? "a" : "no");
 	}
 	list_for_each_entry(vg, &m->vfio_groups, node) {
-		unsigned int by_group = 0, by_cdev = 0;
+		unsigned int by_group = 0, bound = 0;
 
 		list_for_each_entry(vd, &vg->device_list, group_next) {
 			verify(vd->group == vg, file, line,
@@ -514,11 +514,15 @@ static void check_vfio(struct machine *m, const char *file, int line)
 			       line, "%s: vfio group %d is not its group",
 			       vd->dev->name, vg->id);
 			by_group += vd->open == VFIO_OPEN_GROUP;
-			by_cdev += vd->open == VFIO_OPEN_CDEV;
+			bound += vd->open == VFIO_OPEN_CDEV && vd->ictx;
 		}
-		verify(!vg->opened || !by_cdev, file, line,
-		       "vfio group %d: open, and %u devices through the cdev",
-		       vg->id, by_cdev);
+		/* vfio_device_block_group() counts the bound cdevs */
+		verify(vg->cdev_device_open_cnt == bound, file, line,
+		       "vfio group %d: cdev_device_open_cnt %u, %u bound",
+		       vg->id, vg->cdev_device_open_cnt, bound);
+		verify(!vg->opened || !bound, file, line,
+		       "vfio group %d: open, and %u devices bound through the cdev",
+		       vg->id, bound);
 		verify(vg->opened == (vg->fd_open || by_group), file, line,
 		       "vfio group %d: file %d, descriptor %d, %u devices open",
 		       vg->id, vg->opened, vg->fd_open, by_group);
@@ -1425,7 +1429,7 @@ static void iommufd_shared_ownership(void **state)
 	err_cdev(ENODEV, RP);			/* not a vfio device */
 	err_cdev(ENODEV, "0000:99:00.0");
 	do_cdev(GPU);
-	err_cdev(EBUSY, GPU);			/* one open at a time */
+	err_cdev(EBUSY, GPU);			/* the model: one file per device */
 	err_bindfd(EBADF, GPU, 42);		/* no such iommufd */
 	err_attach(EINVAL, GPU, 1);		/* not bound */
 	do_bindfd(GPU, a);
@@ -1523,8 +1527,10 @@ static void iommufd_shared_ownership(void **state)
 }
 
 /*
- * The other way round: a container holds the group, so no device of it
- * can be opened through its cdev (the iommufd bind is never reached).
+ * The other way round: a container holds the group. v6.6's
+ * vfio_device_fops_cdev_open() checks nothing, so the cdev opens; the
+ * bind stops in vfio_device_block_group(), before the iommufd is even
+ * looked up (vfio_df_ioctl_bind_iommufd()).
  */
 static void container_excludes_cdev(void **state)
 {
@@ -1535,25 +1541,99 @@ static void container_excludes_cdev(void **state)
 	g = gid(GPU);
 	a = do_iopen();
 	do_gopen(g);
-	err_cdev(EBUSY, GPU);		/* the group file is open */
+	do_cdev(GPU);			/* vfio_device_fops_cdev_open() */
+	err_bindfd(EBUSY, GPU, a);	/* vfio_device_block_group() */
+	err_bindfd(EBUSY, GPU, 42);	/* before the iommufd lookup */
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 0);
+	do_dclose(GPU);
 	c = do_copen();
 	do_setc(g, c);
-	err_cdev(EBUSY, GPU);
-	err_cdev(EBUSY, AUDIO);
-	err_bindfd(EBADF, GPU, a);
-	/* the claim the iommufd bind would make is refused */
+	do_cdev(GPU);
+	do_cdev(AUDIO);
+	err_bindfd(EBUSY, GPU, a);
+	err_bindfd(EBUSY, AUDIO, a);
+	assert_null(vdev_(GPU)->ictx);
+	/* the claim the iommufd bind would make is refused as well */
 	assert_rc(-EPERM, iommu_device_claim_dma_owner(dev_(GPU), ictx_(a)));
 	assert_owner(GPU, vgroup(GPU));
 	assert_cnt(GPU, 1);
 	check_invariants();
 
+	/* the group file's release lets the open cdevs bind */
 	do_gclose(g);
 	do_cclose(c);
 	assert_kernel_owned(GPU, 0);
-	do_cdev(GPU);
 	do_bindfd(GPU, a);
 	assert_owner(GPU, ictx_(a));
 	do_dclose(GPU);
+	do_dclose(AUDIO);
+	do_iclose(a);
+	assert_all_closed();
+	assert_kernel_owned(GPU, 0);
+	check_invariants();
+}
+
+/*
+ * What keeps the group file closed (v6.6): only a bound cdev.
+ * vfio_device_block_group() counts each bind in cdev_device_open_cnt and
+ * vfio_df_unbind_iommufd() (the cdev's release) drops it;
+ * vfio_group_fops_open() is -EBUSY while it is non-zero. A group file held
+ * by a device file opened through it still stops the bind, and a device
+ * file from VFIO_GROUP_GET_DEVICE_FD cannot bind (-EINVAL).
+ */
+static void cdev_blocks_group_file(void **state)
+{
+	int g, c, a;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	a = do_iopen();
+
+	/* an open cdev that is not bound blocks nothing */
+	do_cdev(GPU);
+	do_gopen(g);			/* vfio_group_fops_open() */
+	err_bindfd(EBUSY, GPU, a);	/* vfio_device_block_group() */
+	do_gclose(g);
+
+	/* a bound cdev keeps the group file closed */
+	do_bindfd(GPU, a);
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 1);
+	err_gopen(EBUSY, g);		/* vfio_group_fops_open() */
+	err_bindfd(EINVAL, GPU, a);	/* bound already, count unchanged */
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 1);
+	do_cdev(AUDIO);
+	do_bindfd(AUDIO, a);
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 2);
+	do_dclose(GPU);			/* vfio_df_unbind_iommufd() */
+	err_gopen(EBUSY, g);		/* the audio function's bind */
+	do_dclose(AUDIO);
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 0);
+	check_invariants();
+
+	/* a failed bind gives its count back */
+	do_cdev(GPU);
+	err_bindfd(EBADF, GPU, 42);	/* iommufd_ctx_from_fd() */
+	assert_int_equal(vgroup(GPU)->cdev_device_open_cnt, 0);
+	do_gopen(g);
+	do_dclose(GPU);
+
+	/* the group path: its device files hold the group file */
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, GPU);
+	err_bindfd(EINVAL, GPU, a);	/* vfio_df_ioctl_bind_iommufd(): not a cdev */
+	do_cdev(AUDIO);
+	err_bindfd(EBUSY, AUDIO, a);
+	do_gclose(g);			/* still held by the GPU's file */
+	err_bindfd(EBUSY, AUDIO, a);
+	do_dclose(GPU);			/* vfio_group_fops_release() */
+	do_cclose(c);
+	do_bindfd(AUDIO, a);
+	assert_owner(AUDIO, ictx_(a));
+	err_gopen(EBUSY, g);
+	do_dclose(AUDIO);
 	do_iclose(a);
 	assert_all_closed();
 	assert_kernel_owned(GPU, 0);
@@ -1772,7 +1852,14 @@ static void legacy_ioctl_errnos(void **state)
 	assert_on_user_domain(NIC);
 	assert_ptr_not_equal(grp(NIC)->domain, grp(NVME)->domain);
 
-	err_cdev(EBUSY, NVME);			/* group-opened */
+	/*
+	 * vfio_device_fops_cdev_open() checks nothing; the bind is -EBUSY
+	 * while the group file is open (vfio_device_block_group()), whatever
+	 * the iommufd
+	 */
+	do_cdev(NVME);
+	err_bindfd(EBUSY, NVME, 42);
+	do_dclose(NVME);
 	do_getfd(gn, NVME);
 	/* vfio_df_open() (v6.6): the group path opens a device again */
 	do_getfd(gn, NVME);
@@ -4138,6 +4225,7 @@ int main(void)
 		EVERY_FW(hotplug_into_owned_group),
 		EVERY_FW(iommufd_shared_ownership),
 		EVERY_FW(container_excludes_cdev),
+		EVERY_FW(cdev_blocks_group_file),
 		EVERY_FW(iommufd_bind_refusals),
 		EVERY_FW(group_node_lifecycle),
 		EVERY_FW(legacy_ioctl_errnos),

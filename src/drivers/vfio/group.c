@@ -87,7 +87,6 @@ static void vfio_group_file_put(struct vfio_group *group)
 int vfio_group_open(struct machine *m, int id)
 {
 	struct vfio_group *group;
-	struct vfio_device *vdev;
 	int ret = 0;
 
 	KFUNC();
@@ -101,16 +100,14 @@ int vfio_group_open(struct machine *m, int id)
 		ret = -ENOENT;
 		goto err_put_fd;
 	}
-	if (group->opened) {
+	/*
+	 * vfio_group_fops_open(): a device bound through its cdev keeps the
+	 * file closed (an open cdev not bound yet does not), and the file has
+	 * one opener at a time
+	 */
+	if (group->cdev_device_open_cnt || group->opened) {
 		ret = -EBUSY;
 		goto err_put_fd;
-	}
-	/* cdev and group access to a device are exclusive */
-	list_for_each_entry(vdev, &group->device_list, group_next) {
-		if (vdev->open == VFIO_OPEN_CDEV) {
-			ret = -EBUSY;
-			goto err_put_fd;
-		}
 	}
 	group->opened = true;
 	group->fd_open = true;
@@ -254,7 +251,11 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 		ret = -EINVAL;
 		goto err_put_fd;
 	}
-	/* unreachable: a cdev user keeps the group file closed */
+	/*
+	 * A cdev open but not bound leaves the group file free; v6.6 would
+	 * give the device a second file here, the model keeps one file per
+	 * device (docs/architecture.md)
+	 */
 	if (vdev->open == VFIO_OPEN_CDEV) {
 		ret = -EBUSY;
 		goto err_put_fd;
@@ -290,6 +291,34 @@ err_put_fd:
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
+}
+
+int vfio_device_block_group(struct vfio_device *vdev)
+{
+	struct vfio_group *group = vdev->group;
+
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (group->opened)
+		return -EBUSY;
+	group->cdev_device_open_cnt++;
+	return 0;
+}
+
+/**
+ * vfio_device_unblock_group() - Undo vfio_device_block_group()
+ * @vdev: the device whose cdev bind failed or is undone
+ *
+ * When the count drops to zero the group file can be opened again. Under
+ * vfio_lock.
+ */
+void vfio_device_unblock_group(struct vfio_device *vdev)
+{
+	struct vfio_group *group = vdev->group;
+
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (WARN_ON(vdev->m, !group->cdev_device_open_cnt))
+		return;
+	group->cdev_device_open_cnt--;
 }
 
 int vfio_device_close_locked(struct vfio_device *vdev)
@@ -348,7 +377,13 @@ int vfio_device_cdev_open(struct machine *m, const char *dev_name)
 		ret = -ENODEV;
 		goto err_put_fd;
 	}
-	if (vdev->open != VFIO_CLOSED || vdev->group->opened) {
+	/*
+	 * vfio_device_fops_cdev_open() checks nothing else: an open group
+	 * file only stops the bind (vfio_device_block_group()). The model
+	 * keeps one file per device, so a device open already is -EBUSY
+	 * (docs/architecture.md)
+	 */
+	if (vdev->open != VFIO_CLOSED) {
 		ret = -EBUSY;
 		goto err_put_fd;
 	}

@@ -50,6 +50,13 @@ struct vfio_group {
 	struct vfio_container *container;
 	struct list_head container_next;
 	unsigned int container_users; /* the group file + devices open through it */
+	/*
+	 * Devices bound to an iommufd through their cdev
+	 * (vfio_device_block_group()): the group file cannot be opened while
+	 * it is non-zero, nor a cdev bound while the group file exists. An
+	 * open cdev that is not bound yet blocks nothing.
+	 */
+	unsigned int cdev_device_open_cnt;
 	struct iommu_domain *type1_domain; /* VFIO_SET_IOMMU's domain */
 };
 
@@ -117,6 +124,22 @@ void vfio_fd_put(struct machine *m);
  * seconds. Under vfio_lock.
  */
 void vfio_pci_core_request(struct vfio_device *vdev, unsigned int count);
+
+/*
+ * vfio_device_block_group() - Keep @vdev's group file closed for a cdev bind
+ * @vdev: the device VFIO_DEVICE_BIND_IOMMUFD binds
+ *
+ * Counts @vdev in its group's cdev_device_open_cnt, so that
+ * vfio_group_open() fails with -EBUSY until the count drops again. Under
+ * vfio_lock.
+ *
+ * Return: 0, or -EBUSY while the group file is open (or held by device
+ * files opened through it). The caller must undo this with
+ * vfio_device_unblock_group() when the bind fails or the device is
+ * unbound.
+ */
+int vfio_device_block_group(struct vfio_device *vdev);
+void vfio_device_unblock_group(struct vfio_device *vdev);
 
 /* Called from vfio bus drivers' probe and remove (catalogue.c). */
 int vfio_register_group_dev(struct device *dev);

@@ -151,13 +151,36 @@ int vfio_device_bind_iommufd(struct machine *m, const char *dev_name, int id)
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
 	vdev = vfio_device_by_name(m, dev_name);
-	ictx = iommufd_by_id(m, id);
-	if (!vdev || vdev->open != VFIO_OPEN_CDEV || !ictx)
+	if (!vdev || vdev->open == VFIO_CLOSED) {
 		ret = -EBADF;
-	else if (vdev->ictx)
+		goto out_unlock;
+	}
+	/* vfio_df_ioctl_bind_iommufd(): a cdev file only */
+	if (vdev->open != VFIO_OPEN_CDEV) {
 		ret = -EINVAL;
-	else
-		ret = iommufd_device_bind(ictx, vdev);
+		goto out_unlock;
+	}
+	/* the group file is checked first, then the bind, then the iommufd */
+	ret = vfio_device_block_group(vdev);
+	if (ret)
+		goto out_unlock;
+	if (vdev->ictx) {
+		ret = -EINVAL;
+		goto err_unblock;
+	}
+	ictx = iommufd_by_id(m, id);
+	if (!ictx) {
+		ret = -EBADF;
+		goto err_unblock;
+	}
+	ret = iommufd_device_bind(ictx, vdev);
+	if (ret)
+		goto err_unblock;
+	goto out_unlock;
+
+err_unblock:
+	vfio_device_unblock_group(vdev);
+out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -315,4 +338,6 @@ void iommufd_device_unbind_locked(struct vfio_device *vdev)
 	vdev->ictx->bound--;
 	iommufd_ctx_put(vdev->ictx);
 	vdev->ictx = NULL;
+	/* vfio_df_unbind_iommufd(): the group file may be opened again */
+	vfio_device_unblock_group(vdev);
 }
