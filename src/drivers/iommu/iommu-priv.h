@@ -75,6 +75,12 @@ struct iommu_group {
 	struct iommu_device *iommu;
 	unsigned int key;           /* firmware group key; 0: singleton */
 	char keyname[48];           /* "IOMMU/KEY": machine::groups_by_key */
+	/*
+	 * The vfio group made for this group (under vfio_lock), so vfio finds
+	 * it without walking every vfio group as v6.6's
+	 * vfio_group_find_from_iommu() does; NULL when there is none.
+	 */
+	void *vfio_group;
 	char name[IOMMU_GROUP_NAME_MAX]; /* iommu_group_set_name(); "": none */
 
 	struct mutex mutex;

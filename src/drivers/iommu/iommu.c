@@ -1407,6 +1407,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 			return -ENOMEM;
 		*ng = *group;
 		ng->m = new;
+		ng->vfio_group = NULL; /* the vfio copies link themselves */
 		mutex_init(&ng->mutex, &new->locks, "iommu_group.mutex");
 		INIT_LIST_HEAD(&ng->devices);
 		INIT_LIST_HEAD(&ng->entry);

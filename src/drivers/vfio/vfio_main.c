@@ -79,12 +79,10 @@ unsigned long machine_open_fds(struct machine *m)
 static struct vfio_group *vfio_group_find(struct machine *m,
 					  struct iommu_group *iommu_group)
 {
-	struct vfio_group *group;
+	struct vfio_group *group = iommu_group ? iommu_group->vfio_group : NULL;
 
-	list_for_each_entry(group, &m->vfio_groups, node)
-		if (iommu_group && group->iommu_group == iommu_group)
-			return group;
-	return NULL;
+	(void)m;
+	return group && group->iommu_group == iommu_group ? group : NULL;
 }
 
 /* Lists are kept in a canonical order so serializations compare. */
@@ -131,6 +129,8 @@ static struct vfio_group *vfio_group_alloc(struct machine *m,
 	group->m = m;
 	group->noiommu = noiommu;
 	group->iommu_group = iommu_group;
+	if (iommu_group)
+		iommu_group->vfio_group = group;
 	group->id = iommu_group_id(iommu_group);
 	INIT_LIST_HEAD(&group->device_list);
 	INIT_LIST_HEAD(&group->container_next);
@@ -340,6 +340,9 @@ void vfio_unregister_group_dev(struct device *dev)
 	if (list_empty(&group->device_list)) {
 		if (group->container)
 			vfio_group_detach_container(group);
+		if (group->iommu_group &&
+		    group->iommu_group->vfio_group == group)
+			group->iommu_group->vfio_group = NULL;
 		iommu_group_put(group->iommu_group);
 		group->iommu_group = NULL;
 		if (!group->opened) {
@@ -474,6 +477,8 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 
 	list_for_each_entry(g, &new->vfio_groups, node) {
 		g->iommu_group = clone_remap(map, g->iommu_group);
+		if (g->iommu_group)
+			g->iommu_group->vfio_group = g;
 		g->container = clone_remap(map, g->container);
 		g->type1_domain = clone_remap(map, g->type1_domain);
 	}
