@@ -81,6 +81,8 @@ struct iommu_group {
 	 * vfio_group_find_from_iommu() does; NULL when there is none.
 	 */
 	void *vfio_group;
+	/* struct iommufd_hwpt::group_node: its iommufd page tables (vfio_lock) */
+	struct list_head hwpts;
 	char name[IOMMU_GROUP_NAME_MAX]; /* iommu_group_set_name(); "": none */
 
 	struct mutex mutex;

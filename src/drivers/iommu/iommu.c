@@ -596,6 +596,7 @@ struct iommu_group *iommu_group_alloc(struct machine *m,
 	mutex_init(&group->mutex, &m->locks, "iommu_group.mutex");
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->entry);
+	INIT_LIST_HEAD(&group->hwpts);
 
 	if (key)
 		snprintf(group->keyname, sizeof(group->keyname), "%s/%u",
@@ -1411,6 +1412,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		mutex_init(&ng->mutex, &new->locks, "iommu_group.mutex");
 		INIT_LIST_HEAD(&ng->devices);
 		INIT_LIST_HEAD(&ng->entry);
+		INIT_LIST_HEAD(&ng->hwpts); /* the iommufd copies link themselves */
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
 		if (clone_group_index(new, ng))

@@ -30,12 +30,22 @@ static bool vfio_group_has_id(const struct vfio_group *group, int id)
  */
 static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
 {
+	struct iommu_group *iommu_group;
 	struct vfio_group *group;
 
-	list_for_each_entry(group, &m->vfio_groups, node)
-		if (vfio_group_has_id(group, id) &&
-		    !list_empty(&group->device_list))
-			return group;
+	/*
+	 * A live group has its IOMMU group (no-IOMMU groups too), which
+	 * points back at it: no walk over every vfio group.
+	 */
+	if (id < -1 - MACHINE_GROUP_ID_MAX || id >= MACHINE_GROUP_ID_MAX)
+		return NULL;
+	mutex_lock(&m->obj_lock);
+	iommu_group = iommu_group_by_id_locked(m, id >= 0 ? id : -1 - id);
+	group = iommu_group ? iommu_group->vfio_group : NULL;
+	mutex_unlock(&m->obj_lock);
+	if (group && vfio_group_has_id(group, id) &&
+	    !list_empty(&group->device_list))
+		return group;
 	return NULL;
 }
 
@@ -45,17 +55,17 @@ static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
  */
 static struct vfio_group *vfio_group_file(struct machine *m, int id)
 {
-	struct vfio_group *group, *orphan = NULL;
+	struct vfio_group *group = vfio_group_by_id(m, id);
 
+	if (group && group->fd_open)
+		return group;
+	/* the rare case: only a lingering file of that number may be open */
 	list_for_each_entry(group, &m->vfio_groups, node) {
-		if (!vfio_group_has_id(group, id) || !group->fd_open)
-			continue;
-		if (!list_empty(&group->device_list))
+		if (vfio_group_has_id(group, id) && group->fd_open &&
+		    list_empty(&group->device_list))
 			return group;
-		if (!orphan)
-			orphan = group;
 	}
-	return orphan;
+	return NULL;
 }
 
 /* A group whose last device went away while the file was open. */

@@ -90,6 +90,12 @@ struct vfio_device {
 /* A user domain for one IOMMU group, made for one IOAS. */
 struct iommufd_hwpt {
 	struct list_head node;        /* iommufd_ctx::hwpts */
+	/*
+	 * iommu_group::hwpts: the group's page tables, one per iommufd that
+	 * attached it, so finding an iommufd's does not walk every group's
+	 */
+	struct list_head group_node;
+	struct iommufd_ctx *ictx;     /* the iommufd it belongs to */
 	unsigned int ioas;
 	struct iommu_group *group;
 	struct iommu_domain *domain;

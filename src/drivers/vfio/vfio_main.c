@@ -491,7 +491,9 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	list_for_each_entry(x, &new->iommufds, node) {
 		list_for_each_entry(h, &x->hwpts, node) {
 			h->group = clone_remap(map, h->group);
+			h->ictx = x;
 			h->domain = clone_remap(map, h->domain);
+			list_add_tail(&h->group_node, &h->group->hwpts);
 		}
 	}
 }

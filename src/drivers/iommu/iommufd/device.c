@@ -190,8 +190,8 @@ static struct iommufd_hwpt *iommufd_hwpt_find(struct iommufd_ctx *ictx,
 {
 	struct iommufd_hwpt *hwpt;
 
-	list_for_each_entry(hwpt, &ictx->hwpts, node)
-		if (hwpt->group == group)
+	list_for_each_entry(hwpt, &group->hwpts, group_node)
+		if (hwpt->ictx == ictx)
 			return hwpt;
 	return NULL;
 }
@@ -287,9 +287,11 @@ int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
 	}
 	hwpt->ioas = ioas;
 	hwpt->group = group;
+	hwpt->ictx = vdev->ictx;
 	hwpt->domain = domain;
 	hwpt->users = 1;
 	list_add_tail(&hwpt->node, &vdev->ictx->hwpts);
+	list_add_tail(&hwpt->group_node, &group->hwpts);
 	vdev->hwpt = hwpt;
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
@@ -307,6 +309,7 @@ static void iommufd_device_detach_locked(struct vfio_device *vdev)
 	iommu_detach_group(hwpt->domain, hwpt->group);
 	iommu_domain_free(hwpt->domain);
 	list_del(&hwpt->node);
+	list_del(&hwpt->group_node);
 	kfree(hwpt);
 }
 
