@@ -1138,25 +1138,6 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Drop the repeats of a sorted list in place (a directory may be emitted
- * once per object under it: /sys/devices/pci0000:00 once per root
- * device); returns the new length.
- */
-static size_t drop_repeats(char **names, size_t n)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (out && !strcmp(names[out - 1], names[i])) {
-			free(names[i]);
-			continue;
-		}
-		names[out++] = names[i];
-	}
-	return out;
-}
-
 void sysfs_list_free(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1189,6 +1170,6 @@ int sysfs_list(struct machine *m, const char *path, char ***ret_names,
 	if (la.n) /* qsort() wants a non-NULL array even for none */
 		qsort(la.names, la.n, sizeof(*la.names), cmp_names);
 	*ret_names = la.names;
-	*ret_n = drop_repeats(la.names, la.n);
+	*ret_n = la.n;
 	return 0;
 }

@@ -49,15 +49,9 @@ int vfio_container_open(struct machine *m, int *ret_container)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
-	ret = vfio_fd_get(m);
+	ret = vfio_node_open(m);
 	if (ret)
 		goto out_unlock;
-	/* no /dev/vfio/vfio without VFIO, which selects IOMMU_API */
-	if (!m->cfg.iommu_api) {
-		vfio_fd_put(m);
-		ret = -ENOENT;
-		goto out_unlock;
-	}
 	/* the lowest free number, as file descriptors are given out */
 	id = list_lowest_free_id(&m->vfio_containers, struct vfio_container, node, id, &before);
 	c = kzalloc(m, sizeof(*c));

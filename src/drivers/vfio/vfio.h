@@ -125,6 +125,14 @@ int vfio_fd_get(struct machine *m);
 void vfio_fd_put(struct machine *m);
 
 /*
+ * open(2) of /dev/vfio/vfio or /dev/iommu: the descriptor first (-EMFILE,
+ * as do_sys_open() takes it before the lookup), then -ENOENT where the
+ * node does not exist (no CONFIG_IOMMU_API, which VFIO and iommufd need).
+ * Under vfio_lock; vfio_fd_put() when the file is closed.
+ */
+int vfio_node_open(struct machine *m);
+
+/*
  * vfio_pci_core_request(): vfio-pci's request op, called while an unbind
  * waits for userspace to close @vdev, with @count 0, 1, 2... one every ten
  * seconds. Under vfio_lock.

@@ -45,6 +45,19 @@ void vfio_fd_put(struct machine *m)
 		m->nr_fds--;
 }
 
+int vfio_node_open(struct machine *m)
+{
+	int ret = vfio_fd_get(m);
+
+	if (ret)
+		return ret;
+	if (!m->cfg.iommu_api) {
+		vfio_fd_put(m);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int machine_set_nofile_limit(struct machine *m, unsigned long limit)
 {
 	/* setrlimit() refuses more than fs.nr_open, even to root */
@@ -76,12 +89,10 @@ unsigned long machine_open_fds(struct machine *m)
 	return n;
 }
 
-static struct vfio_group *vfio_group_find(struct machine *m,
-					  struct iommu_group *iommu_group)
+static struct vfio_group *vfio_group_find(struct iommu_group *iommu_group)
 {
 	struct vfio_group *group = iommu_group ? iommu_group->vfio_group : NULL;
 
-	(void)m;
 	return group && group->iommu_group == iommu_group ? group : NULL;
 }
 
@@ -217,7 +228,7 @@ int vfio_register_group_dev(struct device *dev)
 		kfree(vdev);
 		return -ENOMEM;
 	}
-	group = noiommu ? NULL : vfio_group_find(m, iommu_group);
+	group = noiommu ? NULL : vfio_group_find(iommu_group);
 	if (group) {
 		iommu_group_put(iommu_group); /* the group holds one already */
 	} else {

@@ -43,15 +43,9 @@ int iommufd_open(struct machine *m, int *ret_ictx)
 
 	KFUNC();
 	mutex_lock(&m->vfio_lock);
-	ret = vfio_fd_get(m);
+	ret = vfio_node_open(m);
 	if (ret)
 		goto out_unlock;
-	/* no /dev/iommu without iommufd, which needs IOMMU_API */
-	if (!m->cfg.iommu_api) {
-		vfio_fd_put(m);
-		ret = -ENOENT;
-		goto out_unlock;
-	}
 	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
 	ictx = kzalloc(m, sizeof(*ictx));
 	if (!ictx) {
