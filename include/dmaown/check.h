@@ -60,12 +60,23 @@ unsigned int machine_check_invariants(struct machine *m, unsigned int which,
 
 /**
  * check_prepare() - what the checker adds to a booted machine before it
- * explores: two iommufd users (contexts 0 and 1) with an IOAS each, so
- * the cdev actions can compete for a group
+ * explores: two iommufd users, processes qemu-a and qemu-b, each with an
+ * iommufd open as descriptor 3 and IOAS 1 in it, so the cdev actions can
+ * compete for a group. check_prelude holds the same as script lines,
+ * which a counterexample starts with.
  *
  * Return: 0, or the errno of the iommufd call that failed.
  */
 int check_prepare(struct machine *m);
+
+#define CHECK_PRELUDE_LINES 4
+extern const char *const check_prelude[CHECK_PRELUDE_LINES];
+
+/**
+ * check_line_needs_prelude() - whether a counterexample line acts in one of
+ * the iommufd users that check_prepare() starts
+ */
+bool check_line_needs_prelude(const char *line);
 
 /**
  * check_ownership_snapshot() - what I5 compares: the ownership of every

@@ -30,6 +30,127 @@ extern "C" {
 #define VFIO_TYPE1v2_IOMMU 3
 #define VFIO_NOIOMMU_IOMMU 8
 
+/* ---- processes and their descriptors ---- */
+
+/*
+ * A userspace process of the machine: its descriptor table (numbered from
+ * 3; 0, 1 and 2 are its standard streams) and its RLIMIT_NOFILE. The
+ * machine starts with one, the default process ("sh", a script's own
+ * shell), in which the legacy calls below act, naming files by group
+ * number, device name and per-kind container and iommufd numbers. Other
+ * processes (VMMs, tools) are started by naming them and use the
+ * descriptor calls: what an opening call returns is a descriptor, which
+ * the other calls take. Every call locks the machine's vfio_lock.
+ */
+struct process;
+
+/**
+ * machine_process() - the process named @name, started on first use
+ *
+ * A new process inherits the default process's RLIMIT_NOFILE, as a
+ * program started by the shell does. @name NULL is the default process.
+ *
+ * Return: the process; NULL when out of memory.
+ */
+struct process *machine_process(struct machine *m, const char *name);
+
+/** machine_find_process() - the process named @name, or NULL. */
+struct process *machine_find_process(struct machine *m, const char *name);
+
+/** process_name() - its name; process_pid(): its PID (1000 up, by start). */
+const char *process_name(const struct process *p);
+int process_pid(const struct process *p);
+
+/**
+ * process_exit() - the process ends: every descriptor is closed, lowest
+ * first (close_files()), and a named process is gone (@p is freed). The
+ * default process stays, with only its standard streams.
+ */
+void process_exit(struct process *p);
+
+/**
+ * process_close() - close(2): the file's release runs (what it holds may
+ * outlive the descriptor: a group file held by device files, a container
+ * by its groups, an iommufd by bound devices).
+ *
+ * Return: 0, whatever the release does; -EBADF not open.
+ */
+int process_close(struct process *p, int fd);
+
+/**
+ * process_set_nofile() - setrlimit(RLIMIT_NOFILE): a descriptor at or
+ * above @limit is refused to the next open (-EMFILE); those open stay.
+ *
+ * Return: 0; -EPERM above MACHINE_NOFILE_MAX.
+ */
+int process_set_nofile(struct process *p, unsigned long limit);
+unsigned long process_nofile(struct process *p);
+/** process_open_fds() - its descriptors besides the standard streams. */
+unsigned long process_open_fds(struct process *p);
+
+/*
+ * The descriptor calls: open(2) of the nodes, and the ioctls. An opening
+ * call returns the new descriptor (>= 3) or a negative errno; the others
+ * 0 or a negative errno. A descriptor that is not open is -EBADF; one of
+ * another kind of file is -ENOTTY (the file's ioctl does not know the
+ * command), except where the ioctl takes a second descriptor, named below.
+ */
+
+/**
+ * vfio_device_fd_of() - the newest descriptor @p holds of a file of
+ * @dev_name (with @cdev_only, of a cdev file), as a tool finds it in
+ * /proc/PID/fd; scripts let a device's name stand for it.
+ *
+ * Return: the descriptor; -EBADF none.
+ */
+int vfio_device_fd_of(struct process *p, const char *dev_name, bool cdev_only);
+
+/** vfio_group_fd_open() - open("/dev/vfio/N"): as vfio_group_open(). */
+int vfio_group_fd_open(struct process *p, int group);
+/** vfio_container_fd_open() - open("/dev/vfio/vfio"). */
+int vfio_container_fd_open(struct process *p);
+/** iommufd_fd_open() - open("/dev/iommu"). */
+int iommufd_fd_open(struct process *p);
+/**
+ * vfio_cdev_fd_open() - open("/dev/vfio/devices/vfioX") of @dev_name's
+ * cdev (vfio_device_fops_cdev_open()): any number of processes may; only
+ * one file binds (vfio_df_ioctl_bind_iommufd()).
+ */
+int vfio_cdev_fd_open(struct process *p, const char *dev_name);
+
+int vfio_ioctl_group_get_status(struct process *p, int fd,
+				unsigned int *ret_flags);
+/**
+ * vfio_ioctl_group_set_container() - VFIO_GROUP_SET_CONTAINER with
+ * @container_fd, which must be a container's (-EBADFD otherwise:
+ * iommufd's compatibility container is not modelled).
+ */
+int vfio_ioctl_group_set_container(struct process *p, int fd,
+				   int container_fd);
+int vfio_ioctl_group_unset_container(struct process *p, int fd);
+int vfio_ioctl_set_iommu(struct process *p, int container_fd, int type);
+/**
+ * vfio_ioctl_group_get_device_fd() - VFIO_GROUP_GET_DEVICE_FD: a new
+ * device file, any number of times per device.
+ *
+ * Return: the descriptor; errors as vfio_group_get_device_fd().
+ */
+int vfio_ioctl_group_get_device_fd(struct process *p, int fd,
+				   const char *dev_name);
+int vfio_ioctl_set_req_eventfd(struct process *p, int device_fd);
+/**
+ * vfio_ioctl_bind_iommufd() - VFIO_DEVICE_BIND_IOMMUFD of a cdev file to
+ * @iommufd, a descriptor of the same process (-EBADF not open, -EBADFD not
+ * an iommufd). A device opened already (bound through another file, or
+ * open through its group) is -EINVAL (vfio_df_open()).
+ */
+int vfio_ioctl_bind_iommufd(struct process *p, int device_fd, int iommufd);
+int vfio_ioctl_attach_ioas(struct process *p, int device_fd,
+			   unsigned int ioas);
+int vfio_ioctl_detach_ioas(struct process *p, int device_fd);
+int iommufd_ioctl_ioas_alloc(struct process *p, int iommufd,
+			     unsigned int *ret_ioas);
+
 /* ---- the legacy group/container path ---- */
 
 /**
@@ -320,6 +441,17 @@ int vfio_pci_get_hot_reset_info(struct machine *m, const char *dev_name,
  */
 int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
 		       const int *groups, size_t ngroups);
+
+/*
+ * The same two ioctls on a device descriptor of @p; a hot reset names the
+ * group files by descriptor (-EINVAL: one that is not a group file).
+ */
+int vfio_ioctl_pci_hot_reset_info(struct process *p, int fd,
+				  unsigned int *ret_flags,
+				  struct vfio_pci_dependent_device **ret_devices,
+				  size_t *ret_n);
+int vfio_ioctl_pci_hot_reset(struct process *p, int fd, const int *group_fds,
+			     size_t ngroups);
 
 /* ---- machine options of the VFIO/iommufd modules ---- */
 

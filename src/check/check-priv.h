@@ -19,6 +19,13 @@ void strlist_add(struct strlist *l, const char *fmt, ...)
 void strlist_free(struct strlist *l);
 
 /*
+ * The checker's iommufd users: processes that check_prepare() starts, each
+ * with an iommufd open as descriptor 3 and IOAS 1 allocated in it.
+ */
+#define CHECK_IOMMUFD_USERS 2
+extern const char *const check_iommufd_users[CHECK_IOMMUFD_USERS];
+
+/*
  * I6 on a copy of @m, tearing down with script lines. With @ret_lines, the
  * lines run up to and including the one that broke the invariant are
  * appended there. Returns INV_TEARDOWN when violated, else 0.

@@ -233,23 +233,36 @@ int check_actions(struct machine *m, const struct check_opts *o,
 			continue;
 		first = list_first_entry(&vg->device_list, struct vfio_device,
 					 group_next);
-		if (first->open == VFIO_OPEN_GROUP)
+		if (first->open_count && !first->ictx)
 			strlist_add(&l, "@vmm release %s", first->dev->name);
-		else if (!vg->opened && first->open == VFIO_CLOSED)
+		else if (!vg->opened && list_empty(&first->files))
 			strlist_add(&l, "@vmm assign %s", first->dev->name);
 	}
-	/* or one of two iommufd users binds a device through its cdev */
+	/*
+	 * or one of two iommufd users, each a process with an iommufd at
+	 * descriptor 3 and IOAS 1, binds a device through its cdev, or
+	 * closes a cdev file it has
+	 */
 	list_for_each_entry(vdev, &m->vfio_devices, node) {
+		struct vfio_device_file *df;
+
 		if (vdev->group->noiommu)
 			continue;
-		if (vdev->open == VFIO_OPEN_CDEV) {
-			strlist_add(&l, "@vfio device-close %s", vdev->dev->name);
-		} else if (vdev->open == VFIO_CLOSED && !vdev->group->opened) {
-			for (int ictx = 0; ictx < 2; ictx++)
-				strlist_add(&l,
-					 "@vfio cdev-open %s && @vfio bind-iommufd %s %d && @vfio attach-ioas %s 1",
-					 vdev->dev->name, vdev->dev->name, ictx,
-					 vdev->dev->name);
+		list_for_each_entry(df, &vdev->files, node)
+			if (!df->group_path &&
+			    vfio_device_file_of(vdev, df->file.owner, true) == df)
+				strlist_add(&l, "@as %s @vfio device-close %s",
+					    df->file.owner->name,
+					    vdev->dev->name);
+		if (!list_empty(&vdev->files) || vdev->group->opened)
+			continue;
+		for (int i = 0; i < CHECK_IOMMUFD_USERS; i++) {
+			const char *p = check_iommufd_users[i];
+
+			strlist_add(&l,
+				    "@as %s @vfio cdev-open %s && @as %s @vfio bind-iommufd %s 3 && @as %s @vfio attach-ioas %s 1",
+				    p, vdev->dev->name, p, vdev->dev->name, p,
+				    vdev->dev->name);
 		}
 	}
 	if (o && o->probe_faults) {
@@ -316,17 +329,43 @@ bool check_ownership_kept(const char *before, const char *after)
 	return true;
 }
 
+const char *const check_iommufd_users[CHECK_IOMMUFD_USERS] = { "qemu-a",
+								   "qemu-b" };
+
+const char *const check_prelude[CHECK_PRELUDE_LINES] = {
+	"@as qemu-a @iommufd open",
+	"@as qemu-a @iommufd ioas-alloc 3",
+	"@as qemu-b @iommufd open",
+	"@as qemu-b @iommufd ioas-alloc 3",
+};
+
+bool check_line_needs_prelude(const char *line)
+{
+	for (int i = 0; i < CHECK_IOMMUFD_USERS; i++) {
+		char as[32];
+
+		snprintf(as, sizeof(as), "@as %s ", check_iommufd_users[i]);
+		if (strstr(line, as))
+			return true;
+	}
+	return false;
+}
+
 int check_prepare(struct machine *m)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < CHECK_IOMMUFD_USERS; i++) {
+		struct process *p = machine_process(m, check_iommufd_users[i]);
 		unsigned int ioas;
-		int ictx, ret;
+		int fd;
 
-		ret = iommufd_open(m, &ictx);
-		if (!ret)
-			ret = iommufd_ioas_alloc(m, ictx, &ioas);
-		if (ret)
-			return ret;
+		if (!p)
+			return -ENOMEM;
+		fd = iommufd_fd_open(p);
+		if (fd < 0)
+			return fd;
+		fd = iommufd_ioctl_ioas_alloc(p, fd, &ioas);
+		if (fd)
+			return fd;
 	}
 	return 0;
 }

@@ -122,33 +122,18 @@ static unsigned int check_group(struct machine *m, struct iommu_group *g,
  */
 static void teardown_lines(struct machine *m, struct strlist *l)
 {
-	struct vfio_device *vdev;
-	struct vfio_group *vg;
-	struct vfio_container *c;
-	struct iommufd_ctx *ictx;
 	struct bus_type *bus;
 	struct device_driver *drv;
+	struct process *p;
 	struct device *dev;
 
-	/* every file of a device: the group path may have several */
-	list_for_each_entry(vdev, &m->vfio_devices, node)
-		for (unsigned int i = 0;
-		     i < (vdev->open == VFIO_OPEN_GROUP ? vdev->open_count :
-			  vdev->open != VFIO_CLOSED);
-		     i++)
-			strlist_add(l, "@vfio device-close %s", vdev->dev->name);
-	/* files already closed (id -1) go with what holds them */
-	list_for_each_entry(vg, &m->vfio_groups, node)
-		if (vg->fd_open)
-			strlist_add(l, "@vfio close %d",
-				    vg->noiommu ? -1 - vg->id : vg->id);
-	list_for_each_entry(c, &m->vfio_containers, node)
-		if (c->id >= 0)
-			strlist_add(l, "@vfio container-close %d", c->id);
-	/* an iommufd nothing is bound to holds nothing: leave it open */
-	list_for_each_entry(ictx, &m->iommufds, node)
-		if (ictx->bound && ictx->id >= 0)
-			strlist_add(l, "@iommufd close %d", ictx->id);
+	/*
+	 * every process lets go of its files (close_files(): what they hold
+	 * goes with the last of them); the shell stays
+	 */
+	list_for_each_entry(p, &m->processes, node)
+		if (process_has_files(p))
+			strlist_add(l, "@exit %s", p->name);
 	list_for_each_entry_reverse(dev, &m->devices, node)
 		if (dev->added && dev->driver)
 			strlist_add(l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
@@ -171,29 +156,13 @@ static void teardown_lines(struct machine *m, struct strlist *l)
 /* The same teardown, straight through the API: the fast path for I6. */
 static void teardown_direct(struct machine *m)
 {
-	struct vfio_device *vdev;
-	struct vfio_group *vg, *vnext;
-	struct iommufd_ctx *ictx, *next;
+	struct process *p, *next;
 	struct bus_type *bus;
 	struct device *dev;
 
-	list_for_each_entry(vdev, &m->vfio_devices, node)
-		while (vdev->open != VFIO_CLOSED &&
-		       !vfio_device_close(m, vdev->dev->name))
-			;
-	/* closing an orphaned group frees it */
-	list_for_each_entry_safe(vg, vnext, &m->vfio_groups, node)
-		if (vg->fd_open)
-			vfio_group_close(m, vg->noiommu ? -1 - vg->id : vg->id);
-	while (!list_empty(&m->vfio_containers))
-		if (vfio_container_close(m, list_first_entry(
-						    &m->vfio_containers,
-						    struct vfio_container,
-						    node)->id))
-			break;
-	list_for_each_entry_safe(ictx, next, &m->iommufds, node)
-		if (ictx->bound && ictx->id >= 0)
-			iommufd_close(m, ictx->id);
+	list_for_each_entry_safe(p, next, &m->processes, node)
+		if (process_has_files(p))
+			process_exit(p);
 	list_for_each_entry_reverse(dev, &m->devices, node)
 		if (dev->added && dev->driver)
 			device_driver_detach(dev);

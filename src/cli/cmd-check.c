@@ -241,8 +241,9 @@ static void write_counterexample(FILE *out, const struct job *j)
 	fprintf(out, "\n");
 	/* the checker's iommufd users exist from boot */
 	for (int i = 0; i < st->trace_len; i++) {
-		if (st->trace[i] && strstr(st->trace[i], "iommufd")) {
-			fprintf(out, "@iommufd open\n@iommufd ioas-alloc 0\n@iommufd open\n@iommufd ioas-alloc 1\n");
+		if (st->trace[i] && check_line_needs_prelude(st->trace[i])) {
+			for (int l = 0; l < CHECK_PRELUDE_LINES; l++)
+				fprintf(out, "%s\n", check_prelude[l]);
 			break;
 		}
 	}

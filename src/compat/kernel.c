@@ -647,3 +647,132 @@ int canon_id(struct ptrmap *pm, const void *p)
 	ptrmap_put(pm, p, (void *)(intptr_t)(pm->count + 1));
 	return (int)pm->count - 1;
 }
+
+/* ---- idr ---- */
+
+void idr_init(struct idr *idr)
+{
+	memset(idr, 0, sizeof(*idr));
+}
+
+void idr_destroy(struct idr *idr)
+{
+	free(idr->ptr);
+	free(idr->used);
+	idr_init(idr);
+}
+
+static int idr_grow(struct idr *idr, unsigned int need)
+{
+	unsigned int ncap = idr->cap ? idr->cap : 64;
+	void **np;
+	uint64_t *nu;
+
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(idr->ptr, ncap * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	idr->ptr = np;
+	nu = realloc(idr->used, ncap / 64 * sizeof(*nu));
+	if (!nu)
+		return -ENOMEM;
+	idr->used = nu;
+	memset(np + idr->cap, 0, (ncap - idr->cap) * sizeof(*np));
+	memset(nu + idr->cap / 64, 0, (ncap - idr->cap) / 64 * sizeof(*nu));
+	idr->cap = ncap;
+	return 0;
+}
+
+/* The lowest clear bit at or above @from, or @idr->cap if none. */
+static unsigned int idr_find_free(const struct idr *idr, unsigned int from)
+{
+	unsigned int w = from / 64;
+	uint64_t bits;
+
+	if (from >= idr->cap)
+		return from;
+	bits = ~idr->used[w] & (~0ULL << (from % 64));
+	while (!bits) {
+		if (++w == idr->cap / 64)
+			return idr->cap;
+		bits = ~idr->used[w];
+	}
+	return w * 64 + (unsigned int)__builtin_ctzll(bits);
+}
+
+int idr_alloc_lowest(struct idr *idr, void *ptr, unsigned int start,
+		     unsigned int end)
+{
+	unsigned int id = idr_find_free(idr, start > idr->hint ? start : idr->hint);
+
+	if (id >= end)
+		return -ENOSPC;
+	if (id >= idr->cap && idr_grow(idr, id + 1))
+		return -ENOMEM;
+	idr->ptr[id] = ptr;
+	idr->used[id / 64] |= 1ULL << (id % 64);
+	idr->count++;
+	if (start <= idr->hint && id == idr->hint)
+		idr->hint = idr_find_free(idr, id + 1);
+	return (int)id;
+}
+
+unsigned int idr_peek_lowest(const struct idr *idr, unsigned int start)
+{
+	return idr_find_free(idr, start > idr->hint ? start : idr->hint);
+}
+
+void *idr_find(const struct idr *idr, int id)
+{
+	if (id < 0 || (unsigned int)id >= idr->cap)
+		return NULL;
+	return idr->ptr[id];
+}
+
+void *idr_remove(struct idr *idr, int id)
+{
+	void *p = idr_find(idr, id);
+
+	if (!p)
+		return NULL;
+	idr->ptr[id] = NULL;
+	idr->used[id / 64] &= ~(1ULL << (id % 64));
+	idr->count--;
+	if ((unsigned int)id < idr->hint)
+		idr->hint = (unsigned int)id;
+	return p;
+}
+
+int idr_next(const struct idr *idr, int id)
+{
+	unsigned int w;
+	uint64_t bits;
+
+	if (id < 0)
+		id = 0;
+	if ((unsigned int)id >= idr->cap)
+		return -1;
+	w = (unsigned int)id / 64;
+	bits = idr->used[w] & (~0ULL << (id % 64));
+	while (!bits) {
+		if (++w == idr->cap / 64)
+			return -1;
+		bits = idr->used[w];
+	}
+	return (int)(w * 64 + (unsigned int)__builtin_ctzll(bits));
+}
+
+int idr_copy(struct idr *dst, const struct idr *src)
+{
+	idr_init(dst);
+	if (!src->cap)
+		return 0;
+	if (idr_grow(dst, src->cap))
+		return -ENOMEM;
+	memcpy(dst->ptr, src->ptr, src->cap * sizeof(*dst->ptr));
+	memcpy(dst->used, src->used, src->cap / 64 * sizeof(*dst->used));
+	dst->hint = src->hint;
+	dst->count = src->count;
+	return 0;
+}

@@ -269,6 +269,40 @@ static inline void *strmap_get(const struct strmap *sm, const char *key)
 void strmap_del(struct strmap *sm, const char *key, const void *val);
 
 /*
+ * Pointers by small integer id, the lowest free id given out first, as
+ * ida_alloc() and alloc_fd() do. A bitmap of used ids is scanned a word at a
+ * time from a hint below which every id is used, so taking the next id, or
+ * taking again the lowest one just freed, is O(1), and the worst case costs
+ * one bit per id over 64. Not locked: its owner's lock covers it.
+ */
+struct idr {
+	void **ptr;
+	uint64_t *used;
+	unsigned int cap;   /* slots, a multiple of 64 */
+	unsigned int hint;  /* every id below it is used */
+	unsigned int count;
+};
+
+void idr_init(struct idr *idr);
+void idr_destroy(struct idr *idr);
+/*
+ * idr_alloc_lowest() - store @ptr at the lowest free id in [@start, @end)
+ * Return: the id, -ENOSPC when every id below @end is used, -ENOMEM.
+ */
+int idr_alloc_lowest(struct idr *idr, void *ptr, unsigned int start,
+		     unsigned int end);
+/* The id idr_alloc_lowest() would give from @start, without taking it. */
+unsigned int idr_peek_lowest(const struct idr *idr, unsigned int start);
+/* The pointer at @id, or NULL. */
+void *idr_find(const struct idr *idr, int id);
+/* Free @id; return what was there (NULL if nothing). */
+void *idr_remove(struct idr *idr, int id);
+/* The next used id at or above @id, or -1: walks in id order. */
+int idr_next(const struct idr *idr, int id);
+/* A copy of @src with the same pointers (0 or -ENOMEM). */
+int idr_copy(struct idr *dst, const struct idr *src);
+
+/*
  * Canonical small integer for a pointer: 0, 1, 2... in order of first use,
  * so that serializations do not depend on addresses.
  */

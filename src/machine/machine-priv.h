@@ -68,12 +68,13 @@ struct machine {
 	bool iommufd_unsafe_irqs;  /* allow_unsafe_interrupts */
 	bool type1_unsafe_irqs;    /* vfio_iommu_type1's allow_unsafe_interrupts */
 	/*
-	 * Userspace's RLIMIT_NOFILE, and its descriptors of VFIO and iommufd
-	 * files (group, container, device and iommufd files) counted against
-	 * it, as get_unused_fd_flags() does.
+	 * Userspace: processes with their descriptor tables (fs/file.h),
+	 * sorted by name after the default one, the script's shell.
 	 */
-	unsigned long nofile_limit;
-	unsigned long nr_fds;
+	struct list_head processes;
+	struct strmap processes_by_name;
+	struct process *default_process;
+	int nr_processes_started;  /* PIDs; not canonical */
 	int next_obj_serial;       /* debugging ids; not canonical */
 
 	/* Serialises device probing into groups (iommu.c). */
@@ -130,6 +131,7 @@ extern const struct machine_subsys iommu_subsys;
 extern const struct machine_subsys device_subsys;
 extern const struct machine_subsys driver_subsys;
 extern const struct machine_subsys vfio_subsys;
+extern const struct machine_subsys files_subsys;
 extern const struct machine_subsys iommu_domains_subsys;
 
 #endif

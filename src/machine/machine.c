@@ -15,6 +15,7 @@ static const struct machine_subsys *const subsystems[] = {
 	&device_subsys,
 	&driver_subsys,
 	&vfio_subsys,
+	&files_subsys, /* after the objects its descriptors point at */
 	&iommu_domains_subsys, /* last: lists domains nothing named */
 };
 
@@ -57,6 +58,7 @@ static struct machine *machine_alloc(const char *name,
 	INIT_LIST_HEAD(&m->vfio_containers);
 	INIT_LIST_HEAD(&m->vfio_devices);
 	INIT_LIST_HEAD(&m->iommufds);
+	INIT_LIST_HEAD(&m->processes);
 	return m;
 }
 

@@ -41,6 +41,13 @@ int cmd_at_show(struct script_ctx *ctx, int argc, char **argv,
 void script_note_errno(struct script_ctx *ctx, int err);
 struct machine *script_machine(struct script_ctx *ctx);
 /*
+ * The process the userspace verbs act in (NULL: out of memory), and
+ * whether it is a named one ("@as"), whose verbs take descriptors, rather
+ * than the shell, whose verbs take group numbers and device names.
+ */
+struct process *script_process(struct script_ctx *ctx);
+bool script_in_process(struct script_ctx *ctx);
+/*
  * The container a "@vmm assign" made for @dev: @set >= 0 records it, -2
  * forgets it, -1 only looks. Returns the previous value or -1.
  */

@@ -4,6 +4,7 @@
  * and the "@" verbs for what has no sysfs form (VFIO/iommufd, hot-plug,
  * fault injection, late IOMMU registration, module options).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,25 @@ static const char *flags_str(unsigned int flags, char *buf, size_t len)
 	return buf;
 }
 
+/* VFIO_GROUP_GET_STATUS's answer, as "flags: VIABLE CONTAINER_SET". */
+static void print_status(struct cmd_io *io, int ret, unsigned int flags)
+{
+	char buf[64];
+
+	if (!ret)
+		sbuf_printf(io->out, "flags: %s\n",
+			    flags_str(flags, buf, sizeof(buf)));
+}
+
+/* VFIO_SET_IOMMU's type by the name scripts give it, or -1. */
+static int parse_iommu_type(const char *s)
+{
+	return !strcmp(s, "type1")   ? VFIO_TYPE1_IOMMU :
+	       !strcmp(s, "type1v2") ? VFIO_TYPE1v2_IOMMU :
+	       !strcmp(s, "noiommu") ? VFIO_NOIOMMU_IOMMU :
+				       -1;
+}
+
 #define HOT_RESET_USAGE "@vfio hot-reset-info DEV | hot-reset DEV [GROUP...]"
 
 /*
@@ -222,15 +242,16 @@ static const char *flags_str(unsigned int flags, char *buf, size_t len)
  * devid (bound, owned, not-owned) for a device bound through its cdev.
  */
 static int vfio_hot_reset_info(struct script_ctx *ctx, struct cmd_io *io,
-			       const char *dev)
+			       struct process *p, int fd, const char *dev)
 {
 	struct vfio_pci_dependent_device *devs;
 	unsigned int flags;
 	size_t n;
 	int ret;
 
-	ret = vfio_pci_get_hot_reset_info(script_machine(ctx), dev, &flags,
-					  &devs, &n);
+	ret = dev ? vfio_pci_get_hot_reset_info(script_machine(ctx), dev, &flags,
+						&devs, &n) :
+		    vfio_ioctl_pci_hot_reset_info(p, fd, &flags, &devs, &n);
 	if (ret)
 		return verb_fail(ctx, io, "@vfio hot-reset-info", ret);
 	sbuf_printf(io->out, "flags: %s%s%s\n",
@@ -268,6 +289,149 @@ static int vfio_hot_reset(struct script_ctx *ctx, struct cmd_io *io,
 	return ret ? verb_fail(ctx, io, "@vfio hot-reset", ret) : 0;
 }
 
+/* A descriptor argument: a decimal number. */
+static bool parse_fd(const char *s, int *ret)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	v = strtol(s, &end, 10);
+	if (*end || v > INT32_MAX)
+		return false;
+	*ret = (int)v;
+	return true;
+}
+
+/*
+ * A device descriptor argument: a number, or a device's name standing for
+ * the newest file the process has of it (a cdev file for a bind).
+ */
+static int parse_dfd(struct process *p, const char *s, bool cdev_only,
+		     int *ret)
+{
+	int fd;
+
+	if (parse_fd(s, ret))
+		return 0;
+	fd = vfio_device_fd_of(p, s, cdev_only);
+	if (fd < 0)
+		return fd;
+	*ret = fd;
+	return 0;
+}
+
+static int print_fd(struct script_ctx *ctx, struct cmd_io *io,
+		    const char *what, int fd)
+{
+	if (fd < 0)
+		return verb_fail(ctx, io, what, fd);
+	sbuf_printf(io->out, "fd %d\n", fd);
+	return 0;
+}
+
+#define VFIO_FD_USAGE                                                          \
+	"@vfio open GROUP | container-open | cdev-open DEV (each prints fd F) |\n" \
+	"       status|unset-container GFD | set-container GFD CFD |\n"            \
+	"       set-iommu CFD type1|type1v2|noiommu | get-device-fd GFD DEV |\n"   \
+	"       bind-iommufd DFD IFD | attach-ioas DFD IOAS | detach-ioas DFD |\n" \
+	"       (DFD: a descriptor, or a device's name for its newest file) |\n" \
+	"       set-req-eventfd DFD | hot-reset-info DFD | hot-reset DFD [GFD...] |\n" \
+	"       close|container-close|device-close FD"
+
+/* @vfio in a named process: files by descriptor, as its syscalls have them */
+static int vfio_fd_verb(struct script_ctx *ctx, int argc, char **argv,
+			struct cmd_io *io, const char *what)
+{
+	struct process *p = script_process(ctx);
+	const char *verb = argv[1];
+	int a = 0, b = 0, ret;
+
+	if (!p)
+		return verb_fail(ctx, io, what, -ENOMEM);
+	if (!strcmp(verb, "container-open") && argc == 2)
+		return print_fd(ctx, io, what, vfio_container_fd_open(p));
+	if (argc == 3 && !strcmp(verb, "open") && parse_int(argv[2], &a))
+		return print_fd(ctx, io, what, vfio_group_fd_open(p, a));
+	if (argc == 3 && !strcmp(verb, "cdev-open"))
+		return print_fd(ctx, io, what, vfio_cdev_fd_open(p, argv[2]));
+	if (argc == 4 && !strcmp(verb, "get-device-fd") &&
+	    parse_fd(argv[2], &a))
+		return print_fd(ctx, io, what,
+				vfio_ioctl_group_get_device_fd(p, a, argv[3]));
+	if (argc >= 3 && (!strcmp(verb, "device-close") ||
+			  !strcmp(verb, "detach-ioas") ||
+			  !strcmp(verb, "set-req-eventfd") ||
+			  !strcmp(verb, "hot-reset-info") ||
+			  !strcmp(verb, "hot-reset") ||
+			  !strcmp(verb, "bind-iommufd") ||
+			  !strcmp(verb, "attach-ioas")) &&
+	    !parse_fd(argv[2], &a)) {
+		char num[16], *args[3 + 64];
+
+		ret = parse_dfd(p, argv[2], !strcmp(verb, "bind-iommufd"), &a);
+		if (ret)
+			return verb_fail(ctx, io, what, ret);
+		if (argc > (int)(sizeof(args) / sizeof(args[0])))
+			goto bad;
+		snprintf(num, sizeof(num), "%d", a);
+		memcpy(args, argv, (size_t)argc * sizeof(*args));
+		args[2] = num;
+		return vfio_fd_verb(ctx, argc, args, io, what);
+	}
+	if (!strcmp(verb, "hot-reset") && argc >= 3 && argc <= 3 + 64 &&
+	    parse_fd(argv[2], &a)) {
+		int fds[64];
+
+		for (int i = 3; i < argc; i++)
+			if (!parse_fd(argv[i], &fds[i - 3]))
+				goto bad;
+		ret = vfio_ioctl_pci_hot_reset(p, a, fds, (size_t)(argc - 3));
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 3 && parse_fd(argv[2], &a)) {
+		if (!strcmp(verb, "close") || !strcmp(verb, "container-close") ||
+		    !strcmp(verb, "device-close"))
+			ret = process_close(p, a);
+		else if (!strcmp(verb, "unset-container"))
+			ret = vfio_ioctl_group_unset_container(p, a);
+		else if (!strcmp(verb, "detach-ioas"))
+			ret = vfio_ioctl_detach_ioas(p, a);
+		else if (!strcmp(verb, "set-req-eventfd"))
+			ret = vfio_ioctl_set_req_eventfd(p, a);
+		else if (!strcmp(verb, "hot-reset-info"))
+			return vfio_hot_reset_info(ctx, io, p, a, NULL);
+		else if (!strcmp(verb, "status")) {
+			unsigned int flags;
+
+			ret = vfio_ioctl_group_get_status(p, a, &flags);
+			print_status(io, ret, flags);
+		} else
+			goto bad;
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 4 && parse_fd(argv[2], &a)) {
+		if (!strcmp(verb, "set-container") && parse_fd(argv[3], &b))
+			ret = vfio_ioctl_group_set_container(p, a, b);
+		else if (!strcmp(verb, "set-iommu")) {
+			int type = parse_iommu_type(argv[3]);
+
+			if (type < 0)
+				goto bad;
+			ret = vfio_ioctl_set_iommu(p, a, type);
+		} else if (!strcmp(verb, "bind-iommufd") && parse_fd(argv[3], &b))
+			ret = vfio_ioctl_bind_iommufd(p, a, b);
+		else if (!strcmp(verb, "attach-ioas") && parse_int(argv[3], &b))
+			ret = vfio_ioctl_attach_ioas(p, a, (unsigned int)b);
+		else
+			goto bad;
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+bad:
+	return usage(io, VFIO_FD_USAGE);
+}
+
 int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 		struct cmd_io *io)
 {
@@ -277,6 +441,8 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 	int a = 0, b = 0, ret;
 
 	snprintf(what, sizeof(what), "@vfio %s", verb);
+	if (script_in_process(ctx))
+		return vfio_fd_verb(ctx, argc, argv, io, what);
 	if (!strcmp(verb, "container-open") && argc == 2) {
 		ret = vfio_container_open(m, &a);
 		if (ret)
@@ -290,7 +456,7 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 		if (argc < 3 || (info && argc > 3))
 			return usage(io, HOT_RESET_USAGE);
 		if (info)
-			return vfio_hot_reset_info(ctx, io, argv[2]);
+			return vfio_hot_reset_info(ctx, io, NULL, -1, argv[2]);
 		return vfio_hot_reset(ctx, io, argv[2], argc - 3, argv + 3);
 	}
 	if (argc == 3 && parse_int(argv[2], &a)) {
@@ -304,12 +470,9 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 			ret = vfio_container_close(m, a);
 		else if (!strcmp(verb, "status")) {
 			unsigned int flags;
-			char buf[64];
 
 			ret = vfio_group_get_status(m, a, &flags);
-			if (!ret)
-				sbuf_printf(io->out, "flags: %s\n",
-					    flags_str(flags, buf, sizeof(buf)));
+			print_status(io, ret, flags);
 		} else
 			goto bad;
 		return ret ? verb_fail(ctx, io, what, ret) : 0;
@@ -332,10 +495,8 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 		    parse_int(argv[3], &b))
 			ret = vfio_group_set_container(m, a, b);
 		else if (!strcmp(verb, "set-iommu") && parse_int(argv[2], &a)) {
-			int type = !strcmp(argv[3], "type1")	 ? VFIO_TYPE1_IOMMU :
-				   !strcmp(argv[3], "type1v2") ? VFIO_TYPE1v2_IOMMU :
-				   !strcmp(argv[3], "noiommu") ? VFIO_NOIOMMU_IOMMU :
-								  -1;
+			int type = parse_iommu_type(argv[3]);
+
 			if (type < 0)
 				goto bad;
 			ret = vfio_container_set_iommu(m, a, type);
@@ -368,6 +529,27 @@ int cmd_at_iommufd(struct script_ctx *ctx, int argc, char **argv,
 	int a, ret;
 
 	snprintf(what, sizeof(what), "@iommufd %s", verb);
+	if (script_in_process(ctx)) {
+		struct process *p = script_process(ctx);
+		unsigned int ioas;
+
+		if (!p)
+			return verb_fail(ctx, io, what, -ENOMEM);
+		if (!strcmp(verb, "open") && argc == 2)
+			return print_fd(ctx, io, what, iommufd_fd_open(p));
+		if (argc != 3 || !parse_fd(argv[2], &a))
+			return usage(io, "@iommufd open | close IFD | ioas-alloc IFD");
+		if (!strcmp(verb, "close")) {
+			ret = process_close(p, a);
+		} else if (!strcmp(verb, "ioas-alloc")) {
+			ret = iommufd_ioctl_ioas_alloc(p, a, &ioas);
+			if (!ret)
+				sbuf_printf(io->out, "ioas %u\n", ioas);
+		} else {
+			return usage(io, "@iommufd open | close IFD | ioas-alloc IFD");
+		}
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
 	if (!strcmp(verb, "open") && argc == 2) {
 		ret = iommufd_open(m, &a);
 		if (ret)
@@ -402,6 +584,11 @@ int cmd_at_vmm(struct script_ctx *ctx, int argc, char **argv,
 
 	if (argc != 3)
 		return usage(io, "@vmm assign|release DEV");
+	if (script_in_process(ctx)) {
+		sbuf_printf(io->err,
+			    "@vmm: runs in the shell's process (\"@as sh\"); a named process uses @vfio verbs\n");
+		return 2;
+	}
 	if (!strcmp(argv[1], "assign")) {
 		ret = vmm_assign_device(m, argv[2], &container, msg,
 					sizeof(msg));
@@ -428,12 +615,7 @@ int cmd_at_vmm(struct script_ctx *ctx, int argc, char **argv,
 
 static struct device *find_any_device(struct machine *m, const char *name)
 {
-	struct device *dev;
-
-	list_for_each_entry(dev, &m->devices, node)
-		if (!strcmp(dev->name, name))
-			return dev;
-	return NULL;
+	return strmap_get(&m->devices_by_name, name);
 }
 
 /* @hotplug add|remove, with the rescan/remove lock held. */

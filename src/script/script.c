@@ -14,6 +14,8 @@
 #include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "dmaown/script.h"
+#include "dmaown/vfio.h"
+#include "fs/file.h"
 #include "machine/machine-priv.h"
 #include "script/script-priv.h"
 
@@ -51,6 +53,8 @@ struct script_ctx {
 		char *lines[3];
 	} conc;
 	int deadlocked_at;
+	/* the process the userspace verbs act in ("@as"); "" the shell */
+	char proc[64];
 };
 
 /* ---- small helpers ---- */
@@ -887,7 +891,9 @@ static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
 	if (!value || !strcmp(value, "soft") || !strcmp(value, "hard")) {
 		if (!value)
 			sbuf_printf(io->out, "%lu\n",
-				    machine_nofile_limit(ctx->m));
+				    script_process(ctx) ?
+					    process_nofile(script_process(ctx)) :
+					    0);
 		return 0;
 	}
 	if (!strcmp(value, "unlimited")) {
@@ -901,7 +907,9 @@ static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
 			return 1;
 		}
 	}
-	ret = machine_set_nofile_limit(ctx->m, limit);
+	ret = script_process(ctx) ?
+		      process_set_nofile(script_process(ctx), limit) :
+		      -ENOMEM;
 	if (ret) {
 		note_errno(ctx, ret);
 		sbuf_printf(io->err,
@@ -938,6 +946,138 @@ static int cmd_sh(struct script_ctx *ctx, int argc, char **argv,
 	return ret;
 }
 
+struct process *script_process(struct script_ctx *ctx)
+{
+	return machine_process(ctx->m, ctx->proc[0] ? ctx->proc : NULL);
+}
+
+bool script_in_process(struct script_ctx *ctx)
+{
+	return ctx->proc[0] != '\0';
+}
+
+static cmd_fn find_command(const char *name);
+
+/* A process name: what a program's name may be, and not too long. */
+static bool valid_process_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= sizeof(((struct script_ctx *)0)->proc) ||
+	    name[0] == '-' || name[0] == '.')
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._-+", *c))
+			return false;
+	return true;
+}
+
+#define AS_USAGE "@as NAME [@vfio|@iommufd|@close|@exit|ulimit ...]"
+
+/*
+ * @as NAME: the userspace verbs of the lines after it act in process NAME
+ * (started on first use; "@as sh" is the script's own shell again).
+ * @as NAME VERB...: only this verb does. While it runs, the task's name
+ * and PID, which WARN reports and the kernel's log show, are the process's.
+ */
+static int cmd_at_as(struct script_ctx *ctx, int argc, char **argv,
+		     struct cmd_io *io)
+{
+	static const char *const verbs[] = { "@vfio", "@iommufd", "@close",
+					     "@exit", "ulimit" };
+	char saved[sizeof(ctx->proc)], comm[16];
+	struct kstack saved_task = kcompat_stack;
+	struct process *p;
+	bool known = false;
+	int ret;
+
+	if (argc < 2 || !valid_process_name(argv[1])) {
+		sbuf_printf(io->err, "usage: %s (NAME: letters, digits, . _ - +)\n",
+			    AS_USAGE);
+		return 2;
+	}
+	if (argc == 2) {
+		snprintf(ctx->proc, sizeof(ctx->proc), "%s",
+			 strcmp(argv[1], PROCESS_DEFAULT_NAME) ? argv[1] : "");
+		return script_process(ctx) ? 0 : 1;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		known |= !strcmp(argv[2], verbs[i]);
+	if (!known) {
+		sbuf_printf(io->err, "usage: %s\n", AS_USAGE);
+		return 2;
+	}
+	memcpy(saved, ctx->proc, sizeof(saved));
+	snprintf(ctx->proc, sizeof(ctx->proc), "%s",
+		 strcmp(argv[1], PROCESS_DEFAULT_NAME) ? argv[1] : "");
+	p = script_process(ctx);
+	if (p && ctx->proc[0]) {
+		snprintf(comm, sizeof(comm), "%s", argv[1]);
+		kcompat_set_comm(comm);
+		kcompat_set_pid(process_pid(p));
+	}
+	ret = p ? find_command(argv[2])(ctx, argc - 2, argv + 2, io) : 1;
+	memcpy(kcompat_stack.comm, saved_task.comm, sizeof(saved_task.comm));
+	kcompat_stack.pid = saved_task.pid;
+	memcpy(ctx->proc, saved, sizeof(saved));
+	return ret;
+}
+
+/* @close FD: close(2) in the current process. */
+static int cmd_at_close(struct script_ctx *ctx, int argc, char **argv,
+			struct cmd_io *io)
+{
+	struct process *p = script_process(ctx);
+	char *end;
+	long fd;
+	int ret;
+
+	if (argc != 2 || !isdigit((unsigned char)argv[1][0])) {
+		sbuf_printf(io->err, "usage: @close FD\n");
+		return 2;
+	}
+	fd = strtol(argv[1], &end, 10);
+	if (*end || fd > INT32_MAX) {
+		sbuf_printf(io->err, "usage: @close FD\n");
+		return 2;
+	}
+	ret = p ? process_close(p, (int)fd) : -ENOMEM;
+	if (ret) {
+		note_errno(ctx, ret);
+		sbuf_printf(io->err, "@close: %s\n", errno_text(ret));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * @exit [NAME]: the process ends, closing every descriptor it has (the
+ * current process without NAME). The shell keeps running, with only its
+ * standard streams; a named process is started afresh if named again.
+ */
+static int cmd_at_exit(struct script_ctx *ctx, int argc, char **argv,
+		       struct cmd_io *io)
+{
+	struct process *p;
+
+	if (argc > 2 || (argc == 2 && !valid_process_name(argv[1]))) {
+		sbuf_printf(io->err, "usage: @exit [NAME]\n");
+		return 2;
+	}
+	if (argc == 1)
+		p = script_process(ctx);
+	else
+		p = machine_find_process(ctx->m, argv[1]);
+	if (!p) {
+		note_errno(ctx, -ESRCH);
+		sbuf_printf(io->err, "@exit: %s: %s\n", argv[1],
+			    errno_text(-ESRCH));
+		return 1;
+	}
+	process_exit(p);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	cmd_fn fn;
@@ -969,6 +1109,9 @@ static const struct {
 	{ "@iommu", cmd_at_iommu },
 	{ "@option", cmd_at_option },
 	{ "@show", cmd_at_show },
+	{ "@as", cmd_at_as },
+	{ "@close", cmd_at_close },
+	{ "@exit", cmd_at_exit },
 };
 
 static cmd_fn find_command(const char *name)

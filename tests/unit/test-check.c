@@ -50,20 +50,17 @@ static unsigned int replay_schedule(const char *name, unsigned int faults,
 				    const struct check_stats *st,
 				    const char *schedule)
 {
-	static const char *const prelude[] = {
-		"@iommufd open", "@iommufd ioas-alloc 0", "@iommufd open",
-		"@iommufd ioas-alloc 1",
-	};
 	struct machine *m = boot(name, faults);
 	struct script_ctx *ctx = script_ctx_new(m, "replay");
 	unsigned int inv;
 	char why[512];
 
 	assert_non_null(ctx);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++) {
 		struct script_result res;
 
-		assert_int_equal(script_exec_line(ctx, prelude[i], 0, &res), 0);
+		assert_int_equal(script_exec_line(ctx, check_prelude[i], 0, &res),
+				 0);
 		assert_int_equal(res.status, 0);
 		script_result_free(&res);
 	}

@@ -458,30 +458,55 @@ static void check_groups(struct machine *m, const char *file, int line)
 }
 
 /*
- * Userspace's descriptors, counted again: a group file's, each open
- * container's and iommufd's, and one per device file (every
- * VFIO_GROUP_GET_DEVICE_FD, or the cdev).
+ * Every file is in its owner's descriptor table as the descriptor it
+ * records, and every descriptor beyond the standard streams is a file
+ * that says so; each limit is one setrlimit() allows.
  */
 static void check_fds(struct machine *m, const char *file, int line)
 {
 	struct vfio_container *c;
 	struct vfio_group *vg;
 	struct vfio_device *vd;
+	struct vfio_device_file *df;
 	struct iommufd_ctx *x;
-	unsigned long fds = 0;
+	struct process *p;
+	unsigned long files = 0, fds = 0;
 
+#define CHECK_FILE(f)                                                       \
+	do {                                                                \
+		if ((f)->owner) {                                           \
+			files++;                                            \
+			verify(idr_find(&(f)->owner->fds, (f)->fd) == (f),  \
+			       file, line, "a file is not descriptor %d of %s", \
+			       (f)->fd, (f)->owner->name);                  \
+		}                                                           \
+	} while (0)
 	list_for_each_entry(vg, &m->vfio_groups, node)
-		fds += vg->fd_open;
+		CHECK_FILE(&vg->file);
 	list_for_each_entry(c, &m->vfio_containers, node)
-		fds += c->id >= 0;
+		CHECK_FILE(&c->file);
 	list_for_each_entry(x, &m->iommufds, node)
-		fds += x->id >= 0;
+		CHECK_FILE(&x->file);
 	list_for_each_entry(vd, &m->vfio_devices, node)
-		fds += vd->open == VFIO_OPEN_CDEV ? 1 : vd->open_count;
-	verify(m->nr_fds == fds, file, line,
-	       "%lu descriptors counted, %lu files open", m->nr_fds, fds);
-	verify(m->nofile_limit <= MACHINE_NOFILE_MAX, file, line,
-	       "open-file limit %lu", m->nofile_limit);
+		list_for_each_entry(df, &vd->files, node) {
+			verify(df->file.owner != NULL, file, line,
+			       "%s: a device file without a descriptor",
+			       vd->dev->name);
+			CHECK_FILE(&df->file);
+		}
+#undef CHECK_FILE
+	list_for_each_entry(p, &m->processes, node) {
+		fds += p->fds.count - 3;
+		for (int fd = 0; fd < 3; fd++)
+			verify(idr_find(&p->fds, fd) &&
+				       ((struct file *)idr_find(&p->fds, fd))->kind == FILE_STDIO,
+			       file, line, "%s: descriptor %d is not stdio",
+			       p->name, fd);
+		verify(p->nofile <= MACHINE_NOFILE_MAX, file, line,
+		       "%s: open-file limit %lu", p->name, p->nofile);
+	}
+	verify(files == fds, file, line, "%lu descriptors, %lu files open",
+	       fds, files);
 }
 
 static void check_vfio(struct machine *m, const char *file, int line)
@@ -513,8 +538,8 @@ static void check_vfio(struct machine *m, const char *file, int line)
 			verify(vd->dev->iommu_group == vg->iommu_group, file,
 			       line, "%s: vfio group %d is not its group",
 			       vd->dev->name, vg->id);
-			by_group += vd->open == VFIO_OPEN_GROUP;
-			bound += vd->open == VFIO_OPEN_CDEV && vd->ictx;
+			by_group += vd->open_count && !vd->ictx;
+			bound += vd->ictx != NULL;
 		}
 		/* vfio_device_block_group() counts the bound cdevs */
 		verify(vg->cdev_device_open_cnt == bound, file, line,
@@ -523,9 +548,9 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		verify(!vg->opened || !bound, file, line,
 		       "vfio group %d: open, and %u devices bound through the cdev",
 		       vg->id, bound);
-		verify(vg->opened == (vg->fd_open || by_group), file, line,
+		verify(vg->opened == (vg->file.owner || by_group), file, line,
 		       "vfio group %d: file %d, descriptor %d, %u devices open",
-		       vg->id, vg->opened, vg->fd_open, by_group);
+		       vg->id, vg->opened, vg->file.owner != NULL, by_group);
 		verify(vg->container_users ==
 			       (vg->container ? 1 + by_group : 0),
 		       file, line, "vfio group %d: container_users %u",
@@ -598,14 +623,28 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		}
 	}
 	list_for_each_entry(vd, &m->vfio_devices, node) {
-		verify(!vd->ictx || vd->open == VFIO_OPEN_CDEV, file, line,
-		       "%s: bound to an iommufd, not cdev-open",
-		       vd->dev->name);
+		struct vfio_device_file *df;
+		unsigned int granted = 0, group_files = 0, bound_cdevs = 0;
+
+		list_for_each_entry(df, &vd->files, node) {
+			granted += df->access_granted;
+			group_files += df->group_path;
+			bound_cdevs += !df->group_path && df->access_granted;
+			verify(df->device == vd, file, line,
+			       "%s: a file of another device", vd->dev->name);
+		}
 		verify(!vd->hwpt || vd->ictx, file, line,
 		       "%s: attached, not bound", vd->dev->name);
-		verify((vd->open == VFIO_OPEN_GROUP) == (vd->open_count > 0),
-		       file, line, "%s: open %d with %u group files",
-		       vd->dev->name, (int)vd->open, vd->open_count);
+		/* vfio_df_open(): the files with access are the open count */
+		verify(vd->open_count == granted, file, line,
+		       "%s: open_count %u, %u files with access",
+		       vd->dev->name, vd->open_count, granted);
+		verify(bound_cdevs == (vd->ictx != NULL), file, line,
+		       "%s: %u cdev files bound, iommufd %s", vd->dev->name,
+		       bound_cdevs, vd->ictx ? "set" : "unset");
+		verify(!bound_cdevs || !group_files, file, line,
+		       "%s: bound through its cdev and open through its group",
+		       vd->dev->name);
 	}
 	check_fds(m, file, line);
 }
@@ -857,7 +896,7 @@ static void assert_all_closed(void)
 	list_for_each_entry(vg, &self->m->vfio_groups, node)
 		assert_false(vg->opened);
 	list_for_each_entry(vd, &self->m->vfio_devices, node)
-		assert_int_equal(vd->open, VFIO_CLOSED);
+		assert_true(list_empty(&vd->files));
 	assert_int_equal(machine_open_fds(self->m), 0);
 }
 
@@ -1176,7 +1215,7 @@ static void kernel_bind_into_owned_group(void **state)
 	assert_true(vfio_group_exists(self->m, g));
 	assert_owner(GPU, vgroup(GPU));
 	assert_cnt(GPU, 1);
-	assert_int_equal(vdev_(GPU)->open, VFIO_OPEN_GROUP);
+	assert_true(vdev_(GPU)->open_count && !vdev_(GPU)->ictx);
 	assert_on_user_domain(AUDIO);	/* still translated by the user's */
 	assert_no_log("Relaying device request");	/* it was not open */
 	check_invariants();
@@ -1429,7 +1468,9 @@ static void iommufd_shared_ownership(void **state)
 	err_cdev(ENODEV, RP);			/* not a vfio device */
 	err_cdev(ENODEV, "0000:99:00.0");
 	do_cdev(GPU);
-	err_cdev(EBUSY, GPU);			/* the model: one file per device */
+	/* vfio_device_fops_cdev_open(): a cdev opens any number of times */
+	do_cdev(GPU);
+	do_dclose(GPU);				/* the newest file */
 	err_bindfd(EBADF, GPU, 42);		/* no such iommufd */
 	err_attach(EINVAL, GPU, 1);		/* not bound */
 	do_bindfd(GPU, a);
@@ -2539,7 +2580,7 @@ static void core_scenario(void **state)
 	assert_owner(NIC, vgroup(NIC));
 	assert_cnt(NIC, 1);
 	assert_on_user_domain(NIC);
-	assert_int_equal(vdev_(NIC)->open, VFIO_OPEN_GROUP);
+	assert_true(vdev_(NIC)->open_count && !vdev_(NIC)->ictx);
 	assert_int_equal(vfio_group_container(self->m, g), c);
 	/* the other groups are the kernel's still */
 	assert_kernel_owned(GPU, 2);
@@ -2935,12 +2976,16 @@ static void file_limits(void **state)
 	assert_int_equal(machine_nofile_limit(self->m), MACHINE_NOFILE_DEFAULT);
 	assert_int_equal(machine_open_fds(self->m), 0);
 
-	/* RLIMIT_NOFILE's 1024 descriptors, whatever the files */
-	for (i = 0; i < 512; i++) {
+	/*
+	 * RLIMIT_NOFILE's 1024 descriptors, whatever the files, 0-2 being
+	 * the standard streams: 1021 to open (alloc_fd(), fs/file.c)
+	 */
+	for (i = 0; i < 510; i++) {
 		assert_int_equal(do_copen(), i);
 		assert_int_equal(do_iopen(), i);
 	}
-	assert_int_equal(machine_open_fds(self->m), 1024);
+	assert_int_equal(do_copen(), 510);
+	assert_int_equal(machine_open_fds(self->m), 1021);
 	err_copen(EMFILE, &c);
 	assert_rc(-EMFILE, _iopen(&a));
 	/* open(2) takes the descriptor first: EMFILE even for no node */
@@ -2950,7 +2995,7 @@ static void file_limits(void **state)
 	err_cdev(EMFILE, "0000:ff:00.0");
 	check_invariants();
 	/* QEMU gets the group, then no container: it says so, closes it */
-	do_iclose(511);
+	do_iclose(509);
 	err_assign(EMFILE, NVME, &c);
 	snprintf(want, sizeof(want),
 		 "vfio %s: failed to open /dev/vfio/vfio: Too many open files",
@@ -2958,15 +3003,15 @@ static void file_limits(void **state)
 	assert_string_equal(self->msg, want);
 	assert_false(vgroup(NVME)->opened);
 	assert_kernel_owned(NVME, 0);
-	assert_int_equal(machine_open_fds(self->m), 1023);
+	assert_int_equal(machine_open_fds(self->m), 1020);
 	/* the lowest free number first, as open() gives */
 	do_cclose(3);
 	do_iclose(5);
 	assert_int_equal(do_copen(), 3);
 	assert_int_equal(do_iopen(), 5);
-	for (i = 0; i < 512; i++) {
+	for (i = 0; i < 511; i++) {
 		do_cclose(i);
-		if (i && i != 511)
+		if (i && i < 509)
 			do_iclose(i);
 	}
 	assert_int_equal(machine_open_fds(self->m), 1);
@@ -2981,9 +3026,9 @@ static void file_limits(void **state)
 	 * Each device file is a descriptor: GET_DEVICE_FD finds the device
 	 * (ENODEV), takes a descriptor (EMFILE), then opens (EINVAL).
 	 */
-	c = do_assign(NVME);			/* group, container, device */
+	c = do_assign(NVME);			/* group, container, device: 3-5 */
 	assert_int_equal(machine_open_fds(self->m), 3);
-	assert_rc(0, machine_set_nofile_limit(self->m, 3));
+	assert_rc(0, machine_set_nofile_limit(self->m, 6));
 	err_getfd(ENODEV, g, NIC);
 	err_getfd(EMFILE, g, NVME);
 	/* a limit below what is open closes nothing; opens fail */
@@ -2996,21 +3041,22 @@ static void file_limits(void **state)
 	do_vmm_release(NVME, c);
 	assert_kernel_owned(NVME, 0);
 	assert_int_equal(machine_open_fds(self->m), 0);
-	do_gopen(g);
+	assert_rc(0, machine_set_nofile_limit(self->m, 4));
+	do_gopen(g);				/* descriptor 3 */
 	err_getfd(EMFILE, g, NVME);		/* before its EINVAL: no container */
 	err_copen(EMFILE, &a);
-	assert_rc(0, machine_set_nofile_limit(self->m, 2));
+	assert_rc(0, machine_set_nofile_limit(self->m, 5));
 	err_getfd(EINVAL, g, NVME);
 	assert_int_equal(machine_open_fds(self->m), 1);
 
 	/* the limit is state: clones keep it, and it tells machines apart */
 	copy = machine_clone(self->m);
 	assert_non_null(copy);
-	assert_int_equal(machine_nofile_limit(copy), 2);
+	assert_int_equal(machine_nofile_limit(copy), 5);
 	assert_int_equal(machine_open_fds(copy), 1);
 	assert_true(machine_equal(self->m, copy));
 	check_machine(copy, self->warns, __FILE__, __LINE__);
-	assert_rc(0, machine_set_nofile_limit(copy, 3));
+	assert_rc(0, machine_set_nofile_limit(copy, 6));
 	assert_false(machine_equal(self->m, copy));
 	machine_destroy(copy);
 	do_gclose(g);
@@ -3018,7 +3064,7 @@ static void file_limits(void **state)
 	/* setrlimit() goes as far as fs.nr_open, not one more */
 	assert_rc(-EPERM, machine_set_nofile_limit(self->m,
 						   MACHINE_NOFILE_MAX + 1));
-	assert_int_equal(machine_nofile_limit(self->m), 2);
+	assert_int_equal(machine_nofile_limit(self->m), 5);
 	assert_rc(0, machine_set_nofile_limit(self->m, MACHINE_NOFILE_MAX));
 	assert_all_closed();
 	check_invariants();
@@ -3156,8 +3202,9 @@ static void many_groups(void **state)
 
 /*
  * A machine of 4096 single-device groups: with the default limit
- * userspace claims 512 of them (a group file and a container each), after
- * 'ulimit -n 8192' every one, and nothing more opens.
+ * userspace claims 510 of them (a group file and a container each, past
+ * the three standard streams), after 'ulimit -n 8195' every one, and
+ * nothing more opens (alloc_fd()).
  */
 static void claim_4096_groups(void **state)
 {
@@ -3172,15 +3219,14 @@ static void claim_4096_groups(void **state)
 	for (i = 0; i < n; i++) {
 		nic_name(name, i);
 		g = gid(name);
-		if (i == 512) {
-			/* 1024 descriptors held: the next open() fails */
-			snprintf(line, sizeof(line), "@vfio open %d", g);
-			err_sh(ctx, 1, line,
-			       "@vfio open: Too many open files\n");
-			do_sh(ctx, "ulimit -n 8192", "");
-		}
 		snprintf(line, sizeof(line), "@vfio open %d", g);
 		do_sh(ctx, line, "");
+		if (i == 510) {
+			/* descriptor 1023 was the last: the next open() fails */
+			err_sh(ctx, 1, "@vfio container-open",
+			       "@vfio container-open: Too many open files\n");
+			do_sh(ctx, "ulimit -n 8195", "");
+		}
 		snprintf(want, sizeof(want), "container %d\n", i);
 		do_sh(ctx, "@vfio container-open", want);
 		snprintf(line, sizeof(line), "@vfio set-container %d %d", g, i);
@@ -3763,7 +3809,7 @@ static void close_everything(struct machine *m)
 	struct vfio_group *vg, *next;
 
 	list_for_each_entry(vd, &m->vfio_devices, node)
-		if (vd->open != VFIO_CLOSED)
+		while (vfio_device_file_of(vd, m->default_process, false))
 			assert_int_equal(vfio_device_close(m, vd->dev->name),
 					 0);
 	list_for_each_entry_safe(vg, next, &m->vfio_groups, node)

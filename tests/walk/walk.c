@@ -42,14 +42,9 @@
 #define WALK_WHY_MAX 512
 
 /* What the checker opens at boot; printed before a trace that uses it. */
-static const char *const iommufd_prelude[] = {
-	"@iommufd open",
-	"@iommufd ioas-alloc 0",
-	"@iommufd open",
-	"@iommufd ioas-alloc 1",
-};
 
-#define PRELUDE_LINES (sizeof(iommufd_prelude) / sizeof(iommufd_prelude[0]))
+#define PRELUDE_LINES CHECK_PRELUDE_LINES
+#define iommufd_prelude check_prelude /* check_prepare() as script lines */
 
 struct walk_opts {
 	uint64_t seed;
@@ -166,7 +161,7 @@ static void lines_free(struct lines *l)
 static bool lines_use_iommufd(char *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strstr(v[i], "iommufd"))
+		if (check_line_needs_prelude(v[i]))
 			return true;
 	return false;
 }

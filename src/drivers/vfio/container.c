@@ -7,26 +7,33 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-struct vfio_container *vfio_container_by_id(struct machine *m, int id);
 int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_group_detach_container(struct vfio_group *group);
+int vfio_container_from_fd(struct process *p, int fd,
+			   struct vfio_container **ret);
+struct vfio_container *vfio_container_legacy(struct process *p, int id);
 
 /* VFIO_SET_IOMMU arguments the model knows besides the public ones. */
 #define VFIO_TYPE1_NESTING_IOMMU 6
 #define VFIO_UNMAP_ALL 9
 
-/* The container whose file is open as @id, or NULL (-EBADF). */
-struct vfio_container *vfio_container_by_id(struct machine *m, int id)
+/* The container open as @fd in @p: -EBADF, -ENOTTY another file. */
+int vfio_container_from_fd(struct process *p, int fd,
+			   struct vfio_container **ret)
 {
-	struct vfio_container *c;
+	struct file *file;
+	int err = vfio_file_get(p, fd, FILE_VFIO_CONTAINER, &file);
 
-	if (id < 0)
-		return NULL;
-	list_for_each_entry(c, &m->vfio_containers, node)
-		if (c->id == id)
-			return c;
-	return NULL;
+	if (!err)
+		*ret = container_of(file, struct vfio_container, file);
+	return err;
+}
+
+/* The container the legacy calls number @id in @p, or NULL (-EBADF). */
+struct vfio_container *vfio_container_legacy(struct process *p, int id)
+{
+	return idr_find(&p->containers, id);
 }
 
 /*
@@ -35,39 +42,99 @@ struct vfio_container *vfio_container_by_id(struct machine *m, int id)
  */
 static void vfio_container_put(struct vfio_container *c)
 {
-	if (c->id >= 0 || !list_empty(&c->group_list))
+	if (c->file.owner || !list_empty(&c->group_list))
 		return;
 	list_del(&c->node);
 	kfree(c);
 }
 
-int vfio_container_open(struct machine *m, int *ret_container)
+/*
+ * vfio_fops_release(): closing the file drops its reference only. The
+ * groups set on the container keep it, its IOMMU backend and their
+ * ownership until the last of them is unset or closed. Its legacy number
+ * is free for the next open at once.
+ */
+static void vfio_fops_release(struct file *file, struct process *owner)
 {
-	struct vfio_container *c;
-	struct list_head *before;
-	int id = 0, ret = 0;
+	struct vfio_container *c =
+		container_of(file, struct vfio_container, file);
 
-	KFUNC();
+	if (c->id >= 0)
+		idr_remove(&owner->containers, c->id);
+	c->id = -1;
+	vfio_container_put(c);
+}
+
+static void vfio_fops_serialize(const struct file *file, struct sbuf *sb,
+				struct ptrmap *ids)
+{
+	const struct vfio_container *c =
+		container_of(file, struct vfio_container, file);
+
+	sbuf_printf(sb, "container #%d type=%d noiommu=%d\n", canon_id(ids, c),
+		    c->iommu_type, c->noiommu);
+}
+
+static const struct file_operations vfio_fops = {
+	.release = vfio_fops_release,
+	.serialize = vfio_fops_serialize,
+};
+
+/*
+ * open("/dev/vfio/vfio"): vfio_fops_open(). With @legacy, the container
+ * also gets the lowest free legacy number of @p.
+ */
+static int vfio_container_do_open(struct process *p, bool legacy,
+				  int *ret_id)
+{
+	struct machine *m = p->m;
+	struct vfio_container *c;
+	int fd, id = -1;
+
 	mutex_lock(&m->vfio_lock);
-	ret = vfio_node_open(m);
-	if (ret)
+	fd = vfio_node_open(p);
+	if (fd < 0)
 		goto out_unlock;
-	/* the lowest free number, as file descriptors are given out */
-	id = list_lowest_free_id(&m->vfio_containers, struct vfio_container, node, id, &before);
 	c = kzalloc(m, sizeof(*c));
+	if (c && legacy) {
+		id = idr_alloc_lowest(&p->containers, c, 0, INT32_MAX);
+		if (id < 0) {
+			kfree(c);
+			c = NULL;
+		}
+	}
 	if (!c) {
-		vfio_fd_put(m);
-		ret = -ENOMEM;
+		put_unused_fd(p, fd);
+		fd = -ENOMEM;
 		goto out_unlock;
 	}
 	c->m = m;
 	c->id = id;
+	c->file.kind = FILE_VFIO_CONTAINER;
+	c->file.f_op = &vfio_fops;
 	INIT_LIST_HEAD(&c->group_list);
-	list_add_tail(&c->node, before);
-	*ret_container = id;
+	list_add_tail(&c->node, &m->vfio_containers);
+	fd_install(p, fd, &c->file);
+	if (ret_id)
+		*ret_id = id;
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
-	return ret;
+	return fd;
+}
+
+int vfio_container_fd_open(struct process *p)
+{
+	KFRAME("vfio_fops_open");
+	return vfio_container_do_open(p, false, NULL);
+}
+
+int vfio_container_open(struct machine *m, int *ret_container)
+{
+	int fd;
+
+	KFRAME("vfio_fops_open");
+	fd = vfio_container_do_open(m->default_process, true, ret_container);
+	return fd < 0 ? fd : 0;
 }
 
 /*
@@ -203,34 +270,25 @@ static int vfio_iommu_backend_accepts(const struct vfio_container *c, int type)
 	}
 }
 
-int vfio_container_set_iommu(struct machine *m, int id, int type)
+/* VFIO_SET_IOMMU: vfio_ioctl_set_iommu(). */
+static int vfio_container_set_iommu_locked(struct vfio_container *c, int type)
 {
-	struct vfio_container *c;
 	struct vfio_group *group, *undo;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	c = vfio_container_by_id(m, id);
-	if (!c) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
 	/* only a group makes the container privileged, once */
-	if (list_empty(&c->group_list) || c->iommu_type) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
+	if (list_empty(&c->group_list) || c->iommu_type)
+		return -EINVAL;
 	ret = vfio_iommu_backend_accepts(c, type);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	list_for_each_entry(group, &c->group_list, container_next) {
 		ret = vfio_iommu_type1_attach_group(group);
 		if (ret)
 			goto err_undo;
 	}
 	c->iommu_type = type;
-	goto out_unlock;
+	return 0;
 
 err_undo:
 	list_for_each_entry(undo, &c->group_list, container_next) {
@@ -238,34 +296,45 @@ err_undo:
 			break;
 		vfio_iommu_type1_detach_group(undo);
 	}
-out_unlock:
+	return ret;
+}
+
+int vfio_ioctl_set_iommu(struct process *p, int fd, int type)
+{
+	struct vfio_container *c;
+	int ret;
+
+	KFRAME("vfio_ioctl_set_iommu");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_container_from_fd(p, fd, &c);
+	if (!ret)
+		ret = vfio_container_set_iommu_locked(c, type);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+int vfio_container_set_iommu(struct machine *m, int id, int type)
+{
+	struct vfio_container *c;
+	int ret;
+
+	KFRAME("vfio_ioctl_set_iommu");
+	mutex_lock(&m->vfio_lock);
+	c = vfio_container_legacy(m->default_process, id);
+	ret = c ? vfio_container_set_iommu_locked(c, type) : -EBADF;
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
 
-/*
- * vfio_fops_release(): closing the file drops its reference only. The
- * groups set on the container keep it, its IOMMU backend and their
- * ownership until the last of them is unset or closed.
- */
 int vfio_container_close(struct machine *m, int id)
 {
 	struct vfio_container *c;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
+	KFRAME("close_fd");
 	mutex_lock(&m->vfio_lock);
-	c = vfio_container_by_id(m, id);
-	if (!c) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	c->id = -1;	/* the number is free for the next open() */
-	vfio_fd_put(m);
-	list_del(&c->node);
-	list_add_tail(&c->node, &m->vfio_containers);
-	vfio_container_put(c);
-out_unlock:
+	c = vfio_container_legacy(m->default_process, id);
+	ret = c ? process_close_fd(m->default_process, c->file.fd) : -EBADF;
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }

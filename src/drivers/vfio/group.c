@@ -8,13 +8,12 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
-int vfio_device_close_locked(struct vfio_device *vdev);
 void vfio_group_detach_container(struct vfio_group *group);
 int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
-struct vfio_container *vfio_container_by_id(struct machine *m, int id);
-void iommufd_device_unbind_locked(struct vfio_device *vdev);
+int vfio_container_from_fd(struct process *p, int fd,
+			   struct vfio_container **ret);
+struct vfio_container *vfio_container_legacy(struct process *p, int id);
 
 static bool vfio_group_has_id(const struct vfio_group *group, int id)
 {
@@ -50,22 +49,41 @@ static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
 }
 
 /*
- * The group file open as /dev/vfio/@id, or NULL (-EBADF): the live group's
- * file first, else a lingering one of the same number.
+ * The group file @p has open as /dev/vfio/@id, or NULL (-EBADF): the live
+ * group's, else a lingering one of the same number. How the legacy verbs,
+ * naming a group by number, find its descriptor.
  */
-static struct vfio_group *vfio_group_file(struct machine *m, int id)
+static struct vfio_group *vfio_group_file(struct process *p, int id)
 {
-	struct vfio_group *group = vfio_group_by_id(m, id);
+	struct vfio_group *group = vfio_group_by_id(p->m, id);
 
-	if (group && group->fd_open)
+	if (group && group->file.owner == p)
 		return group;
 	/* the rare case: only a lingering file of that number may be open */
-	list_for_each_entry(group, &m->vfio_groups, node) {
-		if (vfio_group_has_id(group, id) && group->fd_open &&
+	list_for_each_entry(group, &p->m->vfio_groups, node) {
+		if (vfio_group_has_id(group, id) && group->file.owner == p &&
 		    list_empty(&group->device_list))
 			return group;
 	}
 	return NULL;
+}
+
+struct vfio_group *vfio_group_legacy_file(struct process *p, int id);
+struct vfio_group *vfio_group_legacy_file(struct process *p, int id)
+{
+	return vfio_group_file(p, id);
+}
+
+/* The group file open as @fd in @p: -EBADF, -ENOTTY another file. */
+static int vfio_group_from_fd(struct process *p, int fd,
+			      struct vfio_group **ret)
+{
+	struct file *file;
+	int ret_err = vfio_file_get(p, fd, FILE_VFIO_GROUP, &file);
+
+	if (!ret_err)
+		*ret = container_of(file, struct vfio_group, file);
+	return ret_err;
 }
 
 /* A group whose last device went away while the file was open. */
@@ -85,7 +103,7 @@ static void vfio_group_free_if_orphan(struct vfio_group *group)
  */
 static void vfio_group_file_put(struct vfio_group *group)
 {
-	if (!group->opened || group->fd_open ||
+	if (!group->opened || group->file.owner ||
 	    (group->container && group->container_users > 1))
 		return;
 	if (group->container)
@@ -94,80 +112,108 @@ static void vfio_group_file_put(struct vfio_group *group)
 	vfio_group_free_if_orphan(group);
 }
 
-int vfio_group_open(struct machine *m, int id)
+static void vfio_group_fops_release(struct file *file, struct process *owner)
 {
-	struct vfio_group *group;
-	int ret = 0;
+	(void)owner;
+	vfio_group_file_put(container_of(file, struct vfio_group, file));
+}
 
-	KFUNC();
+static void vfio_group_fops_serialize(const struct file *file,
+				      struct sbuf *sb, struct ptrmap *ids)
+{
+	const struct vfio_group *group =
+		container_of(file, struct vfio_group, file);
+
+	sbuf_printf(sb, "group %s%d #%d\n", group->noiommu ? "noiommu-" : "",
+		    group->id, canon_id(ids, group));
+}
+
+static const struct file_operations vfio_group_fops = {
+	.release = vfio_group_fops_release,
+	.serialize = vfio_group_fops_serialize,
+};
+
+int vfio_group_fd_open(struct process *p, int id)
+{
+	struct machine *m = p->m;
+	struct vfio_group *group;
+	int fd;
+
+	KFRAME("vfio_group_fops_open");
 	mutex_lock(&m->vfio_lock);
 	/* open(2) takes the descriptor before it looks the path up */
-	ret = vfio_fd_get(m);
-	if (ret)
+	fd = get_unused_fd(p);
+	if (fd < 0)
 		goto out_unlock;
 	group = vfio_group_by_id(m, id);
 	if (!group) {
-		ret = -ENOENT;
-		goto err_put_fd;
+		put_unused_fd(p, fd);
+		fd = -ENOENT;
+		goto out_unlock;
 	}
 	/*
 	 * vfio_group_fops_open(): a device bound through its cdev keeps the
 	 * file closed (an open cdev not bound yet does not), and the file has
-	 * one opener at a time
+	 * one opener at a time, whichever process
 	 */
 	if (group->cdev_device_open_cnt || group->opened) {
-		ret = -EBUSY;
-		goto err_put_fd;
+		put_unused_fd(p, fd);
+		fd = -EBUSY;
+		goto out_unlock;
 	}
 	group->opened = true;
-	group->fd_open = true;
-	goto out_unlock;
-
-err_put_fd:
-	vfio_fd_put(m);
+	group->file.kind = FILE_VFIO_GROUP;
+	group->file.f_op = &vfio_group_fops;
+	fd_install(p, fd, &group->file);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
-	return ret;
+	return fd;
+}
+
+int vfio_group_open(struct machine *m, int id)
+{
+	int fd = vfio_group_fd_open(m->default_process, id);
+
+	return fd < 0 ? fd : 0;
 }
 
 int vfio_group_close(struct machine *m, int id)
 {
 	struct vfio_group *group;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
+	KFRAME("close_fd");
 	mutex_lock(&m->vfio_lock);
-	group = vfio_group_file(m, id);
-	if (!group) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
+	group = vfio_group_file(m->default_process, id);
 	/* close(2) cannot fail: open device files keep the file meanwhile */
-	group->fd_open = false;
-	vfio_fd_put(m);
-	vfio_group_file_put(group);
-out_unlock:
+	ret = group ? process_close_fd(m->default_process, group->file.fd) :
+		      -EBADF;
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
 
-int vfio_group_get_status(struct machine *m, int id, unsigned int *ret_flags)
+/*
+ * Each group ioctl has two ways in: a descriptor of any process, or, for
+ * the legacy calls, a group number whose file the default process holds.
+ * Both find the group under vfio_lock and run the same body.
+ */
+static int vfio_group_get(struct process *p, int fd, int legacy_id,
+			  bool legacy, struct vfio_group **ret)
 {
-	struct vfio_group *group;
-	unsigned int flags = 0;
-	int ret = 0;
+	if (!legacy)
+		return vfio_group_from_fd(p, fd, ret);
+	*ret = vfio_group_file(p, legacy_id);
+	return *ret ? 0 : -EBADF;
+}
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	group = vfio_group_file(m, id);
-	if (!group) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	if (list_empty(&group->device_list)) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
+/* VFIO_GROUP_GET_STATUS: vfio_group_ioctl_get_status(). */
+static int vfio_group_get_status_locked(struct vfio_group *group,
+					unsigned int *ret_flags)
+{
+	unsigned int flags = 0;
+
+	if (list_empty(&group->device_list))
+		return -ENODEV;
 	if (group->container)
 		flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 			 VFIO_GROUP_FLAGS_VIABLE;
@@ -175,116 +221,168 @@ int vfio_group_get_status(struct machine *m, int id, unsigned int *ret_flags)
 		 !iommu_group_dma_owner_claimed(group->iommu_group))
 		flags |= VFIO_GROUP_FLAGS_VIABLE;
 	*ret_flags = flags;
-out_unlock:
-	mutex_unlock(&m->vfio_lock);
+	return 0;
+}
+
+static int vfio_group_status(struct process *p, int fd, int id, bool legacy,
+			     unsigned int *ret_flags)
+{
+	struct vfio_group *group;
+	int ret;
+
+	KFRAME("vfio_group_ioctl_get_status");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_group_get(p, fd, id, legacy, &group);
+	if (!ret)
+		ret = vfio_group_get_status_locked(group, ret_flags);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+int vfio_ioctl_group_get_status(struct process *p, int fd,
+				unsigned int *ret_flags)
+{
+	return vfio_group_status(p, fd, 0, false, ret_flags);
+}
+
+int vfio_group_get_status(struct machine *m, int id, unsigned int *ret_flags)
+{
+	return vfio_group_status(m->default_process, -1, id, true, ret_flags);
+}
+
+/*
+ * VFIO_GROUP_SET_CONTAINER: vfio_group_ioctl_set_container(). The
+ * container's descriptor is looked up first (-EBADF), then the group's
+ * state, then what that descriptor is (-EBADFD: not a container).
+ */
+static int vfio_group_set_container_locked(struct vfio_group *group,
+					   struct process *p, int cfd,
+					   struct vfio_container *legacy)
+{
+	struct vfio_container *container = legacy;
+
+	if (!legacy && !process_file(p, cfd))
+		return -EBADF;
+	if (group->container)
+		return -EINVAL;
+	if (list_empty(&group->device_list))
+		return -ENODEV;
+	if (!legacy && vfio_container_from_fd(p, cfd, &container))
+		return -EBADFD;
+	return vfio_container_attach_group(container, group);
+}
+
+int vfio_ioctl_group_set_container(struct process *p, int fd, int cfd)
+{
+	struct vfio_group *group;
+	int ret;
+
+	KFRAME("vfio_group_ioctl_set_container");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_group_from_fd(p, fd, &group);
+	if (!ret)
+		ret = vfio_group_set_container_locked(group, p, cfd, NULL);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
 }
 
 int vfio_group_set_container(struct machine *m, int id, int container_id)
 {
+	struct process *p = m->default_process;
 	struct vfio_container *container;
+	struct vfio_group *group;
+	int ret = -EBADF;
+
+	KFRAME("vfio_group_ioctl_set_container");
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(p, id);
+	container = vfio_container_legacy(p, container_id);
+	if (group && container)
+		ret = vfio_group_set_container_locked(group, p, -1, container);
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+/* VFIO_GROUP_UNSET_CONTAINER: vfio_group_ioctl_unset_container(). */
+static int vfio_group_unset_container_locked(struct vfio_group *group)
+{
+	if (!group->container)
+		return -EINVAL;
+	if (group->container_users != 1)
+		return -EBUSY;
+	vfio_group_detach_container(group);
+	return 0;
+}
+
+static int vfio_group_unset(struct process *p, int fd, int id, bool legacy)
+{
 	struct vfio_group *group;
 	int ret;
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	group = vfio_group_file(m, id);
-	container = vfio_container_by_id(m, container_id);
-	if (!group || !container) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	if (group->container) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (list_empty(&group->device_list)) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	ret = vfio_container_attach_group(container, group);
-out_unlock:
-	mutex_unlock(&m->vfio_lock);
+	KFRAME("vfio_group_ioctl_unset_container");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_group_get(p, fd, id, legacy, &group);
+	if (!ret)
+		ret = vfio_group_unset_container_locked(group);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_ioctl_group_unset_container(struct process *p, int fd)
+{
+	return vfio_group_unset(p, fd, 0, false);
 }
 
 int vfio_group_unset_container(struct machine *m, int id)
 {
-	struct vfio_group *group;
-	int ret = 0;
-
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	group = vfio_group_file(m, id);
-	if (!group) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	if (!group->container) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (group->container_users != 1) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	vfio_group_detach_container(group);
-out_unlock:
-	mutex_unlock(&m->vfio_lock);
-	return ret;
+	return vfio_group_unset(m->default_process, -1, id, true);
 }
 
-int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
+/*
+ * VFIO_GROUP_GET_DEVICE_FD: vfio_group_ioctl_get_device_fd() finds the
+ * device (-ENODEV), takes a descriptor (-EMFILE), then opens a new file of
+ * the device (vfio_df_group_open()). Returns the descriptor.
+ */
+static int vfio_group_get_device_fd_locked(struct process *p,
+					   struct vfio_group *group,
+					   const char *dev_name)
 {
+	struct vfio_device_file *df;
 	struct vfio_device *vdev;
-	struct vfio_group *group;
-	int ret = 0;
+	int fd;
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	group = vfio_group_file(m, id);
-	if (!group) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->group != group) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	/* get_unused_fd_flags(), then the open */
-	ret = vfio_fd_get(m);
-	if (ret)
-		goto out_unlock;
+	vdev = vfio_device_by_name(p->m, dev_name);
+	if (!vdev || vdev->group != group)
+		return -ENODEV;
+	fd = get_unused_fd(p);
+	if (fd < 0)
+		return fd;
 	/* vfio_df_group_open(): a container or iommufd is set */
 	if (!group->container) {
-		ret = -EINVAL;
-		goto err_put_fd;
-	}
-	/*
-	 * A cdev open but not bound leaves the group file free; v6.6 would
-	 * give the device a second file here, the model keeps one file per
-	 * device (docs/architecture.md)
-	 */
-	if (vdev->open == VFIO_OPEN_CDEV) {
-		ret = -EBUSY;
-		goto err_put_fd;
+		put_unused_fd(p, fd);
+		return -EINVAL;
 	}
 	/*
 	 * vfio_df_open(): the group path may open a device any number of
 	 * times; only the first open uses the container
 	 * (vfio_group_use_container(): its IOMMU must be set), and holds the
-	 * group file until the last device file is closed.
+	 * group file until the last device file is closed. A cdev open but
+	 * not bound does not count: it has no access yet.
 	 */
-	if (!vdev->open_count) {
-		if (!group->container->iommu_type) {
-			ret = -EINVAL;
-			goto err_put_fd;
-		}
-		vdev->open = VFIO_OPEN_GROUP;
-		group->container_users++;
+	if (!vdev->open_count && !group->container->iommu_type) {
+		put_unused_fd(p, fd);
+		return -EINVAL;
 	}
+	df = vfio_allocate_device_file(vdev, true);
+	if (!df) {
+		put_unused_fd(p, fd);
+		return -ENOMEM;
+	}
+	if (!vdev->open_count)
+		group->container_users++;
 	vdev->open_count++;
+	df->access_granted = true;
+	fd_install(p, fd, &df->file);
 	/*
 	 * vfio_device_open_file(): every open of a no-IOMMU device is logged
 	 * with current->comm and task_pid_nr(current), the task's as WARN
@@ -294,13 +392,37 @@ int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
 		dev_warn(vdev->dev, "vfio-noiommu device opened by user (%s:%d)",
 			 kcompat_stack.comm,
 			 kcompat_stack.pid ? kcompat_stack.pid : 1);
-	goto out_unlock;
+	return fd;
+}
 
-err_put_fd:
-	vfio_fd_put(m);
-out_unlock:
-	mutex_unlock(&m->vfio_lock);
+int vfio_ioctl_group_get_device_fd(struct process *p, int fd,
+				   const char *dev_name)
+{
+	struct vfio_group *group;
+	int ret;
+
+	KFRAME("vfio_group_ioctl_get_device_fd");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_group_from_fd(p, fd, &group);
+	if (!ret)
+		ret = vfio_group_get_device_fd_locked(p, group, dev_name);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_group_get_device_fd(struct machine *m, int id, const char *dev_name)
+{
+	struct vfio_group *group;
+	int ret;
+
+	KFRAME("vfio_group_ioctl_get_device_fd");
+	mutex_lock(&m->vfio_lock);
+	group = vfio_group_file(m->default_process, id);
+	ret = group ? vfio_group_get_device_fd_locked(m->default_process,
+						       group, dev_name) :
+		      -EBADF;
+	mutex_unlock(&m->vfio_lock);
+	return ret < 0 ? ret : 0;
 }
 
 int vfio_device_block_group(struct vfio_device *vdev)
@@ -331,78 +453,86 @@ void vfio_device_unblock_group(struct vfio_device *vdev)
 	group->cdev_device_open_cnt--;
 }
 
-int vfio_device_close_locked(struct vfio_device *vdev)
+/*
+ * vfio_df_group_close(): a file through the group closes; the device's
+ * last lets the container and the group file go.
+ */
+void vfio_df_group_close(struct vfio_device_file *df)
 {
-	if (vdev->open != VFIO_CLOSED)
-		vfio_fd_put(vdev->m);	/* one descriptor of the device */
-	switch (vdev->open) {
-	case VFIO_OPEN_GROUP:
-		/* vfio_df_close(): the last device file lets the group go */
-		if (--vdev->open_count)
-			return 0;
-		vdev->open = VFIO_CLOSED;
-		vdev->req_trigger = false; /* vfio_pci_core_close_device() */
-		vdev->group->container_users--;
-		vfio_group_file_put(vdev->group);
-		return 0;
-	case VFIO_OPEN_CDEV:
-		if (vdev->ictx)
-			iommufd_device_unbind_locked(vdev);
-		break;
-	case VFIO_CLOSED:
-	default:
-		return -EBADF;
-	}
-	vdev->open = VFIO_CLOSED;
-	vdev->req_trigger = false;
-	return 0;
+	struct vfio_device *vdev = df->device;
+
+	if (--vdev->open_count)
+		return;
+	vdev->req_trigger = false; /* vfio_pci_core_close_device() */
+	vdev->group->container_users--;
+	vfio_group_file_put(vdev->group);
 }
 
-int vfio_device_close(struct machine *m, const char *dev_name)
+/*
+ * vfio_device_fops_cdev_open(): a new file of the device, which checks
+ * nothing else: an open group file only stops the bind
+ * (vfio_device_block_group()), and any number of processes may open the
+ * cdev; one file binds.
+ */
+int vfio_cdev_fd_open(struct process *p, const char *dev_name)
 {
+	struct machine *m = p->m;
+	struct vfio_device_file *df;
 	struct vfio_device *vdev;
-	int ret;
+	int fd;
 
-	KFUNC();
+	KFRAME("vfio_device_fops_cdev_open");
 	mutex_lock(&m->vfio_lock);
+	/* open(2) takes the descriptor before it looks the path up */
+	fd = get_unused_fd(p);
+	if (fd < 0)
+		goto out_unlock;
 	vdev = vfio_device_by_name(m, dev_name);
-	ret = vdev ? vfio_device_close_locked(vdev) : -EBADF;
+	df = vdev && !vdev->group->noiommu ?
+		     vfio_allocate_device_file(vdev, false) : NULL;
+	if (!df) {
+		put_unused_fd(p, fd);
+		fd = vdev && !vdev->group->noiommu ? -ENOMEM : -ENODEV;
+		goto out_unlock;
+	}
+	fd_install(p, fd, &df->file);
+out_unlock:
 	mutex_unlock(&m->vfio_lock);
-	return ret;
+	return fd;
 }
 
 int vfio_device_cdev_open(struct machine *m, const char *dev_name)
 {
-	struct vfio_device *vdev;
-	int ret = 0;
+	int fd = vfio_cdev_fd_open(m->default_process, dev_name);
 
-	KFUNC();
+	return fd < 0 ? fd : 0;
+}
+
+/* The number the verbs name a group file by: noiommu-N is -1 - N. */
+int vfio_group_container(struct machine *m, int id)
+{
+	struct vfio_group *group, *pos;
+	int container = -1;
+
 	mutex_lock(&m->vfio_lock);
-	/* open(2) takes the descriptor before it looks the path up */
-	ret = vfio_fd_get(m);
-	if (ret)
-		goto out_unlock;
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->group->noiommu) {
-		ret = -ENODEV;
-		goto err_put_fd;
-	}
-	/*
-	 * vfio_device_fops_cdev_open() checks nothing else: an open group
-	 * file only stops the bind (vfio_device_block_group()). The model
-	 * keeps one file per device, so a device open already is -EBUSY
-	 * (docs/architecture.md)
-	 */
-	if (vdev->open != VFIO_CLOSED) {
-		ret = -EBUSY;
-		goto err_put_fd;
-	}
-	vdev->open = VFIO_OPEN_CDEV;
-	goto out_unlock;
-
-err_put_fd:
-	vfio_fd_put(m);
-out_unlock:
+	group = vfio_group_by_id(m, id);
+	if (!group)	/* a lingering group's: the rare walk */
+		list_for_each_entry(pos, &m->vfio_groups, node)
+			if (vfio_group_has_id(pos, id) && pos->container)
+				group = pos;
+	/* -1 as well when the container's file is closed */
+	if (group && group->container)
+		container = group->container->id;
 	mutex_unlock(&m->vfio_lock);
-	return ret;
+	return container;
+}
+
+bool vfio_group_exists(struct machine *m, int id)
+{
+	bool found;
+
+	mutex_lock(&m->vfio_lock);
+	found = vfio_group_by_id(m, id) != NULL;
+	mutex_unlock(&m->vfio_lock);
+	return found;
 }

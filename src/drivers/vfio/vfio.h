@@ -15,6 +15,7 @@
 #include "dmaown/vfio.h"
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "fs/file.h"
 
 #define IOMMUFD_IOAS_MAX 64 /* IOAS per iommufd */
 
@@ -24,16 +25,23 @@
  * container still in use gives its number back and leaves the groups set.
  */
 struct vfio_container {
+	struct file file;             /* first: the object maps with it */
 	struct machine *m;
-	struct list_head node;        /* machine::vfio_containers: open files
-				       * by number, then the closed ones */
-	int id;                       /* the file's number; -1 once closed */
+	struct list_head node;        /* machine::vfio_containers */
+	int id;                       /* the legacy number in the owner's
+				       * table (process::containers); -1
+				       * once closed */
 	struct list_head group_list;  /* vfio_group::container_next */
 	int iommu_type;               /* 0 until VFIO_SET_IOMMU */
 	bool noiommu;
 };
 
 struct vfio_group {
+	/*
+	 * The group file (the kernel's opened_file), one at a time: its
+	 * descriptor's owner is NULL once closed.
+	 */
+	struct file file;
 	struct machine *m;
 	struct list_head node;        /* machine::vfio_groups */
 	int id;                       /* /dev/vfio/N (noiommu-N) */
@@ -41,12 +49,11 @@ struct vfio_group {
 	struct iommu_group *iommu_group; /* a reference; NULL once orphaned */
 	struct list_head device_list; /* vfio_device::group_next */
 	/*
-	 * The group file (the kernel's opened_file) exists while its opener's
-	 * descriptor is open (fd_open) or a device opened through it is open
-	 * (each holds the file); it is released when the last of them goes.
+	 * The group file exists while its descriptor is open or a device
+	 * opened through it is open (each holds the file); it is released
+	 * when the last of them goes.
 	 */
 	bool opened;
-	bool fd_open;
 	struct vfio_container *container;
 	struct list_head container_next;
 	unsigned int container_users; /* the group file + devices open through it */
@@ -60,14 +67,22 @@ struct vfio_group {
 	struct iommu_domain *type1_domain; /* VFIO_SET_IOMMU's domain */
 };
 
-enum vfio_open {
-	VFIO_CLOSED,
-	VFIO_OPEN_GROUP, /* VFIO_GROUP_GET_DEVICE_FD */
-	VFIO_OPEN_CDEV,  /* /dev/vfio/devices/vfioX */
-};
-
 struct iommufd_ctx;
 struct iommufd_hwpt;
+
+/*
+ * One open file of a vfio device (the kernel's vfio_device_file): through
+ * the group (VFIO_GROUP_GET_DEVICE_FD, access at once) or the cdev (access
+ * once VFIO_DEVICE_BIND_IOMMUFD succeeds). Freed when its descriptor is
+ * closed: nothing else holds a device file.
+ */
+struct vfio_device_file {
+	struct file file;             /* first: the object maps with it */
+	struct vfio_device *device;
+	struct list_head node;        /* vfio_device::files, oldest first */
+	bool group_path;              /* df->group */
+	bool access_granted;
+};
 
 struct vfio_device {
 	struct machine *m;
@@ -75,8 +90,12 @@ struct vfio_device {
 	struct device *dev;
 	struct vfio_group *group;
 	struct list_head group_next;
-	enum vfio_open open;
-	unsigned int open_count;      /* VFIO_OPEN_GROUP: device files open */
+	struct list_head files;       /* vfio_device_file::node */
+	/*
+	 * Files with access (vfio_df_open()): any number through the group,
+	 * or the one cdev file bound to @ictx
+	 */
+	unsigned int open_count;
 	struct iommufd_ctx *ictx;     /* cdev: bound iommufd */
 	struct iommufd_hwpt *hwpt;    /* cdev: attached page table */
 	/*
@@ -107,30 +126,71 @@ struct iommufd_hwpt {
  * bound device holds the file, as iommufd_ctx_get() does).
  */
 struct iommufd_ctx {
+	struct file file;             /* first: the object maps with it */
 	struct machine *m;
-	struct list_head node;        /* machine::iommufds: open files by
-				       * number, then the closed ones */
-	int id;                       /* the file's number; -1 once closed */
+	struct list_head node;        /* machine::iommufds */
+	int id;                       /* the legacy number in the owner's
+				       * table (process::iommufds); -1 once
+				       * closed */
 	unsigned int nr_ioas;         /* IOAS ids 1..nr_ioas exist */
 	unsigned int bound;           /* devices bound to this context */
 	struct list_head hwpts;
 };
 
 /*
- * A descriptor for a new VFIO or iommufd file, as get_unused_fd_flags():
- * -EMFILE once userspace holds its RLIMIT_NOFILE (machine::nofile_limit)
- * of them. Under vfio_lock; vfio_fd_put() when the descriptor is closed.
- */
-int vfio_fd_get(struct machine *m);
-void vfio_fd_put(struct machine *m);
-
-/*
  * open(2) of /dev/vfio/vfio or /dev/iommu: the descriptor first (-EMFILE,
  * as do_sys_open() takes it before the lookup), then -ENOENT where the
  * node does not exist (no CONFIG_IOMMU_API, which VFIO and iommufd need).
- * Under vfio_lock; vfio_fd_put() when the file is closed.
+ * Returns the descriptor, to install. Under vfio_lock.
  */
-int vfio_node_open(struct machine *m);
+int vfio_node_open(struct process *p);
+
+/*
+ * The file open as @fd in @p if it is of @kind: -EBADF not open, -ENOTTY
+ * another kind (its ioctl does not know the command). Under vfio_lock.
+ */
+int vfio_file_get(struct process *p, int fd, enum file_kind kind,
+		  struct file **ret);
+
+/* The vfio device named @name, or NULL. Under vfio_lock. */
+struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
+
+/*
+ * The newest file of @vdev that @p has open (any, or only cdev files), or
+ * NULL: how the legacy verbs, which name a device, find its file. Under
+ * vfio_lock.
+ */
+struct vfio_device_file *vfio_device_file_of(const struct vfio_device *vdev,
+					     const struct process *p,
+					     bool cdev_only);
+
+/*
+ * The legacy calls name the device: its newest file in the default
+ * process (only cdev files with @cdev_only), or -EBADF. Under vfio_lock.
+ */
+int vfio_df_legacy(struct machine *m, const char *dev_name, bool cdev_only,
+		   struct vfio_device_file **ret);
+
+/* An iommufd's state and page tables, for machine_serialize(). */
+void iommufd_ctx_serialize(const struct iommufd_ctx *ictx, struct sbuf *sb,
+			   struct ptrmap *ids);
+
+struct vfio_device_file *vfio_allocate_device_file(struct vfio_device *vdev,
+						   bool group_path);
+void vfio_free_device_file(struct vfio_device_file *df);
+
+/*
+ * The release of a device file: through the group (vfio_df_group_close())
+ * or the cdev (vfio_df_unbind_iommufd(), if it bound). Under vfio_lock.
+ */
+void vfio_df_group_close(struct vfio_device_file *df);
+void vfio_df_unbind_iommufd(struct vfio_device_file *df);
+
+/* vfio_device_cdev_opened(): bound to an iommufd through its cdev. */
+static inline bool vfio_device_cdev_opened(const struct vfio_device *vdev)
+{
+	return vdev->ictx != NULL;
+}
 
 /*
  * vfio_pci_core_request(): vfio-pci's request op, called while an unbind

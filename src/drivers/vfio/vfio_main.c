@@ -27,66 +27,126 @@ void vfio_iommu_type1_set_allow_unsafe_interrupts(struct machine *m,
 	m->type1_unsafe_irqs = allow;
 }
 
-/* ---- userspace's descriptors (RLIMIT_NOFILE) ---- */
+/* ---- userspace's files ---- */
 
-int vfio_fd_get(struct machine *m)
+int vfio_node_open(struct process *p)
 {
-	lockdep_assert_held(m, &m->vfio_lock);
-	if (m->nr_fds >= m->nofile_limit)
-		return -EMFILE;
-	m->nr_fds++;
-	return 0;
-}
+	int fd = get_unused_fd(p);
 
-void vfio_fd_put(struct machine *m)
-{
-	lockdep_assert_held(m, &m->vfio_lock);
-	if (!WARN_ON(m, !m->nr_fds))
-		m->nr_fds--;
-}
-
-int vfio_node_open(struct machine *m)
-{
-	int ret = vfio_fd_get(m);
-
-	if (ret)
-		return ret;
-	if (!m->cfg.iommu_api) {
-		vfio_fd_put(m);
+	if (fd < 0)
+		return fd;
+	if (!p->m->cfg.iommu_api) {
+		put_unused_fd(p, fd);
 		return -ENOENT;
 	}
+	return fd;
+}
+
+int vfio_file_get(struct process *p, int fd, enum file_kind kind,
+		  struct file **ret)
+{
+	struct file *file = process_file(p, fd);
+
+	if (!file)
+		return -EBADF;
+	if (file->kind != kind)
+		return -ENOTTY;
+	*ret = file;
 	return 0;
 }
 
-int machine_set_nofile_limit(struct machine *m, unsigned long limit)
+struct vfio_device_file *vfio_device_file_of(const struct vfio_device *vdev,
+					     const struct process *p,
+					     bool cdev_only)
 {
-	/* setrlimit() refuses more than fs.nr_open, even to root */
-	if (limit > MACHINE_NOFILE_MAX)
-		return -EPERM;
-	mutex_lock(&m->vfio_lock);
-	m->nofile_limit = limit;
-	mutex_unlock(&m->vfio_lock);
-	return 0;
+	struct vfio_device_file *df;
+
+	list_for_each_entry_reverse(df, &vdev->files, node)
+		if (df->file.owner == p && (!cdev_only || !df->group_path))
+			return df;
+	return NULL;
 }
 
-unsigned long machine_nofile_limit(struct machine *m)
+int vfio_df_legacy(struct machine *m, const char *dev_name, bool cdev_only,
+		   struct vfio_device_file **ret)
 {
-	unsigned long limit;
+	struct vfio_device *vdev = vfio_device_by_name(m, dev_name);
 
-	mutex_lock(&m->vfio_lock);
-	limit = m->nofile_limit;
-	mutex_unlock(&m->vfio_lock);
-	return limit;
+	*ret = vdev ? vfio_device_file_of(vdev, m->default_process,
+					  cdev_only) : NULL;
+	return *ret ? 0 : -EBADF;
 }
 
-unsigned long machine_open_fds(struct machine *m)
+int vfio_device_fd_of(struct process *p, const char *dev_name, bool cdev_only)
 {
-	unsigned long n;
+	struct vfio_device_file *df = NULL;
+	struct vfio_device *vdev;
+	int fd;
 
-	mutex_lock(&m->vfio_lock);
-	n = m->nr_fds;
-	mutex_unlock(&m->vfio_lock);
-	return n;
+	mutex_lock(&p->m->vfio_lock);
+	vdev = vfio_device_by_name(p->m, dev_name);
+	if (vdev)
+		df = vfio_device_file_of(vdev, p, cdev_only);
+	fd = df ? df->file.fd : -EBADF;
+	mutex_unlock(&p->m->vfio_lock);
+	return fd;
+}
+
+/*
+ * vfio_device_fops_release(): a file through the group closes the device
+ * (the last one lets the group file go); a cdev file unbinds if it bound.
+ */
+static void vfio_device_fops_release(struct file *file, struct process *owner)
+{
+	struct vfio_device_file *df =
+		container_of(file, struct vfio_device_file, file);
+
+	(void)owner;
+	if (df->group_path)
+		vfio_df_group_close(df);
+	else
+		vfio_df_unbind_iommufd(df);
+	list_del(&df->node);
+	kfree(df);
+}
+
+static void vfio_device_fops_serialize(const struct file *file,
+				       struct sbuf *sb, struct ptrmap *ids)
+{
+	const struct vfio_device_file *df =
+		container_of(file, struct vfio_device_file, file);
+
+	(void)ids;
+	sbuf_printf(sb, "device %s %s granted=%d\n", dev_name(df->device->dev),
+		    df->group_path ? "group" : "cdev", df->access_granted);
+}
+
+static const struct file_operations vfio_device_fops = {
+	.release = vfio_device_fops_release,
+	.serialize = vfio_device_fops_serialize,
+};
+
+struct vfio_device_file *vfio_allocate_device_file(struct vfio_device *vdev,
+						   bool group_path)
+{
+	struct vfio_device_file *df = kzalloc(vdev->m, sizeof(*df));
+
+	if (!df)
+		return NULL;
+	df->file.kind = FILE_VFIO_DEVICE;
+	df->file.f_op = &vfio_device_fops;
+	df->file.fd = -1;
+	df->device = vdev;
+	df->group_path = group_path;
+	list_add_tail(&df->node, &vdev->files);
+	return df;
+}
+
+/* A device file that could not be installed (its open failed). */
+void vfio_free_device_file(struct vfio_device_file *df)
+{
+	list_del(&df->node);
+	kfree(df);
 }
 
 static struct vfio_group *vfio_group_find(struct iommu_group *iommu_group)
@@ -158,7 +218,6 @@ static struct vfio_device *vfio_device_find(struct machine *m,
 	return vdev && vdev->dev == dev ? vdev : NULL;
 }
 
-struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
 struct vfio_device *vfio_device_by_name(struct machine *m, const char *name)
 {
 	return strmap_get(&m->vfio_devices_by_name, name);
@@ -246,14 +305,13 @@ int vfio_register_group_dev(struct device *dev)
 	vdev->m = m;
 	vdev->dev = dev;
 	vdev->group = group;
+	INIT_LIST_HEAD(&vdev->files);
 	list_add_tail(&vdev->group_next, &group->device_list);
 	vfio_device_insert_sorted(m, vdev);
 	mutex_unlock(&m->vfio_lock);
 	return 0;
 }
 
-/* Forward declarations of the close paths in group.c and iommufd. */
-int vfio_device_close_locked(struct vfio_device *vdev);
 void vfio_group_detach_container(struct vfio_group *group);
 
 /*
@@ -286,22 +344,56 @@ void vfio_pci_core_request(struct vfio_device *vdev, unsigned int count)
  * ACTION_TRIGGER: vfio_pci_set_req_trigger(). Other vfio drivers have no
  * IRQ at that index (vfio_set_irqs_validate_and_prepare(): -EINVAL).
  */
+static int vfio_df_set_req_eventfd(struct vfio_device_file *df)
+{
+	/* vfio_device_fops_unl_ioctl(): a cdev takes ioctls once bound */
+	if (!df->access_granted)
+		return -EINVAL;
+	if (!vfio_device_has_request_op(df->device))
+		return -EINVAL;
+	df->device->req_trigger = true;
+	return 0;
+}
+
+int vfio_ioctl_set_req_eventfd(struct process *p, int fd)
+{
+	struct file *file;
+	int ret;
+
+	KFRAME("vfio_pci_set_req_trigger");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_file_get(p, fd, FILE_VFIO_DEVICE, &file);
+	if (!ret)
+		ret = vfio_df_set_req_eventfd(
+			container_of(file, struct vfio_device_file, file));
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
 int vfio_device_set_req_eventfd(struct machine *m, const char *dev_name)
 {
-	struct vfio_device *vdev;
-	int ret = 0;
+	struct vfio_device_file *df;
+	int ret;
 
-	KFUNC();
+	KFRAME("vfio_pci_set_req_trigger");
 	mutex_lock(&m->vfio_lock);
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->open == VFIO_CLOSED)
-		ret = -EBADF;
-	else if (vdev->open == VFIO_OPEN_CDEV && !vdev->ictx)
-		ret = -EINVAL;	/* a cdev takes ioctls once bound */
-	else if (!vfio_device_has_request_op(vdev))
-		ret = -EINVAL;
-	else
-		vdev->req_trigger = true;
+	ret = vfio_df_legacy(m, dev_name, false, &df);
+	if (!ret)
+		ret = vfio_df_set_req_eventfd(df);
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+int vfio_device_close(struct machine *m, const char *dev_name)
+{
+	struct vfio_device_file *df;
+	int ret;
+
+	KFRAME("close_fd");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_df_legacy(m, dev_name, false, &df);
+	if (!ret)
+		ret = process_close_fd(m->default_process, df->file.fd);
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -327,18 +419,23 @@ void vfio_unregister_group_dev(struct device *dev)
 		mutex_unlock(&m->vfio_lock);
 		return;
 	}
-	if (vdev->open != VFIO_CLOSED) {
+	if (!list_empty(&vdev->files)) {
 		/*
 		 * The kernel waits here for the last close, calling the
 		 * driver's request op with 0, 1, 2... every ten seconds. The
 		 * model's userspace releases the device on the first: a VMM
 		 * with a request eventfd unplugs it from its guest, a user
-		 * without one closes it on seeing the warning.
+		 * without one closes it on seeing the warning: every process
+		 * closes its files of the device.
 		 */
 		if (vfio_device_has_request_op(vdev))
 			vfio_pci_core_request(vdev, 0);
-		while (vdev->open != VFIO_CLOSED)
-			vfio_device_close_locked(vdev);
+		while (!list_empty(&vdev->files)) {
+			struct vfio_device_file *df = list_first_entry(
+				&vdev->files, struct vfio_device_file, node);
+
+			process_close_fd(df->file.owner, df->file.fd);
+		}
 	}
 	group = vdev->group;
 	list_del(&vdev->group_next);
@@ -364,40 +461,6 @@ void vfio_unregister_group_dev(struct device *dev)
 	mutex_unlock(&m->vfio_lock);
 }
 
-/* The number the verbs name a group file by: noiommu-N is -1 - N. */
-static int vfio_group_file_id(const struct vfio_group *group)
-{
-	return group->noiommu ? -1 - group->id : group->id;
-}
-
-int vfio_group_container(struct machine *m, int id)
-{
-	struct vfio_group *group;
-	int container = -1;
-
-	mutex_lock(&m->vfio_lock);
-	/* -1 as well when the container's file is closed */
-	list_for_each_entry(group, &m->vfio_groups, node)
-		if (vfio_group_file_id(group) == id && group->container)
-			container = group->container->id;
-	mutex_unlock(&m->vfio_lock);
-	return container;
-}
-
-bool vfio_group_exists(struct machine *m, int id)
-{
-	struct vfio_group *group;
-	bool found = false;
-
-	mutex_lock(&m->vfio_lock);
-	list_for_each_entry(group, &m->vfio_groups, node)
-		if (vfio_group_file_id(group) == id &&
-		    !list_empty(&group->device_list))
-			found = true;
-	mutex_unlock(&m->vfio_lock);
-	return found;
-}
-
 /* ---- machine subsystem: every VFIO and iommufd object ---- */
 
 static int vfio_subsys_clone(const struct machine *old, struct machine *new,
@@ -406,13 +469,12 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 	struct vfio_container *c, *nc;
 	struct vfio_group *g, *ng;
 	struct vfio_device *d, *nd;
+	struct vfio_device_file *df, *ndf;
 	struct device *ndev;
 	struct iommufd_ctx *x, *nx;
 	struct iommufd_hwpt *h, *nh;
 
 	new->type1_unsafe_irqs = old->type1_unsafe_irqs;
-	new->nofile_limit = old->nofile_limit;
-	new->nr_fds = old->nr_fds;
 	list_for_each_entry(c, &old->vfio_containers, node) {
 		nc = malloc(sizeof(*nc));
 		if (!nc)
@@ -466,6 +528,7 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 			return -ENOMEM;
 		*nd = *d;
 		nd->m = new;
+		INIT_LIST_HEAD(&nd->files);
 		list_add_tail(&nd->node, &new->vfio_devices);
 		/* keyed by the copy's name: the devices are cloned already */
 		ndev = ptrmap_get(map, d->dev);
@@ -475,18 +538,32 @@ static int vfio_subsys_clone(const struct machine *old, struct machine *new,
 		ng = ptrmap_get(map, d->group);
 		list_add_tail(&nd->group_next, &ng->device_list);
 		ptrmap_put(map, d, nd);
+		list_for_each_entry(df, &d->files, node) {
+			ndf = malloc(sizeof(*ndf));
+			if (!ndf)
+				return -ENOMEM;
+			*ndf = *df;
+			ndf->device = nd;
+			list_add_tail(&ndf->node, &nd->files);
+			ptrmap_put(map, df, ndf);
+		}
 	}
 	return 0;
 }
 
 static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 {
+	struct vfio_container *c;
 	struct vfio_group *g;
 	struct vfio_device *d;
+	struct vfio_device_file *df;
 	struct iommufd_ctx *x;
 	struct iommufd_hwpt *h;
 
+	list_for_each_entry(c, &new->vfio_containers, node)
+		c->file.owner = clone_remap(map, c->file.owner);
 	list_for_each_entry(g, &new->vfio_groups, node) {
+		g->file.owner = clone_remap(map, g->file.owner);
 		g->iommu_group = clone_remap(map, g->iommu_group);
 		if (g->iommu_group)
 			g->iommu_group->vfio_group = g;
@@ -498,8 +575,11 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		d->group = clone_remap(map, d->group);
 		d->ictx = clone_remap(map, d->ictx);
 		d->hwpt = clone_remap(map, d->hwpt);
+		list_for_each_entry(df, &d->files, node)
+			df->file.owner = clone_remap(map, df->file.owner);
 	}
 	list_for_each_entry(x, &new->iommufds, node) {
+		x->file.owner = clone_remap(map, x->file.owner);
 		list_for_each_entry(h, &x->hwpts, node) {
 			h->group = clone_remap(map, h->group);
 			h->ictx = x;
@@ -507,22 +587,6 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 			list_add_tail(&h->group_node, &h->group->hwpts);
 		}
 	}
-}
-
-/*
- * A container or iommufd whose file is closed has no number: it is named by
- * its canonical id, first given where a group or device names it (both
- * lists are in canonical order).
- */
-static void serialize_file_ref(struct sbuf *sb, struct ptrmap *ids,
-			       const void *obj, int id)
-{
-	if (!obj)
-		sbuf_printf(sb, "-1");
-	else if (id >= 0)
-		sbuf_printf(sb, "%d", id);
-	else
-		sbuf_printf(sb, "closed#%d", canon_id(ids, obj));
 }
 
 /* Whether @d is the first device (list order) bound to its iommufd. */
@@ -540,46 +604,31 @@ static bool vfio_device_first_of_ictx(const struct machine *m,
 	return false;
 }
 
-static void serialize_iommufd(struct sbuf *sb, struct ptrmap *ids,
-			      const struct iommufd_ctx *x)
-{
-	const struct iommufd_hwpt *h;
-
-	sbuf_printf(sb, "iommufd ");
-	serialize_file_ref(sb, ids, x, x->id);
-	sbuf_printf(sb, " #%d ioas=%u bound=%u\n", canon_id(ids, x),
-		    x->nr_ioas, x->bound);
-	list_for_each_entry(h, &x->hwpts, node)
-		sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
-			    canon_id(ids, h), h->ioas, h->group->id,
-			    canon_id(ids, h->domain), h->users);
-}
-
+/*
+ * Files are named by canonical ids (first given where something names
+ * them, in canonical order); the descriptor tables (fs/file.c) come after
+ * and say which process holds which open file as what descriptor.
+ */
 static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				  struct ptrmap *ids)
 {
-	const struct vfio_container *c;
 	const struct vfio_group *g;
 	const struct vfio_device *d;
-	const struct iommufd_ctx *x;
 
-	/* the descriptors open follow from the files below */
-	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d nofile=%lu\n",
+	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n",
 		    m->vfio_noiommu, m->iommufd_unsafe_irqs,
-		    m->type1_unsafe_irqs, m->nofile_limit);
-	/* open containers; a closed one is described by its groups */
-	list_for_each_entry(c, &m->vfio_containers, node)
-		if (c->id >= 0)
-			sbuf_printf(sb, "vfio-container %d type=%d noiommu=%d\n",
-				    c->id, c->iommu_type, c->noiommu);
+		    m->type1_unsafe_irqs);
 	list_for_each_entry(g, &m->vfio_groups, node) {
 		sbuf_printf(sb, "vfio-group %s%d #%d open=%d fd=%d container=",
 			    g->noiommu ? "noiommu-" : "", g->id,
-			    canon_id(ids, g), g->opened, g->fd_open);
-		serialize_file_ref(sb, ids, g->container,
-				   g->container ? g->container->id : -1);
-		if (g->container && g->container->id < 0)
-			sbuf_printf(sb, "(type=%d)", g->container->iommu_type);
+			    canon_id(ids, g), g->opened, g->file.owner != NULL);
+		if (g->container)
+			sbuf_printf(sb, "#%d(type=%d,fd=%d)",
+				    canon_id(ids, g->container),
+				    g->container->iommu_type,
+				    g->container->file.owner != NULL);
+		else
+			sbuf_printf(sb, "-");
 		sbuf_printf(sb, " users=%u type1=", g->container_users);
 		if (g->type1_domain)
 			sbuf_printf(sb, "#%d\n", canon_id(ids, g->type1_domain));
@@ -587,22 +636,21 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 			sbuf_printf(sb, "-\n");
 	}
 	list_for_each_entry(d, &m->vfio_devices, node) {
-		sbuf_printf(sb, "vfio-device %s group=%d open=%d count=%u ictx=",
-			    dev_name(d->dev), d->group->id, (int)d->open,
-			    d->open_count);
-		serialize_file_ref(sb, ids, d->ictx, d->ictx ? d->ictx->id : -1);
+		sbuf_printf(sb, "vfio-device %s group=%d count=%u ictx=",
+			    dev_name(d->dev), d->group->id, d->open_count);
+		if (d->ictx)
+			sbuf_printf(sb, "#%d", canon_id(ids, d->ictx));
+		else
+			sbuf_printf(sb, "-");
 		sbuf_printf(sb, " hwpt=%d req_trigger=%d\n",
 			    d->hwpt ? canon_id(ids, d->hwpt) : -1,
 			    d->req_trigger);
 	}
-	list_for_each_entry(x, &m->iommufds, node)
-		if (x->id >= 0)
-			serialize_iommufd(sb, ids, x);
 	/* closed iommufds, in the order of the first device bound to each */
 	list_for_each_entry(d, &m->vfio_devices, node)
-		if (d->ictx && d->ictx->id < 0 &&
+		if (d->ictx && !d->ictx->file.owner &&
 		    vfio_device_first_of_ictx(m, d))
-			serialize_iommufd(sb, ids, d->ictx);
+			iommufd_ctx_serialize(d->ictx, sb, ids);
 }
 
 static void vfio_subsys_destroy(struct machine *m)
@@ -610,11 +658,15 @@ static void vfio_subsys_destroy(struct machine *m)
 	struct vfio_container *c, *nc;
 	struct vfio_group *g, *ng;
 	struct vfio_device *d, *nd;
+	struct vfio_device_file *df, *ndf;
 	struct iommufd_ctx *x, *nx;
 	struct iommufd_hwpt *h, *nh;
 
-	list_for_each_entry_safe(d, nd, &m->vfio_devices, node)
+	list_for_each_entry_safe(d, nd, &m->vfio_devices, node) {
+		list_for_each_entry_safe(df, ndf, &d->files, node)
+			free(df);
 		free(d);
+	}
 	list_for_each_entry_safe(g, ng, &m->vfio_groups, node)
 		free(g);
 	list_for_each_entry_safe(c, nc, &m->vfio_containers, node)
@@ -631,15 +683,8 @@ static void vfio_subsys_destroy(struct machine *m)
 	INIT_LIST_HEAD(&m->iommufds);
 }
 
-static int vfio_subsys_init(struct machine *m)
-{
-	m->nofile_limit = MACHINE_NOFILE_DEFAULT;
-	return 0;
-}
-
 const struct machine_subsys vfio_subsys = {
 	.name = "vfio",
-	.init = vfio_subsys_init,
 	.clone = vfio_subsys_clone,
 	.fixup = vfio_subsys_fixup,
 	.serialize = vfio_subsys_serialize,

@@ -6,20 +6,12 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
 void iommufd_device_unbind_locked(struct vfio_device *vdev);
 
-/* The iommufd whose file is open as @id, or NULL (-EBADF). */
-static struct iommufd_ctx *iommufd_by_id(struct machine *m, int id)
+/* The iommufd the legacy calls number @id in @p, or NULL (-EBADF). */
+static struct iommufd_ctx *iommufd_legacy(struct process *p, int id)
 {
-	struct iommufd_ctx *ictx;
-
-	if (id < 0)
-		return NULL;
-	list_for_each_entry(ictx, &m->iommufds, node)
-		if (ictx->id == id)
-			return ictx;
-	return NULL;
+	return idr_find(&p->iommufds, id);
 }
 
 /*
@@ -29,38 +21,10 @@ static struct iommufd_ctx *iommufd_by_id(struct machine *m, int id)
  */
 static void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
-	if (ictx->id >= 0 || ictx->bound)
+	if (ictx->file.owner || ictx->bound)
 		return;
 	list_del(&ictx->node);
 	kfree(ictx);
-}
-
-int iommufd_open(struct machine *m, int *ret_ictx)
-{
-	struct iommufd_ctx *ictx;
-	struct list_head *before;
-	int id = 0, ret = 0;
-
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_node_open(m);
-	if (ret)
-		goto out_unlock;
-	id = list_lowest_free_id(&m->iommufds, struct iommufd_ctx, node, id, &before);
-	ictx = kzalloc(m, sizeof(*ictx));
-	if (!ictx) {
-		vfio_fd_put(m);
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	ictx->m = m;
-	ictx->id = id;
-	INIT_LIST_HEAD(&ictx->hwpts);
-	list_add_tail(&ictx->node, before);
-	*ret_ictx = id;
-out_unlock:
-	mutex_unlock(&m->vfio_lock);
-	return ret;
 }
 
 /*
@@ -68,43 +32,160 @@ out_unlock:
  * for each bound device, so their IOAS and attachments stay until the last
  * of them is unbound.
  */
+static void iommufd_fops_release(struct file *file, struct process *owner)
+{
+	struct iommufd_ctx *ictx = container_of(file, struct iommufd_ctx, file);
+
+	if (ictx->id >= 0)
+		idr_remove(&owner->iommufds, ictx->id);
+	ictx->id = -1;
+	iommufd_ctx_put(ictx);
+}
+
+void iommufd_ctx_serialize(const struct iommufd_ctx *x, struct sbuf *sb,
+			   struct ptrmap *ids)
+{
+	const struct iommufd_hwpt *h;
+
+	sbuf_printf(sb, "iommufd #%d ioas=%u bound=%u\n", canon_id(ids, x),
+		    x->nr_ioas, x->bound);
+	list_for_each_entry(h, &x->hwpts, node)
+		sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
+			    canon_id(ids, h), h->ioas, h->group->id,
+			    canon_id(ids, h->domain), h->users);
+}
+
+static void iommufd_fops_serialize(const struct file *file, struct sbuf *sb,
+				   struct ptrmap *ids)
+{
+	iommufd_ctx_serialize(container_of(file, struct iommufd_ctx, file), sb,
+			      ids);
+}
+
+static const struct file_operations iommufd_fops = {
+	.release = iommufd_fops_release,
+	.serialize = iommufd_fops_serialize,
+};
+
+/*
+ * The iommufd open as @fd in @p: -EBADF, and @other_kind for another file
+ * (-ENOTTY for its own ioctls; -EBADFD where a device ioctl names it,
+ * iommufd_ctx_from_fd()).
+ */
+static int iommufd_from_fd(struct process *p, int fd, int other_kind,
+			   struct iommufd_ctx **ret)
+{
+	struct file *file;
+	int err = vfio_file_get(p, fd, FILE_IOMMUFD, &file);
+
+	if (err == -ENOTTY)
+		return other_kind;
+	if (!err)
+		*ret = container_of(file, struct iommufd_ctx, file);
+	return err;
+}
+
+/* open("/dev/iommu"): iommufd_fops_open(). */
+static int iommufd_do_open(struct process *p, bool legacy, int *ret_id)
+{
+	struct machine *m = p->m;
+	struct iommufd_ctx *ictx;
+	int fd, id = -1;
+
+	mutex_lock(&m->vfio_lock);
+	fd = vfio_node_open(p);
+	if (fd < 0)
+		goto out_unlock;
+	ictx = kzalloc(m, sizeof(*ictx));
+	if (ictx && legacy) {
+		id = idr_alloc_lowest(&p->iommufds, ictx, 0, INT32_MAX);
+		if (id < 0) {
+			kfree(ictx);
+			ictx = NULL;
+		}
+	}
+	if (!ictx) {
+		put_unused_fd(p, fd);
+		fd = -ENOMEM;
+		goto out_unlock;
+	}
+	ictx->m = m;
+	ictx->id = id;
+	ictx->file.kind = FILE_IOMMUFD;
+	ictx->file.f_op = &iommufd_fops;
+	INIT_LIST_HEAD(&ictx->hwpts);
+	list_add_tail(&ictx->node, &m->iommufds);
+	fd_install(p, fd, &ictx->file);
+	if (ret_id)
+		*ret_id = id;
+out_unlock:
+	mutex_unlock(&m->vfio_lock);
+	return fd;
+}
+
+int iommufd_fd_open(struct process *p)
+{
+	KFRAME("iommufd_fops_open");
+	return iommufd_do_open(p, false, NULL);
+}
+
+int iommufd_open(struct machine *m, int *ret_ictx)
+{
+	int fd;
+
+	KFRAME("iommufd_fops_open");
+	fd = iommufd_do_open(m->default_process, true, ret_ictx);
+	return fd < 0 ? fd : 0;
+}
+
 int iommufd_close(struct machine *m, int id)
 {
 	struct iommufd_ctx *ictx;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
+	KFRAME("close_fd");
 	mutex_lock(&m->vfio_lock);
-	ictx = iommufd_by_id(m, id);
-	if (!ictx) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
+	ictx = iommufd_legacy(m->default_process, id);
 	/* close(2) cannot fail: bound devices keep the iommufd meanwhile */
-	ictx->id = -1;	/* the number is free for the next open() */
-	vfio_fd_put(m);
-	list_del(&ictx->node);
-	list_add_tail(&ictx->node, &m->iommufds);
-	iommufd_ctx_put(ictx);
-out_unlock:
+	ret = ictx ? process_close_fd(m->default_process, ictx->file.fd) :
+		     -EBADF;
 	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
+
+/* IOMMU_IOAS_ALLOC: iommufd_ioas_alloc_ioctl(). */
+static int iommufd_ioas_alloc_locked(struct iommufd_ctx *ictx,
+				     unsigned int *ret_ioas)
+{
+	if (ictx->nr_ioas == IOMMUFD_IOAS_MAX)
+		return -ENOSPC;
+	*ret_ioas = ++ictx->nr_ioas;
+	return 0;
+}
+
+int iommufd_ioctl_ioas_alloc(struct process *p, int fd, unsigned int *ret_ioas)
+{
+	struct iommufd_ctx *ictx;
+	int ret;
+
+	KFRAME("iommufd_ioas_alloc_ioctl");
+	mutex_lock(&p->m->vfio_lock);
+	ret = iommufd_from_fd(p, fd, -ENOTTY, &ictx);
+	if (!ret)
+		ret = iommufd_ioas_alloc_locked(ictx, ret_ioas);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
 }
 
 int iommufd_ioas_alloc(struct machine *m, int id, unsigned int *ret_ioas)
 {
 	struct iommufd_ctx *ictx;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
+	KFRAME("iommufd_ioas_alloc_ioctl");
 	mutex_lock(&m->vfio_lock);
-	ictx = iommufd_by_id(m, id);
-	if (!ictx)
-		ret = -EBADF;
-	else if (ictx->nr_ioas == IOMMUFD_IOAS_MAX)
-		ret = -ENOSPC;
-	else
-		*ret_ioas = ++ictx->nr_ioas;
+	ictx = iommufd_legacy(m->default_process, id);
+	ret = ictx ? iommufd_ioas_alloc_locked(ictx, ret_ioas) : -EBADF;
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -136,45 +217,102 @@ static int iommufd_device_bind(struct iommufd_ctx *ictx,
 	return 0;
 }
 
-int vfio_device_bind_iommufd(struct machine *m, const char *dev_name, int id)
+/* The device file open as @fd in @p: -EBADF, -ENOTTY another file. */
+static int vfio_df_from_fd(struct process *p, int fd,
+			   struct vfio_device_file **ret)
 {
-	struct vfio_device *vdev;
+	struct file *file;
+	int err = vfio_file_get(p, fd, FILE_VFIO_DEVICE, &file);
+
+	if (!err)
+		*ret = container_of(file, struct vfio_device_file, file);
+	return err;
+}
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD: vfio_df_ioctl_bind_iommufd(). A cdev file
+ * only; the group file is checked first (vfio_device_block_group()),
+ * then that this file has not bound, then the iommufd's descriptor, then
+ * that the device is not open already through another file
+ * (vfio_df_open(): the cdev path opens a device once).
+ */
+static int vfio_df_bind_iommufd_locked(struct vfio_device_file *df,
+				       struct process *p, int ifd,
+				       int legacy_id, bool legacy)
+{
+	struct vfio_device *vdev = df->device;
 	struct iommufd_ctx *ictx;
 	int ret;
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->open == VFIO_CLOSED) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	/* vfio_df_ioctl_bind_iommufd(): a cdev file only */
-	if (vdev->open != VFIO_OPEN_CDEV) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	/* the group file is checked first, then the bind, then the iommufd */
+	if (df->group_path)
+		return -EINVAL;
 	ret = vfio_device_block_group(vdev);
 	if (ret)
-		goto out_unlock;
-	if (vdev->ictx) {
+		return ret;
+	if (df->access_granted) {
 		ret = -EINVAL;
 		goto err_unblock;
 	}
-	ictx = iommufd_by_id(m, id);
-	if (!ictx) {
-		ret = -EBADF;
+	if (legacy) {
+		ictx = iommufd_legacy(p, legacy_id);
+		ret = ictx ? 0 : -EBADF;
+	} else {
+		ret = iommufd_from_fd(p, ifd, -EBADFD, &ictx);
+	}
+	if (ret)
+		goto err_unblock;
+	if (vdev->open_count) {
+		ret = -EINVAL;
 		goto err_unblock;
 	}
 	ret = iommufd_device_bind(ictx, vdev);
 	if (ret)
 		goto err_unblock;
-	goto out_unlock;
+	vdev->open_count = 1;
+	df->access_granted = true;
+	return 0;
 
 err_unblock:
 	vfio_device_unblock_group(vdev);
-out_unlock:
+	return ret;
+}
+
+int vfio_ioctl_bind_iommufd(struct process *p, int fd, int ifd)
+{
+	struct vfio_device_file *df;
+	int ret;
+
+	KFRAME("vfio_df_ioctl_bind_iommufd");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_from_fd(p, fd, &df);
+	if (!ret)
+		ret = vfio_df_bind_iommufd_locked(df, p, ifd, -1, false);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+int vfio_device_bind_iommufd(struct machine *m, const char *dev_name, int id)
+{
+	struct vfio_device_file *df;
+	struct vfio_device *vdev;
+	int ret;
+
+	KFRAME("vfio_df_ioctl_bind_iommufd");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_df_legacy(m, dev_name, false, &df);
+	/*
+	 * the device's newest file here; if that is a group file, its
+	 * newest cdev file, which the verb means
+	 */
+	if (!ret && df->group_path) {
+		vdev = df->device;
+		df = vfio_device_file_of(vdev, m->default_process, true);
+		if (!df)
+			ret = -EINVAL;
+	}
+	if (!ret)
+		ret = vfio_df_bind_iommufd_locked(df, m->default_process, -1,
+						  id, true);
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -221,63 +359,63 @@ static int iommufd_device_replace_locked(struct vfio_device *vdev,
 }
 
 /*
+ * The way in of the cdev-only device ioctls (vfio_device_fops_unl_ioctl()):
+ * a file without access takes no ioctl but the bind (-EINVAL); a file
+ * through the group passes them to its driver, which does not know them
+ * (-ENOTTY).
+ */
+static int vfio_df_cdev_ioctl(struct vfio_device_file *df)
+{
+	if (!df->access_granted)
+		return -EINVAL;
+	return df->group_path ? -ENOTTY : 0;
+}
+
+/*
  * VFIO_DEVICE_ATTACH_IOMMUFD_PT: vfio_iommufd_physical_attach_ioas() (v6.6)
  * attaches a device that is not attached (iommufd_device_attach(): one
  * user domain per group and IOAS) and replaces the page table of one that
  * is (iommufd_device_replace()).
  */
-int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
-			    unsigned int ioas)
+static int vfio_df_attach_ioas_locked(struct vfio_device_file *df,
+				      unsigned int ioas)
 {
-	struct vfio_device *vdev;
+	struct vfio_device *vdev = df->device;
 	struct iommufd_hwpt *hwpt;
 	struct iommu_domain *domain;
 	struct iommu_group *group;
-	int ret = 0;
+	int ret;
 
-	KFUNC();
-	mutex_lock(&m->vfio_lock);
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->open != VFIO_OPEN_CDEV) {
-		ret = -EBADF;
-		goto out_unlock;
-	}
-	if (!vdev->ictx || !ioas || ioas > vdev->ictx->nr_ioas) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (vdev->hwpt) {
-		ret = iommufd_device_replace_locked(vdev, ioas);
-		goto out_unlock;
-	}
+	ret = vfio_df_cdev_ioctl(df);
+	if (ret)
+		return ret;
+	if (!ioas || ioas > vdev->ictx->nr_ioas)
+		return -EINVAL;
+	if (vdev->hwpt)
+		return iommufd_device_replace_locked(vdev, ioas);
 	group = vdev->dev->iommu_group;
 	hwpt = iommufd_hwpt_find(vdev->ictx, group);
 	if (hwpt) {
 		/* the group is translated by one page table at a time */
-		if (hwpt->ioas != ioas) {
-			ret = -EINVAL;
-			goto out_unlock;
-		}
+		if (hwpt->ioas != ioas)
+			return -EINVAL;
 		hwpt->users++;
 		vdev->hwpt = hwpt;
-		goto out_unlock;
+		return 0;
 	}
-	hwpt = kzalloc(m, sizeof(*hwpt));
-	if (!hwpt) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
+	hwpt = kzalloc(vdev->m, sizeof(*hwpt));
+	if (!hwpt)
+		return -ENOMEM;
 	domain = iommu_paging_domain_alloc(vdev->dev);
 	if (IS_ERR(domain)) {
 		kfree(hwpt);
-		ret = (int)PTR_ERR(domain);
-		goto out_unlock;
+		return (int)PTR_ERR(domain);
 	}
 	ret = iommu_attach_group(domain, group);
 	if (ret) {
 		iommu_domain_free(domain);
 		kfree(hwpt);
-		goto out_unlock;
+		return ret;
 	}
 	hwpt->ioas = ioas;
 	hwpt->group = group;
@@ -287,7 +425,34 @@ int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
 	list_add_tail(&hwpt->node, &vdev->ictx->hwpts);
 	list_add_tail(&hwpt->group_node, &group->hwpts);
 	vdev->hwpt = hwpt;
-out_unlock:
+	return 0;
+}
+
+int vfio_ioctl_attach_ioas(struct process *p, int fd, unsigned int ioas)
+{
+	struct vfio_device_file *df;
+	int ret;
+
+	KFRAME("vfio_df_ioctl_attach_pt");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_from_fd(p, fd, &df);
+	if (!ret)
+		ret = vfio_df_attach_ioas_locked(df, ioas);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
+			    unsigned int ioas)
+{
+	struct vfio_device_file *df;
+	int ret;
+
+	KFRAME("vfio_df_ioctl_attach_pt");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_df_legacy(m, dev_name, true, &df);
+	if (!ret)
+		ret = vfio_df_attach_ioas_locked(df, ioas);
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -307,20 +472,43 @@ static void iommufd_device_detach_locked(struct vfio_device *vdev)
 	kfree(hwpt);
 }
 
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT: vfio_df_ioctl_detach_pt(). */
+static int vfio_df_detach_ioas_locked(struct vfio_device_file *df)
+{
+	int ret = vfio_df_cdev_ioctl(df);
+
+	if (ret)
+		return ret;
+	if (!df->device->hwpt)
+		return -EINVAL;
+	iommufd_device_detach_locked(df->device);
+	return 0;
+}
+
+int vfio_ioctl_detach_ioas(struct process *p, int fd)
+{
+	struct vfio_device_file *df;
+	int ret;
+
+	KFRAME("vfio_df_ioctl_detach_pt");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_from_fd(p, fd, &df);
+	if (!ret)
+		ret = vfio_df_detach_ioas_locked(df);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
 int vfio_device_detach_ioas(struct machine *m, const char *dev_name)
 {
-	struct vfio_device *vdev;
-	int ret = 0;
+	struct vfio_device_file *df;
+	int ret;
 
-	KFUNC();
+	KFRAME("vfio_df_ioctl_detach_pt");
 	mutex_lock(&m->vfio_lock);
-	vdev = vfio_device_by_name(m, dev_name);
-	if (!vdev || vdev->open != VFIO_OPEN_CDEV)
-		ret = -EBADF;
-	else if (!vdev->hwpt)
-		ret = -EINVAL;
-	else
-		iommufd_device_detach_locked(vdev);
+	ret = vfio_df_legacy(m, dev_name, true, &df);
+	if (!ret)
+		ret = vfio_df_detach_ioas_locked(df);
 	mutex_unlock(&m->vfio_lock);
 	return ret;
 }
@@ -337,4 +525,19 @@ void iommufd_device_unbind_locked(struct vfio_device *vdev)
 	vdev->ictx = NULL;
 	/* vfio_df_unbind_iommufd(): the group file may be opened again */
 	vfio_device_unblock_group(vdev);
+}
+
+/*
+ * vfio_df_unbind_iommufd(): closing a cdev file that bound closes the
+ * device: it is unbound, and the group file may be opened again.
+ */
+void vfio_df_unbind_iommufd(struct vfio_device_file *df)
+{
+	struct vfio_device *vdev = df->device;
+
+	if (!df->access_granted)
+		return;
+	iommufd_device_unbind_locked(vdev);
+	vdev->open_count = 0;
+	vdev->req_trigger = false; /* vfio_pci_core_close_device() */
 }

@@ -27,36 +27,45 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
+struct vfio_group *vfio_group_legacy_file(struct process *p, int id);
 
 static bool vfio_pci_is_core(const struct device *dev)
 {
 	return dev->driver && dev->driver->desc->probe == PROBE_VFIO_PCI;
 }
 
-/* vfio_device_cdev_opened(): bound to an iommufd through its cdev. */
-static bool vfio_device_cdev_opened(const struct vfio_device *vdev)
-{
-	return vdev->open == VFIO_OPEN_CDEV && vdev->ictx;
-}
-
 /*
  * The ioctl's way in (vfio_device_fops_unl_ioctl()): a file of the device
- * must be open, have access granted (a cdev gets it when it binds), and
- * its driver must know the ioctl. Under vfio_lock.
+ * must be open (as @fd in @p, or for the legacy calls, @dev_name's newest
+ * file in the default process), have access granted (a cdev gets it when
+ * it binds), and its driver must know the ioctl. Under vfio_lock.
  */
-static int vfio_pci_ioctl_device(struct machine *m, const char *dev_name,
+static int vfio_pci_ioctl_device(struct process *p, int fd,
+				 const char *dev_name,
 				 struct vfio_device **ret_vdev)
 {
-	struct vfio_device *vdev = vfio_device_by_name(m, dev_name);
+	struct vfio_device_file *df = NULL;
+	struct file *file;
+	int ret;
 
-	if (!vdev || vdev->open == VFIO_CLOSED)
-		return -EBADF;
-	if (vdev->open == VFIO_OPEN_CDEV && !vdev->ictx)
+	if (dev_name) {
+		struct vfio_device *vdev = vfio_device_by_name(p->m, dev_name);
+
+		if (vdev)
+			df = vfio_device_file_of(vdev, p, false);
+		if (!df)
+			return -EBADF;
+	} else {
+		ret = vfio_file_get(p, fd, FILE_VFIO_DEVICE, &file);
+		if (ret)
+			return ret;
+		df = container_of(file, struct vfio_device_file, file);
+	}
+	if (!df->access_granted)
 		return -EINVAL;
-	if (!vfio_pci_is_core(vdev->dev))
+	if (!vfio_pci_is_core(df->device->dev))
 		return -ENOTTY;	/* vfio-platform and the others */
-	*ret_vdev = vdev;
+	*ret_vdev = df->device;
 	return 0;
 }
 
@@ -118,11 +127,12 @@ static int vfio_iommufd_get_dev_id(struct machine *m,
 	return -ENODEV;
 }
 
-int vfio_pci_get_hot_reset_info(struct machine *m, const char *name,
-				unsigned int *ret_flags,
-				struct vfio_pci_dependent_device **ret_devices,
-				size_t *ret_n)
+static int vfio_pci_hot_reset_info(struct process *p, int fd,
+				   const char *name, unsigned int *ret_flags,
+				   struct vfio_pci_dependent_device **ret_devices,
+				   size_t *ret_n)
 {
+	struct machine *m = p->m;
 	struct vfio_pci_dependent_device *info = NULL;
 	struct vfio_device *vdev;
 	struct device **devs = NULL;
@@ -132,7 +142,7 @@ int vfio_pci_get_hot_reset_info(struct machine *m, const char *name,
 
 	KFRAME("vfio_pci_ioctl_get_pci_hot_reset_info");
 	mutex_lock(&m->vfio_lock);
-	ret = vfio_pci_ioctl_device(m, name, &vdev);
+	ret = vfio_pci_ioctl_device(p, fd, name, &vdev);
 	if (ret)
 		goto out_unlock;
 	ret = vfio_pci_probe_reset(vdev->dev);
@@ -188,6 +198,24 @@ out_unlock:
 	return ret;
 }
 
+int vfio_pci_get_hot_reset_info(struct machine *m, const char *name,
+				unsigned int *ret_flags,
+				struct vfio_pci_dependent_device **ret_devices,
+				size_t *ret_n)
+{
+	return vfio_pci_hot_reset_info(m->default_process, -1, name, ret_flags,
+				       ret_devices, ret_n);
+}
+
+int vfio_ioctl_pci_hot_reset_info(struct process *p, int fd,
+				  unsigned int *ret_flags,
+				  struct vfio_pci_dependent_device **ret_devices,
+				  size_t *ret_n)
+{
+	return vfio_pci_hot_reset_info(p, fd, NULL, ret_flags, ret_devices,
+				       ret_n);
+}
+
 /* vfio_dev_in_groups(): one of the group files given is @vdev's group's. */
 static bool vfio_dev_in_groups(const struct vfio_device *vdev,
 			       struct vfio_group *const *groups, size_t n)
@@ -240,31 +268,38 @@ static int vfio_pci_dev_set_hot_reset(struct machine *m,
 	return ret;
 }
 
-/* The open group file numbered @id: the live group's, else an orphan's. */
-static struct vfio_group *vfio_group_file_get(struct machine *m, int id)
+/*
+ * The group file a hot reset names: a descriptor of @p (-EBADF not open,
+ * -EINVAL not a group file), or, for the legacy calls, a group number
+ * whose file @p holds (-EBADF).
+ */
+static int vfio_pci_group_arg(struct process *p, int arg, bool legacy,
+			      struct vfio_group **ret)
 {
-	struct vfio_group *group, *orphan = NULL;
+	struct file *file;
 
-	list_for_each_entry(group, &m->vfio_groups, node) {
-		if ((group->noiommu ? -1 - group->id : group->id) != id ||
-		    !group->fd_open)
-			continue;
-		if (!list_empty(&group->device_list))
-			return group;
-		if (!orphan)
-			orphan = group;
+	if (legacy) {
+		*ret = vfio_group_legacy_file(p, arg);
+		return *ret ? 0 : -EBADF;
 	}
-	return orphan;
+	file = process_file(p, arg);
+	if (!file)
+		return -EBADF;
+	if (file->kind != FILE_VFIO_GROUP)
+		return -EINVAL;
+	*ret = container_of(file, struct vfio_group, file);
+	return 0;
 }
 
 /*
  * vfio_pci_ioctl_pci_hot_reset_groups(): at most as many group files as
  * devices affected, each an open group file. Under vfio_lock.
  */
-static int vfio_pci_hot_reset_groups(struct machine *m,
+static int vfio_pci_hot_reset_groups(struct process *p,
 				     struct vfio_device *vdev,
-				     const int *ids, size_t nids)
+				     const int *ids, size_t nids, bool legacy)
 {
+	struct machine *m = p->m;
 	struct vfio_group **groups;
 	struct device **devs;
 	size_t count;
@@ -279,26 +314,25 @@ static int vfio_pci_hot_reset_groups(struct machine *m,
 	groups = kzalloc(m, nids * sizeof(*groups));
 	if (!groups)
 		return -ENOMEM;
-	for (size_t i = 0; i < nids && !ret; i++) {
-		groups[i] = vfio_group_file_get(m, ids[i]);
-		if (!groups[i])
-			ret = -EBADF;
-	}
+	for (size_t i = 0; i < nids && !ret; i++)
+		ret = vfio_pci_group_arg(p, ids[i], legacy, &groups[i]);
 	if (!ret)
 		ret = vfio_pci_dev_set_hot_reset(m, vdev, groups, nids, NULL);
 	kfree(groups);
 	return ret;
 }
 
-int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
-		       const int *groups, size_t ngroups)
+static int vfio_pci_do_hot_reset(struct process *p, int fd,
+				 const char *dev_name, const int *groups,
+				 size_t ngroups)
 {
+	struct machine *m = p->m;
 	struct vfio_device *vdev;
 	int ret;
 
 	KFRAME("vfio_pci_ioctl_pci_hot_reset");
 	mutex_lock(&m->vfio_lock);
-	ret = vfio_pci_ioctl_device(m, dev_name, &vdev);
+	ret = vfio_pci_ioctl_device(p, fd, dev_name, &vdev);
 	if (ret)
 		goto out_unlock;
 	/* group files through a group's device, none through a bound cdev */
@@ -310,10 +344,24 @@ int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
 	if (ret)
 		goto out_unlock;
 	if (ngroups)
-		ret = vfio_pci_hot_reset_groups(m, vdev, groups, ngroups);
+		ret = vfio_pci_hot_reset_groups(p, vdev, groups, ngroups,
+						dev_name != NULL);
 	else
 		ret = vfio_pci_dev_set_hot_reset(m, vdev, NULL, 0, vdev->ictx);
 out_unlock:
 	mutex_unlock(&m->vfio_lock);
 	return ret;
+}
+
+int vfio_pci_hot_reset(struct machine *m, const char *dev_name,
+		       const int *groups, size_t ngroups)
+{
+	return vfio_pci_do_hot_reset(m->default_process, -1, dev_name, groups,
+				     ngroups);
+}
+
+int vfio_ioctl_pci_hot_reset(struct process *p, int fd, const int *group_fds,
+			     size_t ngroups)
+{
+	return vfio_pci_do_hot_reset(p, fd, NULL, group_fds, ngroups);
 }

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Userspace processes of a machine and their descriptor tables: the parts
+ * of fs/file.c (alloc_fd(), fd_install(), close_fd(), close_files()) and of
+ * setrlimit(RLIMIT_NOFILE) that VFIO and iommufd users meet. A process is
+ * started by naming it (a script's `@as NAME`); the first one, "sh", is the
+ * script's own shell, where the legacy verbs act.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dmaown/vfio.h"
+#include "fs/file.h"
+#include "machine/machine-priv.h"
+
+/* 0, 1 and 2: what every process starts with; ioctls on them are -ENOTTY */
+static struct file stdio_file = { .kind = FILE_STDIO, .fd = -1 };
+
+/* Named processes get PIDs from here, in the order they start. */
+#define PROCESS_FIRST_PID 1000
+
+static struct process *process_alloc(struct machine *m, const char *name,
+				     unsigned long nofile)
+{
+	struct process *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->m = m;
+	p->name = strdup(name);
+	p->nofile = nofile;
+	idr_init(&p->fds);
+	idr_init(&p->containers);
+	idr_init(&p->iommufds);
+	if (!p->name)
+		goto err;
+	for (int i = 0; i < 3; i++)
+		if (idr_alloc_lowest(&p->fds, &stdio_file, 0, 3) != i)
+			goto err;
+	if (strmap_put(&m->processes_by_name, p->name, p))
+		goto err;
+	return p;
+err:
+	idr_destroy(&p->fds);
+	free(p->name);
+	free(p);
+	return NULL;
+}
+
+static void process_free(struct process *p)
+{
+	if (p->name)
+		strmap_del(&p->m->processes_by_name, p->name, p);
+	idr_destroy(&p->fds);
+	idr_destroy(&p->containers);
+	idr_destroy(&p->iommufds);
+	free(p->name);
+	free(p);
+}
+
+/* Kept sorted by name, the default first: serializations compare. */
+static void process_insert_sorted(struct machine *m, struct process *new)
+{
+	struct process *pos;
+
+	list_for_each_entry(pos, &m->processes, node) {
+		if (pos != m->default_process && strcmp(pos->name, new->name) > 0) {
+			list_add_tail(&new->node, &pos->node);
+			return;
+		}
+	}
+	list_add_tail(&new->node, &m->processes);
+}
+
+struct process *machine_default_process(struct machine *m)
+{
+	return m->default_process;
+}
+
+struct process *machine_find_process(struct machine *m, const char *name)
+{
+	struct process *p;
+
+	if (!name)
+		return m->default_process;
+	mutex_lock(&m->vfio_lock);
+	p = strmap_get(&m->processes_by_name, name);
+	mutex_unlock(&m->vfio_lock);
+	return p;
+}
+
+struct process *machine_process(struct machine *m, const char *name)
+{
+	struct process *p;
+
+	if (!name)
+		return m->default_process;
+	mutex_lock(&m->vfio_lock);
+	p = strmap_get(&m->processes_by_name, name);
+	if (!p) {
+		/* started by the shell: its limit is inherited */
+		p = process_alloc(m, name, m->default_process->nofile);
+		if (p) {
+			p->pid = PROCESS_FIRST_PID + m->nr_processes_started++;
+			process_insert_sorted(m, p);
+		}
+	}
+	mutex_unlock(&m->vfio_lock);
+	return p;
+}
+
+const char *process_name(const struct process *p)
+{
+	return p->name;
+}
+
+int process_pid(const struct process *p)
+{
+	return p->pid;
+}
+
+/* What a descriptor taken but not yet installed points at. */
+static struct file reserved_file = { .kind = FILE_STDIO, .fd = -1 };
+
+int get_unused_fd(struct process *p)
+{
+	unsigned int end = p->nofile > INT32_MAX ? INT32_MAX :
+						   (unsigned int)p->nofile;
+	int fd;
+
+	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	/* alloc_fd(): the lowest free descriptor below RLIMIT_NOFILE */
+	fd = idr_alloc_lowest(&p->fds, &reserved_file, 0, end);
+	return fd == -ENOSPC ? -EMFILE : fd;
+}
+
+void fd_install(struct process *p, int fd, struct file *file)
+{
+	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	WARN_ON(p->m, idr_find(&p->fds, fd) != &reserved_file);
+	p->fds.ptr[fd] = file;
+	file->owner = p;
+	file->fd = fd;
+}
+
+void put_unused_fd(struct process *p, int fd)
+{
+	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	WARN_ON(p->m, idr_remove(&p->fds, fd) != &reserved_file);
+}
+
+int process_next_fd(const struct process *p)
+{
+	return (int)idr_peek_lowest(&p->fds, 0);
+}
+
+struct file *process_file(struct process *p, int fd)
+{
+	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	return idr_find(&p->fds, fd);
+}
+
+int process_close_fd(struct process *p, int fd)
+{
+	struct file *file;
+
+	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	file = idr_remove(&p->fds, fd);
+	if (!file)
+		return -EBADF;
+	if (file->kind == FILE_STDIO)
+		return 0;	/* a standard stream, or a descriptor being opened */
+	file->owner = NULL;
+	file->fd = -1;
+	/* close(2) cannot fail: the release runs, and may free the file */
+	file->f_op->release(file, p);
+	return 0;
+}
+
+int process_close(struct process *p, int fd)
+{
+	int ret;
+
+	KFRAME("close_fd");
+	mutex_lock(&p->m->vfio_lock);
+	ret = process_close_fd(p, fd);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+/*
+ * do_exit() -> exit_files() -> close_files(): every descriptor, lowest
+ * first. A named process is gone afterwards; the default one, the script's
+ * shell, stays with its standard descriptors.
+ */
+void process_exit(struct process *p)
+{
+	struct machine *m = p->m;
+
+	KFRAME("do_exit");
+	mutex_lock(&m->vfio_lock);
+	for (int fd = idr_next(&p->fds, 3); fd >= 0; fd = idr_next(&p->fds, fd + 1))
+		process_close_fd(p, fd);
+	if (p != m->default_process) {
+		list_del(&p->node);
+		process_free(p);
+	}
+	mutex_unlock(&m->vfio_lock);
+}
+
+int process_set_nofile(struct process *p, unsigned long limit)
+{
+	/* setrlimit() refuses more than fs.nr_open, even to root */
+	if (limit > MACHINE_NOFILE_MAX)
+		return -EPERM;
+	mutex_lock(&p->m->vfio_lock);
+	p->nofile = limit;
+	mutex_unlock(&p->m->vfio_lock);
+	return 0;
+}
+
+unsigned long process_nofile(struct process *p)
+{
+	unsigned long n;
+
+	mutex_lock(&p->m->vfio_lock);
+	n = p->nofile;
+	mutex_unlock(&p->m->vfio_lock);
+	return n;
+}
+
+unsigned long process_open_fds(struct process *p)
+{
+	unsigned long n = 0;
+
+	mutex_lock(&p->m->vfio_lock);
+	for (int fd = idr_next(&p->fds, 0); fd >= 0; fd = idr_next(&p->fds, fd + 1))
+		n += ((struct file *)idr_find(&p->fds, fd))->kind != FILE_STDIO;
+	mutex_unlock(&p->m->vfio_lock);
+	return n;
+}
+
+/* The legacy machine-wide calls act on the default process. */
+int machine_set_nofile_limit(struct machine *m, unsigned long limit)
+{
+	return process_set_nofile(m->default_process, limit);
+}
+
+unsigned long machine_nofile_limit(struct machine *m)
+{
+	return process_nofile(m->default_process);
+}
+
+unsigned long machine_open_fds(struct machine *m)
+{
+	return process_open_fds(m->default_process);
+}
+
+/* ---- machine subsystem ---- */
+
+static int files_subsys_init(struct machine *m)
+{
+	m->default_process = process_alloc(m, PROCESS_DEFAULT_NAME,
+					   MACHINE_NOFILE_DEFAULT);
+	if (!m->default_process)
+		return -ENOMEM;
+	list_add_tail(&m->default_process->node, &m->processes);
+	return 0;
+}
+
+static int files_subsys_clone(const struct machine *old, struct machine *new,
+			      struct ptrmap *map)
+{
+	struct process *p, *np;
+
+	new->nr_processes_started = old->nr_processes_started;
+	list_for_each_entry(p, &old->processes, node) {
+		np = calloc(1, sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		np->m = new;
+		np->pid = p->pid;
+		np->nofile = p->nofile;
+		np->name = strdup(p->name);
+		list_add_tail(&np->node, &new->processes);
+		if (!np->name || idr_copy(&np->fds, &p->fds) ||
+		    idr_copy(&np->containers, &p->containers) ||
+		    idr_copy(&np->iommufds, &p->iommufds) ||
+		    strmap_put(&new->processes_by_name, np->name, np) ||
+		    !ptrmap_put(map, p, np))
+			return -ENOMEM;
+		if (p == old->default_process)
+			new->default_process = np;
+	}
+	return 0;
+}
+
+static void idr_remap(struct idr *idr, const struct ptrmap *map)
+{
+	for (int id = idr_next(idr, 0); id >= 0; id = idr_next(idr, id + 1))
+		idr->ptr[id] = clone_remap(map, idr->ptr[id]);
+}
+
+static void files_subsys_fixup(struct machine *new, const struct ptrmap *map)
+{
+	struct process *p;
+
+	/* each file is the first member of its object, so maps with it */
+	list_for_each_entry(p, &new->processes, node) {
+		idr_remap(&p->fds, map);
+		idr_remap(&p->containers, map);
+		idr_remap(&p->iommufds, map);
+	}
+}
+
+static void files_subsys_serialize(const struct machine *m, struct sbuf *sb,
+				   struct ptrmap *ids)
+{
+	const struct process *p;
+
+	/* PIDs are left out: they say only in which order processes began */
+	list_for_each_entry(p, &m->processes, node) {
+		sbuf_printf(sb, "process %s nofile=%lu\n", p->name, p->nofile);
+		for (int fd = idr_next(&p->fds, 0); fd >= 0;
+		     fd = idr_next(&p->fds, fd + 1)) {
+			const struct file *f = p->fds.ptr[fd];
+
+			if (f->kind == FILE_STDIO)
+				continue;
+			sbuf_printf(sb, " fd %d ", fd);
+			f->f_op->serialize(f, sb, ids);
+		}
+		for (int id = idr_next(&p->containers, 0); id >= 0;
+		     id = idr_next(&p->containers, id + 1))
+			sbuf_printf(sb, " container %d #%d\n", id,
+				    canon_id(ids, p->containers.ptr[id]));
+		for (int id = idr_next(&p->iommufds, 0); id >= 0;
+		     id = idr_next(&p->iommufds, id + 1))
+			sbuf_printf(sb, " iommufd %d #%d\n", id,
+				    canon_id(ids, p->iommufds.ptr[id]));
+	}
+}
+
+static void files_subsys_destroy(struct machine *m)
+{
+	struct process *p, *n;
+
+	list_for_each_entry_safe(p, n, &m->processes, node)
+		process_free(p);
+	INIT_LIST_HEAD(&m->processes);
+	m->default_process = NULL;
+	strmap_free(&m->processes_by_name);
+}
+
+const struct machine_subsys files_subsys = {
+	.name = "files",
+	.init = files_subsys_init,
+	.clone = files_subsys_clone,
+	.fixup = files_subsys_fixup,
+	.serialize = files_subsys_serialize,
+	.destroy = files_subsys_destroy,
+};
