@@ -45,6 +45,7 @@
 	X(ELOOP, "Too many levels of symbolic links")                   \
 	X(ENODATA, "No data available")                                 \
 	X(EOVERFLOW, "Value too large for defined data type")           \
+	X(EBADFD, "File descriptor in bad state")                       \
 	X(EOPNOTSUPP, "Operation not supported")                        \
 	X(ETIMEDOUT, "Connection timed out")                            \
 	X(EMEDIUMTYPE, "Wrong medium type")

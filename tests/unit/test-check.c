@@ -115,6 +115,36 @@ static unsigned int replay(const char *name, unsigned int faults,
 	return replay_schedule(name, faults, st, "");
 }
 
+/*
+ * check_prepare() and the prelude a counterexample starts with make the
+ * same machine: two processes, each with an iommufd at descriptor 3 and
+ * IOAS 1 in it.
+ */
+static void prelude_is_prepare(void **state)
+{
+	struct machine *a = boot("vfio-host", 0), *b = boot("vfio-host", 0);
+	struct script_ctx *ctx = script_ctx_new(b, "prelude");
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(check_prepare(a), 0);
+	assert_false(machine_equal(a, b));
+	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++) {
+		struct script_result res;
+
+		assert_int_equal(script_exec_line(ctx, check_prelude[i], 0, &res),
+				 0);
+		assert_int_equal(res.status, 0);
+		script_result_free(&res);
+		assert_true(check_line_needs_prelude(check_prelude[i]));
+	}
+	assert_true(machine_equal(a, b));
+	assert_false(check_line_needs_prelude("@vmm assign 0000:01:00.0"));
+	script_ctx_free(ctx);
+	machine_destroy(a);
+	machine_destroy(b);
+}
+
 static void v7_found_fast(void **state)
 {
 	struct check_stats st;
@@ -403,6 +433,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest sequential[] = {
 		cmocka_unit_test(actions_stable),
+		cmocka_unit_test(prelude_is_prepare),
 		cmocka_unit_test(v7_found_fast),
 		cmocka_unit_test(v7_harmless_on_x86),
 		cmocka_unit_test(mutants_caught),

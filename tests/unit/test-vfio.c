@@ -596,7 +596,7 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		}
 		verify(n || !c->iommu_type, file, line,
 		       "container %d: an IOMMU without groups", c->id);
-		verify(n || c->id >= 0, file, line,
+		verify(n || c->file.owner, file, line,
 		       "a closed container without groups leaked");
 	}
 	list_for_each_entry(x, &m->iommufds, node) {
@@ -607,7 +607,7 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		verify(x->bound == bound, file, line,
 		       "iommufd %d: bound %u, %u devices", x->id, x->bound,
 		       bound);
-		verify(bound || x->id >= 0, file, line,
+		verify(bound || x->file.owner, file, line,
 		       "a closed iommufd without devices leaked");
 		list_for_each_entry(h, &x->hwpts, node) {
 			unsigned int users = 0;
@@ -4256,6 +4256,259 @@ static void hot_reset_not_pci(void **state)
 	check_invariants();
 }
 
+/* ---- processes and their descriptors (fs/file.c) ---- */
+
+/*
+ * alloc_fd(): descriptors from 3, the lowest free first, below the
+ * process's RLIMIT_NOFILE; close_fd() of one not open is EBADF; an ioctl
+ * on a file of another kind is ENOTTY (the file's ioctl does not know it).
+ */
+static void process_descriptors(void **state)
+{
+	struct process *a = machine_process(self->m, "qemu-a");
+	unsigned int ioas;
+
+	(void)state;
+	assert_non_null(a);
+	assert_ptr_equal(machine_process(self->m, "qemu-a"), a);
+	assert_ptr_equal(machine_find_process(self->m, "qemu-a"), a);
+	assert_null(machine_find_process(self->m, "qemu-b"));
+	assert_string_equal(process_name(a), "qemu-a");
+	assert_int_equal(process_pid(a), 1000);
+	assert_int_equal(process_nofile(a), MACHINE_NOFILE_DEFAULT);
+	assert_int_equal(iommufd_fd_open(a), 3);
+	assert_int_equal(vfio_container_fd_open(a), 4);
+	assert_int_equal(iommufd_fd_open(a), 5);
+	assert_int_equal(process_open_fds(a), 3);
+	/* the shell's numbering is its own */
+	assert_int_equal(machine_open_fds(self->m), 0);
+	assert_rc(0, process_close(a, 4));
+	assert_rc(-EBADF, process_close(a, 4));
+	assert_rc(-EBADF, process_close(a, 99));
+	assert_int_equal(vfio_container_fd_open(a), 4);
+	/* ioctls on the wrong file */
+	assert_rc(-ENOTTY, vfio_ioctl_set_iommu(a, 3, VFIO_TYPE1v2_IOMMU));
+	assert_rc(-ENOTTY, iommufd_ioctl_ioas_alloc(a, 4, &ioas));
+	assert_rc(-ENOTTY, vfio_ioctl_group_unset_container(a, 1));
+	assert_rc(-EBADF, vfio_ioctl_group_unset_container(a, 42));
+	assert_rc(0, iommufd_ioctl_ioas_alloc(a, 5, &ioas));
+	assert_int_equal(ioas, 1);
+	/* RLIMIT_NOFILE is the first descriptor refused, per process */
+	assert_rc(0, process_set_nofile(a, 7));
+	assert_int_equal(iommufd_fd_open(a), 6);
+	assert_rc(-EMFILE, iommufd_fd_open(a));
+	assert_rc(-EMFILE, vfio_cdev_fd_open(a, "0000:ff:00.0"));
+	assert_int_equal(process_open_fds(a), 4);
+	check_invariants();
+	/* a new process inherits the shell's limit, not a sibling's */
+	assert_rc(0, machine_set_nofile_limit(self->m, 64));
+	assert_int_equal(process_nofile(machine_process(self->m, "qemu-b")), 64);
+	assert_int_equal(process_pid(machine_process(self->m, "qemu-b")), 1001);
+	process_exit(a);
+	assert_null(machine_find_process(self->m, "qemu-a"));
+	assert_non_null(machine_find_process(self->m, "qemu-b"));
+	check_invariants();
+}
+
+/*
+ * vfio_device_fops_cdev_open() checks nothing: two processes hold files of
+ * one cdev. vfio_df_ioctl_bind_iommufd(): a process binds with its own
+ * iommufd (EBADF not open, EBADFD not an iommufd); vfio_df_open(): the
+ * second bind of the device is EINVAL while the first file is bound, and
+ * succeeds once that file is closed.
+ */
+static void two_processes_one_cdev(void **state)
+{
+	struct process *a, *b;
+	int fa, fb, ia, ib;
+
+	(void)state;
+	boot_desktop_vfio();
+	a = machine_process(self->m, "qemu-a");
+	b = machine_process(self->m, "qemu-b");
+	ia = iommufd_fd_open(a);
+	ib = iommufd_fd_open(b);
+	assert_int_equal(ia, 3);
+	assert_int_equal(ib, 3);
+	fa = vfio_cdev_fd_open(a, GPU);
+	fb = vfio_cdev_fd_open(b, GPU);
+	assert_int_equal(fa, 4);
+	assert_int_equal(fb, 4);
+	assert_rc(-ENODEV, vfio_cdev_fd_open(b, RP));
+	assert_rc(-EBADF, vfio_ioctl_bind_iommufd(b, fb, 9));
+	assert_rc(-EBADFD, vfio_ioctl_bind_iommufd(b, fb, fb));
+	assert_rc(-EINVAL, vfio_ioctl_attach_ioas(b, fb, 1));	/* no access */
+	assert_rc(0, vfio_ioctl_bind_iommufd(a, fa, ia));
+	assert_rc(-EINVAL, vfio_ioctl_bind_iommufd(a, fa, ia)); /* bound */
+	assert_rc(-EINVAL, vfio_ioctl_bind_iommufd(b, fb, ib)); /* opened */
+	assert_cnt(GPU, 1);
+	assert_on_blocking(GPU);
+	/* the bind failed: b's file is open, has no access, blocks nothing */
+	assert_rc(-EINVAL, vfio_ioctl_set_req_eventfd(b, fb));
+	check_invariants();
+	assert_rc(0, process_close(a, fa));
+	assert_kernel_owned(GPU, 0);
+	assert_rc(0, vfio_ioctl_bind_iommufd(b, fb, ib));
+	assert_cnt(GPU, 1);
+	check_invariants();
+	/* the device is unbound from the host: every process lets go */
+	do_override(GPU, "\n");
+	do_unbind("vfio-pci", GPU);
+	assert_int_equal(process_open_fds(b), 1);
+	assert_int_equal(process_open_fds(a), 1);
+	assert_rc(-EBADF, vfio_ioctl_detach_ioas(b, fb));
+	check_invariants();
+}
+
+/*
+ * vfio_group_fops_open(): one group file at a time, whichever process;
+ * vfio_group_ioctl_set_container() takes the container by descriptor
+ * (EBADF, then EINVAL/ENODEV, then EBADFD for a file that is not one);
+ * at exit, close_files() lets everything go, lowest descriptor first.
+ */
+static void group_file_across_processes(void **state)
+{
+	struct process *a, *b;
+	unsigned int flags;
+	int g, gf, cf, df, df2;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	a = machine_process(self->m, "qemu-a");
+	b = machine_process(self->m, "qemu-b");
+	gf = vfio_group_fd_open(a, g);
+	assert_int_equal(gf, 3);
+	assert_rc(-EBUSY, vfio_group_fd_open(b, g));
+	assert_rc(-EBUSY, vfio_group_open(self->m, g));	/* the shell's */
+	assert_rc(-EBADF, vfio_group_close(self->m, g));	/* not its file */
+	cf = vfio_container_fd_open(a);
+	assert_int_equal(cf, 4);
+	assert_rc(-EBADF, vfio_ioctl_group_set_container(a, gf, 9));
+	assert_rc(-EBADFD, vfio_ioctl_group_set_container(a, gf, gf));
+	assert_rc(-EBADF, vfio_ioctl_group_set_container(b, gf, cf));
+	assert_rc(0, vfio_ioctl_group_set_container(a, gf, cf));
+	assert_rc(-EINVAL, vfio_ioctl_group_set_container(a, gf, cf));
+	assert_rc(-EINVAL, vfio_ioctl_group_get_device_fd(a, gf, GPU));
+	assert_rc(0, vfio_ioctl_set_iommu(a, cf, VFIO_TYPE1v2_IOMMU));
+	assert_rc(-ENODEV, vfio_ioctl_group_get_device_fd(a, gf, NVME));
+	df = vfio_ioctl_group_get_device_fd(a, gf, GPU);
+	df2 = vfio_ioctl_group_get_device_fd(a, gf, GPU);
+	assert_int_equal(df, 5);
+	assert_int_equal(df2, 6);
+	assert_int_equal(vfio_device_fd_of(a, GPU, false), 6);
+	assert_rc(-EBADF, vfio_device_fd_of(a, GPU, true));
+	assert_rc(-EBADF, vfio_device_fd_of(b, GPU, false));
+	/* a group file's device takes no cdev ioctl: its driver's ENOTTY */
+	assert_rc(-ENOTTY, vfio_ioctl_attach_ioas(a, df, 1));
+	assert_rc(0, vfio_ioctl_set_req_eventfd(a, df));
+	assert_rc(0, vfio_ioctl_group_get_status(a, gf, &flags));
+	assert_int_equal(flags,
+			 VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET);
+	assert_owner(GPU, vgroup(GPU));
+	/* the descriptor goes; its device files hold the group file */
+	assert_rc(0, process_close(a, gf));
+	assert_rc(-EBUSY, vfio_group_fd_open(b, g));
+	assert_owner(GPU, vgroup(GPU));
+	check_invariants();
+	process_exit(a);
+	assert_kernel_owned(GPU, 0);
+	assert_int_equal(vfio_group_fd_open(b, g), 3);
+	check_invariants();
+	process_exit(b);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
+ * The state is what the processes hold, not the order they began in: two
+ * machines whose processes started the other way round compare equal; a
+ * descriptor more tells them apart; clones keep the tables.
+ */
+static void processes_are_state(void **state)
+{
+	struct machine *copy = machine_clone(self->m);
+	struct process *p;
+
+	(void)state;
+	assert_non_null(copy);
+	assert_non_null(machine_process(self->m, "qemu-a"));
+	assert_non_null(machine_process(self->m, "qemu-b"));
+	assert_non_null(machine_process(copy, "qemu-b"));
+	assert_non_null(machine_process(copy, "qemu-a"));
+	assert_true(machine_equal(self->m, copy));
+	p = machine_find_process(copy, "qemu-b");
+	assert_int_equal(iommufd_fd_open(p), 3);
+	assert_false(machine_equal(self->m, copy));
+	machine_destroy(copy);
+	copy = machine_clone(self->m);
+	assert_non_null(copy);
+	p = machine_find_process(self->m, "qemu-b");
+	assert_int_equal(iommufd_fd_open(p), 3);
+	machine_destroy(copy);
+	copy = machine_clone(self->m);
+	assert_non_null(copy);
+	assert_true(machine_equal(self->m, copy));
+	p = machine_find_process(copy, "qemu-b");
+	assert_int_equal(process_open_fds(p), 1);
+	assert_int_equal(iommufd_fd_open(p), 4);	/* the copy's own table */
+	assert_int_equal(process_open_fds(machine_find_process(self->m,
+							       "qemu-b")), 1);
+	machine_destroy(copy);
+	check_invariants();
+}
+
+/* The script verbs: @as NAME [VERB], @close FD, @exit [NAME]. */
+static void process_verbs(void **state)
+{
+	struct script_ctx *ctx = script_ctx_new(self->m, "procs.sh");
+
+	(void)state;
+	assert_non_null(ctx);
+	boot_desktop_vfio();
+	do_sh(ctx, "@as qemu-a @iommufd open", "fd 3\n");
+	do_sh(ctx, "@as qemu-a @iommufd ioas-alloc 3", "ioas 1\n");
+	do_sh(ctx, "@as qemu-a @vfio cdev-open " GPU, "fd 4\n");
+	do_sh(ctx, "@as qemu-b @vfio cdev-open " GPU, "fd 3\n");
+	/* a device's name stands for its newest file in the process */
+	do_sh(ctx, "@as qemu-a @vfio bind-iommufd " GPU " 3", "");
+	do_sh(ctx, "@as qemu-a @vfio attach-ioas 4 1", "");
+	/* its descriptor 3 is the cdev, not an iommufd */
+	err_sh(ctx, 1, "@as qemu-b @vfio bind-iommufd 3 3",
+	       "@vfio bind-iommufd: File descriptor in bad state\n");
+	/* the block form, back to the shell with "@as sh" */
+	do_sh(ctx, "@as qemu-b", "");
+	do_sh(ctx, "@iommufd open", "fd 4\n");
+	err_sh(ctx, 1, "@vfio bind-iommufd 3 4",
+	       "@vfio bind-iommufd: Invalid argument\n");
+	do_sh(ctx, "ulimit -n 5", "");
+	err_sh(ctx, 1, "@iommufd open", "@iommufd open: Too many open files\n");
+	err_sh(ctx, 2, "@vmm assign " GPU,
+	       "@vmm: runs in the shell's process (\"@as sh\"); a named process uses @vfio verbs\n");
+	do_sh(ctx, "@as sh", "");
+	do_sh(ctx, "ulimit -n", "1024\n");
+	do_sh(ctx, "@iommufd open", "iommufd 0\n");	/* the legacy numbers */
+	err_sh(ctx, 1, "@as qemu-a @close 9", "@close: Bad file descriptor\n");
+	err_sh(ctx, 2, "@close x", "usage: @close FD\n");
+	err_sh(ctx, 2, "@as -x @close 3",
+	       "usage: @as NAME [@vfio|@iommufd|@close|@exit|ulimit ...] (NAME: letters, digits, . _ - +)\n");
+	err_sh(ctx, 2, "@as qemu-a echo hi",
+	       "usage: @as NAME [@vfio|@iommufd|@close|@exit|ulimit ...]\n");
+	err_sh(ctx, 1, "@exit nobody", "@exit: nobody: No such process\n");
+	assert_cnt(GPU, 1);
+	do_sh(ctx, "@exit qemu-a", "");
+	assert_kernel_owned(GPU, 0);
+	do_sh(ctx, "@as qemu-b @vfio bind-iommufd " GPU " 4", "");
+	assert_cnt(GPU, 1);
+	do_sh(ctx, "@as qemu-b @vfio device-close " GPU, "");
+	assert_kernel_owned(GPU, 0);
+	do_sh(ctx, "@exit qemu-b", "");
+	do_sh(ctx, "@exit", "");	/* the shell closes its files, stays */
+	assert_all_closed();
+	check_invariants();
+	script_ctx_free(ctx);
+}
+
 /* ---- the list ---- */
 
 #define T(fn, var) { #fn "@" #var, fn, setup, teardown, &var }
@@ -4292,6 +4545,11 @@ int main(void)
 		EVERY_FW(foreign_domain),
 		T(variant_driver, var_x86),
 		T(file_limits, var_x86),
+		T(process_descriptors, var_x86),
+		EVERY_FW(two_processes_one_cdev),
+		EVERY_FW(group_file_across_processes),
+		T(processes_are_state, var_x86),
+		T(process_verbs, var_x86),
 		T(many_groups, var_x86),
 		T(claim_4096_groups, var_x86),
 		T(ulimit_builtin, var_x86),
