@@ -46,6 +46,19 @@ static void do_check(const char *name, unsigned int faults, int depth,
  * interleaving one runs its concurrent lines as an '@concurrent' block
  * under @schedule.
  */
+/* The lines a counterexample starts with: the checker's iommufd users. */
+static void run_prelude(struct script_ctx *ctx)
+{
+	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++) {
+		struct script_result res;
+
+		assert_int_equal(script_exec_line(ctx, check_prelude[i], 0, &res),
+				 0);
+		assert_int_equal(res.status, 0);
+		script_result_free(&res);
+	}
+}
+
 static unsigned int replay_schedule(const char *name, unsigned int faults,
 				    const struct check_stats *st,
 				    const char *schedule)
@@ -56,14 +69,7 @@ static unsigned int replay_schedule(const char *name, unsigned int faults,
 	char why[512];
 
 	assert_non_null(ctx);
-	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++) {
-		struct script_result res;
-
-		assert_int_equal(script_exec_line(ctx, check_prelude[i], 0, &res),
-				 0);
-		assert_int_equal(res.status, 0);
-		script_result_free(&res);
-	}
+	run_prelude(ctx);
 	for (int i = 0; i < st->trace_len; i++) {
 		struct script_result res;
 
@@ -129,15 +135,9 @@ static void prelude_is_prepare(void **state)
 	assert_non_null(ctx);
 	assert_int_equal(check_prepare(a), 0);
 	assert_false(machine_equal(a, b));
-	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++) {
-		struct script_result res;
-
-		assert_int_equal(script_exec_line(ctx, check_prelude[i], 0, &res),
-				 0);
-		assert_int_equal(res.status, 0);
-		script_result_free(&res);
+	run_prelude(ctx);
+	for (size_t i = 0; i < CHECK_PRELUDE_LINES; i++)
 		assert_true(check_line_needs_prelude(check_prelude[i]));
-	}
 	assert_true(machine_equal(a, b));
 	assert_false(check_line_needs_prelude("@vmm assign 0000:01:00.0"));
 	script_ctx_free(ctx);
