@@ -33,12 +33,11 @@ struct script_ctx {
 		char *value;
 	} vars[MAX_VARS];
 	int nvars;
-	/* the container each "@vmm assign" made, by device; grows on demand */
-	struct vmm_assignment {
-		char dev[64];
-		int container;
-	} *vmm;
-	int nvmm, vmm_cap;
+	/*
+	 * The container each "@vmm assign" made, by device name (struct
+	 * vmm_assignment): a VMM's memory, looked up once per release.
+	 */
+	struct strmap vmm;
 	int lineno;
 	int first_errno; /* of the line being run */
 	int depth;       /* sh -c nesting */
@@ -1416,7 +1415,10 @@ void script_ctx_free(struct script_ctx *ctx)
 		free(ctx->conc.lines[i]);
 	for (int i = 0; i < ctx->nvars; i++)
 		free(ctx->vars[i].value);
-	free(ctx->vmm);
+	for (size_t i = 0; i < ctx->vmm.cap; i++)
+		if (ctx->vmm.keys && ctx->vmm.keys[i])
+			free(ctx->vmm.vals[i]);
+	strmap_free(&ctx->vmm);
 	free(ctx);
 }
 
@@ -1691,34 +1693,35 @@ struct machine *script_machine(struct script_ctx *ctx)
 	return ctx->m;
 }
 
+struct vmm_assignment {
+	char dev[64];	/* the key */
+	int container;
+};
+
 int script_vmm_container(struct script_ctx *ctx, const char *dev, int set)
 {
-	for (int i = 0; i < ctx->nvmm; i++) {
-		if (!strcmp(ctx->vmm[i].dev, dev)) {
-			int old = ctx->vmm[i].container;
+	struct vmm_assignment *a = strmap_get(&ctx->vmm, dev);
+	int old;
 
-			if (set == -2) { /* forget */
-				ctx->vmm[i] = ctx->vmm[--ctx->nvmm];
-			} else if (set >= 0) {
-				ctx->vmm[i].container = set;
-			}
-			return old;
+	if (a) {
+		old = a->container;
+		if (set == -2) { /* forget */
+			strmap_del(&ctx->vmm, a->dev, a);
+			free(a);
+		} else if (set >= 0) {
+			a->container = set;
 		}
+		return old;
 	}
 	if (set < 0)
 		return -1;
-	if (ctx->nvmm == ctx->vmm_cap) {
-		int ncap = ctx->vmm_cap ? ctx->vmm_cap * 2 : 16;
-		struct vmm_assignment *nv = realloc(ctx->vmm,
-						    (size_t)ncap * sizeof(*nv));
-
-		/* unrecorded, "@vmm release" finds the group's container */
-		if (!nv)
-			return -1;
-		ctx->vmm = nv;
-		ctx->vmm_cap = ncap;
-	}
-	snprintf(ctx->vmm[ctx->nvmm].dev, sizeof(ctx->vmm[0].dev), "%s", dev);
-	ctx->vmm[ctx->nvmm++].container = set;
+	/* unrecorded (no memory), "@vmm release" finds the group's container */
+	a = malloc(sizeof(*a));
+	if (!a)
+		return -1;
+	snprintf(a->dev, sizeof(a->dev), "%s", dev);
+	a->container = set;
+	if (strmap_put(&ctx->vmm, a->dev, a))
+		free(a);
 	return -1;
 }
