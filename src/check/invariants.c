@@ -36,21 +36,27 @@ static bool kernel_dma_user(const struct device *dev)
 	return dev->driver && !dev->driver->driver_managed_dma;
 }
 
-/* The userspace claims a user-owned group should count. */
+/*
+ * The userspace claims a user-owned group should count: its vfio group's
+ * container, or its members bound to the owning iommufd. Walks the group's
+ * own members, not the machine.
+ */
 static unsigned int expected_claims(struct machine *m, struct iommu_group *g)
 {
-	struct vfio_group *vg;
-	struct vfio_device *vdev;
+	struct vfio_group *vg = g->vfio_group;
+	struct group_device *gdev;
 	unsigned int n = 0;
 
-	list_for_each_entry(vg, &m->vfio_groups, node)
-		if (vg->iommu_group == g && vg->container &&
-		    (void *)vg == g->owner)
-			return 1;
-	list_for_each_entry(vdev, &m->vfio_devices, node)
-		if (vdev->ictx && (void *)vdev->ictx == g->owner &&
-		    vdev->dev->iommu_group == g)
+	if (vg && vg->iommu_group == g && vg->container && (void *)vg == g->owner)
+		return 1;
+	for_each_group_device(g, gdev) {
+		struct vfio_device *vdev =
+			vfio_device_by_name(m, dev_name(gdev->dev));
+
+		if (vdev && vdev->dev == gdev->dev && vdev->ictx &&
+		    (void *)vdev->ictx == g->owner)
 			n++;
+	}
 	return n;
 }
 
@@ -68,13 +74,6 @@ static unsigned int check_group(struct machine *m, struct iommu_group *g,
 	struct device *dev;
 	unsigned int bad = 0, users = 0;
 
-	/* the driver core's record must point only at the device's group */
-	list_for_each_entry(dev, &m->devices, node)
-		if (dev->dma_use.group == g && dev->iommu_group != g &&
-		    (which & INV_ACCOUNTING))
-			FAIL(INV_ACCOUNTING,
-			     "%s holds a DMA use count in group %d but is not in it",
-			     dev->name, g->id);
 	for_each_group_device(g, gdev) {
 		dev = gdev->dev;
 		users += kernel_dma_user(dev);
@@ -183,6 +182,7 @@ int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
 	struct strlist l = { 0 };
 	struct script_ctx *ctx;
 	struct device *dev, *child;
+	struct ptrmap children;
 	size_t warns = machine_warn_count(m);
 	unsigned int bad = 0;
 
@@ -224,18 +224,26 @@ int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
 		FAIL(INV_TEARDOWN, "a %s domain survives teardown",
 		     iommu_domain_type_str(list_first_entry(
 			     &t->domains, struct iommu_domain, node)->type));
+	/* each device holds its parent: count children in one pass */
+	ptrmap_init(&children);
+	list_for_each_entry(child, &t->devices, node)
+		if (child->parent)
+			ptrmap_put(&children, child->parent,
+				   (void *)((uintptr_t)ptrmap_get(&children,
+								 child->parent) +
+					    1));
 	list_for_each_entry(dev, &t->devices, node) {
-		unsigned int children = 0;
+		unsigned int want =
+			1 + (unsigned int)(uintptr_t)ptrmap_get(&children, dev);
 
 		if (bad)
 			break;
-		list_for_each_entry(child, &t->devices, node)
-			children += child->parent == dev;
-		if (kref_read(&dev->kref) != 1 + children)
+		if (kref_read(&dev->kref) != want)
 			FAIL(INV_TEARDOWN,
 			     "%s keeps %u references after teardown (boot: %u)",
-			     dev->name, kref_read(&dev->kref), 1 + children);
+			     dev->name, kref_read(&dev->kref), want);
 	}
+	ptrmap_free(&children);
 	machine_destroy(t);
 	return (int)bad;
 }
@@ -248,6 +256,17 @@ unsigned int machine_check_invariants(struct machine *m, unsigned int which,
 
 	if (why && why_len)
 		why[0] = '\0';
+	/* the driver core's record must point only at the device's group */
+	if (which & INV_ACCOUNTING) {
+		struct device *dev;
+
+		list_for_each_entry(dev, &m->devices, node)
+			if (dev->dma_use.group &&
+			    dev->dma_use.group != dev->iommu_group)
+				FAIL(INV_ACCOUNTING,
+				     "%s holds a DMA use count in group %d but is not in it",
+				     dev->name, dev->dma_use.group->id);
+	}
 	list_for_each_entry(g, &m->groups, node) {
 		unsigned int b = check_group(m, g, which,
 					     bad ? NULL : why, why_len);
