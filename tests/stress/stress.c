@@ -67,6 +67,9 @@ enum op {
 	OP_SCRIPT_READ,
 	OP_REMOVE,
 	OP_RESCAN,
+	OP_PROC_CHAIN,
+	OP_PROC_CLOSE,
+	OP_PROC_EXIT,
 	OP_MAX_,
 };
 
@@ -91,6 +94,9 @@ static const char *const op_names[OP_MAX_] = {
 	[OP_SCRIPT_READ] = "script-read",
 	[OP_REMOVE] = "remove",
 	[OP_RESCAN] = "rescan",
+	[OP_PROC_CHAIN] = "proc-chain",
+	[OP_PROC_CLOSE] = "proc-close",
+	[OP_PROC_EXIT] = "proc-exit",
 };
 
 /* What users run to look, while others bind and assign. */
@@ -128,6 +134,9 @@ static const unsigned int op_weight[OP_MAX_] = {
 	[OP_SCRIPT_READ] = 1,
 	[OP_REMOVE] = 1,
 	[OP_RESCAN] = 2,
+	[OP_PROC_CHAIN] = 4,
+	[OP_PROC_CLOSE] = 4,
+	[OP_PROC_EXIT] = 1,
 };
 
 struct run;
@@ -251,6 +260,52 @@ static int refresh_actions(struct run *r)
 static int write_str(struct machine *m, const char *path, const char *s)
 {
 	return sysfs_write(m, path, s, strlen(s));
+}
+
+/*
+ * A VMM of its own per worker, process "wN": an iommufd at descriptor 3
+ * (opened on first use), cdev files it binds and attaches, descriptors it
+ * closes, and now and then an exit that closes them all while other
+ * workers unbind, remove and rescan the devices under it.
+ */
+static int do_proc_op(struct worker *w, enum op op, const char *dev)
+{
+	struct machine *m = w->r->m;
+	struct process *p;
+	unsigned int ioas;
+	char name[16];
+	int fd, ret;
+
+	snprintf(name, sizeof(name), "w%d", w->id);
+	p = machine_process(m, name);
+	if (!p)
+		return -ENOMEM;
+	switch (op) {
+	case OP_PROC_EXIT:
+		process_exit(p);
+		return 0;
+	case OP_PROC_CLOSE:
+		return process_close(p, 4 + (int)rnd(w, 8));
+	default:
+		break;
+	}
+	if (iommufd_ioctl_ioas_alloc(p, 3, &ioas) == -EBADF) {
+		fd = iommufd_fd_open(p);
+		if (fd < 0)
+			return fd;
+		if (fd != 3)
+			return process_close(p, fd) ? -EIO : -EBADF;
+		ret = iommufd_ioctl_ioas_alloc(p, 3, &ioas);
+		if (ret)
+			return ret;
+	}
+	fd = vfio_cdev_fd_open(p, dev);
+	if (fd < 0)
+		return fd;
+	ret = vfio_ioctl_bind_iommufd(p, fd, 3);
+	if (!ret)
+		ret = vfio_ioctl_attach_ioas(p, fd, 1);
+	return ret;
 }
 
 static int do_op(struct worker *w, enum op op)
@@ -387,6 +442,11 @@ static int do_op(struct worker *w, enum op op)
 		script_result_free(&res);
 		break;
 	}
+	case OP_PROC_CHAIN:
+	case OP_PROC_CLOSE:
+	case OP_PROC_EXIT:
+		ret = do_proc_op(w, op, dev);
+		break;
 	case OP_CDEV_CHAIN:
 		/* what an iommufd VMM does, as the checker's action */
 		ret = vfio_device_cdev_open(m, dev);
