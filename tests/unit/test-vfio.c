@@ -4080,6 +4080,56 @@ static void hot_reset_two_groups(void **state)
 }
 
 /*
+ * vfio_pci_ioctl_pci_hot_reset_groups() (v6.6) takes the group files as
+ * descriptors of the caller: one not open is EBADF, one that is not a
+ * group file EINVAL (vfio_file_is_group()); another process's group file
+ * is not the caller's to give.
+ */
+static void hot_reset_group_fds(void **state)
+{
+	struct vfio_pci_dependent_device *devs;
+	struct process *a, *b;
+	unsigned int flags;
+	size_t n;
+	int g0, g1, gf0, gf1, cf, df;
+
+	(void)state;
+	do_load("vfio-pci");
+	add_dual_nic();
+	g0 = gid(NIC0);
+	g1 = gid(NIC1);
+	a = machine_process(self->m, "qemu-a");
+	b = machine_process(self->m, "qemu-b");
+	gf0 = vfio_group_fd_open(a, g0);
+	cf = vfio_container_fd_open(a);
+	assert_rc(0, vfio_ioctl_group_set_container(a, gf0, cf));
+	assert_rc(0, vfio_ioctl_set_iommu(a, cf, VFIO_TYPE1v2_IOMMU));
+	df = vfio_ioctl_group_get_device_fd(a, gf0, NIC0);
+	assert_int_equal(df, 5);
+	gf1 = vfio_group_fd_open(b, g1);
+	assert_int_equal(gf1, 3);
+	assert_rc(0, vfio_ioctl_pci_hot_reset_info(a, df, &flags, &devs, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(flags, 0);
+	assert_int_equal(devs[1].group_id, g1);
+	free(devs);
+	assert_rc(-EBADF, vfio_ioctl_pci_hot_reset(a, 9, (int[]){ gf0 }, 1));
+	assert_rc(-EINVAL, vfio_ioctl_pci_hot_reset(a, df, (int[]){ gf0, cf }, 2));
+	assert_rc(-EBADF, vfio_ioctl_pci_hot_reset(a, df, (int[]){ gf0, 6 }, 2));
+	/* descriptor 3 of qemu-a is its own group 0 file, not qemu-b's g1 */
+	assert_rc(-EINVAL, vfio_ioctl_pci_hot_reset(a, df, (int[]){ gf0, gf1 }, 2));
+	assert_rc(0, process_close(b, gf1));
+	gf1 = vfio_group_fd_open(a, g1);
+	assert_int_equal(gf1, 6);
+	assert_rc(0, vfio_ioctl_pci_hot_reset(a, df, (int[]){ gf1, gf0 }, 2));
+	assert_rc(-ENOTTY, vfio_ioctl_pci_hot_reset(a, gf0, (int[]){ gf0 }, 1));
+	check_invariants();
+	process_exit(a);
+	assert_all_closed();
+	check_invariants();
+}
+
+/*
  * What the bus reset reaches (v6.6): a bridge on the bus and the devices
  * below it are affected too (pci_walk_bus()), and they are never in the
  * device set (a bridge is not a vfio-pci device; a device below it is in
@@ -4550,6 +4600,7 @@ int main(void)
 		EVERY_FW(group_file_across_processes),
 		T(processes_are_state, var_x86),
 		T(process_verbs, var_x86),
+		T(hot_reset_group_fds, var_x86),
 		T(many_groups, var_x86),
 		T(claim_4096_groups, var_x86),
 		T(ulimit_builtin, var_x86),
