@@ -54,7 +54,7 @@ struct process;
  */
 struct process *machine_process(struct machine *m, const char *name);
 
-/** machine_find_process() - the process named @name, or NULL. */
+/** machine_find_process() - the running process named @name, or NULL. */
 struct process *machine_find_process(struct machine *m, const char *name);
 
 /** process_name() - its name; process_pid(): its PID (1000 up, by start). */
@@ -63,8 +63,10 @@ int process_pid(const struct process *p);
 
 /**
  * process_exit() - the process ends: every descriptor is closed, lowest
- * first (close_files()), and a named process is gone (@p is freed). The
- * default process stays, with only its standard streams.
+ * first (close_files()), and a named process is gone: machine_find_process()
+ * no longer finds it, and naming it again, or opening a file through @p,
+ * which stays valid, starts a new instance (a new PID, the shell's limit).
+ * The default process stays, with only its standard streams.
  */
 void process_exit(struct process *p);
 

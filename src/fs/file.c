@@ -85,8 +85,20 @@ struct process *machine_find_process(struct machine *m, const char *name)
 		return m->default_process;
 	mutex_lock(&m->vfio_lock);
 	p = strmap_get(&m->processes_by_name, name);
+	if (p && !p->started)
+		p = NULL;
 	mutex_unlock(&m->vfio_lock);
 	return p;
+}
+
+/* A new instance: the shell starts it, with the shell's limit. */
+static void process_start(struct process *p)
+{
+	struct machine *m = p->m;
+
+	p->started = true;
+	p->nofile = m->default_process->nofile;
+	p->pid = PROCESS_FIRST_PID + m->nr_processes_started++;
 }
 
 struct process *machine_process(struct machine *m, const char *name)
@@ -98,13 +110,12 @@ struct process *machine_process(struct machine *m, const char *name)
 	mutex_lock(&m->vfio_lock);
 	p = strmap_get(&m->processes_by_name, name);
 	if (!p) {
-		/* started by the shell: its limit is inherited */
-		p = process_alloc(m, name, m->default_process->nofile);
-		if (p) {
-			p->pid = PROCESS_FIRST_PID + m->nr_processes_started++;
+		p = process_alloc(m, name, 0);
+		if (p)
 			process_insert_sorted(m, p);
-		}
 	}
+	if (p && !p->started)
+		process_start(p);
 	mutex_unlock(&m->vfio_lock);
 	return p;
 }
@@ -129,6 +140,9 @@ int get_unused_fd(struct process *p)
 	int fd;
 
 	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	/* a process that exited meanwhile runs again to open it */
+	if (!p->started)
+		process_start(p);
 	/* alloc_fd(): the lowest free descriptor below RLIMIT_NOFILE */
 	fd = idr_alloc_lowest(&p->fds, &reserved_file, 0, end);
 	return fd == -ENOSPC ? -EMFILE : fd;
@@ -190,8 +204,9 @@ int process_close(struct process *p, int fd)
 
 /*
  * do_exit() -> exit_files() -> close_files(): every descriptor, lowest
- * first. A named process is gone afterwards; the default one, the script's
- * shell, stays with its standard descriptors.
+ * first. A named process is gone afterwards (its structure stays, not
+ * started, for whoever still points at it); the default one, the script's
+ * shell, runs on with its standard descriptors.
  */
 void process_exit(struct process *p)
 {
@@ -201,10 +216,8 @@ void process_exit(struct process *p)
 	mutex_lock(&m->vfio_lock);
 	for (int fd = idr_next(&p->fds, 3); fd >= 0; fd = idr_next(&p->fds, fd + 1))
 		process_close_fd(p, fd);
-	if (p != m->default_process) {
-		list_del(&p->node);
-		process_free(p);
-	}
+	if (p != m->default_process)
+		p->started = false;
 	mutex_unlock(&m->vfio_lock);
 }
 
@@ -264,6 +277,7 @@ static int files_subsys_init(struct machine *m)
 					   MACHINE_NOFILE_DEFAULT);
 	if (!m->default_process)
 		return -ENOMEM;
+	m->default_process->started = true;
 	list_add_tail(&m->default_process->node, &m->processes);
 	return 0;
 }
@@ -280,6 +294,7 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 			return -ENOMEM;
 		np->m = new;
 		np->pid = p->pid;
+		np->started = p->started;
 		np->nofile = p->nofile;
 		np->name = strdup(p->name);
 		list_add_tail(&np->node, &new->processes);
@@ -318,8 +333,13 @@ static void files_subsys_serialize(const struct machine *m, struct sbuf *sb,
 {
 	const struct process *p;
 
-	/* PIDs are left out: they say only in which order processes began */
+	/*
+	 * PIDs are left out: they say only in which order processes began;
+	 * so are processes that exited, which are as if never started
+	 */
 	list_for_each_entry(p, &m->processes, node) {
+		if (!p->started)
+			continue;
 		sbuf_printf(sb, "process %s nofile=%lu\n", p->name, p->nofile);
 		for (int fd = idr_next(&p->fds, 0); fd >= 0;
 		     fd = idr_next(&p->fds, fd + 1)) {

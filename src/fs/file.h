@@ -55,6 +55,12 @@ struct process {
 	struct list_head node; /* machine::processes, by creation */
 	char *name;
 	int pid;
+	/*
+	 * Whether it runs: an exited process keeps its (empty) table, so a
+	 * pointer to it stays valid for the machine's life, and starts again,
+	 * as a new instance, when named or given a file again
+	 */
+	bool started;
 	unsigned long nofile;  /* RLIMIT_NOFILE */
 	struct idr fds;        /* struct file * by descriptor */
 	/*

@@ -4358,6 +4358,13 @@ static void process_descriptors(void **state)
 	assert_null(machine_find_process(self->m, "qemu-a"));
 	assert_non_null(machine_find_process(self->m, "qemu-b"));
 	check_invariants();
+	/* @a stays valid: a new instance starts with its next open */
+	assert_int_equal(iommufd_fd_open(a), 3);
+	assert_ptr_equal(machine_find_process(self->m, "qemu-a"), a);
+	assert_int_equal(process_pid(a), 1002);
+	assert_int_equal(process_nofile(a), 64);
+	process_exit(a);
+	check_invariants();
 }
 
 /*
