@@ -505,9 +505,8 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		       emit_dir(dir, N_BUS_DRIVERS, "drivers", fn, arg) ||
 		       emit_attrs(dir, fn, arg);
 	case N_BUS_DEVICES:
-		list_for_each_entry(dev, &m->devices, node)
-			if (dev->added && dev->bus == dir->bus &&
-			    emit_device_link(dir, dev, fn, arg))
+		list_for_each_entry(dev, &dir->bus->devices, bus_node)
+			if (emit_device_link(dir, dev, fn, arg))
 				return true;
 		return false;
 	case N_BUS_DRIVERS: {
@@ -522,11 +521,9 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		return false;
 	}
 	case N_DRIVER:
-		list_for_each_entry(dev, &m->devices, node)
-			/* bind and unbind change these under device_lock */
-			if (dev->added && READ_ONCE(dev->driver) == dir->drv &&
-			    READ_ONCE(dev->bound) &&
-			    emit_device_link(dir, dev, fn, arg))
+		/* bound devices: driver_bound() links them under obj_lock */
+		list_for_each_entry(dev, &dir->drv->devices, drv_node)
+			if (dev->added && emit_device_link(dir, dev, fn, arg))
 				return true;
 		return emit_attrs(dir, fn, arg);
 	case N_DEVICES: {
@@ -545,10 +542,7 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		return false;
 	}
 	case N_DEVROOT:
-		list_for_each_entry(dev, &m->devices, node) {
-			if (!dev->added || dev->parent ||
-			    !same_root(dev, dir->root))
-				continue;
+		list_for_each_entry(dev, &dir->root->devices, sibling) {
 			child_init(&c, dir, N_DEVICE);
 			c.dev = dev;
 			if (fn(dev->name, &c, arg))
@@ -556,9 +550,7 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		}
 		return false;
 	case N_DEVICE:
-		list_for_each_entry(dev, &m->devices, node) {
-			if (!dev->added || dev->parent != dir->dev)
-				continue;
+		list_for_each_entry(dev, &dir->dev->children, sibling) {
 			child_init(&c, dir, N_DEVICE);
 			c.dev = dev;
 			if (fn(dev->name, &c, arg))

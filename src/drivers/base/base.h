@@ -107,6 +107,7 @@ struct bus_type {
 	struct machine *m;
 	struct list_head node;        /* machine::buses */
 	struct list_head drivers;     /* struct device_driver::node */
+	struct list_head devices;     /* added devices (device::bus_node, obj_lock) */
 	bool drivers_autoprobe;
 	struct mutex ids_lock;        /* drivers' dynamic ids, probe faults */
 };
@@ -124,6 +125,7 @@ struct device_driver {
 	const struct driver_desc *desc;
 	struct bus_type *bus;
 	struct list_head node;        /* bus_type::drivers (obj_lock) */
+	struct list_head devices;     /* bound devices (device::drv_node, obj_lock) */
 	bool driver_managed_dma;
 	/* PCI new_id/remove_id, under bus->ids_lock */
 	struct pci_device_id dynids[DRIVER_DYNIDS_MAX];

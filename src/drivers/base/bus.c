@@ -383,6 +383,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 		return -ENOMEM;
 	kref_init(&drv->kref);
 	drv->desc = desc;
+	INIT_LIST_HEAD(&drv->devices);
 	drv->name = desc->name;
 	drv->bus = bus;
 	drv->driver_managed_dma = desc->driver_managed_dma;
@@ -640,6 +641,7 @@ static int driver_subsys_init(struct machine *m)
 		bus->m = m;
 		bus->drivers_autoprobe = true;
 		INIT_LIST_HEAD(&bus->drivers);
+		INIT_LIST_HEAD(&bus->devices);
 		mutex_init(&bus->ids_lock, &m->locks, "bus.ids_lock");
 		list_add_tail(&bus->node, &m->buses);
 	}
@@ -660,6 +662,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 		*nb = *bus;
 		nb->m = new;
 		INIT_LIST_HEAD(&nb->drivers);
+		INIT_LIST_HEAD(&nb->devices);
 		mutex_init(&nb->ids_lock, &new->locks, "bus.ids_lock");
 		list_add_tail(&nb->node, &new->buses);
 		ptrmap_put(map, bus, nb);
@@ -669,6 +672,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 				return -ENOMEM;
 			*nd = *drv;
 			nd->bus = nb;
+			INIT_LIST_HEAD(&nd->devices);
 			list_add_tail(&nd->node, &nb->drivers);
 			ptrmap_put(map, drv, nd);
 		}

@@ -96,6 +96,10 @@ struct device *device_alloc(struct machine *m, const char *name,
 	mutex_init(&dev->mutex, &m->locks, "device.mutex");
 	INIT_LIST_HEAD(&dev->node);
 	INIT_LIST_HEAD(&dev->deferred);
+	INIT_LIST_HEAD(&dev->children);
+	INIT_LIST_HEAD(&dev->sibling);
+	INIT_LIST_HEAD(&dev->bus_node);
+	INIT_LIST_HEAD(&dev->drv_node);
 
 	mutex_lock(&m->obj_lock);
 	ret = strmap_put(&m->devices_by_name, dev->name, dev);
@@ -178,6 +182,7 @@ static struct dev_root *dev_root_new(struct machine *m, const char *name)
 	if (!r)
 		return NULL;
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	INIT_LIST_HEAD(&r->devices);
 	if (strmap_put(&m->dev_roots_by_name, r->name, r)) {
 		free(r);
 		return NULL;
@@ -203,6 +208,38 @@ static int device_root_prepare(struct device *dev)
 	return ret;
 }
 
+/*
+ * What sysfs lists: an added device on its parent's (or its root's) list
+ * and its bus's. Under obj_lock.
+ */
+static void device_link_lists(struct device *dev, bool added)
+{
+	struct machine *m = dev->m;
+	struct dev_root *r = NULL;
+
+	if (dev->parent) {
+		dev->parent->children_added += added ? 1 : -1;
+	} else {
+		char name[sizeof(((struct dev_root *)0)->name)];
+
+		device_sysfs_root(dev, name, sizeof(name));
+		r = strmap_get(&m->dev_roots_by_name, name);
+		if (!WARN_ON(m, !r))
+			r->count += added ? 1 : -1;
+	}
+	if (!added) {
+		list_del(&dev->sibling);
+		list_del(&dev->bus_node);
+		return;
+	}
+	if (dev->parent)
+		list_add_tail(&dev->sibling, &dev->parent->children);
+	else if (r)
+		list_add_tail(&dev->sibling, &r->devices);
+	if (dev->bus)
+		list_add_tail(&dev->bus_node, &dev->bus->devices);
+}
+
 /* Set dev->added: under device_lock for probe, obj_lock for the lookups. */
 static bool device_set_added(struct device *dev, bool added)
 {
@@ -213,17 +250,8 @@ static bool device_set_added(struct device *dev, bool added)
 	mutex_lock(&m->obj_lock);
 	was = dev->added;
 	dev->added = added;
-	if (dev->parent && was != added)
-		dev->parent->children_added += added ? 1 : -1;
-	if (!dev->parent && was != added) {
-		char name[sizeof(((struct dev_root *)0)->name)];
-		struct dev_root *r;
-
-		device_sysfs_root(dev, name, sizeof(name));
-		r = strmap_get(&m->dev_roots_by_name, name);
-		if (!WARN_ON(m, !r))
-			r->count += added ? 1 : -1;
-	}
+	if (was != added)
+		device_link_lists(dev, added);
 	mutex_unlock(&m->obj_lock);
 	device_unlock(dev);
 	return was;
@@ -376,6 +404,11 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		nd->driver_override = NULL; /* copied by the driver subsystem */
 		mutex_init(&nd->mutex, &new->locks, "device.mutex");
 		INIT_LIST_HEAD(&nd->deferred);
+		/* the listing lists are made again by the fixup */
+		INIT_LIST_HEAD(&nd->children);
+		INIT_LIST_HEAD(&nd->sibling);
+		INIT_LIST_HEAD(&nd->bus_node);
+		INIT_LIST_HEAD(&nd->drv_node);
 		list_add_tail(&nd->node, &new->devices);
 		ptrmap_put(map, dev, nd);
 		if (strmap_put(&new->devices_by_name, nd->name, nd))
@@ -401,6 +434,24 @@ static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		dev->iommu_domain = clone_remap(map, dev->iommu_domain);
 		dev->bus = clone_remap(map, dev->bus);
 		dev->driver = clone_remap(map, dev->driver);
+	}
+	/* the listing lists, the roots' counts being copied already */
+	list_for_each_entry(dev, &new->devices, node) {
+		if (dev->added && dev->parent) {
+			list_add_tail(&dev->sibling, &dev->parent->children);
+		} else if (dev->added) {
+			char name[sizeof(((struct dev_root *)0)->name)];
+			struct dev_root *r;
+
+			device_sysfs_root(dev, name, sizeof(name));
+			r = strmap_get(&new->dev_roots_by_name, name);
+			if (r)
+				list_add_tail(&dev->sibling, &r->devices);
+		}
+		if (dev->added && dev->bus)
+			list_add_tail(&dev->bus_node, &dev->bus->devices);
+		if (dev->bound && dev->driver)
+			list_add_tail(&dev->drv_node, &dev->driver->devices);
 	}
 }
 

@@ -125,6 +125,9 @@ static int call_driver_probe(struct device *dev, struct device_driver *drv)
 
 static void driver_bound(struct device *dev)
 {
+	mutex_lock(&dev->m->obj_lock);
+	list_add_tail(&dev->drv_node, &dev->driver->devices);
+	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->bound, true); /* sysfs peeks without device_lock */
 	driver_deferred_probe_del(dev);
 }
@@ -368,6 +371,9 @@ static void __device_release_driver(struct device *dev)
 	if (dev->bus->ops->dma_cleanup)
 		dev->bus->ops->dma_cleanup(dev);
 	/* device_unbind_cleanup() */
+	mutex_lock(&dev->m->obj_lock);
+	list_del(&dev->drv_node);
+	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->driver, NULL);
 	WRITE_ONCE(dev->bound, false);
 }

@@ -99,6 +99,17 @@ struct device {
 	/* added devices whose parent it is: a bridge's bus (obj_lock) */
 	unsigned int children_added;
 	/*
+	 * What sysfs lists, kept so that a listing costs its own entries
+	 * (obj_lock): @children, the added devices whose parent it is, by
+	 * @sibling (a top-level device's @sibling is on its dev_root's list);
+	 * @bus_node on bus_type::devices while added; @drv_node on
+	 * device_driver::devices while bound.
+	 */
+	struct list_head children;
+	struct list_head sibling;
+	struct list_head bus_node;
+	struct list_head drv_node;
+	/*
 	 * PCI function reset (drivers/pci/pci.c): @caps, the function's own
 	 * methods, and @no_bus_reset are set before device_add(); @methods,
 	 * reset_method's list in order (0 ends it), is found at device_add()
@@ -154,6 +165,7 @@ void devices_put(struct device **devs, size_t n);
  */
 struct dev_root {
 	struct list_head node;
+	struct list_head devices;     /* added top-level devices (@sibling) */
 	unsigned int count;
 	char name[32];
 };
