@@ -50,6 +50,7 @@ struct figures {
 	double boot, rebind, to_vfio, vfio_claim, vfio_release, iommufd_claim,
 		iommufd_release;
 	double pair_lib, pair_sysfs, pair_script; /* ns per pair */
+	double list_dev;	/* ns to list a device's sysfs directory */
 	long maxrss_kb;
 	int failed;
 };
@@ -249,6 +250,19 @@ static void measure(unsigned long devices, int pairs, struct figures *f)
 			    sysfs_write(m, path_b, mid, strlen(mid)))
 				f->failed = 1;
 		f->pair_sysfs = (now() - t0) * 1e9 / pairs;
+		/* a listing costs its own entries, not the machine's */
+		snprintf(lu, sizeof(lu), "/sys/bus/pci/devices/%s", mid);
+		t0 = now();
+		for (int i = 0; i < pairs; i++) {
+			char **names;
+			size_t nn;
+
+			if (sysfs_list(m, lu, &names, &nn))
+				f->failed = 1;
+			else
+				sysfs_list_free(names, nn);
+		}
+		f->list_dev = (now() - t0) * 1e9 / pairs;
 		snprintf(lu, sizeof(lu), "echo %s > %s", mid, path_u);
 		snprintf(lb, sizeof(lb), "echo %s > %s", mid, path_b);
 		t0 = now();
@@ -372,10 +386,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!json)
-		printf("%7s %6s %8s %8s %8s %8s %8s %8s %8s %8s %7s | %8s %8s %8s\n",
+		printf("%7s %6s %8s %8s %8s %8s %8s %8s %8s %8s %7s | %8s %8s %8s %8s\n",
 		       "devices", "groups", "boot s", "rebind", "to-vfio",
 		       "vfio", "vfio-rel", "iommufd", "fd-rel", "total s",
-		       "RSS MB", "lib ns", "sysfs ns", "line ns");
+		       "RSS MB", "lib ns", "sysfs ns", "line ns", "ls ns");
 	for (unsigned long n = min; n <= max; n *= 2) {
 		struct figures f;
 
@@ -385,21 +399,21 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (json) {
-			printf("{\"devices\":%lu,\"groups\":%lu,\"endpoints\":%lu,\"boot\":%.4f,\"rebind\":%.4f,\"to_vfio\":%.4f,\"vfio_claim\":%.4f,\"vfio_release\":%.4f,\"iommufd_claim\":%.4f,\"iommufd_release\":%.4f,\"total\":%.4f,\"maxrss_kb\":%ld,\"pair_lib_ns\":%.0f,\"pair_sysfs_ns\":%.0f,\"pair_script_ns\":%.0f}\n",
+			printf("{\"devices\":%lu,\"groups\":%lu,\"endpoints\":%lu,\"boot\":%.4f,\"rebind\":%.4f,\"to_vfio\":%.4f,\"vfio_claim\":%.4f,\"vfio_release\":%.4f,\"iommufd_claim\":%.4f,\"iommufd_release\":%.4f,\"total\":%.4f,\"maxrss_kb\":%ld,\"pair_lib_ns\":%.0f,\"pair_sysfs_ns\":%.0f,\"pair_script_ns\":%.0f,\"list_device_ns\":%.0f}\n",
 			       f.devices, f.groups, f.endpoints, f.boot, f.rebind,
 			       f.to_vfio, f.vfio_claim, f.vfio_release,
 			       f.iommufd_claim, f.iommufd_release, total(&f),
 			       f.maxrss_kb, f.pair_lib, f.pair_sysfs,
-			       f.pair_script);
+			       f.pair_script, f.list_dev);
 		} else {
-			printf("%7lu %6lu %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %7.1f | %8.0f %8.0f %8.0f\n",
+			printf("%7lu %6lu %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %7.1f | %8.0f %8.0f %8.0f %8.0f\n",
 			       f.devices, f.groups, f.boot, f.rebind, f.to_vfio,
 			       f.vfio_claim, f.vfio_release, f.iommufd_claim,
 			       f.iommufd_release, total(&f),
 			       (double)f.maxrss_kb / 1024, f.pair_lib,
-			       f.pair_sysfs, f.pair_script);
+			       f.pair_sysfs, f.pair_script, f.list_dev);
 			if (prev.devices)
-				printf("%7s %6s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %7.2f | %8.2f %8.2f %8.2f   (x per doubling)\n",
+				printf("%7s %6s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %7.2f | %8.2f %8.2f %8.2f %8.2f   (x per doubling)\n",
 				       "", "", f.boot / prev.boot,
 				       f.rebind / prev.rebind,
 				       f.to_vfio / prev.to_vfio,
@@ -411,7 +425,8 @@ int main(int argc, char **argv)
 				       (double)f.maxrss_kb / prev.maxrss_kb,
 				       f.pair_lib / prev.pair_lib,
 				       f.pair_sysfs / prev.pair_sysfs,
-				       f.pair_script / prev.pair_script);
+				       f.pair_script / prev.pair_script,
+				       f.list_dev / prev.list_dev);
 		}
 		fflush(stdout);
 		prev = f;
