@@ -42,6 +42,43 @@ enum sysfs_type {
 enum sysfs_type sysfs_stat(struct machine *m, const char *path);
 
 /**
+ * struct sysfs_attr_stat - what stat(2) says of a path
+ * @type: as sysfs_stat()
+ * @mode: permission bits as the kernel gives them (0444 a read-only
+ *	attribute, 0200 bind and unbind, 0644 driver_override, 0755 a
+ *	directory, 0777 a link; 0666 /dev/vfio/vfio, 0600 /dev/vfio/N)
+ * @size: 4096 for an attribute (a page, as sysfs reports), a binary
+ *	attribute's own size (config: 256 or 4096), 0 otherwise
+ * @chardev: a character device node (/dev/vfio/...), with @rdev_major and
+ *	@rdev_minor
+ */
+struct sysfs_attr_stat {
+	enum sysfs_type type;
+	unsigned int mode;
+	size_t size;
+	int chardev;
+	unsigned int rdev_major, rdev_minor;
+};
+
+/**
+ * sysfs_getattr() - stat(2) of @path, without following a final symlink
+ *
+ * Return: 0; -ENOENT; -ENOTDIR.
+ */
+int sysfs_getattr(struct machine *m, const char *path,
+		  struct sysfs_attr_stat *st);
+
+/**
+ * sysfs_read_bin() - read an attribute whose contents may hold NUL bytes
+ * (config), as pread() of the whole file would
+ * @ret_buf: receives @ret_len bytes, then a NUL (caller frees)
+ *
+ * Return: as sysfs_read().
+ */
+int sysfs_read_bin(struct machine *m, const char *path, char **ret_buf,
+		   size_t *ret_len);
+
+/**
  * sysfs_read() - read an attribute, as cat would
  * @ret_buf: receives the contents (NUL-terminated, caller frees)
  *

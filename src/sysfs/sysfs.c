@@ -18,6 +18,7 @@
 #include "machine/machine-priv.h"
 
 #define SYSFS_LINK_HOPS 40
+#define PAGE_SIZE_SYSFS 4096 /* what stat() says of an attribute */
 
 enum snode_kind {
 	N_ROOT,          /* / */
@@ -39,6 +40,9 @@ enum snode_kind {
 	N_VIRTUAL,       /* /sys/devices/virtual */
 	N_VIRTUAL_IOMMU, /* /sys/devices/virtual/iommu */
 	N_IOMMU,         /* /sys/devices/virtual/iommu/NAME */
+	N_MODULES,       /* /sys/module */
+	N_MODULE,        /* /sys/module/NAME (drv: a driver it registers) */
+	N_MODULE_DRIVERS, /* /sys/module/NAME/drivers */
 	N_DEV,           /* /dev */
 	N_DEV_VFIO,      /* /dev/vfio */
 	N_ATTR,          /* a file */
@@ -54,6 +58,8 @@ struct sattr {
 	bool (*visible)(const struct snode *dir);
 	int (*show)(const struct snode *n, struct sbuf *sb);
 	int (*store)(const struct snode *n, const char *buf);
+	/* 0: 0444 with a show, | 0200 with a store (most of sysfs) */
+	unsigned short mode;
 };
 
 /*
@@ -67,6 +73,7 @@ enum link_kind {
 	L_GROUP,    /* group: /sys/kernel/iommu_groups/N */
 	L_BUS,      /* bus: /sys/bus/B */
 	L_IOMMU,    /* iommu: /sys/devices/virtual/iommu/NAME */
+	L_MODULE,   /* drv: /sys/module/NAME, the module it is in */
 };
 
 /*
@@ -329,29 +336,171 @@ static int group_name_show(const struct snode *n, struct sbuf *sb)
 	return ret;
 }
 
+/* ---- more of pci-sysfs.c: what lspci and assignment tools read ---- */
+
+/* config: the configuration space, binary (pci_read_config()) */
+static int dev_config_show(const struct snode *n, struct sbuf *sb)
+{
+	unsigned char buf[PCI_CFG_SPACE_EXP_SIZE];
+	size_t len = pci_config_space(n->dev, buf);
+
+	sbuf_putn(sb, (const char *)buf, len);
+	return 0;
+}
+
+static int dev_revision_show(const struct snode *n, struct sbuf *sb)
+{
+	sbuf_printf(sb, "0x%02x\n", n->dev->ids.revision);
+	return 0;
+}
+
+/* irq: the model routes no interrupts */
+static int dev_irq_show(const struct snode *n, struct sbuf *sb)
+{
+	(void)n;
+	sbuf_printf(sb, "0\n");
+	return 0;
+}
+
+/*
+ * resource (resource_show()): start, end and flags of each BAR and the
+ * ROM, and a bridge's windows too; the model maps none, all zero.
+ */
+static int dev_resource_show(const struct snode *n, struct sbuf *sb)
+{
+	int lines = n->dev->ids.hdr_type == PCI_HEADER_TYPE_BRIDGE ? 11 : 7;
+
+	for (int i = 0; i < lines; i++)
+		sbuf_printf(sb, "0x%016x 0x%016x 0x%016x\n", 0, 0, 0);
+	return 0;
+}
+
+static void pci_modalias(const struct device *dev, struct sbuf *sb)
+{
+	const struct dev_ids *ids = &dev->ids;
+
+	sbuf_printf(sb, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X",
+		    ids->vendor, ids->device, ids->subvendor, ids->subdevice,
+		    (ids->class >> 16) & 0xff, (ids->class >> 8) & 0xff,
+		    ids->class & 0xff);
+}
+
+static int dev_modalias_show(const struct snode *n, struct sbuf *sb)
+{
+	if (device_bus_kind(n->dev) == BUS_PCI)
+		pci_modalias(n->dev, sb);
+	else
+		sbuf_printf(sb, "%s:%s", n->dev->bus->name, n->dev->name);
+	sbuf_printf(sb, "\n");
+	return 0;
+}
+
+/* uevent (dev_uevent(), pci_uevent()): what udev is told of the device */
+static int dev_uevent_show(const struct snode *n, struct sbuf *sb)
+{
+	const struct device *dev = n->dev;
+	struct device_driver *drv = READ_ONCE(dev->driver);
+
+	if (drv && READ_ONCE(dev->bound))
+		sbuf_printf(sb, "DRIVER=%s\n", drv->name);
+	if (device_bus_kind(dev) == BUS_PCI) {
+		const struct dev_ids *ids = &dev->ids;
+
+		sbuf_printf(sb, "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\nMODALIAS=",
+			    ids->class, ids->vendor, ids->device,
+			    ids->subvendor, ids->subdevice, dev->name);
+		pci_modalias(dev, sb);
+		sbuf_printf(sb, "\n");
+	} else {
+		sbuf_printf(sb, "MODALIAS=%s:%s\n", dev->bus->name, dev->name);
+	}
+	return 0;
+}
+
+/*
+ * A write asks for a synthetic event (kobject_synth_uevent()): the actions
+ * udev knows are accepted, and change nothing the model keeps.
+ */
+static int dev_uevent_store(const struct snode *n, const char *buf)
+{
+	static const char *const actions[] = { "add", "remove", "change",
+					       "move", "online", "offline",
+					       "bind", "unbind" };
+	size_t len = strcspn(buf, " \n");
+
+	(void)n;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (len == strlen(actions[i]) && !strncmp(buf, actions[i], len))
+			return 0;
+	return -EINVAL;
+}
+
+/* numa_node: the model's machines have one node */
+static int dev_numa_node_show(const struct snode *n, struct sbuf *sb)
+{
+	(void)n;
+	sbuf_printf(sb, "-1\n");
+	return 0;
+}
+
+/* enable: pci_enable_device() by the bound driver (pci-stub enables none) */
+static int dev_enable_show(const struct snode *n, struct sbuf *sb)
+{
+	struct device_driver *drv = READ_ONCE(n->dev->driver);
+
+	sbuf_printf(sb, "%d\n", drv && READ_ONCE(n->dev->bound) &&
+				       drv->desc->probe != PROBE_STUB);
+	return 0;
+}
+
+/* /sys/module/NAME: a loaded module is live, and nobody holds it here */
+static int module_refcnt_show(const struct snode *n, struct sbuf *sb)
+{
+	(void)n;
+	sbuf_printf(sb, "0\n");
+	return 0;
+}
+
+static int module_initstate_show(const struct snode *n, struct sbuf *sb)
+{
+	(void)n;
+	sbuf_printf(sb, "live\n");
+	return 0;
+}
+
 static const struct sattr sattrs[] = {
 	{ "driver_override", N_DEVICE, dev_has_bus, dev_override_show,
-	  dev_override_store },
-	{ "vendor", N_DEVICE, dev_is_pci, dev_vendor_show, NULL },
-	{ "device", N_DEVICE, dev_is_pci, dev_device_show, NULL },
-	{ "subsystem_vendor", N_DEVICE, dev_is_pci, dev_subvendor_show, NULL },
-	{ "subsystem_device", N_DEVICE, dev_is_pci, dev_subdevice_show, NULL },
-	{ "class", N_DEVICE, dev_is_pci, dev_class_show, NULL },
-	{ "remove", N_DEVICE, dev_is_pci, NULL, dev_remove_store },
+	  dev_override_store, 0 },
+	{ "vendor", N_DEVICE, dev_is_pci, dev_vendor_show, NULL, 0 },
+	{ "device", N_DEVICE, dev_is_pci, dev_device_show, NULL, 0 },
+	{ "subsystem_vendor", N_DEVICE, dev_is_pci, dev_subvendor_show, NULL, 0 },
+	{ "subsystem_device", N_DEVICE, dev_is_pci, dev_subdevice_show, NULL, 0 },
+	{ "class", N_DEVICE, dev_is_pci, dev_class_show, NULL, 0 },
+	{ "remove", N_DEVICE, dev_is_pci, NULL, dev_remove_store, 0220 },
+	{ "config", N_DEVICE, dev_is_pci, dev_config_show, NULL, 0 },
+	{ "revision", N_DEVICE, dev_is_pci, dev_revision_show, NULL, 0 },
+	{ "irq", N_DEVICE, dev_is_pci, dev_irq_show, NULL, 0 },
+	{ "resource", N_DEVICE, dev_is_pci, dev_resource_show, NULL, 0 },
+	{ "modalias", N_DEVICE, dev_has_bus, dev_modalias_show, NULL, 0 },
+	{ "uevent", N_DEVICE, dev_has_bus, dev_uevent_show, dev_uevent_store, 0 },
+	{ "numa_node", N_DEVICE, dev_is_pci, dev_numa_node_show, NULL, 0 },
+	{ "enable", N_DEVICE, dev_is_pci, dev_enable_show, NULL, 0 },
 	{ "reset_method", N_DEVICE, dev_has_reset_method,
-	  dev_reset_method_show, dev_reset_method_store },
-	{ "id", N_DEVICE, dev_is_amba, dev_periphid_show, NULL },
-	{ "bind", N_DRIVER, NULL, NULL, drv_bind_store },
-	{ "unbind", N_DRIVER, NULL, NULL, drv_unbind_store },
-	{ "new_id", N_DRIVER, drv_is_pci, NULL, drv_new_id_store },
-	{ "remove_id", N_DRIVER, drv_is_pci, NULL, drv_remove_id_store },
-	{ "drivers_probe", N_BUS, NULL, NULL, bus_probe_store },
+	  dev_reset_method_show, dev_reset_method_store, 0 },
+	{ "id", N_DEVICE, dev_is_amba, dev_periphid_show, NULL, 0 },
+	{ "bind", N_DRIVER, NULL, NULL, drv_bind_store, 0 },
+	{ "unbind", N_DRIVER, NULL, NULL, drv_unbind_store, 0 },
+	{ "new_id", N_DRIVER, drv_is_pci, NULL, drv_new_id_store, 0 },
+	{ "remove_id", N_DRIVER, drv_is_pci, NULL, drv_remove_id_store, 0 },
+	{ "drivers_probe", N_BUS, NULL, NULL, bus_probe_store, 0 },
 	{ "drivers_autoprobe", N_BUS, NULL, bus_autoprobe_show,
-	  bus_autoprobe_store },
-	{ "rescan", N_BUS, bus_is_pci, NULL, bus_rescan_store },
-	{ "type", N_GROUP, NULL, group_type_show, group_type_store },
-	{ "reserved_regions", N_GROUP, NULL, group_resv_show, NULL },
-	{ "name", N_GROUP, group_has_name, group_name_show, NULL },
+	  bus_autoprobe_store, 0 },
+	{ "rescan", N_BUS, bus_is_pci, NULL, bus_rescan_store, 0 },
+	{ "type", N_GROUP, NULL, group_type_show, group_type_store, 0 },
+	{ "reserved_regions", N_GROUP, NULL, group_resv_show, NULL, 0 },
+	{ "name", N_GROUP, group_has_name, group_name_show, NULL, 0 },
+	{ "refcnt", N_MODULE, NULL, module_refcnt_show, NULL, 0 },
+	{ "initstate", N_MODULE, NULL, module_initstate_show, NULL, 0 },
 };
 
 #define NR_SATTRS (sizeof(sattrs) / sizeof(sattrs[0]))
@@ -454,11 +603,57 @@ static bool emit_device_own(const struct snode *dir, child_fn fn, void *arg)
 		if (fn("iommu_group", &c, arg))
 			return true;
 	}
+	/* iommu_device_link(): the IOMMU that translates for it */
+	if (group && dir->dev->fw.iommu && dir->dev->fw.iommu->registered) {
+		child_init(&c, dir, N_LINK);
+		c.link = L_IOMMU;
+		c.iommu = dir->dev->fw.iommu;
+		if (fn("iommu", &c, arg))
+			return true;
+	}
 	if (dir->dev->bus) {
 		child_init(&c, dir, N_LINK);
 		c.link = L_BUS;
 		c.bus = dir->dev->bus;
 		if (fn("subsystem", &c, arg))
+			return true;
+	}
+	return emit_attrs(dir, fn, arg);
+}
+
+/*
+ * The drivers whose module is @drv's, from @drv on: a module is listed by
+ * the first driver it registers (the kernel's modules register one here).
+ */
+static bool module_first_driver(struct machine *m, struct device_driver *drv)
+{
+	char name[64], other[64];
+	struct bus_type *bus;
+	struct device_driver *d;
+
+	if (!driver_module_name(drv->desc, name, sizeof(name)))
+		return false;
+	list_for_each_entry(bus, &m->buses, node)
+		list_for_each_entry(d, &bus->drivers, node) {
+			if (d == drv)
+				return true;
+			if (driver_module_name(d->desc, other, sizeof(other)) &&
+			    !strcmp(name, other))
+				return false;
+		}
+	return false;
+}
+
+/* A driver's directory besides its devices: the module link, attributes. */
+static bool emit_driver_own(const struct snode *dir, child_fn fn, void *arg)
+{
+	char name[64];
+	struct snode c;
+
+	if (driver_module_name(dir->drv->desc, name, sizeof(name))) {
+		child_init(&c, dir, N_LINK);
+		c.link = L_MODULE;
+		if (fn("module", &c, arg))
 			return true;
 	}
 	return emit_attrs(dir, fn, arg);
@@ -488,7 +683,51 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		return emit_dir(dir, N_BUS_ROOT, "bus", fn, arg) ||
 		       emit_dir(dir, N_CLASS, "class", fn, arg) ||
 		       emit_dir(dir, N_DEVICES, "devices", fn, arg) ||
-		       emit_dir(dir, N_KERNEL, "kernel", fn, arg);
+		       emit_dir(dir, N_KERNEL, "kernel", fn, arg) ||
+		       emit_dir(dir, N_MODULES, "module", fn, arg);
+	case N_MODULES: {
+		struct bus_type *bus;
+		struct device_driver *drv;
+
+		list_for_each_entry(bus, &m->buses, node)
+			list_for_each_entry(drv, &bus->drivers, node) {
+				if (!module_first_driver(m, drv))
+					continue;
+				driver_module_name(drv->desc, buf, sizeof(buf));
+				child_init(&c, dir, N_MODULE);
+				c.drv = drv;
+				c.bus = bus;
+				if (fn(buf, &c, arg))
+					return true;
+			}
+		return false;
+	}
+	case N_MODULE:
+		return emit_dir(dir, N_MODULE_DRIVERS, "drivers", fn, arg) ||
+		       emit_attrs(dir, fn, arg);
+	case N_MODULE_DRIVERS: {
+		struct bus_type *bus;
+		struct device_driver *drv;
+		char mine[64], other[64];
+
+		driver_module_name(dir->drv->desc, mine, sizeof(mine));
+		list_for_each_entry(bus, &m->buses, node)
+			list_for_each_entry(drv, &bus->drivers, node) {
+				if (!driver_module_name(drv->desc, other,
+							sizeof(other)) ||
+				    strcmp(mine, other))
+					continue;
+				snprintf(buf, sizeof(buf), "%s:%s", bus->name,
+					 drv->name);
+				child_init(&c, dir, N_LINK);
+				c.link = L_DRIVER;
+				c.bus = bus;
+				c.drv = drv;
+				if (fn(buf, &c, arg))
+					return true;
+			}
+		return false;
+	}
 	case N_BUS_ROOT: {
 		struct bus_type *bus;
 
@@ -525,7 +764,7 @@ static bool emit_children(const struct snode *dir, child_fn fn, void *arg)
 		list_for_each_entry(dev, &dir->drv->devices, drv_node)
 			if (dev->added && emit_device_link(dir, dev, fn, arg))
 				return true;
-		return emit_attrs(dir, fn, arg);
+		return emit_driver_own(dir, fn, arg);
 	case N_DEVICES: {
 		struct dev_root *r;
 
@@ -696,7 +935,7 @@ static bool lookup_child(const struct snode *dir, const char *name,
 			out->dev = dev;
 			return true;
 		}
-		return emit_attrs(dir, find_child_cb, &fa);
+		return emit_driver_own(dir, find_child_cb, &fa);
 	case N_DEVICES: {
 		struct dev_root *r = device_root_find(m, name, len);
 
@@ -777,6 +1016,13 @@ static void link_target(const struct snode *n, char *buf, size_t len)
 		snprintf(buf, len, "/sys/devices/virtual/iommu/%s",
 			 n->iommu->name);
 		break;
+	case L_MODULE: {
+		char name[64];
+
+		driver_module_name(n->drv->desc, name, sizeof(name));
+		snprintf(buf, len, "/sys/module/%s", name);
+		break;
+	}
 	}
 }
 
@@ -808,6 +1054,11 @@ static void link_follow(const struct snode *n, struct snode *out)
 	case L_IOMMU:
 		out->kind = N_IOMMU;
 		out->iommu = n->iommu;
+		break;
+	case L_MODULE:
+		out->kind = N_MODULE;
+		out->bus = n->bus;
+		out->drv = n->drv;
 		break;
 	}
 }
@@ -963,10 +1214,66 @@ enum sysfs_type sysfs_stat(struct machine *m, const char *path)
 	return type;
 }
 
-int sysfs_read(struct machine *m, const char *path, char **ret_buf)
+/* The permission bits of an attribute, as its attribute group has them. */
+static unsigned int sattr_mode(const struct sattr *a)
+{
+	if (a->mode)
+		return a->mode;
+	return (a->show ? 0444u : 0u) | (a->store ? 0200u : 0u);
+}
+
+/* major 10 is the misc devices'; the groups' major is dynamic (here 243) */
+#define VFIO_MISC_MINOR 196
+#define VFIO_GROUP_MAJOR 243
+
+int sysfs_getattr(struct machine *m, const char *path,
+		  struct sysfs_attr_stat *st)
+{
+	struct snode n;
+	int ret = resolve_get(m, path, false, &n, NULL);
+
+	if (ret)
+		return ret;
+	memset(st, 0, sizeof(*st));
+	if (n.kind == N_LINK) {
+		st->type = SYSFS_LINK;
+		st->mode = 0777;
+	} else if (is_dir(&n)) {
+		st->type = SYSFS_DIR;
+		st->mode = 0755;
+	} else if (n.chardev) {
+		const char *name = strrchr(path, '/');
+
+		st->type = SYSFS_FILE;
+		st->chardev = 1;
+		if (name && !strcmp(name, "/vfio")) {
+			st->mode = 0666;
+			st->rdev_major = 10;
+			st->rdev_minor = VFIO_MISC_MINOR;
+		} else {
+			st->mode = 0600;
+			st->rdev_major = VFIO_GROUP_MAJOR;
+			st->rdev_minor = name ? (unsigned int)atoi(name + 1) : 0;
+		}
+	} else {
+		st->type = SYSFS_FILE;
+		st->mode = sattr_mode(n.attr);
+		st->size = PAGE_SIZE_SYSFS;
+		if (n.attr->show == dev_config_show)
+			st->size = n.dev->ids.pcie_type != PCI_EXP_TYPE_NONE ?
+					   PCI_CFG_SPACE_EXP_SIZE :
+					   PCI_CFG_SPACE_SIZE;
+	}
+	snode_put(&n);
+	return 0;
+}
+
+int sysfs_read_bin(struct machine *m, const char *path, char **ret_buf,
+		   size_t *ret_len)
 {
 	struct sbuf sb = { 0 };
 	struct snode n;
+	size_t len;
 	int ret = resolve_get(m, path, true, &n, NULL);
 
 	if (ret)
@@ -980,6 +1287,7 @@ int sysfs_read(struct machine *m, const char *path, char **ret_buf)
 	else
 		ret = n.attr->show(&n, &sb);
 	snode_put(&n);
+	len = sb.len;
 	sbuf_printf(&sb, "%s", "");
 	if (!ret && sb.oom)
 		ret = -ENOMEM;
@@ -988,7 +1296,15 @@ int sysfs_read(struct machine *m, const char *path, char **ret_buf)
 		return ret;
 	}
 	*ret_buf = sb.buf;
+	*ret_len = len;
 	return 0;
+}
+
+int sysfs_read(struct machine *m, const char *path, char **ret_buf)
+{
+	size_t len;
+
+	return sysfs_read_bin(m, path, ret_buf, &len);
 }
 
 /*

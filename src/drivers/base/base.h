@@ -194,4 +194,10 @@ extern const struct bus_ops fsl_mc_bus_ops;
 bool pci_match_one_device(const struct pci_device_id *id,
 			  const struct device *dev);
 
+/*
+ * The module @desc's driver comes in (its /sys/module name, with
+ * underscores), into @buf; false for a driver built into the kernel.
+ */
+bool driver_module_name(const struct driver_desc *desc, char *buf, size_t len);
+
 #endif

@@ -349,8 +349,8 @@ static const char *const builtin_drivers[] = {
  * (underscores: "vfio_pci"); false for a built-in driver. The other drivers
  * are modules, as in Debian's kernels.
  */
-static bool driver_module_name(const struct driver_desc *desc, char *buf,
-			       size_t len)
+bool driver_module_name(const struct driver_desc *desc, char *buf,
+			size_t len)
 {
 	for (size_t i = 0;
 	     i < sizeof(builtin_drivers) / sizeof(builtin_drivers[0]); i++)

@@ -24,6 +24,7 @@ struct dev_ids {
 	unsigned int vendor, device, subvendor, subdevice;
 	unsigned int class;          /* 24-bit PCI class code */
 	unsigned char hdr_type;      /* PCI_HEADER_TYPE_* */
+	unsigned char revision;      /* PCI revision ID */
 	unsigned char pcie_type;     /* PCI_EXP_TYPE_*, PCI_EXP_TYPE_NONE */
 	char compatible[64];         /* devicetree "compatible" (platform) */
 	unsigned int periphid;       /* AMBA */

@@ -52,6 +52,18 @@ int pci_probe_reset_bus(struct device *dev);
  */
 struct device **pci_walk_bus_get(struct device *dev, size_t *ret_n);
 
+#define PCI_CFG_SPACE_SIZE 256
+#define PCI_CFG_SPACE_EXP_SIZE 4096
+
+/*
+ * What @dev's configuration space reads as, into @buf (at least
+ * PCI_CFG_SPACE_EXP_SIZE bytes): the ids, class, revision and header type,
+ * a bridge's bus numbers, and a PCI Express capability for a PCIe
+ * function. Returns its size: 4096 for PCIe, 256 for conventional PCI.
+ * Takes obj_lock.
+ */
+size_t pci_config_space(struct device *dev, unsigned char *buf);
+
 /* Whether @a and @b are on the same (non-root) bus. */
 bool pci_dev_same_bus(const struct device *a, const struct device *b);
 
