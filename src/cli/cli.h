@@ -36,6 +36,12 @@ struct machine *cli_load_machine(const char *spec, unsigned int faults);
 void cli_print_ts(FILE *out, uint64_t ns);
 void cli_print_warn(FILE *out, const struct warn_report *w);
 /*
+ * The whole kernel log of @m with its WARN reports, in time order, as
+ * dmesg prints it. Only while no other thread changes @m, or with the log
+ * read as it is (machine_log_entry()).
+ */
+void cli_print_log(FILE *out, struct machine *m);
+/*
  * Run a script read from @f a line at a time: its header (the leading
  * comments: '# machine:', '# dmaown:'), then each line. Returns the exit
  * status.
@@ -47,5 +53,7 @@ int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_machines(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 #endif

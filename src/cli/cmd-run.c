@@ -157,6 +157,30 @@ void cli_print_warn(FILE *out, const struct warn_report *w)
 	fprintf(out, "---[ end trace 0000000000000000 ]---\n");
 }
 
+void cli_print_log(FILE *out, struct machine *m)
+{
+	size_t nl = machine_log_count(m), nw = machine_warn_count(m);
+	size_t il = 0, iw = 0;
+
+	while (il < nl || iw < nw) {
+		const struct klog_entry *e = il < nl ? machine_log_entry(m, il) :
+						       NULL;
+		const struct warn_report *w = iw < nw ? machine_warn(m, iw) :
+							NULL;
+
+		if (e && (!w || e->ts_ns <= w->ts_ns)) {
+			cli_print_ts(out, e->ts_ns);
+			fprintf(out, "%s\n", e->text);
+			il++;
+		} else if (w) {
+			cli_print_warn(out, w);
+			iw++;
+		} else {
+			break;
+		}
+	}
+}
+
 /* The log lines of @res and its WARNs, merged in time order. */
 static void print_dmesg(FILE *out, struct machine *m,
 			const struct script_result *res)

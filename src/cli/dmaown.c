@@ -26,6 +26,10 @@ static void print_usage(FILE *out)
 	      "                  unbound for vfio-pci, the NIC assigned to a VMM and\n"
 	      "                  given back; --v7 runs the buses' v7 code, whose\n"
 	      "                  ordering trips WARN_ON(!group->owner_cnt)\n"
+	      "  mount M DIR     serve machine M's /sys and /dev/vfio at DIR through\n"
+	      "                  FUSE, for real tools (lspci -O sysfs.path=DIR/sys)\n"
+	      "  shell M [-- CMD]  run CMD with machine M as /sys, in a private\n"
+	      "                  mount namespace (root)\n"
 	      "  help            this text\n"
 	      "\n"
 	      "Exit status: 0 success and no WARN; 1 a WARN fired; 2 bad usage or\n"
@@ -96,6 +100,8 @@ int main(int argc, char **argv)
 		{ "machines", cmd_machines },
 		{ "seed", cmd_seed },
 		{ "check", cmd_check },
+		{ "mount", cmd_mount },
+		{ "shell", cmd_shell },
 	};
 
 	if (argc < 2) {
