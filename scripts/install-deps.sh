@@ -5,11 +5,11 @@ set -eu
 
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
 # build the fuzz targets (docs/testing.md).
-# libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils
-# and driverctl are the real clients their tests run.
+# libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
+# driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	clang libclang-rt-14-dev scdoc man-db groff-base
-	libfuse3-dev fuse3 pciutils driverctl"
+	libfuse3-dev fuse3 pciutils driverctl dpdk"
 
 missing=""
 for p in $PACKAGES; do

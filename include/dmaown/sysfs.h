@@ -91,8 +91,12 @@ int sysfs_read(struct machine *m, const char *path, char **ret_buf);
  *
  * A failed write leaves the machine exactly as it was.
  *
- * Return: 0; -ENOENT; -EISDIR; -EACCES for a read-only attribute; -EINVAL
- * for more than SYSFS_WRITE_MAX bytes or a NUL inside; the store error.
+ * The store reads what was written as a C string: a NUL byte ends it, as
+ * in the kernel, whose stores see the page NUL-terminated.
+ *
+ * Return: 0; -ENOENT; -EISDIR; -EACCES for a read-only attribute; -E2BIG
+ * for more than SYSFS_WRITE_MAX bytes (kernfs_fop_write_iter()); the store
+ * error.
  */
 int sysfs_write(struct machine *m, const char *path, const char *buf,
 		size_t len);

@@ -90,7 +90,16 @@ static const char modprobe_shim[] =
 	"cat <&3\n"
 	"exit $st\n";
 
-enum ctl_file { CTL_NONE, CTL_ROOT, CTL_CTL, CTL_DMESG, CTL_SHOW, CTL_SHIM };
+enum ctl_file {
+	CTL_NONE,
+	CTL_ROOT,
+	CTL_CTL,
+	CTL_DMESG,
+	CTL_SHOW,
+	CTL_SHOW_JSON,
+	CTL_SHOW_DOT,
+	CTL_SHIM,
+};
 
 static enum ctl_file ctl_file(const char *path)
 {
@@ -105,6 +114,10 @@ static enum ctl_file ctl_file(const char *path)
 		return CTL_DMESG;
 	if (!strcmp(path, "/show"))
 		return CTL_SHOW;
+	if (!strcmp(path, "/show.json"))
+		return CTL_SHOW_JSON;
+	if (!strcmp(path, "/show.dot"))
+		return CTL_SHOW_DOT;
 	if (!strcmp(path, "/modprobe") || !strcmp(path, "/rmmod"))
 		return CTL_SHIM;
 	return CTL_NONE;
@@ -133,6 +146,10 @@ static char *ctl_contents(enum ctl_file which)
 		return dmesg_text(s->m);
 	case CTL_SHOW:
 		return machine_show(s->m, SHOW_TEXT);
+	case CTL_SHOW_JSON:
+		return machine_show(s->m, SHOW_JSON);
+	case CTL_SHOW_DOT:
+		return machine_show(s->m, SHOW_DOT);
 	case CTL_SHIM:
 		return strdup(modprobe_shim);
 	default:
@@ -170,6 +187,8 @@ static int sfs_getattr(const char *path, struct stat *st,
 		return 0;
 	case CTL_DMESG:
 	case CTL_SHOW:
+	case CTL_SHOW_JSON:
+	case CTL_SHOW_DOT:
 		fill_stat(st, S_IFREG | 0444, 4096);
 		return 0;
 	case CTL_SHIM:
@@ -240,6 +259,8 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 		fill(buf, "modprobe", NULL, 0, 0);
 		fill(buf, "rmmod", NULL, 0, 0);
 		fill(buf, "show", NULL, 0, 0);
+		fill(buf, "show.dot", NULL, 0, 0);
+		fill(buf, "show.json", NULL, 0, 0);
 		return 0;
 	}
 	model_path(path, mp, sizeof(mp));
@@ -412,6 +433,65 @@ static int sfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	return sfs_getattr(path, &st, NULL);
 }
 
+/*
+ * sysfs makes no files but its own: creating one is EACCES (the VFS's
+ * may_o_create() with no ->create), the namespace changes kernfs does not
+ * offer are EPERM.
+ */
+static int sfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EACCES;
+}
+
+static int sfs_mkdir(const char *path, mode_t mode)
+{
+	(void)path;
+	(void)mode;
+	return -EPERM;
+}
+
+static int sfs_unlink(const char *path)
+{
+	(void)path;
+	return -EPERM;
+}
+
+static int sfs_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	return -EPERM;
+}
+
+static int sfs_symlink(const char *target, const char *path)
+{
+	(void)target;
+	(void)path;
+	return -EPERM;
+}
+
+static int sfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EPERM;
+}
+
+static int sfs_chown(const char *path, uid_t uid, gid_t gid,
+		     struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return -EPERM;
+}
+
 static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)conn;
@@ -434,6 +514,14 @@ static const struct fuse_operations sfs_ops = {
 	.read = sfs_read,
 	.write = sfs_write,
 	.truncate = sfs_truncate,
+	.create = sfs_create,
+	.mkdir = sfs_mkdir,
+	.unlink = sfs_unlink,
+	.rmdir = sfs_unlink,
+	.rename = sfs_rename,
+	.symlink = sfs_symlink,
+	.chmod = sfs_chmod,
+	.chown = sfs_chown,
 };
 
 /* ---- setting up ---- */

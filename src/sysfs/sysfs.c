@@ -1338,12 +1338,18 @@ int sysfs_write(struct machine *m, const char *path, const char *buf,
 		ret = -EISDIR;
 	} else if (n.chardev || !n.attr->store) {
 		ret = -EACCES;
-	} else if (len > SYSFS_WRITE_MAX || memchr(buf, '\0', len)) {
-		ret = -EINVAL;
+	} else if (len > SYSFS_WRITE_MAX) {
+		/* kernfs_fop_write_iter(): sysfs writes are atomic, a page */
+		ret = -E2BIG;
 	} else {
 		/* the frames a WARN's call trace shows below the store */
 		KENTRY_SYSFS_WRITE(m, kobj_store_op(n.attr->parent));
 
+		/*
+		 * NUL-terminated after what was written: a store reads a C
+		 * string, so a NUL inside ends it (python's "\0" to clear
+		 * driver_override is the empty string, driver_set_override())
+		 */
 		memcpy(page, buf, len);
 		page[len] = '\0';
 		ret = n.attr->store(&n, page);

@@ -84,10 +84,12 @@ static const struct bad_write rows[] = {
 	  P "/devices/0000:02:00.0/remove", "yes\n", 0, 0, -EINVAL },
 	{ "rescan garbage", "x86-desktop", NULL, P "/rescan", "-1\n", 0, 0,
 	  -EINVAL },
+	/* kernfs_fop_write_iter(): a sysfs write is atomic, one page */
 	{ "write of a page and one byte", "x86-desktop", NULL,
-	  P "/drivers_probe", NULL, SYSFS_WRITE_MAX + 1, 'x', -EINVAL },
+	  P "/drivers_probe", NULL, SYSFS_WRITE_MAX + 1, 'x', -E2BIG },
+	/* the store reads a C string: NULs name no device (drivers_probe_store()) */
 	{ "write with a NUL byte", "x86-desktop", NULL, P "/drivers_probe",
-	  NULL, 16, '\0', -EINVAL },
+	  NULL, 16, '\0', -ENODEV },
 	{ "driver_override too long", "x86-desktop", NULL,
 	  P "/devices/0000:02:00.0/driver_override", NULL, 4095, 'v',
 	  -EINVAL },

@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..14"
+echo "1..18"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -146,7 +146,23 @@ model 'ls -d /sys/kernel/iommu_groups/*/devices/*' |
 	sed 's|^/sys/kernel/iommu_groups/\([0-9]*\)/devices/|\1 |' | sort >"$tmp/model-groups"
 check "the Arch wiki's group loop lists the model's groups" cmp "$tmp/fuse-groups" "$tmp/model-groups"
 
-# 8. unmounting ends dmaown mount, which prints the log
+# 8. several clients at once: FUSE's threads on the model's own locks
+for i in 1 2 3 4; do
+	(
+		for _ in $(seq 30); do
+			cat "$S"/bus/pci/devices/*/driver_override >/dev/null
+			lspci -O sysfs.path="$S/bus/pci" -k >/dev/null 2>&1
+			echo i915 >"$S/bus/pci/devices/0000:00:02.0/driver_override"
+			echo >"$S/bus/pci/devices/0000:00:02.0/driver_override"
+		done
+	) &
+done
+wait $(jobs -p | grep -v "^$pid$") 2>/dev/null
+kill -0 "$pid" 2>/dev/null && [ "$(cat "$S/bus/pci/devices/0000:00:02.0/driver_override")" = "(null)" ] &&
+	ok "four clients reading and writing at once" ||
+	not_ok "four clients at once" "$tmp/mount.log"
+
+# 9. unmounting ends dmaown mount, which prints the log
 fusermount3 -u "$mnt"
 wait "$pid"
 st=$?
@@ -169,7 +185,32 @@ else
 	ok "driverctl in dmaown shell # SKIP no driverctl"
 fi
 
-# 10. the host is untouched, even when dmaown shell is killed
+# 10. dpdk-devbind.py in dmaown shell: bind, status, unbind, and a bind
+# the kernel refuses because a VMM owns the group (x86-server's ixgbe pair
+# shares group 9)
+if command -v dpdk-devbind.py >/dev/null; then
+	NIC=0000:03:00.0
+	"$dmaown" shell "$M" -- sh -c "modprobe vfio-pci &&
+		dpdk-devbind.py -b vfio-pci $NIC && dpdk-devbind.py --status-dev net &&
+		dpdk-devbind.py -u $NIC && readlink /sys/bus/pci/devices/$NIC/driver ||
+		echo UNBOUND" >"$tmp/out" 2>/dev/null
+	grep -q "^$NIC '.*' drv=vfio-pci" "$tmp/out" &&
+		ok "dpdk-devbind.py -b vfio-pci and --status-dev net" ||
+		not_ok "dpdk-devbind.py -b vfio-pci and --status-dev net" "$tmp/out"
+	grep -q "^UNBOUND$" "$tmp/out" && ok "dpdk-devbind.py -u leaves it unbound" ||
+		not_ok "dpdk-devbind.py -u leaves it unbound" "$tmp/out"
+	"$dmaown" shell x86-server -- sh -c 'modprobe vfio-pci &&
+		dpdk-devbind.py -b vfio-pci 0000:18:00.0 0000:18:00.1 &&
+		echo "@vmm assign 0000:18:00.0" >"$DMAOWN_CTL" &&
+		dpdk-devbind.py -b ixgbe 0000:18:00.1' >"$tmp/out" 2>&1
+	grep -q "bind failed for 0000:18:00.1 - Cannot bind to driver ixgbe: \[Errno 16\] Device or resource busy" "$tmp/out" &&
+		ok "dpdk-devbind.py -b ixgbe into a group a VMM owns: EBUSY, as on hardware" ||
+		not_ok "dpdk-devbind.py into an owned group: EBUSY" "$tmp/out"
+else
+	for t in 1 2 3; do ok "dpdk-devbind.py # SKIP not installed"; done
+fi
+
+# 11. the host is untouched, even when dmaown shell is killed
 "$dmaown" shell "$M" -- sleep 30 >/dev/null 2>&1 &
 spid=$!
 sleep 0.5
