@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..18"
+echo "1..19"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -162,7 +162,14 @@ kill -0 "$pid" 2>/dev/null && [ "$(cat "$S/bus/pci/devices/0000:00:02.0/driver_o
 	ok "four clients reading and writing at once" ||
 	not_ok "four clients at once" "$tmp/mount.log"
 
-# 9. unmounting ends dmaown mount, which prints the log
+# 9. dmaown show attaches to the mounted machine: the state now
+"$dmaown" show --mounted "$mnt" >"$tmp/out" 2>&1
+"$dmaown" show --mounted "$mnt" --json >"$tmp/out.json" 2>&1
+grep -q "0000:01:00.0" "$tmp/out" && grep -q '^{"version":1' "$tmp/out.json" &&
+	ok "dmaown show --mounted, text and JSON" ||
+	not_ok "dmaown show --mounted" "$tmp/out" "$tmp/out.json"
+
+# 10. unmounting ends dmaown mount, which prints the log
 fusermount3 -u "$mnt"
 wait "$pid"
 st=$?
