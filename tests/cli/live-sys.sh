@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..19"
+echo "1..20"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -84,6 +84,13 @@ check "lspci -nnk sees the GPU's ids, class and driver" \
 check "lspci -k names nouveau" grep -q "Kernel driver in use: nouveau" "$tmp/lspci"
 [ "$(lspci -O sysfs.path="$S/bus/pci" 2>/dev/null | wc -l)" = "$(wc -l <"$tmp/model-ls")" ] &&
 	ok "lspci lists every function" || not_ok "lspci lists every function"
+
+lspci -O sysfs.path="$S/bus/pci" -vvv -s 00:01.0 >"$tmp/lspci" 2>/dev/null
+grep -q "Bus: primary=00, secondary=01, subordinate=01" "$tmp/lspci" &&
+	grep -q "Capabilities: \[40\] Express (v2) Root Port" "$tmp/lspci" &&
+	grep -q "IOMMU group: 1" "$tmp/lspci" &&
+	ok "lspci -vvv: the root port's buses, PCIe capability and group" ||
+	not_ok "lspci -vvv of the root port" "$tmp/lspci"
 
 # 3. modes as the kernel declares them
 modes=$(stat -c '%a %s' "$S/bus/pci/drivers/nouveau/bind" \
