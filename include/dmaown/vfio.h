@@ -107,6 +107,20 @@ unsigned long process_open_fds(struct process *p);
  */
 int vfio_device_fd_of(struct process *p, const char *dev_name, bool cdev_only);
 
+/*
+ * The device ioctls (and close) on @dev_name's newest file in @p, found
+ * under the same lock as the ioctl runs (a cdev file for the bind, attach
+ * and detach): what a script's device name means in a named process. As
+ * the descriptor calls; -EBADF when @p has no such file.
+ */
+int vfio_process_device_close(struct process *p, const char *dev_name);
+int vfio_process_bind_iommufd(struct process *p, const char *dev_name,
+			      int iommufd);
+int vfio_process_attach_ioas(struct process *p, const char *dev_name,
+			     unsigned int ioas);
+int vfio_process_detach_ioas(struct process *p, const char *dev_name);
+int vfio_process_set_req_eventfd(struct process *p, const char *dev_name);
+
 /** vfio_group_fd_open() - open("/dev/vfio/N"): as vfio_group_open(). */
 int vfio_group_fd_open(struct process *p, int group);
 /** vfio_container_fd_open() - open("/dev/vfio/vfio"). */

@@ -83,15 +83,15 @@ struct process *machine_find_process(struct machine *m, const char *name)
 
 	if (!name)
 		return m->default_process;
-	mutex_lock(&m->vfio_lock);
+	pthread_mutex_lock(&m->processes_lock);
 	p = strmap_get(&m->processes_by_name, name);
 	if (p && !p->started)
 		p = NULL;
-	mutex_unlock(&m->vfio_lock);
+	pthread_mutex_unlock(&m->processes_lock);
 	return p;
 }
 
-/* A new instance: the shell starts it, with the shell's limit. */
+/* A new instance: the shell starts it, with its limit. processes_lock. */
 static void process_start(struct process *p)
 {
 	struct machine *m = p->m;
@@ -107,7 +107,8 @@ struct process *machine_process(struct machine *m, const char *name)
 
 	if (!name)
 		return m->default_process;
-	mutex_lock(&m->vfio_lock);
+	/* not vfio_lock: naming a process is no scheduling point */
+	pthread_mutex_lock(&m->processes_lock);
 	p = strmap_get(&m->processes_by_name, name);
 	if (!p) {
 		p = process_alloc(m, name, 0);
@@ -116,7 +117,7 @@ struct process *machine_process(struct machine *m, const char *name)
 	}
 	if (p && !p->started)
 		process_start(p);
-	mutex_unlock(&m->vfio_lock);
+	pthread_mutex_unlock(&m->processes_lock);
 	return p;
 }
 
@@ -135,14 +136,16 @@ static struct file reserved_file = { .kind = FILE_STDIO, .fd = -1 };
 
 int get_unused_fd(struct process *p)
 {
-	unsigned int end = p->nofile > INT32_MAX ? INT32_MAX :
-						   (unsigned int)p->nofile;
+	unsigned int end;
 	int fd;
 
 	lockdep_assert_held(p->m, &p->m->vfio_lock);
+	pthread_mutex_lock(&p->m->processes_lock);
 	/* a process that exited meanwhile runs again to open it */
 	if (!p->started)
 		process_start(p);
+	end = p->nofile > INT32_MAX ? INT32_MAX : (unsigned int)p->nofile;
+	pthread_mutex_unlock(&p->m->processes_lock);
 	/* alloc_fd(): the lowest free descriptor below RLIMIT_NOFILE */
 	fd = idr_alloc_lowest(&p->fds, &reserved_file, 0, end);
 	return fd == -ENOSPC ? -EMFILE : fd;
@@ -216,8 +219,10 @@ void process_exit(struct process *p)
 	mutex_lock(&m->vfio_lock);
 	for (int fd = idr_next(&p->fds, 3); fd >= 0; fd = idr_next(&p->fds, fd + 1))
 		process_close_fd(p, fd);
+	pthread_mutex_lock(&m->processes_lock);
 	if (p != m->default_process)
 		p->started = false;
+	pthread_mutex_unlock(&m->processes_lock);
 	mutex_unlock(&m->vfio_lock);
 }
 
@@ -226,9 +231,9 @@ int process_set_nofile(struct process *p, unsigned long limit)
 	/* setrlimit() refuses more than fs.nr_open, even to root */
 	if (limit > MACHINE_NOFILE_MAX)
 		return -EPERM;
-	mutex_lock(&p->m->vfio_lock);
+	pthread_mutex_lock(&p->m->processes_lock);
 	p->nofile = limit;
-	mutex_unlock(&p->m->vfio_lock);
+	pthread_mutex_unlock(&p->m->processes_lock);
 	return 0;
 }
 
@@ -236,9 +241,9 @@ unsigned long process_nofile(struct process *p)
 {
 	unsigned long n;
 
-	mutex_lock(&p->m->vfio_lock);
+	pthread_mutex_lock(&p->m->processes_lock);
 	n = p->nofile;
-	mutex_unlock(&p->m->vfio_lock);
+	pthread_mutex_unlock(&p->m->processes_lock);
 	return n;
 }
 

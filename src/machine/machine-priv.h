@@ -73,6 +73,13 @@ struct machine {
 	 */
 	struct list_head processes;
 	struct strmap processes_by_name;
+	/*
+	 * Guards @processes, @processes_by_name and each process's started,
+	 * nofile and pid; nests inside vfio_lock. A plain mutex, not a
+	 * scheduling point of the checker's interleavings: nothing that can
+	 * yield is done while it is held.
+	 */
+	pthread_mutex_t processes_lock;
 	struct process *default_process;
 	int nr_processes_started;  /* PIDs; not canonical */
 	int next_obj_serial;       /* debugging ids; not canonical */

@@ -59,6 +59,7 @@ static struct machine *machine_alloc(const char *name,
 	INIT_LIST_HEAD(&m->vfio_devices);
 	INIT_LIST_HEAD(&m->iommufds);
 	INIT_LIST_HEAD(&m->processes);
+	pthread_mutex_init(&m->processes_lock, NULL);
 	return m;
 }
 
@@ -112,6 +113,7 @@ void machine_destroy(struct machine *m)
 	mutex_destroy(&m->rescan_remove_lock);
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
+	pthread_mutex_destroy(&m->processes_lock);
 	free(m);
 }
 

@@ -360,17 +360,33 @@ static int vfio_fd_verb(struct script_ctx *ctx, int argc, char **argv,
 	    parse_fd(argv[2], &a))
 		return print_fd(ctx, io, what,
 				vfio_ioctl_group_get_device_fd(p, a, argv[3]));
-	if (argc >= 3 && (!strcmp(verb, "device-close") ||
-			  !strcmp(verb, "detach-ioas") ||
-			  !strcmp(verb, "set-req-eventfd") ||
-			  !strcmp(verb, "hot-reset-info") ||
-			  !strcmp(verb, "hot-reset") ||
-			  !strcmp(verb, "bind-iommufd") ||
-			  !strcmp(verb, "attach-ioas")) &&
+	/* a device's name for its newest file, found under the ioctl's lock */
+	if (argc >= 3 && !parse_fd(argv[2], &a) &&
+	    (!strcmp(verb, "device-close") || !strcmp(verb, "detach-ioas") ||
+	     !strcmp(verb, "set-req-eventfd")) && argc == 3) {
+		ret = !strcmp(verb, "device-close") ?
+			      vfio_process_device_close(p, argv[2]) :
+		      !strcmp(verb, "detach-ioas") ?
+			      vfio_process_detach_ioas(p, argv[2]) :
+			      vfio_process_set_req_eventfd(p, argv[2]);
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 4 && !parse_fd(argv[2], &a) &&
+	    !strcmp(verb, "bind-iommufd") && parse_fd(argv[3], &b)) {
+		ret = vfio_process_bind_iommufd(p, argv[2], b);
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc == 4 && !parse_fd(argv[2], &a) &&
+	    !strcmp(verb, "attach-ioas") && parse_int(argv[3], &b)) {
+		ret = vfio_process_attach_ioas(p, argv[2], (unsigned int)b);
+		return ret ? verb_fail(ctx, io, what, ret) : 0;
+	}
+	if (argc >= 3 && (!strcmp(verb, "hot-reset-info") ||
+			  !strcmp(verb, "hot-reset")) &&
 	    !parse_fd(argv[2], &a)) {
 		char num[16], *args[3 + 64];
 
-		ret = parse_dfd(p, argv[2], !strcmp(verb, "bind-iommufd"), &a);
+		ret = parse_dfd(p, argv[2], false, &a);
 		if (ret)
 			return verb_fail(ctx, io, what, ret);
 		if (argc > (int)(sizeof(args) / sizeof(args[0])))

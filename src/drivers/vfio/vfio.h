@@ -165,11 +165,12 @@ struct vfio_device_file *vfio_device_file_of(const struct vfio_device *vdev,
 					     bool cdev_only);
 
 /*
- * The legacy calls name the device: its newest file in the default
- * process (only cdev files with @cdev_only), or -EBADF. Under vfio_lock.
+ * A device named rather than given by descriptor (the legacy calls, a
+ * script's device name): its newest file in @p (only cdev files with
+ * @cdev_only), or -EBADF. Under vfio_lock.
  */
-int vfio_df_legacy(struct machine *m, const char *dev_name, bool cdev_only,
-		   struct vfio_device_file **ret);
+int vfio_df_named(struct process *p, const char *dev_name, bool cdev_only,
+		  struct vfio_device_file **ret);
 
 /* An iommufd's state and page tables, for machine_serialize(). */
 void iommufd_ctx_serialize(const struct iommufd_ctx *ictx, struct sbuf *sb,

@@ -67,13 +67,12 @@ struct vfio_device_file *vfio_device_file_of(const struct vfio_device *vdev,
 	return NULL;
 }
 
-int vfio_df_legacy(struct machine *m, const char *dev_name, bool cdev_only,
-		   struct vfio_device_file **ret)
+int vfio_df_named(struct process *p, const char *dev_name, bool cdev_only,
+		  struct vfio_device_file **ret)
 {
-	struct vfio_device *vdev = vfio_device_by_name(m, dev_name);
+	struct vfio_device *vdev = vfio_device_by_name(p->m, dev_name);
 
-	*ret = vdev ? vfio_device_file_of(vdev, m->default_process,
-					  cdev_only) : NULL;
+	*ret = vdev ? vfio_device_file_of(vdev, p, cdev_only) : NULL;
 	return *ret ? 0 : -EBADF;
 }
 
@@ -370,32 +369,42 @@ int vfio_ioctl_set_req_eventfd(struct process *p, int fd)
 	return ret;
 }
 
-int vfio_device_set_req_eventfd(struct machine *m, const char *dev_name)
+int vfio_process_set_req_eventfd(struct process *p, const char *dev_name)
 {
 	struct vfio_device_file *df;
 	int ret;
 
 	KFRAME("vfio_pci_set_req_trigger");
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_df_legacy(m, dev_name, false, &df);
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_named(p, dev_name, false, &df);
 	if (!ret)
 		ret = vfio_df_set_req_eventfd(df);
-	mutex_unlock(&m->vfio_lock);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
 }
 
-int vfio_device_close(struct machine *m, const char *dev_name)
+int vfio_device_set_req_eventfd(struct machine *m, const char *dev_name)
+{
+	return vfio_process_set_req_eventfd(m->default_process, dev_name);
+}
+
+int vfio_process_device_close(struct process *p, const char *dev_name)
 {
 	struct vfio_device_file *df;
 	int ret;
 
 	KFRAME("close_fd");
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_df_legacy(m, dev_name, false, &df);
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_named(p, dev_name, false, &df);
 	if (!ret)
-		ret = process_close_fd(m->default_process, df->file.fd);
-	mutex_unlock(&m->vfio_lock);
+		ret = process_close_fd(p, df->file.fd);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_device_close(struct machine *m, const char *dev_name)
+{
+	return vfio_process_device_close(m->default_process, dev_name);
 }
 
 /*

@@ -291,30 +291,42 @@ int vfio_ioctl_bind_iommufd(struct process *p, int fd, int ifd)
 	return ret;
 }
 
-int vfio_device_bind_iommufd(struct machine *m, const char *dev_name, int id)
+/*
+ * A named device's bind: its newest file in @p; if that is a group file,
+ * its newest cdev file, which the verb means (none: -EINVAL, the group
+ * file's answer). The iommufd is @ifd, or with @legacy the default
+ * process's number @legacy_id.
+ */
+static int vfio_bind_named(struct process *p, const char *dev_name, int ifd,
+			   int legacy_id, bool legacy)
 {
 	struct vfio_device_file *df;
-	struct vfio_device *vdev;
 	int ret;
 
 	KFRAME("vfio_df_ioctl_bind_iommufd");
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_df_legacy(m, dev_name, false, &df);
-	/*
-	 * the device's newest file here; if that is a group file, its
-	 * newest cdev file, which the verb means
-	 */
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_named(p, dev_name, false, &df);
 	if (!ret && df->group_path) {
-		vdev = df->device;
-		df = vfio_device_file_of(vdev, m->default_process, true);
+		df = vfio_device_file_of(df->device, p, true);
 		if (!df)
 			ret = -EINVAL;
 	}
 	if (!ret)
-		ret = vfio_df_bind_iommufd_locked(df, m->default_process, -1,
-						  id, true);
-	mutex_unlock(&m->vfio_lock);
+		ret = vfio_df_bind_iommufd_locked(df, p, ifd, legacy_id,
+						  legacy);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_process_bind_iommufd(struct process *p, const char *dev_name,
+			      int iommufd)
+{
+	return vfio_bind_named(p, dev_name, iommufd, -1, false);
+}
+
+int vfio_device_bind_iommufd(struct machine *m, const char *dev_name, int id)
+{
+	return vfio_bind_named(m->default_process, dev_name, -1, id, true);
 }
 
 static struct iommufd_hwpt *iommufd_hwpt_find(struct iommufd_ctx *ictx,
@@ -442,19 +454,25 @@ int vfio_ioctl_attach_ioas(struct process *p, int fd, unsigned int ioas)
 	return ret;
 }
 
-int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
-			    unsigned int ioas)
+int vfio_process_attach_ioas(struct process *p, const char *dev_name,
+			     unsigned int ioas)
 {
 	struct vfio_device_file *df;
 	int ret;
 
 	KFRAME("vfio_df_ioctl_attach_pt");
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_df_legacy(m, dev_name, true, &df);
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_named(p, dev_name, true, &df);
 	if (!ret)
 		ret = vfio_df_attach_ioas_locked(df, ioas);
-	mutex_unlock(&m->vfio_lock);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_device_attach_ioas(struct machine *m, const char *dev_name,
+			    unsigned int ioas)
+{
+	return vfio_process_attach_ioas(m->default_process, dev_name, ioas);
 }
 
 static void iommufd_device_detach_locked(struct vfio_device *vdev)
@@ -499,18 +517,23 @@ int vfio_ioctl_detach_ioas(struct process *p, int fd)
 	return ret;
 }
 
-int vfio_device_detach_ioas(struct machine *m, const char *dev_name)
+int vfio_process_detach_ioas(struct process *p, const char *dev_name)
 {
 	struct vfio_device_file *df;
 	int ret;
 
 	KFRAME("vfio_df_ioctl_detach_pt");
-	mutex_lock(&m->vfio_lock);
-	ret = vfio_df_legacy(m, dev_name, true, &df);
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_df_named(p, dev_name, true, &df);
 	if (!ret)
 		ret = vfio_df_detach_ioas_locked(df);
-	mutex_unlock(&m->vfio_lock);
+	mutex_unlock(&p->m->vfio_lock);
 	return ret;
+}
+
+int vfio_device_detach_ioas(struct machine *m, const char *dev_name)
+{
+	return vfio_process_detach_ioas(m->default_process, dev_name);
 }
 
 /* iommufd_device_unbind(): detach, then give the device's claim back. */
