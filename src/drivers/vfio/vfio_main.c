@@ -155,19 +155,23 @@ static struct vfio_group *vfio_group_find(struct iommu_group *iommu_group)
 	return group && group->iommu_group == iommu_group ? group : NULL;
 }
 
-/* Lists are kept in a canonical order so serializations compare. */
+/*
+ * Lists are kept in a canonical order so serializations compare: real
+ * groups by number, then no-IOMMU ones. Searched from the end: groups
+ * usually come in number order, so an insert costs one compare.
+ */
 static void vfio_group_insert_sorted(struct machine *m, struct vfio_group *new)
 {
 	struct vfio_group *pos;
 
-	list_for_each_entry(pos, &m->vfio_groups, node) {
-		if (pos->noiommu > new->noiommu ||
-		    (pos->noiommu == new->noiommu && pos->id > new->id)) {
-			list_add_tail(&new->node, &pos->node);
+	list_for_each_entry_reverse(pos, &m->vfio_groups, node) {
+		if (pos->noiommu < new->noiommu ||
+		    (pos->noiommu == new->noiommu && pos->id <= new->id)) {
+			list_add(&new->node, &pos->node);
 			return;
 		}
 	}
-	list_add_tail(&new->node, &m->vfio_groups);
+	list_add(&new->node, &m->vfio_groups);
 }
 
 /*
