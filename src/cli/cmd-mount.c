@@ -103,6 +103,9 @@ enum ctl_file {
 
 static enum ctl_file ctl_file(const char *path)
 {
+	/* also inside sys/: the shell's /sys is the mount's sys/ */
+	if (!strncmp(path, "/sys" CTL_DIR, strlen("/sys" CTL_DIR)))
+		path += strlen("/sys");
 	if (strncmp(path, CTL_DIR, strlen(CTL_DIR)))
 		return CTL_NONE;
 	path += strlen(CTL_DIR);
@@ -267,7 +270,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 	ret = sysfs_list(mstate()->m, mp, &names, &n);
 	if (ret)
 		return ret;
-	if (!strcmp(path, "/"))
+	if (!strcmp(path, "/") || (!mstate()->prefix[0] && !strcmp(path, "/sys")))
 		fill(buf, CTL_DIR + 1, NULL, 0, 0);
 	for (size_t i = 0; i < n; i++)
 		fill(buf, names[i], NULL, 0, 0);
@@ -658,13 +661,48 @@ static void bind_over(const char *src, const char *dst, char done[][PATH_MAX],
 		snprintf(done[(*ndone)++], PATH_MAX, "%s", rp);
 }
 
+#define STAGE "/sys/stage"
+#define STAGE_DEV "/sys/dev"
+#define STAGE_UPPER "/sys/upper"
+#define STAGE_WORK "/sys/work"
+
+/*
+ * /dev/vfio as the machine has it, without touching the host's /dev (a
+ * devtmpfs shared with the host): an overlay of the host's /dev, whose
+ * upper layer is the scratch tmpfs, gets a vfio directory with the
+ * machine's nodes bound on it; /dev's own mounts (pts, shm...) are bound
+ * back onto the overlay. Returns 0, or -1 with errno.
+ */
+static int shell_dev_vfio(void)
+{
+	static const char *const subs[] = { "pts", "shm", "mqueue", "hugepages" };
+	char from[64], to[64];
+	struct stat st;
+
+	if (mount("/dev", STAGE_DEV, NULL, MS_BIND | MS_REC, NULL) ||
+	    mount("overlay", "/dev", "overlay", 0,
+		  "lowerdir=" STAGE_DEV ",upperdir=" STAGE_UPPER
+		  ",workdir=" STAGE_WORK))
+		return -1;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(from, sizeof(from), STAGE_DEV "/%s", subs[i]);
+		snprintf(to, sizeof(to), "/dev/%s", subs[i]);
+		if (!stat(from, &st) && S_ISDIR(st.st_mode))
+			mount(from, to, NULL, MS_BIND | MS_REC, NULL);
+	}
+	if (mkdir("/dev/vfio", 0755) && errno != EEXIST)
+		return -1;
+	return mount(STAGE "/dev/vfio", "/dev/vfio", NULL, MS_BIND, NULL);
+}
+
 static int shell_usage(FILE *out)
 {
 	fputs("usage: dmaown shell MACHINE [-- CMD [ARG...]]\n"
 	      "\n"
 	      "Run CMD (default: $SHELL, else /bin/sh) in a private mount\n"
-	      "namespace whose /sys is MACHINE's, served through FUSE, with\n"
-	      "modprobe and rmmod acting on MACHINE rather than the host. The\n"
+	      "namespace whose /sys and /dev/vfio are MACHINE's, served through\n"
+	      "FUSE, with modprobe, rmmod and lsmod acting on MACHINE rather\n"
+	      "than the host. The\n"
 	      "host's mounts and modules are untouched. Needs root. Prints the\n"
 	      "kernel log when CMD exits, and exits with CMD's status.\n",
 	      out);
@@ -709,10 +747,23 @@ int cmd_shell(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
-	if (state_init(&s, argv[1], "/sys"))
+	/*
+	 * From here on every mount is this process's own and goes with its
+	 * namespace. A tmpfs over /sys is the scratch space: the FUSE mount
+	 * of the machine's whole tree (sys/ and dev/), the host's /dev and
+	 * the overlay's upper layer live there, hidden once the machine's
+	 * sys/ is bound over /sys.
+	 */
+	if (mount("tmpfs", "/sys", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") ||
+	    mkdir(STAGE, 0755) || mkdir(STAGE_DEV, 0755) ||
+	    mkdir(STAGE_UPPER, 0755) || mkdir(STAGE_WORK, 0755)) {
+		fprintf(stderr, "dmaown shell: cannot make a scratch tmpfs: %s\n",
+			strerror(errno));
 		return 2;
-	/* from here on every mount is this process's own, gone at its exit */
-	la.f = sfs_new(&s, "/sys", true);
+	}
+	if (state_init(&s, argv[1], ""))
+		return 2;
+	la.f = sfs_new(&s, STAGE, true);
 	if (!la.f) {
 		fprintf(stderr, "dmaown shell: cannot mount the machine's /sys: FUSE needs /dev/fuse (Debian: fuse3)\n");
 		state_free(&s);
@@ -720,6 +771,19 @@ int cmd_shell(int argc, char **argv)
 	}
 	if (pthread_create(&thread, NULL, loop_thread, &la)) {
 		fuse_unmount(la.f);
+		fuse_destroy(la.f);
+		state_free(&s);
+		return 2;
+	}
+	if (shell_dev_vfio())
+		fprintf(stderr, "dmaown shell: /dev/vfio is the host's: %s\n",
+			strerror(errno));
+	if (mount(STAGE "/sys", "/sys", NULL, MS_BIND, NULL)) {
+		fprintf(stderr, "dmaown shell: cannot mount the machine's /sys: %s\n",
+			strerror(errno));
+		fuse_exit(la.f);
+		fuse_unmount(la.f);
+		pthread_join(thread, NULL);
 		fuse_destroy(la.f);
 		state_free(&s);
 		return 2;
@@ -740,6 +804,9 @@ int cmd_shell(int argc, char **argv)
 			;
 	for (int i = 0; i < nbound; i++)
 		umount2(bound[i], MNT_DETACH);
+	/* what hides the staging mount first, then the FUSE mount itself */
+	umount2("/sys", MNT_DETACH);
+	umount2("/dev/vfio", MNT_DETACH);
 	fuse_exit(la.f);
 	fuse_unmount(la.f);
 	pthread_join(thread, NULL);

@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..20"
+echo "1..21"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -198,6 +198,18 @@ if command -v driverctl >/dev/null; then
 else
 	ok "driverctl in dmaown shell # SKIP no driverctl"
 fi
+
+# 10b. /dev/vfio in dmaown shell: the machine's nodes, on an overlay of the
+# host's /dev (whose /dev/null still works)
+"$dmaown" shell "$M" -- sh -c "modprobe vfio-pci &&
+	echo vfio-pci > /sys/bus/pci/devices/0000:03:00.0/driver_override &&
+	echo 0000:03:00.0 > /sys/bus/pci/drivers/e1000e/unbind &&
+	echo 0000:03:00.0 > /sys/bus/pci/drivers_probe && ls /dev/vfio &&
+	echo x > /dev/null && echo NULL-OK" >"$tmp/out" 2>&1
+grep -qx 10 "$tmp/out" && grep -qx vfio "$tmp/out" && grep -q NULL-OK "$tmp/out" &&
+	! grep -q "fuse:" "$tmp/out" &&
+	ok "dmaown shell: /dev/vfio holds the machine's group 10, /dev is otherwise the host's" ||
+	not_ok "dmaown shell's /dev/vfio" "$tmp/out"
 
 # 10. dpdk-devbind.py in dmaown shell: bind, status, unbind, and a bind
 # the kernel refuses because a VMM owns the group (x86-server's ixgbe pair
