@@ -18,34 +18,74 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-/* ---- the state store: open addressing on 64-bit hashes ---- */
+/* ---- the state store ---- */
 
+/*
+ * One visited state in 24 bytes: its 128-bit hash, the state it was first
+ * reached from and the number of that action in the parent's
+ * check_actions() list. No line and no machine is kept: the states of a
+ * level are rebuilt from their parents when they are expanded, and a
+ * counterexample replays its path from boot to read the lines.
+ */
 struct state {
-	uint64_t hash;
-	unsigned long parent; /* index of the parent state; self for boot */
-	char *action;         /* the line that led here (NULL for boot) */
+	uint64_t hash[2];
+	uint32_t parent; /* self for boot */
+	uint32_t action;
 };
+
+#define STORE_MAX_STATES 0xfffffffeUL /* parent links are 32-bit */
 
 struct store {
 	struct state *states;
 	unsigned long n, cap;
-	unsigned long *slots; /* index + 1, 0: empty */
+	uint32_t *slots; /* index + 1 by hash, open addressing; 0: empty */
 	unsigned long nslots;
+	/* --exact: every state's text back to back, @off[i] where i starts */
+	bool exact;
+	char *text;
+	size_t text_len, text_cap;
+	size_t *off;
 };
+
+/* What the store holds now, in bytes. */
+static size_t store_bytes(const struct store *s)
+{
+	return s->cap * sizeof(*s->states) + s->nslots * sizeof(*s->slots) +
+	       (s->exact ? s->text_cap + s->cap * sizeof(*s->off) : 0);
+}
+
+/*
+ * What it would hold after one more state of @len bytes of text: the
+ * growth the next insertion could make, so --max-memory holds before any
+ * allocation, not after.
+ */
+static size_t store_bytes_after_insert(const struct store *s, size_t len)
+{
+	size_t bytes = store_bytes(s);
+
+	if ((s->n + 1) * 2 > s->nslots)
+		bytes += (s->nslots ? s->nslots : 1024) * sizeof(*s->slots);
+	if (s->n == s->cap)
+		bytes += (s->cap ? s->cap : 1024) *
+			 (sizeof(*s->states) + (s->exact ? sizeof(*s->off) : 0));
+	if (s->exact && s->text_len + len > s->text_cap)
+		bytes += s->text_cap > len ? s->text_cap : len + 65536;
+	return bytes;
+}
 
 static int store_grow_slots(struct store *s)
 {
 	unsigned long n = s->nslots ? s->nslots * 2 : 1024;
-	unsigned long *slots = calloc(n, sizeof(*slots));
+	uint32_t *slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
 	for (unsigned long i = 0; i < s->n; i++) {
-		unsigned long j = s->states[i].hash & (n - 1);
+		unsigned long j = s->states[i].hash[0] & (n - 1);
 
 		while (slots[j])
 			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
+		slots[j] = (uint32_t)(i + 1);
 	}
 	free(s->slots);
 	s->slots = slots;
@@ -53,50 +93,90 @@ static int store_grow_slots(struct store *s)
 	return 0;
 }
 
+static bool store_same(const struct store *s, unsigned long i,
+		       const uint64_t hash[2], const char *text, size_t len)
+{
+	if (s->states[i].hash[0] != hash[0] || s->states[i].hash[1] != hash[1])
+		return false;
+	return !s->exact || (s->off[i + 1] - s->off[i] == len &&
+			     !memcmp(s->text + s->off[i], text, len));
+}
+
+static int store_add_text(struct store *s, const char *text, size_t len)
+{
+	if (s->text_len + len > s->text_cap) {
+		size_t ncap = s->text_cap > len ? s->text_cap * 2 :
+						  s->text_cap + len + 65536;
+		char *nt = realloc(s->text, ncap);
+
+		if (!nt)
+			return -ENOMEM;
+		s->text = nt;
+		s->text_cap = ncap;
+	}
+	memcpy(s->text + s->text_len, text, len);
+	s->text_len += len;
+	s->off[s->n + 1] = s->text_len;
+	return 0;
+}
+
 /*
- * lookup_or_insert: returns the state's index and sets *ret_new when it was
- * not present; -1 on no memory.
+ * lookup_or_insert: the state's index, with *ret_new set when it was not
+ * present; -ENOMEM. @text is the state's serialization, kept and compared
+ * in exact mode only.
  */
-static long store_lookup_or_insert(struct store *s, uint64_t hash,
-				   unsigned long parent, const char *action,
+static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
+				   const char *text, size_t len,
+				   unsigned long parent, unsigned long action,
 				   bool *ret_new)
 {
 	unsigned long j;
 
 	if ((s->n + 1) * 2 > s->nslots && store_grow_slots(s))
-		return -1;
-	for (j = hash & (s->nslots - 1); s->slots[j];
+		return -ENOMEM;
+	for (j = hash[0] & (s->nslots - 1); s->slots[j];
 	     j = (j + 1) & (s->nslots - 1)) {
-		if (s->states[s->slots[j] - 1].hash == hash) {
+		if (store_same(s, s->slots[j] - 1, hash, text, len)) {
 			*ret_new = false;
 			return (long)(s->slots[j] - 1);
 		}
 	}
+	if (s->n >= STORE_MAX_STATES)
+		return -ENOMEM;
 	if (s->n == s->cap) {
 		unsigned long ncap = s->cap ? s->cap * 2 : 1024;
 		struct state *ns = realloc(s->states, ncap * sizeof(*ns));
 
 		if (!ns)
-			return -1;
+			return -ENOMEM;
 		s->states = ns;
 		s->cap = ncap;
+		if (s->exact) {
+			size_t *no = realloc(s->off, (ncap + 1) * sizeof(*no));
+
+			if (!no)
+				return -ENOMEM;
+			no[0] = 0;
+			s->off = no;
+		}
 	}
-	s->states[s->n].hash = hash;
-	s->states[s->n].parent = parent;
-	s->states[s->n].action = action ? strdup(action) : NULL;
-	if (action && !s->states[s->n].action)
-		return -1;
-	s->slots[j] = s->n + 1;
+	if (s->exact && store_add_text(s, text, len))
+		return -ENOMEM;
+	s->states[s->n].hash[0] = hash[0];
+	s->states[s->n].hash[1] = hash[1];
+	s->states[s->n].parent = (uint32_t)parent;
+	s->states[s->n].action = (uint32_t)action;
+	s->slots[j] = (uint32_t)(s->n + 1);
 	*ret_new = true;
 	return (long)s->n++;
 }
 
 static void store_free(struct store *s)
 {
-	for (unsigned long i = 0; i < s->n; i++)
-		free(s->states[i].action);
 	free(s->states);
 	free(s->slots);
+	free(s->text);
+	free(s->off);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -341,8 +421,8 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run one action on @m; fills *ret_failed when the line failed. */
-static int run_action(struct machine *m, const char *line, bool *ret_failed)
+/* Run one script line on @m; *ret_failed when it failed. */
+static int run_line(struct machine *m, const char *line, bool *ret_failed)
 {
 	struct script_ctx *ctx = script_ctx_new(m, "check");
 	struct script_result res;
@@ -357,23 +437,230 @@ static int run_action(struct machine *m, const char *line, bool *ret_failed)
 	return 0;
 }
 
-static void build_trace(struct store *s, unsigned long idx,
-			const char *last, struct check_stats *st)
+/*
+ * What a VMM does once the kernel has taken its last device of a group
+ * away (an unbind relays a device request, vfio_unregister_group_dev()):
+ * QEMU's vfio_put_group() closes the group's file, and
+ * vfio_disconnect_container() the container it no longer needs. The
+ * model's userspace closes only the device, so without these lines every
+ * unbind of an assigned device would leave two more descriptors open and
+ * the state space would never close. The lines run are appended to
+ * @lines (may be NULL). Return: the number of lines run; -ENOMEM.
+ */
+static int settle(struct machine *m, struct strlist *lines)
 {
-	int n = last ? 1 : 0;
+	struct strlist l = { 0 };
+	struct vfio_group *vg;
+	struct vfio_container *c;
+	size_t ngroups;
+	bool failed;
+	int n;
 
-	for (unsigned long i = idx; s->states[i].action; i = s->states[i].parent)
-		n++;
-	st->trace = calloc((size_t)n + 1, sizeof(*st->trace));
-	if (!st->trace)
-		return;
-	st->trace_len = n;
-	st->path_len = n;
-	if (last)
-		st->trace[--n] = strdup(last);
-	for (unsigned long i = idx; s->states[i].action;
-	     i = s->states[i].parent)
-		st->trace[--n] = strdup(s->states[i].action);
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (vg->fd_open && list_empty(&vg->device_list))
+			strlist_add(&l, "@vfio close %d",
+				    vg->noiommu ? -1 - vg->id : vg->id);
+	ngroups = l.n;
+	for (size_t i = 0; i < ngroups; i++)
+		if (run_line(m, l.v[i], &failed))
+			l.oom = true;
+	/* closing a group may have left its container without one */
+	list_for_each_entry(c, &m->vfio_containers, node)
+		if (c->id >= 0 && list_empty(&c->group_list))
+			strlist_add(&l, "@vfio container-close %d", c->id);
+	for (size_t i = ngroups; !l.oom && i < l.n; i++)
+		if (run_line(m, l.v[i], &failed))
+			l.oom = true;
+	for (size_t i = 0; lines && i < l.n; i++)
+		strlist_add(lines, "%s", l.v[i]);
+	n = l.oom || (lines && lines->oom) ? -ENOMEM : (int)l.n;
+	strlist_free(&l);
+	return n;
+}
+
+/*
+ * One transition: @line, then the VMM's settling (settle()); the log is
+ * cleared, it is history. *ret_failed tells whether @line failed. With
+ * @lines, every line run is appended there.
+ */
+static int step(struct machine *m, const char *line, bool *ret_failed,
+		struct strlist *lines)
+{
+	int ret = run_line(m, line, ret_failed);
+
+	if (!ret && lines)
+		strlist_add(lines, "%s", line);
+	if (!ret && settle(m, lines) < 0)
+		ret = -ENOMEM;
+	machine_log_clear(m);
+	return ret;
+}
+
+/* The state's identity: its 128-bit hash, and its text in exact mode. */
+static int state_key(struct machine *m, uint64_t hash[2], char **ret_text,
+		     size_t *ret_len)
+{
+	size_t len;
+	char *text = machine_state_serialize(m, &len);
+
+	if (!text)
+		return -ENOMEM;
+	machine_state_hash128(text, len, hash);
+	*ret_text = text;
+	*ret_len = len;
+	return 0;
+}
+
+/*
+ * One state on the path from boot to the state being expanded, with its
+ * machine, and its actions once asked for.
+ */
+struct frame {
+	unsigned long idx;
+	struct machine *m;
+	char **acts;
+	size_t nacts;
+};
+
+struct search {
+	const struct check_opts *o;
+	struct check_stats *st;
+	struct store store;
+	struct frame *path; /* path[0] is boot; @npath in use */
+	int npath, cappath;
+	unsigned long *chain;
+};
+
+static void frame_clear(struct frame *f)
+{
+	machine_destroy(f->m);
+	free_lines(f->acts, f->nacts);
+	memset(f, 0, sizeof(*f));
+}
+
+static int frame_actions(struct search *s, struct frame *f)
+{
+	if (f->acts)
+		return 0;
+	return check_actions(f->m, s->o, &f->acts, &f->nacts);
+}
+
+/*
+ * The machine of state @idx at level @level: rebuilt from the deepest
+ * state of the current path that is one of its ancestors, one action at a
+ * time. The states of a level come in the order they were found, grouped
+ * by parent, so most need one clone and one action. A model that is not
+ * deterministic would rebuild another state: --exact checks the text.
+ */
+static int state_machine(struct search *s, unsigned long idx, int level,
+			 struct frame **ret_frame)
+{
+	int d;
+
+	if (level + 1 > s->cappath) {
+		int ncap = (level + 1) * 2;
+		struct frame *np = realloc(s->path, (size_t)ncap * sizeof(*np));
+		unsigned long *nc = realloc(s->chain, (size_t)ncap * sizeof(*nc));
+
+		if (np)
+			s->path = np;
+		if (nc)
+			s->chain = nc;
+		if (!np || !nc)
+			return -ENOMEM;
+		memset(s->path + s->cappath, 0,
+		       (size_t)(ncap - s->cappath) * sizeof(*np));
+		s->cappath = ncap;
+	}
+	for (d = level; d > 0; d--) {
+		s->chain[d] = idx;
+		idx = s->store.states[idx].parent;
+	}
+	s->chain[0] = 0;
+	for (d = 1; d < s->npath && d <= level; d++)
+		if (s->path[d].idx != s->chain[d])
+			break;
+	for (int k = d; k < s->npath; k++)
+		frame_clear(&s->path[k]);
+	s->npath = d;
+	for (; d <= level; d++) {
+		struct frame *parent = &s->path[d - 1];
+		const struct state *st = &s->store.states[s->chain[d]];
+		struct machine *m;
+		bool failed;
+
+		if (frame_actions(s, parent))
+			return -ENOMEM;
+		if (st->action >= parent->nacts)
+			return -EINVAL; /* the model is not deterministic */
+		m = machine_clone(parent->m);
+		if (!m || step(m, parent->acts[st->action], &failed, NULL)) {
+			machine_destroy(m);
+			return -ENOMEM;
+		}
+		if (s->store.exact) {
+			size_t len = s->store.off[s->chain[d] + 1] -
+				     s->store.off[s->chain[d]];
+			char *text = machine_state_serialize(m, NULL);
+			bool same = text && strlen(text) == len &&
+				    !memcmp(text, s->store.text +
+						    s->store.off[s->chain[d]],
+					    len);
+
+			free(text);
+			if (!same) {
+				machine_destroy(m);
+				return -EINVAL;
+			}
+		}
+		s->path[d] = (struct frame){ .idx = s->chain[d], .m = m };
+		s->npath = d + 1;
+	}
+	*ret_frame = &s->path[level];
+	return 0;
+}
+
+/*
+ * The counterexample: the lines from boot to state @idx at @level, then,
+ * when @last is given, that action on it (only its own line when @whole
+ * is false: the violation showed before the VMM settled). Replayed, so
+ * the lines are those a user types, settling included.
+ */
+static int build_trace(struct search *s, unsigned long idx, int level,
+		       const char *last, bool whole)
+{
+	struct strlist l = { 0 };
+	struct frame *f;
+	int ret = state_machine(s, idx, level, &f);
+
+	for (int d = 1; !ret && d <= level; d++) {
+		struct machine *m = machine_clone(s->path[d - 1].m);
+		const struct state *st = &s->store.states[s->path[d].idx];
+		bool failed;
+
+		if (!m || step(m, s->path[d - 1].acts[st->action], &failed, &l))
+			ret = -ENOMEM;
+		machine_destroy(m);
+	}
+	if (!ret && last) {
+		struct machine *m = machine_clone(f->m);
+
+		if (whole) {
+			if (!m || step(m, last, &(bool){ false }, &l))
+				ret = -ENOMEM;
+		} else {
+			strlist_add(&l, "%s", last);
+		}
+		machine_destroy(m);
+	}
+	if (ret || l.oom) {
+		strlist_free(&l);
+		return ret ? ret : -ENOMEM;
+	}
+	s->st->trace = l.v;
+	s->st->trace_len = (int)l.n;
+	s->st->path_len = (int)l.n;
+	return 0;
 }
 
 /* I6: the teardown lines that show the violation end the trace. */
@@ -396,11 +683,6 @@ static void append_teardown(struct machine *m, struct check_stats *st)
 	strlist_free(&l);
 }
 
-struct node {
-	struct machine *m;
-	unsigned long idx;
-};
-
 /*
  * --max-states: the search stops inserting and expanding as soon as this
  * many distinct states are known (whether or not any was left to find).
@@ -414,185 +696,208 @@ static bool max_states_reached(const struct check_opts *o,
 static int check_interleaved(struct machine *boot, const struct check_opts *o,
 			     struct check_stats *st);
 
+/* The invariants after a step, and I5 when its line failed. */
+static unsigned int step_violates(struct machine *c, const char *line,
+				  bool failed, const char *before,
+				  struct check_stats *st)
+{
+	unsigned int bad = machine_check_invariants(
+		c, INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS | INV_NO_WARN,
+		st->why, sizeof(st->why));
+	char *after;
+
+	if (bad || !failed || !before)
+		return bad;
+	after = check_ownership_snapshot(c);
+	if (after && !check_ownership_kept(before, after)) {
+		bad = INV_FAILED_NOOP;
+		snprintf(st->why, sizeof(st->why),
+			 "'%s' failed but changed group ownership or bindings",
+			 line);
+	}
+	free(after);
+	return bad;
+}
+
+/*
+ * Expand state @idx of level @level: every action from it, each checked,
+ * each new state stored (and its I6 checked). Stops at a violation or a
+ * limit; returns 0 or -ENOMEM.
+ */
+static int expand(struct search *s, unsigned long idx, int level)
+{
+	const struct check_opts *o = s->o;
+	struct check_stats *st = s->st;
+	struct frame *f;
+	char *before;
+	int ret = state_machine(s, idx, level, &f);
+
+	if (!ret)
+		ret = frame_actions(s, f);
+	if (ret)
+		return ret;
+	before = check_ownership_snapshot(f->m);
+	for (size_t a = 0; a < f->nacts && !st->violated && !st->truncated;
+	     a++) {
+		struct machine *c;
+		bool failed, is_new;
+		uint64_t hash[2];
+		char *text;
+		size_t len;
+		long ni;
+		int settled;
+
+		if (level == 0 && o->nshards > 1 && a % o->nshards != o->shard)
+			continue;
+		c = machine_clone(f->m);
+		if (!c || run_line(c, f->acts[a], &failed)) {
+			machine_destroy(c);
+			ret = -ENOMEM;
+			break;
+		}
+		st->transitions++;
+		st->violated = step_violates(c, f->acts[a], failed, before, st);
+		if (st->violated) {
+			ret = build_trace(s, idx, level, f->acts[a], false);
+			machine_destroy(c);
+			break;
+		}
+		settled = settle(c, NULL);
+		machine_log_clear(c); /* logs are not state */
+		if (settled > 0)
+			st->violated = step_violates(c, f->acts[a], false, NULL,
+						     st);
+		if (settled < 0 || st->violated) {
+			ret = settled < 0 ? -ENOMEM :
+					    build_trace(s, idx, level, f->acts[a],
+							true);
+			machine_destroy(c);
+			break;
+		}
+		if (state_key(c, hash, &text, &len)) {
+			machine_destroy(c);
+			ret = -ENOMEM;
+			break;
+		}
+		if (o->max_memory &&
+		    store_bytes_after_insert(&s->store, len) > o->max_memory) {
+			st->truncated = true;
+			free(text);
+			machine_destroy(c);
+			break;
+		}
+		ni = store_lookup_or_insert(&s->store, hash, text, len, idx, a,
+					    &is_new);
+		free(text);
+		if (ni < 0) {
+			machine_destroy(c);
+			ret = (int)ni;
+			break;
+		}
+		if (is_new) {
+			st->states++;
+			if (level + 1 > st->diameter)
+				st->diameter = level + 1;
+			/* I6 once per new state */
+			if (check_teardown(c, NULL, st->why, sizeof(st->why))) {
+				st->violated = INV_TEARDOWN;
+				ret = build_trace(s, idx, level, f->acts[a], true);
+				if (!ret)
+					append_teardown(c, st);
+			} else if (max_states_reached(o, st)) {
+				st->truncated = true;
+			}
+		}
+		machine_destroy(c);
+	}
+	free(before);
+	return ret;
+}
+
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
-	struct store store = { 0 };
-	struct node *level = NULL, *next = NULL;
-	size_t nlevel = 0, nnext = 0, capnext = 0;
+	struct search s = { .o = o, .st = st };
 	double t0 = now_seconds(), last_report = t0;
-	unsigned int all = INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS |
-			   INV_NO_WARN;
+	unsigned long level_start = 0, level_end = 1;
+	uint64_t hash[2];
+	char *text = NULL;
+	size_t len;
 	bool is_new;
-	long idx;
-	int ret = 0;
+	int ret = 0, depth;
 
 	(void)machine_spec;
 	if (o->interleave)
 		return check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
-	level = calloc(1, sizeof(*level));
-	if (!level)
-		return -ENOMEM;
-	level[0].m = machine_clone(boot);
-	if (!level[0].m) {
-		free(level);
-		return -ENOMEM;
+	s.store.exact = o->exact;
+	s.path = calloc(8, sizeof(*s.path));
+	s.chain = calloc(8, sizeof(*s.chain));
+	if (!s.path || !s.chain) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	if (check_prepare(level[0].m)) {
-		machine_destroy(level[0].m);
-		free(level);
-		return -ENOMEM;
+	s.cappath = 8;
+	s.npath = 1;
+	s.path[0].m = machine_clone(boot);
+	if (!s.path[0].m || check_prepare(s.path[0].m) ||
+	    state_key(s.path[0].m, hash, &text, &len)) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	machine_log_clear(level[0].m);
-	idx = store_lookup_or_insert(&store, machine_state_hash(level[0].m), 0, NULL,
-				     &is_new);
-	if (idx < 0) {
-		machine_destroy(level[0].m);
-		free(level);
-		return -ENOMEM;
+	machine_log_clear(s.path[0].m);
+	if (store_lookup_or_insert(&s.store, hash, text, len, 0, 0, &is_new) < 0) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	level[0].idx = 0;
-	nlevel = 1;
 	st->states = 1;
-	st->violated = machine_check_invariants(level[0].m,
+	st->violated = machine_check_invariants(s.path[0].m,
 						INV_ALL & ~INV_FAILED_NOOP,
 						st->why, sizeof(st->why));
 	if (st->violated) {
-		build_trace(&store, 0, NULL, st);
-		if (st->violated & INV_TEARDOWN)
-			append_teardown(level[0].m, st);
+		ret = build_trace(&s, 0, 0, NULL, false);
+		if (!ret && (st->violated & INV_TEARDOWN))
+			append_teardown(s.path[0].m, st);
 		goto out;
 	}
-	if (max_states_reached(o, st) && o->depth > 0)
+	if (max_states_reached(o, st) && o->depth != 0)
 		st->truncated = true;
 
-	for (int depth = 0; depth < o->depth && nlevel && !st->violated &&
-			    !st->truncated;
-	     depth++) {
-		nnext = 0;
-		for (size_t k = 0; k < nlevel && !st->violated; k++) {
-			struct machine *m = level[k].m;
-			char **acts;
-			size_t nacts;
-			char *before;
-
-			if (check_actions(m, o, &acts, &nacts)) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			before = check_ownership_snapshot(m);
-			/* the limit holds inside one state's actions too */
-			for (size_t a = 0; a < nacts && !st->violated &&
-					   !st->truncated;
-			     a++) {
-				struct machine *c;
-				bool failed;
-				char *after;
-
-				if (depth == 0 && o->nshards > 1 &&
-				    a % o->nshards != o->shard)
-					continue;
-				c = machine_clone(m);
-				if (!c || run_action(c, acts[a], &failed)) {
-					machine_destroy(c);
-					ret = -ENOMEM;
-					break;
-				}
-				st->transitions++;
-				st->violated = machine_check_invariants(
-					c, all, st->why, sizeof(st->why));
-				machine_log_clear(c); /* logs are not state */
-				if (!st->violated && failed && before) {
-					after = check_ownership_snapshot(c);
-					if (after && !check_ownership_kept(before, after)) {
-						st->violated = INV_FAILED_NOOP;
-						snprintf(st->why, sizeof(st->why),
-							 "'%s' failed but changed group ownership or bindings",
-							 acts[a]);
-					}
-					free(after);
-				}
-				if (st->violated) {
-					build_trace(&store, level[k].idx, acts[a], st);
-					machine_destroy(c);
-					break;
-				}
-				idx = store_lookup_or_insert(&store, machine_state_hash(c),
-							     level[k].idx, acts[a],
-							     &is_new);
-				if (idx < 0) {
-					machine_destroy(c);
-					ret = -ENOMEM;
-					break;
-				}
-				if (!is_new) {
-					machine_destroy(c);
-					continue;
-				}
-				st->states++;
-				/* I6 once per new state */
-				if (check_teardown(c, NULL, st->why,
-						   sizeof(st->why))) {
-					st->violated = INV_TEARDOWN;
-					build_trace(&store, (unsigned long)idx, NULL, st);
-					append_teardown(c, st);
-					machine_destroy(c);
-					break;
-				}
-				if (nnext == capnext) {
-					size_t ncap = capnext ? capnext * 2 : 256;
-					struct node *nn = realloc(next, ncap * sizeof(*nn));
-
-					if (!nn) {
-						machine_destroy(c);
-						ret = -ENOMEM;
-						break;
-					}
-					next = nn;
-					capnext = ncap;
-				}
-				next[nnext].m = c;
-				next[nnext++].idx = (unsigned long)idx;
-				if (max_states_reached(o, st))
-					st->truncated = true;
-				if (o->progress && now_seconds() - last_report > 0.5) {
-					last_report = now_seconds();
-					st->seconds = last_report - t0;
-					st->depth = depth;
-					st->queue = nnext + (nlevel - k);
-					o->progress(o->progress_ctx, st);
-				}
-			}
-			free(before);
-			free_lines(acts, nacts);
-			machine_destroy(m);
-			level[k].m = NULL;
-			if (ret || st->truncated)
-				break;
+	/* level by level: the states of a level are one range of the store */
+	for (depth = 0; !st->truncated && !st->violated; depth++) {
+		if (level_start == level_end) {
+			st->complete = !st->truncated && o->nshards <= 1;
+			break;
 		}
-		for (size_t k = 0; k < nlevel; k++)
-			machine_destroy(level[k].m);
-		free(level);
-		level = next;
-		nlevel = nnext;
-		next = NULL;
-		capnext = nnext = 0;
+		if (o->depth >= 0 && depth >= o->depth)
+			break;
+		for (unsigned long k = level_start; k < level_end; k++) {
+			ret = expand(&s, k, depth);
+			if (ret || st->violated || st->truncated)
+				break;
+			if (o->progress && now_seconds() - last_report > 0.5) {
+				last_report = now_seconds();
+				st->seconds = last_report - t0;
+				st->depth = depth;
+				st->queue = s.store.n - k - 1;
+				o->progress(o->progress_ctx, st);
+			}
+		}
 		if (ret)
 			goto out;
 		if (!st->violated && !st->truncated)
 			st->depth = depth + 1;
-		if (st->truncated)
-			break;
+		level_start = level_end;
+		level_end = s.store.n;
 	}
 out:
-	for (size_t k = 0; k < nlevel; k++)
-		machine_destroy(level[k].m);
-	free(level);
-	for (size_t k = 0; k < nnext; k++)
-		machine_destroy(next[k].m);
-	free(next);
-	store_free(&store);
+	free(text);
+	for (int k = 0; k < s.npath; k++)
+		frame_clear(&s.path[k]);
+	free(s.path);
+	free(s.chain);
+	st->bytes = store_bytes(&s.store);
+	store_free(&s.store);
 	st->queue = 0;
 	st->seconds = now_seconds() - t0;
 	return ret;
@@ -693,6 +998,7 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 					   !st->violated && !ret;
 			     a++) {
 				struct machine *c;
+				struct strlist lines = { 0 };
 				bool failed;
 				struct inode *nn;
 
@@ -707,27 +1013,33 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 					break;
 				}
 				c = machine_clone(level[k].m);
-				if (!c || run_action(c, acts[a], &failed)) {
+				if (!c || step(c, acts[a], &failed, &lines) ||
+				    lines.oom) {
 					machine_destroy(c);
+					strlist_free(&lines);
 					ret = -ENOMEM;
 					break;
 				}
-				machine_log_clear(c);
 				nn = realloc(next, (nnext + 1) * sizeof(*nn));
 				if (!nn) {
 					machine_destroy(c);
+					strlist_free(&lines);
 					ret = -ENOMEM;
 					break;
 				}
 				next = nn;
 				next[nnext].m = c;
-				next[nnext].npath = level[k].npath + 1;
+				/* the path so far, then this step's lines */
+				next[nnext].npath = level[k].npath + (int)lines.n;
 				next[nnext].path = calloc((size_t)next[nnext].npath,
 							  sizeof(char *));
 				for (int i = 0; next[nnext].path && i < level[k].npath; i++)
 					next[nnext].path[i] = strdup(level[k].path[i]);
-				if (next[nnext].path)
-					next[nnext].path[level[k].npath] = strdup(acts[a]);
+				for (size_t i = 0; next[nnext].path && i < lines.n; i++) {
+					next[nnext].path[level[k].npath + (int)i] = lines.v[i];
+					lines.v[i] = NULL;
+				}
+				strlist_free(&lines);
 				nnext++;
 			}
 			free_lines(acts, nacts);
