@@ -395,6 +395,27 @@ static char *fmt_digits(char *end, unsigned long long v, bool hex)
  * returns false having appended nothing; the caller then asks vsnprintf,
  * so the text is always the one printf gives.
  */
+/* Room for @n more bytes and the NUL; false (and oom) when there is none. */
+static bool sbuf_reserve(struct sbuf *sb, size_t n)
+{
+	size_t ncap;
+	char *nb;
+
+	if (sb->cap - sb->len > n)
+		return true;
+	ncap = sb->cap ? sb->cap * 2 : 1024;
+	while (ncap - sb->len <= n)
+		ncap *= 2;
+	nb = realloc(sb->buf, ncap);
+	if (!nb) {
+		sb->oom = true;
+		return false;
+	}
+	sb->buf = nb;
+	sb->cap = ncap;
+	return true;
+}
+
 static bool sbuf_fast_printf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	size_t start = sb->len;
@@ -405,15 +426,21 @@ static bool sbuf_fast_printf(struct sbuf *sb, const char *fmt, va_list ap)
 		long long v;
 		bool alt = false, neg = false, hex;
 		int width = 0, len = 0;
-		const char *lit = strchr(p, '%');
+		const char *lit = p;
 		char conv;
 
-		if (!lit) {
-			sbuf_putn(sb, p, strlen(p));
-			break;
+		/* literal text straight in, without a second pass */
+		while (*lit && *lit != '%')
+			lit++;
+		if (lit > p) {
+			if (!sbuf_reserve(sb, (size_t)(lit - p)))
+				return true;
+			memcpy(sb->buf + sb->len, p, (size_t)(lit - p));
+			sb->len += (size_t)(lit - p);
+			sb->buf[sb->len] = '\0';
 		}
-		if (lit > p)
-			sbuf_putn(sb, p, (size_t)(lit - p));
+		if (!*lit)
+			break;
 		p = lit + 1;
 		if (*p == '%') {
 			sbuf_putc(sb, '%');
