@@ -95,6 +95,9 @@ bool check_ownership_kept(const char *before, const char *after);
  *	match, so no collision can merge two states; rebuilt states are
  *	compared with what was stored, which also proves the model
  *	deterministic
+ * @threads: workers sharing one machine's search (1 or 0: one; at most
+ *	CHECK_THREADS_MAX); the states, the verdict and the counterexample
+ *	are those of one worker; not with @exact
  * @faults: planted faults (enum machine_fault) in force from boot
  * @probe_faults: include "the next probe of driver R fails" actions
  * @shard: explore only the subtrees of first actions i with
@@ -111,12 +114,14 @@ bool check_ownership_kept(const char *before, const char *after);
 struct check_stats;
 
 #define CHECK_DEPTH_MAX (-1)
+#define CHECK_THREADS_MAX 64
 
 struct check_opts {
 	int depth;
 	unsigned long max_states;
 	size_t max_memory;
 	bool exact;
+	int threads;
 	unsigned int faults;
 	bool probe_faults;
 	unsigned int shard, nshards;

@@ -8,6 +8,9 @@
  * parent links so a violation is printed as the script that reaches it.
  * Actions are script lines run through the same shell as `dmaown run`.
  */
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -132,10 +135,8 @@ static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
 {
 	unsigned long j;
 
-	if ((s->n + 1) * 2 > s->nslots && store_grow_slots(s))
-		return -ENOMEM;
-	for (j = hash[0] & (s->nslots - 1); s->slots[j];
-	     j = (j + 1) & (s->nslots - 1)) {
+	for (j = s->nslots ? hash[0] & (s->nslots - 1) : 0;
+	     s->nslots && s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
 		if (store_same(s, s->slots[j] - 1, hash, text, len)) {
 			*ret_new = false;
 			return (long)(s->slots[j] - 1);
@@ -143,6 +144,14 @@ static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
 	}
 	if (s->n >= STORE_MAX_STATES)
 		return -ENOMEM;
+	/* grow only for a new state: a lookup never allocates */
+	if ((s->n + 1) * 2 > s->nslots) {
+		if (store_grow_slots(s))
+			return -ENOMEM;
+		for (j = hash[0] & (s->nslots - 1); s->slots[j];
+		     j = (j + 1) & (s->nslots - 1))
+			;
+	}
 	if (s->n == s->cap) {
 		unsigned long ncap = s->cap ? s->cap * 2 : 1024;
 		struct state *ns = realloc(s->states, ncap * sizeof(*ns));
@@ -522,13 +531,61 @@ struct frame {
 	size_t nacts;
 };
 
+/*
+ * Where in a level a violation shows: the state expanded (its index, a
+ * level's states being in a fixed order) and the action. The first one in
+ * that order is the one a single thread meets first.
+ */
+struct where {
+	unsigned long idx;
+	unsigned long action;
+};
+
+static bool where_before(struct where a, struct where b)
+{
+	return a.idx < b.idx || (a.idx == b.idx && a.action < b.action);
+}
+
+#define WHERE_NONE ((struct where){ ULONG_MAX, ULONG_MAX })
+
+/* A violation found by a worker: its place, its words, how to print it. */
+struct found {
+	struct where at;
+	unsigned int violated;
+	bool whole;        /* the action's settling lines belong to the trace */
+	bool teardown;     /* I6 of the state the action reached */
+	char why[sizeof(((struct check_stats *)0)->why)];
+};
+
+/*
+ * One machine's search, shared by its workers. The store is read and
+ * written under @lock; everything else a worker touches is its own.
+ */
 struct search {
 	const struct check_opts *o;
 	struct check_stats *st;
 	struct store store;
+	struct machine *boot; /* prepared; read-only while workers run */
+	pthread_mutex_t lock;
+	/* the level being expanded, by workers taking chunks of it */
+	unsigned long level_start, level_end;
+	int level;
+	atomic_ulong next;
+	unsigned long states_cap; /* --max-states: no insertion past it */
+	bool full;                /* a limit stopped insertion (under @lock) */
+	int ret;                  /* first error of any worker (under @lock) */
+	struct found best;        /* the first violation (under @lock) */
+	atomic_ulong transitions;
+	double t0, last_report;
+};
+
+/* A worker: its own path of machines from boot. */
+struct walker {
+	struct search *s;
 	struct frame *path; /* path[0] is boot; @npath in use */
 	int npath, cappath;
 	unsigned long *chain;
+	bool reports; /* calls the progress hook (the first worker) */
 };
 
 static void frame_clear(struct frame *f)
@@ -538,74 +595,96 @@ static void frame_clear(struct frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static int frame_actions(struct search *s, struct frame *f)
+static int frame_actions(struct walker *w, struct frame *f)
 {
 	if (f->acts)
 		return 0;
-	return check_actions(f->m, s->o, &f->acts, &f->nacts);
+	return check_actions(f->m, w->s->o, &f->acts, &f->nacts);
+}
+
+static void walker_free(struct walker *w)
+{
+	for (int k = 0; k < w->npath; k++)
+		frame_clear(&w->path[k]);
+	free(w->path);
+	free(w->chain);
+	memset(w, 0, sizeof(*w));
 }
 
 /*
  * The machine of state @idx at level @level: rebuilt from the deepest
- * state of the current path that is one of its ancestors, one action at a
- * time. The states of a level come in the order they were found, grouped
- * by parent, so most need one clone and one action. A model that is not
- * deterministic would rebuild another state: --exact checks the text.
+ * state of the walker's path that is one of its ancestors, one action at
+ * a time. The states of a level come grouped by parent, so most need one
+ * clone and one action. A model that is not deterministic would rebuild
+ * another state: --exact checks the text (-EINVAL).
  */
-static int state_machine(struct search *s, unsigned long idx, int level,
+static int state_machine(struct walker *w, unsigned long idx, int level,
 			 struct frame **ret_frame)
 {
+	struct search *s = w->s;
 	int d;
 
-	if (level + 1 > s->cappath) {
+	if (level + 1 > w->cappath) {
 		int ncap = (level + 1) * 2;
-		struct frame *np = realloc(s->path, (size_t)ncap * sizeof(*np));
-		unsigned long *nc = realloc(s->chain, (size_t)ncap * sizeof(*nc));
+		struct frame *np = realloc(w->path, (size_t)ncap * sizeof(*np));
+		unsigned long *nc;
 
-		if (np)
-			s->path = np;
-		if (nc)
-			s->chain = nc;
-		if (!np || !nc)
+		if (!np)
 			return -ENOMEM;
-		memset(s->path + s->cappath, 0,
-		       (size_t)(ncap - s->cappath) * sizeof(*np));
-		s->cappath = ncap;
+		w->path = np;
+		nc = realloc(w->chain, (size_t)ncap * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		w->chain = nc;
+		memset(w->path + w->cappath, 0,
+		       (size_t)(ncap - w->cappath) * sizeof(*np));
+		w->cappath = ncap;
 	}
+	if (!w->npath) {
+		w->path[0] = (struct frame){ .idx = 0,
+					     .m = machine_clone(s->boot) };
+		if (!w->path[0].m)
+			return -ENOMEM;
+		w->npath = 1;
+	}
+	/* the store only grows, and its entries of past levels stay put */
+	pthread_mutex_lock(&s->lock);
 	for (d = level; d > 0; d--) {
-		s->chain[d] = idx;
+		w->chain[d] = idx;
 		idx = s->store.states[idx].parent;
 	}
-	s->chain[0] = 0;
-	for (d = 1; d < s->npath && d <= level; d++)
-		if (s->path[d].idx != s->chain[d])
+	pthread_mutex_unlock(&s->lock);
+	w->chain[0] = 0;
+	for (d = 1; d < w->npath && d <= level; d++)
+		if (w->path[d].idx != w->chain[d])
 			break;
-	for (int k = d; k < s->npath; k++)
-		frame_clear(&s->path[k]);
-	s->npath = d;
+	for (int k = d; k < w->npath; k++)
+		frame_clear(&w->path[k]);
+	w->npath = d;
 	for (; d <= level; d++) {
-		struct frame *parent = &s->path[d - 1];
-		const struct state *st = &s->store.states[s->chain[d]];
+		struct frame *parent = &w->path[d - 1];
+		unsigned long action;
 		struct machine *m;
 		bool failed;
 
-		if (frame_actions(s, parent))
+		pthread_mutex_lock(&s->lock);
+		action = s->store.states[w->chain[d]].action;
+		pthread_mutex_unlock(&s->lock);
+		if (frame_actions(w, parent))
 			return -ENOMEM;
-		if (st->action >= parent->nacts)
+		if (action >= parent->nacts)
 			return -EINVAL; /* the model is not deterministic */
 		m = machine_clone(parent->m);
-		if (!m || step(m, parent->acts[st->action], &failed, NULL)) {
+		if (!m || step(m, parent->acts[action], &failed, NULL)) {
 			machine_destroy(m);
 			return -ENOMEM;
 		}
 		if (s->store.exact) {
-			size_t len = s->store.off[s->chain[d] + 1] -
-				     s->store.off[s->chain[d]];
+			size_t off = s->store.off[w->chain[d]];
+			size_t len = s->store.off[w->chain[d] + 1] - off;
 			char *text = machine_state_serialize(m, NULL);
 			bool same = text && strlen(text) == len &&
-				    !memcmp(text, s->store.text +
-						    s->store.off[s->chain[d]],
-					    len);
+				    !memcmp(text, s->store.text + off, len);
 
 			free(text);
 			if (!same) {
@@ -613,10 +692,10 @@ static int state_machine(struct search *s, unsigned long idx, int level,
 				return -EINVAL;
 			}
 		}
-		s->path[d] = (struct frame){ .idx = s->chain[d], .m = m };
-		s->npath = d + 1;
+		w->path[d] = (struct frame){ .idx = w->chain[d], .m = m };
+		w->npath = d + 1;
 	}
-	*ret_frame = &s->path[level];
+	*ret_frame = &w->path[level];
 	return 0;
 }
 
@@ -626,40 +705,41 @@ static int state_machine(struct search *s, unsigned long idx, int level,
  * is false: the violation showed before the VMM settled). Replayed, so
  * the lines are those a user types, settling included.
  */
-static int build_trace(struct search *s, unsigned long idx, int level,
+static int build_trace(struct walker *w, unsigned long idx, int level,
 		       const char *last, bool whole)
 {
 	struct strlist l = { 0 };
 	struct frame *f;
-	int ret = state_machine(s, idx, level, &f);
+	int ret = state_machine(w, idx, level, &f);
 
 	for (int d = 1; !ret && d <= level; d++) {
-		struct machine *m = machine_clone(s->path[d - 1].m);
-		const struct state *st = &s->store.states[s->path[d].idx];
+		struct machine *m = machine_clone(w->path[d - 1].m);
+		const struct state *st = &w->s->store.states[w->path[d].idx];
 		bool failed;
 
-		if (!m || step(m, s->path[d - 1].acts[st->action], &failed, &l))
+		if (!m || step(m, w->path[d - 1].acts[st->action], &failed, &l))
 			ret = -ENOMEM;
 		machine_destroy(m);
 	}
 	if (!ret && last) {
-		struct machine *m = machine_clone(f->m);
-
 		if (whole) {
-			if (!m || step(m, last, &(bool){ false }, &l))
+			struct machine *m = machine_clone(f->m);
+			bool failed;
+
+			if (!m || step(m, last, &failed, &l))
 				ret = -ENOMEM;
+			machine_destroy(m);
 		} else {
 			strlist_add(&l, "%s", last);
 		}
-		machine_destroy(m);
 	}
 	if (ret || l.oom) {
 		strlist_free(&l);
 		return ret ? ret : -ENOMEM;
 	}
-	s->st->trace = l.v;
-	s->st->trace_len = (int)l.n;
-	s->st->path_len = (int)l.n;
+	w->s->st->trace = l.v;
+	w->s->st->trace_len = (int)l.n;
+	w->s->st->path_len = (int)l.n;
 	return 0;
 }
 
@@ -683,9 +763,12 @@ static void append_teardown(struct machine *m, struct check_stats *st)
 	strlist_free(&l);
 }
 
+static int check_interleaved(struct machine *boot, const struct check_opts *o,
+			     struct check_stats *st);
+
 /*
- * --max-states: the search stops inserting and expanding as soon as this
- * many distinct states are known (whether or not any was left to find).
+ * --max-states with --interleave: the states whose interleavings are run,
+ * and those queued for the next level.
  */
 static bool max_states_reached(const struct check_opts *o,
 			       const struct check_stats *st)
@@ -693,17 +776,14 @@ static bool max_states_reached(const struct check_opts *o,
 	return o->max_states && st->states >= o->max_states;
 }
 
-static int check_interleaved(struct machine *boot, const struct check_opts *o,
-			     struct check_stats *st);
-
 /* The invariants after a step, and I5 when its line failed. */
 static unsigned int step_violates(struct machine *c, const char *line,
-				  bool failed, const char *before,
-				  struct check_stats *st)
+				  bool failed, const char *before, char *why,
+				  size_t why_len)
 {
 	unsigned int bad = machine_check_invariants(
 		c, INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS | INV_NO_WARN,
-		st->why, sizeof(st->why));
+		why, why_len);
 	char *after;
 
 	if (bad || !failed || !before)
@@ -711,7 +791,7 @@ static unsigned int step_violates(struct machine *c, const char *line,
 	after = check_ownership_snapshot(c);
 	if (after && !check_ownership_kept(before, after)) {
 		bad = INV_FAILED_NOOP;
-		snprintf(st->why, sizeof(st->why),
+		snprintf(why, why_len,
 			 "'%s' failed but changed group ownership or bindings",
 			 line);
 	}
@@ -719,59 +799,157 @@ static unsigned int step_violates(struct machine *c, const char *line,
 	return bad;
 }
 
-/*
- * Expand state @idx of level @level: every action from it, each checked,
- * each new state stored (and its I6 checked). Stops at a violation or a
- * limit; returns 0 or -ENOMEM.
- */
-static int expand(struct search *s, unsigned long idx, int level)
+/* Keep @f if it comes before the violation known so far. */
+static void found_violation(struct search *s, const struct found *f)
 {
+	pthread_mutex_lock(&s->lock);
+	if (where_before(f->at, s->best.at))
+		s->best = *f;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool past_violation(struct search *s, struct where at)
+{
+	bool past;
+
+	pthread_mutex_lock(&s->lock);
+	past = !where_before(at, s->best.at) || s->ret || s->full;
+	pthread_mutex_unlock(&s->lock);
+	return past;
+}
+
+static bool store_lookup(const struct store *s, const uint64_t hash[2],
+			 const char *text, size_t len)
+{
+	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
+	     j = (j + 1) & (s->nslots - 1))
+		if (store_same(s, s->slots[j] - 1, hash, text, len))
+			return true;
+	return false;
+}
+
+/*
+ * Store a state reached by @at. With several workers a state found twice
+ * in one level keeps the first place in level order as its parent link,
+ * so the store ends as one worker would leave it. Returns 1 when new, 0
+ * when known, -ENOMEM, or -ENOSPC when a limit stops insertion.
+ */
+static int store_reached(struct search *s, const uint64_t hash[2],
+			 const char *text, size_t len, struct where at)
+{
+	bool is_new;
+	long i;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->full) {
+		ret = -ENOSPC;
+	} else if (s->o->max_memory &&
+		   store_bytes_after_insert(&s->store, len) > s->o->max_memory &&
+		   !store_lookup(&s->store, hash, text, len)) {
+		s->full = true;
+		ret = -ENOSPC;
+	} else {
+		i = store_lookup_or_insert(&s->store, hash, text, len, at.idx,
+					   at.action, &is_new);
+		if (i < 0) {
+			ret = (int)i;
+		} else if (!is_new && (unsigned long)i >= s->level_end &&
+			   where_before(at, (struct where){
+						    s->store.states[i].parent,
+						    s->store.states[i].action })) {
+			s->store.states[i].parent = (uint32_t)at.idx;
+			s->store.states[i].action = (uint32_t)at.action;
+			ret = 0;
+		} else {
+			ret = is_new;
+			/* --max-states: stop on reaching it */
+			if (is_new && s->store.n >= s->states_cap)
+				s->full = true;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static void report_progress(struct walker *w, unsigned long k)
+{
+	struct search *s = w->s;
+	struct check_stats copy;
+	double now;
+
+	if (!w->reports || !s->o->progress)
+		return;
+	now = now_seconds();
+	if (now - s->last_report <= 0.5)
+		return;
+	s->last_report = now;
+	pthread_mutex_lock(&s->lock);
+	copy = *s->st;
+	copy.states = s->store.n;
+	copy.queue = s->store.n - k - 1;
+	pthread_mutex_unlock(&s->lock);
+	copy.transitions = atomic_load(&s->transitions);
+	copy.seconds = now - s->t0;
+	copy.depth = s->level;
+	s->o->progress(s->o->progress_ctx, &copy);
+}
+
+/*
+ * Expand state @idx of the current level: every action from it, each
+ * checked, each new state stored and its I6 checked. Stops at a limit or
+ * past the first violation known; returns 0 or an error.
+ */
+static int expand(struct walker *w, unsigned long idx)
+{
+	struct search *s = w->s;
 	const struct check_opts *o = s->o;
-	struct check_stats *st = s->st;
 	struct frame *f;
 	char *before;
-	int ret = state_machine(s, idx, level, &f);
+	int ret = state_machine(w, idx, s->level, &f);
 
 	if (!ret)
-		ret = frame_actions(s, f);
+		ret = frame_actions(w, f);
 	if (ret)
 		return ret;
 	before = check_ownership_snapshot(f->m);
-	for (size_t a = 0; a < f->nacts && !st->violated && !st->truncated;
-	     a++) {
+	for (size_t a = 0; a < f->nacts; a++) {
+		struct where at = { idx, a };
+		struct found v = { .at = at };
 		struct machine *c;
-		bool failed, is_new;
+		bool failed;
 		uint64_t hash[2];
 		char *text;
 		size_t len;
-		long ni;
-		int settled;
+		int settled, added;
 
-		if (level == 0 && o->nshards > 1 && a % o->nshards != o->shard)
+		if (s->level == 0 && o->nshards > 1 && a % o->nshards != o->shard)
 			continue;
+		if (past_violation(s, at))
+			break;
 		c = machine_clone(f->m);
 		if (!c || run_line(c, f->acts[a], &failed)) {
 			machine_destroy(c);
 			ret = -ENOMEM;
 			break;
 		}
-		st->transitions++;
-		st->violated = step_violates(c, f->acts[a], failed, before, st);
-		if (st->violated) {
-			ret = build_trace(s, idx, level, f->acts[a], false);
-			machine_destroy(c);
-			break;
-		}
-		settled = settle(c, NULL);
+		atomic_fetch_add(&s->transitions, 1);
+		v.violated = step_violates(c, f->acts[a], failed, before,
+					   v.why, sizeof(v.why));
+		settled = v.violated ? 0 : settle(c, NULL);
 		machine_log_clear(c); /* logs are not state */
-		if (settled > 0)
-			st->violated = step_violates(c, f->acts[a], false, NULL,
-						     st);
-		if (settled < 0 || st->violated) {
-			ret = settled < 0 ? -ENOMEM :
-					    build_trace(s, idx, level, f->acts[a],
-							true);
+		if (settled > 0) {
+			v.whole = true;
+			v.violated = step_violates(c, f->acts[a], false, NULL,
+						   v.why, sizeof(v.why));
+		}
+		if (settled < 0 || v.violated) {
 			machine_destroy(c);
+			if (settled < 0) {
+				ret = -ENOMEM;
+				break;
+			}
+			found_violation(s, &v);
 			break;
 		}
 		if (state_key(c, hash, &text, &len)) {
@@ -779,127 +957,237 @@ static int expand(struct search *s, unsigned long idx, int level)
 			ret = -ENOMEM;
 			break;
 		}
-		if (o->max_memory &&
-		    store_bytes_after_insert(&s->store, len) > o->max_memory) {
-			st->truncated = true;
-			free(text);
-			machine_destroy(c);
-			break;
-		}
-		ni = store_lookup_or_insert(&s->store, hash, text, len, idx, a,
-					    &is_new);
+		added = store_reached(s, hash, text, len, at);
 		free(text);
-		if (ni < 0) {
-			machine_destroy(c);
-			ret = (int)ni;
-			break;
-		}
-		if (is_new) {
-			st->states++;
-			if (level + 1 > st->diameter)
-				st->diameter = level + 1;
-			/* I6 once per new state */
-			if (check_teardown(c, NULL, st->why, sizeof(st->why))) {
-				st->violated = INV_TEARDOWN;
-				ret = build_trace(s, idx, level, f->acts[a], true);
-				if (!ret)
-					append_teardown(c, st);
-			} else if (max_states_reached(o, st)) {
-				st->truncated = true;
-			}
+		/* I6 once per new state */
+		if (added == 1 && check_teardown(c, NULL, v.why, sizeof(v.why))) {
+			v.violated = INV_TEARDOWN;
+			v.whole = v.teardown = true;
+			found_violation(s, &v);
 		}
 		machine_destroy(c);
+		if (added < 0 && added != -ENOSPC)
+			ret = added;
+		if (added < 0 || v.violated)
+			break;
 	}
 	free(before);
 	return ret;
 }
 
+/* Chunks of a level small enough to share it, large enough to keep a path. */
+#define CHUNK 8
+
+static void *walk_level(void *arg)
+{
+	struct walker *w = arg;
+	struct search *s = w->s;
+
+	for (;;) {
+		unsigned long k = atomic_fetch_add(&s->next, CHUNK);
+		unsigned long end = k + CHUNK < s->level_end ? k + CHUNK :
+							       s->level_end;
+
+		if (k >= s->level_end)
+			break;
+		for (; k < end; k++) {
+			int ret;
+
+			if (past_violation(s, (struct where){ k, 0 }))
+				return NULL;
+			ret = expand(w, k);
+			if (ret) {
+				pthread_mutex_lock(&s->lock);
+				if (!s->ret)
+					s->ret = ret;
+				pthread_mutex_unlock(&s->lock);
+				return NULL;
+			}
+			report_progress(w, k);
+		}
+	}
+	return NULL;
+}
+
+static int cmp_state_place(const void *a, const void *b)
+{
+	const struct state *x = a, *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return x->action < y->action ? -1 : x->action > y->action;
+}
+
+/*
+ * After a level expanded by several workers: its new states in the order
+ * one worker finds them (by parent, then action), and none past the first
+ * violation, which one worker would not have reached. The index is built
+ * again to match.
+ */
+static int settle_level(struct search *s, unsigned long from)
+{
+	struct store *st = &s->store;
+	unsigned long n = st->n;
+
+	qsort(st->states + from, n - from, sizeof(*st->states),
+	      cmp_state_place);
+	while (n > from && s->best.at.idx != ULONG_MAX &&
+	       where_before(s->best.at,
+			    (struct where){ st->states[n - 1].parent,
+					    st->states[n - 1].action }))
+		n--;
+	st->n = n;
+	memset(st->slots, 0, st->nslots * sizeof(*st->slots));
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long j = st->states[i].hash[0] & (st->nslots - 1);
+
+		while (st->slots[j])
+			j = (j + 1) & (st->nslots - 1);
+		st->slots[j] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* The first violation found: its trace from the store, its figures. */
+static int report_violation(struct search *s, struct walker *w)
+{
+	struct check_stats *st = s->st;
+	const struct found *v = &s->best;
+	struct frame *f;
+	int ret;
+
+	st->violated = v->violated;
+	snprintf(st->why, sizeof(st->why), "%s", v->why);
+	ret = state_machine(w, v->at.idx, s->level, &f);
+	if (!ret)
+		ret = frame_actions(w, f);
+	if (ret)
+		return ret;
+	if (v->at.action >= f->nacts)
+		return -EINVAL;
+	ret = build_trace(w, v->at.idx, s->level, f->acts[v->at.action],
+			  v->whole);
+	if (!ret && v->teardown) {
+		struct machine *c = machine_clone(f->m);
+		bool failed;
+
+		if (c && !step(c, f->acts[v->at.action], &failed, NULL))
+			append_teardown(c, st);
+		machine_destroy(c);
+	}
+	return ret;
+}
+
+/* Expand one level with @nthreads workers; @w has one walker each. */
+static int run_level(struct search *s, struct walker *w, int nthreads)
+{
+	pthread_t tid[CHECK_THREADS_MAX];
+	int started = 0;
+
+	atomic_store(&s->next, s->level_start);
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&tid[t], NULL, walk_level, &w[t]))
+			break;
+		started = t;
+	}
+	walk_level(&w[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	if (nthreads > 1 && !s->ret)
+		settle_level(s, s->level_end);
+	return s->ret;
+}
+
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
-	struct search s = { .o = o, .st = st };
-	double t0 = now_seconds(), last_report = t0;
-	unsigned long level_start = 0, level_end = 1;
+	struct search s = { .o = o, .st = st, .best = { .at = { ULONG_MAX,
+								 ULONG_MAX } } };
+	struct walker w[CHECK_THREADS_MAX];
+	int nthreads = o->threads > 1 ? o->threads : 1;
 	uint64_t hash[2];
 	char *text = NULL;
 	size_t len;
 	bool is_new;
-	int ret = 0, depth;
+	int ret = 0;
 
 	(void)machine_spec;
 	if (o->interleave)
 		return check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
+	if (nthreads > CHECK_THREADS_MAX || (nthreads > 1 && o->exact))
+		return -EINVAL;
+	memset(w, 0, sizeof(w));
+	s.t0 = s.last_report = now_seconds();
 	s.store.exact = o->exact;
-	s.path = calloc(8, sizeof(*s.path));
-	s.chain = calloc(8, sizeof(*s.chain));
-	if (!s.path || !s.chain) {
+	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
+	pthread_mutex_init(&s.lock, NULL);
+	for (int t = 0; t < nthreads; t++)
+		w[t] = (struct walker){ .s = &s, .reports = t == 0 };
+	s.boot = machine_clone(boot);
+	if (!s.boot || check_prepare(s.boot)) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	s.cappath = 8;
-	s.npath = 1;
-	s.path[0].m = machine_clone(boot);
-	if (!s.path[0].m || check_prepare(s.path[0].m) ||
-	    state_key(s.path[0].m, hash, &text, &len)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	machine_log_clear(s.path[0].m);
-	if (store_lookup_or_insert(&s.store, hash, text, len, 0, 0, &is_new) < 0) {
+	machine_log_clear(s.boot);
+	if (state_key(s.boot, hash, &text, &len) ||
+	    store_lookup_or_insert(&s.store, hash, text, len, 0, 0, &is_new) < 0) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	st->states = 1;
-	st->violated = machine_check_invariants(s.path[0].m,
+	st->violated = machine_check_invariants(s.boot,
 						INV_ALL & ~INV_FAILED_NOOP,
 						st->why, sizeof(st->why));
 	if (st->violated) {
-		ret = build_trace(&s, 0, 0, NULL, false);
+		ret = build_trace(&w[0], 0, 0, NULL, false);
 		if (!ret && (st->violated & INV_TEARDOWN))
-			append_teardown(s.path[0].m, st);
+			append_teardown(s.boot, st);
 		goto out;
 	}
-	if (max_states_reached(o, st) && o->depth != 0)
+	if (s.store.n >= s.states_cap && o->depth != 0)
 		st->truncated = true;
 
 	/* level by level: the states of a level are one range of the store */
-	for (depth = 0; !st->truncated && !st->violated; depth++) {
-		if (level_start == level_end) {
-			st->complete = !st->truncated && o->nshards <= 1;
+	s.level_end = 1;
+	for (s.level = 0; !st->truncated; s.level++) {
+		unsigned long before;
+
+		if (s.level_start == s.level_end) {
+			st->complete = o->nshards <= 1;
 			break;
 		}
-		if (o->depth >= 0 && depth >= o->depth)
+		if (o->depth >= 0 && s.level >= o->depth)
 			break;
-		for (unsigned long k = level_start; k < level_end; k++) {
-			ret = expand(&s, k, depth);
-			if (ret || st->violated || st->truncated)
-				break;
-			if (o->progress && now_seconds() - last_report > 0.5) {
-				last_report = now_seconds();
-				st->seconds = last_report - t0;
-				st->depth = depth;
-				st->queue = s.store.n - k - 1;
-				o->progress(o->progress_ctx, st);
-			}
-		}
+		before = s.store.n;
+		ret = run_level(&s, w, nthreads);
 		if (ret)
 			goto out;
-		if (!st->violated && !st->truncated)
-			st->depth = depth + 1;
-		level_start = level_end;
-		level_end = s.store.n;
+		if (s.best.violated) {
+			ret = report_violation(&s, &w[0]);
+			break;
+		}
+		if (s.full)
+			st->truncated = true;
+		else
+			st->depth = s.level + 1;
+		if (s.store.n > before)
+			st->diameter = s.level + 1;
+		s.level_start = s.level_end;
+		s.level_end = s.store.n;
 	}
 out:
+	st->states = s.store.n;
+	st->transitions = atomic_load(&s.transitions);
 	free(text);
-	for (int k = 0; k < s.npath; k++)
-		frame_clear(&s.path[k]);
-	free(s.path);
-	free(s.chain);
+	for (int t = 0; t < nthreads; t++)
+		walker_free(&w[t]);
+	machine_destroy(s.boot);
+	pthread_mutex_destroy(&s.lock);
 	st->bytes = store_bytes(&s.store);
 	store_free(&s.store);
 	st->queue = 0;
-	st->seconds = now_seconds() - t0;
+	st->seconds = now_seconds() - s.t0;
 	return ret;
 }
 

@@ -143,9 +143,10 @@ static void check_usage(FILE *out)
 	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
 	      "      --save DIR       write each machine's counterexample to\n"
 	      "                       DIR/MACHINE.sh\n"
+	      "  -j, --jobs N         N threads share each machine's search (default\n"
+	      "                       1); same states, verdict and counterexample\n"
 	      "      --parallel-machines N\n"
-	      "                       machines checked at once (default 1); '-j N'\n"
-	      "                       and '--jobs N' are its deprecated spellings\n"
+	      "                       machines checked at once (default 1)\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
 	      "      --interleave     run every pair of enabled actions concurrently, in\n"
 	      "                       every state within DEPTH-1 actions of boot, under\n"
@@ -423,7 +424,7 @@ int cmd_check(int argc, char **argv)
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
 	bool json = false, quiet = false, tty;
-	const char *output = NULL, *save_dir = NULL;
+	const char *output = NULL, *save_dir = NULL, *jobs_word = NULL;
 	int c, njobs = 0, nthreads = 1, status = 0;
 	pthread_t threads[16];
 
@@ -466,8 +467,11 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'j':
 		case OPT_JOBS:
-			cli_deprecated(cmd, c == 'j' ? "-j" : "--jobs");
-			/* fall through */
+			bad = cli_parse_int(cmd, c == 'j' ? "-j" : "--jobs",
+					    optarg, 1, CHECK_THREADS_MAX,
+					    &o.threads);
+			jobs_word = c == 'j' ? "-j" : "--jobs";
+			break;
 		case OPT_PARALLEL:
 			bad = cli_parse_int(cmd, "--parallel-machines", optarg,
 					    1, 16, &nthreads);
@@ -527,6 +531,23 @@ int cmd_check(int argc, char **argv)
 				   njobs < CHECK_MACHINES_MAX;
 		     i++)
 			jobs[njobs++].spec = builtin_machine_name(i);
+	/*
+	 * Until 0.3, -j N checked N machines at once: say so where the old
+	 * meaning could have been meant.
+	 */
+	if (jobs_word && njobs > 1)
+		fprintf(stderr,
+			"%s: '%s N' now splits each machine's search over N threads; to check N machines at once, as it did before 0.3, use '--parallel-machines N'\n",
+			cmd, jobs_word);
+	if (o.threads > 1 && o.exact) {
+		fprintf(stderr, "%s: --exact runs on one thread: drop -j\n", cmd);
+		return 2;
+	}
+	if (o.threads > 1 && o.interleave) {
+		fprintf(stderr, "%s: --interleave runs on one thread: drop -j\n",
+			cmd);
+		return 2;
+	}
 	if (output && njobs != 1) {
 		fprintf(stderr, "%s: -o takes one machine; use --save DIR for several\n",
 			cmd);

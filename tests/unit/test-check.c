@@ -489,6 +489,57 @@ static void memory_bounded(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * -j N: workers share one machine's search. Every level's new states are
+ * put in the order one worker finds them, and none is kept past the
+ * first violation in that order, so the figures and the counterexample
+ * are one worker's, line for line. Run under ThreadSanitizer too.
+ */
+static void threads_match_one(void **state)
+{
+	static const struct {
+		const char *machine;
+		unsigned int fault;
+		bool probe_faults;
+		int depth;
+	} runs[] = {
+		{ "qdf2400", 0, false, CHECK_DEPTH_MAX },
+		{ "no-iommu", 0, false, CHECK_DEPTH_MAX },
+		{ "vfio-host", 0, false, 4 },
+		{ "vfio-host", MACHINE_FAULT_USE_IGNORES_OWNER, false, 5 },
+		{ "vfio-host", MACHINE_FAULT_RELEASE_KEEPS_DOMAIN, false, 5 },
+		{ "vfio-host", MACHINE_FAULT_NO_PROBE_CLEANUP, true, 5 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct check_opts o = { .depth = runs[i].depth, .nshards = 1,
+					.faults = runs[i].fault,
+					.probe_faults = runs[i].probe_faults };
+		struct machine *m = boot(runs[i].machine, runs[i].fault);
+		struct check_stats one, two;
+
+		assert_int_equal(check_machine(runs[i].machine, m, &o, &one), 0);
+		o.threads = 2;
+		assert_int_equal(check_machine(runs[i].machine, m, &o, &two), 0);
+		assert_int_equal(two.states, one.states);
+		assert_int_equal(two.complete, one.complete);
+		assert_int_equal(two.diameter, one.diameter);
+		assert_int_equal(two.depth, one.depth);
+		assert_int_equal(two.violated, one.violated);
+		assert_string_equal(two.why, one.why);
+		assert_int_equal(two.path_len, one.path_len);
+		assert_int_equal(two.trace_len, one.trace_len);
+		for (int k = 0; k < one.trace_len; k++)
+			assert_string_equal(two.trace[k], one.trace[k]);
+		if (!one.violated)
+			assert_int_equal(two.transitions, one.transitions);
+		check_stats_free(&one);
+		check_stats_free(&two);
+		machine_destroy(m);
+	}
+}
+
 /* The action list is stable: same machine, same lines, same order. */
 static void actions_stable(void **state)
 {
@@ -513,8 +564,10 @@ static void actions_stable(void **state)
 }
 
 /*
- * Two groups, each its own meson test with its own time budget: the
- * breadth-first search, and the interleavings. With no argument, both.
+ * Three groups, each its own meson test with its own time budget: the
+ * breadth-first search, the interleavings, and the search shared by
+ * threads (in the threads suite, which runs under ThreadSanitizer too).
+ * With no argument, all three.
  */
 int main(int argc, char **argv)
 {
@@ -537,19 +590,26 @@ int main(int argc, char **argv)
 		cmocka_unit_test(interleavings_clean),
 		cmocka_unit_test(bind_races_rmmod),
 	};
+	const struct CMUnitTest threads[] = {
+		cmocka_unit_test(threads_match_one),
+	};
 	const char *which = argc > 1 ? argv[1] : "all";
+	bool all = !strcmp(which, "all");
 	int fails = 0;
 
-	if (strcmp(which, "all") && strcmp(which, "sequential") &&
-	    strcmp(which, "interleaved")) {
-		fprintf(stderr, "usage: test-check [all|sequential|interleaved]\n");
+	if (!all && strcmp(which, "sequential") &&
+	    strcmp(which, "interleaved") && strcmp(which, "threads")) {
+		fprintf(stderr, "usage: test-check [all|sequential|interleaved|threads]\n");
 		return 2;
 	}
-	if (strcmp(which, "interleaved"))
+	if (all || !strcmp(which, "sequential"))
 		fails += cmocka_run_group_tests_name("sequential", sequential,
 						     NULL, NULL);
-	if (strcmp(which, "sequential"))
+	if (all || !strcmp(which, "interleaved"))
 		fails += cmocka_run_group_tests_name("interleaved", interleaved,
 						     NULL, NULL);
+	if (all || !strcmp(which, "threads"))
+		fails += cmocka_run_group_tests_name("threads", threads, NULL,
+						     NULL);
 	return fails;
 }
