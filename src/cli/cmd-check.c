@@ -19,11 +19,12 @@
 
 /*
  * The default run: every machine to its fixpoint, but no more than
- * CHECK_DEFAULT_MAX_STATES states each, so the run of every built-in
- * machine stays within a minute on two cores; the machines that fit are
- * proved complete, the others say the depth they reached.
+ * CHECK_DEFAULT_MAX_STATES states each, on as many threads as there are
+ * CPUs, so the run of every built-in machine stays within a minute on two
+ * cores; the machines that fit are proved complete, the others say the
+ * depth they reached.
  */
-#define CHECK_DEFAULT_MAX_STATES 100000UL
+#define CHECK_DEFAULT_MAX_STATES 50000UL
 #define CHECK_MACHINES_MAX 64
 
 /* No --depth: to the fixpoint within CHECK_DEFAULT_MAX_STATES. */
@@ -128,7 +129,7 @@ static void check_usage(FILE *out)
 	      "Options:\n"
 	      "  -d, --depth N|max    actions from boot; 'max': to the fixpoint, where\n"
 	      "                       every reachable state is known (complete). Default:\n"
-	      "                       max, within 100000 states unless --max-states\n"
+	      "                       max, within 50000 states unless --max-states\n"
 	      "      --max-states N   stop a machine after N states\n"
 	      "      --max-memory SIZE\n"
 	      "                       stop a machine before its visited states take\n"
@@ -143,8 +144,9 @@ static void check_usage(FILE *out)
 	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
 	      "      --save DIR       write each machine's counterexample to\n"
 	      "                       DIR/MACHINE.sh\n"
-	      "  -j, --jobs N         N threads share each machine's search (default\n"
-	      "                       1); same states, verdict and counterexample\n"
+	      "  -j, --jobs N         N threads share each machine's search (default:\n"
+	      "                       one per CPU); same states, verdict and\n"
+	      "                       counterexample\n"
 	      "      --parallel-machines N\n"
 	      "                       machines checked at once (default 1)\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
@@ -539,6 +541,14 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr,
 			"%s: '%s N' now splits each machine's search over N threads; to check N machines at once, as it did before 0.3, use '--parallel-machines N'\n",
 			cmd, jobs_word);
+	/* threads change no result, only the time: as many as CPUs */
+	if (!o.threads && !o.exact && !o.interleave) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o.threads = cpus < 1 ? 1 :
+			    cpus > CHECK_THREADS_MAX ? CHECK_THREADS_MAX :
+						       (int)cpus;
+	}
 	if (o.threads > 1 && o.exact) {
 		fprintf(stderr, "%s: --exact runs on one thread: drop -j\n", cmd);
 		return 2;
@@ -620,16 +630,21 @@ int cmd_check(int argc, char **argv)
 		if (json) {
 			print_json(j);
 		} else {
+			char per[16] = "-"; /* interleavings keep no states */
+
 			describe_result(j, result, sizeof(result));
-			printf("%-14s %9lu %11lu %5d %8.2f %9.0f %7.0f  %d%s%s\n",
+			if (j->st.bytes && j->st.states)
+				snprintf(per, sizeof(per), "%.0f",
+					 (double)j->st.bytes /
+						 (double)j->st.states);
+			printf("%-14s %9lu %11lu %5d %8.2f %9.0f %7s  %d%s%s\n",
 			       j->spec, j->st.states, j->st.transitions,
 			       j->st.depth, j->st.seconds,
 			       j->st.seconds > 0 ?
 				       (double)j->st.states / j->st.seconds :
 				       0.0,
-			       (double)j->st.bytes / (double)j->st.states,
-			       j->st.violated ? 1 : 0, *result ? "  " : "",
-			       result);
+			       per, j->st.violated ? 1 : 0,
+			       *result ? "  " : "", result);
 		}
 		if (j->st.violated && status != 2)
 			status = 1;
