@@ -554,6 +554,7 @@ struct found {
 	unsigned int violated;
 	bool whole;        /* the action's settling lines belong to the trace */
 	bool teardown;     /* I6 of the state the action reached */
+	uint64_t hash[2];  /* with @teardown: that state */
 	char why[sizeof(((struct check_stats *)0)->why)];
 };
 
@@ -575,6 +576,15 @@ struct search {
 	bool full;                /* a limit stopped insertion (under @lock) */
 	int ret;                  /* first error of any worker (under @lock) */
 	struct found best;        /* the first violation (under @lock) */
+	struct found best_step;   /* the first of a step's own (under @lock) */
+	/*
+	 * I6 violations of this level's states (under @lock), kept apart: a
+	 * worker checks a new state where it first met it, and one worker
+	 * would have met it at its first place in level order, known only
+	 * once the level is done (resolve_teardowns()).
+	 */
+	struct found *i6;
+	size_t ni6;
 	atomic_ulong transitions;
 	double t0, last_report;
 };
@@ -799,10 +809,25 @@ static unsigned int step_violates(struct machine *c, const char *line,
 	return bad;
 }
 
-/* Keep @f if it comes before the violation known so far. */
+/*
+ * Keep @f if it comes before the violation known so far (so no worker
+ * goes past it), and every I6 one for resolve_teardowns().
+ */
 static void found_violation(struct search *s, const struct found *f)
 {
 	pthread_mutex_lock(&s->lock);
+	if (!f->teardown && where_before(f->at, s->best_step.at))
+		s->best_step = *f;
+	if (f->teardown) {
+		struct found *n = realloc(s->i6, (s->ni6 + 1) * sizeof(*n));
+
+		if (n) {
+			s->i6 = n;
+			s->i6[s->ni6++] = *f;
+		} else if (!s->ret) {
+			s->ret = -ENOMEM;
+		}
+	}
 	if (where_before(f->at, s->best.at))
 		s->best = *f;
 	pthread_mutex_unlock(&s->lock);
@@ -963,6 +988,8 @@ static int expand(struct walker *w, unsigned long idx)
 		if (added == 1 && check_teardown(c, NULL, v.why, sizeof(v.why))) {
 			v.violated = INV_TEARDOWN;
 			v.whole = v.teardown = true;
+			v.hash[0] = hash[0];
+			v.hash[1] = hash[1];
 			found_violation(s, &v);
 		}
 		machine_destroy(c);
@@ -1078,6 +1105,33 @@ static int report_violation(struct search *s, struct walker *w)
 	return ret;
 }
 
+/*
+ * After a level: an I6 violation belongs to the first place its state has
+ * in level order (its parent link by then), which is where one worker
+ * would have checked it. The first violation is then the first of those
+ * and of the steps that broke an invariant themselves.
+ */
+static void resolve_teardowns(struct search *s)
+{
+	struct found first = s->best_step;
+
+	for (size_t i = 0; i < s->ni6; i++) {
+		struct found *f = &s->i6[i];
+
+		for (unsigned long k = s->level_end; k < s->store.n; k++) {
+			const struct state *st = &s->store.states[k];
+
+			if (st->hash[0] == f->hash[0] && st->hash[1] == f->hash[1]) {
+				f->at = (struct where){ st->parent, st->action };
+				break;
+			}
+		}
+		if (where_before(f->at, first.at))
+			first = *f;
+	}
+	s->best = first;
+}
+
 /* Expand one level with @nthreads workers; @w has one walker each. */
 static int run_level(struct search *s, struct walker *w, int nthreads)
 {
@@ -1093,16 +1147,21 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 	walk_level(&w[0]);
 	for (int t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
-	if (nthreads > 1 && !s->ret)
+	if (nthreads > 1 && !s->ret) {
+		resolve_teardowns(s);
 		settle_level(s, s->level_end);
+	}
+	free(s->i6);
+	s->i6 = NULL;
+	s->ni6 = 0;
 	return s->ret;
 }
 
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
-	struct search s = { .o = o, .st = st, .best = { .at = { ULONG_MAX,
-								 ULONG_MAX } } };
+	struct search s = { .o = o, .st = st, .best = { .at = WHERE_NONE },
+			    .best_step = { .at = WHERE_NONE } };
 	struct walker w[CHECK_THREADS_MAX];
 	int nthreads = o->threads > 1 ? o->threads : 1;
 	uint64_t hash[2];
