@@ -984,15 +984,17 @@ static int expand(struct walker *w, unsigned long idx)
 		}
 		added = store_reached(s, hash, text, len, at);
 		free(text);
-		/* I6 once per new state */
-		if (added == 1 && check_teardown(c, NULL, v.why, sizeof(v.why))) {
+		/* I6 once per new state, on the copy itself: it is done with */
+		if (added == 1 &&
+		    check_teardown_consume(c, v.why, sizeof(v.why))) {
 			v.violated = INV_TEARDOWN;
 			v.whole = v.teardown = true;
 			v.hash[0] = hash[0];
 			v.hash[1] = hash[1];
 			found_violation(s, &v);
+		} else if (added != 1) {
+			machine_destroy(c);
 		}
-		machine_destroy(c);
 		if (added < 0 && added != -ENOSPC)
 			ret = added;
 		if (added < 0 || v.violated)
