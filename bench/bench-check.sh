@@ -36,7 +36,7 @@ mutant() {
 		echo "bench-check: mutant $name not caught on $machine" >&2
 		exit 1
 	fi
-	echo "$name on $machine: $(awk "BEGIN { printf \"%.3f\", $end - $start }") s; $(echo "$out" | grep ' violated after ')"
+	echo "$name on $machine: $(awk "BEGIN { printf \"%.3f\", $end - $start }") s; $(echo "$out" | grep -m1 ' violated ')"
 }
 mutant v7-order qdf2400
 mutant claim-ignores-count vfio-host

@@ -363,7 +363,7 @@ static void save_name(const char *dir, const char *spec, char *buf,
 /* A bound past any built-in machine's diameter; 'max' has none. */
 #define CHECK_DEPTH_LIMIT 1000000
 
-/* "SIZE" with an optional K, M or G (powers of 1024); at least 1 MiB. */
+/* "SIZE" with an optional K, M or G (powers of 1024); at least 64 KiB. */
 static int parse_size(const char *cmd, const char *opt, const char *arg,
 		      size_t *ret)
 {
@@ -384,9 +384,9 @@ static int parse_size(const char *cmd, const char *opt, const char *arg,
 	}
 	if (errno || end == arg || (*end && !shift) || (shift && end[1]) ||
 	    arg[0] == '-' || v > (SIZE_MAX >> shift) ||
-	    (v << shift) < (1u << 20)) {
+	    (v << shift) < (1u << 16)) {
 		fprintf(stderr,
-			"%s: %s: '%s' is not a size of at least 1M (N, NK, NM or NG)\n",
+			"%s: %s: '%s' is not a size of at least 64K (N, NK, NM or NG)\n",
 			cmd, opt, arg);
 		return 1;
 	}

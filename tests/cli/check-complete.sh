@@ -61,12 +61,12 @@ else
 	not_ok "the default run stops at the state limit and says the depth"
 fi
 
-"$dmaown" check -q --json --max-memory 1M vfio-host >"$tmp/out" 2>&1
+"$dmaown" check -q --json --max-memory 64K vfio-host >"$tmp/out" 2>&1
 bytes=$(sed -n 's/.*"bytes":\([0-9]*\),.*/\1/p' "$tmp/out")
 if grep -q '"complete":false,.*"truncated":true' "$tmp/out" &&
-   [ -n "$bytes" ] && [ "$bytes" -le 1048576 ]; then
-	ok "--max-memory 1M: stopped within it ($bytes bytes)"
+   [ -n "$bytes" ] && [ "$bytes" -le 65536 ]; then
+	ok "--max-memory 64K: stopped within it ($bytes bytes)"
 else
-	not_ok "--max-memory 1M: stopped within it"
+	not_ok "--max-memory 64K: stopped within it"
 fi
 [ "$fails" -eq 0 ]
