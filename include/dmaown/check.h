@@ -95,10 +95,20 @@ bool check_ownership_kept(const char *before, const char *after);
 
 /**
  * struct check_opts - what to explore
- * @depth: the bound on the number of actions from boot
+ * @depth: the bound on the number of actions from boot; CHECK_DEPTH_MAX
+ *	(negative): none, the search runs to its fixpoint
  * @max_states: stop inserting and expanding as soon as this many distinct
  *	states are known, within one state's actions too (0: no limit); with
  *	@interleave, the states whose interleavings are run
+ * @max_memory: stop, as @max_states does, before the visited set would
+ *	grow past this many bytes (0: no limit)
+ * @exact: keep every state's canonical text and compare it on a hash
+ *	match, so no collision can merge two states; rebuilt states are
+ *	compared with what was stored, which also proves the model
+ *	deterministic
+ * @threads: workers sharing one machine's search (1 or 0: one; at most
+ *	CHECK_THREADS_MAX); the states, the verdict and the counterexample
+ *	are those of one worker; not with @exact
  * @faults: planted faults (enum machine_fault) in force from boot
  * @probe_faults: include "the next probe of driver R fails" actions
  * @shard: explore only the subtrees of first actions i with
@@ -114,9 +124,15 @@ bool check_ownership_kept(const char *before, const char *after);
  */
 struct check_stats;
 
+#define CHECK_DEPTH_MAX (-1)
+#define CHECK_THREADS_MAX 64
+
 struct check_opts {
 	int depth;
 	unsigned long max_states;
+	size_t max_memory;
+	bool exact;
+	int threads;
 	unsigned int faults;
 	bool probe_faults;
 	unsigned int shard, nshards;
@@ -131,6 +147,12 @@ struct check_opts {
  * @states: distinct states reached (boot included)
  * @transitions: actions executed
  * @depth: the deepest level explored completely
+ * @complete: every state reachable from boot was visited: the search
+ *	reached its fixpoint (a level with no new state) within the bound and
+ *	the limits, on the whole space (no --shard), and with no violation
+ * @diameter: the most actions any visited state needs from boot (with
+ *	@complete, the state space's diameter)
+ * @bytes: what the visited set held at the end, in bytes
  * @queue: states waiting at the last report
  * @seconds: wall time
  * @violated: the invariant violated (0: none)
@@ -152,6 +174,9 @@ struct check_stats {
 	unsigned long states;
 	unsigned long transitions;
 	int depth;
+	bool complete;
+	int diameter;
+	size_t bytes;
 	unsigned long queue;
 	double seconds;
 	unsigned int violated;

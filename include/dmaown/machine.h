@@ -156,6 +156,30 @@ uint64_t machine_hash(const struct machine *m);
 uint64_t machine_state_hash(const struct machine *m);
 
 /**
+ * machine_state_serialize() - canonical text of what changes after boot
+ * @m: the machine (quiescent)
+ * @ret_len: if not NULL, receives the length without the final NUL
+ *
+ * The text machine_state_hash() hashes: only meaningful between machines
+ * of one boot. The checker hashes it with machine_state_hash128(), and
+ * keeps it whole with --exact.
+ *
+ * Return: a string the caller frees with free(), or NULL (no memory).
+ */
+char *machine_state_serialize(const struct machine *m, size_t *ret_len);
+
+/**
+ * machine_state_hash128() - 128-bit hash of a state's text
+ * @text: machine_state_serialize()'s text
+ * @len: its length
+ * @out: receives the two 64-bit halves
+ *
+ * MurmurHash3 x64 128: the checker's state identity, where 64 bits would
+ * make a collision likely past a few billion states.
+ */
+void machine_state_hash128(const char *text, size_t len, uint64_t out[2]);
+
+/**
  * machine_equal() - compare the states of two machines
  * @a: one machine
  * @b: the other

@@ -34,6 +34,12 @@ int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
 		   size_t why_len);
 
 /*
+ * I6 on @m itself, without a copy: for a state the caller is done with.
+ * @m is destroyed. Returns INV_TEARDOWN when violated, else 0.
+ */
+int check_teardown_consume(struct machine *m, char *why, size_t why_len);
+
+/*
  * Run @lines (2 or 3) as concurrent tasks on copies of @state under every
  * schedule with at most @max_preemptions preemptions at the model's lock
  * points; the first violation fills @st. Returns 0 or -ENOMEM/-EINVAL.

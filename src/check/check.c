@@ -8,6 +8,9 @@
  * parent links so a violation is printed as the script that reaches it.
  * Actions are script lines run through the same shell as `dmaown run`.
  */
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,34 +21,74 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-/* ---- the state store: open addressing on 64-bit hashes ---- */
+/* ---- the state store ---- */
 
+/*
+ * One visited state in 24 bytes: its 128-bit hash, the state it was first
+ * reached from and the number of that action in the parent's
+ * check_actions() list. No line and no machine is kept: the states of a
+ * level are rebuilt from their parents when they are expanded, and a
+ * counterexample replays its path from boot to read the lines.
+ */
 struct state {
-	uint64_t hash;
-	unsigned long parent; /* index of the parent state; self for boot */
-	char *action;         /* the line that led here (NULL for boot) */
+	uint64_t hash[2];
+	uint32_t parent; /* self for boot */
+	uint32_t action;
 };
+
+#define STORE_MAX_STATES 0xfffffffeUL /* parent links are 32-bit */
 
 struct store {
 	struct state *states;
 	unsigned long n, cap;
-	unsigned long *slots; /* index + 1, 0: empty */
+	uint32_t *slots; /* index + 1 by hash, open addressing; 0: empty */
 	unsigned long nslots;
+	/* --exact: every state's text back to back, @off[i] where i starts */
+	bool exact;
+	char *text;
+	size_t text_len, text_cap;
+	size_t *off;
 };
+
+/* What the store holds now, in bytes. */
+static size_t store_bytes(const struct store *s)
+{
+	return s->cap * sizeof(*s->states) + s->nslots * sizeof(*s->slots) +
+	       (s->exact ? s->text_cap + s->cap * sizeof(*s->off) : 0);
+}
+
+/*
+ * What it would hold after one more state of @len bytes of text: the
+ * growth the next insertion could make, so --max-memory holds before any
+ * allocation, not after.
+ */
+static size_t store_bytes_after_insert(const struct store *s, size_t len)
+{
+	size_t bytes = store_bytes(s);
+
+	if ((s->n + 1) * 2 > s->nslots)
+		bytes += (s->nslots ? s->nslots : 1024) * sizeof(*s->slots);
+	if (s->n == s->cap)
+		bytes += (s->cap ? s->cap : 1024) *
+			 (sizeof(*s->states) + (s->exact ? sizeof(*s->off) : 0));
+	if (s->exact && s->text_len + len > s->text_cap)
+		bytes += s->text_cap > len ? s->text_cap : len + 65536;
+	return bytes;
+}
 
 static int store_grow_slots(struct store *s)
 {
 	unsigned long n = s->nslots ? s->nslots * 2 : 1024;
-	unsigned long *slots = calloc(n, sizeof(*slots));
+	uint32_t *slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
 	for (unsigned long i = 0; i < s->n; i++) {
-		unsigned long j = s->states[i].hash & (n - 1);
+		unsigned long j = s->states[i].hash[0] & (n - 1);
 
 		while (slots[j])
 			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
+		slots[j] = (uint32_t)(i + 1);
 	}
 	free(s->slots);
 	s->slots = slots;
@@ -53,50 +96,96 @@ static int store_grow_slots(struct store *s)
 	return 0;
 }
 
+static bool store_same(const struct store *s, unsigned long i,
+		       const uint64_t hash[2], const char *text, size_t len)
+{
+	if (s->states[i].hash[0] != hash[0] || s->states[i].hash[1] != hash[1])
+		return false;
+	return !s->exact || (s->off[i + 1] - s->off[i] == len &&
+			     !memcmp(s->text + s->off[i], text, len));
+}
+
+static int store_add_text(struct store *s, const char *text, size_t len)
+{
+	if (s->text_len + len > s->text_cap) {
+		size_t ncap = s->text_cap > len ? s->text_cap * 2 :
+						  s->text_cap + len + 65536;
+		char *nt = realloc(s->text, ncap);
+
+		if (!nt)
+			return -ENOMEM;
+		s->text = nt;
+		s->text_cap = ncap;
+	}
+	memcpy(s->text + s->text_len, text, len);
+	s->text_len += len;
+	s->off[s->n + 1] = s->text_len;
+	return 0;
+}
+
 /*
- * lookup_or_insert: returns the state's index and sets *ret_new when it was
- * not present; -1 on no memory.
+ * lookup_or_insert: the state's index, with *ret_new set when it was not
+ * present; -ENOMEM. @text is the state's serialization, kept and compared
+ * in exact mode only.
  */
-static long store_lookup_or_insert(struct store *s, uint64_t hash,
-				   unsigned long parent, const char *action,
+static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
+				   const char *text, size_t len,
+				   unsigned long parent, unsigned long action,
 				   bool *ret_new)
 {
 	unsigned long j;
 
-	if ((s->n + 1) * 2 > s->nslots && store_grow_slots(s))
-		return -1;
-	for (j = hash & (s->nslots - 1); s->slots[j];
-	     j = (j + 1) & (s->nslots - 1)) {
-		if (s->states[s->slots[j] - 1].hash == hash) {
+	for (j = s->nslots ? hash[0] & (s->nslots - 1) : 0;
+	     s->nslots && s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
+		if (store_same(s, s->slots[j] - 1, hash, text, len)) {
 			*ret_new = false;
 			return (long)(s->slots[j] - 1);
 		}
+	}
+	if (s->n >= STORE_MAX_STATES)
+		return -ENOMEM;
+	/* grow only for a new state: a lookup never allocates */
+	if ((s->n + 1) * 2 > s->nslots) {
+		if (store_grow_slots(s))
+			return -ENOMEM;
+		for (j = hash[0] & (s->nslots - 1); s->slots[j];
+		     j = (j + 1) & (s->nslots - 1))
+			;
 	}
 	if (s->n == s->cap) {
 		unsigned long ncap = s->cap ? s->cap * 2 : 1024;
 		struct state *ns = realloc(s->states, ncap * sizeof(*ns));
 
 		if (!ns)
-			return -1;
+			return -ENOMEM;
 		s->states = ns;
 		s->cap = ncap;
+		if (s->exact) {
+			size_t *no = realloc(s->off, (ncap + 1) * sizeof(*no));
+
+			if (!no)
+				return -ENOMEM;
+			no[0] = 0;
+			s->off = no;
+		}
 	}
-	s->states[s->n].hash = hash;
-	s->states[s->n].parent = parent;
-	s->states[s->n].action = action ? strdup(action) : NULL;
-	if (action && !s->states[s->n].action)
-		return -1;
-	s->slots[j] = s->n + 1;
+	if (s->exact && store_add_text(s, text, len))
+		return -ENOMEM;
+	s->states[s->n].hash[0] = hash[0];
+	s->states[s->n].hash[1] = hash[1];
+	s->states[s->n].parent = (uint32_t)parent;
+	s->states[s->n].action = (uint32_t)action;
+	s->slots[j] = (uint32_t)(s->n + 1);
 	*ret_new = true;
 	return (long)s->n++;
 }
 
 static void store_free(struct store *s)
 {
-	for (unsigned long i = 0; i < s->n; i++)
-		free(s->states[i].action);
 	free(s->states);
 	free(s->slots);
+	free(s->text);
+	free(s->off);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -380,8 +469,8 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run one action on @m; fills *ret_failed when the line failed. */
-static int run_action(struct machine *m, const char *line, bool *ret_failed)
+/* Run one script line on @m; *ret_failed when it failed. */
+static int run_line(struct machine *m, const char *line, bool *ret_failed)
 {
 	struct script_ctx *ctx = script_ctx_new(m, "check");
 	struct script_result res;
@@ -396,23 +485,313 @@ static int run_action(struct machine *m, const char *line, bool *ret_failed)
 	return 0;
 }
 
-static void build_trace(struct store *s, unsigned long idx,
-			const char *last, struct check_stats *st)
+/*
+ * What a VMM does once the kernel has taken its last device of a group
+ * away (an unbind relays a device request, vfio_unregister_group_dev()):
+ * QEMU's vfio_put_group() closes the group's file, and
+ * vfio_disconnect_container() the container it no longer needs. The
+ * model's userspace closes only the device, so without these lines every
+ * unbind of an assigned device would leave two more descriptors open and
+ * the state space would never close. The lines run are appended to
+ * @lines (may be NULL). Return: the number of lines run; -ENOMEM.
+ */
+static int settle(struct machine *m, struct strlist *lines)
 {
-	int n = last ? 1 : 0;
+	struct strlist l = { 0 };
+	struct vfio_group *vg;
+	struct vfio_container *c;
+	size_t ngroups;
+	bool failed;
+	int n;
 
-	for (unsigned long i = idx; s->states[i].action; i = s->states[i].parent)
-		n++;
-	st->trace = calloc((size_t)n + 1, sizeof(*st->trace));
-	if (!st->trace)
-		return;
-	st->trace_len = n;
-	st->path_len = n;
-	if (last)
-		st->trace[--n] = strdup(last);
-	for (unsigned long i = idx; s->states[i].action;
-	     i = s->states[i].parent)
-		st->trace[--n] = strdup(s->states[i].action);
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (vg->file.owner == m->default_process &&
+		    list_empty(&vg->device_list))
+			strlist_add(&l, "@vfio close %d",
+				    vg->noiommu ? -1 - vg->id : vg->id);
+	ngroups = l.n;
+	for (size_t i = 0; i < ngroups; i++)
+		if (run_line(m, l.v[i], &failed))
+			l.oom = true;
+	/* closing a group may have left its container without one */
+	list_for_each_entry(c, &m->vfio_containers, node)
+		if (c->file.owner == m->default_process && c->id >= 0 &&
+		    list_empty(&c->group_list))
+			strlist_add(&l, "@vfio container-close %d", c->id);
+	for (size_t i = ngroups; !l.oom && i < l.n; i++)
+		if (run_line(m, l.v[i], &failed))
+			l.oom = true;
+	for (size_t i = 0; lines && i < l.n; i++)
+		strlist_add(lines, "%s", l.v[i]);
+	n = l.oom || (lines && lines->oom) ? -ENOMEM : (int)l.n;
+	strlist_free(&l);
+	return n;
+}
+
+/*
+ * One transition: @line, then the VMM's settling (settle()); the log is
+ * cleared, it is history. *ret_failed tells whether @line failed. With
+ * @lines, every line run is appended there.
+ */
+static int step(struct machine *m, const char *line, bool *ret_failed,
+		struct strlist *lines)
+{
+	int ret = run_line(m, line, ret_failed);
+
+	if (!ret && lines)
+		strlist_add(lines, "%s", line);
+	if (!ret && settle(m, lines) < 0)
+		ret = -ENOMEM;
+	machine_log_clear(m);
+	return ret;
+}
+
+/* The state's identity: its 128-bit hash, and its text in exact mode. */
+static int state_key(struct machine *m, uint64_t hash[2], char **ret_text,
+		     size_t *ret_len)
+{
+	size_t len;
+	char *text = machine_state_serialize(m, &len);
+
+	if (!text)
+		return -ENOMEM;
+	machine_state_hash128(text, len, hash);
+	*ret_text = text;
+	*ret_len = len;
+	return 0;
+}
+
+/*
+ * One state on the path from boot to the state being expanded, with its
+ * machine, and its actions once asked for.
+ */
+struct frame {
+	unsigned long idx;
+	struct machine *m;
+	char **acts;
+	size_t nacts;
+};
+
+/*
+ * Where in a level a violation shows: the state expanded (its index, a
+ * level's states being in a fixed order) and the action. The first one in
+ * that order is the one a single thread meets first.
+ */
+struct where {
+	unsigned long idx;
+	unsigned long action;
+};
+
+static bool where_before(struct where a, struct where b)
+{
+	return a.idx < b.idx || (a.idx == b.idx && a.action < b.action);
+}
+
+#define WHERE_NONE ((struct where){ ULONG_MAX, ULONG_MAX })
+
+/* A violation found by a worker: its place, its words, how to print it. */
+struct found {
+	struct where at;
+	unsigned int violated;
+	bool whole;        /* the action's settling lines belong to the trace */
+	bool teardown;     /* I6 of the state the action reached */
+	uint64_t hash[2];  /* with @teardown: that state */
+	char why[sizeof(((struct check_stats *)0)->why)];
+};
+
+/*
+ * One machine's search, shared by its workers. The store is read and
+ * written under @lock; everything else a worker touches is its own.
+ */
+struct search {
+	const struct check_opts *o;
+	struct check_stats *st;
+	struct store store;
+	struct machine *boot; /* prepared; read-only while workers run */
+	pthread_mutex_t lock;
+	/* the level being expanded, by workers taking chunks of it */
+	unsigned long level_start, level_end;
+	int level;
+	atomic_ulong next;
+	unsigned long states_cap; /* --max-states: no insertion past it */
+	bool full;                /* a limit stopped insertion (under @lock) */
+	int ret;                  /* first error of any worker (under @lock) */
+	struct found best;        /* the first violation (under @lock) */
+	struct found best_step;   /* the first of a step's own (under @lock) */
+	/*
+	 * I6 violations of this level's states (under @lock), kept apart: a
+	 * worker checks a new state where it first met it, and one worker
+	 * would have met it at its first place in level order, known only
+	 * once the level is done (resolve_teardowns()).
+	 */
+	struct found *i6;
+	size_t ni6;
+	atomic_ulong transitions;
+	double t0, last_report;
+};
+
+/* A worker: its own path of machines from boot. */
+struct walker {
+	struct search *s;
+	struct frame *path; /* path[0] is boot; @npath in use */
+	int npath, cappath;
+	unsigned long *chain;
+	bool reports; /* calls the progress hook (the first worker) */
+};
+
+static void frame_clear(struct frame *f)
+{
+	machine_destroy(f->m);
+	free_lines(f->acts, f->nacts);
+	memset(f, 0, sizeof(*f));
+}
+
+static int frame_actions(struct walker *w, struct frame *f)
+{
+	if (f->acts)
+		return 0;
+	return check_actions(f->m, w->s->o, &f->acts, &f->nacts);
+}
+
+static void walker_free(struct walker *w)
+{
+	for (int k = 0; k < w->npath; k++)
+		frame_clear(&w->path[k]);
+	free(w->path);
+	free(w->chain);
+	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * The machine of state @idx at level @level: rebuilt from the deepest
+ * state of the walker's path that is one of its ancestors, one action at
+ * a time. The states of a level come grouped by parent, so most need one
+ * clone and one action. A model that is not deterministic would rebuild
+ * another state: --exact checks the text (-EINVAL).
+ */
+static int state_machine(struct walker *w, unsigned long idx, int level,
+			 struct frame **ret_frame)
+{
+	struct search *s = w->s;
+	int d;
+
+	if (level + 1 > w->cappath) {
+		int ncap = (level + 1) * 2;
+		struct frame *np = realloc(w->path, (size_t)ncap * sizeof(*np));
+		unsigned long *nc;
+
+		if (!np)
+			return -ENOMEM;
+		w->path = np;
+		nc = realloc(w->chain, (size_t)ncap * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		w->chain = nc;
+		memset(w->path + w->cappath, 0,
+		       (size_t)(ncap - w->cappath) * sizeof(*np));
+		w->cappath = ncap;
+	}
+	if (!w->npath) {
+		w->path[0] = (struct frame){ .idx = 0,
+					     .m = machine_clone(s->boot) };
+		if (!w->path[0].m)
+			return -ENOMEM;
+		w->npath = 1;
+	}
+	/* the store only grows, and its entries of past levels stay put */
+	pthread_mutex_lock(&s->lock);
+	for (d = level; d > 0; d--) {
+		w->chain[d] = idx;
+		idx = s->store.states[idx].parent;
+	}
+	pthread_mutex_unlock(&s->lock);
+	w->chain[0] = 0;
+	for (d = 1; d < w->npath && d <= level; d++)
+		if (w->path[d].idx != w->chain[d])
+			break;
+	for (int k = d; k < w->npath; k++)
+		frame_clear(&w->path[k]);
+	w->npath = d;
+	for (; d <= level; d++) {
+		struct frame *parent = &w->path[d - 1];
+		unsigned long action;
+		struct machine *m;
+		bool failed;
+
+		pthread_mutex_lock(&s->lock);
+		action = s->store.states[w->chain[d]].action;
+		pthread_mutex_unlock(&s->lock);
+		if (frame_actions(w, parent))
+			return -ENOMEM;
+		if (action >= parent->nacts)
+			return -EINVAL; /* the model is not deterministic */
+		m = machine_clone(parent->m);
+		if (!m || step(m, parent->acts[action], &failed, NULL)) {
+			machine_destroy(m);
+			return -ENOMEM;
+		}
+		if (s->store.exact) {
+			size_t off = s->store.off[w->chain[d]];
+			size_t len = s->store.off[w->chain[d] + 1] - off;
+			char *text = machine_state_serialize(m, NULL);
+			bool same = text && strlen(text) == len &&
+				    !memcmp(text, s->store.text + off, len);
+
+			free(text);
+			if (!same) {
+				machine_destroy(m);
+				return -EINVAL;
+			}
+		}
+		w->path[d] = (struct frame){ .idx = w->chain[d], .m = m };
+		w->npath = d + 1;
+	}
+	*ret_frame = &w->path[level];
+	return 0;
+}
+
+/*
+ * The counterexample: the lines from boot to state @idx at @level, then,
+ * when @last is given, that action on it (only its own line when @whole
+ * is false: the violation showed before the VMM settled). Replayed, so
+ * the lines are those a user types, settling included.
+ */
+static int build_trace(struct walker *w, unsigned long idx, int level,
+		       const char *last, bool whole)
+{
+	struct strlist l = { 0 };
+	struct frame *f;
+	int ret = state_machine(w, idx, level, &f);
+
+	for (int d = 1; !ret && d <= level; d++) {
+		struct machine *m = machine_clone(w->path[d - 1].m);
+		const struct state *st = &w->s->store.states[w->path[d].idx];
+		bool failed;
+
+		if (!m || step(m, w->path[d - 1].acts[st->action], &failed, &l))
+			ret = -ENOMEM;
+		machine_destroy(m);
+	}
+	if (!ret && last) {
+		if (whole) {
+			struct machine *m = machine_clone(f->m);
+			bool failed;
+
+			if (!m || step(m, last, &failed, &l))
+				ret = -ENOMEM;
+			machine_destroy(m);
+		} else {
+			strlist_add(&l, "%s", last);
+		}
+	}
+	if (ret || l.oom) {
+		strlist_free(&l);
+		return ret ? ret : -ENOMEM;
+	}
+	w->s->st->trace = l.v;
+	w->s->st->trace_len = (int)l.n;
+	w->s->st->path_len = (int)l.n;
+	return 0;
 }
 
 /* I6: the teardown lines that show the violation end the trace. */
@@ -435,14 +814,12 @@ static void append_teardown(struct machine *m, struct check_stats *st)
 	strlist_free(&l);
 }
 
-struct node {
-	struct machine *m;
-	unsigned long idx;
-};
+static int check_interleaved(struct machine *boot, const struct check_opts *o,
+			     struct check_stats *st);
 
 /*
- * --max-states: the search stops inserting and expanding as soon as this
- * many distinct states are known (whether or not any was left to find).
+ * --max-states with --interleave: the states whose interleavings are run,
+ * and those queued for the next level.
  */
 static bool max_states_reached(const struct check_opts *o,
 			       const struct check_stats *st)
@@ -450,190 +827,469 @@ static bool max_states_reached(const struct check_opts *o,
 	return o->max_states && st->states >= o->max_states;
 }
 
-static int check_interleaved(struct machine *boot, const struct check_opts *o,
-			     struct check_stats *st);
+/* The invariants after a step, and I5 when its line failed. */
+static unsigned int step_violates(struct machine *c, const char *line,
+				  bool failed, const char *before, char *why,
+				  size_t why_len)
+{
+	unsigned int bad = machine_check_invariants(
+		c, INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS | INV_NO_WARN,
+		why, why_len);
+	char *after;
+
+	if (bad || !failed || !before)
+		return bad;
+	after = check_ownership_snapshot(c);
+	if (after && !check_ownership_kept(before, after)) {
+		bad = INV_FAILED_NOOP;
+		snprintf(why, why_len,
+			 "'%s' failed but changed group ownership or bindings",
+			 line);
+	}
+	free(after);
+	return bad;
+}
+
+/*
+ * Keep @f if it comes before the violation known so far (so no worker
+ * goes past it), and every I6 one for resolve_teardowns().
+ */
+static void found_violation(struct search *s, const struct found *f)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!f->teardown && where_before(f->at, s->best_step.at))
+		s->best_step = *f;
+	if (f->teardown) {
+		struct found *n = realloc(s->i6, (s->ni6 + 1) * sizeof(*n));
+
+		if (n) {
+			s->i6 = n;
+			s->i6[s->ni6++] = *f;
+		} else if (!s->ret) {
+			s->ret = -ENOMEM;
+		}
+	}
+	if (where_before(f->at, s->best.at))
+		s->best = *f;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool past_violation(struct search *s, struct where at)
+{
+	bool past;
+
+	pthread_mutex_lock(&s->lock);
+	past = !where_before(at, s->best.at) || s->ret || s->full;
+	pthread_mutex_unlock(&s->lock);
+	return past;
+}
+
+static bool store_lookup(const struct store *s, const uint64_t hash[2],
+			 const char *text, size_t len)
+{
+	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
+	     j = (j + 1) & (s->nslots - 1))
+		if (store_same(s, s->slots[j] - 1, hash, text, len))
+			return true;
+	return false;
+}
+
+/*
+ * Store a state reached by @at. With several workers a state found twice
+ * in one level keeps the first place in level order as its parent link,
+ * so the store ends as one worker would leave it. Returns 1 when new, 0
+ * when known, -ENOMEM, or -ENOSPC when a limit stops insertion.
+ */
+static int store_reached(struct search *s, const uint64_t hash[2],
+			 const char *text, size_t len, struct where at)
+{
+	bool is_new;
+	long i;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->full) {
+		ret = -ENOSPC;
+	} else if (s->o->max_memory &&
+		   store_bytes_after_insert(&s->store, len) > s->o->max_memory &&
+		   !store_lookup(&s->store, hash, text, len)) {
+		s->full = true;
+		ret = -ENOSPC;
+	} else {
+		i = store_lookup_or_insert(&s->store, hash, text, len, at.idx,
+					   at.action, &is_new);
+		if (i < 0) {
+			ret = (int)i;
+		} else if (!is_new && (unsigned long)i >= s->level_end &&
+			   where_before(at, (struct where){
+						    s->store.states[i].parent,
+						    s->store.states[i].action })) {
+			s->store.states[i].parent = (uint32_t)at.idx;
+			s->store.states[i].action = (uint32_t)at.action;
+			ret = 0;
+		} else {
+			ret = is_new;
+			/* --max-states: stop on reaching it */
+			if (is_new && s->store.n >= s->states_cap)
+				s->full = true;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static void report_progress(struct walker *w, unsigned long k)
+{
+	struct search *s = w->s;
+	struct check_stats copy;
+	double now;
+
+	if (!w->reports || !s->o->progress)
+		return;
+	now = now_seconds();
+	if (now - s->last_report <= 0.5)
+		return;
+	s->last_report = now;
+	pthread_mutex_lock(&s->lock);
+	copy = *s->st;
+	copy.states = s->store.n;
+	copy.queue = s->store.n - k - 1;
+	pthread_mutex_unlock(&s->lock);
+	copy.transitions = atomic_load(&s->transitions);
+	copy.seconds = now - s->t0;
+	copy.depth = s->level;
+	s->o->progress(s->o->progress_ctx, &copy);
+}
+
+/*
+ * Expand state @idx of the current level: every action from it, each
+ * checked, each new state stored and its I6 checked. Stops at a limit or
+ * past the first violation known; returns 0 or an error.
+ */
+static int expand(struct walker *w, unsigned long idx)
+{
+	struct search *s = w->s;
+	const struct check_opts *o = s->o;
+	struct frame *f;
+	char *before;
+	int ret = state_machine(w, idx, s->level, &f);
+
+	if (!ret)
+		ret = frame_actions(w, f);
+	if (ret)
+		return ret;
+	before = check_ownership_snapshot(f->m);
+	for (size_t a = 0; a < f->nacts; a++) {
+		struct where at = { idx, a };
+		struct found v = { .at = at };
+		struct machine *c;
+		bool failed;
+		uint64_t hash[2];
+		char *text;
+		size_t len;
+		int settled, added;
+
+		if (s->level == 0 && o->nshards > 1 && a % o->nshards != o->shard)
+			continue;
+		if (past_violation(s, at))
+			break;
+		c = machine_clone(f->m);
+		if (!c || run_line(c, f->acts[a], &failed)) {
+			machine_destroy(c);
+			ret = -ENOMEM;
+			break;
+		}
+		atomic_fetch_add(&s->transitions, 1);
+		v.violated = step_violates(c, f->acts[a], failed, before,
+					   v.why, sizeof(v.why));
+		settled = v.violated ? 0 : settle(c, NULL);
+		machine_log_clear(c); /* logs are not state */
+		if (settled > 0) {
+			v.whole = true;
+			v.violated = step_violates(c, f->acts[a], false, NULL,
+						   v.why, sizeof(v.why));
+		}
+		if (settled < 0 || v.violated) {
+			machine_destroy(c);
+			if (settled < 0) {
+				ret = -ENOMEM;
+				break;
+			}
+			found_violation(s, &v);
+			break;
+		}
+		if (state_key(c, hash, &text, &len)) {
+			machine_destroy(c);
+			ret = -ENOMEM;
+			break;
+		}
+		added = store_reached(s, hash, text, len, at);
+		free(text);
+		/* I6 once per new state, on the copy itself: it is done with */
+		if (added == 1 &&
+		    check_teardown_consume(c, v.why, sizeof(v.why))) {
+			v.violated = INV_TEARDOWN;
+			v.whole = v.teardown = true;
+			v.hash[0] = hash[0];
+			v.hash[1] = hash[1];
+			found_violation(s, &v);
+		} else if (added != 1) {
+			machine_destroy(c);
+		}
+		if (added < 0 && added != -ENOSPC)
+			ret = added;
+		if (added < 0 || v.violated)
+			break;
+	}
+	free(before);
+	return ret;
+}
+
+/* Chunks of a level small enough to share it, large enough to keep a path. */
+#define CHUNK 8
+
+static void *walk_level(void *arg)
+{
+	struct walker *w = arg;
+	struct search *s = w->s;
+
+	for (;;) {
+		unsigned long k = atomic_fetch_add(&s->next, CHUNK);
+		unsigned long end = k + CHUNK < s->level_end ? k + CHUNK :
+							       s->level_end;
+
+		if (k >= s->level_end)
+			break;
+		for (; k < end; k++) {
+			int ret;
+
+			if (past_violation(s, (struct where){ k, 0 }))
+				return NULL;
+			ret = expand(w, k);
+			if (ret) {
+				pthread_mutex_lock(&s->lock);
+				if (!s->ret)
+					s->ret = ret;
+				pthread_mutex_unlock(&s->lock);
+				return NULL;
+			}
+			report_progress(w, k);
+		}
+	}
+	return NULL;
+}
+
+static int cmp_state_place(const void *a, const void *b)
+{
+	const struct state *x = a, *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return x->action < y->action ? -1 : x->action > y->action;
+}
+
+/*
+ * After a level expanded by several workers: its new states in the order
+ * one worker finds them (by parent, then action), and none past the first
+ * violation, which one worker would not have reached. The index is built
+ * again to match.
+ */
+static int settle_level(struct search *s, unsigned long from)
+{
+	struct store *st = &s->store;
+	unsigned long n = st->n;
+
+	qsort(st->states + from, n - from, sizeof(*st->states),
+	      cmp_state_place);
+	while (n > from && s->best.at.idx != ULONG_MAX &&
+	       where_before(s->best.at,
+			    (struct where){ st->states[n - 1].parent,
+					    st->states[n - 1].action }))
+		n--;
+	st->n = n;
+	memset(st->slots, 0, st->nslots * sizeof(*st->slots));
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long j = st->states[i].hash[0] & (st->nslots - 1);
+
+		while (st->slots[j])
+			j = (j + 1) & (st->nslots - 1);
+		st->slots[j] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* The first violation found: its trace from the store, its figures. */
+static int report_violation(struct search *s, struct walker *w)
+{
+	struct check_stats *st = s->st;
+	const struct found *v = &s->best;
+	struct frame *f;
+	int ret;
+
+	st->violated = v->violated;
+	snprintf(st->why, sizeof(st->why), "%s", v->why);
+	ret = state_machine(w, v->at.idx, s->level, &f);
+	if (!ret)
+		ret = frame_actions(w, f);
+	if (ret)
+		return ret;
+	if (v->at.action >= f->nacts)
+		return -EINVAL;
+	ret = build_trace(w, v->at.idx, s->level, f->acts[v->at.action],
+			  v->whole);
+	if (!ret && v->teardown) {
+		struct machine *c = machine_clone(f->m);
+		bool failed;
+
+		if (c && !step(c, f->acts[v->at.action], &failed, NULL))
+			append_teardown(c, st);
+		machine_destroy(c);
+	}
+	return ret;
+}
+
+/*
+ * After a level: an I6 violation belongs to the first place its state has
+ * in level order (its parent link by then), which is where one worker
+ * would have checked it. The first violation is then the first of those
+ * and of the steps that broke an invariant themselves.
+ */
+static void resolve_teardowns(struct search *s)
+{
+	struct found first = s->best_step;
+
+	for (size_t i = 0; i < s->ni6; i++) {
+		struct found *f = &s->i6[i];
+
+		for (unsigned long k = s->level_end; k < s->store.n; k++) {
+			const struct state *st = &s->store.states[k];
+
+			if (st->hash[0] == f->hash[0] && st->hash[1] == f->hash[1]) {
+				f->at = (struct where){ st->parent, st->action };
+				break;
+			}
+		}
+		if (where_before(f->at, first.at))
+			first = *f;
+	}
+	s->best = first;
+}
+
+/* Expand one level with @nthreads workers; @w has one walker each. */
+static int run_level(struct search *s, struct walker *w, int nthreads)
+{
+	pthread_t tid[CHECK_THREADS_MAX];
+	int started = 0;
+
+	atomic_store(&s->next, s->level_start);
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&tid[t], NULL, walk_level, &w[t]))
+			break;
+		started = t;
+	}
+	walk_level(&w[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	if (nthreads > 1 && !s->ret) {
+		resolve_teardowns(s);
+		settle_level(s, s->level_end);
+	}
+	free(s->i6);
+	s->i6 = NULL;
+	s->ni6 = 0;
+	return s->ret;
+}
 
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
-	struct store store = { 0 };
-	struct node *level = NULL, *next = NULL;
-	size_t nlevel = 0, nnext = 0, capnext = 0;
-	double t0 = now_seconds(), last_report = t0;
-	unsigned int all = INV_ISOLATION | INV_ACCOUNTING | INV_DOMAINS |
-			   INV_NO_WARN;
+	struct search s = { .o = o, .st = st, .best = { .at = WHERE_NONE },
+			    .best_step = { .at = WHERE_NONE } };
+	struct walker w[CHECK_THREADS_MAX];
+	int nthreads = o->threads > 1 ? o->threads : 1;
+	uint64_t hash[2];
+	char *text = NULL;
+	size_t len;
 	bool is_new;
-	long idx;
 	int ret = 0;
 
 	(void)machine_spec;
 	if (o->interleave)
 		return check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
-	level = calloc(1, sizeof(*level));
-	if (!level)
-		return -ENOMEM;
-	level[0].m = machine_clone(boot);
-	if (!level[0].m) {
-		free(level);
-		return -ENOMEM;
+	if (nthreads > CHECK_THREADS_MAX || (nthreads > 1 && o->exact))
+		return -EINVAL;
+	memset(w, 0, sizeof(w));
+	s.t0 = s.last_report = now_seconds();
+	s.store.exact = o->exact;
+	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
+	pthread_mutex_init(&s.lock, NULL);
+	for (int t = 0; t < nthreads; t++)
+		w[t] = (struct walker){ .s = &s, .reports = t == 0 };
+	s.boot = machine_clone(boot);
+	if (!s.boot || check_prepare(s.boot)) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	if (check_prepare(level[0].m)) {
-		machine_destroy(level[0].m);
-		free(level);
-		return -ENOMEM;
+	machine_log_clear(s.boot);
+	if (state_key(s.boot, hash, &text, &len) ||
+	    store_lookup_or_insert(&s.store, hash, text, len, 0, 0, &is_new) < 0) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	machine_log_clear(level[0].m);
-	idx = store_lookup_or_insert(&store, machine_state_hash(level[0].m), 0, NULL,
-				     &is_new);
-	if (idx < 0) {
-		machine_destroy(level[0].m);
-		free(level);
-		return -ENOMEM;
-	}
-	level[0].idx = 0;
-	nlevel = 1;
 	st->states = 1;
-	st->violated = machine_check_invariants(level[0].m,
+	st->violated = machine_check_invariants(s.boot,
 						INV_ALL & ~INV_FAILED_NOOP,
 						st->why, sizeof(st->why));
 	if (st->violated) {
-		build_trace(&store, 0, NULL, st);
-		if (st->violated & INV_TEARDOWN)
-			append_teardown(level[0].m, st);
+		ret = build_trace(&w[0], 0, 0, NULL, false);
+		if (!ret && (st->violated & INV_TEARDOWN))
+			append_teardown(s.boot, st);
 		goto out;
 	}
-	if (max_states_reached(o, st) && o->depth > 0)
+	if (s.store.n >= s.states_cap && o->depth != 0)
 		st->truncated = true;
 
-	for (int depth = 0; depth < o->depth && nlevel && !st->violated &&
-			    !st->truncated;
-	     depth++) {
-		nnext = 0;
-		for (size_t k = 0; k < nlevel && !st->violated; k++) {
-			struct machine *m = level[k].m;
-			char **acts;
-			size_t nacts;
-			char *before;
+	/* level by level: the states of a level are one range of the store */
+	s.level_end = 1;
+	for (s.level = 0; !st->truncated; s.level++) {
+		unsigned long before;
 
-			if (check_actions(m, o, &acts, &nacts)) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			before = check_ownership_snapshot(m);
-			/* the limit holds inside one state's actions too */
-			for (size_t a = 0; a < nacts && !st->violated &&
-					   !st->truncated;
-			     a++) {
-				struct machine *c;
-				bool failed;
-				char *after;
-
-				if (depth == 0 && o->nshards > 1 &&
-				    a % o->nshards != o->shard)
-					continue;
-				c = machine_clone(m);
-				if (!c || run_action(c, acts[a], &failed)) {
-					machine_destroy(c);
-					ret = -ENOMEM;
-					break;
-				}
-				st->transitions++;
-				st->violated = machine_check_invariants(
-					c, all, st->why, sizeof(st->why));
-				machine_log_clear(c); /* logs are not state */
-				if (!st->violated && failed && before) {
-					after = check_ownership_snapshot(c);
-					if (after && !check_ownership_kept(before, after)) {
-						st->violated = INV_FAILED_NOOP;
-						snprintf(st->why, sizeof(st->why),
-							 "'%s' failed but changed group ownership or bindings",
-							 acts[a]);
-					}
-					free(after);
-				}
-				if (st->violated) {
-					build_trace(&store, level[k].idx, acts[a], st);
-					machine_destroy(c);
-					break;
-				}
-				idx = store_lookup_or_insert(&store, machine_state_hash(c),
-							     level[k].idx, acts[a],
-							     &is_new);
-				if (idx < 0) {
-					machine_destroy(c);
-					ret = -ENOMEM;
-					break;
-				}
-				if (!is_new) {
-					machine_destroy(c);
-					continue;
-				}
-				st->states++;
-				/* I6 once per new state */
-				if (check_teardown(c, NULL, st->why,
-						   sizeof(st->why))) {
-					st->violated = INV_TEARDOWN;
-					build_trace(&store, (unsigned long)idx, NULL, st);
-					append_teardown(c, st);
-					machine_destroy(c);
-					break;
-				}
-				if (nnext == capnext) {
-					size_t ncap = capnext ? capnext * 2 : 256;
-					struct node *nn = realloc(next, ncap * sizeof(*nn));
-
-					if (!nn) {
-						machine_destroy(c);
-						ret = -ENOMEM;
-						break;
-					}
-					next = nn;
-					capnext = ncap;
-				}
-				next[nnext].m = c;
-				next[nnext++].idx = (unsigned long)idx;
-				if (max_states_reached(o, st))
-					st->truncated = true;
-				if (o->progress && now_seconds() - last_report > 0.5) {
-					last_report = now_seconds();
-					st->seconds = last_report - t0;
-					st->depth = depth;
-					st->queue = nnext + (nlevel - k);
-					o->progress(o->progress_ctx, st);
-				}
-			}
-			free(before);
-			free_lines(acts, nacts);
-			machine_destroy(m);
-			level[k].m = NULL;
-			if (ret || st->truncated)
-				break;
+		if (s.level_start == s.level_end) {
+			st->complete = o->nshards <= 1;
+			break;
 		}
-		for (size_t k = 0; k < nlevel; k++)
-			machine_destroy(level[k].m);
-		free(level);
-		level = next;
-		nlevel = nnext;
-		next = NULL;
-		capnext = nnext = 0;
+		if (o->depth >= 0 && s.level >= o->depth)
+			break;
+		before = s.store.n;
+		ret = run_level(&s, w, nthreads);
 		if (ret)
 			goto out;
-		if (!st->violated && !st->truncated)
-			st->depth = depth + 1;
-		if (st->truncated)
+		if (s.best.violated) {
+			ret = report_violation(&s, &w[0]);
 			break;
+		}
+		if (s.full)
+			st->truncated = true;
+		else
+			st->depth = s.level + 1;
+		if (s.store.n > before)
+			st->diameter = s.level + 1;
+		s.level_start = s.level_end;
+		s.level_end = s.store.n;
 	}
 out:
-	for (size_t k = 0; k < nlevel; k++)
-		machine_destroy(level[k].m);
-	free(level);
-	for (size_t k = 0; k < nnext; k++)
-		machine_destroy(next[k].m);
-	free(next);
-	store_free(&store);
+	st->states = s.store.n;
+	st->transitions = atomic_load(&s.transitions);
+	free(text);
+	for (int t = 0; t < nthreads; t++)
+		walker_free(&w[t]);
+	machine_destroy(s.boot);
+	pthread_mutex_destroy(&s.lock);
+	st->bytes = store_bytes(&s.store);
+	store_free(&s.store);
 	st->queue = 0;
-	st->seconds = now_seconds() - t0;
+	st->seconds = now_seconds() - s.t0;
 	return ret;
 }
 
@@ -732,6 +1388,7 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 					   !st->violated && !ret;
 			     a++) {
 				struct machine *c;
+				struct strlist lines = { 0 };
 				bool failed;
 				struct inode *nn;
 
@@ -746,27 +1403,33 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 					break;
 				}
 				c = machine_clone(level[k].m);
-				if (!c || run_action(c, acts[a], &failed)) {
+				if (!c || step(c, acts[a], &failed, &lines) ||
+				    lines.oom) {
 					machine_destroy(c);
+					strlist_free(&lines);
 					ret = -ENOMEM;
 					break;
 				}
-				machine_log_clear(c);
 				nn = realloc(next, (nnext + 1) * sizeof(*nn));
 				if (!nn) {
 					machine_destroy(c);
+					strlist_free(&lines);
 					ret = -ENOMEM;
 					break;
 				}
 				next = nn;
 				next[nnext].m = c;
-				next[nnext].npath = level[k].npath + 1;
+				/* the path so far, then this step's lines */
+				next[nnext].npath = level[k].npath + (int)lines.n;
 				next[nnext].path = calloc((size_t)next[nnext].npath,
 							  sizeof(char *));
 				for (int i = 0; next[nnext].path && i < level[k].npath; i++)
 					next[nnext].path[i] = strdup(level[k].path[i]);
-				if (next[nnext].path)
-					next[nnext].path[level[k].npath] = strdup(acts[a]);
+				for (size_t i = 0; next[nnext].path && i < lines.n; i++) {
+					next[nnext].path[level[k].npath + (int)i] = lines.v[i];
+					lines.v[i] = NULL;
+				}
+				strlist_free(&lines);
 				nnext++;
 			}
 			free_lines(acts, nacts);

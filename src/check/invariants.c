@@ -175,10 +175,24 @@ static void teardown_direct(struct machine *m)
 			device_unregister(dev);
 }
 
+/* I6 on @t itself, which it consumes; @m is what @t was copied from. */
+static int teardown_on(struct machine *m, struct machine *t,
+		       struct strlist *ret_lines, char *why, size_t why_len);
+
 int check_teardown(struct machine *m, struct strlist *ret_lines, char *why,
 		   size_t why_len)
 {
-	struct machine *t = machine_clone(m);
+	return teardown_on(m, machine_clone(m), ret_lines, why, why_len);
+}
+
+int check_teardown_consume(struct machine *m, char *why, size_t why_len)
+{
+	return teardown_on(m, m, NULL, why, why_len);
+}
+
+static int teardown_on(struct machine *m, struct machine *t,
+		       struct strlist *ret_lines, char *why, size_t why_len)
+{
 	struct strlist l = { 0 };
 	struct script_ctx *ctx;
 	struct device *dev, *child;

@@ -100,14 +100,15 @@ int cli_bad_option(const char *cmd, int c, int optopt_c, const char *word)
 static const struct {
 	const char *cmd, *old, *now, *since;
 } renamed[] = {
-	{ "dmaown check", "--jobs", "--parallel-machines", "0.2" },
-	{ "dmaown check", "-j", "--parallel-machines", "0.2" },
+	/* dmaown check's -j and --jobs have a new meaning: cmd-check.c */
+	{ NULL, NULL, NULL, NULL },
 };
 
 void cli_deprecated(const char *cmd, const char *old)
 {
 	for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
-		if (!strcmp(renamed[i].cmd, cmd) && !strcmp(renamed[i].old, old))
+		if (renamed[i].cmd && !strcmp(renamed[i].cmd, cmd) &&
+		    !strcmp(renamed[i].old, old))
 			fprintf(stderr,
 				"%s: '%s' is deprecated since %s: use '%s' (same meaning)\n",
 				cmd, old, renamed[i].since, renamed[i].now);

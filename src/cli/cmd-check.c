@@ -18,13 +18,17 @@
 #include "dmaown/topology.h"
 
 /*
- * The default bound: 4 actions from boot, 3 on machines with more than
- * CHECK_BIG_MACHINE devices, so the default run of every built-in machine
- * stays within a minute on two cores.
+ * The default run: every machine to its fixpoint, but no more than
+ * CHECK_DEFAULT_MAX_STATES states each, on as many threads as there are
+ * CPUs, so the run of every built-in machine stays within a minute on two
+ * cores; the machines that fit are proved complete, the others say the
+ * depth they reached.
  */
-#define CHECK_DEFAULT_DEPTH 4
-#define CHECK_BIG_MACHINE 24
+#define CHECK_DEFAULT_MAX_STATES 50000UL
 #define CHECK_MACHINES_MAX 64
+
+/* No --depth: to the fixpoint within CHECK_DEFAULT_MAX_STATES. */
+#define CHECK_DEPTH_DEFAULT (-2)
 
 struct job {
 	const char *spec;
@@ -76,12 +80,13 @@ static void progress_periodic(void *ctx, const struct check_stats *st)
 
 static void run_job(struct job *j)
 {
-	if (j->o.depth < 0 && j->o.interleave)
+	if (j->o.depth == CHECK_DEPTH_DEFAULT && j->o.interleave)
 		j->o.depth = 2;
-	if (j->o.depth < 0)
-		j->o.depth = machine_device_count(j->m) > CHECK_BIG_MACHINE ?
-				     CHECK_DEFAULT_DEPTH - 1 :
-				     CHECK_DEFAULT_DEPTH;
+	if (j->o.depth == CHECK_DEPTH_DEFAULT) {
+		j->o.depth = CHECK_DEPTH_MAX;
+		if (!j->o.max_states)
+			j->o.max_states = CHECK_DEFAULT_MAX_STATES;
+	}
 	j->ret = check_machine(j->spec, j->m, &j->o, &j->st);
 	machine_destroy(j->m);
 	j->m = NULL;
@@ -122,9 +127,15 @@ static void check_usage(FILE *out)
 	      "violation. Without MACHINE: every built-in machine.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -d, --depth N        actions from boot (default 4, and 3 on machines\n"
-	      "                       with more than 24 devices)\n"
+	      "  -d, --depth N|max    actions from boot; 'max': to the fixpoint, where\n"
+	      "                       every reachable state is known (complete). Default:\n"
+	      "                       max, within 50000 states unless --max-states\n"
 	      "      --max-states N   stop a machine after N states\n"
+	      "      --max-memory SIZE\n"
+	      "                       stop a machine before its visited states take\n"
+	      "                       more than SIZE bytes (suffixes K, M, G)\n"
+	      "      --exact          keep every state whole: no hash collision can\n"
+	      "                       merge two states (more memory)\n"
 	      "      --fault F        plant a fault from boot (v7-order, or a mutant:\n"
 	      "                       no-probe-cleanup, claim-ignores-count,\n"
 	      "                       release-keeps-domain, use-ignores-owner,\n"
@@ -133,9 +144,11 @@ static void check_usage(FILE *out)
 	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
 	      "      --save DIR       write each machine's counterexample to\n"
 	      "                       DIR/MACHINE.sh\n"
+	      "  -j, --jobs N         N threads share each machine's search (default:\n"
+	      "                       one per CPU); same states, verdict and\n"
+	      "                       counterexample\n"
 	      "      --parallel-machines N\n"
-	      "                       machines checked at once (default 1); '-j N'\n"
-	      "                       and '--jobs N' are its deprecated spellings\n"
+	      "                       machines checked at once (default 1)\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
 	      "      --interleave     run every pair of enabled actions concurrently, in\n"
 	      "                       every state within DEPTH-1 actions of boot, under\n"
@@ -157,10 +170,11 @@ static void print_json(const struct job *j)
 
 	printf("{\"version\":%d,\"machine\":", DMAOWN_JSON_VERSION);
 	json_escape(j->spec, buf, sizeof(buf));
-	printf("%s,\"states\":%lu,\"transitions\":%lu,\"depth\":%d,\"seconds\":%.3f,\"truncated\":%s,\"violations\":%d",
+	printf("%s,\"states\":%lu,\"transitions\":%lu,\"depth\":%d,\"complete\":%s,\"diameter\":%d,\"seconds\":%.3f,\"bytes\":%zu,\"truncated\":%s,\"violations\":%d",
 	       buf, j->st.states, j->st.transitions, j->st.depth,
-	       j->st.seconds, j->st.truncated ? "true" : "false",
-	       j->st.violated ? 1 : 0);
+	       j->st.complete ? "true" : "false", j->st.diameter,
+	       j->st.seconds, j->st.bytes,
+	       j->st.truncated ? "true" : "false", j->st.violated ? 1 : 0);
 	if (j->st.violated) {
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));
@@ -181,6 +195,62 @@ static void print_json(const struct job *j)
 		printf("]");
 	}
 	printf("}\n");
+}
+
+/*
+ * After the figures: "complete, diameter 7" when the search reached its
+ * fixpoint; the limit that stopped it otherwise.
+ */
+static void describe_result(const struct job *j, char *buf, size_t len)
+{
+	const struct check_stats *st = &j->st;
+
+	if (st->complete)
+		snprintf(buf, len, "complete, diameter %d", st->diameter);
+	else if (st->truncated && j->o.max_states &&
+		 st->states >= j->o.max_states)
+		snprintf(buf, len, "(max-states reached)");
+	else if (st->truncated)
+		snprintf(buf, len, "(max-memory reached)");
+	else
+		snprintf(buf, len, "%s", "");
+}
+
+/*
+ * Which machines were proved for every order of any length, and how far
+ * the others got: the question a default run answers.
+ */
+static void print_completeness(const struct job *jobs, int njobs)
+{
+	const char *sep = "";
+	int n = 0;
+
+	for (int i = 0; i < njobs; i++)
+		n += !jobs[i].ret && !jobs[i].st.violated;
+	if (!n)
+		return;
+	printf("\ncomplete (every reachable state checked):");
+	for (int i = 0; i < njobs; i++) {
+		if (jobs[i].ret || jobs[i].st.violated || !jobs[i].st.complete)
+			continue;
+		printf("%s %s", sep, jobs[i].spec);
+		sep = ",";
+	}
+	if (!*sep)
+		printf(" none");
+	printf("\n");
+	sep = "";
+	for (int i = 0; i < njobs; i++) {
+		if (jobs[i].ret || jobs[i].st.violated || jobs[i].st.complete)
+			continue;
+		if (!*sep)
+			printf("not complete (every order up to the depth):");
+		printf("%s %s (depth %d)", sep, jobs[i].spec,
+		       jobs[i].st.depth);
+		sep = ",";
+	}
+	if (*sep)
+		printf("\n");
 }
 
 static const char *plural(int n, const char *one, const char *many)
@@ -291,10 +361,44 @@ static void save_name(const char *dir, const char *spec, char *buf,
 	snprintf(buf, len, "%s/%.*s.sh", dir, (int)n, base);
 }
 
+/* A bound past any built-in machine's diameter; 'max' has none. */
+#define CHECK_DEPTH_LIMIT 1000000
+
+/* "SIZE" with an optional K, M or G (powers of 1024); at least 64 KiB. */
+static int parse_size(const char *cmd, const char *opt, const char *arg,
+		      size_t *ret)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end && !end[1]) {
+		const char *units = "KMG";
+		const char *u = strchr(units, *end);
+
+		if (u && *end)
+			shift = 10 * (int)(u - units + 1);
+		else
+			end = (char *)arg;
+	}
+	if (errno || end == arg || (*end && !shift) || (shift && end[1]) ||
+	    arg[0] == '-' || v > (SIZE_MAX >> shift) ||
+	    (v << shift) < (1u << 16)) {
+		fprintf(stderr,
+			"%s: %s: '%s' is not a size of at least 64K (N, NK, NM or NG)\n",
+			cmd, opt, arg);
+		return 1;
+	}
+	*ret = (size_t)(v << shift);
+	return 0;
+}
+
 enum {
 	OPT_MAX_STATES = 256, OPT_FAULT, OPT_PROBE_FAULTS, OPT_JOBS,
 	OPT_PARALLEL, OPT_SHARD, OPT_JSON, OPT_INTERLEAVE, OPT_PREEMPT,
-	OPT_SAVE,
+	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT,
 };
 
 int cmd_check(int argc, char **argv)
@@ -302,6 +406,8 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'd' },
 		{ "max-states", required_argument, NULL, OPT_MAX_STATES },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+		{ "exact", no_argument, NULL, OPT_EXACT },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "probe-faults", no_argument, NULL, OPT_PROBE_FAULTS },
 		{ "output", required_argument, NULL, 'o' },
@@ -317,11 +423,11 @@ int cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "dmaown check";
-	struct check_opts o = { .depth = -1, .nshards = 1 };
+	struct check_opts o = { .depth = CHECK_DEPTH_DEFAULT, .nshards = 1 };
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
 	bool json = false, quiet = false, tty;
-	const char *output = NULL, *save_dir = NULL;
+	const char *output = NULL, *save_dir = NULL, *jobs_word = NULL;
 	int c, njobs = 0, nthreads = 1, status = 0;
 	pthread_t threads[16];
 
@@ -333,8 +439,18 @@ int cmd_check(int argc, char **argv)
 
 		switch (c) {
 		case 'd':
-			bad = cli_parse_int(cmd, "--depth", optarg, 0, 64,
-					    &o.depth);
+			if (!strcmp(optarg, "max"))
+				o.depth = CHECK_DEPTH_MAX;
+			else
+				bad = cli_parse_int(cmd, "--depth", optarg, 0,
+						    CHECK_DEPTH_LIMIT, &o.depth);
+			break;
+		case OPT_MAX_MEMORY:
+			bad = parse_size(cmd, "--max-memory", optarg,
+					 &o.max_memory);
+			break;
+		case OPT_EXACT:
+			o.exact = true;
 			break;
 		case OPT_MAX_STATES:
 			bad = cli_parse_ulong(cmd, "--max-states", optarg, 1,
@@ -354,8 +470,11 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'j':
 		case OPT_JOBS:
-			cli_deprecated(cmd, c == 'j' ? "-j" : "--jobs");
-			/* fall through */
+			bad = cli_parse_int(cmd, c == 'j' ? "-j" : "--jobs",
+					    optarg, 1, CHECK_THREADS_MAX,
+					    &o.threads);
+			jobs_word = c == 'j' ? "-j" : "--jobs";
+			break;
 		case OPT_PARALLEL:
 			bad = cli_parse_int(cmd, "--parallel-machines", optarg,
 					    1, 16, &nthreads);
@@ -415,6 +534,31 @@ int cmd_check(int argc, char **argv)
 				   njobs < CHECK_MACHINES_MAX;
 		     i++)
 			jobs[njobs++].spec = builtin_machine_name(i);
+	/*
+	 * Until 0.3, -j N checked N machines at once: say so where the old
+	 * meaning could have been meant.
+	 */
+	if (jobs_word && njobs > 1)
+		fprintf(stderr,
+			"%s: '%s N' now splits each machine's search over N threads; to check N machines at once, as it did before 0.3, use '--parallel-machines N'\n",
+			cmd, jobs_word);
+	/* threads change no result, only the time: as many as CPUs */
+	if (!o.threads && !o.exact && !o.interleave) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o.threads = cpus < 1 ? 1 :
+			    cpus > CHECK_THREADS_MAX ? CHECK_THREADS_MAX :
+						       (int)cpus;
+	}
+	if (o.threads > 1 && o.exact) {
+		fprintf(stderr, "%s: --exact runs on one thread: drop -j\n", cmd);
+		return 2;
+	}
+	if (o.threads > 1 && o.interleave) {
+		fprintf(stderr, "%s: --interleave runs on one thread: drop -j\n",
+			cmd);
+		return 2;
+	}
 	if (output && njobs != 1) {
 		fprintf(stderr, "%s: -o takes one machine; use --save DIR for several\n",
 			cmd);
@@ -469,32 +613,45 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "\r%70s\r", "");
 
 	if (!json)
-		printf("%-14s %9s %11s %5s %8s %9s  %s\n", "machine", "states",
-		       "transitions", "depth", "seconds", "states/s",
+		printf("%-14s %9s %11s %5s %8s %9s %7s  %s\n", "machine", "states",
+		       "transitions", "depth", "seconds", "states/s", "B/state",
 		       "violations");
 	for (int i = 0; i < njobs; i++) {
 		struct job *j = &jobs[i];
+		char result[96];
 
 		if (j->ret) {
 			status = 2;
-			fprintf(stderr, "%s: %s: out of memory\n", cmd, j->spec);
+			fprintf(stderr, "%s: %s: %s\n", cmd, j->spec,
+				j->ret == -EINVAL ?
+					"a state rebuilt differently: the model is not deterministic" :
+					"out of memory");
 			continue;
 		}
 		if (json) {
 			print_json(j);
 		} else {
-			printf("%-14s %9lu %11lu %5d %8.2f %9.0f  %d%s\n", j->spec,
-			       j->st.states, j->st.transitions, j->st.depth,
-			       j->st.seconds,
+			char per[16] = "-"; /* interleavings keep no states */
+
+			describe_result(j, result, sizeof(result));
+			if (j->st.bytes && j->st.states)
+				snprintf(per, sizeof(per), "%.0f",
+					 (double)j->st.bytes /
+						 (double)j->st.states);
+			printf("%-14s %9lu %11lu %5d %8.2f %9.0f %7s  %d%s%s\n",
+			       j->spec, j->st.states, j->st.transitions,
+			       j->st.depth, j->st.seconds,
 			       j->st.seconds > 0 ?
 				       (double)j->st.states / j->st.seconds :
 				       0.0,
-			       j->st.violated ? 1 : 0,
-			       j->st.truncated ? " (max-states reached)" : "");
+			       per, j->st.violated ? 1 : 0,
+			       *result ? "  " : "", result);
 		}
 		if (j->st.violated && status != 2)
 			status = 1;
 	}
+	if (!json)
+		print_completeness(jobs, njobs);
 	for (int i = 0; i < njobs; i++) {
 		struct job *j = &jobs[i];
 		char file[4096], path[128];

@@ -1,0 +1,72 @@
+#!/bin/sh
+# 'dmaown check --depth max' proves a machine for every order of any
+# length: the table says "complete, diameter N", the line under it names
+# the machines proved, --json gives "complete":true and "diameter"; a bound
+# below the diameter, a state limit or a memory limit is not a proof, and
+# the line names the depth reached. TAP output.
+#
+# usage: check-complete.sh DMAOWN
+set -u
+
+dmaown=$1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-complete.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+echo "1..5"
+n=0
+fails=0
+# check NAME COMMAND...: run, keep the output in $tmp/out
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	sed 's/^/# /' "$tmp/out"
+	fails=$((fails + 1))
+}
+
+"$dmaown" check -q --depth max qdf2400 no-iommu >"$tmp/out" 2>&1
+if [ $? -eq 0 ] &&
+   grep -q '^qdf2400 .*  0  complete, diameter 11$' "$tmp/out" &&
+   grep -q '^no-iommu .*  0  complete, diameter 10$' "$tmp/out" &&
+   grep -qx 'complete (every reachable state checked): qdf2400, no-iommu' "$tmp/out"; then
+	ok "--depth max: both complete, with their diameters"
+else
+	not_ok "--depth max: both complete, with their diameters"
+fi
+
+"$dmaown" check -q --depth max --json qdf2400 >"$tmp/out" 2>&1
+if grep -q '"states":208,.*"complete":true,"diameter":11,' "$tmp/out"; then
+	ok "--json: complete and diameter"
+else
+	not_ok "--json: complete and diameter"
+fi
+
+"$dmaown" check -q --depth 5 qdf2400 >"$tmp/out" 2>&1
+if [ $? -eq 0 ] &&
+   grep -qx 'complete (every reachable state checked): none' "$tmp/out" &&
+   grep -qx 'not complete (every order up to the depth): qdf2400 (depth 5)' "$tmp/out"; then
+	ok "a bound below the diameter proves no fixpoint"
+else
+	not_ok "a bound below the diameter proves no fixpoint"
+fi
+
+"$dmaown" check -q --max-states 300 vfio-host >"$tmp/out" 2>&1
+if grep -q '^vfio-host  *300 .*(max-states reached)$' "$tmp/out" &&
+   grep -q '^not complete (every order up to the depth): vfio-host (depth [0-9]*)$' "$tmp/out"; then
+	ok "the default run stops at the state limit and says the depth"
+else
+	not_ok "the default run stops at the state limit and says the depth"
+fi
+
+"$dmaown" check -q --json --max-memory 64K vfio-host >"$tmp/out" 2>&1
+bytes=$(sed -n 's/.*"bytes":\([0-9]*\),.*/\1/p' "$tmp/out")
+if grep -q '"complete":false,.*"truncated":true' "$tmp/out" &&
+   [ -n "$bytes" ] && [ "$bytes" -le 65536 ]; then
+	ok "--max-memory 64K: stopped within it ($bytes bytes)"
+else
+	not_ok "--max-memory 64K: stopped within it"
+fi
+[ "$fails" -eq 0 ]
