@@ -114,6 +114,21 @@ struct device {
 	} pci_reset;
 
 	/*
+	 * What the PCI core reads at enumeration and the grouping rules use
+	 * (drivers/pci/pci.c, src/drivers/pci/pci.h): the ACS capability
+	 * (@acs: enum pci_acs_state; @acs_ctrl -1: as the kernel enables it),
+	 * the header's multifunction bit, and the requester IDs on its own
+	 * bus it also uses (dma_alias_mask). Set before device_add().
+	 */
+	struct {
+		unsigned char acs;
+		unsigned short acs_cap;
+		int acs_ctrl;
+		bool multifunction;
+		uint64_t dma_alias_mask[4];
+	} pci;
+
+	/*
 	 * The kernel-DMA use of the bound driver, balanced by construction:
 	 * @active from a successful dma_configure use step until dma_cleanup;
 	 * @group is the group the count was taken in (NULL: none yet). A device
