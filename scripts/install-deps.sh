@@ -3,10 +3,12 @@
 # Run as root (or through sudo). Safe to run again.
 set -eu
 
+# libpci-dev and pci.ids: dmaown import reads lspci dumps and sysfs config
+# space through libpci (docs/import.md).
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
 # build the fuzz targets (docs/testing.md).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
-	clang libclang-rt-14-dev scdoc man-db groff-base"
+	clang libclang-rt-14-dev scdoc man-db groff-base libpci-dev pci.ids"
 
 missing=""
 for p in $PACKAGES; do

@@ -411,6 +411,26 @@ enum machine_show_format {
 char *machine_show(struct machine *m, enum machine_show_format format);
 
 /**
+ * machine_explain() - why each device is in its IOMMU group, what would
+ * isolate it, and what must move to vfio-pci for the group to be usable
+ * by userspace (docs/import.md)
+ * @m: the machine (quiescent)
+ * @device: a device name: only its group; NULL: every group
+ * @json: one JSON object ("version":1 first) instead of text
+ * @ret_err: 0, or -ENODEV no such added device, -ENXIO the device has no
+ *	group, -ENOMEM
+ *
+ * PCI devices are explained by v6.6's grouping rules replayed on the
+ * machine's description; the groups shown are the machine's own, with a
+ * note where its labels differ from what the rules compute.
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL with
+ * *@ret_err set.
+ */
+char *machine_explain(struct machine *m, const char *device, bool json,
+		      int *ret_err);
+
+/**
  * json_escape() - append @s to @out as a JSON string, quotes included
  * @out: a buffer of @len bytes; the result is always NUL-terminated
  *

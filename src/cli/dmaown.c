@@ -22,6 +22,11 @@ static void print_usage(FILE *out)
 	      "  check [M...]    explore every order of actions on machines and\n"
 	      "                  prove the isolation invariants, or print the\n"
 	      "                  shortest counterexample; see 'dmaown check --help'\n"
+	      "  import          write a machine file for a real machine, from\n"
+	      "                  lspci output or a sysfs tree; see 'dmaown import --help'\n"
+	      "  explain MACHINE [DEVICE]\n"
+	      "                  why each device is in its IOMMU group, what would\n"
+	      "                  isolate it, what must move to vfio-pci (--json)\n"
 	      "  seed [--v7]     the seed's scenario on the built-in qdf2400: e1000e\n"
 	      "                  unbound for vfio-pci, the NIC assigned to a VMM and\n"
 	      "                  given back; --v7 runs the buses' v7 code, whose\n"
@@ -96,6 +101,8 @@ int main(int argc, char **argv)
 		{ "machines", cmd_machines },
 		{ "seed", cmd_seed },
 		{ "check", cmd_check },
+		{ "import", cmd_import },
+		{ "explain", cmd_explain },
 	};
 
 	if (argc < 2) {

@@ -132,4 +132,7 @@ extern const struct machine_subsys driver_subsys;
 extern const struct machine_subsys vfio_subsys;
 extern const struct machine_subsys iommu_domains_subsys;
 
+/* Append @s as a JSON string, quotes included (show.c; explain.c too). */
+void sb_json(struct sbuf *sb, const char *s);
+
 #endif

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
 
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
@@ -469,6 +470,34 @@ static void pci_device_group_large(void **state)
 	free(text);
 }
 
+/* machine_explain(): its errors, and JSON that starts with the version */
+static void machine_explain_api(void **state)
+{
+	struct machine *m = do_load(HEAD
+		RP("0000:00:01.0", "8086:1901", "")
+		EP("0000:01:00.0", "10de:1b80", "0000:00:01.0", "")
+		"pci 0000:02:00.0 8086:10d3 class=020000\n");
+	char *text;
+	int err;
+
+	(void)state;
+	assert_null(machine_explain(m, "0000:09:00.0", false, &err));
+	assert_int_equal(err, -ENODEV);
+	assert_null(machine_explain(m, "0000:02:00.0", false, &err));
+	assert_int_equal(err, -ENXIO);
+	text = machine_explain(m, "0000:01:00.0", true, &err);
+	assert_non_null(text);
+	assert_int_equal(err, 0);
+	assert_memory_equal(text, "{\"version\":1,", 12);
+	assert_non_null(strstr(text, "\"rule\":\"bridge-without-acs\",\"device\":\"0000:00:01.0\",\"port\":\"0000:00:01.0\",\"missing\":[\"sv\",\"rr\",\"cr\",\"uf\"]"));
+	free(text);
+	text = machine_explain(m, NULL, false, &err);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "group 0: 0000:00:01.0 0000:01:00.0\n"));
+	free(text);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +516,7 @@ int main(void)
 		cmocka_unit_test(groups_check),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(pci_device_group_large),
+		cmocka_unit_test(machine_explain_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

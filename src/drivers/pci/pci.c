@@ -427,11 +427,15 @@ bool pci_devs_are_dma_aliases(struct pci_dev *dev1, struct pci_dev *dev2)
 	       (has_alias(dev2) && alias_bit(dev2, dev1->devfn));
 }
 
+/*
+ * One bus: behind the same bridge (or both on a root bus) with the same
+ * number, so a machine that puts two bus numbers behind one bridge does
+ * not make their functions siblings.
+ */
 bool pci_same_bus(const struct pci_dev *a, const struct pci_dev *b)
 {
-	if (a->bus_self || b->bus_self)
-		return a->bus_self == b->bus_self;
-	return a->domain == b->domain && a->busnr == b->busnr;
+	return a->bus_self == b->bus_self && a->domain == b->domain &&
+	       a->busnr == b->busnr;
 }
 
 /*
@@ -503,9 +507,9 @@ static int pci_bus_order_cmp(const void *a, const void *b)
 
 	if (bx != by)
 		return bx < by ? -1 : 1;
-	if (!bx && x->domain != y->domain)
+	if (x->domain != y->domain)
 		return x->domain < y->domain ? -1 : 1;
-	if (!bx && x->busnr != y->busnr)
+	if (x->busnr != y->busnr)
 		return x->busnr < y->busnr ? -1 : 1;
 	return x < y ? -1 : x > y;
 }

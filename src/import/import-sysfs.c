@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A sysfs tree, live (/sys) or copied: the PCI functions and their
+ * attributes, drivers, driver_override, IOMMU groups and IOMMUs; config
+ * space through libpci's sysfs method, so a copy is read as the live one.
+ * Only files are read; nothing is written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "import/import.h"
+
+/* the first line of ROOT/REL, without its newline; false if unreadable */
+static bool read_attr(const char *dir, const char *name, char *buf,
+		      size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+/* "0x8086": a sysfs hex attribute */
+static bool read_hex(const char *dir, const char *name, unsigned int *ret)
+{
+	char buf[32], *end;
+	unsigned long v;
+
+	if (!read_attr(dir, name, buf, sizeof(buf)))
+		return false;
+	v = strtoul(buf, &end, 16);
+	if (end == buf || *end)
+		return false;
+	*ret = (unsigned int)v;
+	return true;
+}
+
+/* the last component of the symlink DIR/NAME, "" if none */
+static void link_base(const char *dir, const char *name, char *buf,
+		      size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	const char *slash;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	snprintf(buf, size, "%s", slash ? slash + 1 : target);
+}
+
+/* how many bytes of config space a read gives (64 without root) */
+static size_t config_len(const char *dir)
+{
+	char path[PATH_MAX], buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	while (len < sizeof(buf) &&
+	       (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return len;
+}
+
+static bool path_exists(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return !stat(path, &st);
+}
+
+static int parse_name(const char *name, struct imp_dev *d)
+{
+	unsigned int dom, bus, dev, fn;
+	char end;
+
+	if (sscanf(name, "%4x:%2x:%2x.%1u%c", &dom, &bus, &dev, &fn, &end) !=
+		    4 ||
+	    dev > 0x1f || fn > 7 || strlen(name) != 12)
+		return -EINVAL;
+	d->domain = dom;
+	d->bus = bus;
+	d->dev = dev;
+	d->fn = fn;
+	return 0;
+}
+
+/* the bridge above, from the device's directory in /sys/devices */
+static void sysfs_parent(struct imp_machine *im, const char *devices,
+			 struct imp_dev *d, const char *name)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	struct imp_dev tmp;
+	char *slash;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", devices, name);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;	/* a copy without links: bus numbers decide */
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	slash = strrchr(target, '/');
+	if (!parse_name(slash ? slash + 1 : target, &tmp)) {
+		struct imp_dev *p = imp_dev_find(im, tmp.domain, tmp.bus,
+						 tmp.dev, tmp.fn);
+
+		d->parent = p ? (int)(p - im->devs) : -2;
+	} else {
+		d->parent = -1;	/* pciDDDD:BB: a root bus */
+	}
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int imp_read_sysfs(struct imp_machine *im, const char *root,
+		   struct imp_error *err)
+{
+	char devices[PATH_MAX], dir[PATH_MAX], buf[IMP_NAME_MAX];
+	char **names = NULL;
+	size_t nnames = 0, cap = 0;
+	struct dirent *e;
+	char *type_seen = NULL;
+	bool type_mixed = false;
+	DIR *dh;
+	int ret = 0;
+
+	im->source = root;
+	im->from_sysfs = true;
+	snprintf(devices, sizeof(devices), "%s/bus/pci/devices", root);
+	dh = opendir(devices);
+	if (!dh)
+		return imp_error(err, "%s: %s (expected a sysfs tree with bus/pci/devices)",
+				 devices, strerror(errno));
+	while ((e = readdir(dh))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (nnames == cap) {
+			char **more = realloc(names, (cap = cap ? cap * 2 : 64) *
+							     sizeof(*names));
+
+			if (!more) {
+				ret = -ENOMEM;
+				break;
+			}
+			names = more;
+		}
+		names[nnames] = strdup(e->d_name);
+		if (!names[nnames]) {
+			ret = -ENOMEM;
+			break;
+		}
+		nnames++;
+	}
+	closedir(dh);
+	if (ret) {
+		imp_error(err, "%s: out of memory", devices);
+		goto out;
+	}
+	/* readdir order is the filesystem's: sort, for a stable file */
+	qsort(names, nnames, sizeof(*names), cmp_name);
+	im->groups_known = path_exists(root, "kernel/iommu_groups");
+	if (path_exists(root, "firmware/acpi/tables/IORT"))
+		im->firmware = "acpi-iort";
+	else if (path_exists(root, "firmware/devicetree/base") &&
+		 !path_exists(root, "firmware/acpi"))
+		im->firmware = "devicetree";
+	for (size_t i = 0; i < nnames; i++) {
+		struct imp_dev *d = imp_dev_new(im);
+
+		if (!d) {
+			ret = imp_error(err, "%s: out of memory", devices);
+			goto out;
+		}
+		if (parse_name(names[i], d)) {
+			ret = imp_error(err, "%s/%s: not a PCI address like 0000:00:1f.0",
+					devices, names[i]);
+			goto out;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", devices, names[i]);
+		if (!read_hex(dir, "vendor", &d->vendor) ||
+		    !read_hex(dir, "device", &d->device) ||
+		    !read_hex(dir, "class", &d->class)) {
+			ret = imp_error(err, "%s: vendor, device or class missing or not hex",
+					dir);
+			goto out;
+		}
+		read_hex(dir, "subsystem_vendor", &d->subvendor);
+		read_hex(dir, "subsystem_device", &d->subdevice);
+		read_hex(dir, "revision", &d->rev);
+		link_base(dir, "driver", d->driver, sizeof(d->driver));
+		if (read_attr(dir, "driver_override", buf, sizeof(buf)) &&
+		    strcmp(buf, "(null)"))
+			snprintf(d->override, sizeof(d->override), "%s", buf);
+		link_base(dir, "iommu", d->iommu, sizeof(d->iommu));
+		link_base(dir, "iommu_group", buf, sizeof(buf));
+		if (buf[0]) {
+			char gdir[PATH_MAX], type[32];
+
+			d->group = atoi(buf);
+			if (!d->iommu[0])
+				snprintf(d->iommu, sizeof(d->iommu), "iommu0");
+			snprintf(gdir, sizeof(gdir), "%s/iommu_group", dir);
+			if (read_attr(gdir, "type", type, sizeof(type))) {
+				if (!type_seen)
+					type_seen = strdup(type);
+				else if (strcmp(type_seen, type))
+					type_mixed = true;
+			}
+		}
+		d->cfg_len = config_len(dir);
+		if (!d->cfg_len) {
+			d->acs = IMP_ACS_UNKNOWN;
+			d->acs_why = "config file not readable";
+		}
+	}
+	for (size_t i = 0; i < im->n; i++)
+		sysfs_parent(im, devices, &im->devs[i], names[i]);
+	snprintf(devices, sizeof(devices), "%s/bus/pci", root);
+	ret = imp_libpci_read(im, NULL, devices, err);
+	if (type_seen && (!strcmp(type_seen, "DMA") ||
+			  !strcmp(type_seen, "DMA-FQ") ||
+			  !strcmp(type_seen, "identity")))
+		snprintf(im->default_domain, sizeof(im->default_domain), "%s",
+			 type_seen);
+	if (type_mixed)
+		imp_note(im, "the kernel's groups have default domains of more than one type; the machine gives them all %s",
+			 type_seen);
+out:
+	free(type_seen);
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}

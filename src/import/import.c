@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: MIT
+/*
+ * From what the readers found to a machine file (docs/import.md): link
+ * each function to the bridge above, guess what could not be read, order
+ * the functions as Linux scans buses, write the file, then load it back
+ * and compare the model with the input: the drivers each function is
+ * bound to, and the IOMMU groups the kernel made with those the kernel's
+ * rules give (src/drivers/iommu/iommu-pci.c). Every difference, and
+ * everything that could not be known, becomes a note, written at the top
+ * of the file and printed by the CLI.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmaown/dmaown.h"
+#include "dmaown/topology.h"
+#include "drivers/base/base.h"
+#include "import/import.h"
+
+#define IMP_DEPTH_MAX 64	/* bridges below bridges */
+
+struct imp_dev *imp_dev_new(struct imp_machine *im)
+{
+	struct imp_dev *d;
+
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? im->cap * 2 : 64;
+		struct imp_dev *devs = realloc(im->devs, cap * sizeof(*devs));
+
+		if (!devs)
+			return NULL;
+		im->devs = devs;
+		im->cap = cap;
+	}
+	d = &im->devs[im->n++];
+	memset(d, 0, sizeof(*d));
+	d->secondary = -1;
+	d->group = -1;
+	d->parent = -2;	/* not known yet: from the bus numbers */
+	return d;
+}
+
+struct imp_dev *imp_dev_find(struct imp_machine *im, unsigned int domain,
+			     unsigned int bus, unsigned int dev,
+			     unsigned int fn)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		struct imp_dev *d = &im->devs[i];
+
+		if (d->domain == domain && d->bus == bus && d->dev == dev &&
+		    d->fn == fn)
+			return d;
+	}
+	return NULL;
+}
+
+void imp_note(struct imp_machine *im, const char *fmt, ...)
+{
+	char **notes = realloc(im->notes, (im->nnotes + 1) * sizeof(*notes));
+	va_list ap;
+
+	if (!notes)
+		return;	/* a note lost to no memory loses nothing else */
+	im->notes = notes;
+	va_start(ap, fmt);
+	if (vasprintf(&im->notes[im->nnotes], fmt, ap) >= 0)
+		im->nnotes++;
+	va_end(ap);
+}
+
+void imp_free(struct imp_machine *im)
+{
+	for (size_t i = 0; i < im->nnotes; i++)
+		free(im->notes[i]);
+	free(im->notes);
+	free(im->devs);
+	memset(im, 0, sizeof(*im));
+}
+
+int imp_error(struct imp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *bdf(const struct imp_dev *d)
+{
+	static char buf[4][16];
+	static int next;
+	char *s = buf[next++ % 4];
+
+	snprintf(s, 16, "%04x:%02x:%02x.%x", d->domain, d->bus, d->dev, d->fn);
+	return s;
+}
+
+/* ---- the tree ---- */
+
+/* functions whose parent is not known from sysfs: by bus numbers */
+static void resolve_parents(struct imp_machine *im)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		struct imp_dev *d = &im->devs[i];
+
+		if (d->parent != -2)
+			continue;
+		d->parent = -1;
+		for (size_t j = 0; j < im->n; j++) {
+			const struct imp_dev *b = &im->devs[j];
+
+			if (j != i && b->bridge && b->domain == d->domain &&
+			    b->secondary == (int)d->bus) {
+				d->parent = (int)j;
+				break;
+			}
+		}
+	}
+}
+
+static const char *const type_names[] = {
+	[IMP_TYPE_UNKNOWN] = NULL,
+	[IMP_TYPE_CONVENTIONAL] = "conventional",
+	[IMP_TYPE_ENDPOINT] = "endpoint",
+	[IMP_TYPE_LEGACY_ENDPOINT] = "endpoint",
+	[IMP_TYPE_ROOT_PORT] = "root-port",
+	[IMP_TYPE_UPSTREAM] = "upstream",
+	[IMP_TYPE_DOWNSTREAM] = "downstream",
+	[IMP_TYPE_PCI_BRIDGE] = "pci-bridge",
+	/* neither isolates nor aliases differently from conventional PCI */
+	[IMP_TYPE_PCIE_BRIDGE] = "conventional",
+	[IMP_TYPE_RC_END] = "rc-endpoint",
+	[IMP_TYPE_RC_EC] = "rc-endpoint",
+};
+
+/* whether the model gives @d a bridge header (docs/topology.md) */
+static bool model_bridge(const struct imp_dev *d)
+{
+	switch (d->type) {
+	case IMP_TYPE_ROOT_PORT:
+	case IMP_TYPE_UPSTREAM:
+	case IMP_TYPE_DOWNSTREAM:
+	case IMP_TYPE_PCI_BRIDGE:
+		return true;
+	case IMP_TYPE_CONVENTIONAL:
+	case IMP_TYPE_PCIE_BRIDGE:
+		return d->class >> 8 == 0x0604;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A type not read (capabilities not readable): from where the function
+ * sits. A bridge on a root bus is a root port; below a root or downstream
+ * port, an upstream port; below that, a downstream port; below PCI, PCI.
+ */
+static void guess_types(struct imp_machine *im)
+{
+	/* parents first: a parent's guess feeds its children's */
+	for (int depth = 0; depth < IMP_DEPTH_MAX; depth++) {
+		for (size_t i = 0; i < im->n; i++) {
+			struct imp_dev *d = &im->devs[i];
+			const struct imp_dev *p = d->parent >= 0 ?
+				&im->devs[d->parent] : NULL;
+			enum imp_type pt = p ? p->type : IMP_TYPE_UNKNOWN;
+
+			if (d->type != IMP_TYPE_UNKNOWN ||
+			    (p && pt == IMP_TYPE_UNKNOWN))
+				continue;
+			d->type_guessed = true;
+			if (p && (pt == IMP_TYPE_CONVENTIONAL ||
+				  pt == IMP_TYPE_PCI_BRIDGE ||
+				  pt == IMP_TYPE_PCIE_BRIDGE))
+				d->type = IMP_TYPE_CONVENTIONAL;
+			else if (!d->bridge)
+				d->type = IMP_TYPE_ENDPOINT;
+			else if (!p)
+				d->type = IMP_TYPE_ROOT_PORT;
+			else if (pt == IMP_TYPE_UPSTREAM)
+				d->type = IMP_TYPE_DOWNSTREAM;
+			else
+				d->type = IMP_TYPE_UPSTREAM;
+		}
+	}
+	for (size_t i = 0; i < im->n; i++) {
+		struct imp_dev *d = &im->devs[i];
+
+		if (d->type == IMP_TYPE_UNKNOWN) {
+			/* a cycle of bus numbers: put it on a root bus */
+			d->type = d->bridge ? IMP_TYPE_ROOT_PORT :
+					      IMP_TYPE_ENDPOINT;
+			d->type_guessed = true;
+		}
+		if (d->parent >= 0 && !model_bridge(&im->devs[d->parent])) {
+			imp_note(im, "%s: its bridge %s is not a PCI-to-PCI bridge the model knows (class %06x); put on a root bus",
+				 bdf(d), bdf(&im->devs[d->parent]),
+				 im->devs[d->parent].class);
+			d->parent = -1;
+		}
+	}
+}
+
+struct order {
+	size_t *idx;
+	size_t n;
+};
+
+static int cmp_devfn(const void *a, const void *b, void *arg)
+{
+	const struct imp_machine *im = arg;
+	const struct imp_dev *x = &im->devs[*(const size_t *)a];
+	const struct imp_dev *y = &im->devs[*(const size_t *)b];
+
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	if (x->bus != y->bus)
+		return x->bus < y->bus ? -1 : 1;
+	return (int)(x->dev * 8 + x->fn) - (int)(y->dev * 8 + y->fn);
+}
+
+/*
+ * Linux's scan: every function of a bus, then the bus behind each of its
+ * bridges in turn (pci_scan_child_bus()), root buses in order.
+ */
+static void scan_bus(struct imp_machine *im, int parent, unsigned int domain,
+		     unsigned int bus, struct order *o, int depth)
+{
+	size_t first = o->n;
+
+	for (size_t i = 0; i < im->n; i++) {
+		const struct imp_dev *d = &im->devs[i];
+
+		if (d->parent == parent &&
+		    (parent >= 0 || (d->domain == domain && d->bus == bus)))
+			o->idx[o->n++] = i;
+	}
+	qsort_r(o->idx + first, o->n - first, sizeof(*o->idx), cmp_devfn, im);
+	if (depth >= IMP_DEPTH_MAX)
+		return;
+	for (size_t k = first, last = o->n; k < last; k++)
+		if (im->devs[o->idx[k]].bridge)
+			scan_bus(im, (int)o->idx[k], 0, 0, o, depth + 1);
+}
+
+static int scan_order(struct imp_machine *im, struct order *o)
+{
+	o->idx = calloc(im->n ? im->n : 1, sizeof(*o->idx));
+	o->n = 0;
+	if (!o->idx)
+		return -ENOMEM;
+	for (unsigned int dom = 0; dom <= 0xffff; dom++) {
+		bool any = false;
+
+		for (size_t i = 0; i < im->n; i++)
+			any |= im->devs[i].domain == dom;
+		if (!any)
+			continue;
+		for (unsigned int bus = 0; bus <= 0xff; bus++) {
+			bool root = false;
+
+			for (size_t i = 0; i < im->n; i++)
+				root |= im->devs[i].domain == dom &&
+					im->devs[i].bus == bus &&
+					im->devs[i].parent == -1;
+			if (root)
+				scan_bus(im, -1, dom, bus, o, 0);
+		}
+	}
+	/* functions behind a bridge deeper than the limit stay out */
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static const char *const acs_bit_names[] = {
+	"sv", "tb", "rr", "cr", "uf", "ec", "dt",
+};
+
+static void put_acs(FILE *f, const char *opt, unsigned int bits)
+{
+	bool first = true;
+
+	fprintf(f, " %s=", opt);
+	for (unsigned int i = 0; i < 7; i++) {
+		if (!(bits & (1u << i)))
+			continue;
+		fprintf(f, "%s%s", first ? "" : ",", acs_bit_names[i]);
+		first = false;
+	}
+	if (first)
+		fputc('-', f);
+}
+
+/* the kernel's group of @d has other members among the functions read */
+static bool group_shared(const struct imp_machine *im,
+			 const struct imp_dev *d)
+{
+	for (size_t i = 0; i < im->n; i++)
+		if (&im->devs[i] != d && im->devs[i].group == d->group &&
+		    !strcmp(im->devs[i].iommu, d->iommu))
+			return true;
+	return false;
+}
+
+enum emit_mode {
+	EMIT_FILE,	/* the kernel's groups as labels, else computed */
+	EMIT_COMPUTED,	/* no labels: the kernel's rules only */
+};
+
+static bool is_vfio_like(const char *driver)
+{
+	const struct driver_desc *desc = driver_desc_find(driver);
+
+	return desc && (driver_probe_is_vfio(desc->probe) ||
+			desc->probe == PROBE_STUB);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The catalogue drivers bound on the machine: vfio-pci and pci-stub first
+ * with ids= of their functions (as vfio-pci.ids= on the command line
+ * takes them before their drivers), then the others by name.
+ */
+static void emit_drivers(const struct imp_machine *im, FILE *f)
+{
+	const char *names[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < im->n; i++) {
+		const char *drv = im->devs[i].driver;
+		bool seen = false;
+
+		if (!drv[0] || !driver_desc_find(drv))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen |= !strcmp(names[k], drv);
+		if (!seen && n < 64)
+			names[n++] = drv;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < n; k++) {
+			bool vfio = is_vfio_like(names[k]);
+			const char *sep = " ids=";
+
+			if (vfio != !pass)
+				continue;
+			fprintf(f, "driver %s", names[k]);
+			for (size_t i = 0; vfio && i < im->n; i++) {
+				const struct imp_dev *d = &im->devs[i];
+				bool dup = false;
+
+				if (strcmp(d->driver, names[k]))
+					continue;
+				for (size_t j = 0; j < i; j++)
+					dup |= !strcmp(im->devs[j].driver, names[k]) &&
+					       im->devs[j].vendor == d->vendor &&
+					       im->devs[j].device == d->device;
+				if (dup)
+					continue;
+				fprintf(f, "%s%04x:%04x", sep, d->vendor, d->device);
+				sep = ",";
+			}
+			fputc('\n', f);
+		}
+	}
+}
+
+static void emit(const struct imp_machine *im, const struct order *o,
+		 const char *name, enum emit_mode mode, FILE *f)
+{
+	bool labels = im->groups_known && mode == EMIT_FILE;
+	const char *iommus[64];
+	size_t niommus = 0;
+
+	fprintf(f, "format 1\nmachine %s\n", name);
+	fprintf(f, "description imported from %s\n", im->source);
+	fprintf(f, "firmware %s\n", im->firmware ? im->firmware : "x86");
+	if (im->default_domain[0])
+		fprintf(f, "default-domain %s\n", im->default_domain);
+	if (im->any_iommu)
+		fprintf(f, "groups %s\n", labels ? "labels" : "computed");
+	for (size_t k = 0; k < o->n; k++) {
+		const char *iommu = im->devs[o->idx[k]].iommu;
+		bool seen = !iommu[0];
+
+		for (size_t j = 0; j < niommus && !seen; j++)
+			seen = !strcmp(iommus[j], iommu);
+		if (seen || niommus == 64)
+			continue;
+		iommus[niommus++] = iommu;
+		fprintf(f, "iommu %s%s\n", iommu,
+			!strncmp(iommu, "ivhd", 4) ? " kind=amd" : "");
+	}
+	for (size_t k = 0; k < o->n; k++) {
+		const struct imp_dev *d = &im->devs[o->idx[k]];
+
+		fprintf(f, "pci %s %04x:%04x class=%06x", bdf(d), d->vendor,
+			d->device, d->class);
+		if (d->subvendor || d->subdevice)
+			fprintf(f, " sub=%04x:%04x", d->subvendor, d->subdevice);
+		fprintf(f, " type=%s", type_names[d->type]);
+		if (d->parent >= 0)
+			fprintf(f, " parent=%s", bdf(&im->devs[d->parent]));
+		if (d->iommu[0])
+			fprintf(f, " iommu=%s", d->iommu);
+		if (labels && d->iommu[0] && d->group >= 0 &&
+		    group_shared(im, d))
+			fprintf(f, " group=g%d", d->group);
+		if (d->acs == IMP_ACS_PRESENT) {
+			put_acs(f, "acs-cap", d->acs_cap);
+			put_acs(f, "acs-ctl", d->acs_ctl);
+		} else if (d->acs == IMP_ACS_UNKNOWN &&
+			   d->type != IMP_TYPE_CONVENTIONAL) {
+			fprintf(f, " acs-cap=unknown");
+		}
+		if (d->multifunction)
+			fprintf(f, " multifunction");
+		if (d->driver[0] || d->type_guessed)
+			fprintf(f, "  #%s%s%s", d->driver[0] ? " bound to " : "",
+				d->driver, d->type_guessed ? " (type guessed)" : "");
+		fputc('\n', f);
+	}
+	emit_drivers(im, f);
+}
+
+/* the machine text of @mode in a new buffer; NULL on no memory */
+static char *emit_text(const struct imp_machine *im, const struct order *o,
+		       const char *name, enum emit_mode mode)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	emit(im, o, name, mode, f);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* ---- comparing the model with the input ---- */
+
+static int model_group(struct machine *m, const struct imp_dev *d)
+{
+	struct device *dev = machine_find_device(m, bdf(d));
+	struct iommu_group *group = dev ? iommu_group_get(dev) : NULL;
+	int id = group ? iommu_group_id(group) : -1;
+
+	if (group)
+		iommu_group_put(group);
+	return id;
+}
+
+static void compare_drivers(struct imp_machine *im, struct machine *m)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		const struct imp_dev *d = &im->devs[i];
+		struct device *dev = machine_find_device(m, bdf(d));
+		const char *model = dev ? device_driver_name(dev) : NULL;
+
+		if (!model)
+			model = "";
+		if (d->driver[0] && !driver_desc_find(d->driver)) {
+			imp_note(im, "%s: bound to %s, which dmaown's driver catalogue lacks: it boots unbound",
+				 bdf(d), d->driver);
+		} else if (strcmp(model, d->driver)) {
+			const struct driver_desc *a = driver_desc_find(model);
+			const struct driver_desc *b = driver_desc_find(d->driver);
+
+			/* a module name against its driver name is the same */
+			if (a && a == b)
+				continue;
+			imp_note(im, "%s: bound to %s on the machine, to %s in the model (the catalogue's id tables differ from the kernel's)",
+				 bdf(d), d->driver[0] ? d->driver : "nothing",
+				 model[0] ? model : "nothing");
+		}
+		if (d->override[0])
+			imp_note(im, "%s: driver_override is '%s'; machine files do not set it: a script can (echo %s > /sys/bus/pci/devices/%s/driver_override)",
+				 bdf(d), d->override, d->override, bdf(d));
+	}
+}
+
+/* "A B C" into @buf: the devices of @devs whose @key is @val */
+static void list_members(const struct imp_machine *im, const int *key,
+			 int val, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < im->n && o + 16 < len; i++)
+		if (key[i] == val)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+					      o ? " " : "", bdf(&im->devs[i]));
+}
+
+/*
+ * The kernel's groups against the computed ones, both ways: a computed
+ * group that joins kernel groups, a kernel group the rules split. One
+ * note each, naming the devices.
+ */
+static void compare_groups(struct imp_machine *im, struct machine *m)
+{
+	int *model = calloc(im->n ? im->n : 1, sizeof(*model));
+	int *kernel = calloc(im->n ? im->n : 1, sizeof(*kernel));
+	size_t diffs = 0, groups = 0;
+	char list[1024];
+
+	if (!model || !kernel)
+		goto out;
+	for (size_t i = 0; i < im->n; i++) {
+		/* a device not probed in the model has no group: skipped */
+		model[i] = model_group(m, &im->devs[i]);
+		kernel[i] = model[i] >= 0 ? im->devs[i].group : -1;
+	}
+	for (size_t i = 0; i < im->n; i++) {
+		bool first_k = kernel[i] >= 0, first_m = kernel[i] >= 0;
+		bool joins = false, splits = false;
+
+		for (size_t j = 0; j < i; j++) {
+			first_k &= kernel[j] != kernel[i];
+			first_m &= model[j] != model[i];
+		}
+		groups += first_k;
+		for (size_t j = 0; j < im->n; j++) {
+			if (kernel[j] < 0 || kernel[i] < 0)
+				continue;
+			joins |= first_m && model[j] == model[i] &&
+				 kernel[j] != kernel[i];
+			splits |= first_k && kernel[j] == kernel[i] &&
+				  model[j] != model[i];
+		}
+		if (joins) {
+			list_members(im, model, model[i], list, sizeof(list));
+			imp_note(im, "groups differ: the modelled rules put in one group what the kernel split: %s",
+				 list);
+			diffs++;
+		}
+		if (splits) {
+			list_members(im, kernel, kernel[i], list, sizeof(list));
+			imp_note(im, "groups differ: the modelled rules split the kernel's group %d: %s",
+				 kernel[i], list);
+			diffs++;
+		}
+	}
+	if (!diffs)
+		imp_note(im, "the kernel's %zu IOMMU groups equal those the modelled rules compute",
+			 groups);
+out:
+	free(model);
+	free(kernel);
+}
+
+static void note_unknowns(struct imp_machine *im)
+{
+	char list[1024] = "";
+	size_t len = 0, count = 0;
+	const char *why = NULL;
+
+	for (size_t i = 0; i < im->n; i++) {
+		const struct imp_dev *d = &im->devs[i];
+
+		if (d->acs != IMP_ACS_UNKNOWN || d->type == IMP_TYPE_CONVENTIONAL)
+			continue;
+		count++;
+		why = why ? why : d->acs_why;
+		if (len < sizeof(list) - 20)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", len ? " " : "", bdf(d));
+	}
+	if (count)
+		imp_note(im, "ACS unknown for %zu functions (%s): taken as not isolating, the worst case, as the kernel does without ACS: %s%s",
+			 count, why ? why : "not in the input", list,
+			 len >= sizeof(list) - 20 ? " ..." : "");
+	for (size_t i = 0; i < im->n; i++)
+		if (im->devs[i].type_guessed)
+			count = (size_t)-1;
+	if (count == (size_t)-1)
+		imp_note(im, "PCIe port types not readable: guessed from the class and place (marked 'type guessed')");
+}
+
+static int load_back(const char *text, const char *what, struct machine **ret,
+		     struct imp_error *err)
+{
+	struct topo_error te;
+
+	*ret = topology_load_string("import", text, &te);
+	if (!*ret)
+		return imp_error(err, "internal error: the %s machine does not load: %d:%d: %s",
+				 what, te.line, te.col, te.msg);
+	return 0;
+}
+
+int imp_write(struct imp_machine *im, const char *name, FILE *out,
+	      struct imp_error *err)
+{
+	struct machine *m = NULL;
+	struct order o = { 0 };
+	char *text = NULL, *computed = NULL;
+	int ret;
+
+	resolve_parents(im);
+	guess_types(im);
+	for (size_t i = 0; i < im->n; i++)
+		im->any_iommu |= im->devs[i].iommu[0] != '\0';
+	if (!im->any_iommu && !im->from_sysfs) {
+		/* lspci without IOMMU groups: what would they be? */
+		for (size_t i = 0; i < im->n; i++)
+			snprintf(im->devs[i].iommu, sizeof(im->devs[i].iommu),
+				 "iommu0");
+		im->any_iommu = im->n > 0;
+		imp_note(im, "no IOMMU groups in the input: groups computed by the kernel's rules, every function taken as behind one IOMMU 'iommu0'");
+	}
+	note_unknowns(im);
+	ret = scan_order(im, &o);
+	if (!ret) {
+		text = emit_text(im, &o, name, EMIT_FILE);
+		ret = text ? load_back(text, "imported", &m, err) :
+			     imp_error(err, "%s: out of memory", im->source);
+	}
+	if (!ret) {
+		compare_drivers(im, m);
+		machine_destroy(m);
+		m = NULL;
+	}
+	if (!ret && im->groups_known && im->any_iommu) {
+		computed = emit_text(im, &o, name, EMIT_COMPUTED);
+		ret = computed ? load_back(computed, "computed", &m, err) :
+				 imp_error(err, "%s: out of memory", im->source);
+		if (!ret)
+			compare_groups(im, m);
+		machine_destroy(m);
+	}
+	if (!ret) {
+		fprintf(out, "# Imported by dmaown import from %s (docs/import.md).\n",
+			im->source);
+		for (size_t i = 0; i < im->nnotes; i++)
+			fprintf(out, "# note: %s\n", im->notes[i]);
+		fputs(text, out);
+		if (o.n < im->n)
+			ret = imp_error(err, "%s: bridges nested deeper than %d",
+					im->source, IMP_DEPTH_MAX);
+	}
+	free(text);
+	free(computed);
+	free(o.idx);
+	return ret;
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write 'lspci -vvv -nn -xxxx' style output for a machine described below,
+with the config space bytes a real device of that shape has (header, the
+PCI Express capability, an ACS extended capability): a fixture for the
+libpci dump path of 'dmaown import' (docs/import.md). The text lines carry
+what config space cannot (driver, IOMMU group); the hex carries the rest.
+
+Usage: gen-lspci.py MACHINE > FILE   (MACHINE: a name in MACHINES)
+"""
+import sys
+
+SV, TB, RR, CR, UF, EC, DT = 1, 2, 4, 8, 16, 32, 64
+TYPES = {"endpoint": 0, "root-port": 4, "upstream": 5, "downstream": 6,
+         "pci-bridge": 7, "rc-endpoint": 9}
+
+# Alex Williamson's Alder Lake desktop as he showed it on linux-pci and kvm
+# (2025-07-18, "Re: [PATCH v2 00/16] Fix incorrect iommu_groups with PCIe
+# ACS"): the root ports at 00:1c.x (1c.0 without ACS), a Pericom PI7C9X2G404
+# switch with ACS on its downstream ports, Realtek and Fresco Logic
+# endpoints. Columns: address, ids, class, type, secondary bus or None,
+# ACS (cap, ctl) or None, driver, multifunction header bit.
+ALDERLAKE = [
+    ("00:1c.0", "8086:7a38", 0x060400, "root-port", 0x05, None, "pcieport", True),
+    ("00:1c.1", "8086:7a39", 0x060400, "root-port", 0x06,
+     (SV | TB | RR | CR | UF, SV | RR | CR | UF), "pcieport", True),
+    ("00:1c.2", "8086:7a3a", 0x060400, "root-port", 0x07,
+     (SV | TB | RR | CR | UF, SV | RR | CR | UF), "pcieport", True),
+    ("00:1c.3", "8086:7a3b", 0x060400, "root-port", 0x08,
+     (SV | TB | RR | CR | UF, SV | RR | CR | UF), "pcieport", True),
+    ("06:00.0", "1b73:1100", 0x0c0330, "endpoint", None, None, "xhci_hcd", False),
+    ("07:00.0", "10ec:8125", 0x020000, "endpoint", None, None, "r8169", False),
+    ("08:00.0", "12d8:2404", 0x060400, "upstream", 0x09, None, "pcieport", False),
+    ("09:01.0", "12d8:2404", 0x060400, "downstream", 0x0a,
+     (SV | TB | RR | CR | UF | EC | DT, SV | RR | CR | UF), "pcieport", False),
+    ("09:02.0", "12d8:2404", 0x060400, "downstream", 0x0b,
+     (SV | TB | RR | CR | UF | EC | DT, SV | RR | CR | UF), "pcieport", False),
+    ("09:03.0", "12d8:2404", 0x060400, "downstream", 0x0c,
+     (SV | TB | RR | CR | UF | EC | DT, SV | RR | CR | UF), "pcieport", False),
+    ("0a:00.0", "10ec:8168", 0x020000, "endpoint", None, None, "r8169", False),
+    ("0c:00.0", "10ec:8168", 0x020000, "endpoint", None, None, "r8169", False),
+]
+
+MACHINES = {"alderlake": ALDERLAKE}
+
+
+def config(dev):
+    addr, ids, cls, typ, sec, acs, _drv, mf = dev
+    vendor, device = (int(x, 16) for x in ids.split(":"))
+    c = bytearray(4096)
+    c[0:2] = vendor.to_bytes(2, "little")
+    c[2:4] = device.to_bytes(2, "little")
+    c[4:6] = (0x0406).to_bytes(2, "little")      # memory, bus master
+    c[6:8] = (0x0010).to_bytes(2, "little")      # capability list
+    c[9] = cls & 0xff
+    c[10] = (cls >> 8) & 0xff
+    c[11] = cls >> 16
+    bridge = sec is not None
+    c[0x0e] = (1 if bridge else 0) | (0x80 if mf else 0)
+    bus = int(addr[:2], 16)
+    if bridge:
+        c[0x18], c[0x19], c[0x1a] = bus, sec, sec
+    c[0x34] = 0x40
+    c[0x40] = 0x10                               # PCI Express
+    c[0x42:0x44] = (2 | TYPES[typ] << 4).to_bytes(2, "little")
+    if acs:
+        c[0x100:0x104] = (0x000d | 1 << 16).to_bytes(4, "little")
+        c[0x104:0x106] = acs[0].to_bytes(2, "little")
+        c[0x106:0x108] = acs[1].to_bytes(2, "little")
+    else:
+        # AER, so extended config space is seen to be there
+        c[0x100:0x104] = (0x0001 | 1 << 16).to_bytes(4, "little")
+    return c
+
+
+def main():
+    devs = MACHINES[sys.argv[1]]
+    for group, dev in enumerate(devs):
+        addr, ids, cls, typ, sec, acs, drv, _mf = dev
+        print(f"{addr} Device [{cls >> 8:04x}]: Device [{ids}]")
+        print(f"\tIOMMU group: {group + 12}")
+        if sec is not None:
+            print(f"\tBus: primary={addr[:2]}, secondary={sec:02x}, "
+                  f"subordinate={sec:02x}, sec-latency=0")
+        print(f"\tKernel driver in use: {drv}")
+        c = config(dev)
+        for off in range(0, 4096, 16):
+            print(f"{off:03x}: " if off >= 0x100 else f"{off:02x}: ", end="")
+            print(" ".join(f"{b:02x}" for b in c[off:off + 16]))
+        print()
+
+
+main()
