@@ -125,6 +125,11 @@ int imp_libpci_read(struct imp_machine *im, const char *dump,
 	} else {
 		pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 		pci_set_param(pacc, "sysfs.path", (char *)sysfs_bus_pci);
+		/*
+		 * Config space only: the attributes (irq, resource...) are
+		 * read by import itself, and a copied tree may lack them.
+		 */
+		pacc->buscentric = 1;
 	}
 	if (setjmp(libpci_jmp)) {
 		/* libpci failed inside: what it said, with where */

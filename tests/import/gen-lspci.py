@@ -7,7 +7,13 @@ libpci dump path of 'dmaown import' (docs/import.md). The text lines carry
 what config space cannot (driver, IOMMU group); the hex carries the rest.
 
 Usage: gen-lspci.py MACHINE > FILE   (MACHINE: a name in MACHINES)
+       gen-lspci.py --sysfs MACHINE DIR
+The second form writes a sysfs tree of the same machine under DIR, as a
+copy of /sys would hold it: bus/pci/devices links into devices/, each
+function's attributes, binary config, driver and IOMMU links, and
+kernel/iommu_groups with their type.
 """
+import os
 import sys
 
 SV, TB, RR, CR, UF, EC, DT = 1, 2, 4, 8, 16, 32, 64
@@ -73,7 +79,54 @@ def config(dev):
     return c
 
 
+def sysfs(devs, root):
+    """Write the sysfs tree of @devs under @root."""
+    by_bus = {}
+    for dev in devs:
+        if dev[4] is not None:
+            by_bus[dev[4]] = dev[0]
+    paths = {}
+    for dev in devs:                     # parents come first in the table
+        addr = dev[0]
+        parent = by_bus.get(int(addr[:2], 16))
+        base = paths[parent] if parent else "devices/pci0000:00"
+        paths[addr] = f"{base}/0000:{addr}"
+    os.makedirs(f"{root}/bus/pci/devices")
+    os.makedirs(f"{root}/devices/virtual/iommu/dmar0")
+    for group, dev in enumerate(devs):
+        addr, ids, cls, _typ, _sec, _acs, drv, _mf = dev
+        d = f"{root}/{paths[addr]}"
+        os.makedirs(d)
+        vendor, device = ids.split(":")
+        for name, val in (("vendor", vendor), ("device", device),
+                          ("subsystem_vendor", "0000"),
+                          ("subsystem_device", "0000")):
+            with open(f"{d}/{name}", "w") as f:
+                f.write(f"0x{val}\n")
+        with open(f"{d}/class", "w") as f:
+            f.write(f"0x{cls:06x}\n")
+        with open(f"{d}/driver_override", "w") as f:
+            f.write("(null)\n")
+        with open(f"{d}/config", "wb") as f:
+            f.write(config(dev))
+        depth = paths[addr].count("/") + 1
+        up = "../" * depth
+        os.makedirs(f"{root}/bus/pci/drivers/{drv}", exist_ok=True)
+        os.symlink(f"{up}bus/pci/drivers/{drv}", f"{d}/driver")
+        g = f"kernel/iommu_groups/{group + 12}"
+        os.makedirs(f"{root}/{g}/devices")
+        with open(f"{root}/{g}/type", "w") as f:
+            f.write("DMA-FQ\n")
+        os.symlink(f"{up}{g}", f"{d}/iommu_group")
+        os.symlink(f"{up}devices/virtual/iommu/dmar0", f"{d}/iommu")
+        os.symlink(f"../../../{paths[addr]}",
+                   f"{root}/bus/pci/devices/0000:{addr}")
+
+
 def main():
+    if sys.argv[1] == "--sysfs":
+        sysfs(MACHINES[sys.argv[2]], sys.argv[3])
+        return
     devs = MACHINES[sys.argv[1]]
     for group, dev in enumerate(devs):
         addr, ids, cls, typ, sec, acs, drv, _mf = dev
