@@ -7,18 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "import/import.h"
 
 static const char import_usage[] =
-	"usage: dmaown import (--lspci FILE | --sysfs DIR) [-o FILE] [--name NAME]\n"
+	"usage: dmaown import (--lspci FILE | --sysfs DIR) [--cmdline FILE] [-o FILE]\n"
+	"                     [--name NAME]\n"
 	"\n"
 	"Write a machine file (docs/topology.md) for a real machine:\n"
 	"  --lspci FILE  the output of 'lspci -vvv -nn', with or without hex\n"
 	"                dumps (-x, -xxx, -xxxx, read through libpci as\n"
 	"                'lspci -F' does); '-' reads standard input\n"
 	"  --sysfs DIR   a sysfs tree: /sys, or a copy of one\n"
+	"  --cmdline FILE  the machine's kernel command line (/proc/cmdline; read\n"
+	"                by default with --sysfs /sys): iommu=pt, iommu.strict=,\n"
+	"                vfio-pci.ids=, pcie_acs_override= go into the file\n"
 	"  -o FILE       where to write it (default: standard output)\n"
 	"  --name NAME   the machine's name (default: imported)\n"
 	"\n"
@@ -37,10 +42,12 @@ int cmd_import(int argc, char **argv)
 		{ "sysfs", required_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "cmdline", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lspci = NULL, *sysfs = NULL, *output = NULL;
+	const char *cmdline = NULL;
 	const char *name = "imported";
 	struct imp_machine im = { 0 };
 	struct imp_error err = { "" };
@@ -62,6 +69,9 @@ int cmd_import(int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 'c':
+			cmdline = optarg;
 			break;
 		case 'h':
 			fputs(import_usage, stdout);
@@ -85,8 +95,14 @@ int cmd_import(int argc, char **argv)
 			name);
 		return 2;
 	}
-	ret = lspci ? imp_read_lspci(&im, lspci, &err) :
-		      imp_read_sysfs(&im, sysfs, &err);
+	/* the live machine's own command line goes with its /sys */
+	if (!cmdline && sysfs && !strcmp(sysfs, "/sys") &&
+	    !access("/proc/cmdline", R_OK))
+		cmdline = "/proc/cmdline";
+	ret = cmdline ? imp_read_cmdline(&im, cmdline, &err) : 0;
+	if (!ret)
+		ret = lspci ? imp_read_lspci(&im, lspci, &err) :
+			      imp_read_sysfs(&im, sysfs, &err);
 	if (!ret && output && !(out = fopen(output, "w"))) {
 		snprintf(err.msg, sizeof(err.msg), "%s: cannot write: %m", output);
 		ret = -1;

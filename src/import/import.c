@@ -76,6 +76,7 @@ void imp_free(struct imp_machine *im)
 		free(im->notes[i]);
 	free(im->notes);
 	free(im->devs);
+	free(im->cmdline);
 	memset(im, 0, sizeof(*im));
 }
 
@@ -346,6 +347,15 @@ static void emit_drivers(const struct imp_machine *im, FILE *f)
 		if (!seen && n < 64)
 			names[n++] = drv;
 	}
+	/* vfio-pci.ids= loads vfio-pci at boot even if it holds nothing */
+	if (im->vfio_ids[0] && n < 64) {
+		bool seen = false;
+
+		for (size_t k = 0; k < n; k++)
+			seen |= !strcmp(names[k], "vfio-pci");
+		if (!seen)
+			names[n++] = "vfio-pci";
+	}
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t k = 0; k < n; k++) {
@@ -355,6 +365,11 @@ static void emit_drivers(const struct imp_machine *im, FILE *f)
 			if (vfio != !pass)
 				continue;
 			fprintf(f, "driver %s", names[k]);
+			/* vfio-pci.ids= of the command line first */
+			if (!strcmp(names[k], "vfio-pci") && im->vfio_ids[0]) {
+				fprintf(f, "%s%s", sep, im->vfio_ids);
+				sep = ",";
+			}
 			for (size_t i = 0; vfio && i < im->n; i++) {
 				const struct imp_dev *d = &im->devs[i];
 				bool dup = false;
@@ -365,6 +380,14 @@ static void emit_drivers(const struct imp_machine *im, FILE *f)
 					dup |= !strcmp(im->devs[j].driver, names[k]) &&
 					       im->devs[j].vendor == d->vendor &&
 					       im->devs[j].device == d->device;
+				if (!strcmp(names[k], "vfio-pci")) {
+					char id[16];
+
+					/* the command line's ids= has it */
+					snprintf(id, sizeof(id), "%04x:%04x",
+						 d->vendor, d->device);
+					dup |= strstr(im->vfio_ids, id) != NULL;
+				}
 				if (dup)
 					continue;
 				fprintf(f, "%s%04x:%04x", sep, d->vendor, d->device);
@@ -389,6 +412,9 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		fprintf(f, "default-domain %s\n", im->default_domain);
 	if (im->any_iommu)
 		fprintf(f, "groups %s\n", labels ? "labels" : "computed");
+	if (im->acs_override[0])
+		fprintf(f, "# the out-of-tree patch's option, from the command line\npcie-acs-override %s\n",
+			im->acs_override);
 	for (size_t k = 0; k < o->n; k++) {
 		const char *iommu = im->devs[o->idx[k]].iommu;
 		bool seen = !iommu[0];
@@ -581,8 +607,9 @@ static void note_unknowns(struct imp_machine *im)
 						"%s%s", len ? " " : "", bdf(d));
 	}
 	if (count)
-		imp_note(im, "ACS unknown for %zu functions (%s): taken as not isolating, the worst case, as the kernel does without ACS: %s%s",
-			 count, why ? why : "not in the input", list,
+		imp_note(im, "ACS unknown for %zu function%s (%s): taken as not isolating, the worst case, as the kernel does without ACS: %s%s",
+			 count, count == 1 ? "" : "s",
+			 why ? why : "not in the input", list,
 			 len >= sizeof(list) - 20 ? " ..." : "");
 	for (size_t i = 0; i < im->n; i++)
 		if (im->devs[i].type_guessed)
@@ -646,6 +673,8 @@ int imp_write(struct imp_machine *im, const char *name, FILE *out,
 	if (!ret) {
 		fprintf(out, "# Imported by dmaown import from %s (docs/import.md).\n",
 			im->source);
+		if (im->cmdline)
+			fprintf(out, "# Kernel command line: %s\n", im->cmdline);
 		for (size_t i = 0; i < im->nnotes; i++)
 			fprintf(out, "# note: %s\n", im->notes[i]);
 		fputs(text, out);

@@ -68,6 +68,10 @@ struct imp_machine {
 	bool any_iommu;		/* some device is behind an IOMMU */
 	const char *firmware;	/* "x86", "acpi-iort", "devicetree" */
 	char default_domain[16];	/* the groups' type, "" unknown */
+	/* from the kernel command line (imp_read_cmdline()) */
+	char *cmdline;			/* as read, for the file's header */
+	char acs_override[256];		/* pcie_acs_override= value */
+	char vfio_ids[256];		/* vfio-pci.ids= value */
 	char **notes;		/* what could not be known, and differences */
 	size_t nnotes;
 };
@@ -98,6 +102,15 @@ int imp_read_lspci(struct imp_machine *im, const char *path,
 /* a sysfs tree: /sys or a copy holding bus/pci/devices */
 int imp_read_sysfs(struct imp_machine *im, const char *root,
 		   struct imp_error *err);
+
+/*
+ * The kernel command line (/proc/cmdline, one line) of the machine: the
+ * options that shape groups and bindings (iommu=pt, iommu.passthrough=,
+ * iommu.strict=, vfio-pci.ids=, pcie_acs_override=) go into the file;
+ * the others that matter are noted. Errors as FILE:1:.
+ */
+int imp_read_cmdline(struct imp_machine *im, const char *path,
+		     struct imp_error *err);
 
 /*
  * Through libpci (import-libpci.c), the dump method for @dump (an lspci
