@@ -312,6 +312,21 @@ static enum action dev_action(const struct device *dev, const char **why)
 	return dev_is_bridge(dev) ? ACT_UNBIND : ACT_MOVE;
 }
 
+/* The vfio driver of the device's bus, which userspace binds it to. */
+static const char *vfio_driver(const struct device *dev)
+{
+	switch (device_bus_kind(dev)) {
+	case BUS_PLATFORM:
+		return "vfio-platform";
+	case BUS_AMBA:
+		return "vfio-amba";
+	case BUS_FSL_MC:
+		return "vfio-fsl-mc";
+	default:
+		return "vfio-pci";
+	}
+}
+
 /* ---- output ---- */
 
 static void why_text(struct sbuf *sb, const struct why *w)
@@ -364,7 +379,7 @@ static void why_text(struct sbuf *sb, const struct why *w)
 		if (w->pci)
 			sbuf_printf(sb, "    why: the machine puts it here (its file's group= labels), not the rules as modelled\n");
 		else
-			sbuf_printf(sb, "    why: firmware groups it (the machine file's group= label): not a PCI device\n");
+			sbuf_printf(sb, "    why: not PCI: firmware groups it (its group= label, or a group of its own)\n");
 		return;
 	}
 	if (w->isolate[0])
@@ -529,11 +544,14 @@ static void explain_device(struct explain *e, struct device *dev,
 	if (pdev)
 		sbuf_printf(e->sb, " %04x:%04x %s", pdev->vendor, pdev->device,
 			    short_type(pdev));
-	sbuf_printf(e->sb, ", %s: %s\n",
-		    dev->bound && dev->driver ? dev->driver->name : "unbound",
-		    act == ACT_MOVE ? "move to vfio-pci" :
-		    act == ACT_UNBIND ? "unbind (vfio-pci takes no bridges)" :
-		    act == ACT_VFIO ? "on vfio already" : "may stay");
+	sbuf_printf(e->sb, ", %s: ",
+		    dev->bound && dev->driver ? dev->driver->name : "unbound");
+	if (act == ACT_MOVE)
+		sbuf_printf(e->sb, "move to %s\n", vfio_driver(dev));
+	else
+		sbuf_printf(e->sb, "%s\n",
+			    act == ACT_UNBIND ? "unbind (vfio-pci takes no bridges)" :
+			    act == ACT_VFIO ? "on vfio already" : "may stay");
 	for (size_t i = 0; i < n; i++)
 		why_text(e->sb, &w[i]);
 	if (pdev && pdev->group >= 0)
