@@ -141,10 +141,147 @@ static void sysfs_parent(struct imp_machine *im, const char *devices,
 	}
 }
 
+/*
+ * The platform and AMBA devices of the IOMMU groups: each group's
+ * devices/ entries that are not PCI functions, by their subsystem link.
+ * Other buses (fsl-mc) are noted, not imported.
+ */
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One non-PCI member @name of group @g (its directory @ddir). */
+static int read_other(struct imp_machine *im, const char *ddir,
+		      const char *name, int g, struct imp_error *err)
+{
+	char bus[IMP_NAME_MAX], buf[IMP_NAME_MAX];
+	struct imp_other *o, *more;
+
+	link_base(ddir, "subsystem", bus, sizeof(bus));
+	if (strcmp(bus, "platform") && strcmp(bus, "amba")) {
+		imp_note(im, "%s (group %d, bus %s): not imported, only PCI, platform and AMBA devices are",
+			 name, g, bus[0] ? bus : "unknown");
+		return 0;
+	}
+	more = realloc(im->others, (im->nothers + 1) * sizeof(*more));
+	if (!more)
+		return imp_error(err, "%s: out of memory", ddir);
+	im->others = more;
+	o = &im->others[im->nothers++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->amba = !strcmp(bus, "amba");
+	o->group = g;
+	link_base(ddir, "driver", o->driver, sizeof(o->driver));
+	link_base(ddir, "iommu", o->iommu, sizeof(o->iommu));
+	if (!o->iommu[0])
+		snprintf(o->iommu, sizeof(o->iommu), "iommu0");
+	if (o->amba) {
+		if (!read_hex(ddir, "id", &o->periphid))
+			imp_note(im, "%s: no AMBA id: periphid 0", o->name);
+		return 0;
+	}
+	/* devicetree: the first compatible string; ACPI: the modalias */
+	if ((read_attr(ddir, "of_node/compatible", buf, sizeof(buf)) ||
+	     read_attr(ddir, "modalias", buf, sizeof(buf))) && buf[0]) {
+		snprintf(o->compatible, sizeof(o->compatible), "%s", buf);
+	} else {
+		snprintf(o->compatible, sizeof(o->compatible), "unknown");
+		imp_note(im, "%s: no compatible or modalias: 'unknown'", o->name);
+	}
+	/* blanks would split the machine file's token */
+	for (char *c = o->compatible; *c; c++)
+		if (*c == ' ' || *c == '\t' || *c == '#')
+			*c = '_';
+	return 0;
+}
+
+/*
+ * The platform and AMBA devices of the IOMMU groups: each group's
+ * devices/ entries that are not PCI functions, by their subsystem link,
+ * groups by number and members by name, so the file does not depend on
+ * readdir order. Other buses (fsl-mc) are noted, not imported.
+ */
+static int read_group_others(struct imp_machine *im, const char *root,
+			     struct imp_error *err)
+{
+	char groups[PATH_MAX], gdir[PATH_MAX], ddir[PATH_MAX];
+	int *ids = NULL, ret = 0;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *dh;
+
+	snprintf(groups, sizeof(groups), "%s/kernel/iommu_groups", root);
+	dh = opendir(groups);
+	if (!dh)
+		return 0;
+	while ((e = readdir(dh))) {
+		char *end;
+		long g = strtol(e->d_name, &end, 10);
+
+		if (end == e->d_name || *end || g < 0 || g > 1000000)
+			continue;
+		if (n == cap) {
+			int *more = realloc(ids, (cap = cap ? cap * 2 : 64) *
+							 sizeof(*ids));
+
+			if (!more) {
+				ret = imp_error(err, "%s: out of memory", groups);
+				break;
+			}
+			ids = more;
+		}
+		ids[n++] = (int)g;
+	}
+	closedir(dh);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_int);
+	for (size_t i = 0; !ret && i < n; i++) {
+		char **names = NULL;
+		size_t nn = 0;
+
+		snprintf(gdir, sizeof(gdir), "%s/%d/devices", groups, ids[i]);
+		dh = opendir(gdir);
+		while (dh && (e = readdir(dh))) {
+			struct imp_dev tmp;
+			char **more;
+
+			if (e->d_name[0] == '.' || !parse_name(e->d_name, &tmp) ||
+			    strlen(e->d_name) >= IMP_NAME_MAX)
+				continue;
+			more = realloc(names, (nn + 1) * sizeof(*names));
+			if (!more || !(more[nn] = strdup(e->d_name))) {
+				names = more ? more : names;
+				ret = imp_error(err, "%s: out of memory", gdir);
+				break;
+			}
+			names = more;
+			nn++;
+		}
+		if (dh)
+			closedir(dh);
+		if (nn)
+			qsort(names, nn, sizeof(*names), cmp_name);
+		for (size_t k = 0; !ret && k < nn; k++) {
+			snprintf(ddir, sizeof(ddir), "%s/%s", gdir, names[k]);
+			ret = read_other(im, ddir, names[k], ids[i], err);
+		}
+		for (size_t k = 0; k < nn; k++)
+			free(names[k]);
+		free(names);
+	}
+	free(ids);
+	return ret;
+}
+
 
 int imp_read_sysfs(struct imp_machine *im, const char *root,
 		   struct imp_error *err)
@@ -251,6 +388,8 @@ int imp_read_sysfs(struct imp_machine *im, const char *root,
 		sysfs_parent(im, devices, &im->devs[i], names[i]);
 	snprintf(devices, sizeof(devices), "%s/bus/pci", root);
 	ret = imp_libpci_read(im, NULL, devices, err);
+	if (!ret && im->groups_known)
+		ret = read_group_others(im, root, err);
 	if (type_seen && (!strcmp(type_seen, "DMA") ||
 			  !strcmp(type_seen, "DMA-FQ") ||
 			  !strcmp(type_seen, "identity")))

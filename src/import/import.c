@@ -76,6 +76,7 @@ void imp_free(struct imp_machine *im)
 		free(im->notes[i]);
 	free(im->notes);
 	free(im->devs);
+	free(im->others);
 	free(im->cmdline);
 	memset(im, 0, sizeof(*im));
 }
@@ -297,13 +298,22 @@ static void put_acs(FILE *f, const char *opt, unsigned int bits)
 		fputc('-', f);
 }
 
-/* the kernel's group of @d has other members among the functions read */
-static bool group_shared(const struct imp_machine *im,
-			 const struct imp_dev *d)
+/*
+ * Kernel group @group behind @iommu has another member than @self (a PCI
+ * function or a platform/AMBA device) among the devices read.
+ */
+static bool group_shared(const struct imp_machine *im, int group,
+			 const char *iommu, const void *self)
 {
 	for (size_t i = 0; i < im->n; i++)
-		if (&im->devs[i] != d && im->devs[i].group == d->group &&
-		    !strcmp(im->devs[i].iommu, d->iommu))
+		if ((const void *)&im->devs[i] != self &&
+		    im->devs[i].group == group &&
+		    !strcmp(im->devs[i].iommu, iommu))
+			return true;
+	for (size_t i = 0; i < im->nothers; i++)
+		if ((const void *)&im->others[i] != self &&
+		    im->others[i].group == group &&
+		    !strcmp(im->others[i].iommu, iommu))
 			return true;
 	return false;
 }
@@ -327,42 +337,44 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * The catalogue drivers bound on the machine: vfio-pci and pci-stub first
- * with ids= of their functions (as vfio-pci.ids= on the command line
- * takes them before their drivers), then the others by name.
+ * The catalogue drivers bound on the machine: pcieport first (built into
+ * every kernel, so ports probe before what is below them, which decides
+ * groups where they form at probe), then vfio-pci and pci-stub with ids=
+ * of their functions (as vfio-pci.ids= on the command line takes them
+ * before their drivers), then the others by name.
  */
+/* @drv into @names (at most 64) once, if @check finds it in the catalogue */
+static void add_driver(const char **names, size_t *n, const char *drv,
+		       bool check)
+{
+	if (!drv[0] || (check && !driver_desc_find(drv)) || *n == 64)
+		return;
+	for (size_t k = 0; k < *n; k++)
+		if (!strcmp(names[k], drv))
+			return;
+	names[(*n)++] = drv;
+}
+
 static void emit_drivers(const struct imp_machine *im, FILE *f)
 {
 	const char *names[64];
 	size_t n = 0;
 
-	for (size_t i = 0; i < im->n; i++) {
-		const char *drv = im->devs[i].driver;
-		bool seen = false;
-
-		if (!drv[0] || !driver_desc_find(drv))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			seen |= !strcmp(names[k], drv);
-		if (!seen && n < 64)
-			names[n++] = drv;
-	}
+	for (size_t i = 0; i < im->n; i++)
+		add_driver(names, &n, im->devs[i].driver, true);
+	for (size_t i = 0; i < im->nothers; i++)
+		add_driver(names, &n, im->others[i].driver, true);
 	/* vfio-pci.ids= loads vfio-pci at boot even if it holds nothing */
-	if (im->vfio_ids[0] && n < 64) {
-		bool seen = false;
-
-		for (size_t k = 0; k < n; k++)
-			seen |= !strcmp(names[k], "vfio-pci");
-		if (!seen)
-			names[n++] = "vfio-pci";
-	}
+	if (im->vfio_ids[0])
+		add_driver(names, &n, "vfio-pci", false);
 	qsort(names, n, sizeof(*names), cmp_str);
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t k = 0; k < n; k++) {
+			bool port = !strcmp(names[k], "pcieport");
 			bool vfio = is_vfio_like(names[k]);
 			const char *sep = " ids=";
 
-			if (vfio != !pass)
+			if (pass != (port ? 0 : vfio ? 1 : 2))
 				continue;
 			fprintf(f, "driver %s", names[k]);
 			/* vfio-pci.ids= of the command line first */
@@ -415,8 +427,9 @@ static void emit(const struct imp_machine *im, const struct order *o,
 	if (im->acs_override[0])
 		fprintf(f, "# the out-of-tree patch's option, from the command line\npcie-acs-override %s\n",
 			im->acs_override);
-	for (size_t k = 0; k < o->n; k++) {
-		const char *iommu = im->devs[o->idx[k]].iommu;
+	for (size_t k = 0; k < o->n + im->nothers; k++) {
+		const char *iommu = k < o->n ? im->devs[o->idx[k]].iommu :
+					       im->others[k - o->n].iommu;
 		bool seen = !iommu[0];
 
 		for (size_t j = 0; j < niommus && !seen; j++)
@@ -440,7 +453,7 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		if (d->iommu[0])
 			fprintf(f, " iommu=%s", d->iommu);
 		if (labels && d->iommu[0] && d->group >= 0 &&
-		    group_shared(im, d))
+		    group_shared(im, d->group, d->iommu, d))
 			fprintf(f, " group=g%d", d->group);
 		if (d->acs == IMP_ACS_PRESENT) {
 			put_acs(f, "acs-cap", d->acs_cap);
@@ -454,6 +467,21 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		if (d->driver[0] || d->type_guessed)
 			fprintf(f, "  #%s%s%s", d->driver[0] ? " bound to " : "",
 				d->driver, d->type_guessed ? " (type guessed)" : "");
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < im->nothers; i++) {
+		const struct imp_other *x = &im->others[i];
+
+		if (x->amba)
+			fprintf(f, "amba %s periphid=0x%08x", x->name, x->periphid);
+		else
+			fprintf(f, "platform %s compatible=%s", x->name,
+				x->compatible);
+		fprintf(f, " iommu=%s", x->iommu);
+		if (labels && group_shared(im, x->group, x->iommu, x))
+			fprintf(f, " group=g%d", x->group);
+		if (x->driver[0])
+			fprintf(f, "  # bound to %s", x->driver);
 		fputc('\n', f);
 	}
 	emit_drivers(im, f);
@@ -490,6 +518,29 @@ static int model_group(struct machine *m, const struct imp_dev *d)
 	return id;
 }
 
+/* the platform and AMBA devices' bindings, as compare_drivers() */
+static void compare_other_drivers(struct imp_machine *im, struct machine *m)
+{
+	for (size_t i = 0; i < im->nothers; i++) {
+		const struct imp_other *x = &im->others[i];
+		struct device *dev = machine_find_device(m, x->name);
+		const char *model = dev ? device_driver_name(dev) : NULL;
+		const struct driver_desc *a, *b;
+
+		if (!model)
+			model = "";
+		a = driver_desc_find(model);
+		b = driver_desc_find(x->driver);
+		if (x->driver[0] && !b)
+			imp_note(im, "%s: bound to %s, which dmaown's driver catalogue lacks: it boots unbound",
+				 x->name, x->driver);
+		else if (strcmp(model, x->driver) && !(a && a == b))
+			imp_note(im, "%s: bound to %s on the machine, to %s in the model",
+				 x->name, x->driver[0] ? x->driver : "nothing",
+				 model[0] ? model : "nothing");
+	}
+}
+
 static void compare_drivers(struct imp_machine *im, struct machine *m)
 {
 	for (size_t i = 0; i < im->n; i++) {
@@ -517,6 +568,7 @@ static void compare_drivers(struct imp_machine *im, struct machine *m)
 			imp_note(im, "%s: driver_override is '%s'; machine files do not set it: a script can (echo %s > /sys/bus/pci/devices/%s/driver_override)",
 				 bdf(d), d->override, d->override, bdf(d));
 	}
+	compare_other_drivers(im, m);
 }
 
 /* "A B C" into @buf: the devices of @devs whose @key is @val */

@@ -59,10 +59,23 @@ struct imp_dev {
 	bool type_guessed;	/* type from the class and place, not read */
 };
 
+/* A platform or AMBA device in an IOMMU group (sysfs only) */
+struct imp_other {
+	char name[IMP_NAME_MAX];
+	bool amba;
+	char compatible[IMP_NAME_MAX];	/* platform: devicetree or ACPI id */
+	unsigned int periphid;		/* AMBA */
+	char driver[IMP_NAME_MAX];
+	char iommu[IMP_NAME_MAX];
+	int group;
+};
+
 struct imp_machine {
 	const char *source;	/* file or directory name, for messages */
 	struct imp_dev *devs;
 	size_t n, cap;
+	struct imp_other *others;	/* after the PCI functions */
+	size_t nothers;
 	bool from_sysfs;	/* a sysfs tree: no groups means no IOMMU */
 	bool groups_known;	/* the kernel's groups were in the input */
 	bool any_iommu;		/* some device is behind an IOMMU */

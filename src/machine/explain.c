@@ -511,7 +511,7 @@ static void explain_device(struct explain *e, struct device *dev,
 	if (pdev)
 		n += explain_pci(pdev, w + n);
 	/* nothing joined it to anything: it started the group */
-	if (pdev && first_in_group && w[0].rule != WHY_LABEL) {
+	if (pdev && first_in_group && (!n || w[0].rule != WHY_LABEL)) {
 		bool joined = false;
 
 		for (size_t i = 0; i < n; i++)

@@ -47,7 +47,27 @@ ALDERLAKE = [
     ("0c:00.0", "10ec:8168", 0x020000, "endpoint", None, None, "r8169", False),
 ]
 
-MACHINES = {"alderlake": ALDERLAKE}
+# An arm64 board on devicetree, as 6.1 left it under QEMU: ACS on the root
+# port's capability but not enabled (devicetree requests ACS only at the
+# first probe), so the root port and its NVMe share a group; platform and
+# AMBA devices behind the SMMU, two of them sharing a group.
+ARMBOARD = [
+    ("00:00.0", "1d87:0100", 0x060400, "root-port", 0x01,
+     (SV | TB | RR | CR | UF, 0), "pcieport", False),
+    ("01:00.0", "144d:a808", 0x010802, "endpoint", None, None, "nvme", False),
+]
+# name, bus, compatible or AMBA id, driver, group
+ARMBOARD_OTHERS = [
+    ("fe800000.usb", "platform", "snps,dwc3", "dwc3", 0),
+    ("fe330000.mmc", "platform", "arasan,sdhci-5.1", "sdhci-arasan", 1),
+    ("fe530000.dma", "amba", "00041330", "dma-pl330", 1),
+]
+
+MACHINES = {"alderlake": ALDERLAKE, "armboard": ARMBOARD}
+OTHERS = {"armboard": ARMBOARD_OTHERS}
+# the kernel's group of each PCI function, where not one each from 12 up
+GROUPS = {"armboard": {"00:00.0": 3, "01:00.0": 3}}
+DEVICETREE = {"armboard"}
 
 
 def config(dev):
@@ -79,8 +99,10 @@ def config(dev):
     return c
 
 
-def sysfs(devs, root):
-    """Write the sysfs tree of @devs under @root."""
+def sysfs(name, root):
+    """Write the sysfs tree of machine @name under @root."""
+    devs = MACHINES[name]
+    groups = GROUPS.get(name, {})
     by_bus = {}
     for dev in devs:
         if dev[4] is not None:
@@ -92,16 +114,19 @@ def sysfs(devs, root):
         base = paths[parent] if parent else "devices/pci0000:00"
         paths[addr] = f"{base}/0000:{addr}"
     os.makedirs(f"{root}/bus/pci/devices")
-    os.makedirs(f"{root}/devices/virtual/iommu/dmar0")
+    iommu = "fd800000.iommu" if name in DEVICETREE else "dmar0"
+    os.makedirs(f"{root}/devices/virtual/iommu/{iommu}")
+    if name in DEVICETREE:
+        os.makedirs(f"{root}/firmware/devicetree/base")
     for group, dev in enumerate(devs):
         addr, ids, cls, _typ, _sec, _acs, drv, _mf = dev
         d = f"{root}/{paths[addr]}"
         os.makedirs(d)
         vendor, device = ids.split(":")
-        for name, val in (("vendor", vendor), ("device", device),
+        for attr, val in (("vendor", vendor), ("device", device),
                           ("subsystem_vendor", "0000"),
                           ("subsystem_device", "0000")):
-            with open(f"{d}/{name}", "w") as f:
+            with open(f"{d}/{attr}", "w") as f:
                 f.write(f"0x{val}\n")
         with open(f"{d}/class", "w") as f:
             f.write(f"0x{cls:06x}\n")
@@ -113,19 +138,43 @@ def sysfs(devs, root):
         up = "../" * depth
         os.makedirs(f"{root}/bus/pci/drivers/{drv}", exist_ok=True)
         os.symlink(f"{up}bus/pci/drivers/{drv}", f"{d}/driver")
-        g = f"kernel/iommu_groups/{group + 12}"
-        os.makedirs(f"{root}/{g}/devices")
+        g = f"kernel/iommu_groups/{groups.get(addr, group + 12)}"
+        os.makedirs(f"{root}/{g}/devices", exist_ok=True)
         with open(f"{root}/{g}/type", "w") as f:
-            f.write("DMA-FQ\n")
+            f.write("DMA\n" if name in DEVICETREE else "DMA-FQ\n")
         os.symlink(f"{up}{g}", f"{d}/iommu_group")
-        os.symlink(f"{up}devices/virtual/iommu/dmar0", f"{d}/iommu")
+        os.symlink(f"{up}devices/virtual/iommu/{iommu}", f"{d}/iommu")
         os.symlink(f"../../../{paths[addr]}",
                    f"{root}/bus/pci/devices/0000:{addr}")
 
 
+    for dname, bus, ident, drv, group in OTHERS.get(name, []):
+        d = f"{root}/devices/platform/{dname}"
+        os.makedirs(d)
+        os.makedirs(f"{root}/bus/{bus}/drivers/{drv}", exist_ok=True)
+        os.symlink(f"../../../bus/{bus}", f"{d}/subsystem")
+        os.symlink(f"../../../bus/{bus}/drivers/{drv}", f"{d}/driver")
+        os.symlink(f"../../virtual/iommu/{iommu}", f"{d}/iommu")
+        if bus == "amba":
+            with open(f"{d}/id", "w") as f:
+                f.write(f"{ident}\n")
+        else:
+            os.makedirs(f"{d}/of_node")
+            with open(f"{d}/of_node/compatible", "w") as f:
+                f.write(f"{ident}\0")
+        g = f"kernel/iommu_groups/{group}"
+        os.makedirs(f"{root}/{g}/devices", exist_ok=True)
+        with open(f"{root}/{g}/type", "w") as f:
+            f.write("DMA\n")
+        os.symlink(f"../../../../devices/platform/{dname}",
+                   f"{root}/{g}/devices/{dname}")
+        os.symlink(f"../../../kernel/iommu_groups/{group}",
+                   f"{d}/iommu_group")
+
+
 def main():
     if sys.argv[1] == "--sysfs":
-        sysfs(MACHINES[sys.argv[2]], sys.argv[3])
+        sysfs(sys.argv[2], sys.argv[3])
         return
     devs = MACHINES[sys.argv[1]]
     for group, dev in enumerate(devs):
