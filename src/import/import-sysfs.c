@@ -146,6 +146,50 @@ static void sysfs_parent(struct imp_machine *im, const char *devices,
  * devices/ entries that are not PCI functions, by their subsystem link.
  * Other buses (fsl-mc) are noted, not imported.
  */
+/*
+ * The firmware 1:1 ranges of @d's group (reserved_regions, "direct" and
+ * "direct-relaxable"), on @d when its IOMMU driver would type a range of
+ * @d that way: the file does not say which member asked, so each member
+ * whose class fits gets the range. VT-d makes USB and display devices'
+ * RMRRs relaxable, and the ISA bridge's 0-16M its own; AMD and the SMMUs
+ * make every one direct.
+ */
+static void read_direct_regions(struct imp_machine *im, const char *dir,
+				struct imp_dev *d)
+{
+	bool intel = !strncmp(d->iommu, "dmar", 4);
+	bool relaxable_dev = d->class >> 16 == 0x03 || d->class >> 8 == 0x0c03;
+	char path[PATH_MAX], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/iommu_group/reserved_regions", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char type[32];
+
+		if (sscanf(line, "%llx %llx %31s", &start, &end, type) != 3)
+			continue;
+		if (strcmp(type, "direct") && strcmp(type, "direct-relaxable"))
+			continue;
+		if (intel && (!strcmp(type, "direct-relaxable") != relaxable_dev))
+			continue;
+		/* the model gives the ISA bridge's floppy range itself */
+		if (intel && d->class >> 8 == 0x0601 && !start && end == 0xffffff)
+			continue;
+		if (d->nr_rmrr == 8) {
+			imp_note(im, "%04x:%02x:%02x.%x: more than 8 direct ranges; the rest left out",
+				 d->domain, d->bus, d->dev, d->fn);
+			break;
+		}
+		d->rmrr[d->nr_rmrr][0] = start;
+		d->rmrr[d->nr_rmrr++][1] = end;
+	}
+	fclose(f);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -378,6 +422,8 @@ int imp_read_sysfs(struct imp_machine *im, const char *root,
 					type_mixed = true;
 			}
 		}
+		if (d->group >= 0)
+			read_direct_regions(im, dir, d);
 		d->cfg_len = config_len(dir);
 		if (!d->cfg_len) {
 			d->acs = IMP_ACS_UNKNOWN;

@@ -464,6 +464,9 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		}
 		if (d->multifunction)
 			fprintf(f, " multifunction");
+		for (unsigned int r = 0; r < d->nr_rmrr; r++)
+			fprintf(f, "%s0x%llx-0x%llx", r ? "," : " rmrr=",
+				d->rmrr[r][0], d->rmrr[r][1]);
 		if (d->driver[0] || d->type_guessed)
 			fprintf(f, "  #%s%s%s", d->driver[0] ? " bound to " : "",
 				d->driver, d->type_guessed ? " (type guessed)" : "");
@@ -703,6 +706,11 @@ int imp_write(struct imp_machine *im, const char *name, FILE *out,
 		imp_note(im, "no IOMMU groups in the input: groups computed by the kernel's rules, every function taken as behind one IOMMU 'iommu0'");
 	}
 	note_unknowns(im);
+	for (size_t i = 0; i < im->n; i++)
+		if (im->devs[i].nr_rmrr) {
+			imp_note(im, "direct (1:1) ranges from the groups' reserved_regions: on each member whose class its IOMMU driver types that way (the file does not say which member asked)");
+			break;
+		}
 	ret = scan_order(im, &o);
 	if (!ret) {
 		text = emit_text(im, &o, name, EMIT_FILE);

@@ -57,6 +57,9 @@ struct imp_dev {
 	size_t cfg_len;		/* config bytes readable (64, 256, 4096) */
 	int parent;		/* index of the bridge above, -1 root bus */
 	bool type_guessed;	/* type from the class and place, not read */
+	/* 1:1 ranges from its group's reserved_regions (rmrr=) */
+	unsigned int nr_rmrr;
+	unsigned long long rmrr[8][2];	/* first, last */
 };
 
 /* A platform or AMBA device in an IOMMU group (sysfs only) */

@@ -64,6 +64,10 @@ ARMBOARD_OTHERS = [
 ]
 
 MACHINES = {"alderlake": ALDERLAKE, "armboard": ARMBOARD}
+# firmware 1:1 ranges in a group's reserved_regions (an RMRR for the USB
+# controller's legacy emulation, relaxable; one for the NIC, direct)
+DIRECT = {"alderlake": {"06:00.0": "0x000000003e2e0000 0x000000003e2fffff direct-relaxable",
+                        "07:00.0": "0x000000007a000000 0x000000007a0fffff direct"}}
 OTHERS = {"armboard": ARMBOARD_OTHERS}
 # the kernel's group of each PCI function, where not one each from 12 up
 GROUPS = {"armboard": {"00:00.0": 3, "01:00.0": 3}}
@@ -142,6 +146,11 @@ def sysfs(name, root):
         os.makedirs(f"{root}/{g}/devices", exist_ok=True)
         with open(f"{root}/{g}/type", "w") as f:
             f.write("DMA\n" if name in DEVICETREE else "DMA-FQ\n")
+        with open(f"{root}/{g}/reserved_regions", "w") as f:
+            direct = DIRECT.get(name, {}).get(addr)
+            if direct:
+                f.write(direct + "\n")
+            f.write("0x00000000fee00000 0x00000000feefffff msi\n")
         os.symlink(f"{up}{g}", f"{d}/iommu_group")
         os.symlink(f"{up}devices/virtual/iommu/{iommu}", f"{d}/iommu")
         os.symlink(f"../../../{paths[addr]}",
