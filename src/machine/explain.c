@@ -571,7 +571,7 @@ static void explain_group(struct explain *e, struct iommu_group *g,
 		enum action a = dev_action(v[i], &why);
 
 		nmove += a == ACT_MOVE || a == ACT_UNBIND;
-		if (v[i]->fw.require_direct && !direct)
+		if (dev_require_direct(v[i]) && !direct)
 			direct = v[i];
 	}
 	if (e->json) {
