@@ -24,6 +24,7 @@ static void print_usage(FILE *out)
 	      "                  shortest counterexample; see 'dmaown check --help'\n"
 	      "  import          write a machine file for a real machine, from\n"
 	      "                  lspci output or a sysfs tree; see 'dmaown import --help'\n"
+	      "  snapshot -o F   pack what import reads of this machine into a tar\n"
 	      "  explain MACHINE [DEVICE]\n"
 	      "                  why each device is in its IOMMU group, what would\n"
 	      "                  isolate it, what must move to vfio-pci (--json)\n"
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
 		{ "check", cmd_check },
 		{ "import", cmd_import },
 		{ "explain", cmd_explain },
+		{ "snapshot", cmd_snapshot },
 	};
 
 	if (argc < 2) {

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pci/pci.h>
@@ -147,5 +148,64 @@ int imp_libpci_read(struct imp_machine *im, const char *dump,
 			fill(d, p);
 	}
 	pci_cleanup(pacc);
+	return 0;
+}
+
+/* what imp_libpci_private() gathers: in memory, so a longjmp keeps it */
+struct private_acc {
+	struct imp_private *v;
+	size_t n;
+};
+
+int imp_libpci_private(const char *sysfs_bus_pci, struct imp_private **ret,
+		       size_t *ret_n, struct imp_error *err)
+{
+	struct private_acc *acc = calloc(1, sizeof(*acc));
+	struct pci_access *pacc = acc ? pci_alloc() : NULL;
+	struct pci_dev *p;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!pacc) {
+		free(acc);
+		return imp_error(err, "%s: out of memory", sysfs_bus_pci);
+	}
+	pacc->error = libpci_error;
+	pacc->warning = libpci_quiet;
+	pacc->debug = libpci_quiet;
+	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pacc->buscentric = 1;
+	pci_set_param(pacc, "sysfs.path", (char *)sysfs_bus_pci);
+	if (setjmp(libpci_jmp)) {
+		pci_cleanup(pacc);
+		free(acc->v);
+		free(acc);
+		return imp_error(err, "%s: libpci: %s", sysfs_bus_pci,
+				 libpci_msg);
+	}
+	pci_init(pacc);
+	pci_scan_bus(pacc);
+	for (p = pacc->devices; p; p = p->next) {
+		struct pci_cap *dsn, *vpd;
+		struct imp_private *more;
+
+		pci_fill_info(p, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+		dsn = pci_find_cap(p, PCI_EXT_CAP_ID_DSN, PCI_CAP_EXTENDED);
+		vpd = pci_find_cap(p, PCI_CAP_ID_VPD, PCI_CAP_NORMAL);
+		if (!dsn && !vpd)
+			continue;
+		more = realloc(acc->v, (acc->n + 1) * sizeof(*more));
+		if (!more)
+			libpci_error("out of memory");
+		acc->v = more;
+		acc->v[acc->n++] = (struct imp_private){
+			(unsigned int)p->domain, p->bus, p->dev, p->func,
+			dsn ? dsn->addr : 0, vpd ? vpd->addr : 0,
+		};
+	}
+	pci_cleanup(pacc);
+	*ret = acc->v;
+	*ret_n = acc->n;
+	free(acc);
 	return 0;
 }

@@ -138,6 +138,29 @@ int imp_read_cmdline(struct imp_machine *im, const char *path,
 int imp_libpci_read(struct imp_machine *im, const char *dump,
 		    const char *sysfs_bus_pci, struct imp_error *err);
 
+/* Where a function's config space holds what identifies one machine. */
+struct imp_private {
+	unsigned int domain, bus, dev, fn;
+	unsigned int dsn;	/* Device Serial Number capability, 0: none */
+	unsigned int vpd;	/* VPD capability, 0: none */
+};
+
+/*
+ * Through libpci's sysfs method, the DSN and VPD capabilities of every
+ * function under @sysfs_bus_pci, so a snapshot can blank them. *@ret is
+ * malloc()ed (NULL when none). Returns 0 or -errno with @err.
+ */
+int imp_libpci_private(const char *sysfs_bus_pci, struct imp_private **ret,
+		       size_t *ret_n, struct imp_error *err);
+
+/*
+ * dmaown snapshot: the files import needs from the sysfs tree @sysfs (and
+ * the command line @cmdline, or NULL), read only, as a ustar archive on
+ * @out (docs/import.md: the format, what is left out and blanked).
+ */
+int imp_snapshot(const char *sysfs, const char *cmdline, FILE *out,
+		 struct imp_error *err);
+
 /*
  * Order the functions as Linux scans them, link each to its bridge, guess
  * what was not read, and write the machine file @name to @out. Then load

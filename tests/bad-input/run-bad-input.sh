@@ -44,8 +44,9 @@ for dir in "$cases"/*/; do
 	(
 		cd "$work" || exit 125
 		if [ -f gen ]; then
-			# gen may use helpers beside the cases (tests/import)
-			CASES_DIR=$cases sh ./gen || exit 125
+			# gen may use helpers beside the cases, and dmaown
+			# itself (tests/import)
+			CASES_DIR=$cases DMAOWN=$dmaown sh ./gen || exit 125
 		fi
 		args=$(grep -v '^#' cmd)
 		eval "set -- $args"

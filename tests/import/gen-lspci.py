@@ -64,6 +64,8 @@ ARMBOARD_OTHERS = [
 ]
 
 MACHINES = {"alderlake": ALDERLAKE, "armboard": ARMBOARD}
+# functions with a Device Serial Number (the RTL8125's, made up)
+SERIALS = {"07:00.0": 0x00e04cfffe680125}
 # firmware 1:1 ranges in a group's reserved_regions (an RMRR for the USB
 # controller's legacy emulation, relaxable; one for the NIC, direct)
 DIRECT = {"alderlake": {"06:00.0": "0x000000003e2e0000 0x000000003e2fffff direct-relaxable",
@@ -100,6 +102,11 @@ def config(dev):
     else:
         # AER, so extended config space is seen to be there
         c[0x100:0x104] = (0x0001 | 1 << 16).to_bytes(4, "little")
+    if addr in SERIALS:
+        # AER -> Device Serial Number: what a snapshot must blank
+        c[0x100:0x104] = (0x0001 | 1 << 16 | 0x140 << 20).to_bytes(4, "little")
+        c[0x140:0x144] = (0x0003 | 1 << 16).to_bytes(4, "little")
+        c[0x144:0x14c] = SERIALS[addr].to_bytes(8, "little")
     return c
 
 

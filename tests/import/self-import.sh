@@ -8,7 +8,10 @@
 # driver dmaown's catalogue lacks, or whose id table differs). Output: TAP.
 set -u
 
-dmaown=$1
+case $1 in
+/*) dmaown=$1 ;;
+*) dmaown=$(pwd)/$1 ;;
+esac
 sys=${2:-/sys}
 devices=$sys/bus/pci/devices
 if [ ! -d "$devices" ]; then
