@@ -61,11 +61,22 @@ struct why {
 	bool pci;		/* WHY_LABEL: a PCI device the rules group otherwise */
 };
 
+/*
+ * Indexes so that explaining every device of a large machine stays linear:
+ * each device's PCI view, the machine's groups' members and the computed
+ * groups' members, each in machine order.
+ */
 struct explain {
 	struct machine *m;
 	struct pci_devs all;
 	struct sbuf *sb;
 	bool json;
+	struct ptrmap pdev_of;		/* struct device -> struct pci_dev */
+	struct device **mem;		/* added devices by machine group id */
+	size_t *mem_start;		/* group id g: mem[mem_start[g]..[g+1]] */
+	int ngids;
+	struct pci_dev **comp;		/* PCI views by computed group */
+	size_t *comp_start;		/* as mem_start, by pci_dev::group */
 };
 
 static const char *short_type(const struct pci_dev *p)
@@ -438,68 +449,142 @@ static void why_json(struct sbuf *sb, const struct why *w, bool first)
 	sbuf_putc(sb, '}');
 }
 
-/* The members of @g in machine order; *ret_n of them. */
-static size_t group_members(struct machine *m, struct iommu_group *g,
-			    struct device **v, size_t max)
+/* Bucket @n items by key (0..nkeys-1), keeping their order: counting sort. */
+static size_t *bucket_starts(size_t nkeys, size_t n, const int *keys)
 {
-	struct device *dev;
-	size_t n = 0;
+	size_t *start = calloc(nkeys + 1, sizeof(*start));
 
-	list_for_each_entry(dev, &m->devices, node)
-		if (dev->added && dev->iommu_group == g && n < max)
-			v[n++] = dev;
-	return n;
+	if (!start)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] >= 0)
+			start[keys[i] + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		start[k + 1] += start[k];
+	return start;
+}
+
+static int explain_index(struct explain *e, struct device **devs, size_t n)
+{
+	size_t ncomp = (size_t)e->all.ngroups, nmem = 0, *fill = NULL;
+	int *keys = calloc(n + e->all.n + 1, sizeof(*keys));
+
+	ptrmap_init(&e->pdev_of);
+	e->ngids = e->m->groups_cap;
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->all.n; i++)
+		if (!ptrmap_put(&e->pdev_of, e->all.v[i].dev, &e->all.v[i]))
+			goto oom;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = devs[i]->added && devs[i]->iommu_group ?
+				  devs[i]->iommu_group->id : -1;
+		nmem += keys[i] >= 0;
+	}
+	e->mem_start = bucket_starts((size_t)e->ngids, n, keys);
+	e->mem = calloc(nmem + 1, sizeof(*e->mem));
+	fill = calloc((size_t)e->ngids + ncomp + 1, sizeof(*fill));
+	if (!e->mem_start || !e->mem || !fill)
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] >= 0)
+			e->mem[e->mem_start[keys[i]] + fill[keys[i]]++] = devs[i];
+	for (size_t i = 0; i < e->all.n; i++)
+		keys[i] = e->all.v[i].group;
+	e->comp_start = bucket_starts(ncomp, e->all.n, keys);
+	e->comp = calloc(e->all.n + 1, sizeof(*e->comp));
+	if (!e->comp_start || !e->comp)
+		goto oom;
+	memset(fill, 0, ((size_t)e->ngids + ncomp + 1) * sizeof(*fill));
+	for (size_t i = 0; i < e->all.n; i++)
+		if (keys[i] >= 0)
+			e->comp[e->comp_start[keys[i]] + fill[keys[i]]++] =
+				&e->all.v[i];
+	free(fill);
+	free(keys);
+	return 0;
+oom:
+	free(fill);
+	free(keys);
+	return -ENOMEM;
+}
+
+static void explain_unindex(struct explain *e)
+{
+	ptrmap_free(&e->pdev_of);
+	free(e->mem);
+	free(e->mem_start);
+	free(e->comp);
+	free(e->comp_start);
 }
 
 /*
- * The devices the rules put with @pdev that the machine does not, and
- * the reverse: where a machine file's labels disagree with the computed
- * groups. Text: one note line; JSON: "computed_differently":[...].
+ * The devices the rules group otherwise with @pdev than the machine does:
+ * members of its machine group the rules put elsewhere, and members of
+ * its computed group the machine puts elsewhere (the two never overlap).
+ * Calls @fn for each; returns how many.
+ */
+static size_t computed_differences(struct explain *e, struct pci_dev *pdev,
+				   void (*fn)(struct explain *e,
+					      struct pci_dev *o, size_t nth))
+{
+	struct iommu_group *g = pdev->dev->iommu_group;
+	size_t n = 0;
+
+	if (pdev->group < 0 || !g)
+		return 0;
+	for (size_t k = e->mem_start[g->id]; k < e->mem_start[g->id + 1]; k++) {
+		struct pci_dev *o = ptrmap_get(&e->pdev_of, e->mem[k]);
+
+		if (o && o != pdev && o->group >= 0 && o->group != pdev->group &&
+		    fn)
+			fn(e, o, n);
+		n += o && o != pdev && o->group >= 0 && o->group != pdev->group;
+	}
+	for (size_t k = e->comp_start[pdev->group];
+	     k < e->comp_start[pdev->group + 1]; k++) {
+		struct pci_dev *o = e->comp[k];
+		bool differs = o != pdev && o->dev->added &&
+			       o->dev->iommu_group != g;
+
+		if (differs && fn)
+			fn(e, o, n);
+		n += differs;
+	}
+	return n;
+}
+
+static bool computed_differs(struct explain *e, struct pci_dev *pdev)
+{
+	return computed_differences(e, pdev, NULL) > 0;
+}
+
+static void mismatch_one(struct explain *e, struct pci_dev *o, size_t nth)
+{
+	if (e->json) {
+		sbuf_printf(e->sb, "%s", nth ? "," : ",\"computed_differently\":[");
+		sb_json(e->sb, dev_name(o->dev));
+	} else {
+		sbuf_printf(e->sb, "%s %s", nth ? "" :
+			    "    note: the machine's groups are not the computed ones; the rules group differently with",
+			    dev_name(o->dev));
+	}
+}
+
+/*
+ * Where a machine file's labels disagree with the computed groups. Text:
+ * one note line; JSON: "computed_differently":[...].
  */
 static void label_mismatch(struct explain *e, struct pci_dev *pdev)
 {
-	struct iommu_group *g = pdev->dev->iommu_group;
-	bool said = false;
-
-	for (size_t i = 0; i < e->all.n; i++) {
-		struct pci_dev *o = &e->all.v[i];
-
-		if (o == pdev || o->group < 0 || !o->dev->added ||
-		    (o->group == pdev->group) == (o->dev->iommu_group == g))
-			continue;
-		if (e->json) {
-			sbuf_printf(e->sb, "%s", said ? "," : ",\"computed_differently\":[");
-			sb_json(e->sb, dev_name(o->dev));
-		} else {
-			sbuf_printf(e->sb, "%s %s", said ? "" :
-				    "    note: the machine's groups are not the computed ones; the rules group differently with",
-				    dev_name(o->dev));
-		}
-		said = true;
-	}
-	if (said)
+	if (computed_differences(e, pdev, mismatch_one))
 		sbuf_printf(e->sb, e->json ? "]" : "\n");
-}
-
-/* Whether the rules group @pdev otherwise than the machine does. */
-static bool computed_differs(struct explain *e, struct pci_dev *pdev)
-{
-	struct iommu_group *g = pdev->dev->iommu_group;
-
-	for (size_t i = 0; pdev->group >= 0 && i < e->all.n; i++) {
-		struct pci_dev *o = &e->all.v[i];
-
-		if (o != pdev && o->group >= 0 && o->dev->added &&
-		    (o->group == pdev->group) != (o->dev->iommu_group == g))
-			return true;
-	}
-	return false;
 }
 
 static void explain_device(struct explain *e, struct device *dev,
 			   bool first, bool first_in_group)
 {
-	struct pci_dev *pdev = pci_devs_find(&e->all, dev);
+	struct pci_dev *pdev = ptrmap_get(&e->pdev_of, dev);
 	struct why w[WHY_MAX];
 	const char *act_why;
 	enum action act = dev_action(dev, &act_why);
@@ -561,8 +646,8 @@ static void explain_device(struct explain *e, struct device *dev,
 static void explain_group(struct explain *e, struct iommu_group *g,
 			  bool first)
 {
-	struct device *v[256];
-	size_t n = group_members(e->m, g, v, 256);
+	struct device **v = e->mem + e->mem_start[g->id];
+	size_t n = e->mem_start[g->id + 1] - e->mem_start[g->id];
 	const struct device *direct = NULL;
 	size_t nmove = 0;
 	const char *why;
@@ -642,6 +727,12 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 	if (err)
 		goto out;
 	pci_devs_group(&e.all);
+	err = explain_index(&e, devs, n);
+	if (err) {
+		explain_unindex(&e);
+		pci_devs_free(&e.all);
+		goto out;
+	}
 	if (json)
 		sbuf_printf(&sb, "{\"version\":%d,\"machine\":", DMAOWN_JSON_VERSION);
 	else
@@ -660,6 +751,7 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 	}
 	if (json)
 		sbuf_printf(&sb, "]}\n");
+	explain_unindex(&e);
 	pci_devs_free(&e.all);
 out:
 	mutex_unlock(&m->obj_lock);
