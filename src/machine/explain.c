@@ -32,6 +32,7 @@ enum why_rule {
 	WHY_ISOLATED,		/* ACS up to the root from here */
 	WHY_FIRST,		/* first of its group: others join it */
 	WHY_LABEL,		/* not PCI: the firmware's (file's) grouping */
+	WHY_STREAM_ID,		/* arm-smmu: shares a stream ID */
 };
 
 static const char *const why_rule_names[] = {
@@ -43,6 +44,7 @@ static const char *const why_rule_names[] = {
 	[WHY_ISOLATED] = "isolated",
 	[WHY_FIRST] = "first-in-group",
 	[WHY_LABEL] = "firmware",
+	[WHY_STREAM_ID] = "stream-id",
 };
 
 #define WHY_MAX 16
@@ -190,7 +192,8 @@ static struct why *why_add(struct why *w, size_t *n, enum why_rule rule)
 
 /*
  * The steps of pci_device_group() for @pdev, with their causes, into @w
- * (room for WHY_MAX - 1 of them).
+ * (room for WHY_MAX - 1 of them); behind an arm-smmu first the stream
+ * IDs it shares with a device grouped before it (arm_smmu_device_group()).
  */
 static size_t explain_pci(struct pci_dev *pdev, struct why *w)
 {
@@ -198,6 +201,23 @@ static size_t explain_pci(struct pci_dev *pdev, struct why *w)
 	struct pci_dev *top = pdev, *bridge, *tmp;
 	struct why *x;
 	size_t n = 0, k;
+
+	for (unsigned int i = 0; pdev->iommu &&
+	     pdev->iommu->kind == IOMMU_KIND_ARM_SMMU && i < pdev->nr_sids; i++) {
+		struct pci_s2cr *s = pci_s2cr_find(pdev->all, pdev->iommu,
+						   pdev->sids[i]);
+
+		if (!s || s->first == pdev)
+			continue;
+		x = why_add(w, &n, WHY_STREAM_ID);
+		x->via = s->first;
+		x->alias = pdev->sids[i];
+		snprintf(x->cause, sizeof(x->cause),
+			 "arm_smmu_device_group(): one stream map entry, one group");
+		snprintf(x->isolate, sizeof(x->isolate),
+			 "distinct stream IDs in the firmware's ID mappings");
+		return n;
+	}
 
 	pci_for_each_dma_alias(pdev, collect_alias, &seen);
 	for (size_t i = 1; i < seen.n; i++) {
@@ -386,6 +406,11 @@ static void why_text(struct sbuf *sb, const struct why *w)
 	case WHY_FIRST:
 		sbuf_printf(sb, "    why: first of its group; the functions below or beside it join it\n");
 		return;
+	case WHY_STREAM_ID:
+		sbuf_printf(sb, "    why: it shares stream ID 0x%x with %s behind the arm-smmu %s (%s)\n",
+			    w->alias, dev_name(w->via->dev),
+			    w->via->iommu ? w->via->iommu->name : "?", w->cause);
+		break;
 	case WHY_LABEL:
 		if (w->pci)
 			sbuf_printf(sb, "    why: the machine puts it here (its file's group= labels), not the rules as modelled\n");
@@ -429,6 +454,8 @@ static void why_json(struct sbuf *sb, const struct why *w, bool first)
 	if (w->rule == WHY_ALIAS_BRIDGE || w->rule == WHY_DMA_ALIAS)
 		sbuf_printf(sb, ",\"alias\":\"%02x:%02x.%x\"", w->alias >> 8,
 			    PCI_SLOT(w->alias), PCI_FUNC(w->alias));
+	if (w->rule == WHY_STREAM_ID)
+		sbuf_printf(sb, ",\"stream_id\":\"0x%x\"", w->alias);
 	if (w->nwith) {
 		sbuf_printf(sb, ",\"with\":[");
 		for (size_t i = 0; i < w->nwith; i++) {
@@ -726,8 +753,12 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 	err = pci_devs_build(devs, n, &m->cfg, ivrs, &e.all);
 	if (err)
 		goto out;
-	pci_devs_group(&e.all);
-	err = explain_index(&e, devs, n);
+	/* a machine whose stream IDs clash keeps the groups it could make */
+	err = pci_devs_group(&e.all, NULL);
+	if (err == -EINVAL)
+		err = 0;
+	if (!err)
+		err = explain_index(&e, devs, n);
 	if (err) {
 		explain_unindex(&e);
 		pci_devs_free(&e.all);

@@ -121,6 +121,8 @@ struct topo_dev {
 	int acs_ctrl_col;	/* column of acs-ctl=, 0: none */
 	bool multifunction;
 	uint64_t dma_alias[4];	/* dma-alias= devfns */
+	unsigned int nr_sids;	/* stream-id= */
+	unsigned int sids[DEVICE_STREAM_IDS_MAX];
 	struct topo_pos at;	/* the name */
 	unsigned int nr_direct;	/* rmrr ranges */
 	struct {
@@ -1334,6 +1336,30 @@ static int pci_opt_dma_alias(struct parser *p, void *obj, const struct tok *v)
 	return for_each_elem(p, v, obj, pci_alias_elem);
 }
 
+/* One ID of stream-id=: 0x and 1 to 8 hex digits. */
+static int pci_sid_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+	unsigned int sid;
+
+	if (v->len < 3 || v->len > 10 || v->s[0] != '0' || v->s[1] != 'x' ||
+	    !hex_exact(v->s + 2, v->len - 2, &sid))
+		return perr(p, v->col,
+			    "expected a stream ID like 0x100 in stream-id=, got " QF,
+			    QA(v));
+	if (d->nr_sids == DEVICE_STREAM_IDS_MAX)
+		return perr(p, v->col, "too many stream IDs (the limit is %d)",
+			    DEVICE_STREAM_IDS_MAX);
+	d->sids[d->nr_sids++] = sid;
+	return 0;
+}
+
+/* stream-id=0x100,...: the IDs firmware maps the function to */
+static int pci_opt_stream_id(struct parser *p, void *obj, const struct tok *v)
+{
+	return for_each_elem(p, v, obj, pci_sid_elem);
+}
+
 static int pci_opt_untrusted(struct parser *p, void *obj, const struct tok *v)
 {
 	(void)p;
@@ -1407,6 +1433,7 @@ static const struct opt pci_opts[] = {
 	{ "acs-ctl", "sv,rr,cr,uf", pci_opt_acs_ctl },
 	{ "multifunction", NULL, pci_opt_multifunction },
 	{ "dma-alias", "00.1", pci_opt_dma_alias },
+	{ "stream-id", "0x100", pci_opt_stream_id },
 	DEV_OPT_ABSENT,
 	OPT_END,
 };
@@ -1963,6 +1990,7 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 		for (unsigned int fn = 0; fn < 256; fn++)
 			if (d->dma_alias[fn / 64] >> (fn % 64) & 1)
 				device_add_pci_dma_alias(dev, fn);
+		device_set_fw_stream_ids(dev, d->sids, d->nr_sids);
 		break;
 	case BUS_PLATFORM:
 		device_set_of_compatible(dev, d->compatible);
@@ -2046,6 +2074,7 @@ static int compute_groups(struct parser *p, struct machine *m,
 {
 	const struct topo *t = &p->t;
 	struct pci_devs all;
+	struct pci_dev *bad = NULL;
 	int *dev_index = NULL;
 	bool ivrs = false;
 	int ret;
@@ -2068,7 +2097,21 @@ static int compute_groups(struct parser *p, struct machine *m,
 	for (size_t i = 0, k = 0; i < t->ndevs && k < all.n; i++)
 		if (devs[i] == all.v[k].dev)
 			dev_index[k++] = (int)i;
-	pci_devs_group(&all);
+	ret = pci_devs_group(&all, &bad);
+	if (ret) {
+		const struct topo_dev *d = &t->devs[dev_index[bad - all.v]];
+
+		if (ret == -EINVAL)
+			fail_at(p, d->at.line, d->at.col,
+				"the stream IDs of '%s' belong to two groups: arm_smmu_device_group() refuses the device",
+				d->name);
+		else
+			build_fail(p, t->groups_at, "compute groups of",
+				   t->name, ret);
+		free(dev_index);
+		pci_devs_free(&all);
+		return -EINVAL;
+	}
 	for (size_t k = 0; k < all.n; k++)
 		if (all.v[k].group >= 0)
 			device_set_fw_iommu(all.v[k].dev, all.v[k].dev->fw.iommu,

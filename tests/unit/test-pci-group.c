@@ -470,6 +470,35 @@ static void pci_device_group_large(void **state)
 	free(text);
 }
 
+/*
+ * arm_smmu_device_group(): behind an arm-smmu (SMMUv2) a stream ID shared
+ * with a device grouped before decides; an arm-smmu-v3 ignores it; stream
+ * IDs in two groups refuse the device.
+ */
+static void arm_smmu_device_group_stream_ids(void **state)
+{
+#define SMMU(kind) "machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n" \
+	"iommu smmu0 kind=" kind "\n" \
+	"pci 0000:00:00.0 17cb:0400 class=060400 type=root-port iommu=smmu0 stream-id=0x0\n" \
+	"pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:00.0 iommu=smmu0 stream-id=0x100\n" \
+	"pci 0000:00:01.0 17cb:0400 class=060400 type=root-port iommu=smmu0 stream-id=0x8\n" \
+	"pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:01.0 iommu=smmu0 stream-id=0x100\n" \
+	"driver pcieport\ndriver e1000e\n"
+	(void)state;
+	expect_groups(SMMU("arm-smmu"), "00:00.0 | 00:01.0 | 01:00.0 02:00.0");
+	expect_groups(SMMU("arm-smmu-v3"), "00:00.0 | 00:01.0 | 01:00.0 | 02:00.0");
+	err_load("machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n"
+		 "iommu smmu0 kind=arm-smmu\n"
+		 "pci 0000:00:00.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x1\n"
+		 "pci 0000:00:01.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x2\n"
+		 "pci 0000:00:02.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x1,0x2\n",
+		 8, 5,
+		 "the stream IDs of '0000:00:02.0' belong to two groups: arm_smmu_device_group() refuses the device");
+	err_load(HEAD RP("0000:00:01.0", "8086:1901", "stream-id=256"), 5, 78,
+		 "expected a stream ID like 0x100 in stream-id=, got '256'");
+#undef SMMU
+}
+
 /* machine_explain(): its errors, and JSON that starts with the version */
 static void machine_explain_api(void **state)
 {
@@ -516,6 +545,7 @@ int main(void)
 		cmocka_unit_test(groups_check),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(pci_device_group_large),
+		cmocka_unit_test(arm_smmu_device_group_stream_ids),
 		cmocka_unit_test(machine_explain_api),
 	};
 

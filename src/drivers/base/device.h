@@ -35,6 +35,9 @@ struct dev_ids {
 /* PCI_RESET_METHOD_MAX_ of dmaown/driver.h: reset methods, 0 included */
 #define PCI_NUM_RESET_METHODS 7
 
+/* DEVICE_STREAM_IDS_MAX of dmaown/device.h */
+#define DEV_STREAM_IDS_MAX 4
+
 /* DEVICE_DIRECT_REGIONS_MAX of dmaown/iommu.h */
 #define DEV_DIRECT_REGIONS_MAX 8
 
@@ -48,6 +51,9 @@ struct dev_iommu_fw {
 	unsigned int def_domain_type; /* forced by the IOMMU driver, 0: none */
 	bool require_direct;         /* RMRR / IORT RMR: needs 1:1 mappings */
 	bool untrusted;              /* external-facing: forces DMA domains */
+	/* the fwspec's stream IDs (IORT, iommu-map): arm-smmu groups by them */
+	unsigned int nr_sids;
+	unsigned int sids[DEV_STREAM_IDS_MAX];
 	/* firmware 1:1 ranges: device_add_direct_region() (resv.c) */
 	unsigned int nr_direct;
 	struct {

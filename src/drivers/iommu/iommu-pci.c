@@ -11,10 +11,13 @@
  * group that exists; pci_devs_group() calls it in machine order, which is
  * the x86 probe order of a machine file, so the same groups come out.
  */
+#include <stdlib.h>
+
+#include "drivers/iommu/iommu-priv.h"
 #include "drivers/pci/pci.h"
 
-/* iommu_group_get(): the group the device is in so far, or -1 */
-static int iommu_group_get(const struct pci_dev *pdev)
+/* iommu_group_get() on the view: the group the device is in so far, or -1 */
+static int view_group_get(const struct pci_dev *pdev)
 {
 	return pdev->group;
 }
@@ -32,7 +35,7 @@ static int get_pci_alias_or_group(struct pci_dev *pdev, unsigned int alias,
 
 	(void)alias;
 	data->pdev = pdev;
-	data->group = iommu_group_get(pdev);
+	data->group = view_group_get(pdev);
 	return data->group >= 0;
 }
 
@@ -83,7 +86,7 @@ static int get_pci_alias_group(struct pci_dev *pdev, uint64_t *devfns)
 
 	if (test_and_set_bit(pdev->devfn & 0xff, devfns))
 		return -1;
-	group = iommu_group_get(pdev);
+	group = view_group_get(pdev);
 	if (group >= 0)
 		return group;
 	pci_bus_for_each(tmp, pdev, k) {
@@ -124,7 +127,7 @@ int pci_device_group(struct pci_dev *pdev)
 		if (pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS))
 			break;
 		pdev = bridge;
-		group = iommu_group_get(pdev);
+		group = view_group_get(pdev);
 		if (group >= 0)
 			return group;
 	}
@@ -140,12 +143,70 @@ int pci_device_group(struct pci_dev *pdev)
 	return pdev->all->ngroups++;
 }
 
-void pci_devs_group(struct pci_devs *devs)
+struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
+			       const struct iommu_device *iommu,
+			       unsigned int sid)
+{
+	for (size_t i = 0; i < all->ns2cr; i++)
+		if (all->s2cr[i].iommu == iommu && all->s2cr[i].sid == sid)
+			return &all->s2cr[i];
+	return NULL;
+}
+
+/*
+ * arm_smmu_device_group() (v6.6): the group already behind one of the
+ * device's stream map entries, which must all agree; else the PCI rules,
+ * remembered for each entry. Exact stream IDs stand for the stream match
+ * registers (no SMR masks).
+ */
+static int arm_smmu_device_group(struct pci_devs *all, struct pci_dev *pdev)
+{
+	int group = -1;
+
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *e = pci_s2cr_find(all, pdev->iommu, pdev->sids[i]);
+
+		if (group >= 0 && e && group != e->group)
+			return -EINVAL;
+		if (e)
+			group = e->group;
+	}
+	if (group >= 0)
+		return group;
+	group = pci_device_group(pdev);
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *more;
+
+		if (pci_s2cr_find(all, pdev->iommu, pdev->sids[i]))
+			continue;
+		more = realloc(all->s2cr, (all->ns2cr + 1) * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		all->s2cr = more;
+		all->s2cr[all->ns2cr++] = (struct pci_s2cr){
+			pdev->iommu, pdev->sids[i], group, pdev,
+		};
+	}
+	return group;
+}
+
+int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
 {
 	for (size_t i = 0; i < devs->n; i++) {
 		struct pci_dev *pdev = &devs->v[i];
+		int group;
 
-		if (pdev->dev->fw.iommu)
-			pdev->group = pci_device_group(pdev);
+		if (!pdev->iommu)
+			continue;
+		group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
+				arm_smmu_device_group(devs, pdev) :
+				pci_device_group(pdev);
+		if (group < 0) {
+			if (ret_bad)
+				*ret_bad = pdev;
+			return group;
+		}
+		pdev->group = group;
 	}
+	return 0;
 }

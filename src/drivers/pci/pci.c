@@ -493,6 +493,9 @@ void pci_devs_free(struct pci_devs *devs)
 {
 	free(devs->v);
 	free(devs->bus_order);
+	free(devs->s2cr);
+	devs->s2cr = NULL;
+	devs->ns2cr = 0;
 	devs->v = NULL;
 	devs->bus_order = NULL;
 	devs->n = 0;
@@ -584,6 +587,9 @@ int pci_devs_build(struct device *const *devs, size_t n,
 		       sizeof(pdev->dma_alias_mask));
 		pdev->subordinate = -1;
 		pdev->group = -1;
+		pdev->iommu = dev->fw.iommu;
+		pdev->sids = dev->fw.sids;
+		pdev->nr_sids = dev->fw.nr_sids;
 		if (strmap_put(&by_name, dev->name, pdev))
 			goto err;
 		all->n++;

@@ -97,7 +97,24 @@ struct pci_dev {
 	const struct pci_quirk *alias_quirk; /* the fixup that set an alias */
 	int group;		/* pci_device_group() so far; -1: no group */
 	size_t bus_lo, bus_hi;	/* its bus's run in pci_devs::bus_order */
+	/* its fwspec: the IOMMU and stream IDs (arm-smmu groups by them) */
+	struct iommu_device *iommu;
+	const unsigned int *sids;
+	unsigned int nr_sids;
 };
+
+/* an arm-smmu stream map entry's group (smmu->s2crs[idx].group) */
+struct pci_s2cr {
+	const struct iommu_device *iommu;
+	unsigned int sid;
+	int group;
+	struct pci_dev *first;	/* the device that made the entry */
+};
+
+/* The entry of stream ID @sid behind @iommu, or NULL. */
+struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
+			       const struct iommu_device *iommu,
+			       unsigned int sid);
 
 /*
  * All PCI devices of a machine in machine order (the kernel's
@@ -113,6 +130,8 @@ struct pci_devs {
 	bool ivrs;		/* an AMD IOMMU (ACPI IVRS table) */
 	struct pcie_acs_override override;
 	int ngroups;		/* groups pci_device_group() made */
+	struct pci_s2cr *s2cr;	/* arm_smmu_device_group()'s stream map */
+	size_t ns2cr;
 };
 
 /*
@@ -195,6 +214,15 @@ int pci_dev_specific_enable_acs(struct pci_dev *dev);
  * device with an IOMMU.
  */
 int pci_device_group(struct pci_dev *pdev);
-void pci_devs_group(struct pci_devs *devs);
+
+/*
+ * The IOMMU driver's device_group op for every device with an IOMMU, in
+ * machine order: arm_smmu_device_group() (drivers/iommu/arm/arm-smmu/
+ * arm-smmu.c, v6.6) behind an arm-smmu, which first looks for a group of
+ * a device sharing a stream ID, else pci_device_group(). Returns 0, or
+ * -EINVAL with *@ret_bad the device whose stream IDs belong to two groups
+ * (the kernel's probe fails), -ENOMEM.
+ */
+int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
 
 #endif
