@@ -193,6 +193,16 @@ int device_set_pci_reset(struct device *dev, unsigned int methods,
 			 bool no_bus_reset);
 
 /**
+ * pci_acs_bit_name() - how machine files and dmaown's output name one ACS
+ * bit: "sv", "tb", "rr", "cr", "uf", "ec", "dt" (lspci's SrcValid,
+ * TransBlk, ReqRedir, CmpltRedir, UpstreamFwd, EgressCtrl, DirectTrans)
+ * @bit: one PCI_ACS_* bit
+ *
+ * Return: the name, or NULL for anything but one such bit.
+ */
+const char *pci_acs_bit_name(unsigned int bit);
+
+/**
  * enum pci_acs_state - what is known of a PCI function's ACS capability
  * @PCI_ACS_ABSENT: no ACS extended capability
  * @PCI_ACS_PRESENT: the capability, with its capability and control words

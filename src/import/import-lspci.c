@@ -195,7 +195,7 @@ static void text_capability(struct text_state *st, const char *s)
 }
 
 /* The device's text is all read: what it says, and what it cannot. */
-static void text_finish(struct imp_machine *im, struct text_state *st)
+static void text_finish(struct text_state *st)
 {
 	struct imp_dev *d = st->d;
 
@@ -219,7 +219,6 @@ static void text_finish(struct imp_machine *im, struct text_state *st)
 		d->acs = IMP_ACS_UNKNOWN;
 		d->acs_why = "no extended capabilities shown (lspci -vvv as root shows them)";
 	}
-	(void)im;
 }
 
 static int parse_text_line(struct imp_machine *im, struct text_state *st,
@@ -332,8 +331,8 @@ static int parse_hex_line(struct text_state *st, const char *path, int ln,
 	return 0;
 }
 
-static int end_device(struct imp_machine *im, struct text_state *st,
-		      const char *path, struct imp_error *err)
+static int end_device(struct text_state *st, const char *path,
+		      struct imp_error *err)
 {
 	if (!st->d)
 		return 0;
@@ -344,7 +343,7 @@ static int end_device(struct imp_machine *im, struct text_state *st,
 	if (!st->next_off && !st->ids)
 		return imp_error(err, "%s:%d: expected vendor:device ids like [8086:1901] on the device line (take lspci with -nn, or -x)",
 				 path, st->line);
-	text_finish(im, st);
+	text_finish(st);
 	memset(st, 0, sizeof(*st));
 	return 0;
 }
@@ -360,7 +359,7 @@ static int parse_device_line(struct imp_machine *im, struct text_state *st,
 
 	if (!parse_bdf(s, &dom, &bus, &dev, &fn, &len))
 		return 1;	/* not a device line */
-	if (end_device(im, st, path, err))
+	if (end_device(st, path, err))
 		return -EINVAL;
 	d = imp_dev_find(im, dom, bus, dev, fn);
 	if (d)
@@ -446,7 +445,7 @@ static int parse_all(struct imp_machine *im, const char *path, char *text,
 		if (n && s[n - 1] == '\r')
 			s[n - 1] = '\0';
 		if (!*s) {
-			if (end_device(im, &st, path, err))
+			if (end_device(&st, path, err))
 				return -EINVAL;
 		} else if ((ret = parse_device_line(im, &st, path, ln, s,
 						    err)) <= 0) {
@@ -462,7 +461,7 @@ static int parse_all(struct imp_machine *im, const char *path, char *text,
 		}
 		s += n + 1;
 	}
-	if (end_device(im, &st, path, err))
+	if (end_device(&st, path, err))
 		return -EINVAL;
 	if (!im->n)
 		return imp_error(err, "%s:1: no PCI device lines like '00:1f.0 ISA bridge [0601]: ...' (the output of lspci -vvv -nn)",

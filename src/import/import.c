@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dmaown/dmaown.h"
+#include "dmaown/driver.h"
 #include "dmaown/topology.h"
 #include "drivers/base/base.h"
 #include "import/import.h"
@@ -279,19 +280,15 @@ static int scan_order(struct imp_machine *im, struct order *o)
 
 /* ---- writing ---- */
 
-static const char *const acs_bit_names[] = {
-	"sv", "tb", "rr", "cr", "uf", "ec", "dt",
-};
-
 static void put_acs(FILE *f, const char *opt, unsigned int bits)
 {
 	bool first = true;
 
 	fprintf(f, " %s=", opt);
-	for (unsigned int i = 0; i < 7; i++) {
-		if (!(bits & (1u << i)))
+	for (unsigned int b = 1; b <= PCI_ACS_ALL_; b <<= 1) {
+		if (!(bits & b))
 			continue;
-		fprintf(f, "%s%s", first ? "" : ",", acs_bit_names[i]);
+		fprintf(f, "%s%s", first ? "" : ",", pci_acs_bit_name(b));
 		first = false;
 	}
 	if (first)

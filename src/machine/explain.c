@@ -12,6 +12,7 @@
  * shown are the machine's own; where a machine file's labels differ from
  * what the rules compute, that is said too.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +96,23 @@ static const char *short_type(const struct pci_dev *p)
 	}
 }
 
+/* "SV RR CR": the bits in the spec's capitals, for people */
 static void acs_bits(unsigned int bits, char *buf, size_t len)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF",
-					     "EC", "DT" };
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (unsigned int i = 0; i < 7 && o < len; i++)
-		if (bits & (1u << i))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s",
-					      o ? " " : "", names[i]);
+	for (unsigned int b = 1; b <= PCI_ACS_ALL_ && o + 4 < len; b <<= 1) {
+		const char *name = pci_acs_bit_name(b);
+
+		if (!(bits & b))
+			continue;
+		if (o)
+			buf[o++] = ' ';
+		buf[o++] = (char)toupper((unsigned char)name[0]);
+		buf[o++] = (char)toupper((unsigned char)name[1]);
+		buf[o] = '\0';
+	}
 }
 
 /* Which of @flags @p provides, one by one (pci_acs_enabled() each). */
@@ -437,16 +444,14 @@ static void why_json(struct sbuf *sb, const struct why *w, bool first)
 		sb_json(sb, dev_name(w->port->dev));
 	}
 	if (w->rule == WHY_BRIDGE || w->rule == WHY_MULTIFUNCTION) {
-		static const char *const names[] = { "sv", "tb", "rr", "cr",
-						     "uf", "ec", "dt" };
 		const char *sep = "";
 
 		/* as acs-cap= spells them in machine files */
 		sbuf_printf(sb, ",\"missing\":[");
-		for (unsigned int i = 0; i < 7; i++) {
-			if (!(w->missing & (1u << i)))
+		for (unsigned int b = 1; b <= PCI_ACS_ALL_; b <<= 1) {
+			if (!(w->missing & b))
 				continue;
-			sbuf_printf(sb, "%s\"%s\"", sep, names[i]);
+			sbuf_printf(sb, "%s\"%s\"", sep, pci_acs_bit_name(b));
 			sep = ",";
 		}
 		sbuf_putc(sb, ']');

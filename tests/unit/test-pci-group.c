@@ -174,6 +174,18 @@ static void pci_acs_enabled_by_type(void **state)
 	view_free(&v);
 }
 
+/* the names machine files and output give ACS bits */
+static void pci_acs_bit_names(void **state)
+{
+	(void)state;
+	assert_string_equal(pci_acs_bit_name(PCI_ACS_SV), "sv");
+	assert_string_equal(pci_acs_bit_name(PCI_ACS_UF), "uf");
+	assert_string_equal(pci_acs_bit_name(PCI_ACS_DT), "dt");
+	assert_null(pci_acs_bit_name(PCI_ACS_SV | PCI_ACS_RR));
+	assert_null(pci_acs_bit_name(0));
+	assert_null(pci_acs_bit_name(PCI_ACS_ALL_ + 1));
+}
+
 /* ---- pci_acs_path_enabled() ---- */
 
 static void pci_acs_path_enabled_to_root(void **state)
@@ -531,6 +543,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pci_acs_enabled_by_type),
+		cmocka_unit_test(pci_acs_bit_names),
 		cmocka_unit_test(pci_acs_path_enabled_to_root),
 		cmocka_unit_test(pci_for_each_dma_alias_bridges),
 		cmocka_unit_test(pci_dev_specific_acs_enabled_table),

@@ -341,6 +341,17 @@ struct device **pci_walk_bus_get(struct device *dev, size_t *ret_n)
 
 /* ---- ACS and DMA aliases (the grouping half of drivers/pci/pci.c) ---- */
 
+const char *pci_acs_bit_name(unsigned int bit)
+{
+	static const char *const names[] = { "sv", "tb", "rr", "cr", "uf",
+					     "ec", "dt" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bit == 1u << i)
+			return names[i];
+	return NULL;
+}
+
 /*
  * pci_acs_flags_enabled(): every control in @acs_flags is on. Controls the
  * capability lacks count as on (the spec makes them required, or needed
