@@ -3,13 +3,15 @@
 # Run as root (or through sudo). Safe to run again.
 set -eu
 
+# libpci-dev and pci.ids: dmaown import reads lspci dumps and sysfs config
+# space through libpci (docs/import.md).
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
 # build the fuzz targets (docs/testing.md).
 # libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	clang libclang-rt-14-dev scdoc man-db groff-base
-	libfuse3-dev fuse3 pciutils driverctl dpdk"
+	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids"
 
 missing=""
 for p in $PACKAGES; do

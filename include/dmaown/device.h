@@ -55,6 +55,22 @@ int device_set_fw_iommu(struct device *dev, struct iommu_device *iommu,
  */
 void device_set_require_direct(struct device *dev, bool require_direct);
 
+/* the most stream IDs a device's firmware description gives it */
+#define DEVICE_STREAM_IDS_MAX 4
+
+/**
+ * device_set_fw_stream_ids() - the stream IDs firmware maps the device to
+ * (IORT ID mappings, devicetree iommus/iommu-map): behind an arm-smmu
+ * (SMMUv1/v2) devices that share one share an IOMMU group, as
+ * arm_smmu_device_group() does; other IOMMU kinds ignore them
+ * @dev: a device not yet added
+ * @ids: the IDs; @n of them, at most DEVICE_STREAM_IDS_MAX
+ *
+ * Return: 0; -EINVAL too many; -EBUSY added already.
+ */
+int device_set_fw_stream_ids(struct device *dev, const unsigned int *ids,
+			     unsigned int n);
+
 /**
  * device_set_untrusted() - an external-facing (Thunderbolt) PCI device,
  * which asks for a DMA (translated) default domain whatever its IOMMU

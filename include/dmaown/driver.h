@@ -45,6 +45,16 @@ enum bus_kind {
 #define PCI_EXP_TYPE_RC_END 0x9
 #define PCI_EXP_TYPE_NONE 0xff /* conventional PCI */
 
+/* ACS capability and control bits (include/uapi/linux/pci_regs.h). */
+#define PCI_ACS_SV 0x0001 /* source validation */
+#define PCI_ACS_TB 0x0002 /* translation blocking */
+#define PCI_ACS_RR 0x0004 /* P2P request redirect */
+#define PCI_ACS_CR 0x0008 /* P2P completion redirect */
+#define PCI_ACS_UF 0x0010 /* upstream forwarding */
+#define PCI_ACS_EC 0x0020 /* P2P egress control */
+#define PCI_ACS_DT 0x0040 /* direct translated P2P */
+#define PCI_ACS_ALL_ 0x007f
+
 /**
  * enum machine_fault - planted faults, off by default
  * @MACHINE_FAULT_V7_ORDER: the buses' dma_configure take the kernel-DMA use
@@ -181,6 +191,65 @@ const char *pci_reset_method_name(enum pci_reset_method method);
  */
 int device_set_pci_reset(struct device *dev, unsigned int methods,
 			 bool no_bus_reset);
+
+/**
+ * pci_acs_bit_name() - how machine files and dmaown's output name one ACS
+ * bit: "sv", "tb", "rr", "cr", "uf", "ec", "dt" (lspci's SrcValid,
+ * TransBlk, ReqRedir, CmpltRedir, UpstreamFwd, EgressCtrl, DirectTrans)
+ * @bit: one PCI_ACS_* bit
+ *
+ * Return: the name, or NULL for anything but one such bit.
+ */
+const char *pci_acs_bit_name(unsigned int bit);
+
+/**
+ * enum pci_acs_state - what is known of a PCI function's ACS capability
+ * @PCI_ACS_ABSENT: no ACS extended capability
+ * @PCI_ACS_PRESENT: the capability, with its capability and control words
+ * @PCI_ACS_UNKNOWN: not known (lspci run without root, or a dump without
+ *	extended config space): taken as absent, the worst case for
+ *	isolation, and reported as unknown
+ */
+enum pci_acs_state {
+	PCI_ACS_ABSENT,
+	PCI_ACS_PRESENT,
+	PCI_ACS_UNKNOWN,
+};
+
+/**
+ * device_set_pci_acs() - a PCI function's ACS extended capability
+ * @dev: a PCI device, not added yet
+ * @state: absent, present or unknown
+ * @cap: the capability word's PCI_ACS_* bits (with PCI_ACS_PRESENT)
+ * @ctrl: the control word's bits, or -1 for what the kernel writes as it
+ *	enumerates the function (pci_enable_acs(): SV, RR, CR and UF where
+ *	the capability has them, when ACS was requested; else 0)
+ *
+ * Return: 0; -EINVAL not a PCI device, a bit outside PCI_ACS_ALL_, or
+ * @cap or @ctrl with a state other than present; -EBUSY added already.
+ */
+int device_set_pci_acs(struct device *dev, enum pci_acs_state state,
+		       unsigned int cap, int ctrl);
+
+/**
+ * device_set_pci_multifunction() - the multifunction bit of the header
+ * type. A function that shares its slot with another function of the
+ * machine is taken as multifunction anyway.
+ *
+ * Return: 0; -EINVAL not a PCI device; -EBUSY added already.
+ */
+int device_set_pci_multifunction(struct device *dev, bool multifunction);
+
+/**
+ * device_add_pci_dma_alias() - another requester ID on the function's own
+ * bus that it uses for DMA (the kernel's pci_add_dma_alias(), set by
+ * quirks or firmware). Quirks of the machine's PCI ids add theirs anyway.
+ * @devfn: device << 3 | function, 0-255
+ *
+ * Return: 0; -EINVAL not a PCI device or @devfn out of range; -EBUSY added
+ * already.
+ */
+int device_add_pci_dma_alias(struct device *dev, unsigned int devfn);
 
 /** device_set_of_compatible() - devicetree compatible (platform devices). */
 void device_set_of_compatible(struct device *dev, const char *compatible);

@@ -57,6 +57,44 @@ enum machine_firmware {
 };
 
 /**
+ * enum machine_acs_request - whether the kernel enables ACS on PCI ports as
+ *	it enumerates them (an IOMMU driver called pci_request_acs() first)
+ * @MACHINE_ACS_REQUEST_DEFAULT: by firmware: yes for x86 (DMAR/IVRS) and
+ *	acpi-iort, no for devicetree, where of_iommu_configure() requests ACS
+ *	only at the first device's probe, after the ports were enumerated
+ *	(seen on 6.1 under QEMU: root ports join their endpoints' groups)
+ * @MACHINE_ACS_REQUEST_YES: pci_enable_acs() ran on every function
+ * @MACHINE_ACS_REQUEST_NO: it did not: ACS control registers stay as reset
+ *	left them (0), unless a device's control value is given
+ */
+enum machine_acs_request {
+	MACHINE_ACS_REQUEST_DEFAULT,
+	MACHINE_ACS_REQUEST_YES,
+	MACHINE_ACS_REQUEST_NO,
+};
+
+/* the out-of-tree patch keeps at most 16 id:VVVV:DDDD entries */
+#define PCIE_ACS_OVERRIDE_IDS_MAX 16
+
+/**
+ * struct pcie_acs_override - the out-of-tree pcie_acs_override= patch
+ *	(carried by Proxmox and some desktop kernels; not in mainline or
+ *	Debian): PCIe functions WITHOUT an ACS capability are taken as fully
+ *	isolated
+ * @downstream: "downstream": every root port and switch downstream port
+ * @multifunction: "multifunction": every function of a multifunction
+ *	endpoint, upstream port or integrated endpoint
+ * @nr_ids: how many of @ids are used
+ * @ids: "id:VVVV:DDDD": these devices, as vendor << 16 | device
+ */
+struct pcie_acs_override {
+	bool downstream;
+	bool multifunction;
+	unsigned int nr_ids;
+	unsigned int ids[PCIE_ACS_OVERRIDE_IDS_MAX];
+};
+
+/**
  * struct machine_config - kernel configuration and command line of a machine
  * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs, no
  *	/sys/kernel/iommu_groups, and no VFIO or iommufd (they need it)
@@ -64,11 +102,15 @@ enum machine_firmware {
  *	(iommu.strict=1), IOMMU_DOMAIN_DMA_FQ (lazy, the usual default) or
  *	IOMMU_DOMAIN_IDENTITY (iommu.passthrough=1); 0 means DMA_FQ
  * @firmware: the firmware probe order
+ * @acs_request: whether PCI ports got ACS enabled at enumeration
+ * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
  */
 struct machine_config {
 	bool iommu_api;
 	unsigned int def_domain_type;
 	enum machine_firmware firmware;
+	enum machine_acs_request acs_request;
+	struct pcie_acs_override acs_override;
 };
 
 /**
@@ -391,6 +433,26 @@ enum machine_show_format {
  * Return: a NUL-terminated string the caller frees, or NULL (no memory).
  */
 char *machine_show(struct machine *m, enum machine_show_format format);
+
+/**
+ * machine_explain() - why each device is in its IOMMU group, what would
+ * isolate it, and what must move to vfio-pci for the group to be usable
+ * by userspace (docs/import.md)
+ * @m: the machine (quiescent)
+ * @device: a device name: only its group; NULL: every group
+ * @json: one JSON object ("version":1 first) instead of text
+ * @ret_err: 0, or -ENODEV no such added device, -ENXIO the device has no
+ *	group, -ENOMEM
+ *
+ * PCI devices are explained by v6.6's grouping rules replayed on the
+ * machine's description; the groups shown are the machine's own, with a
+ * note where its labels differ from what the rules compute.
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL with
+ * *@ret_err set.
+ */
+char *machine_explain(struct machine *m, const char *device, bool json,
+		      int *ret_err);
 
 /**
  * json_escape() - append @s to @out as a JSON string, quotes included

@@ -55,5 +55,8 @@ int cmd_machines(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

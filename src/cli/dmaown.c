@@ -22,6 +22,12 @@ static void print_usage(FILE *out)
 	      "  check [M...]    explore every order of actions on machines and\n"
 	      "                  prove the isolation invariants, or print the\n"
 	      "                  shortest counterexample; see 'dmaown check --help'\n"
+	      "  import          write a machine file for a real machine, from\n"
+	      "                  lspci output or a sysfs tree; see 'dmaown import --help'\n"
+	      "  snapshot -o F   pack what import reads of this machine into a tar\n"
+	      "  explain MACHINE [DEVICE]\n"
+	      "                  why each device is in its IOMMU group, what would\n"
+	      "                  isolate it, what must move to vfio-pci (--json)\n"
 	      "  seed [--v7]     the seed's scenario on the built-in qdf2400: e1000e\n"
 	      "                  unbound for vfio-pci, the NIC assigned to a VMM and\n"
 	      "                  given back; --v7 runs the buses' v7 code, whose\n"
@@ -103,6 +109,9 @@ int main(int argc, char **argv)
 		{ "check", cmd_check },
 		{ "mount", cmd_mount },
 		{ "shell", cmd_shell },
+		{ "import", cmd_import },
+		{ "explain", cmd_explain },
+		{ "snapshot", cmd_snapshot },
 	};
 
 	if (argc < 2) {

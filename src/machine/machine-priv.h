@@ -141,4 +141,7 @@ extern const struct machine_subsys vfio_subsys;
 extern const struct machine_subsys files_subsys;
 extern const struct machine_subsys iommu_domains_subsys;
 
+/* Append @s as a JSON string, quotes included (show.c; explain.c too). */
+void sb_json(struct sbuf *sb, const char *s);
+
 #endif

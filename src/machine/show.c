@@ -76,7 +76,7 @@ bool json_escape(const char *s, char *out, size_t len)
 	return true;
 }
 
-static void sb_json(struct sbuf *sb, const char *s)
+void sb_json(struct sbuf *sb, const char *s)
 {
 	size_t len = strlen(s) * 6 + 3;
 	char *buf = malloc(len);

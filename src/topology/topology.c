@@ -21,6 +21,7 @@
 #include "dmaown/topology.h"
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/pci/pci.h"
 #include "machine/machine-priv.h"
 #include "topology/topology-priv.h"
 
@@ -105,6 +106,7 @@ struct topo_dev {
 	int parent;		/* index in topo::devs; -1: none */
 	int iommu;		/* index in topo::iommus; -1: none */
 	unsigned int group_key;	/* 0: a group of its own */
+	int group_col;		/* column of group=, 0: none */
 	unsigned int vendor, device, subvendor, subdevice, class;
 	unsigned int hdr_type, pcie_type;
 	char compatible[COMPAT_SIZE];
@@ -113,6 +115,14 @@ struct topo_dev {
 	bool untrusted, absent;
 	unsigned int reset;	/* reset=: 1 << PCI_RESET_METHOD_* */
 	bool no_bus_reset;
+	/* ACS: enum pci_acs_state, the words (ctrl -1: as the kernel sets) */
+	unsigned int acs, acs_cap;
+	int acs_ctrl;
+	int acs_ctrl_col;	/* column of acs-ctl=, 0: none */
+	bool multifunction;
+	uint64_t dma_alias[4];	/* dma-alias= devfns */
+	unsigned int nr_sids;	/* stream-id= */
+	unsigned int sids[DEVICE_STREAM_IDS_MAX];
 	struct topo_pos at;	/* the name */
 	unsigned int nr_direct;	/* rmrr ranges */
 	struct {
@@ -126,7 +136,7 @@ struct topo_driver {
 	struct topo_pos at;	/* the name */
 };
 
-#define TOPO_STMTS_MAX 16
+#define TOPO_STMTS_MAX 20
 
 struct topo {
 	char name[MACHINE_NAME_MAX];
@@ -147,6 +157,10 @@ struct topo {
 	size_t ndevs, devs_cap;
 	struct topo_driver *drivers;
 	size_t ndrivers, drivers_cap;
+
+	/* groups labels|computed|check: where PCI groups come from */
+	unsigned int groups;
+	struct topo_pos groups_at;	/* the value */
 
 	struct strmap dev_names;	/* name -> index in devs */
 	struct strmap labels;		/* group label -> group key */
@@ -308,6 +322,31 @@ static const struct choice pci_reset_choices[] = {
 	{ "flr", PCI_RESET_METHOD_FLR },
 	{ "af_flr", PCI_RESET_METHOD_AF_FLR },
 	{ "pm", PCI_RESET_METHOD_PM },
+	{ NULL, 0 },
+};
+
+enum topo_groups {
+	TOPO_GROUPS_LABELS,	/* group= labels, as written */
+	TOPO_GROUPS_COMPUTED,	/* PCI: pci_device_group() */
+	TOPO_GROUPS_CHECK,	/* computed, and PCI labels must agree */
+};
+
+static const struct choice groups_choices[] = {
+	{ "labels", TOPO_GROUPS_LABELS },
+	{ "computed", TOPO_GROUPS_COMPUTED },
+	{ "check", TOPO_GROUPS_CHECK },
+	{ NULL, 0 },
+};
+
+/* ACS capability and control bits, lowercase as lspci's abbreviations */
+static const struct choice acs_bit_choices[] = {
+	{ "sv", PCI_ACS_SV },
+	{ "tb", PCI_ACS_TB },
+	{ "rr", PCI_ACS_RR },
+	{ "cr", PCI_ACS_CR },
+	{ "uf", PCI_ACS_UF },
+	{ "ec", PCI_ACS_EC },
+	{ "dt", PCI_ACS_DT },
 	{ NULL, 0 },
 };
 
@@ -813,6 +852,70 @@ static int stmt_iommufd_unsafe(struct parser *p)
 	return 0;
 }
 
+static int stmt_groups(struct parser *p)
+{
+	if (one_choice(p, groups_choices, &p->t.groups))
+		return -EINVAL;
+	p->t.groups_at = (struct topo_pos){ p->line, p->toks[1].col };
+	return 0;
+}
+
+static int stmt_acs_request(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, yesno_choices, &v))
+		return -EINVAL;
+	p->t.cfg.acs_request = v ? MACHINE_ACS_REQUEST_YES :
+				   MACHINE_ACS_REQUEST_NO;
+	return 0;
+}
+
+/* One element of pcie-acs-override: downstream, multifunction, id:V:D. */
+static int acs_override_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct pcie_acs_override *o = obj;
+	unsigned int vendor, device;
+
+	if (tok_is(v, "downstream")) {
+		o->downstream = true;
+		return 0;
+	}
+	if (tok_is(v, "multifunction")) {
+		o->multifunction = true;
+		return 0;
+	}
+	if (v->len == 12 && !memcmp(v->s, "id:", 3)) {
+		struct tok ids = { v->s + 3, 9, v->col + 3 };
+
+		if (parse_id_pair(&ids, &vendor, &device)) {
+			if (o->nr_ids == PCIE_ACS_OVERRIDE_IDS_MAX)
+				return perr(p, v->col,
+					    "too many ids (the limit is %d)",
+					    PCIE_ACS_OVERRIDE_IDS_MAX);
+			o->ids[o->nr_ids++] = vendor << 16 | device;
+			return 0;
+		}
+	}
+	return perr(p, v->col,
+		    "expected downstream, multifunction or id:VVVV:DDDD in pcie-acs-override, got " QF,
+		    QA(v));
+}
+
+/*
+ * "pcie-acs-override downstream,multifunction,id:8086:1234": the
+ * out-of-tree kernel option, as its patch reads it.
+ */
+static int stmt_acs_override(struct parser *p)
+{
+	const struct tok *v = arg(p, 1, "downstream, multifunction or id:VVVV:DDDD");
+
+	if (!v || for_each_elem(p, v, &p->t.cfg.acs_override,
+				acs_override_elem))
+		return -EINVAL;
+	return no_more_args(p, 2);
+}
+
 /* "fault v7-order": a planted fault, in force from boot. */
 static int stmt_fault(struct parser *p)
 {
@@ -1022,6 +1125,7 @@ static int dev_opt_group(struct parser *p, void *obj, const struct tok *v)
 			return perr(p, v->col, "out of memory");
 	}
 	((struct topo_dev *)obj)->group_key = (unsigned int)key;
+	((struct topo_dev *)obj)->group_col = v->col - 6;
 	return 0;
 }
 
@@ -1151,6 +1255,111 @@ static int pci_opt_no_bus_reset(struct parser *p, void *obj,
 	return 0;
 }
 
+/* One bit of acs-cap= or acs-ctl=, into the unsigned int at @obj. */
+static int acs_bit_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	unsigned int *bits = obj, bit;
+
+	if (parse_choice(p, acs_bit_choices, v, "in an ACS list", &bit))
+		return -EINVAL;
+	if (*bits & bit)
+		return perr(p, v->col, "duplicate ACS bit " QF, QA(v));
+	*bits |= bit;
+	return 0;
+}
+
+/* An ACS word: "-" for none, else bits; @ret untouched on error. */
+static int parse_acs_word(struct parser *p, const struct tok *v,
+			  unsigned int *ret)
+{
+	unsigned int bits = 0;
+
+	if (!tok_is(v, "-") && for_each_elem(p, v, &bits, acs_bit_elem))
+		return -EINVAL;
+	*ret = bits;
+	return 0;
+}
+
+/* acs-cap=sv,rr,cr,uf (the capability), acs-cap=- (empty), unknown */
+static int pci_opt_acs_cap(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (tok_is(v, "unknown")) {
+		d->acs = PCI_ACS_UNKNOWN;
+		return 0;
+	}
+	d->acs = PCI_ACS_PRESENT;
+	return parse_acs_word(p, v, &d->acs_cap);
+}
+
+/* acs-ctl=sv,rr: the control word as read after boot */
+static int pci_opt_acs_ctl(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+	unsigned int bits;
+
+	if (parse_acs_word(p, v, &bits))
+		return -EINVAL;
+	d->acs_ctrl = (int)bits;
+	d->acs_ctrl_col = v->col - 8;
+	return 0;
+}
+
+static int pci_opt_multifunction(struct parser *p, void *obj,
+				 const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->multifunction = true;
+	return 0;
+}
+
+/* One DD.F of dma-alias=: a requester ID on the device's own bus. */
+static int pci_alias_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+	unsigned int slot, fn;
+
+	if (v->len != 4 || v->s[2] != '.' || !hex_exact(v->s, 2, &slot) ||
+	    slot > 0x1f || v->s[3] < '0' || v->s[3] > '7')
+		return perr(p, v->col,
+			    "expected a device and function like 00.1 in dma-alias=, got " QF,
+			    QA(v));
+	fn = (unsigned int)(v->s[3] - '0');
+	d->dma_alias[(slot << 3 | fn) / 64] |= 1ull << ((slot << 3 | fn) % 64);
+	return 0;
+}
+
+static int pci_opt_dma_alias(struct parser *p, void *obj, const struct tok *v)
+{
+	return for_each_elem(p, v, obj, pci_alias_elem);
+}
+
+/* One ID of stream-id=: 0x and 1 to 8 hex digits. */
+static int pci_sid_elem(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+	unsigned int sid;
+
+	if (v->len < 3 || v->len > 10 || v->s[0] != '0' || v->s[1] != 'x' ||
+	    !hex_exact(v->s + 2, v->len - 2, &sid))
+		return perr(p, v->col,
+			    "expected a stream ID like 0x100 in stream-id=, got " QF,
+			    QA(v));
+	if (d->nr_sids == DEVICE_STREAM_IDS_MAX)
+		return perr(p, v->col, "too many stream IDs (the limit is %d)",
+			    DEVICE_STREAM_IDS_MAX);
+	d->sids[d->nr_sids++] = sid;
+	return 0;
+}
+
+/* stream-id=0x100,...: the IDs firmware maps the function to */
+static int pci_opt_stream_id(struct parser *p, void *obj, const struct tok *v)
+{
+	return for_each_elem(p, v, obj, pci_sid_elem);
+}
+
 static int pci_opt_untrusted(struct parser *p, void *obj, const struct tok *v)
 {
 	(void)p;
@@ -1220,6 +1429,11 @@ static const struct opt pci_opts[] = {
 	{ "untrusted", NULL, pci_opt_untrusted },
 	{ "reset", "flr", pci_opt_reset },
 	{ "no-bus-reset", NULL, pci_opt_no_bus_reset },
+	{ "acs-cap", "sv,rr,cr,uf", pci_opt_acs_cap },
+	{ "acs-ctl", "sv,rr,cr,uf", pci_opt_acs_ctl },
+	{ "multifunction", NULL, pci_opt_multifunction },
+	{ "dma-alias", "00.1", pci_opt_dma_alias },
+	{ "stream-id", "0x100", pci_opt_stream_id },
 	DEV_OPT_ABSENT,
 	OPT_END,
 };
@@ -1362,8 +1576,12 @@ static int stmt_pci(struct parser *p)
 			    "expected vendor:device ids like 8086:10d3, got " QF,
 			    QA(ids));
 	d->pcie_type = PCI_EXP_TYPE_ENDPOINT;
+	d->acs_ctrl = -1;
 	if (parse_options(p, 3, pci_opts, d, cols))
 		return -EINVAL;
+	if (d->acs_ctrl_col && d->acs != PCI_ACS_PRESENT)
+		return perr(p, d->acs_ctrl_col,
+			    "acs-ctl= needs acs-cap= with the capability's bits on the same device");
 	switch (d->pcie_type) {
 	case PCI_EXP_TYPE_ROOT_PORT:
 	case PCI_EXP_TYPE_UPSTREAM:
@@ -1514,6 +1732,9 @@ static const struct stmt stmts[] = {
 	{ "default-domain", stmt_default_domain, true },
 	{ "vfio-noiommu", stmt_vfio_noiommu, true },
 	{ "iommufd-unsafe-interrupts", stmt_iommufd_unsafe, true },
+	{ "groups", stmt_groups, true },
+	{ "acs-request", stmt_acs_request, true },
+	{ "pcie-acs-override", stmt_acs_override, true },
 	{ "fault", stmt_fault, false },
 	{ "iommu", stmt_iommu, false },
 	{ "pci", stmt_pci, false },
@@ -1649,6 +1870,25 @@ static int finish_no_iommu_api(struct parser *p)
 		       what);
 }
 
+/*
+ * With computed groups the kernel's rules place PCI devices: a group=
+ * label on one is a contradiction, unless the file asks to check labels.
+ */
+static int finish_groups(struct parser *p)
+{
+	const struct topo *t = &p->t;
+
+	if (t->groups != TOPO_GROUPS_COMPUTED)
+		return 0;
+	for (size_t i = 0; i < t->ndevs; i++)
+		if (t->devs[i].bus == BUS_PCI && t->devs[i].group_col)
+			return fail_at(p, t->devs[i].at.line,
+				       t->devs[i].group_col,
+				       "group= on a PCI device, but 'groups computed' at line %d computes them; use 'groups check' to compare labels with the computed groups",
+				       t->groups_at.line);
+	return 0;
+}
+
 static int finish(struct parser *p)
 {
 	struct topo *t = &p->t;
@@ -1656,7 +1896,7 @@ static int finish(struct parser *p)
 	if (!t->seen[STMT_MACHINE])
 		return fail_at(p, 1, 1,
 			       "expected a 'machine NAME' statement, found none");
-	if (finish_iommu_kinds(p))
+	if (finish_iommu_kinds(p) || finish_groups(p))
 		return -EINVAL;
 	if (t->arch == TOPO_ARCH_ARM64 && t->cfg.firmware == FW_X86) {
 		if (t->firmware_at.line)
@@ -1744,6 +1984,13 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 				   d->subdevice, d->class);
 		device_set_pci_type(dev, d->hdr_type, d->pcie_type);
 		device_set_pci_reset(dev, d->reset, d->no_bus_reset);
+		device_set_pci_acs(dev, d->acs, d->acs_cap,
+				   d->acs == PCI_ACS_PRESENT ? d->acs_ctrl : -1);
+		device_set_pci_multifunction(dev, d->multifunction);
+		for (unsigned int fn = 0; fn < 256; fn++)
+			if (d->dma_alias[fn / 64] >> (fn % 64) & 1)
+				device_add_pci_dma_alias(dev, fn);
+		device_set_fw_stream_ids(dev, d->sids, d->nr_sids);
 		break;
 	case BUS_PLATFORM:
 		device_set_of_compatible(dev, d->compatible);
@@ -1763,6 +2010,118 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 					 d->direct[i].length);
 	device_set_untrusted(dev, d->untrusted);
 	device_set_absent(dev, d->absent);
+}
+
+/*
+ * 'groups check': the labels of PCI devices must split them as the
+ * computed groups do. The first device (in file order) where they part is
+ * reported, with the device it should or should not be with.
+ */
+static int check_group_labels(struct parser *p, const struct pci_devs *all,
+			      const int *dev_index)
+{
+	const struct topo *t = &p->t;
+	size_t nlabels = t->labels.count + 1;
+	int *by_group = malloc(((size_t)all->ngroups + 1) * sizeof(int));
+	int *by_label = malloc(nlabels * sizeof(int));
+	int ret = 0;
+
+	if (!by_group || !by_label) {
+		ret = fail_at(p, t->groups_at.line, t->groups_at.col,
+			      "out of memory");
+		goto out;
+	}
+	memset(by_group, -1, ((size_t)all->ngroups + 1) * sizeof(int));
+	memset(by_label, -1, nlabels * sizeof(int));
+	for (size_t i = 0; i < all->n && !ret; i++) {
+		const struct pci_dev *pdev = &all->v[i];
+		const struct topo_dev *d = &t->devs[dev_index[i]];
+		int g = pdev->group, first;
+
+		if (g < 0)
+			continue;
+		if (by_group[g] < 0)
+			by_group[g] = (int)i;
+		if (d->group_key && by_label[d->group_key] < 0)
+			by_label[d->group_key] = (int)i;
+		first = by_label[d->group_key];
+		if (d->group_key && all->v[first].group != g) {
+			ret = fail_at(p, d->at.line, d->group_col,
+				      "group label puts '%s' with '%s', but the computed groups part them",
+				      d->name, all->v[first].dev->name);
+			break;
+		}
+		first = by_group[g];
+		if (t->devs[dev_index[first]].group_key != d->group_key)
+			ret = fail_at(p, d->at.line,
+				      d->group_col ? d->group_col : d->at.col,
+				      "'%s' is computed to share a group with '%s', but its group label differs",
+				      d->name, all->v[first].dev->name);
+	}
+out:
+	free(by_group);
+	free(by_label);
+	return ret;
+}
+
+/*
+ * 'groups computed' and 'groups check': each PCI device behind an IOMMU
+ * gets the firmware group key of the group pci_device_group() gives it,
+ * after the labels' keys so that other buses' labels keep theirs.
+ */
+static int compute_groups(struct parser *p, struct machine *m,
+			  struct device **devs)
+{
+	const struct topo *t = &p->t;
+	struct pci_devs all;
+	struct pci_dev *bad = NULL;
+	int *dev_index = NULL;
+	bool ivrs = false;
+	int ret;
+
+	for (size_t i = 0; i < t->niommus; i++)
+		if (t->iommus[i].kind == IOMMU_KIND_AMD)
+			ivrs = true;
+	ret = pci_devs_build(devs, t->ndevs, &m->cfg, ivrs, &all);
+	if (!ret) {
+		dev_index = malloc((all.n ? all.n : 1) * sizeof(*dev_index));
+		if (!dev_index)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		pci_devs_free(&all);
+		return build_fail(p, t->groups_at, "compute groups of",
+				  t->name, ret);
+	}
+	/* the view keeps machine (file) order and skips non-PCI devices */
+	for (size_t i = 0, k = 0; i < t->ndevs && k < all.n; i++)
+		if (devs[i] == all.v[k].dev)
+			dev_index[k++] = (int)i;
+	ret = pci_devs_group(&all, &bad);
+	if (ret) {
+		const struct topo_dev *d = &t->devs[dev_index[bad - all.v]];
+
+		if (ret == -EINVAL)
+			fail_at(p, d->at.line, d->at.col,
+				"the stream IDs of '%s' belong to two groups: arm_smmu_device_group() refuses the device",
+				d->name);
+		else
+			build_fail(p, t->groups_at, "compute groups of",
+				   t->name, ret);
+		free(dev_index);
+		pci_devs_free(&all);
+		return -EINVAL;
+	}
+	for (size_t k = 0; k < all.n; k++)
+		if (all.v[k].group >= 0)
+			device_set_fw_iommu(all.v[k].dev, all.v[k].dev->fw.iommu,
+					    (unsigned int)t->labels.count + 1 +
+						    (unsigned int)all.v[k].group);
+	if (t->groups == TOPO_GROUPS_CHECK)
+		ret = check_group_labels(p, &all, dev_index);
+	free(dev_index);
+	pci_devs_free(&all);
+	return ret;
 }
 
 /*
@@ -1840,6 +2199,8 @@ static struct machine *build(struct parser *p)
 		devs[i] = dev;
 		describe_device(dev, d, d->iommu >= 0 ? iommus[d->iommu] : NULL);
 	}
+	if (t->groups != TOPO_GROUPS_LABELS && compute_groups(p, m, devs))
+		goto err_destroy;
 	for (i = 0; i < t->ndevs; i++) {
 		if (t->devs[i].absent)
 			continue;

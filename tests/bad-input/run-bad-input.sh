@@ -19,6 +19,10 @@ case $1 in
 *) dmaown=$(pwd)/$1 ;;
 esac
 cases=${2:-$(dirname "$0")/cases}
+case $cases in
+/*) ;;
+*) cases=$(pwd)/$cases ;;
+esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bad-input.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -40,7 +44,9 @@ for dir in "$cases"/*/; do
 	(
 		cd "$work" || exit 125
 		if [ -f gen ]; then
-			sh ./gen || exit 125
+			# gen may use helpers beside the cases, and dmaown
+			# itself (tests/import)
+			CASES_DIR=$cases DMAOWN=$dmaown sh ./gen || exit 125
 		fi
 		args=$(grep -v '^#' cmd)
 		eval "set -- $args"

@@ -6,7 +6,9 @@
 #   DMAOWN run --dmesg [ARGS] NAME.sh   for every EXAMPLES_DIR/*.sh (from
 #                                       inside EXAMPLES_DIR; ARGS from a
 #                                       "# dmaown-run-args: ARGS" line)
-#   DMAOWN show M                       for every built-in machine
+#   DMAOWN show M, DMAOWN explain M     for every built-in machine
+#   DMAOWN explain --json x86-server
+#   DMAOWN import --lspci ...           on two fixtures of tests/import
 #   DMAOWN check --depth 2 vfio-host
 #
 # dmaown's own exit status is not judged here (a WARN exits 1, and the
@@ -50,7 +52,17 @@ done
 }
 while read -r m _; do
 	printf '.\tshow %s\n' "$m" >>"$tmp/runs"
+	printf '.\texplain %s\n' "$m" >>"$tmp/runs"
 done <"$tmp/machines"
+printf '.\texplain --json x86-server\n' >>"$tmp/runs"
+# dmaown import on the fixtures beside the examples (tests/import/cases)
+cases=$(dirname "$EXAMPLES")/tests/import/cases
+if [ -d "$cases" ]; then
+	printf '%s\timport --lspci input.lspci -o /dev/null\n' \
+		"$cases/cometlake-denied" >>"$tmp/runs"
+	printf '%s\timport --lspci input.lspci --cmdline cmdline -o /dev/null\n' \
+		"$cases/cmdline-acs-override" >>"$tmp/runs"
+fi
 printf '.\tcheck -q --depth 2 vfio-host\n' >>"$tmp/runs"
 
 total=$(wc -l <"$tmp/runs")

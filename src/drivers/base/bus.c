@@ -470,6 +470,43 @@ void device_set_pci_type(struct device *dev, unsigned int hdr_type,
 	dev->ids.pcie_type = (unsigned char)pcie_type;
 }
 
+int device_set_pci_acs(struct device *dev, enum pci_acs_state state,
+		       unsigned int cap, int ctrl)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (device_bus_kind(dev) != BUS_PCI || cap & ~PCI_ACS_ALL_ ||
+	    (ctrl >= 0 && (unsigned int)ctrl & ~PCI_ACS_ALL_) ||
+	    (state != PCI_ACS_PRESENT && (cap || ctrl >= 0)) ||
+	    (state != PCI_ACS_ABSENT && state != PCI_ACS_PRESENT &&
+	     state != PCI_ACS_UNKNOWN))
+		return -EINVAL;
+	dev->pci.acs = (unsigned char)state;
+	dev->pci.acs_cap = (unsigned short)cap;
+	dev->pci.acs_ctrl = ctrl < 0 ? -1 : ctrl;
+	return 0;
+}
+
+int device_set_pci_multifunction(struct device *dev, bool multifunction)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (device_bus_kind(dev) != BUS_PCI)
+		return -EINVAL;
+	dev->pci.multifunction = multifunction;
+	return 0;
+}
+
+int device_add_pci_dma_alias(struct device *dev, unsigned int devfn)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (device_bus_kind(dev) != BUS_PCI || devfn > 255)
+		return -EINVAL;
+	dev->pci.dma_alias_mask[devfn / 64] |= 1ull << (devfn % 64);
+	return 0;
+}
+
 void device_set_of_compatible(struct device *dev, const char *compatible)
 {
 	snprintf(dev->ids.compatible, sizeof(dev->ids.compatible), "%s",

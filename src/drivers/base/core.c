@@ -132,6 +132,21 @@ void device_set_require_direct(struct device *dev, bool require_direct)
 	dev->fw.require_direct = require_direct;
 }
 
+_Static_assert(DEV_STREAM_IDS_MAX == DEVICE_STREAM_IDS_MAX,
+	       "device.h and dmaown/device.h disagree");
+
+int device_set_fw_stream_ids(struct device *dev, const unsigned int *ids,
+			     unsigned int n)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (n > DEV_STREAM_IDS_MAX)
+		return -EINVAL;
+	memcpy(dev->fw.sids, ids, n * sizeof(*ids));
+	dev->fw.nr_sids = n;
+	return 0;
+}
+
 void device_set_untrusted(struct device *dev, bool untrusted)
 {
 	dev->fw.untrusted = untrusted;

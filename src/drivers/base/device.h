@@ -36,6 +36,9 @@ struct dev_ids {
 /* PCI_RESET_METHOD_MAX_ of dmaown/driver.h: reset methods, 0 included */
 #define PCI_NUM_RESET_METHODS 7
 
+/* DEVICE_STREAM_IDS_MAX of dmaown/device.h */
+#define DEV_STREAM_IDS_MAX 4
+
 /* DEVICE_DIRECT_REGIONS_MAX of dmaown/iommu.h */
 #define DEV_DIRECT_REGIONS_MAX 8
 
@@ -49,6 +52,9 @@ struct dev_iommu_fw {
 	unsigned int def_domain_type; /* forced by the IOMMU driver, 0: none */
 	bool require_direct;         /* RMRR / IORT RMR: needs 1:1 mappings */
 	bool untrusted;              /* external-facing: forces DMA domains */
+	/* the fwspec's stream IDs (IORT, iommu-map): arm-smmu groups by them */
+	unsigned int nr_sids;
+	unsigned int sids[DEV_STREAM_IDS_MAX];
 	/* firmware 1:1 ranges: device_add_direct_region() (resv.c) */
 	unsigned int nr_direct;
 	struct {
@@ -124,6 +130,21 @@ struct device {
 		bool attr;
 		unsigned char methods[PCI_NUM_RESET_METHODS];
 	} pci_reset;
+
+	/*
+	 * What the PCI core reads at enumeration and the grouping rules use
+	 * (drivers/pci/pci.c, src/drivers/pci/pci.h): the ACS capability
+	 * (@acs: enum pci_acs_state; @acs_ctrl -1: as the kernel enables it),
+	 * the header's multifunction bit, and the requester IDs on its own
+	 * bus it also uses (dma_alias_mask). Set before device_add().
+	 */
+	struct {
+		unsigned char acs;
+		unsigned short acs_cap;
+		int acs_ctrl;
+		bool multifunction;
+		uint64_t dma_alias_mask[4];
+	} pci;
 
 	/*
 	 * The kernel-DMA use of the bound driver, balanced by construction:

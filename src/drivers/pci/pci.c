@@ -12,6 +12,7 @@
  * are debug ones.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,4 +337,310 @@ struct device **pci_walk_bus_get(struct device *dev, size_t *ret_n)
 		*ret_n = pci_walk_bus_fill(m, dev->parent, devs, 0);
 	mutex_unlock(&m->obj_lock);
 	return devs;
+}
+
+/* ---- ACS and DMA aliases (the grouping half of drivers/pci/pci.c) ---- */
+
+const char *pci_acs_bit_name(unsigned int bit)
+{
+	static const char *const names[] = { "sv", "tb", "rr", "cr", "uf",
+					     "ec", "dt" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bit == 1u << i)
+			return names[i];
+	return NULL;
+}
+
+/*
+ * pci_acs_flags_enabled(): every control in @acs_flags is on. Controls the
+ * capability lacks count as on (the spec makes them required, or needed
+ * only when controllable), except egress control.
+ */
+static bool pci_acs_flags_enabled(struct pci_dev *pdev, unsigned int acs_flags)
+{
+	if (!pdev->acs_cap)
+		return false;
+	acs_flags &= pdev->acs_cap_word | PCI_ACS_EC;
+	return (pdev->acs_ctrl_word & acs_flags) == acs_flags;
+}
+
+/*
+ * pci_acs_enabled() (v6.6): quirks first; conventional PCI never isolates;
+ * PCIe-to-PCI bridges never do; root and downstream ports must have the
+ * controls on; other functions only when part of a multifunction device,
+ * and a single function is isolated from nothing else anyway.
+ */
+bool pci_acs_enabled(struct pci_dev *pdev, unsigned int acs_flags)
+{
+	int ret = pci_dev_specific_acs_enabled(pdev, acs_flags, NULL);
+
+	if (ret >= 0)
+		return ret > 0;
+	if (!pci_is_pcie(pdev))
+		return false;
+	switch (pdev->pcie_type) {
+	case PCI_EXP_TYPE_PCI_BRIDGE:
+		return false;
+	case PCI_EXP_TYPE_DOWNSTREAM:
+	case PCI_EXP_TYPE_ROOT_PORT:
+		return pci_acs_flags_enabled(pdev, acs_flags);
+	case PCI_EXP_TYPE_ENDPOINT:
+	case PCI_EXP_TYPE_UPSTREAM:
+	case PCI_EXP_TYPE_RC_END:
+		if (!pdev->multifunction)
+			break;
+		return pci_acs_flags_enabled(pdev, acs_flags);
+	default:
+		break;
+	}
+	return true;
+}
+
+/*
+ * pci_acs_path_enabled() (v6.6): @acs_flags on every function from @start
+ * up to @end, or up to the root bus when @end is NULL.
+ */
+bool pci_acs_path_enabled(struct pci_dev *start, struct pci_dev *end,
+			  unsigned int acs_flags)
+{
+	struct pci_dev *pdev, *parent = start;
+
+	do {
+		pdev = parent;
+		if (!pci_acs_enabled(pdev, acs_flags))
+			return false;
+		if (pci_is_root_bus_of(pdev))
+			return !end;
+		parent = pdev->bus_self;
+	} while (pdev != end);
+	return true;
+}
+
+static bool alias_bit(const struct pci_dev *pdev, unsigned int devfn)
+{
+	return pdev->dma_alias_mask[devfn / 64] >> (devfn % 64) & 1;
+}
+
+static bool has_alias(const struct pci_dev *pdev)
+{
+	return pdev->dma_alias_mask[0] | pdev->dma_alias_mask[1] |
+	       pdev->dma_alias_mask[2] | pdev->dma_alias_mask[3];
+}
+
+/*
+ * pci_devs_are_dma_aliases() (v6.6): one uses the other's requester ID.
+ * pci_real_dma_dev() is the device itself here: VMD is not modelled.
+ */
+bool pci_devs_are_dma_aliases(struct pci_dev *dev1, struct pci_dev *dev2)
+{
+	return (has_alias(dev1) && alias_bit(dev1, dev2->devfn)) ||
+	       (has_alias(dev2) && alias_bit(dev2, dev1->devfn));
+}
+
+/*
+ * One bus: behind the same bridge (or both on a root bus) with the same
+ * number, so a machine that puts two bus numbers behind one bridge does
+ * not make their functions siblings.
+ */
+bool pci_same_bus(const struct pci_dev *a, const struct pci_dev *b)
+{
+	return a->bus_self == b->bus_self && a->domain == b->domain &&
+	       a->busnr == b->busnr;
+}
+
+/*
+ * pci_enable_acs() at enumeration, when an IOMMU driver asked for ACS
+ * first: a quirk's own enabling, else pci_std_enable_acs(), which turns on
+ * SV, RR, CR and UF where the capability has them. Without the request the
+ * control word keeps its reset value. A control word the machine gives is
+ * what was read after all this, and is kept.
+ */
+static void pci_enable_acs(struct pci_dev *pdev, int ctrl)
+{
+	if (ctrl >= 0) {
+		pdev->acs_ctrl_word = (unsigned short)ctrl;
+		/* the PCH quirk's flag is not in the word: still set it */
+		if (pdev->all->acs_requested &&
+		    !pci_dev_specific_enable_acs(pdev))
+			pdev->acs_ctrl_word = (unsigned short)ctrl;
+		return;
+	}
+	pdev->acs_ctrl_word = 0;
+	if (!pdev->all->acs_requested)
+		return;
+	if (!pci_dev_specific_enable_acs(pdev))
+		return;
+	if (pdev->acs_cap)
+		pdev->acs_ctrl_word |= pdev->acs_cap_word & REQ_ACS_FLAGS;
+}
+
+/* "DDDD:BB:DD.F" into its numbers; false for another name */
+static bool pci_name_parse(const char *name, unsigned int *domain,
+			   unsigned int *busnr, unsigned int *devfn)
+{
+	unsigned int d, b, s, f;
+	char end;
+
+	if (sscanf(name, "%4x:%2x:%2x.%1u%c", &d, &b, &s, &f, &end) != 4 ||
+	    s > 0x1f || f > 7)
+		return false;
+	*domain = d;
+	*busnr = b;
+	*devfn = PCI_DEVFN(s, f);
+	return true;
+}
+
+struct pci_dev *pci_devs_find(const struct pci_devs *devs,
+			      const struct device *dev)
+{
+	for (size_t i = 0; i < devs->n; i++)
+		if (devs->v[i].dev == dev)
+			return &devs->v[i];
+	return NULL;
+}
+
+void pci_devs_free(struct pci_devs *devs)
+{
+	free(devs->v);
+	free(devs->bus_order);
+	free(devs->s2cr);
+	devs->s2cr = NULL;
+	devs->ns2cr = 0;
+	devs->v = NULL;
+	devs->bus_order = NULL;
+	devs->n = 0;
+}
+
+/* machine order within a bus: for_each_pci_dev() order */
+static int pci_bus_order_cmp(const void *a, const void *b)
+{
+	const struct pci_dev *x = *(struct pci_dev *const *)a;
+	const struct pci_dev *y = *(struct pci_dev *const *)b;
+	uintptr_t bx = (uintptr_t)x->bus_self, by = (uintptr_t)y->bus_self;
+
+	if (bx != by)
+		return bx < by ? -1 : 1;
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	if (x->busnr != y->busnr)
+		return x->busnr < y->busnr ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each bus's devices in one run of devs->bus_order (pci_bus_for_each()),
+ * so the same-bus walks of the grouping rules cost the bus, not the
+ * machine: a 262,144-device machine file stays fast.
+ */
+static int pci_devs_index_buses(struct pci_devs *all)
+{
+	size_t lo = 0;
+
+	all->bus_order = calloc(all->n ? all->n : 1, sizeof(*all->bus_order));
+	if (!all->bus_order)
+		return -ENOMEM;
+	for (size_t i = 0; i < all->n; i++)
+		all->bus_order[i] = &all->v[i];
+	qsort(all->bus_order, all->n, sizeof(*all->bus_order),
+	      pci_bus_order_cmp);
+	for (size_t i = 1; i <= all->n; i++) {
+		if (i < all->n && pci_same_bus(all->bus_order[i],
+					       all->bus_order[lo]))
+			continue;
+		for (size_t k = lo; k < i; k++) {
+			all->bus_order[k]->bus_lo = lo;
+			all->bus_order[k]->bus_hi = i;
+		}
+		lo = i;
+	}
+	return 0;
+}
+
+int pci_devs_build(struct device *const *devs, size_t n,
+		   const struct machine_config *cfg, bool ivrs,
+		   struct pci_devs *all)
+{
+	struct strmap by_name;
+	int ret = -ENOMEM;
+
+	memset(all, 0, sizeof(*all));
+	strmap_init(&by_name);
+	all->v = calloc(n ? n : 1, sizeof(*all->v));
+	if (!all->v)
+		goto err;
+	all->ivrs = ivrs;
+	all->override = cfg->acs_override;
+	all->acs_requested = cfg->acs_request == MACHINE_ACS_REQUEST_YES ||
+			     (cfg->acs_request == MACHINE_ACS_REQUEST_DEFAULT &&
+			      cfg->firmware != FW_DEVICETREE);
+	for (size_t i = 0; i < n; i++) {
+		struct device *dev = devs[i];
+		struct pci_dev *pdev = &all->v[all->n];
+
+		if (device_bus_kind(dev) != BUS_PCI ||
+		    !pci_name_parse(dev->name, &pdev->domain, &pdev->busnr,
+				    &pdev->devfn))
+			continue;
+		pdev->dev = dev;
+		pdev->all = all;
+		pdev->vendor = dev->ids.vendor;
+		pdev->device = dev->ids.device;
+		pdev->subsystem_vendor = dev->ids.subvendor;
+		pdev->subsystem_device = dev->ids.subdevice;
+		pdev->hdr_type = dev->ids.hdr_type;
+		pdev->pcie_type = dev->ids.pcie_type;
+		pdev->multifunction = dev->pci.multifunction;
+		pdev->acs_cap = dev->pci.acs == PCI_ACS_PRESENT;
+		pdev->acs_unknown = dev->pci.acs == PCI_ACS_UNKNOWN;
+		pdev->acs_cap_word = dev->pci.acs_cap;
+		memcpy(pdev->dma_alias_mask, dev->pci.dma_alias_mask,
+		       sizeof(pdev->dma_alias_mask));
+		pdev->subordinate = -1;
+		pdev->group = -1;
+		pdev->iommu = dev->fw.iommu;
+		pdev->sids = dev->fw.sids;
+		pdev->nr_sids = dev->fw.nr_sids;
+		if (strmap_put(&by_name, dev->name, pdev))
+			goto err;
+		all->n++;
+	}
+	for (size_t i = 0; i < all->n; i++) {
+		struct pci_dev *pdev = &all->v[i];
+		struct device *parent = pdev->dev->parent;
+		struct pci_dev *o = parent ? strmap_get(&by_name, parent->name) :
+					     NULL;
+
+		if (o && o->dev == parent) {
+			pdev->bus_self = o;
+			o->subordinate = (int)pdev->busnr;
+		}
+	}
+	ret = pci_devs_index_buses(all);
+	if (ret)
+		goto err;
+	/* another function in the slot: the header bit must be set */
+	for (size_t i = 0; i < all->n; i++) {
+		struct pci_dev *a = &all->v[i];
+
+		for (size_t k = a->bus_lo; k < a->bus_hi; k++) {
+			struct pci_dev *b = all->bus_order[k];
+
+			if (b != a && PCI_SLOT(a->devfn) == PCI_SLOT(b->devfn))
+				a->multifunction = true;
+		}
+	}
+	for (size_t i = 0; i < all->n; i++) {
+		struct pci_dev *pdev = &all->v[i];
+
+		pci_fixup_device_header(pdev);
+		pci_enable_acs(pdev, pdev->acs_cap ? pdev->dev->pci.acs_ctrl : -1);
+	}
+	strmap_free(&by_name);
+	return 0;
+
+err:
+	strmap_free(&by_name);
+	pci_devs_free(all);
+	return ret;
 }

@@ -67,4 +67,174 @@ size_t pci_config_space(struct device *dev, unsigned char *buf);
 /* Whether @a and @b are on the same (non-root) bus. */
 bool pci_dev_same_bus(const struct device *a, const struct device *b);
 
+/* ---- what the grouping rules read (drivers/pci/{pci,search,quirks}.c) ---- */
+
+/* pdev->dev_flags the rules look at (include/linux/pci.h) */
+#define PCI_DEV_FLAGS_ACS_ENABLED_QUIRK (1u << 0)
+#define PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS (1u << 1)
+#define PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT (1u << 2)
+
+/* what pci_device_group() asks of every port and function (iommu.c) */
+#define REQ_ACS_FLAGS (PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
+
+#define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1f)
+#define PCI_FUNC(devfn) ((devfn) & 0x07)
+#define PCI_DEVFN(slot, func) ((((slot) & 0x1f) << 3) | ((func) & 0x07))
+
+struct pci_devs;
+struct pci_quirk;
+
+/*
+ * The part of the kernel's struct pci_dev that IOMMU grouping reads, one
+ * per PCI device of the machine (added or not), built by pci_devs_build()
+ * after the header fixups and ACS enabling the kernel does at enumeration.
+ * A view: it lives no longer than the array it is in, and changes nothing
+ * in the machine.
+ */
+struct pci_dev {
+	struct device *dev;
+	struct pci_devs *all;
+	/* bus->self: the bridge above; NULL on a root bus (no virtual buses) */
+	struct pci_dev *bus_self;
+	unsigned int domain, busnr, devfn;
+	int subordinate;	/* a bridge's secondary bus: -1 nothing behind */
+	unsigned int vendor, device, subsystem_vendor, subsystem_device;
+	unsigned char hdr_type, pcie_type;
+	bool multifunction;
+	unsigned int dev_flags;	/* PCI_DEV_FLAG* above */
+	/* the ACS capability: @acs_cap false is the kernel's acs_cap == 0 */
+	bool acs_cap, acs_unknown;
+	unsigned short acs_cap_word, acs_ctrl_word;
+	uint64_t dma_alias_mask[4];
+	const struct pci_quirk *alias_quirk; /* the fixup that set an alias */
+	int group;		/* pci_device_group() so far; -1: no group */
+	size_t bus_lo, bus_hi;	/* its bus's run in pci_devs::bus_order */
+	/* its fwspec: the IOMMU and stream IDs (arm-smmu groups by them) */
+	struct iommu_device *iommu;
+	const unsigned int *sids;
+	unsigned int nr_sids;
+};
+
+/* an arm-smmu stream map entry's group (smmu->s2crs[idx].group) */
+struct pci_s2cr {
+	const struct iommu_device *iommu;
+	unsigned int sid;
+	int group;
+	struct pci_dev *first;	/* the device that made the entry */
+};
+
+/* The entry of stream ID @sid behind @iommu, or NULL. */
+struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
+			       const struct iommu_device *iommu,
+			       unsigned int sid);
+
+/*
+ * All PCI devices of a machine in machine order (the kernel's
+ * for_each_pci_dev() order, file order for machine files), and the
+ * machine-wide facts the rules read.
+ */
+struct pci_devs {
+	struct pci_dev *v;
+	size_t n;
+	/* each bus's devices together, in machine order within a bus */
+	struct pci_dev **bus_order;
+	bool acs_requested;	/* pci_request_acs() before enumeration */
+	bool ivrs;		/* an AMD IOMMU (ACPI IVRS table) */
+	struct pcie_acs_override override;
+	int ngroups;		/* groups pci_device_group() made */
+	struct pci_s2cr *s2cr;	/* arm_smmu_device_group()'s stream map */
+	size_t ns2cr;
+};
+
+/*
+ * The PCI view of @devs (the machine's devices, any order; non-PCI ones are
+ * skipped) with @cfg's ACS policy: header fixups (DMA alias quirks), the
+ * multifunction bit, ACS enabled as pci_enable_acs() would. -ENOMEM.
+ * Undo with pci_devs_free().
+ */
+int pci_devs_build(struct device *const *devs, size_t n,
+		   const struct machine_config *cfg, bool ivrs,
+		   struct pci_devs *all);
+
+/* Every device on @pdev's bus, @pdev included, in machine order. */
+#define pci_bus_for_each(tmp, pdev, k)                                  \
+	for ((k) = (pdev)->bus_lo;                                      \
+	     (k) < (pdev)->bus_hi && ((tmp) = (pdev)->all->bus_order[k], 1); \
+	     (k)++)
+void pci_devs_free(struct pci_devs *devs);
+
+/* The view of @dev in @devs, or NULL. */
+struct pci_dev *pci_devs_find(const struct pci_devs *devs,
+			      const struct device *dev);
+
+static inline bool pci_is_pcie(const struct pci_dev *pdev)
+{
+	return pdev->pcie_type != PCI_EXP_TYPE_NONE;
+}
+
+static inline bool pci_is_root_bus_of(const struct pci_dev *pdev)
+{
+	return !pdev->bus_self;
+}
+
+/* Whether @a and @b are on the same bus (tmp->bus == pdev->bus). */
+bool pci_same_bus(const struct pci_dev *a, const struct pci_dev *b);
+
+/* drivers/pci/pci.c (v6.6): ACS and DMA aliases */
+bool pci_acs_enabled(struct pci_dev *pdev, unsigned int acs_flags);
+bool pci_acs_path_enabled(struct pci_dev *start, struct pci_dev *end,
+			  unsigned int acs_flags);
+bool pci_devs_are_dma_aliases(struct pci_dev *dev1, struct pci_dev *dev2);
+
+/* drivers/pci/search.c (v6.6) */
+int pci_for_each_dma_alias(struct pci_dev *pdev,
+			   int (*fn)(struct pci_dev *pdev, unsigned int alias,
+				     void *data),
+			   void *data);
+
+/*
+ * drivers/pci/quirks.c (v6.6), held as data (src/drivers/pci/quirks.c):
+ * a quirk row, and where its fact comes from.
+ */
+struct pci_quirk {
+	unsigned int vendor;
+	unsigned int dev_lo, dev_hi;	/* device id range, inclusive */
+	unsigned int kind;		/* enum pci_quirk_kind (quirks.c) */
+	unsigned int flags;		/* ACS controls provided; alias devfn */
+	const char *source;		/* kernel function and its reason */
+};
+
+/*
+ * pci_dev_specific_acs_enabled(): >0 the quirk provides every control in
+ * @acs_flags, 0 it does not, -ENOTTY no quirk applies. @ret_quirk (may be
+ * NULL) is set to the row that decided.
+ */
+int pci_dev_specific_acs_enabled(struct pci_dev *dev, unsigned int acs_flags,
+				 const struct pci_quirk **ret_quirk);
+
+/* The header fixups grouping cares about (DMA aliases, bridge flags). */
+void pci_fixup_device_header(struct pci_dev *dev);
+
+/* pci_dev_specific_enable_acs(): 0 a quirk enabled ACS, -ENOTTY none. */
+int pci_dev_specific_enable_acs(struct pci_dev *dev);
+
+/*
+ * drivers/iommu/iommu.c (v6.6): the group of @pdev, an index into the
+ * groups made so far (existing ones found through aliases, bridges without
+ * ACS and functions without ACS), or a new one. The kernel calls it as each
+ * device is probed; pci_devs_group() calls it in machine order for every
+ * device with an IOMMU.
+ */
+int pci_device_group(struct pci_dev *pdev);
+
+/*
+ * The IOMMU driver's device_group op for every device with an IOMMU, in
+ * machine order: arm_smmu_device_group() (drivers/iommu/arm/arm-smmu/
+ * arm-smmu.c, v6.6) behind an arm-smmu, which first looks for a group of
+ * a device sharing a stream ID, else pci_device_group(). Returns 0, or
+ * -EINVAL with *@ret_bad the device whose stream IDs belong to two groups
+ * (the kernel's probe fails), -ENOMEM.
+ */
+int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
+
 #endif

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pci_device_group() of drivers/iommu/iommu.c (v6.6): which PCI functions
+ * share an IOMMU group. Kept apart from iommu.c because it runs on the
+ * machine's PCI description (src/drivers/pci/pci.h) before the devices
+ * are added: a machine file that asks for computed groups
+ * (docs/topology.md) gets each device's firmware group key from here, and
+ * dmaown explain reruns it to say why.
+ *
+ * The kernel calls it as each device is probed and only ever joins a
+ * group that exists; pci_devs_group() calls it in machine order, which is
+ * the x86 probe order of a machine file, so the same groups come out.
+ */
+#include <stdlib.h>
+
+#include "drivers/iommu/iommu-priv.h"
+#include "drivers/pci/pci.h"
+
+/* iommu_group_get() on the view: the group the device is in so far, or -1 */
+static int view_group_get(const struct pci_dev *pdev)
+{
+	return pdev->group;
+}
+
+struct group_for_pci_data {
+	struct pci_dev *pdev;
+	int group;
+};
+
+/* the last alias seen, and stop at the first one already in a group */
+static int get_pci_alias_or_group(struct pci_dev *pdev, unsigned int alias,
+				  void *opaque)
+{
+	struct group_for_pci_data *data = opaque;
+
+	(void)alias;
+	data->pdev = pdev;
+	data->group = view_group_get(pdev);
+	return data->group >= 0;
+}
+
+static bool test_and_set_bit(unsigned int nr, uint64_t *bits)
+{
+	bool old = bits[nr / 64] >> (nr % 64) & 1;
+
+	bits[nr / 64] |= 1ull << (nr % 64);
+	return old;
+}
+
+static int get_pci_alias_group(struct pci_dev *pdev, uint64_t *devfns);
+
+/*
+ * The group of another function of @pdev's slot, or of an alias of one,
+ * when @pdev is part of a multifunction device without ACS; the other
+ * function must lack ACS too.
+ */
+static int get_pci_function_alias_group(struct pci_dev *pdev,
+					uint64_t *devfns)
+{
+	struct pci_dev *tmp;
+	size_t k;
+	int group;
+
+	if (!pdev->multifunction || pci_acs_enabled(pdev, REQ_ACS_FLAGS))
+		return -1;
+	pci_bus_for_each(tmp, pdev, k) {
+		if (tmp == pdev || PCI_SLOT(tmp->devfn) != PCI_SLOT(pdev->devfn) ||
+		    pci_acs_enabled(tmp, REQ_ACS_FLAGS))
+			continue;
+		group = get_pci_alias_group(tmp, devfns);
+		if (group >= 0)
+			return group;
+	}
+	return -1;
+}
+
+/*
+ * The group of @pdev or of a device on its bus it aliases (or that aliases
+ * it), following aliases and their functions; @devfns stops the recursion.
+ */
+static int get_pci_alias_group(struct pci_dev *pdev, uint64_t *devfns)
+{
+	struct pci_dev *tmp;
+	size_t k;
+	int group;
+
+	if (test_and_set_bit(pdev->devfn & 0xff, devfns))
+		return -1;
+	group = view_group_get(pdev);
+	if (group >= 0)
+		return group;
+	pci_bus_for_each(tmp, pdev, k) {
+		if (tmp == pdev)
+			continue;
+		if (pci_devs_are_dma_aliases(pdev, tmp)) {
+			group = get_pci_alias_group(tmp, devfns);
+			if (group >= 0)
+				return group;
+			group = get_pci_function_alias_group(tmp, devfns);
+			if (group >= 0)
+				return group;
+		}
+	}
+	return -1;
+}
+
+int pci_device_group(struct pci_dev *pdev)
+{
+	struct group_for_pci_data data = { .group = -1 };
+	uint64_t devfns[4] = { 0 };
+	struct pci_dev *bridge;
+	int group;
+
+	/*
+	 * Up through the aliases to the requester ID the IOMMU sees; an alias
+	 * already in a group decides.
+	 */
+	if (pci_for_each_dma_alias(pdev, get_pci_alias_or_group, &data))
+		return data.group;
+	pdev = data.pdev;
+
+	/*
+	 * Up from there through every bridge whose path to the root lacks
+	 * ACS: such a bridge's group is ours.
+	 */
+	for (bridge = pdev->bus_self; bridge; bridge = bridge->bus_self) {
+		if (pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS))
+			break;
+		pdev = bridge;
+		group = view_group_get(pdev);
+		if (group >= 0)
+			return group;
+	}
+
+	/* a device we alias or that aliases us */
+	group = get_pci_alias_group(pdev, devfns);
+	if (group >= 0)
+		return group;
+	/* another function of a multifunction device without ACS */
+	group = get_pci_function_alias_group(pdev, devfns);
+	if (group >= 0)
+		return group;
+	return pdev->all->ngroups++;
+}
+
+struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
+			       const struct iommu_device *iommu,
+			       unsigned int sid)
+{
+	for (size_t i = 0; i < all->ns2cr; i++)
+		if (all->s2cr[i].iommu == iommu && all->s2cr[i].sid == sid)
+			return &all->s2cr[i];
+	return NULL;
+}
+
+/*
+ * arm_smmu_device_group() (v6.6): the group already behind one of the
+ * device's stream map entries, which must all agree; else the PCI rules,
+ * remembered for each entry. Exact stream IDs stand for the stream match
+ * registers (no SMR masks).
+ */
+static int arm_smmu_device_group(struct pci_devs *all, struct pci_dev *pdev)
+{
+	int group = -1;
+
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *e = pci_s2cr_find(all, pdev->iommu, pdev->sids[i]);
+
+		if (group >= 0 && e && group != e->group)
+			return -EINVAL;
+		if (e)
+			group = e->group;
+	}
+	if (group >= 0)
+		return group;
+	group = pci_device_group(pdev);
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *more;
+
+		if (pci_s2cr_find(all, pdev->iommu, pdev->sids[i]))
+			continue;
+		more = realloc(all->s2cr, (all->ns2cr + 1) * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		all->s2cr = more;
+		all->s2cr[all->ns2cr++] = (struct pci_s2cr){
+			pdev->iommu, pdev->sids[i], group, pdev,
+		};
+	}
+	return group;
+}
+
+int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
+{
+	for (size_t i = 0; i < devs->n; i++) {
+		struct pci_dev *pdev = &devs->v[i];
+		int group;
+
+		if (!pdev->iommu)
+			continue;
+		group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
+				arm_smmu_device_group(devs, pdev) :
+				pci_device_group(pdev);
+		if (group < 0) {
+			if (ret_bad)
+				*ret_bad = pdev;
+			return group;
+		}
+		pdev->group = group;
+	}
+	return 0;
+}
