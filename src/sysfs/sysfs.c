@@ -935,7 +935,10 @@ static bool lookup_child(const struct snode *dir, const char *name,
 			out->dev = dev;
 			return true;
 		}
-		return emit_driver_own(dir, find_child_cb, &fa);
+		/* the module link is looked for only by its own name */
+		if (len == 6 && !memcmp(name, "module", 6))
+			return emit_driver_own(dir, find_child_cb, &fa);
+		return emit_attrs(dir, find_child_cb, &fa);
 	case N_DEVICES: {
 		struct dev_root *r = device_root_find(m, name, len);
 
