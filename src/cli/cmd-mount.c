@@ -33,7 +33,8 @@
 
 #include "cli/cli.h"
 
-#define CTL_DIR "/.dmaown"
+#define CTL_NAME ".dmaown"
+#define CTL_DIR "/" CTL_NAME
 
 struct mount_state {
 	struct machine *m;
@@ -271,7 +272,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 	if (ret)
 		return ret;
 	if (!strcmp(path, "/") || (!mstate()->prefix[0] && !strcmp(path, "/sys")))
-		fill(buf, CTL_DIR + 1, NULL, 0, 0);
+		fill(buf, CTL_NAME, NULL, 0, 0);
 	for (size_t i = 0; i < n; i++)
 		fill(buf, names[i], NULL, 0, 0);
 	sysfs_list_free(names, n);
