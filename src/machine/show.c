@@ -411,7 +411,7 @@ static const char *dot_file_owner(const struct file *f)
 	return f && f->owner && f->owner->name ? f->owner->name : NULL;
 }
 
-/* "userspace: vfio container 0, process qemu" */
+/* "vfio group 10, container fd 4, process qemu"; "iommufd fd 3, ..." */
 static void dot_user_owner(struct machine *m, const struct iommu_group *g,
 			   struct sbuf *sb)
 {
@@ -422,11 +422,10 @@ static void dot_user_owner(struct machine *m, const struct iommu_group *g,
 	list_for_each_entry(vg, &m->vfio_groups, node) {
 		if ((void *)vg != g->owner)
 			continue;
-		if (vg->container && vg->container->id >= 0)
-			sbuf_printf(sb, "vfio container %d",
-				    vg->container->id);
-		else
-			sbuf_printf(sb, "vfio group %d", vg->id);
+		sbuf_printf(sb, "vfio group %d", vg->id);
+		if (vg->container && vg->container->file.fd >= 0)
+			sbuf_printf(sb, ", container fd %d",
+				    vg->container->file.fd);
 		proc = dot_file_owner(vg->opened ? &vg->file : NULL);
 		if (!proc && vg->container)
 			proc = dot_file_owner(&vg->container->file);
@@ -435,10 +434,9 @@ static void dot_user_owner(struct machine *m, const struct iommu_group *g,
 	list_for_each_entry(ictx, &m->iommufds, node) {
 		if ((void *)ictx != g->owner)
 			continue;
-		if (ictx->id >= 0)
-			sbuf_printf(sb, "iommufd %d", ictx->id);
-		else
-			sbuf_printf(sb, "iommufd (closed)");
+		sbuf_printf(sb, "iommufd");
+		if (ictx->file.fd >= 0)
+			sbuf_printf(sb, " fd %d", ictx->file.fd);
 		proc = dot_file_owner(&ictx->file);
 		goto process;
 	}
