@@ -3,6 +3,7 @@
  * The machine's state for people (text), programs (JSON) and pictures
  * (Graphviz). Groups in id order, devices in name order.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -400,6 +401,19 @@ static int cmp_root(const void *a, const void *b)
 		      ((const struct dot_root *)b)->name);
 }
 
+/* By group number (no group last), then by name. */
+static int cmp_dev_group(const void *a, const void *b)
+{
+	const struct device *x = *(struct device *const *)a;
+	const struct device *y = *(struct device *const *)b;
+	int gx = x->iommu_group ? x->iommu_group->id : INT_MAX;
+	int gy = y->iommu_group ? y->iommu_group->id : INT_MAX;
+
+	if (gx != gy)
+		return gx < gy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 static bool dot_is_root(const struct device *dev)
 {
 	return !dev->parent || !dev->parent->added;
@@ -541,7 +555,8 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 	static const char *const fw[] = { "x86", "acpi-iort", "devicetree" };
 	char root[DOT_ROOT_MAX];
 	struct dot_root *roots;
-	size_t nroots = 0;
+	struct device **w;
+	size_t nroots = 0, k = 0;
 	struct iommu_group *g;
 
 	sbuf_printf(sb, "digraph \"");
@@ -579,6 +594,14 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 	}
 	free(roots);
 
+	/* Members group by group without a walk of every device per group. */
+	w = malloc((n ? n : 1) * sizeof(*w));
+	if (!w) {
+		sb->oom = true;
+		return;
+	}
+	memcpy(w, v, n * sizeof(*w));
+	qsort(w, n, sizeof(*w), cmp_dev_group);
 	list_for_each_entry(g, &m->groups, node) {
 		enum dot_owner o = dot_group_owner(g);
 
@@ -587,14 +610,16 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 		sbuf_printf(sb, "\";\n\t\tstyle=\"filled,rounded%s\"; fillcolor=\"%s\"; color=\"%s\"; penwidth=2;\n",
 			    o == DOT_OWNER_NONE ? ",dashed" : "",
 			    dot_owners[o].fill, dot_owners[o].border);
-		for (size_t i = 0; i < n; i++)
-			if (v[i]->iommu_group == g)
-				dot_device(names, v[i], sb, "\t\t");
+		while (k < n && w[k]->iommu_group && w[k]->iommu_group->id < g->id)
+			k++;
+		for (; k < n && w[k]->iommu_group == g; k++)
+			dot_device(names, w[k], sb, "\t\t");
 		sbuf_printf(sb, "\t}\n");
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!v[i]->iommu_group)
 			dot_device(names, v[i], sb, "\t");
+	free(w);
 	for (size_t i = 0; i < n; i++) {
 		sbuf_printf(sb, "\t\"");
 		if (dot_is_root(v[i])) {
