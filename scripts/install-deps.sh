@@ -9,9 +9,10 @@ set -eu
 # build the fuzz targets (docs/testing.md).
 # libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
+# graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	clang libclang-rt-14-dev scdoc man-db groff-base
-	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids"
+	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz"
 
 missing=""
 for p in $PACKAGES; do

@@ -417,7 +417,7 @@ unsigned long machine_open_fds(struct machine *m);
  * enum machine_show_format - how machine_show() writes the state
  * @SHOW_TEXT: for people: IOMMUs, then groups with their devices
  * @SHOW_JSON: one JSON object (docs/json.md)
- * @SHOW_DOT: a Graphviz digraph, groups as clusters coloured by owner
+ * @SHOW_DOT: a Graphviz digraph (machine_show_dot() without names)
  */
 enum machine_show_format {
 	SHOW_TEXT,
@@ -433,6 +433,35 @@ enum machine_show_format {
  * Return: a NUL-terminated string the caller frees, or NULL (no memory).
  */
 char *machine_show(struct machine *m, enum machine_show_format format);
+
+/**
+ * struct machine_show_names - names for the picture's labels
+ * @pci_name: write the vendor name of @vendor into @ret_vendor and the
+ *	name of its @device into @ret_device (@len bytes each,
+ *	NUL-terminated, "" when unknown). The CLI looks them up in pci.ids;
+ *	NULL prints ids only.
+ * @data: passed to @pci_name
+ */
+struct machine_show_names {
+	void (*pci_name)(void *data, unsigned int vendor, unsigned int device,
+			 char *ret_vendor, char *ret_device, size_t len);
+	void *data;
+};
+
+/**
+ * machine_show_dot() - the machine as a Graphviz digraph
+ * (docs/pictures.md): the PCI tree left to right from its host bridges,
+ * non-PCI devices from their bus, each IOMMU group a cluster coloured by
+ * its owner, each device coloured by its driver's DMA class, a legend
+ * @m: the machine (quiescent)
+ * @names: where vendor and device names come from; NULL: ids only, as
+ *	machine_show(@m, SHOW_DOT) prints. The text is deterministic: the
+ *	same state and names give the same bytes.
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL (no memory).
+ */
+char *machine_show_dot(struct machine *m,
+		       const struct machine_show_names *names);
 
 /**
  * machine_explain() - why each device is in its IOMMU group, what would

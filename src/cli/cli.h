@@ -49,6 +49,20 @@ void cli_print_log(FILE *out, struct machine *m);
 int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *o);
 
+/*
+ * Pictures (picture.c, docs/pictures.md). cli_names_open() fills
+ * @ret_names with pci.ids lookups through libpci and returns the handle
+ * cli_names_close() frees (NULL: no memory, no names). cli_write_picture()
+ * writes @text to @out (NULL: standard output) as it is (@format NULL) or
+ * through 'dot -T@format'; 0, or 2 with a message naming @cmd.
+ */
+struct machine_show_names;
+void *cli_names_open(struct machine_show_names *ret_names);
+void cli_names_close(void *handle);
+bool cli_have_dot(void);
+int cli_write_picture(const char *cmd, const char *text, const char *format,
+		      const char *out);
+
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_machines(int argc, char **argv);

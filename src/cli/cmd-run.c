@@ -720,44 +720,67 @@ int cmd_show(int argc, char **argv)
 		{ "machine", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dot", no_argument, NULL, 'd' },
+		{ "svg", no_argument, NULL, 's' },
+		{ "png", no_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "numeric", no_argument, NULL, 'n' },
 		{ "mounted", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum machine_show_format fmt = SHOW_TEXT;
-	const char *spec = NULL, *mounted = NULL;
+	const char *spec = NULL, *mounted = NULL, *out = NULL;
+	const char *picture = NULL; /* dot -T format: "svg", "png" */
+	struct machine_show_names names = { 0 };
+	void *names_handle = NULL;
+	bool numeric = false;
 	struct machine *m;
 	char *state;
-	int c;
+	int c, ret;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:o:nh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			spec = optarg;
 			break;
 		case 'j':
 			fmt = SHOW_JSON;
+			picture = NULL;
 			break;
 		case 'd':
+		case 's':
+		case 'p':
 			fmt = SHOW_DOT;
+			picture = c == 's' ? "svg" : c == 'p' ? "png" : NULL;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'n':
+			numeric = true;
 			break;
 		case 'M':
 			mounted = optarg;
 			break;
 		case 'h':
-			fputs("usage: dmaown show [--json|--dot] [-m] MACHINE\n"
+			fputs("usage: dmaown show [--json|--dot|--svg|--png] [-n] [-o FILE] [-m] MACHINE\n"
 			      "       dmaown show [--json|--dot] --mounted DIR\n"
 			      "\n"
 			      "Boot a built-in machine or a .machine file and print its devices,\n"
-			      "IOMMU groups and DMA ownership: text, JSON (docs/json.md) or a\n"
-			      "Graphviz graph (groups as clusters coloured by owner).\n"
+			      "IOMMU groups and DMA ownership: text, JSON (docs/json.md), or a\n"
+			      "picture (docs/pictures.md): the PCI tree left to right, each IOMMU\n"
+			      "group a box coloured by its owner, each device coloured by its\n"
+			      "driver's DMA class, as Graphviz DOT text (--dot) or drawn by\n"
+			      "Graphviz's dot (--svg, --png).\n"
+			      "-o FILE writes to FILE instead of standard output; -n (--numeric)\n"
+			      "leaves out the vendor and device names pci.ids gives.\n"
 			      "--mounted DIR prints the state, now, of the machine that\n"
 			      "'dmaown mount' serves at DIR.\n"
 			      "\n"
 			      "Exit status: 0 shown; 1 shown, but a WARN fired while the machine\n"
-			      "booted; 2 bad usage or machine.\n",
+			      "booted; 2 bad usage or machine, or dot missing or failing.\n",
 			      stdout);
 			return 0;
 		default:
@@ -765,8 +788,13 @@ int cmd_show(int argc, char **argv)
 					      argv[optind - 1]);
 		}
 	}
-	if (mounted)
+	if (mounted) {
+		if (picture || out || numeric) {
+			fprintf(stderr, "dmaown show: --mounted takes --json or --dot only\n");
+			return 2;
+		}
 		return show_mounted(mounted, fmt, optind < argc ? argv[optind] : spec);
+	}
 	if (!spec && optind < argc)
 		spec = argv[optind++];
 	if (!spec) {
@@ -778,16 +806,31 @@ int cmd_show(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (picture && !cli_have_dot()) {
+		fprintf(stderr, "dmaown show: --%s needs Graphviz's 'dot', which is not in PATH (install the graphviz package), or take the graph with --dot\n",
+			picture);
+		return 2;
+	}
 	m = cli_load_machine(spec, 0);
 	if (!m)
 		return 2;
-	state = machine_show(m, fmt);
-	if (state)
-		fputs(state, stdout);
-	free(state);
+	if (fmt == SHOW_DOT) {
+		if (!numeric)
+			names_handle = cli_names_open(&names);
+		state = machine_show_dot(m, names_handle ? &names : NULL);
+		cli_names_close(names_handle);
+	} else {
+		state = machine_show(m, fmt);
+	}
 	c = machine_warn_count(m) ? 1 : 0;
 	machine_destroy(m);
-	return state ? c : 2;
+	if (!state) {
+		fprintf(stderr, "dmaown show: out of memory\n");
+		return 2;
+	}
+	ret = cli_write_picture("dmaown show", state, picture, out);
+	free(state);
+	return ret ? ret : c;
 }
 
 /* ---- dmaown machines ---- */

@@ -13,19 +13,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-complete.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 echo "1..5"
-n=0
-fails=0
-# check NAME COMMAND...: run, keep the output in $tmp/out
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$tmp/out"
-	fails=$((fails + 1))
-}
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 "$dmaown" check -q --depth max qdf2400 no-iommu >"$tmp/out" 2>&1
 if [ $? -eq 0 ] &&
