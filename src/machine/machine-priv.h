@@ -25,7 +25,12 @@
 
 #define MACHINE_LOG_MAX 65536   /* lines kept; the oldest are dropped */
 #define MACHINE_WARN_MAX 4096   /* reports kept; later ones only counted */
-#define MACHINE_GROUP_ID_MAX 4096
+/*
+ * Group ids (the kernel's ida has no limit of its own): ids are reused
+ * lowest first and a device is in one group at most, so a machine never
+ * needs more ids than devices; the table grows as ids are used.
+ */
+#define MACHINE_GROUP_ID_MAX 1048576
 #define MACHINE_NAME_MAX 64
 
 struct machine {

@@ -3246,6 +3246,28 @@ static void claim_4096_groups(void **state)
 	script_ctx_free(ctx);
 }
 
+/*
+ * More groups than the 4,096 the model once stopped at, silently: every
+ * device past it had no group. iommu_group_alloc() takes ids from an ida
+ * with no limit of its own.
+ */
+static void groups_beyond_4096(void **state)
+{
+	char name[16];
+	int n = 4100;
+
+	(void)state;
+	many_nics(n);
+	for (int i = 4090; i < n; i++) {
+		nic_name(name, i);
+		assert_non_null(grp(name));
+		assert_true(vfio_group_exists(self->m, gid(name)));
+	}
+	nic_name(name, n - 1);
+	assert_true(gid(name) >= 4096);
+	check_invariants();
+}
+
 /* 'ulimit -n' reads and sets the limit, with bash's messages. */
 static void ulimit_builtin(void **state)
 {
@@ -4610,6 +4632,7 @@ int main(void)
 		T(hot_reset_group_fds, var_x86),
 		T(many_groups, var_x86),
 		T(claim_4096_groups, var_x86),
+		T(groups_beyond_4096, var_x86),
 		T(ulimit_builtin, var_x86),
 		EVERY_FW(hot_remove_open_device),
 		EVERY_FW(type1_unsafe_interrupts),
