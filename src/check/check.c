@@ -225,22 +225,6 @@ void strlist_free(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static const char *vfio_driver_for(enum bus_kind kind)
-{
-	switch (kind) {
-	case BUS_PCI:
-		return "vfio-pci";
-	case BUS_PLATFORM:
-		return "vfio-platform";
-	case BUS_AMBA:
-		return "vfio-amba";
-	case BUS_FSL_MC:
-		return "vfio-fsl-mc";
-	default:
-		return NULL;
-	}
-}
-
 static bool is_container(const struct device *dev)
 {
 	return dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL ||
@@ -288,7 +272,7 @@ int check_actions(struct machine *m, const struct check_opts *o,
 			strlist_add(&l, "echo %s > /sys/bus/%s/drivers_probe",
 				 dev->name, b);
 		}
-		vfio = vfio_driver_for(dev->bus->ops->kind);
+		vfio = bus_vfio_driver_name(dev->bus->ops->kind);
 		if (vfio && !is_container(dev)) {
 			if (!dev->driver_override)
 				strlist_add(&l,
@@ -302,7 +286,7 @@ int check_actions(struct machine *m, const struct check_opts *o,
 	}
 	/* vfio bus drivers come and go as modules */
 	for (int k = 0; k < BUS_KIND_MAX_; k++) {
-		const char *vfio = vfio_driver_for((enum bus_kind)k);
+		const char *vfio = bus_vfio_driver_name((enum bus_kind)k);
 
 		if (!bus_used[k])
 			continue;

@@ -353,16 +353,9 @@ static enum action dev_action(const struct device *dev, const char **why)
 /* The vfio driver of the device's bus, which userspace binds it to. */
 static const char *vfio_driver(const struct device *dev)
 {
-	switch (device_bus_kind(dev)) {
-	case BUS_PLATFORM:
-		return "vfio-platform";
-	case BUS_AMBA:
-		return "vfio-amba";
-	case BUS_FSL_MC:
-		return "vfio-fsl-mc";
-	default:
-		return "vfio-pci";
-	}
+	const char *name = bus_vfio_driver_name(device_bus_kind(dev));
+
+	return name ? name : "vfio-pci";
 }
 
 /* ---- output ---- */

@@ -200,4 +200,10 @@ bool pci_match_one_device(const struct pci_device_id *id,
  */
 bool driver_module_name(const struct driver_desc *desc, char *buf, size_t len);
 
+/*
+ * The vfio bus driver of a bus (vfio-pci, vfio-platform, vfio-amba,
+ * vfio-fsl-mc): what userspace binds a device of it to; NULL for none.
+ */
+const char *bus_vfio_driver_name(enum bus_kind kind);
+
 #endif

@@ -24,6 +24,22 @@ const char *bus_kind_name(enum bus_kind kind)
 	return bus_kinds[kind]->name;
 }
 
+const char *bus_vfio_driver_name(enum bus_kind kind)
+{
+	switch (kind) {
+	case BUS_PCI:
+		return "vfio-pci";
+	case BUS_PLATFORM:
+		return "vfio-platform";
+	case BUS_AMBA:
+		return "vfio-amba";
+	case BUS_FSL_MC:
+		return "vfio-fsl-mc";
+	default:
+		return NULL;
+	}
+}
+
 enum bus_kind bus_kind_from_name(const char *name)
 {
 	for (int k = 0; k < BUS_KIND_MAX_; k++)
