@@ -6,11 +6,11 @@
  * it unchanged. Userspace glue, not a kernel counterpart; the semantics are
  * all in the library (include/dmaown/sysfs.h).
  *
- * A mount serves a subtree of the model's root ("/": its sys and dev
- * directories; "/sys" for the shell's /sys), plus a hidden directory
- * ".dmaown" at its top: "ctl" runs script lines (what the shell's modprobe
- * and rmmod write), "dmesg" the kernel log, "show" the ownership state,
- * "modprobe" and "rmmod" the shell's stand-ins for the host's commands.
+ * A mount serves the model's root (its sys and dev directories; the shell
+ * binds sys/ over /sys), plus a hidden directory ".dmaown", at the top and
+ * in sys/: "ctl" runs script lines (what the shell's modprobe and rmmod
+ * write), "dmesg" the kernel log, "show" the ownership state, "modprobe"
+ * and "rmmod" the shell's stand-ins for the host's commands.
  */
 #define FUSE_USE_VERSION 35
 
@@ -38,7 +38,6 @@
 
 struct mount_state {
 	struct machine *m;
-	const char *prefix;       /* the model path the mount's root shows */
 	pthread_mutex_t ctl_lock; /* the script context runs one line at once */
 	struct script_ctx *ctx;
 	time_t t0;                /* every file's times: the mount's */
@@ -53,15 +52,6 @@ struct ctl_handle {
 static struct mount_state *mstate(void)
 {
 	return fuse_get_context()->private_data;
-}
-
-/* The model path a path of the mount names. */
-static void model_path(const char *path, char *buf, size_t len)
-{
-	const char *prefix = mstate()->prefix;
-
-	snprintf(buf, len, "%s%s", prefix,
-		 prefix[0] && !strcmp(path, "/") ? "" : path);
 }
 
 /* ---- .dmaown: the files that are the mount's own ---- */
@@ -178,7 +168,6 @@ static int sfs_getattr(const char *path, struct stat *st,
 {
 	struct machine *m = mstate()->m;
 	struct sysfs_attr_stat a;
-	char mp[SYSFS_PATH_MAX];
 	int ret;
 
 	(void)fi;
@@ -201,8 +190,7 @@ static int sfs_getattr(const char *path, struct stat *st,
 	case CTL_NONE:
 		break;
 	}
-	model_path(path, mp, sizeof(mp));
-	ret = sysfs_getattr(m, mp, &a);
+	ret = sysfs_getattr(m, path, &a);
 	if (ret)
 		return ret;
 	switch (a.type) {
@@ -213,7 +201,7 @@ static int sfs_getattr(const char *path, struct stat *st,
 		char *t;
 
 		/* a link's size is its target's length, as lstat() says */
-		ret = sysfs_readlink(m, mp, &t);
+		ret = sysfs_readlink(m, path, &t);
 		if (ret)
 			return ret;
 		fill_stat(st, S_IFLNK | a.mode, (off_t)strlen(t));
@@ -232,11 +220,10 @@ static int sfs_getattr(const char *path, struct stat *st,
 
 static int sfs_readlink(const char *path, char *buf, size_t size)
 {
-	char mp[SYSFS_PATH_MAX], *t;
+	char *t;
 	int ret;
 
-	model_path(path, mp, sizeof(mp));
-	ret = sysfs_readlink(mstate()->m, mp, &t);
+	ret = sysfs_readlink(mstate()->m, path, &t);
 	if (ret)
 		return ret;
 	snprintf(buf, size, "%s", t);
@@ -248,7 +235,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 		       off_t off, struct fuse_file_info *fi,
 		       enum fuse_readdir_flags flags)
 {
-	char mp[SYSFS_PATH_MAX], **names;
+	char **names;
 	size_t n;
 	int ret;
 
@@ -267,11 +254,10 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 		fill(buf, "show.json", NULL, 0, 0);
 		return 0;
 	}
-	model_path(path, mp, sizeof(mp));
-	ret = sysfs_list(mstate()->m, mp, &names, &n);
+	ret = sysfs_list(mstate()->m, path, &names, &n);
 	if (ret)
 		return ret;
-	if (!strcmp(path, "/") || (!mstate()->prefix[0] && !strcmp(path, "/sys")))
+	if (!strcmp(path, "/") || !strcmp(path, "/sys"))
 		fill(buf, CTL_NAME, NULL, 0, 0);
 	for (size_t i = 0; i < n; i++)
 		fill(buf, names[i], NULL, 0, 0);
@@ -340,7 +326,7 @@ static int sfs_read(const char *path, char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	enum ctl_file which = ctl_file(path);
-	char mp[SYSFS_PATH_MAX], *data;
+	char *data;
 	size_t len;
 	int ret;
 
@@ -363,8 +349,7 @@ static int sfs_read(const char *path, char *buf, size_t size, off_t off,
 		free(data);
 		return ret;
 	}
-	model_path(path, mp, sizeof(mp));
-	ret = sysfs_read_bin(mstate()->m, mp, &data, &len);
+	ret = sysfs_read_bin(mstate()->m, path, &data, &len);
 	if (ret)
 		return ret;
 	ret = copy_out(data, len, buf, size, off);
@@ -412,7 +397,6 @@ static int ctl_write(struct ctl_handle *h, const char *buf, size_t size)
 static int sfs_write(const char *path, const char *buf, size_t size,
 		     off_t off, struct fuse_file_info *fi)
 {
-	char mp[SYSFS_PATH_MAX];
 	int ret;
 
 	(void)off;
@@ -421,9 +405,8 @@ static int sfs_write(const char *path, const char *buf, size_t size,
 				 size);
 	if (ctl_file(path) != CTL_NONE)
 		return -EACCES;
-	model_path(path, mp, sizeof(mp));
 	/* each write(2) is one store, as kernfs_fop_write_iter() makes it */
-	ret = sysfs_write(mstate()->m, mp, buf, size);
+	ret = sysfs_write(mstate()->m, path, buf, size);
 	return ret ? ret : (int)size;
 }
 
@@ -560,14 +543,12 @@ static struct fuse *sfs_new(struct mount_state *s, const char *dir,
 	return f;
 }
 
-static int state_init(struct mount_state *s, const char *spec,
-		      const char *prefix)
+static int state_init(struct mount_state *s, const char *spec)
 {
 	memset(s, 0, sizeof(*s));
 	s->m = cli_load_machine(spec, 0);
 	if (!s->m)
 		return -1;
-	s->prefix = prefix;
 	s->t0 = time(NULL);
 	pthread_mutex_init(&s->ctl_lock, NULL);
 	s->ctx = script_ctx_new(s->m, "ctl");
@@ -605,7 +586,7 @@ int cmd_mount(int argc, char **argv)
 		return mount_usage(stdout);
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
 		return mount_usage(stderr);
-	if (state_init(&s, argv[1], ""))
+	if (state_init(&s, argv[1]))
 		return 2;
 	f = sfs_new(&s, argv[2], geteuid() == 0);
 	if (!f) {
@@ -632,15 +613,11 @@ int cmd_mount(int argc, char **argv)
 
 /* ---- dmaown shell ---- */
 
-struct loop_arg {
-	struct fuse *f;
-};
-
 static void *loop_thread(void *arg)
 {
 	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 10 };
 
-	fuse_loop_mt(((struct loop_arg *)arg)->f, &cfg);
+	fuse_loop_mt(arg, &cfg);
 	return NULL;
 }
 
@@ -719,7 +696,7 @@ int cmd_shell(int argc, char **argv)
 	static char bound[6][PATH_MAX];
 	int nbound = 0;
 	struct mount_state s;
-	struct loop_arg la;
+	struct fuse *f;
 	pthread_t thread;
 	char *const *cmd;
 	char *defcmd[2];
@@ -762,17 +739,17 @@ int cmd_shell(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
-	if (state_init(&s, argv[1], ""))
+	if (state_init(&s, argv[1]))
 		return 2;
-	la.f = sfs_new(&s, STAGE, true);
-	if (!la.f) {
+	f = sfs_new(&s, STAGE, true);
+	if (!f) {
 		fprintf(stderr, "dmaown shell: cannot mount the machine's /sys: FUSE needs /dev/fuse (Debian: fuse3)\n");
 		state_free(&s);
 		return 2;
 	}
-	if (pthread_create(&thread, NULL, loop_thread, &la)) {
-		fuse_unmount(la.f);
-		fuse_destroy(la.f);
+	if (pthread_create(&thread, NULL, loop_thread, f)) {
+		fuse_unmount(f);
+		fuse_destroy(f);
 		state_free(&s);
 		return 2;
 	}
@@ -782,10 +759,10 @@ int cmd_shell(int argc, char **argv)
 	if (mount(STAGE "/sys", "/sys", NULL, MS_BIND, NULL)) {
 		fprintf(stderr, "dmaown shell: cannot mount the machine's /sys: %s\n",
 			strerror(errno));
-		fuse_exit(la.f);
-		fuse_unmount(la.f);
+		fuse_exit(f);
+		fuse_unmount(f);
 		pthread_join(thread, NULL);
-		fuse_destroy(la.f);
+		fuse_destroy(f);
 		state_free(&s);
 		return 2;
 	}
@@ -808,10 +785,10 @@ int cmd_shell(int argc, char **argv)
 	/* what hides the staging mount first, then the FUSE mount itself */
 	umount2("/sys", MNT_DETACH);
 	umount2("/dev/vfio", MNT_DETACH);
-	fuse_exit(la.f);
-	fuse_unmount(la.f);
+	fuse_exit(f);
+	fuse_unmount(f);
 	pthread_join(thread, NULL);
-	fuse_destroy(la.f);
+	fuse_destroy(f);
 	cli_print_log(stdout, s.m);
 	state_free(&s);
 	if (pid < 0)

@@ -859,11 +859,6 @@ int idr_alloc_lowest(struct idr *idr, void *ptr, unsigned int start,
 	return (int)id;
 }
 
-unsigned int idr_peek_lowest(const struct idr *idr, unsigned int start)
-{
-	return idr_find_free(idr, start > idr->hint ? start : idr->hint);
-}
-
 void *idr_find(const struct idr *idr, int id)
 {
 	if (id < 0 || (unsigned int)id >= idr->cap)

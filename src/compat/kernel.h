@@ -291,8 +291,6 @@ void idr_destroy(struct idr *idr);
  */
 int idr_alloc_lowest(struct idr *idr, void *ptr, unsigned int start,
 		     unsigned int end);
-/* The id idr_alloc_lowest() would give from @start, without taking it. */
-unsigned int idr_peek_lowest(const struct idr *idr, unsigned int start);
 /* The pointer at @id, or NULL. */
 void *idr_find(const struct idr *idr, int id);
 /* Free @id; return what was there (NULL if nothing). */

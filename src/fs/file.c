@@ -72,11 +72,6 @@ static void process_insert_sorted(struct machine *m, struct process *new)
 	list_add_tail(&new->node, &m->processes);
 }
 
-struct process *machine_default_process(struct machine *m)
-{
-	return m->default_process;
-}
-
 struct process *machine_find_process(struct machine *m, const char *name)
 {
 	struct process *p;
@@ -164,11 +159,6 @@ void put_unused_fd(struct process *p, int fd)
 {
 	lockdep_assert_held(p->m, &p->m->vfio_lock);
 	WARN_ON(p->m, idr_remove(&p->fds, fd) != &reserved_file);
-}
-
-int process_next_fd(const struct process *p)
-{
-	return (int)idr_peek_lowest(&p->fds, 0);
 }
 
 struct file *process_file(struct process *p, int fd)

@@ -90,11 +90,6 @@ static inline bool process_has_files(const struct process *p)
 	return p->fds.count > 3;
 }
 
-/* The descriptor @p's next open would get (alloc_fd()). Under vfio_lock. */
-int process_next_fd(const struct process *p);
-
-/* The default process of @m. */
-struct process *machine_default_process(struct machine *m);
 
 extern const struct machine_subsys files_subsys;
 

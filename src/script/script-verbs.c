@@ -306,16 +306,15 @@ static bool parse_fd(const char *s, int *ret)
 
 /*
  * A device descriptor argument: a number, or a device's name standing for
- * the newest file the process has of it (a cdev file for a bind).
+ * the newest file the process has of it.
  */
-static int parse_dfd(struct process *p, const char *s, bool cdev_only,
-		     int *ret)
+static int parse_dfd(struct process *p, const char *s, int *ret)
 {
 	int fd;
 
 	if (parse_fd(s, ret))
 		return 0;
-	fd = vfio_device_fd_of(p, s, cdev_only);
+	fd = vfio_device_fd_of(p, s, false);
 	if (fd < 0)
 		return fd;
 	*ret = fd;
@@ -381,25 +380,16 @@ static int vfio_fd_verb(struct script_ctx *ctx, int argc, char **argv,
 		ret = vfio_process_attach_ioas(p, argv[2], (unsigned int)b);
 		return ret ? verb_fail(ctx, io, what, ret) : 0;
 	}
-	if (argc >= 3 && (!strcmp(verb, "hot-reset-info") ||
-			  !strcmp(verb, "hot-reset")) &&
-	    !parse_fd(argv[2], &a)) {
-		char num[16], *args[3 + 64];
-
-		ret = parse_dfd(p, argv[2], false, &a);
-		if (ret)
-			return verb_fail(ctx, io, what, ret);
-		if (argc > (int)(sizeof(args) / sizeof(args[0])))
-			goto bad;
-		snprintf(num, sizeof(num), "%d", a);
-		memcpy(args, argv, (size_t)argc * sizeof(*args));
-		args[2] = num;
-		return vfio_fd_verb(ctx, argc, args, io, what);
-	}
-	if (!strcmp(verb, "hot-reset") && argc >= 3 && argc <= 3 + 64 &&
-	    parse_fd(argv[2], &a)) {
+	/* a hot reset's device: a descriptor, or a device's newest file */
+	if ((!strcmp(verb, "hot-reset-info") && argc == 3) ||
+	    (!strcmp(verb, "hot-reset") && argc >= 3 && argc <= 3 + 64)) {
 		int fds[64];
 
+		ret = parse_dfd(p, argv[2], &a);
+		if (ret)
+			return verb_fail(ctx, io, what, ret);
+		if (argc == 3 && !strcmp(verb, "hot-reset-info"))
+			return vfio_hot_reset_info(ctx, io, p, a, NULL);
 		for (int i = 3; i < argc; i++)
 			if (!parse_fd(argv[i], &fds[i - 3]))
 				goto bad;
@@ -416,8 +406,6 @@ static int vfio_fd_verb(struct script_ctx *ctx, int argc, char **argv,
 			ret = vfio_ioctl_detach_ioas(p, a);
 		else if (!strcmp(verb, "set-req-eventfd"))
 			ret = vfio_ioctl_set_req_eventfd(p, a);
-		else if (!strcmp(verb, "hot-reset-info"))
-			return vfio_hot_reset_info(ctx, io, p, a, NULL);
 		else if (!strcmp(verb, "status")) {
 			unsigned int flags;
 

@@ -849,6 +849,7 @@ static int cmd_rmmod(struct script_ctx *ctx, int argc, char **argv,
 static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
 		      struct cmd_io *io)
 {
+	struct process *p = script_process(ctx);
 	const char *value = NULL;
 	bool nofile = false;
 	unsigned long limit;
@@ -889,10 +890,7 @@ static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
 	}
 	if (!value || !strcmp(value, "soft") || !strcmp(value, "hard")) {
 		if (!value)
-			sbuf_printf(io->out, "%lu\n",
-				    script_process(ctx) ?
-					    process_nofile(script_process(ctx)) :
-					    0);
+			sbuf_printf(io->out, "%lu\n", p ? process_nofile(p) : 0);
 		return 0;
 	}
 	if (!strcmp(value, "unlimited")) {
@@ -906,9 +904,7 @@ static int cmd_ulimit(struct script_ctx *ctx, int argc, char **argv,
 			return 1;
 		}
 	}
-	ret = script_process(ctx) ?
-		      process_set_nofile(script_process(ctx), limit) :
-		      -ENOMEM;
+	ret = p ? process_set_nofile(p, limit) : -ENOMEM;
 	if (ret) {
 		note_errno(ctx, ret);
 		sbuf_printf(io->err,

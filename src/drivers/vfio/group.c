@@ -48,12 +48,8 @@ static struct vfio_group *vfio_group_by_id(struct machine *m, int id)
 	return NULL;
 }
 
-/*
- * The group file @p has open as /dev/vfio/@id, or NULL (-EBADF): the live
- * group's, else a lingering one of the same number. How the legacy verbs,
- * naming a group by number, find its descriptor.
- */
-static struct vfio_group *vfio_group_file(struct process *p, int id)
+/* vfio.h: the live group's file, else a lingering one's (-EBADF: none). */
+struct vfio_group *vfio_group_file(struct process *p, int id)
 {
 	struct vfio_group *group = vfio_group_by_id(p->m, id);
 
@@ -66,12 +62,6 @@ static struct vfio_group *vfio_group_file(struct process *p, int id)
 			return group;
 	}
 	return NULL;
-}
-
-struct vfio_group *vfio_group_legacy_file(struct process *p, int id);
-struct vfio_group *vfio_group_legacy_file(struct process *p, int id)
-{
-	return vfio_group_file(p, id);
 }
 
 /* The group file open as @fd in @p: -EBADF, -ENOTTY another file. */

@@ -152,6 +152,13 @@ int vfio_node_open(struct process *p);
 int vfio_file_get(struct process *p, int fd, enum file_kind kind,
 		  struct file **ret);
 
+/*
+ * The group file @p has open as /dev/vfio/@id (a live group's, else a
+ * lingering one's), or NULL: how the legacy calls, naming a group by
+ * number, find its descriptor. Under vfio_lock.
+ */
+struct vfio_group *vfio_group_file(struct process *p, int id);
+
 /* The vfio device named @name, or NULL. Under vfio_lock. */
 struct vfio_device *vfio_device_by_name(struct machine *m, const char *name);
 
@@ -178,7 +185,6 @@ void iommufd_ctx_serialize(const struct iommufd_ctx *ictx, struct sbuf *sb,
 
 struct vfio_device_file *vfio_allocate_device_file(struct vfio_device *vdev,
 						   bool group_path);
-void vfio_free_device_file(struct vfio_device_file *df);
 
 /*
  * The release of a device file: through the group (vfio_df_group_close())

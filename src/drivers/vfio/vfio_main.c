@@ -141,13 +141,6 @@ struct vfio_device_file *vfio_allocate_device_file(struct vfio_device *vdev,
 	return df;
 }
 
-/* A device file that could not be installed (its open failed). */
-void vfio_free_device_file(struct vfio_device_file *df)
-{
-	list_del(&df->node);
-	kfree(df);
-}
-
 static struct vfio_group *vfio_group_find(struct iommu_group *iommu_group)
 {
 	struct vfio_group *group = iommu_group ? iommu_group->vfio_group : NULL;

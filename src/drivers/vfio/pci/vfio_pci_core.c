@@ -27,7 +27,6 @@
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
-struct vfio_group *vfio_group_legacy_file(struct process *p, int id);
 
 static bool vfio_pci_is_core(const struct device *dev)
 {
@@ -279,7 +278,7 @@ static int vfio_pci_group_arg(struct process *p, int arg, bool legacy,
 	struct file *file;
 
 	if (legacy) {
-		*ret = vfio_group_legacy_file(p, arg);
+		*ret = vfio_group_file(p, arg);
 		return *ret ? 0 : -EBADF;
 	}
 	file = process_file(p, arg);
