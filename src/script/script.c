@@ -54,6 +54,8 @@ struct script_ctx {
 	int deadlocked_at;
 	/* the process the userspace verbs act in ("@as"); "" the shell */
 	char proc[64];
+	/* where lspci and '@show' find PCI names (script_ctx_set_names()) */
+	struct machine_show_names names;
 };
 
 /* ---- small helpers ---- */
@@ -1687,6 +1689,20 @@ void script_note_errno(struct script_ctx *ctx, int err)
 struct machine *script_machine(struct script_ctx *ctx)
 {
 	return ctx->m;
+}
+
+void script_ctx_set_names(struct script_ctx *ctx,
+			  const struct machine_show_names *names)
+{
+	if (names)
+		ctx->names = *names;
+	else
+		memset(&ctx->names, 0, sizeof(ctx->names));
+}
+
+const struct machine_show_names *script_names(struct script_ctx *ctx)
+{
+	return ctx->names.pci_id_name ? &ctx->names : NULL;
 }
 
 struct vmm_assignment {
