@@ -94,6 +94,9 @@ struct pcie_acs_override {
 	unsigned int ids[PCIE_ACS_OVERRIDE_IDS_MAX];
 };
 
+/* uname's release field: __NEW_UTS_LEN */
+#define MACHINE_KERNEL_RELEASE_MAX 64
+
 /**
  * struct machine_config - kernel configuration and command line of a machine
  * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs, no
@@ -104,6 +107,11 @@ struct pcie_acs_override {
  * @firmware: the firmware probe order
  * @acs_request: whether PCI ports got ACS enabled at enumeration
  * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
+ * @kernel_release: the release of the kernel the machine ran, as uname -r
+ *	gives it ("6.1.0-18-amd64"); "" unknown. Recorded (machine file
+ *	'kernel-release', dmaown import): the model is v6.6 whatever it says
+ * @kernel_major: @kernel_release's major number, 0 unknown
+ * @kernel_minor: its minor number
  */
 struct machine_config {
 	bool iommu_api;
@@ -111,7 +119,21 @@ struct machine_config {
 	enum machine_firmware firmware;
 	enum machine_acs_request acs_request;
 	struct pcie_acs_override acs_override;
+	char kernel_release[MACHINE_KERNEL_RELEASE_MAX + 1];
+	unsigned int kernel_major, kernel_minor;
 };
+
+/**
+ * machine_kernel_release() - the kernel release the machine records
+ * @m: the machine
+ * @ret_major: receives its major number (0 unknown); may be NULL
+ * @ret_minor: receives its minor number; may be NULL
+ *
+ * Return: the release string ("6.1.0-18-amd64"), NULL when not known.
+ */
+const char *machine_kernel_release(const struct machine *m,
+				   unsigned int *ret_major,
+				   unsigned int *ret_minor);
 
 /**
  * struct machine_lock_ops - hooks around every mutex of a machine
