@@ -233,10 +233,14 @@ int modprobe_conf_add(struct modprobe_conf *c, int argc,
 	if (argc && (!strcmp(argv[0], "include") || !strcmp(argv[0], "config")))
 		return bad(err, errlen, ret_word, 0,
 			   "'%s' is deprecated: kmod does not read it", argv[0]);
+	if (!argc)
+		return bad(err, errlen, ret_word, 0,
+			   "expected options, softdep, blacklist or install%s",
+			   "");
 	if (kind < 0)
 		return bad(err, errlen, ret_word, 0,
 			   "unknown command '%s'; expected options, softdep, blacklist or install",
-			   argc ? argv[0] : "");
+			   argv[0]);
 	if (argc < (kind == MP_BLACKLIST ? 2 : 3))
 		return bad(err, errlen, ret_word, argc, usage[kind], "");
 	l.kind = (enum mp_kind)kind;
