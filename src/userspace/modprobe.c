@@ -227,12 +227,16 @@ int modprobe_conf_add(struct modprobe_conf *c, int argc,
 	for (size_t i = 0; argc && i < ARRAY_LEN(mp_kind_names); i++)
 		if (!strcmp(argv[0], mp_kind_names[i]))
 			kind = (int)i;
-	if (argc && (!strcmp(argv[0], "alias") || !strcmp(argv[0], "remove")))
-		return bad(err, errlen, ret_word, 0,
-			   "'%s' lines are not modelled", argv[0]);
-	if (argc && (!strcmp(argv[0], "include") || !strcmp(argv[0], "config")))
-		return bad(err, errlen, ret_word, 0,
-			   "'%s' is deprecated: kmod does not read it", argv[0]);
+	if (argc && (!strcmp(argv[0], "alias") || !strcmp(argv[0], "remove"))) {
+		bad(err, errlen, ret_word, 0, "'%s' lines are not modelled",
+		    argv[0]);
+		return -EOPNOTSUPP;
+	}
+	if (argc && (!strcmp(argv[0], "include") || !strcmp(argv[0], "config"))) {
+		bad(err, errlen, ret_word, 0,
+		    "'%s' is deprecated: kmod does not read it", argv[0]);
+		return -EOPNOTSUPP;
+	}
 	if (!argc)
 		return bad(err, errlen, ret_word, 0,
 			   "expected options, softdep, blacklist or install%s",
@@ -253,10 +257,12 @@ int modprobe_conf_add(struct modprobe_conf *c, int argc,
 					   argv[i]);
 		break;
 	case MP_INSTALL:
-		if (!install_word(argv[2]) || argc > 3)
-			return bad(err, errlen, ret_word, 2,
-				   "install command '%s' is not modelled; expected /bin/true or /bin/false",
-				   argv[2]);
+		if (!install_word(argv[2]) || argc > 3) {
+			bad(err, errlen, ret_word, 2,
+			    "install command '%s' is not modelled; expected /bin/true or /bin/false",
+			    argv[2]);
+			return -EOPNOTSUPP;
+		}
 		break;
 	default:
 		break;

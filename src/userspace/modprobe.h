@@ -31,11 +31,11 @@ void modprobe_conf_put(struct modprobe_conf *c);
 /*
  * modprobe_conf_add() - one modprobe.d line, split at blanks: @argv[0] is
  * the command ("options", "softdep", "blacklist", "install"), @argc words.
- * On a line kmod would ignore as bad, or one the model does not carry
- * out ("alias", "remove", an install command other than true or false),
- * returns -EINVAL with a message in @err (lowercase, says what was
- * expected) and the index of the word at fault in *@ret_word (@argc:
- * missing at the end). -ENOMEM: no memory.
+ * A line kmod would ignore as bad gives -EINVAL, one the model does not
+ * carry out ("alias", "remove", an install command other than true or
+ * false, the deprecated "include") -EOPNOTSUPP, both with a message in
+ * @err (lowercase, says what was expected) and the index of the word at
+ * fault in *@ret_word (@argc: missing at the end). -ENOMEM: no memory.
  */
 int modprobe_conf_add(struct modprobe_conf *c, int argc,
 		      const char *const *argv, char *err, size_t errlen,
