@@ -349,7 +349,7 @@ static bool blacklisted(const struct modprobe_conf *c, const char *module)
 	return false;
 }
 
-/* A module of the probe list: its driver and the name it was asked by. */
+/* A module of the probe list: its driver and the name it goes by. */
 struct probe_item {
 	const struct driver_desc *desc;
 	const char *asked;
@@ -378,9 +378,10 @@ static void probe_list_add(const struct modprobe_conf *c,
 	for (size_t i = 0; i < pl->nvisited; i++)
 		if (pl->visited[i] == desc)
 			return;
+	/* the name modprobe was given; a softdep's file by its driver */
+	it.asked = pl->nvisited ? desc->name : asked;
 	pl->visited[pl->nvisited++] = desc;
 	it.desc = desc;
-	it.asked = asked;
 	/* built in: always there, nothing to load */
 	if (!driver_module_name(desc, it.module, sizeof(it.module)))
 		it.module[0] = '\0';

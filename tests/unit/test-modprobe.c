@@ -222,7 +222,7 @@ static void test_kernel_release(void **state)
 	assert_non_null(c);
 	machine_destroy(m);
 	expect_run(c, "modprobe -v nouveau", 0,
-		   "insmod /lib/modules/6.1.0-18-amd64/kernel/vfio_pci.ko\n"
+		   "insmod /lib/modules/6.1.0-18-amd64/kernel/vfio-pci.ko\n"
 		   "insmod /lib/modules/6.1.0-18-amd64/kernel/nouveau.ko\n");
 	assert_string_equal(machine_kernel_release(c, NULL, NULL),
 			    "6.1.0-18-amd64");
