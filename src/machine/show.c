@@ -149,10 +149,14 @@ static void show_text(struct machine *m, struct sbuf *sb, struct device **v,
 	struct iommu_device *iommu;
 	struct iommu_group *g;
 
-	sbuf_printf(sb, "machine %s: firmware %s, iommu api %s, default domain %s\n",
+	sbuf_printf(sb, "machine %s: firmware %s, iommu api %s, default domain %s",
 		    m->name, fw[m->cfg.firmware % 3],
 		    m->cfg.iommu_api ? "yes" : "no",
 		    iommu_domain_type_str(m->cfg.def_domain_type));
+	/* recorded from the machine (kernel-release), when it is known */
+	if (m->cfg.kernel_release[0])
+		sbuf_printf(sb, ", kernel %s", m->cfg.kernel_release);
+	sbuf_printf(sb, "\n");
 	list_for_each_entry(iommu, &m->iommus, node)
 		sbuf_printf(sb, "iommu %s: %s\n", iommu->name,
 			    iommu->registered ? "registered" :

@@ -207,6 +207,7 @@ static void test_kernel_release(void **state)
 {
 	struct machine *m, *c;
 	unsigned int major = 9, minor = 9;
+	char *text;
 
 	(void)state;
 	m = load(HEAD "kernel-release 6.1.0-18-amd64\n"
@@ -215,6 +216,9 @@ static void test_kernel_release(void **state)
 			    "6.1.0-18-amd64");
 	assert_int_equal(major, 6);
 	assert_int_equal(minor, 1);
+	text = machine_show(m, SHOW_TEXT);
+	assert_non_null(strstr(text, "default domain DMA-FQ, kernel 6.1.0-18-amd64\n"));
+	free(text);
 	expect_run(m, "modprobe nvidia", 1,
 		   "modprobe: FATAL: Module nvidia not found in directory /lib/modules/6.1.0-18-amd64\n");
 	/* a clone shares the configuration and keeps the release */
