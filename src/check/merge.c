@@ -689,8 +689,8 @@ int check_states_merge(const char *const *files, int nfiles,
 	if (!m->shards) {
 		unsigned int missing = missing_shard(seen, nfiles);
 
-		FAIL("shard %u/%u is missing: without it the union is not every state",
-		     missing, seen[0].n);
+		FAIL("%s is shard %u/%u, and no file is shard %u/%u: without it the union is not every state",
+		     files[0], seen[0].shard, seen[0].n, missing, seen[0].n);
 	}
 	m->spec = strdup(first.machine);
 	m->o.shard = 0;
