@@ -689,7 +689,7 @@ int check_states_merge(const char *const *files, int nfiles,
 	if (!m->shards) {
 		unsigned int missing = missing_shard(seen, nfiles);
 
-		FAIL("%s is shard %u/%u, and no file is shard %u/%u: without it the union is not every state",
+		FAIL("%s: shard %u/%u, and no file is shard %u/%u: without it the union is not every state",
 		     files[0], seen[0].shard, seen[0].n, missing, seen[0].n);
 	}
 	m->spec = strdup(first.machine);

@@ -139,7 +139,7 @@ refused() {
 refused "a shard of another machine" \
 	"n/s1.states: another machine (no-iommu) than q/s0.states (qdf2400)" \
 	q/s0.states n/s1.states q/s2.states q/s3.states
-refused "a missing shard" "q/s0.states is shard 0/4, and no file is shard 2/4" \
+refused "a missing shard" "q/s0.states: shard 0/4, and no file is shard 2/4" \
 	q/s0.states q/s1.states q/s3.states
 head -c -200 q/s2.states >cut.states
 cp q/s3.states corrupt.states
