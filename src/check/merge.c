@@ -414,7 +414,10 @@ static int read_header(FILE *f, const char *file, struct header *h, char *err,
 				     file, lineno, val, DMAOWN_VERSION);
 			have[0] = true;
 		} else if (!strcmp(line, "machine")) {
+			free(h->machine);
 			h->machine = strdup(val);
+			if (!h->machine)
+				FAIL("%s: out of memory", file);
 			have[1] = true;
 		} else if (!strcmp(line, "root")) {
 			if (unhex128(val, h->root))
@@ -427,7 +430,10 @@ static int read_header(FILE *f, const char *file, struct header *h, char *err,
 			if (parse_options_line(val, &o))
 				FAIL("%s:%d: options: '%s' is not what --save-states writes",
 				     file, lineno, val);
+			free(h->options);
 			h->options = strdup(val);
+			if (!h->options)
+				FAIL("%s: out of memory", file);
 			have[3] = true;
 		} else if (!strcmp(line, "shard")) {
 			char extra;
@@ -628,6 +634,8 @@ int check_states_merge(const char *const *files, int nfiles,
 	FILE *f = NULL;
 
 	memset(m, 0, sizeof(*m));
+	if (nfiles < 1)
+		FAIL("no states file to merge");
 	for (int i = 0; i < nfiles; i++) {
 		const char *file = files[i];
 
@@ -638,11 +646,15 @@ int check_states_merge(const char *const *files, int nfiles,
 		if (ret)
 			goto out;
 		if (i == 0) {
+			/* what every other file must match */
+			first = (struct header){ .machine = strdup(h.machine),
+						 .options = strdup(h.options),
+						 .root = { h.root[0], h.root[1] } };
+			seen = calloc((size_t)nfiles, sizeof(*seen));
+			if (!seen || !first.machine || !first.options)
+				FAIL("%s: out of memory", file);
 			if (parse_options_line(h.options, &m->o))
 				FAIL("%s: bad options", file);
-			seen = calloc((size_t)nfiles, sizeof(*seen));
-			if (!seen)
-				FAIL("%s: out of memory", file);
 		} else if (strcmp(h.machine, first.machine) ||
 			   h.root[0] != first.root[0] ||
 			   h.root[1] != first.root[1]) {
@@ -670,16 +682,6 @@ int check_states_merge(const char *const *files, int nfiles,
 		if (h.violated && (!best.violated || violation_before(&h, &best))) {
 			header_free(&best);
 			best = h;
-			if (i == 0)
-				first = (struct header){ .machine = strdup(h.machine),
-							 .options = strdup(h.options),
-							 .root = { h.root[0], h.root[1] },
-							 .nshards = h.nshards };
-			memset(&h, 0, sizeof(h));
-			continue;
-		}
-		if (i == 0) {
-			first = h;
 			memset(&h, 0, sizeof(h));
 		} else {
 			header_free(&h);

@@ -801,6 +801,7 @@ int cmd_check(int argc, char **argv)
 		jobs[i].ret = 0;
 		jobs[i].last_line = 0;
 		jobs[i].save_states = save_states;
+		jobs[i].save_err[0] = '\0';
 		memset(&jobs[i].st, 0, sizeof(jobs[i].st));
 		if (!quiet) {
 			jobs[i].o.progress = tty && nthreads == 1 ?
