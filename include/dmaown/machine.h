@@ -104,6 +104,11 @@ struct pcie_acs_override {
  * @firmware: the firmware probe order
  * @acs_request: whether PCI ports got ACS enabled at enumeration
  * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
+ * @pci_groups_computed: PCI devices' groups follow pci_device_group()
+ *	(machine files with 'groups computed' or 'check'), so devices made
+ *	after boot (SR-IOV VFs) are grouped by the same rules; false: by
+ *	firmware labels, where a VF shares its PF's labelled group and is
+ *	alone when its PF is (docs/topology.md)
  */
 struct machine_config {
 	bool iommu_api;
@@ -111,6 +116,7 @@ struct machine_config {
 	enum machine_firmware firmware;
 	enum machine_acs_request acs_request;
 	struct pcie_acs_override acs_override;
+	bool pci_groups_computed;
 };
 
 /**

@@ -147,6 +147,26 @@ struct device {
 	} pci;
 
 	/*
+	 * SR-IOV (drivers/pci/iov.c, struct pci_sriov and the pci_dev bits):
+	 * a PF's capability (@total_VFs, @offset, @stride, @vf_device) is set
+	 * before device_add(); @num_VFs changes under the PF's device_lock
+	 * (sriov_numvfs_store() or the PF driver's probe and remove), and
+	 * @drivers_autoprobe is a plain flag as in the kernel. A VF holds a
+	 * reference on its PF (@physfn) and knows its index (@vf_id).
+	 * @vfio_pf: the PF is on vfio-pci's vfio_pci_sriov_pfs list (it
+	 * enabled SR-IOV through vfio_pci_core_sriov_configure()).
+	 */
+	struct {
+		bool is_physfn, is_virtfn;
+		unsigned short total_VFs, offset, stride, vf_device, num_VFs;
+		bool drivers_autoprobe;
+		bool vfio_pf;
+		struct device *physfn;
+		unsigned int vf_id;
+		bool vf_removed;	/* pci_iov_remove_virtfn() took it */
+	} sriov;
+
+	/*
 	 * The kernel-DMA use of the bound driver, balanced by construction:
 	 * @active from a successful dma_configure use step until dma_cleanup;
 	 * @group is the group the count was taken in (NULL: none yet). A device
