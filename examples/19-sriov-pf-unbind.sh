@@ -13,7 +13,10 @@
 # VFs. sriov_numvfs without a PF driver, or with one that has no
 # sriov_configure, is ENOENT; vfio-pci as PF driver has one, which answers
 # ENOENT unless vfio-pci was loaded with enable_sriov=1, and then captures
-# each VF for itself through driver_override.
+# each VF for itself through driver_override; a VF of a PF on vfio-pci is
+# opened only with the VF token the PF's user set (VFIO_DEVICE_FEATURE
+# PCI_VF_TOKEN), appended to its name ("vf_token=UUID"), and once a VF is
+# open the PF itself is opened only with it too.
 # machine: sriov-host
 sudo modprobe vfio-pci
 echo 2 > /sys/bus/pci/devices/0000:02:00.0/sriov_numvfs
@@ -59,12 +62,25 @@ echo 0000:02:00.0 > /sys/bus/pci/drivers_probe
 echo 2 > /sys/bus/pci/devices/0000:02:00.0/sriov_numvfs
 lspci -k -s 02:02
 cat /sys/bus/pci/devices/0000:02:02.1/driver_override
+# The PF's user (a userspace PF driver) opens it and sets the VF token;
+# a VF opens only with that token (vfio_pci_validate_vf_token()).
+@as pf-drv @vfio container-open
+@as pf-drv @vfio open 3
+@as pf-drv @vfio set-container 4 3
+@as pf-drv @vfio set-iommu 3 type1v2
+@as pf-drv @vfio get-device-fd 4 0000:02:00.0
+@as pf-drv @vfio vf-token 5 2ab74924-c335-45f4-9b16-8569e5b08258
 @as qemu-a @vfio container-open
 @as qemu-a @vfio open 6
 @as qemu-a @vfio set-container 4 3
 @as qemu-a @vfio set-iommu 3 type1v2
 @as qemu-a @vfio get-device-fd 4 0000:02:02.1
+@as qemu-a @vfio get-device-fd 4 "0000:02:02.1 vf_token=00000000-0000-0000-0000-000000000000"
+@as qemu-a @vfio get-device-fd 4 "0000:02:02.1 vf_token=2AB74924-C335-45F4-9B16-8569E5B08258"
 @as qemu-a @vfio set-req-eventfd 5
+# With a VF open, the PF too needs the token to be opened again.
+@as pf-drv @vfio get-device-fd 4 0000:02:00.0
+@as pf-drv @vfio get-device-fd 4 "0000:02:00.0 vf_token=2ab74924-c335-45f4-9b16-8569e5b08258"
 echo 0000:02:00.0 > /sys/bus/pci/drivers/vfio-pci/unbind
 ls /sys/bus/pci/devices
 readlink /sys/bus/pci/devices/0000:02:00.0/driver

@@ -559,6 +559,7 @@ int driver_desc_probe(struct device *dev)
 	case PROBE_VFIO_PCI:
 		if (dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL)
 			return -EINVAL;
+		vfio_pci_vf_init(dev);
 		/* fall through */
 	case PROBE_VFIO:
 		/* vfio_register_group_dev(): -EINVAL without a group */

@@ -164,6 +164,18 @@ struct device {
 		struct device *physfn;
 		unsigned int vf_id;
 		bool vf_removed;	/* pci_iov_remove_virtfn() took it */
+		/*
+		 * vfio-pci's VF token (vfio_pci_core.c), under vfio_lock: a
+		 * PF's, while vfio-pci drives it (@vf_token_set false: the
+		 * random UUID of vfio_pci_vf_init(), which nobody knows), and
+		 * how many of its VFs' vfio devices are open; a VF's
+		 * @vfio_pf_found: its PF was on vfio_pci_sriov_pfs when
+		 * vfio-pci probed it (vdev->sriov_pf_core_dev).
+		 */
+		bool vf_token_set;
+		char vf_token[37];
+		unsigned int vf_token_users;
+		bool vfio_pf_found;
 	} sriov;
 
 	/*
