@@ -136,7 +136,7 @@ struct topo_dev {
 
 struct topo_driver {
 	const struct driver_desc *desc;
-	char *params;		/* "ids=...", "reset_required=N" or NULL */
+	char *params;		/* "ids=... enable_sriov=N", ... or NULL */
 	struct topo_pos at;	/* the name */
 };
 
@@ -1788,6 +1788,24 @@ static int stmt_fsl_mc(struct parser *p)
 
 /* ---- driver ---- */
 
+/* Append "KEY=VALUE" (@v's token, key included) to the module parameters. */
+static int driver_param_add(struct parser *p, struct topo_driver *td,
+			    const struct tok *v, size_t key_len)
+{
+	size_t old = td->params ? strlen(td->params) + 1 : 0;
+	size_t len = key_len + v->len;
+	char *params = realloc(td->params, old + len + 1);
+
+	if (!params)
+		return perr(p, v->col, "out of memory");
+	if (old)
+		params[old - 1] = ' ';
+	memcpy(params + old, v->s - key_len, len);
+	params[old + len] = '\0';
+	td->params = params;
+	return 0;
+}
+
 static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
 {
 	struct topo_driver *td = obj;
@@ -1800,35 +1818,49 @@ static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
 		return perr(p, v->col,
 			    "expected ids like 10de:1b80,10de:10f0, got " QF,
 			    QA(v));
-	td->params = strdup(v->s - strlen("ids="));
-	if (!td->params)
-		return perr(p, v->col, "out of memory");
-	return 0;
+	return driver_param_add(p, td, v, strlen("ids="));
 }
 
-/* vfio-platform's reset_required module parameter: 0 or 1. */
+/* A 0-or-1 module parameter @key that only drivers where @ok take. */
+static int driver_bool_opt(struct parser *p, struct topo_driver *td,
+			   const struct tok *v, const char *key, bool ok)
+{
+	size_t key_len = strlen(key) + 1;
+	int key_col = v->col - (int)key_len;
+
+	if (!ok)
+		return perr(p, key_col, "driver '%s' takes no %s= parameter",
+			    td->desc->name, key);
+	if (v->len != 1 || (v->s[0] != '0' && v->s[0] != '1'))
+		return perr(p, v->col, "expected %s=0 or 1, got " QF, key,
+			    QA(v));
+	return driver_param_add(p, td, v, key_len);
+}
+
+/* vfio-platform's reset_required module parameter */
 static int driver_opt_reset_required(struct parser *p, void *obj,
 				     const struct tok *v)
 {
 	struct topo_driver *td = obj;
-	int key_col = v->col - (int)strlen("reset_required=");
 
-	if (td->desc->probe != PROBE_VFIO_PLATFORM)
-		return perr(p, key_col,
-			    "driver '%s' takes no reset_required= parameter",
-			    td->desc->name);
-	if (v->len != 1 || (v->s[0] != '0' && v->s[0] != '1'))
-		return perr(p, v->col,
-			    "expected reset_required=0 or 1, got " QF, QA(v));
-	td->params = strdup(v->s - strlen("reset_required="));
-	if (!td->params)
-		return perr(p, v->col, "out of memory");
-	return 0;
+	return driver_bool_opt(p, td, v, "reset_required",
+			       td->desc->probe == PROBE_VFIO_PLATFORM);
+}
+
+/* vfio-pci's enable_sriov module parameter */
+static int driver_opt_enable_sriov(struct parser *p, void *obj,
+				   const struct tok *v)
+{
+	struct topo_driver *td = obj;
+
+	return driver_bool_opt(p, td, v, "enable_sriov",
+			       td->desc->sriov == SRIOV_VFIO_PCI);
 }
 
 static const struct opt driver_opts[] = {
 	{ "ids", "10de:1b80,10de:10f0", driver_opt_ids },
 	{ "reset_required", "0", driver_opt_reset_required },
+	{ "enable_sriov", "1", driver_opt_enable_sriov },
 	OPT_END,
 };
 

@@ -1013,7 +1013,7 @@ static const struct bad bad_inputs[] = {
 	{ M "driver vfio-pci ids=\n", 2, 21,
 	  "option 'ids' needs a value, e.g. ids=10de:1b80,10de:10f0" },
 	{ M "driver vfio-pci foo=bar\n", 2, 17,
-	  "unknown option 'foo' for driver; expected ids= or reset_required=" },
+	  "unknown option 'foo' for driver; expected ids=, reset_required= or enable_sriov=" },
 	/* vfio-platform's reset_required module parameter */
 	{ M "driver e1000e reset_required=0\n", 2, 15,
 	  "driver 'e1000e' takes no reset_required= parameter" },
