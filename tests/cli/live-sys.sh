@@ -2,7 +2,8 @@
 # Real tools on a live simulated /sys (docs/live-sys.md): 'dmaown mount'
 # serves x86-desktop through FUSE, and lspci, shell loops and plain writes
 # run against it unchanged; 'dmaown shell' runs driverctl with the machine
-# as /sys. Each result is compared with the model's own answer ('dmaown
+# as /sys, and dpdk-devbind.py, on x86-desktop, x86-server and, for SR-IOV,
+# sriov-host. Each result is compared with the model's own answer ('dmaown
 # run'), and the host is checked untouched afterwards. TAP output.
 #
 # Needs root and /dev/fuse: without them the test is skipped with the
@@ -44,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..21"
+echo "1..24"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -234,6 +235,51 @@ if command -v dpdk-devbind.py >/dev/null; then
 		not_ok "dpdk-devbind.py into an owned group: EBUSY" "$tmp/out"
 else
 	for t in 1 2 3; do ok "dpdk-devbind.py # SKIP not installed"; done
+fi
+
+# 12. SR-IOV on sriov-host in dmaown shell: the sriov_* files read as the
+# model's, a count written through the mount makes the VFs (virtfnN links,
+# the model's device list), a second count is EBUSY from write(2), and
+# dpdk-devbind.py sees the VFs and moves one to vfio-pci.
+PF=/sys/bus/pci/devices/0000:02:00.0
+"$dmaown" shell sriov-host -- sh -c "cat $PF/sriov_totalvfs $PF/sriov_offset \
+	$PF/sriov_stride $PF/sriov_vf_device $PF/sriov_drivers_autoprobe &&
+	echo 2 > $PF/sriov_numvfs && cat $PF/sriov_numvfs &&
+	readlink $PF/virtfn1 /sys/bus/pci/devices/0000:02:02.1/physfn &&
+	ls /sys/bus/pci/devices" >"$tmp/out" 2>&1
+printf '%s\n' "cat $PF/sriov_totalvfs $PF/sriov_offset $PF/sriov_stride $PF/sriov_vf_device $PF/sriov_drivers_autoprobe" \
+	"echo 2 > $PF/sriov_numvfs" "cat $PF/sriov_numvfs" \
+	"readlink $PF/virtfn1 /sys/bus/pci/devices/0000:02:02.1/physfn" \
+	"ls /sys/bus/pci/devices" | "$dmaown" run -m sriov-host /dev/stdin >"$tmp/model" 2>&1
+# what the shell printed, without the kernel log it prints at exit
+sed -n '/^64$/,$p' "$tmp/out" | head -n "$(wc -l <"$tmp/model")" >"$tmp/fuse"
+cmp "$tmp/fuse" "$tmp/model" >/dev/null 2>&1 &&
+	grep -qx "0000:02:02.1" "$tmp/fuse" &&
+	ok "sriov_* files and sriov_numvfs written through the mount: the model's VFs and links" ||
+	not_ok "sriov files through the mount" "$tmp/out" "$tmp/model"
+# (bash: dash's echo reports every failed write as an I/O error)
+"$dmaown" shell sriov-host -- bash -c "echo 2 > $PF/sriov_numvfs &&
+	{ echo 3 > $PF/sriov_numvfs || echo REFUSED; } &&
+	{ echo 65 > $PF/sriov_numvfs || echo REFUSED-RANGE; } && cat $PF/sriov_numvfs" \
+	>"$tmp/out" 2>&1
+grep -q "Device or resource busy" "$tmp/out" && grep -qx REFUSED "$tmp/out" &&
+	grep -q "Numerical result out of range" "$tmp/out" &&
+	grep -qx REFUSED-RANGE "$tmp/out" && grep -qx 2 "$tmp/out" &&
+	ok "sriov_numvfs: EBUSY and ERANGE from write(2), the count kept" ||
+	not_ok "sriov_numvfs errors through the mount" "$tmp/out"
+if command -v dpdk-devbind.py >/dev/null; then
+	"$dmaown" shell sriov-host -- sh -c "modprobe vfio-pci &&
+		echo 2 > $PF/sriov_numvfs && dpdk-devbind.py --status-dev net &&
+		dpdk-devbind.py -b vfio-pci 0000:02:02.1 &&
+		readlink /sys/bus/pci/devices/0000:02:02.1/driver" \
+		>"$tmp/out" 2>&1
+	grep -q "^0000:02:02.0 '.*154c' .*drv=iavf" "$tmp/out" &&
+		grep -q "^0000:02:02.1 '.*154c' .*drv=iavf" "$tmp/out" &&
+		grep -q "drivers/vfio-pci$" "$tmp/out" &&
+		ok "dpdk-devbind.py --status shows the VFs on iavf; -b vfio-pci moves one" ||
+		not_ok "dpdk-devbind.py and VFs" "$tmp/out"
+else
+	ok "dpdk-devbind.py and VFs # SKIP not installed"
 fi
 
 # 11. the host is untouched, even when dmaown shell is killed
