@@ -227,6 +227,9 @@ static void snap_config(struct snap *s, const char *devdir, const char *name)
 static const char *const pci_attrs[] = {
 	"vendor", "device", "subsystem_vendor", "subsystem_device", "class",
 	"revision", "driver_override",
+	/* a PF's SR-IOV capability and state (import-sriov.c) */
+	"sriov_totalvfs", "sriov_offset", "sriov_stride", "sriov_vf_device",
+	"sriov_numvfs", "sriov_drivers_autoprobe",
 };
 
 /* What import reads of a group, and of its non-PCI members */
@@ -296,6 +299,9 @@ static void snap_collect(struct snap *s)
 		snprintf(rel, sizeof(rel), "%s/driver", devdir);
 		snap_link(s, rel, target, sizeof(target));
 		snprintf(rel, sizeof(rel), "%s/iommu", devdir);
+		snap_link(s, rel, target, sizeof(target));
+		/* a VF's PF */
+		snprintf(rel, sizeof(rel), "%s/physfn", devdir);
 		snap_link(s, rel, target, sizeof(target));
 		snprintf(rel, sizeof(rel), "%s/iommu_group", devdir);
 		if (snap_link(s, rel, target, sizeof(target)))

@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..24"
+echo "1..26"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -281,6 +281,38 @@ if command -v dpdk-devbind.py >/dev/null; then
 else
 	ok "dpdk-devbind.py and VFs # SKIP not installed"
 fi
+
+# 13. import and snapshot of an SR-IOV machine with VFs: the PFs' options
+# come back, the VFs are left out with a note, the file boots, and the
+# snapshot holds the sriov_* files and the VFs' physfn links
+smnt=$tmp/smnt
+mkdir "$smnt"
+"$dmaown" mount sriov-host "$smnt" >"$tmp/smount.log" 2>&1 &
+spid=$!
+for _ in $(seq 100); do
+	[ -d "$smnt/sys/bus" ] && break
+	sleep 0.05
+done
+echo 2 >"$smnt/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs"
+"$dmaown" import --sysfs "$smnt/sys" -o "$tmp/imp.machine" >"$tmp/out" 2>&1
+"$dmaown" snapshot --sysfs "$smnt/sys" -o "$tmp/snap.tar" >>"$tmp/out" 2>&1
+fusermount3 -u "$smnt"
+wait "$spid"
+grep -q "^pci 0000:02:00.0 8086:1572 .* sriov-totalvfs=64 vf-offset=16 vf-stride=1 vf-device=154c" "$tmp/imp.machine" &&
+	grep -q "^pci 0000:01:00.1 8086:10fb .* sriov-totalvfs=64 vf-offset=128 vf-stride=2 vf-device=10ed" "$tmp/imp.machine" &&
+	! grep -q "^pci 0000:02:02" "$tmp/imp.machine" &&
+	grep -q "note: 0000:02:00.0 had 2 VFs: write 2 to its sriov_numvfs" "$tmp/imp.machine" &&
+	printf 'echo 2 > /sys/bus/pci/devices/0000:02:00.0/sriov_numvfs\nls /sys/bus/pci/devices/0000:02:00.0/virtfn1\n' |
+		"$dmaown" run -m "$tmp/imp.machine" /dev/stdin >>"$tmp/out" 2>&1 &&
+	ok "import --sysfs of a machine with VFs: the PFs' SR-IOV options, no VF lines, a note; it boots and makes VFs" ||
+	not_ok "import of SR-IOV" "$tmp/out" "$tmp/imp.machine"
+tar -tf "$tmp/snap.tar" >"$tmp/list" 2>>"$tmp/out"
+grep -q "0000:02:00.0/sriov_totalvfs$" "$tmp/list" &&
+	grep -q "0000:02:00.0/sriov_numvfs$" "$tmp/list" &&
+	grep -q "0000:02:00.0/sriov_vf_device$" "$tmp/list" &&
+	grep -q "0000:02:02.1/physfn$" "$tmp/list" &&
+	ok "snapshot holds the sriov_* files and the VFs' physfn links" ||
+	not_ok "snapshot of SR-IOV" "$tmp/out" "$tmp/list"
 
 # 11. the host is untouched, even when dmaown shell is killed
 "$dmaown" shell "$M" -- sleep 30 >/dev/null 2>&1 &
