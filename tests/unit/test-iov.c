@@ -10,7 +10,7 @@
  * pci_device_group() for VFs, pci_disable_sriov() from a PF driver's
  * remove with a VF open through VFIO, pci_iov_remove(), the drivers'
  * limits (ixgbe_pci_sriov_enable(), i40e_pci_sriov_enable()),
- * vfio_pci_sriov_configure() and vfio_pci_bus_notifier(),
+ * vfio_pci_sriov_configure() and vfio_pci_bus_notifier() (both events),
  * vfio_pci_validate_vf_token(); then machine-file options and clones.
  */
 #include <stdarg.h>
@@ -488,6 +488,11 @@ static void vfio_pci_sriov_configure_enable_sriov(void **state)
 	expect_read(m, "/sys/bus/pci/devices/0000:02:02.1/driver_override", "vfio-pci\n");
 	assert_string_equal(drv_of(m, "0000:02:02.0"), "vfio-pci");
 	assert_string_equal(drv_of(m, "0000:02:02.1"), "vfio-pci");
+	/* BUS_NOTIFY_BOUND_DRIVER: a VF on another driver is warned about */
+	assert_int_equal(wr(m, "/sys/bus/pci/drivers/vfio-pci/unbind", "0000:02:02.1"), 0);
+	assert_int_equal(wr(m, "/sys/bus/pci/devices/0000:02:02.1/driver_override", "\n"), 0);
+	assert_int_equal(wr(m, "/sys/bus/pci/drivers/iavf/bind", "0000:02:02.1"), 0);
+	assert_true(logged(m, "vfio-pci 0000:02:00.0: VF 0000:02:02.1 bound to driver iavf while PF bound to driver vfio-pci"));
 	/* vfio_pci_core_unregister_device(): SR-IOV off first */
 	assert_int_equal(wr(m, "/sys/bus/pci/drivers/vfio-pci/unbind", "0000:02:00.0"), 0);
 	assert_null(machine_find_device(m, "0000:02:02.0"));

@@ -204,6 +204,21 @@ static void vfio_pci_bus_notifier_add(struct device *pf, struct device *vf)
 	driver_override_store(vf, drv->name);
 }
 
+void vfio_pci_bus_notifier_bound(struct device *dev)
+{
+	struct device *pf = dev->sriov.physfn;
+	struct device_driver *pf_drv;
+
+	if (!dev->sriov.is_virtfn)
+		return;
+	pf_drv = READ_ONCE(pf->driver);
+	if (!pf_drv || !READ_ONCE(pf->bound) ||
+	    pf_drv->desc->probe != PROBE_VFIO_PCI || dev->driver == pf_drv)
+		return;
+	dev_warn(pf, "VF %s bound to driver %s while PF bound to driver %s",
+		 dev_name(dev), dev->driver->name, pf_drv->name);
+}
+
 /*
  * pci_iov_add_virtfn(): VF @id, with the PF's vendor, class, subsystem and
  * revision and the VF Device ID, on the PF's bus (or a virtual bus below

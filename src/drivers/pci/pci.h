@@ -90,6 +90,11 @@ void pci_iov_remove_virtfn(struct device *dev, int id);
 bool pci_device_can_probe(struct device *dev);
 /* pci_iov_remove(): after a PF driver's remove, warns if VFs are left. */
 void pci_iov_remove(struct device *dev);
+/*
+ * vfio_pci_bus_notifier() on BUS_NOTIFY_BOUND_DRIVER: a VF of a PF that
+ * vfio-pci drives bound to another driver is warned about on the PF.
+ */
+void vfio_pci_bus_notifier_bound(struct device *dev);
 /* A VF's release: drops its PF reference. */
 void pci_iov_release(struct device *dev);
 /* VF @id of PF @dev, if it exists (added or not), or NULL; obj_lock held. */
