@@ -269,14 +269,18 @@ grep -q "Device or resource busy" "$tmp/out" && grep -qx REFUSED "$tmp/out" &&
 	not_ok "sriov_numvfs errors through the mount" "$tmp/out"
 if command -v dpdk-devbind.py >/dev/null; then
 	"$dmaown" shell sriov-host -- sh -c "modprobe vfio-pci &&
-		echo 2 > $PF/sriov_numvfs && dpdk-devbind.py --status-dev net &&
+		echo 2 > $PF/sriov_numvfs && lspci -vvv -s 02:00.0 &&
+		dpdk-devbind.py --status-dev net &&
 		dpdk-devbind.py -b vfio-pci 0000:02:02.1 &&
 		readlink /sys/bus/pci/devices/0000:02:02.1/driver" \
 		>"$tmp/out" 2>&1
 	grep -q "^0000:02:02.0 '.*154c' .*drv=iavf" "$tmp/out" &&
 		grep -q "^0000:02:02.1 '.*154c' .*drv=iavf" "$tmp/out" &&
 		grep -q "drivers/vfio-pci$" "$tmp/out" &&
-		ok "dpdk-devbind.py --status shows the VFs on iavf; -b vfio-pci moves one" ||
+		grep -q "Single Root I/O Virtualization (SR-IOV)" "$tmp/out" &&
+		grep -q "Total VFs: 64, Number of VFs: 2," "$tmp/out" &&
+		grep -q "VF offset: 16, stride: 1, Device ID: 154c" "$tmp/out" &&
+		ok "lspci -vvv shows the PF's SR-IOV capability; dpdk-devbind.py --status shows the VFs on iavf; -b vfio-pci moves one" ||
 		not_ok "dpdk-devbind.py and VFs" "$tmp/out"
 else
 	ok "dpdk-devbind.py and VFs # SKIP not installed"

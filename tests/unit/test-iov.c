@@ -249,6 +249,22 @@ static void pci_iov_add_virtfn_device(void **state)
 			 -EINVAL);
 	assert_int_equal(wr(m, "/sys/bus/pci/devices/0000:02:02.1/sriov_vf_msix_count", "4"),
 			 -EOPNOTSUPP);
+	/* the PF's config space: the SR-IOV capability at 0x100 */
+	{
+		unsigned char *cfg = NULL;
+		size_t len = 0;
+
+		assert_int_equal(sysfs_read_bin(m, PF0 "config", (char **)&cfg, &len), 0);
+		assert_int_equal(len, 4096);
+		assert_int_equal(cfg[0x100] | cfg[0x101] << 8, 0x10);	/* SR-IOV */
+		assert_int_equal(cfg[0x108] & 0x09, 0x09);	/* VFE | MSE */
+		assert_int_equal(cfg[0x10e], 8);		/* TotalVFs */
+		assert_int_equal(cfg[0x110], 2);		/* NumVFs */
+		assert_int_equal(cfg[0x114], 16);		/* offset */
+		assert_int_equal(cfg[0x116], 1);		/* stride */
+		assert_int_equal(cfg[0x11a] | cfg[0x11b] << 8, 0x154c);
+		free(cfg);
+	}
 	/* iavf autoprobes */
 	assert_string_equal(drv_of(m, "0000:02:02.1"), "iavf");
 	/* removing them takes the links */
