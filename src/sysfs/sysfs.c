@@ -649,7 +649,7 @@ static bool emit_sriov_links(const struct snode *dir, child_fn fn, void *arg)
 		return true;
 	if (!dev_is_pf(dev))
 		return false;
-	for (unsigned int i = 0; i < dev->sriov.total_VFs; i++) {
+	for (unsigned int i = 0; i < dev->sriov.nr_links; i++) {
 		struct device *vf = pci_iov_virtfn_locked(dev, i);
 
 		if (!vf || !vf->added)

@@ -164,6 +164,8 @@ struct device {
 		struct device *physfn;
 		unsigned int vf_id;
 		bool vf_removed;	/* pci_iov_remove_virtfn() took it */
+		/* a PF: VFs 0..nr_links-1 may have virtfnN links (obj_lock) */
+		unsigned short nr_links;
 		/*
 		 * vfio-pci's VF token (vfio_pci_core.c), under vfio_lock: a
 		 * PF's, while vfio-pci drives it (@vf_token_set false: the

@@ -18,6 +18,7 @@
  * deleted under both. @drivers_autoprobe is a plain flag, as the kernel's.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drivers/iommu/iommu-priv.h"
@@ -125,10 +126,79 @@ struct device *pci_iov_virtfn_locked(struct device *dev, unsigned int id)
 	return vf;
 }
 
-static bool match_pci_added_or(struct device *dev, const void *arg)
+struct devs_acc {
+	struct device **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void devs_acc_add(struct devs_acc *a, struct device *dev)
 {
-	return (dev->added && dev->bus && dev->bus->ops->kind == BUS_PCI) ||
-	       dev == arg;
+	if (a->oom || !dev->bus || dev->bus->ops->kind != BUS_PCI)
+		return;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 32;
+		struct device **v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v) {
+			a->oom = true;
+			return;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = get_device(dev);
+}
+
+/* The added devices of the list @head (linked by device::sibling). */
+static void devs_acc_list(struct devs_acc *a, struct list_head *head)
+{
+	struct device *dev;
+
+	list_for_each_entry(dev, head, sibling)
+		if (dev->added)
+			devs_acc_add(a, dev);
+}
+
+/*
+ * What pci_device_group() can look at for @vf: the buses from the VF's up
+ * to its root bus (each bus's devices, for aliases and multifunction
+ * slots, and each bridge on the way for ACS), and the VF. The walk up
+ * never looks elsewhere, so a VF costs its path, not the machine. Each
+ * with a reference (devices_put()); NULL on no memory.
+ */
+static struct device **pci_iov_group_devs(struct device *vf, size_t *ret_n)
+{
+	struct machine *m = vf->m;
+	struct devs_acc a = { 0 };
+	struct device *up = vf;
+
+	mutex_lock(&m->obj_lock);
+	devs_acc_add(&a, vf);
+	for (;;) {
+		struct device *bridge = up->parent;
+
+		if (bridge) {
+			devs_acc_list(&a, &bridge->children);
+		} else {
+			char name[sizeof(((struct dev_root *)0)->name)];
+			struct dev_root *r;
+
+			device_sysfs_root(up, name, sizeof(name));
+			r = device_root_find(m, name, strlen(name));
+			if (r)
+				devs_acc_list(&a, &r->devices);
+			break;
+		}
+		up = bridge;
+	}
+	mutex_unlock(&m->obj_lock);
+	if (a.oom) {
+		devices_put(a.v, a.n);
+		return NULL;
+	}
+	*ret_n = a.n;
+	return a.v;
 }
 
 /*
@@ -158,7 +228,7 @@ static unsigned int pci_iov_group_key(struct device *pf, struct device *vf)
 		return 0;
 	if (!m->cfg.pci_groups_computed)
 		return pf->fw.group_key;
-	devs = devices_get(m, match_pci_added_or, vf, &n);
+	devs = pci_iov_group_devs(vf, &n);
 	if (!devs)
 		return pf->fw.group_key;
 	mutex_lock(&m->obj_lock);
@@ -169,7 +239,11 @@ static unsigned int pci_iov_group_key(struct device *pf, struct device *vf)
 		devices_put(devs, n);
 		return pf->fw.group_key;
 	}
-	/* the groups as the kernel has them now */
+	/*
+	 * The groups as the kernel has them now: a peek, as sysfs makes it;
+	 * a group is freed only after its release unlinks it under obj_lock.
+	 */
+	mutex_lock(&m->obj_lock);
 	for (size_t i = 0; i < all.n; i++) {
 		struct iommu_group *group = READ_ONCE(all.v[i].dev->iommu_group);
 
@@ -177,6 +251,7 @@ static unsigned int pci_iov_group_key(struct device *pf, struct device *vf)
 		if (all.v[i].group >= all.ngroups)
 			all.ngroups = all.v[i].group + 1;
 	}
+	mutex_unlock(&m->obj_lock);
 	view = pci_devs_find(&all, vf);
 	g = view ? pci_device_group(view) : -1;
 	for (size_t i = 0; g >= 0 && i < all.n; i++)
@@ -255,6 +330,11 @@ int pci_iov_add_virtfn(struct device *dev, int id)
 	device_set_untrusted(virtfn, dev->fw.untrusted);
 	/* BUS_NOTIFY_ADD_DEVICE, before the VF can be probed */
 	vfio_pci_bus_notifier_add(dev, virtfn);
+	/* pci_iov_sysfs_link(): the PF's listing looks this far */
+	mutex_lock(&dev->m->obj_lock);
+	if (dev->sriov.nr_links < id + 1)
+		dev->sriov.nr_links = (unsigned short)(id + 1);
+	mutex_unlock(&dev->m->obj_lock);
 	rc = device_add(virtfn);
 	if (rc) {
 		/* the list's reference: the VF goes, and its PF reference */
@@ -348,6 +428,9 @@ static void sriov_disable(struct device *dev)
 		return;
 	sriov_del_vfs(dev);
 	WRITE_ONCE(dev->sriov.num_VFs, 0);
+	mutex_lock(&dev->m->obj_lock);
+	dev->sriov.nr_links = 0;
+	mutex_unlock(&dev->m->obj_lock);
 }
 
 int pci_enable_sriov(struct device *dev, int nr_virtfn)
