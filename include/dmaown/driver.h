@@ -251,6 +251,44 @@ int device_set_pci_multifunction(struct device *dev, bool multifunction);
  */
 int device_add_pci_dma_alias(struct device *dev, unsigned int devfn);
 
+/**
+ * device_set_pci_sriov() - a PCI function's SR-IOV extended capability,
+ * which makes it a physical function (PF)
+ * @dev: a PCI device, not added yet
+ * @total_vfs: TotalVFs, 1-65535
+ * @offset: First VF Offset: VF 0's routing ID is the PF's plus @offset
+ * @stride: VF Stride: between one VF's routing ID and the next's; 0 only
+ *	with one VF
+ * @vf_device: VF Device ID (the VFs take the PF's vendor id)
+ *
+ * sriov_totalvfs and its sibling files appear once the device is added;
+ * writing N to sriov_numvfs with a PF driver bound creates VFs
+ * DDDD:BB:DD.F where BB:DD.F is the PF's routing ID plus @offset + i *
+ * @stride (pci_iov_virtfn_bus(), pci_iov_virtfn_devfn()).
+ *
+ * Return: 0; -EINVAL not a PCI device, or a value out of range (the last
+ * VF past bus 0xff, stride 0 with more than one VF, offset 0); -EBUSY
+ * added already.
+ */
+int device_set_pci_sriov(struct device *dev, unsigned int total_vfs,
+			 unsigned int offset, unsigned int stride,
+			 unsigned int vf_device);
+
+/**
+ * pci_iov_virtfn_name() - the name VF @vf_id of a PF named @pf_name would
+ * have: "DDDD:BB:DD.F"
+ * @pf_name: the PF's name, "DDDD:BB:DD.F"
+ * @offset: First VF Offset
+ * @stride: VF Stride
+ * @vf_id: 0 for the first VF
+ * @buf: at least 13 bytes
+ *
+ * Return: 0; -EINVAL a bad @pf_name, or the VF would be past bus 0xff.
+ */
+int pci_iov_virtfn_name(const char *pf_name, unsigned int offset,
+			unsigned int stride, unsigned int vf_id, char *buf,
+			size_t len);
+
 /** device_set_of_compatible() - devicetree compatible (platform devices). */
 void device_set_of_compatible(struct device *dev, const char *compatible);
 

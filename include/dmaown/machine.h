@@ -112,6 +112,11 @@ struct pcie_acs_override {
  *	'kernel-release', dmaown import): the model is v6.6 whatever it says
  * @kernel_major: @kernel_release's major number, 0 unknown
  * @kernel_minor: its minor number
+ * @pci_groups_computed: PCI devices' groups follow pci_device_group()
+ *	(machine files with 'groups computed' or 'check'), so devices made
+ *	after boot (SR-IOV VFs) are grouped by the same rules; false: by
+ *	firmware labels, where a VF shares its PF's labelled group and is
+ *	alone when its PF is (docs/topology.md)
  */
 struct machine_config {
 	bool iommu_api;
@@ -121,6 +126,7 @@ struct machine_config {
 	struct pcie_acs_override acs_override;
 	char kernel_release[MACHINE_KERNEL_RELEASE_MAX + 1];
 	unsigned int kernel_major, kernel_minor;
+	bool pci_groups_computed;
 };
 
 /**

@@ -52,7 +52,7 @@ struct topo_error {
 	char file[256];
 	int line;
 	int col;
-	char msg[256];
+	char msg[384];
 };
 
 /**

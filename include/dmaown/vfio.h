@@ -469,6 +469,25 @@ int vfio_ioctl_pci_hot_reset_info(struct process *p, int fd,
 int vfio_ioctl_pci_hot_reset(struct process *p, int fd, const int *group_fds,
 			     size_t ngroups);
 
+/**
+ * vfio_pci_set_vf_token() - VFIO_DEVICE_FEATURE with
+ * VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN on a PF that
+ * vfio-pci drives: the UUID its VFs must be opened with
+ * (VFIO_GROUP_GET_DEVICE_FD with "DDDD:BB:DD.F vf_token=UUID") while it
+ * drives them too
+ * @m: the machine; the device file is @dev_name's newest in the default
+ *	process
+ * @dev_name: the PF
+ * @uuid: 8-4-4-4-12 hex digits
+ *
+ * Return: 0; -EBADF no file of the device open; -EINVAL a cdev not bound,
+ * or not a UUID; -ENOTTY not a vfio-pci PF.
+ */
+int vfio_pci_set_vf_token(struct machine *m, const char *dev_name,
+			  const char *uuid);
+/* The same on a device descriptor of @p. */
+int vfio_ioctl_pci_vf_token(struct process *p, int fd, const char *uuid);
+
 /* ---- machine options of the VFIO/iommufd modules ---- */
 
 /**

@@ -3,6 +3,7 @@
  * The kernel-compat layer: printk into the machine's log, WARN reports with
  * the model call stack, fault injection, task identity, small containers.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/futex.h>
@@ -371,6 +372,110 @@ char *kstrndup(struct machine *m, const char *s, size_t max)
 	if (d)
 		memcpy(d, s, n);
 	return d;
+}
+
+int kstrtobool(const char *s, bool *res)
+{
+	if (!s)
+		return -EINVAL;
+	switch (s[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		*res = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		*res = false;
+		return 0;
+	case 'o': case 'O':
+		if (s[1] == 'n' || s[1] == 'N') {
+			*res = true;
+			return 0;
+		}
+		if (s[1] == 'f' || s[1] == 'F') {
+			*res = false;
+			return 0;
+		}
+		return -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* _kstrtoull(): digits of @base (0: by prefix), then at most a newline. */
+static int kstrtoull_(const char *s, unsigned int base,
+		      unsigned long long *res)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (base == 0) {
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+		    isxdigit((unsigned char)s[2])) {
+			base = 16;
+			s += 2;
+		} else {
+			base = s[0] == '0' ? 8 : 10;
+		}
+	} else if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+	}
+	for (p = s; *p; p++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		if (v > (~0ull - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	if (p == s)
+		return -EINVAL;
+	if (*p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
+int kstrtou16(const char *s, unsigned int base, unsigned short *res)
+{
+	unsigned long long v;
+	int ret;
+
+	if (s[0] == '+')
+		s++;
+	ret = kstrtoull_(s, base, &v);
+	if (ret)
+		return ret;
+	if (v > 0xffff)
+		return -ERANGE;
+	*res = (unsigned short)v;
+	return 0;
+}
+
+int kstrtoint(const char *s, unsigned int base, int *res)
+{
+	unsigned long long v;
+	bool neg = s[0] == '-';
+	int ret;
+
+	if (s[0] == '+' || neg)
+		s++;
+	ret = kstrtoull_(s, base, &v);
+	if (ret)
+		return ret;
+	if (v > (neg ? 0x80000000ull : 0x7fffffffull))
+		return -ERANGE;
+	*res = neg ? (int)(-(long long)v) : (int)v;
+	return 0;
 }
 
 /* ---- sbuf ---- */

@@ -194,6 +194,16 @@ static inline void kfree(const void *p)
 /* Duplicate at most @max - 1 bytes of @s; NULL on (injected) failure. */
 char *kstrndup(struct machine *m, const char *s, size_t max);
 
+/*
+ * lib/kstrtox.c: kstrtobool() reads y/Y/t/T/1/on as true, n/N/f/F/0/off
+ * as false (the first one or two characters decide); -EINVAL otherwise.
+ * kstrtou16() with base 0 (0x hex, 0 octal), one optional '+' and one
+ * trailing newline: -EINVAL for anything else, -ERANGE past 65535.
+ */
+int kstrtobool(const char *s, bool *res);
+int kstrtou16(const char *s, unsigned int base, unsigned short *res);
+int kstrtoint(const char *s, unsigned int base, int *res);
+
 /* ---- canonical serialization helpers (machine.c) ---- */
 
 /* Growable text buffer; on allocation failure it remembers and stops. */

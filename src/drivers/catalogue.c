@@ -9,6 +9,7 @@
 
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/pci/pci.h"
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
@@ -46,6 +47,32 @@ static const struct pci_device_id ixgbe_ids[] = {
 	PCI_DEV(0x8086, 0x10fb), /* 82599ES SFP+ */
 	PCI_DEV(0x8086, 0x1528), /* X540-AT2 */
 	PCI_DEV(0x8086, 0x1563), /* X550-T */
+	PCI_END,
+};
+
+/* SR-IOV PF drivers and their VF drivers (ids of v6.6's tables) */
+static const struct pci_device_id i40e_ids[] = {
+	PCI_DEV(0x8086, 0x1572), /* X710 for 10GbE SFP+ */
+	PCI_DEV(0x8086, 0x1583), /* XL710 for 40GbE QSFP+ */
+	PCI_DEV(0x8086, 0x1584), /* XL710 for 40GbE QSFP+ */
+	PCI_DEV(0x8086, 0x1589), /* X710 for 10GBASE-T */
+	PCI_DEV(0x8086, 0x37d2), /* X722 for 10GBASE-T */
+	PCI_END,
+};
+
+static const struct pci_device_id ixgbevf_ids[] = {
+	PCI_DEV(0x8086, 0x10ed), /* 82599 VF */
+	PCI_DEV(0x8086, 0x1515), /* X540 VF */
+	PCI_DEV(0x8086, 0x1565), /* X550 VF */
+	PCI_DEV(0x8086, 0x15a8), /* X550EM_x VF */
+	PCI_END,
+};
+
+static const struct pci_device_id iavf_ids[] = {
+	PCI_DEV(0x8086, 0x154c), /* Ethernet Virtual Function 700 Series */
+	PCI_DEV(0x8086, 0x1571), /* XL710/X710 VF (Hyper-V) */
+	PCI_DEV(0x8086, 0x37cd), /* X722 VF */
+	PCI_DEV(0x8086, 0x1889), /* Ethernet Adaptive Virtual Function */
 	PCI_END,
 };
 
@@ -171,13 +198,21 @@ static const char *const allocator_types[] = { "dpbp", "dpmcp", "dpcon",
 					       NULL };
 
 #define PCI_DRIVER(n, mod, managed, kind, ids) \
-	{ (n), (mod), BUS_PCI, (managed), (kind), (ids), NULL, NULL, NULL }
+	{ (n), (mod), BUS_PCI, (managed), (kind), (ids), NULL, NULL, NULL, \
+	  SRIOV_NONE }
+#define PCI_PF_DRIVER(n, mod, managed, kind, ids, sriov) \
+	{ (n), (mod), BUS_PCI, (managed), (kind), (ids), NULL, NULL, NULL, \
+	  (sriov) }
 
 static const struct driver_desc catalogue[] = {
 	/* PCI, DMA through the kernel DMA API */
 	PCI_DRIVER("e1000e", NULL, false, PROBE_PLAIN, e1000e_ids),
 	PCI_DRIVER("igb", NULL, false, PROBE_PLAIN, igb_ids),
-	PCI_DRIVER("ixgbe", NULL, false, PROBE_PLAIN, ixgbe_ids),
+	PCI_PF_DRIVER("ixgbe", NULL, false, PROBE_PLAIN, ixgbe_ids,
+		      SRIOV_IXGBE),
+	PCI_DRIVER("ixgbevf", NULL, false, PROBE_PLAIN, ixgbevf_ids),
+	PCI_PF_DRIVER("i40e", NULL, false, PROBE_PLAIN, i40e_ids, SRIOV_I40E),
+	PCI_DRIVER("iavf", NULL, false, PROBE_PLAIN, iavf_ids),
 	PCI_DRIVER("mlx5_core", NULL, false, PROBE_PLAIN, mlx5_core_ids),
 	PCI_DRIVER("nvme", NULL, false, PROBE_PLAIN, nvme_ids),
 	PCI_DRIVER("ahci", NULL, false, PROBE_PLAIN, ahci_ids),
@@ -192,7 +227,8 @@ static const struct driver_desc catalogue[] = {
 	/* PCI, managing DMA themselves (driver_managed_dma) */
 	PCI_DRIVER("pcieport", NULL, true, PROBE_PCIEPORT, pcieport_ids),
 	PCI_DRIVER("pci-stub", "pci_stub", true, PROBE_STUB, NULL),
-	PCI_DRIVER("vfio-pci", "vfio_pci", true, PROBE_VFIO_PCI, NULL),
+	PCI_PF_DRIVER("vfio-pci", "vfio_pci", true, PROBE_VFIO_PCI, NULL,
+		      SRIOV_VFIO_PCI),
 	PCI_DRIVER("mlx5-vfio-pci", "mlx5_vfio_pci", true, PROBE_VFIO_PCI,
 		   mlx5_vfio_pci_ids),
 	PCI_DRIVER("hisi-acc-vfio-pci", "hisi_acc_vfio_pci", true,
@@ -203,33 +239,33 @@ static const struct driver_desc catalogue[] = {
 		   PROBE_VFIO_PCI, nvgrace_gpu_vfio_pci_ids),
 	/* platform */
 	{ "dwc3", NULL, BUS_PLATFORM, false, PROBE_PLAIN, NULL, dwc3_of, NULL,
-	  NULL },
+	  NULL, SRIOV_NONE },
 	{ "sdhci-arasan", "sdhci_of_arasan", BUS_PLATFORM, false, PROBE_PLAIN,
-	  NULL, sdhci_arasan_of, NULL, NULL },
+	  NULL, sdhci_arasan_of, NULL, NULL, SRIOV_NONE },
 	{ "stmmaceth", "dwmac_generic", BUS_PLATFORM, false, PROBE_PLAIN,
-	  NULL, stmmac_of, NULL, NULL },
+	  NULL, stmmac_of, NULL, NULL, SRIOV_NONE },
 	{ "xhci-plat-hcd", "xhci_plat_hcd", BUS_PLATFORM, false, PROBE_PLAIN,
-	  NULL, xhci_plat_of, NULL, NULL },
+	  NULL, xhci_plat_of, NULL, NULL, SRIOV_NONE },
 	{ "vfio-platform", "vfio_platform", BUS_PLATFORM, true,
-	  PROBE_VFIO_PLATFORM, NULL, NULL, NULL, NULL },
+	  PROBE_VFIO_PLATFORM, NULL, NULL, NULL, NULL, SRIOV_NONE },
 	/* AMBA */
 	{ "dma-pl330", "pl330", BUS_AMBA, false, PROBE_PLAIN, NULL, NULL,
-	  pl330_ids, NULL },
+	  pl330_ids, NULL, SRIOV_NONE },
 	{ "uart-pl011", "amba_pl011", BUS_AMBA, false, PROBE_PLAIN, NULL,
-	  NULL, pl011_ids, NULL },
+	  NULL, pl011_ids, NULL, SRIOV_NONE },
 	{ "mmci-pl18x", "mmci", BUS_AMBA, false, PROBE_PLAIN, NULL, NULL,
-	  mmci_ids, NULL },
+	  mmci_ids, NULL, SRIOV_NONE },
 	{ "vfio-amba", "vfio_amba", BUS_AMBA, true, PROBE_VFIO, NULL, NULL,
-	  NULL, NULL },
+	  NULL, NULL, SRIOV_NONE },
 	/* fsl-mc */
 	{ "fsl_dpaa2_eth", NULL, BUS_FSL_MC, false, PROBE_PLAIN, NULL, NULL,
-	  NULL, dpaa2_eth_types },
+	  NULL, dpaa2_eth_types, SRIOV_NONE },
 	{ "fsl_mc_dpio", "fsl_mc_dpio", BUS_FSL_MC, false, PROBE_PLAIN, NULL,
-	  NULL, NULL, dpio_types },
+	  NULL, NULL, dpio_types, SRIOV_NONE },
 	{ "fsl_mc_allocator", NULL, BUS_FSL_MC, false, PROBE_PLAIN, NULL, NULL,
-	  NULL, allocator_types },
+	  NULL, allocator_types, SRIOV_NONE },
 	{ "vfio-fsl-mc", "vfio_fsl_mc", BUS_FSL_MC, true, PROBE_VFIO, NULL,
-	  NULL, NULL, NULL },
+	  NULL, NULL, NULL, SRIOV_NONE },
 };
 
 const struct driver_desc *driver_catalogue_entry(size_t i)
@@ -238,9 +274,198 @@ const struct driver_desc *driver_catalogue_entry(size_t i)
 							      NULL;
 }
 
-/* The part of each driver's remove the model keeps. */
+/* ---- SR-IOV: the PF drivers' sriov_configure and their remove ---- */
+
+/* ixgbe: 64 VF pools, one kept for the PF (1 TC, no offloaded macvlans) */
+#define IXGBE_MAX_VF_FUNCTIONS 64
+/* i40e: I40E_MAX_VF_COUNT caps pf->num_req_vfs at probe */
+#define I40E_MAX_VF_COUNT 128
+
+/*
+ * ixgbe_disable_sriov(): what ixgbe_pci_sriov_configure(0) and
+ * ixgbe_remove() do. With VFs assigned it would leave them
+ * ("Unloading driver while VFs are assigned"); none ever are here.
+ */
+static int ixgbe_disable_sriov(struct device *dev)
+{
+	KFUNC();
+	if (!pci_num_vf(dev))
+		return 0;
+	if (pci_vfs_assigned(dev)) {
+		dev_warn(dev, "Unloading driver while VFs are assigned - VFs will not be deallocated");
+		return -EPERM;
+	}
+	pci_disable_sriov(dev);
+	return 0;
+}
+
+/* ixgbe_pci_sriov_enable(): the pools first, then VF Enable */
+static int ixgbe_pci_sriov_enable(struct device *dev, int num_vfs)
+{
+	int pre_existing_vfs = pci_num_vf(dev), limit = IXGBE_MAX_VF_FUNCTIONS;
+	int num_rx_pools = 1, err = 0;
+
+	KFUNC();
+	if (pre_existing_vfs && pre_existing_vfs != num_vfs)
+		err = ixgbe_disable_sriov(dev);
+	else if (pre_existing_vfs && pre_existing_vfs == num_vfs)
+		return num_vfs;
+	if (err)
+		return err;
+	if (num_vfs > limit - num_rx_pools) {
+		dev_err(dev, "Currently configured with %d TCs, and %d offloaded macvlans. Creating more than %d VFs is not allowed",
+			1, num_rx_pools - 1, limit - num_rx_pools);
+		return -EPERM;
+	}
+	/* __ixgbe_enable_sriov(); e_info(probe, ...) on the netdev */
+	dev_info(dev, "SR-IOV enabled with %d VFs", num_vfs);
+	err = pci_enable_sriov(dev, num_vfs);
+	if (err) {
+		dev_warn(dev, "Failed to enable PCI sriov: %d", err);
+		return err;
+	}
+	return num_vfs;
+}
+
+static int ixgbe_pci_sriov_configure(struct device *dev, int num_vfs)
+{
+	KFUNC();
+	if (num_vfs == 0)
+		return ixgbe_disable_sriov(dev);
+	return ixgbe_pci_sriov_enable(dev, num_vfs);
+}
+
+/* i40e_free_vfs(): SR-IOV off unless a VF is assigned */
+static void i40e_free_vfs(struct device *dev)
+{
+	KFUNC();
+	if (!pci_vfs_assigned(dev))
+		pci_disable_sriov(dev);
+	else
+		dev_warn(dev, "Unable to free VFs because some are assigned to VMs.");
+}
+
+static int i40e_pci_sriov_enable(struct device *dev, int num_vfs)
+{
+	int pre_existing_vfs = pci_num_vf(dev), err;
+	int num_req_vfs = (int)pci_sriov_get_totalvfs(dev);
+
+	KFUNC();
+	if (num_req_vfs > I40E_MAX_VF_COUNT)
+		num_req_vfs = I40E_MAX_VF_COUNT;
+	if (pre_existing_vfs && pre_existing_vfs != num_vfs)
+		i40e_free_vfs(dev);
+	else if (pre_existing_vfs && pre_existing_vfs == num_vfs)
+		return num_vfs;
+	if (num_vfs > num_req_vfs) {
+		dev_warn(dev, "Unable to enable %d VFs. Limited to %d VFs due to device resource constraints.",
+			 num_vfs, num_req_vfs);
+		return -EPERM;
+	}
+	dev_info(dev, "Allocating %d VFs.", num_vfs);
+	/* i40e_alloc_vfs() */
+	err = pci_enable_sriov(dev, num_vfs);
+	if (err) {
+		dev_warn(dev, "Failed to enable SR-IOV: %d", err);
+		return err;
+	}
+	return num_vfs;
+}
+
+static int i40e_pci_sriov_configure(struct device *dev, int num_vfs)
+{
+	KFUNC();
+	if (num_vfs)
+		return i40e_pci_sriov_enable(dev, num_vfs);
+	if (pci_vfs_assigned(dev)) {
+		dev_warn(dev, "Unable to free VFs because some are assigned to VMs.");
+		return -EINVAL;
+	}
+	i40e_free_vfs(dev);
+	return 0;
+}
+
+/*
+ * vfio_pci_core_sriov_configure(): a PF vfio-pci drives enables SR-IOV
+ * once (it goes on vfio_pci_sriov_pfs, where its VFs' vfio devices find
+ * it), and disabling takes it off the list again.
+ */
+static int vfio_pci_core_sriov_configure(struct device *dev, int nr_virtfn)
+{
+	int ret;
+
+	KFUNC();
+	lockdep_assert_held(dev->m, &dev->mutex);
+	if (nr_virtfn) {
+		if (dev->sriov.vfio_pf)
+			return -EINVAL;
+		dev->sriov.vfio_pf = true;
+		ret = pci_enable_sriov(dev, nr_virtfn);
+		if (ret) {
+			dev->sriov.vfio_pf = false;
+			return ret;
+		}
+		return nr_virtfn;
+	}
+	if (pci_num_vf(dev))
+		pci_disable_sriov(dev);
+	dev->sriov.vfio_pf = false;
+	return 0;
+}
+
+/* vfio_pci_sriov_configure(): only with the enable_sriov module option */
+static int vfio_pci_sriov_configure(struct device *dev, int nr_virtfn)
+{
+	KFUNC();
+	if (!dev->driver->enable_sriov)
+		return -ENOENT;
+	return vfio_pci_core_sriov_configure(dev, nr_virtfn);
+}
+
+bool driver_has_sriov_configure(const struct device_driver *drv)
+{
+	return drv->desc->sriov != SRIOV_NONE;
+}
+
+int driver_desc_sriov_configure(struct device *dev, int num_vfs)
+{
+	switch (dev->driver->desc->sriov) {
+	case SRIOV_IXGBE:
+		return ixgbe_pci_sriov_configure(dev, num_vfs);
+	case SRIOV_I40E:
+		return i40e_pci_sriov_configure(dev, num_vfs);
+	case SRIOV_VFIO_PCI:
+		return vfio_pci_sriov_configure(dev, num_vfs);
+	case SRIOV_NONE:
+	default:
+		return -ENOENT;
+	}
+}
+
+/*
+ * The part of each driver's remove the model keeps: a PF driver turns
+ * SR-IOV off first (ixgbe_remove(), i40e_remove(); vfio-pci's
+ * vfio_pci_core_unregister_device() before the vfio device goes), so each
+ * VF is unbound, and a VF userspace holds open through VFIO blocks the
+ * PF's unbind until it is released.
+ */
 void driver_desc_remove(struct device *dev)
 {
+	switch (dev->driver->desc->sriov) {
+	case SRIOV_IXGBE:
+		ixgbe_disable_sriov(dev);
+		break;
+	case SRIOV_I40E:
+		if (pci_num_vf(dev))
+			i40e_free_vfs(dev);
+		break;
+	case SRIOV_VFIO_PCI:
+		vfio_pci_core_sriov_configure(dev, 0);
+		break;
+	case SRIOV_NONE:
+	default:
+		break;
+	}
 	switch (dev->driver->desc->probe) {
 	case PROBE_VFIO_PCI:
 	case PROBE_VFIO_PLATFORM:
@@ -334,6 +559,7 @@ int driver_desc_probe(struct device *dev)
 	case PROBE_VFIO_PCI:
 		if (dev->ids.hdr_type != PCI_HEADER_TYPE_NORMAL)
 			return -EINVAL;
+		vfio_pci_vf_init(dev);
 		/* fall through */
 	case PROBE_VFIO:
 		/* vfio_register_group_dev(): -EINVAL without a group */

@@ -424,6 +424,7 @@ int imp_read_sysfs(struct imp_machine *im, const char *root,
 		}
 		if (d->group >= 0)
 			read_direct_regions(im, dir, d);
+		imp_sysfs_sriov(d, dir);
 		d->cfg_len = config_len(dir);
 		if (!d->cfg_len) {
 			d->acs = IMP_ACS_UNKNOWN;
@@ -436,6 +437,8 @@ int imp_read_sysfs(struct imp_machine *im, const char *root,
 	ret = imp_libpci_read(im, NULL, devices, err);
 	if (!ret && im->groups_known)
 		ret = read_group_others(im, root, err);
+	if (!ret)
+		imp_sriov_finish(im);
 	if (type_seen && (!strcmp(type_seen, "DMA") ||
 			  !strcmp(type_seen, "DMA-FQ") ||
 			  !strcmp(type_seen, "identity")))

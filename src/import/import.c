@@ -464,6 +464,7 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		}
 		if (d->multifunction)
 			fprintf(f, " multifunction");
+		imp_emit_sriov(d, f);
 		for (unsigned int r = 0; r < d->nr_rmrr; r++)
 			fprintf(f, "%s0x%llx-0x%llx", r ? "," : " rmrr=",
 				d->rmrr[r][0], d->rmrr[r][1]);

@@ -60,6 +60,14 @@ struct imp_dev {
 	/* 1:1 ranges from its group's reserved_regions (rmrr=) */
 	unsigned int nr_rmrr;
 	unsigned long long rmrr[8][2];	/* first, last */
+	/*
+	 * SR-IOV (import-sriov.c): a PF's capability from its sriov_* files
+	 * (sriov_total 0: not a PF) and how many VFs it had; a VF's PF
+	 * (physfn), until imp_sriov_finish() takes the VFs out.
+	 */
+	unsigned int sriov_total, sriov_offset, sriov_stride, sriov_vf_device;
+	unsigned int sriov_numvfs;
+	char physfn[16];
 };
 
 /* A platform or AMBA device in an IOMMU group (sysfs only) */
@@ -134,6 +142,18 @@ bool imp_modprobe_file_name(const char *name);
 /* a sysfs tree: /sys or a copy holding bus/pci/devices */
 int imp_read_sysfs(struct imp_machine *im, const char *root,
 		   struct imp_error *err);
+
+/*
+ * SR-IOV from a sysfs tree (import-sriov.c): imp_sysfs_sriov() reads the
+ * sriov_* files of the function in @dir, or its physfn link;
+ * imp_sriov_finish(), once every function is read, takes the VFs out
+ * (VFs exist only once sriov_numvfs makes them, so a machine boots
+ * without them) and notes how many each PF had; imp_emit_sriov() writes a
+ * PF's options on its pci line.
+ */
+void imp_sysfs_sriov(struct imp_dev *d, const char *dir);
+void imp_sriov_finish(struct imp_machine *im);
+void imp_emit_sriov(const struct imp_dev *d, FILE *f);
 
 /*
  * The kernel command line (/proc/cmdline, one line) of the machine: the

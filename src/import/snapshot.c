@@ -230,6 +230,9 @@ static void snap_config(struct snap *s, const char *devdir, const char *name)
 static const char *const pci_attrs[] = {
 	"vendor", "device", "subsystem_vendor", "subsystem_device", "class",
 	"revision", "driver_override",
+	/* a PF's SR-IOV capability and state (import-sriov.c) */
+	"sriov_totalvfs", "sriov_offset", "sriov_stride", "sriov_vf_device",
+	"sriov_numvfs", "sriov_drivers_autoprobe",
 };
 
 /* What import reads of a group, and of its non-PCI members */
@@ -299,6 +302,9 @@ static void snap_collect(struct snap *s)
 		snprintf(rel, sizeof(rel), "%s/driver", devdir);
 		snap_link(s, rel, target, sizeof(target));
 		snprintf(rel, sizeof(rel), "%s/iommu", devdir);
+		snap_link(s, rel, target, sizeof(target));
+		/* a VF's PF */
+		snprintf(rel, sizeof(rel), "%s/physfn", devdir);
 		snap_link(s, rel, target, sizeof(target));
 		snprintf(rel, sizeof(rel), "%s/iommu_group", devdir);
 		if (snap_link(s, rel, target, sizeof(target)))
@@ -452,8 +458,9 @@ int imp_snapshot(const char *sysfs, const char *cmdline, const char *root,
 		"kept: the PCI functions' ids, class, revision, driver_override, config\n"
 		"  space, driver, iommu and iommu_group links; the IOMMU groups' type,\n"
 		"  reserved_regions and members; platform and AMBA members' compatible,\n"
-		"  modalias, id and links; which firmware tables exist; the kernel\n"
-		"  release; the modprobe.d files kmod reads (*.conf, *.alias)\n"
+		"  modalias, id and links; SR-IOV PFs' sriov_* files and VFs' physfn\n"
+		"  links; which firmware tables exist; the kernel release; the\n"
+		"  modprobe.d files kmod reads (*.conf, *.alias)\n"
 		"blanked: the Device Serial Number capability's serial and the VPD\n"
 		"  data register in each config space\n"
 		"left out: all else, VPD files, BARs, network interfaces and their MAC\n"

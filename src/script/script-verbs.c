@@ -468,6 +468,7 @@ static int print_fd(struct script_ctx *ctx, struct cmd_io *io,
 	"       bind-iommufd DFD IFD | attach-ioas DFD IOAS | detach-ioas DFD |\n" \
 	"       (DFD: a descriptor, or a device's name for its newest file) |\n" \
 	"       set-req-eventfd DFD | hot-reset-info DFD | hot-reset DFD [GFD...] |\n" \
+	"       vf-token DFD UUID |\n"                                          \
 	"       close|container-close|device-close FD"
 
 /* @vfio in a named process: files by descriptor, as its syscalls have them */
@@ -549,6 +550,8 @@ static int vfio_fd_verb(struct script_ctx *ctx, int argc, char **argv,
 	if (argc == 4 && parse_fd(argv[2], &a)) {
 		if (!strcmp(verb, "set-container") && parse_fd(argv[3], &b))
 			ret = vfio_ioctl_group_set_container(p, a, b);
+		else if (!strcmp(verb, "vf-token"))
+			ret = vfio_ioctl_pci_vf_token(p, a, argv[3]);
 		else if (!strcmp(verb, "set-iommu")) {
 			int type = parse_iommu_type(argv[3]);
 
@@ -638,6 +641,8 @@ int cmd_at_vfio(struct script_ctx *ctx, int argc, char **argv,
 		} else if (!strcmp(verb, "get-device-fd") &&
 			   parse_int(argv[2], &a))
 			ret = vfio_group_get_device_fd(m, a, argv[3]);
+		else if (!strcmp(verb, "vf-token"))
+			ret = vfio_pci_set_vf_token(m, argv[2], argv[3]);
 		else if (!strcmp(verb, "bind-iommufd") && parse_int(argv[3], &b))
 			ret = vfio_device_bind_iommufd(m, argv[2], b);
 		else if (!strcmp(verb, "attach-ioas") && parse_int(argv[3], &b))
@@ -652,7 +657,8 @@ bad:
 		     "@vfio open|close|status|unset-container GROUP | container-open | container-close C |\n"
 		     "       set-container GROUP C | set-iommu C type1|type1v2|noiommu | get-device-fd GROUP DEV |\n"
 		     "       device-close DEV | set-req-eventfd DEV | cdev-open DEV | bind-iommufd DEV ICTX |\n"
-		     "       attach-ioas DEV IOAS | detach-ioas DEV | hot-reset-info DEV | hot-reset DEV [GROUP...]");
+		     "       attach-ioas DEV IOAS | detach-ioas DEV | hot-reset-info DEV | hot-reset DEV [GROUP...] |\n"
+		     "       vf-token DEV UUID");
 }
 
 int cmd_at_iommufd(struct script_ctx *ctx, int argc, char **argv,

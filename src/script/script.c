@@ -556,19 +556,29 @@ static int cmd_printf(struct script_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-/* One write() of @data to @path as a shell redirection or tee does. */
+/*
+ * One write() of @data to @path as a shell redirection or tee does.
+ * *@ret_opened (may be NULL) tells whether the open got as far as the
+ * store, so that its error is the write's (a store may fail with ENOENT,
+ * as sriov_numvfs does without a PF driver) and not the open's.
+ */
 static int write_file(struct script_ctx *ctx, const char *path,
-		      const char *data)
+		      const char *data, bool *ret_opened)
 {
 	char abs[SYSFS_PATH_MAX];
+	struct sysfs_attr_stat st;
 	int ret;
 
+	if (ret_opened)
+		*ret_opened = false;
 	if (!strcmp(path, "/dev/null"))
 		return 0;
 	abs_path(ctx, path, abs, sizeof(abs));
 	if (strncmp(abs, "/sys/", 5) && strncmp(abs, "/dev/", 5))
 		return -EACCES; /* the model has no other files */
 	ret = sysfs_write(ctx->m, abs, data, strlen(data));
+	if (ret_opened && ret && ret != -EACCES && ret != -EISDIR)
+		*ret_opened = !sysfs_getattr(ctx->m, abs, &st);
 	note_errno(ctx, ret);
 	return ret;
 }
@@ -590,7 +600,7 @@ static int cmd_tee(struct script_ctx *ctx, int argc, char **argv,
 
 		if (argv[i][0] == '-' && argv[i][1])
 			continue; /* -a: appending to sysfs is writing */
-		ret = write_file(ctx, argv[i], io->in);
+		ret = write_file(ctx, argv[i], io->in, NULL);
 		if (ret) {
 			sbuf_printf(io->err, "tee: %s: %s\n", argv[i],
 				    errno_text(ret));
@@ -1356,10 +1366,11 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 		cerr.buf[0] = '\0';
 	}
 	if (redir_out) {
-		int ret = write_file(ctx, redir_out, cout.buf);
+		bool opened;
+		int ret = write_file(ctx, redir_out, cout.buf, &opened);
 
 		if (ret) {
-			if (is_open_error(ret))
+			if (!opened && is_open_error(ret))
 				sbuf_printf(err, "bash: %s: %s\n", redir_out,
 					    errno_text(ret));
 			else
@@ -1372,7 +1383,7 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 	}
 	if (redir_err) {
 		if (strcmp(redir_err, "/dev/null"))
-			write_file(ctx, redir_err, cerr.buf);
+			write_file(ctx, redir_err, cerr.buf, NULL);
 	} else {
 		sbuf_printf(err, "%s", cerr.buf);
 	}

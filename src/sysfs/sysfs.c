@@ -161,6 +161,39 @@ static int dev_reset_method_store(const struct snode *n, const char *buf)
 	return reset_method_store(n->dev, buf);
 }
 
+/* sriov_pf_attrs_are_visible() and sriov_vf_attrs_are_visible() */
+static bool dev_is_sriov_pf(const struct snode *dir)
+{
+	return dev_is_pf(dir->dev);
+}
+
+static bool dev_is_sriov_vf(const struct snode *dir)
+{
+	return dev_is_vf(dir->dev);
+}
+
+#define SRIOV_SHOW(name)                                                \
+	static int dev_##name##_show(const struct snode *n, struct sbuf *sb) \
+	{                                                               \
+		return name##_show(n->dev, sb);                         \
+	}
+#define SRIOV_STORE(name)                                               \
+	static int dev_##name##_store(const struct snode *n, const char *buf) \
+	{                                                               \
+		return name##_store(n->dev, buf);                       \
+	}
+
+SRIOV_SHOW(sriov_totalvfs)
+SRIOV_SHOW(sriov_numvfs)
+SRIOV_STORE(sriov_numvfs)
+SRIOV_SHOW(sriov_offset)
+SRIOV_SHOW(sriov_stride)
+SRIOV_SHOW(sriov_vf_device)
+SRIOV_SHOW(sriov_drivers_autoprobe)
+SRIOV_STORE(sriov_drivers_autoprobe)
+SRIOV_SHOW(sriov_vf_total_msix)
+SRIOV_STORE(sriov_vf_msix_count)
+
 static bool dev_is_amba(const struct snode *dir)
 {
 	return device_bus_kind(dir->dev) == BUS_AMBA;
@@ -487,6 +520,23 @@ static const struct sattr sattrs[] = {
 	{ "enable", N_DEVICE, dev_is_pci, dev_enable_show, NULL, 0 },
 	{ "reset_method", N_DEVICE, dev_has_reset_method,
 	  dev_reset_method_show, dev_reset_method_store, 0 },
+	{ "sriov_totalvfs", N_DEVICE, dev_is_sriov_pf, dev_sriov_totalvfs_show,
+	  NULL, 0 },
+	{ "sriov_numvfs", N_DEVICE, dev_is_sriov_pf, dev_sriov_numvfs_show,
+	  dev_sriov_numvfs_store, 0 },
+	{ "sriov_offset", N_DEVICE, dev_is_sriov_pf, dev_sriov_offset_show,
+	  NULL, 0 },
+	{ "sriov_stride", N_DEVICE, dev_is_sriov_pf, dev_sriov_stride_show,
+	  NULL, 0 },
+	{ "sriov_vf_device", N_DEVICE, dev_is_sriov_pf,
+	  dev_sriov_vf_device_show, NULL, 0 },
+	{ "sriov_drivers_autoprobe", N_DEVICE, dev_is_sriov_pf,
+	  dev_sriov_drivers_autoprobe_show, dev_sriov_drivers_autoprobe_store,
+	  0 },
+	{ "sriov_vf_total_msix", N_DEVICE, dev_is_sriov_pf,
+	  dev_sriov_vf_total_msix_show, NULL, 0 },
+	{ "sriov_vf_msix_count", N_DEVICE, dev_is_sriov_vf, NULL,
+	  dev_sriov_vf_msix_count_store, 0 },
 	{ "id", N_DEVICE, dev_is_amba, dev_periphid_show, NULL, 0 },
 	{ "bind", N_DRIVER, NULL, NULL, drv_bind_store, 0 },
 	{ "unbind", N_DRIVER, NULL, NULL, drv_unbind_store, 0 },
@@ -573,6 +623,44 @@ static bool same_root(const struct device *dev, const struct dev_root *root)
 	return !strcmp(r, root->name);
 }
 
+/* A link named @name to @dev's directory. */
+static bool emit_named_device_link(const struct snode *dir, struct device *dev,
+				   const char *name, child_fn fn, void *arg)
+{
+	struct snode c;
+
+	child_init(&c, dir, N_LINK);
+	c.link = L_DEVICE;
+	c.dev = dev;
+	return fn(name, &c, arg);
+}
+
+/*
+ * pci_iov_sysfs_link(): a VF's physfn link and its PF's virtfnN links,
+ * while the VF is added (obj_lock held).
+ */
+static bool emit_sriov_links(const struct snode *dir, child_fn fn, void *arg)
+{
+	struct device *dev = dir->dev;
+	char name[24];
+
+	if (dev_is_vf(dev) && dev->sriov.physfn->added &&
+	    emit_named_device_link(dir, dev->sriov.physfn, "physfn", fn, arg))
+		return true;
+	if (!dev_is_pf(dev))
+		return false;
+	for (unsigned int i = 0; i < dev->sriov.nr_links; i++) {
+		struct device *vf = pci_iov_virtfn_locked(dev, i);
+
+		if (!vf || !vf->added)
+			continue;
+		snprintf(name, sizeof(name), "virtfn%u", i);
+		if (emit_named_device_link(dir, vf, name, fn, arg))
+			return true;
+	}
+	return false;
+}
+
 /*
  * What a device directory holds besides its child devices: the driver,
  * iommu_group and subsystem links, and its attributes.
@@ -618,6 +706,8 @@ static bool emit_device_own(const struct snode *dir, child_fn fn, void *arg)
 		if (fn("subsystem", &c, arg))
 			return true;
 	}
+	if (emit_sriov_links(dir, fn, arg))
+		return true;
 	return emit_attrs(dir, fn, arg);
 }
 

@@ -122,6 +122,10 @@ struct topo_dev {
 	int acs_ctrl_col;	/* column of acs-ctl=, 0: none */
 	bool multifunction;
 	uint64_t dma_alias[4];	/* dma-alias= devfns */
+	/* SR-IOV: sriov-totalvfs= (0: not a PF), vf-offset=, vf-stride=,
+	 * vf-device= */
+	unsigned int sriov_total, sriov_offset, sriov_stride, sriov_vf_device;
+	int sriov_col;		/* column of sriov-totalvfs= */
 	unsigned int nr_sids;	/* stream-id= */
 	unsigned int sids[DEVICE_STREAM_IDS_MAX];
 	struct topo_pos at;	/* the name */
@@ -133,7 +137,7 @@ struct topo_dev {
 
 struct topo_driver {
 	const struct driver_desc *desc;
-	char *params;		/* "ids=...", "reset_required=N" or NULL */
+	char *params;		/* "ids=... enable_sriov=N", ... or NULL */
 	struct topo_pos at;	/* the name */
 };
 
@@ -600,7 +604,7 @@ static bool opt_value_optional(const struct opt *o)
 	return o->set == pci_opt_rmrr;
 }
 
-#define OPTS_MAX 16
+#define OPTS_MAX 24
 
 static void opt_list(const struct opt *o, char *buf, size_t size)
 {
@@ -636,7 +640,7 @@ static int parse_options(struct parser *p, size_t first,
 		for (o = opts; o->name && !tok_is(&key, o->name); o++)
 			;
 		if (!o->name) {
-			char list[160];
+			char list[256];
 
 			opt_list(opts, list, sizeof(list));
 			return perr(p, tok->col,
@@ -860,6 +864,7 @@ static int stmt_groups(struct parser *p)
 	if (one_choice(p, groups_choices, &p->t.groups))
 		return -EINVAL;
 	p->t.groups_at = (struct topo_pos){ p->line, p->toks[1].col };
+	p->t.cfg.pci_groups_computed = p->t.groups != TOPO_GROUPS_LABELS;
 	return 0;
 }
 
@@ -1309,6 +1314,63 @@ static int pci_opt_acs_ctl(struct parser *p, void *obj, const struct tok *v)
 	return 0;
 }
 
+/* A decimal number from @lo to @hi, without leading zeros, for @what. */
+static int parse_dec_opt(struct parser *p, const struct tok *v,
+			 unsigned int lo, unsigned int hi, const char *what,
+			 unsigned int *ret)
+{
+	unsigned long n = 0;
+	bool number = v->len && v->s[0] >= '0' && v->s[0] <= '9' &&
+		      (v->s[0] != '0' || v->len == 1);
+
+	for (size_t i = 0; number && i < v->len; i++) {
+		if (v->s[i] < '0' || v->s[i] > '9')
+			number = false;
+		else if (n <= hi)
+			n = n * 10 + (unsigned long)(v->s[i] - '0');
+	}
+	if (!number || n < lo || n > hi)
+		return perr(p, v->col,
+			    "expected %s, a decimal number from %u to %u, got " QF,
+			    what, lo, hi, QA(v));
+	*ret = (unsigned int)n;
+	return 0;
+}
+
+/* sriov-totalvfs=N: an SR-IOV capability with TotalVFs N, a PF */
+static int pci_opt_sriov_totalvfs(struct parser *p, void *obj,
+				  const struct tok *v)
+{
+	return parse_dec_opt(p, v, 1, 65535, "TotalVFs",
+			     &((struct topo_dev *)obj)->sriov_total);
+}
+
+/* vf-offset=N: First VF Offset */
+static int pci_opt_vf_offset(struct parser *p, void *obj, const struct tok *v)
+{
+	return parse_dec_opt(p, v, 1, 65535, "a First VF Offset",
+			     &((struct topo_dev *)obj)->sriov_offset);
+}
+
+/* vf-stride=N: VF Stride */
+static int pci_opt_vf_stride(struct parser *p, void *obj, const struct tok *v)
+{
+	return parse_dec_opt(p, v, 0, 65535, "a VF Stride",
+			     &((struct topo_dev *)obj)->sriov_stride);
+}
+
+/* vf-device=DDDD: the VF Device ID */
+static int pci_opt_vf_device(struct parser *p, void *obj, const struct tok *v)
+{
+	struct topo_dev *d = obj;
+
+	if (v->len != 4 || !hex_exact(v->s, 4, &d->sriov_vf_device))
+		return perr(p, v->col,
+			    "expected a VF device id of 4 hex digits like 10ed, got " QF,
+			    QA(v));
+	return 0;
+}
+
 static int pci_opt_multifunction(struct parser *p, void *obj,
 				 const struct tok *v)
 {
@@ -1437,6 +1499,10 @@ static const struct opt pci_opts[] = {
 	{ "multifunction", NULL, pci_opt_multifunction },
 	{ "dma-alias", "00.1", pci_opt_dma_alias },
 	{ "stream-id", "0x100", pci_opt_stream_id },
+	{ "sriov-totalvfs", "64", pci_opt_sriov_totalvfs },
+	{ "vf-offset", "128", pci_opt_vf_offset },
+	{ "vf-stride", "2", pci_opt_vf_stride },
+	{ "vf-device", "10ed", pci_opt_vf_device },
 	DEV_OPT_ABSENT,
 	OPT_END,
 };
@@ -1556,6 +1622,91 @@ static int finish_device(struct parser *p, struct topo_dev *d,
 	return 0;
 }
 
+/*
+ * The SR-IOV options together: vf-offset=, vf-stride= (with more than one
+ * VF) and vf-device= come with sriov-totalvfs= and not without it, on a
+ * PCIe function with a normal header; every VF's routing ID fits the bus
+ * numbers, and no VF takes the address of a function described earlier
+ * (later ones are checked against the VFs by checking the VFs' names).
+ */
+static int check_sriov(struct parser *p, struct topo_dev *d,
+		       const int cols[OPTS_MAX])
+{
+	static const char *const needs[] = { "vf-offset", "vf-stride",
+					     "vf-device" };
+	int total_col = opt_col(pci_opts, cols, "sriov-totalvfs");
+	char name[DEVICE_NAME_MAX];
+
+	if (!total_col) {
+		for (size_t i = 0; i < 3; i++) {
+			int col = opt_col(pci_opts, cols, needs[i]);
+
+			if (col)
+				return perr(p, col,
+					    "%s= needs sriov-totalvfs= on the same device",
+					    needs[i]);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		const struct opt *o = pci_opts;
+
+		if (opt_col(pci_opts, cols, needs[i]) ||
+		    (i == 1 && d->sriov_total == 1))
+			continue;
+		while (strcmp(o->name, needs[i]))
+			o++;
+		return perr(p, total_col,
+			    "missing option %s=%s for SR-IOV device '%s'",
+			    o->name, o->example, d->name);
+	}
+	if (d->pcie_type != PCI_EXP_TYPE_ENDPOINT &&
+	    d->pcie_type != PCI_EXP_TYPE_RC_END)
+		return perr(p, total_col,
+			    "sriov-totalvfs= needs a PCIe endpoint (type=endpoint or rc-endpoint)");
+	if (d->sriov_total > 1 && !d->sriov_stride)
+		return perr(p, opt_col(pci_opts, cols, "vf-stride"),
+			    "vf-stride=0 allows one VF only, not %u",
+			    d->sriov_total);
+	if (pci_iov_virtfn_name(d->name, d->sriov_offset, d->sriov_stride,
+				d->sriov_total - 1, name, sizeof(name)))
+		return perr(p, total_col,
+			    "VF %u of '%s' would be past bus ff (vf-offset=%u, vf-stride=%u)",
+			    d->sriov_total - 1, d->name, d->sriov_offset,
+			    d->sriov_stride);
+	d->sriov_col = total_col;
+	return 0;
+}
+
+/*
+ * Once every function is read: no VF may take the address of a function
+ * the file describes (the kernel would find two devices at one address).
+ */
+static int finish_sriov(struct parser *p)
+{
+	const struct topo *t = &p->t;
+	char name[DEVICE_NAME_MAX];
+
+	for (size_t k = 0; k < t->ndevs; k++) {
+		const struct topo_dev *d = &t->devs[k];
+
+		for (unsigned int i = 0; i < d->sriov_total; i++) {
+			int other;
+
+			pci_iov_virtfn_name(d->name, d->sriov_offset,
+					    d->sriov_stride, i, name,
+					    sizeof(name));
+			other = names_get(&t->dev_names, name);
+			if (other >= 0)
+				return fail_at(p, d->at.line, d->sriov_col,
+					       "VF %u of '%s' would be at %s, where line %d describes a function",
+					       i, d->name, name,
+					       t->devs[other].at.line);
+		}
+	}
+	return 0;
+}
+
 static int stmt_pci(struct parser *p)
 {
 	const struct tok *bdf, *ids;
@@ -1585,6 +1736,8 @@ static int stmt_pci(struct parser *p)
 	if (d->acs_ctrl_col && d->acs != PCI_ACS_PRESENT)
 		return perr(p, d->acs_ctrl_col,
 			    "acs-ctl= needs acs-cap= with the capability's bits on the same device");
+	if (check_sriov(p, d, cols))
+		return -EINVAL;
 	switch (d->pcie_type) {
 	case PCI_EXP_TYPE_ROOT_PORT:
 	case PCI_EXP_TYPE_UPSTREAM:
@@ -1638,6 +1791,24 @@ static int stmt_fsl_mc(struct parser *p)
 
 /* ---- driver ---- */
 
+/* Append "KEY=VALUE" (@v's token, key included) to the module parameters. */
+static int driver_param_add(struct parser *p, struct topo_driver *td,
+			    const struct tok *v, size_t key_len)
+{
+	size_t old = td->params ? strlen(td->params) + 1 : 0;
+	size_t len = key_len + v->len;
+	char *params = realloc(td->params, old + len + 1);
+
+	if (!params)
+		return perr(p, v->col, "out of memory");
+	if (old)
+		params[old - 1] = ' ';
+	memcpy(params + old, v->s - key_len, len);
+	params[old + len] = '\0';
+	td->params = params;
+	return 0;
+}
+
 static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
 {
 	struct topo_driver *td = obj;
@@ -1650,35 +1821,49 @@ static int driver_opt_ids(struct parser *p, void *obj, const struct tok *v)
 		return perr(p, v->col,
 			    "expected ids like 10de:1b80,10de:10f0, got " QF,
 			    QA(v));
-	td->params = strdup(v->s - strlen("ids="));
-	if (!td->params)
-		return perr(p, v->col, "out of memory");
-	return 0;
+	return driver_param_add(p, td, v, strlen("ids="));
 }
 
-/* vfio-platform's reset_required module parameter: 0 or 1. */
+/* A 0-or-1 module parameter @key that only drivers where @ok take. */
+static int driver_bool_opt(struct parser *p, struct topo_driver *td,
+			   const struct tok *v, const char *key, bool ok)
+{
+	size_t key_len = strlen(key) + 1;
+	int key_col = v->col - (int)key_len;
+
+	if (!ok)
+		return perr(p, key_col, "driver '%s' takes no %s= parameter",
+			    td->desc->name, key);
+	if (v->len != 1 || (v->s[0] != '0' && v->s[0] != '1'))
+		return perr(p, v->col, "expected %s=0 or 1, got " QF, key,
+			    QA(v));
+	return driver_param_add(p, td, v, key_len);
+}
+
+/* vfio-platform's reset_required module parameter */
 static int driver_opt_reset_required(struct parser *p, void *obj,
 				     const struct tok *v)
 {
 	struct topo_driver *td = obj;
-	int key_col = v->col - (int)strlen("reset_required=");
 
-	if (td->desc->probe != PROBE_VFIO_PLATFORM)
-		return perr(p, key_col,
-			    "driver '%s' takes no reset_required= parameter",
-			    td->desc->name);
-	if (v->len != 1 || (v->s[0] != '0' && v->s[0] != '1'))
-		return perr(p, v->col,
-			    "expected reset_required=0 or 1, got " QF, QA(v));
-	td->params = strdup(v->s - strlen("reset_required="));
-	if (!td->params)
-		return perr(p, v->col, "out of memory");
-	return 0;
+	return driver_bool_opt(p, td, v, "reset_required",
+			       td->desc->probe == PROBE_VFIO_PLATFORM);
+}
+
+/* vfio-pci's enable_sriov module parameter */
+static int driver_opt_enable_sriov(struct parser *p, void *obj,
+				   const struct tok *v)
+{
+	struct topo_driver *td = obj;
+
+	return driver_bool_opt(p, td, v, "enable_sriov",
+			       td->desc->sriov == SRIOV_VFIO_PCI);
 }
 
 static const struct opt driver_opts[] = {
 	{ "ids", "10de:1b80,10de:10f0", driver_opt_ids },
 	{ "reset_required", "0", driver_opt_reset_required },
+	{ "enable_sriov", "1", driver_opt_enable_sriov },
 	OPT_END,
 };
 
@@ -1959,7 +2144,7 @@ static int finish(struct parser *p)
 	if (!t->seen[STMT_MACHINE])
 		return fail_at(p, 1, 1,
 			       "expected a 'machine NAME' statement, found none");
-	if (finish_iommu_kinds(p) || finish_groups(p))
+	if (finish_iommu_kinds(p) || finish_groups(p) || finish_sriov(p))
 		return -EINVAL;
 	if (t->arch == TOPO_ARCH_ARM64 && t->cfg.firmware == FW_X86) {
 		if (t->firmware_at.line)
@@ -2054,6 +2239,10 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 			if (d->dma_alias[fn / 64] >> (fn % 64) & 1)
 				device_add_pci_dma_alias(dev, fn);
 		device_set_fw_stream_ids(dev, d->sids, d->nr_sids);
+		if (d->sriov_total)
+			device_set_pci_sriov(dev, d->sriov_total,
+					     d->sriov_offset, d->sriov_stride,
+					     d->sriov_vf_device);
 		break;
 	case BUS_PLATFORM:
 		device_set_of_compatible(dev, d->compatible);

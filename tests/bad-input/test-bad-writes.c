@@ -137,6 +137,32 @@ static const struct bad_write rows[] = {
 	{ "DT: unbind of a device of another driver", "arm64-soc", NULL,
 	  "/sys/bus/platform/drivers/dwc3/unbind", "fe330000.mmc\n", 0, 0,
 	  -ENODEV },
+	/* SR-IOV (sriov_numvfs_store(), pci_device_can_probe()) */
+	{ "sriov_numvfs garbage", "sriov-host", NULL,
+	  P "/devices/0000:02:00.0/sriov_numvfs", "two\n", 0, 0, -EINVAL },
+	{ "sriov_numvfs past TotalVFs", "sriov-host", NULL,
+	  P "/devices/0000:02:00.0/sriov_numvfs", "65\n", 0, 0, -ERANGE },
+	{ "sriov_numvfs from 2 to 3", "sriov-host",
+	  "echo 2 > " P "/devices/0000:02:00.0/sriov_numvfs",
+	  P "/devices/0000:02:00.0/sriov_numvfs", "3\n", 0, 0, -EBUSY },
+	{ "sriov_numvfs without a PF driver", "sriov-host",
+	  "echo 0000:02:00.0 > " P "/drivers/i40e/unbind",
+	  P "/devices/0000:02:00.0/sriov_numvfs", "1\n", 0, 0, -ENOENT },
+	{ "sriov_numvfs past ixgbe's 63", "sriov-host", NULL,
+	  P "/devices/0000:01:00.0/sriov_numvfs", "64\n", 0, 0, -EPERM },
+	{ "sriov_numvfs, vfio-pci without enable_sriov", "sriov-host",
+	  "modprobe vfio-pci\n"
+	  "echo vfio-pci > " P "/devices/0000:02:00.0/driver_override\n"
+	  "echo 0000:02:00.0 > " P "/drivers/i40e/unbind\n"
+	  "echo 0000:02:00.0 > " P "/drivers_probe",
+	  P "/devices/0000:02:00.0/sriov_numvfs", "1\n", 0, 0, -ENOENT },
+	{ "sriov_drivers_autoprobe garbage", "sriov-host", NULL,
+	  P "/devices/0000:02:00.0/sriov_drivers_autoprobe", "2\n", 0, 0,
+	  -EINVAL },
+	{ "VF bind with sriov_drivers_autoprobe 0", "sriov-host",
+	  "echo 0 > " P "/devices/0000:02:00.0/sriov_drivers_autoprobe\n"
+	  "echo 1 > " P "/devices/0000:02:00.0/sriov_numvfs",
+	  P "/drivers/iavf/bind", "0000:02:02.0\n", 0, 0, -ENODEV },
 	{ "fsl-mc: bind to a driver of another object type", "dpaa2",
 	  "echo dpni.0 > /sys/bus/fsl-mc/drivers/fsl_dpaa2_eth/unbind",
 	  "/sys/bus/fsl-mc/drivers/fsl_mc_dpio/bind", "dpni.0\n", 0, 0,

@@ -2,7 +2,8 @@
 # Real tools on a live simulated /sys (docs/live-sys.md): 'dmaown mount'
 # serves x86-desktop through FUSE, and lspci, shell loops and plain writes
 # run against it unchanged; 'dmaown shell' runs driverctl with the machine
-# as /sys. Each result is compared with the model's own answer ('dmaown
+# as /sys, and dpdk-devbind.py, on x86-desktop, x86-server and, for SR-IOV,
+# sriov-host. Each result is compared with the model's own answer ('dmaown
 # run'), and the host is checked untouched afterwards. TAP output.
 #
 # Needs root and /dev/fuse: without them the test is skipped with the
@@ -44,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..22"
+echo "1..27"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -254,6 +255,87 @@ if command -v dpdk-devbind.py >/dev/null; then
 else
 	for t in 1 2 3; do ok "dpdk-devbind.py # SKIP not installed"; done
 fi
+
+# 12. SR-IOV on sriov-host in dmaown shell: the sriov_* files read as the
+# model's, a count written through the mount makes the VFs (virtfnN links,
+# the model's device list), a second count is EBUSY from write(2), and
+# dpdk-devbind.py sees the VFs and moves one to vfio-pci.
+PF=/sys/bus/pci/devices/0000:02:00.0
+"$dmaown" shell sriov-host -- sh -c "cat $PF/sriov_totalvfs $PF/sriov_offset \
+	$PF/sriov_stride $PF/sriov_vf_device $PF/sriov_drivers_autoprobe &&
+	echo 2 > $PF/sriov_numvfs && cat $PF/sriov_numvfs &&
+	readlink $PF/virtfn1 /sys/bus/pci/devices/0000:02:02.1/physfn &&
+	ls /sys/bus/pci/devices" >"$tmp/out" 2>&1
+printf '%s\n' "cat $PF/sriov_totalvfs $PF/sriov_offset $PF/sriov_stride $PF/sriov_vf_device $PF/sriov_drivers_autoprobe" \
+	"echo 2 > $PF/sriov_numvfs" "cat $PF/sriov_numvfs" \
+	"readlink $PF/virtfn1 /sys/bus/pci/devices/0000:02:02.1/physfn" \
+	"ls /sys/bus/pci/devices" | "$dmaown" run -m sriov-host /dev/stdin >"$tmp/model" 2>&1
+# what the shell printed, without the kernel log it prints at exit
+sed -n '/^64$/,$p' "$tmp/out" | head -n "$(wc -l <"$tmp/model")" >"$tmp/fuse"
+cmp "$tmp/fuse" "$tmp/model" >/dev/null 2>&1 &&
+	grep -qx "0000:02:02.1" "$tmp/fuse" &&
+	ok "sriov_* files and sriov_numvfs written through the mount: the model's VFs and links" ||
+	not_ok "sriov files through the mount" "$tmp/out" "$tmp/model"
+# (bash: dash's echo reports every failed write as an I/O error)
+"$dmaown" shell sriov-host -- bash -c "echo 2 > $PF/sriov_numvfs &&
+	{ echo 3 > $PF/sriov_numvfs || echo REFUSED; } &&
+	{ echo 65 > $PF/sriov_numvfs || echo REFUSED-RANGE; } && cat $PF/sriov_numvfs" \
+	>"$tmp/out" 2>&1
+grep -q "Device or resource busy" "$tmp/out" && grep -qx REFUSED "$tmp/out" &&
+	grep -q "Numerical result out of range" "$tmp/out" &&
+	grep -qx REFUSED-RANGE "$tmp/out" && grep -qx 2 "$tmp/out" &&
+	ok "sriov_numvfs: EBUSY and ERANGE from write(2), the count kept" ||
+	not_ok "sriov_numvfs errors through the mount" "$tmp/out"
+if command -v dpdk-devbind.py >/dev/null; then
+	"$dmaown" shell sriov-host -- sh -c "modprobe vfio-pci &&
+		echo 2 > $PF/sriov_numvfs && lspci -vvv -s 02:00.0 &&
+		dpdk-devbind.py --status-dev net &&
+		dpdk-devbind.py -b vfio-pci 0000:02:02.1 &&
+		readlink /sys/bus/pci/devices/0000:02:02.1/driver" \
+		>"$tmp/out" 2>&1
+	grep -q "^0000:02:02.0 '.*154c' .*drv=iavf" "$tmp/out" &&
+		grep -q "^0000:02:02.1 '.*154c' .*drv=iavf" "$tmp/out" &&
+		grep -q "drivers/vfio-pci$" "$tmp/out" &&
+		grep -q "Single Root I/O Virtualization (SR-IOV)" "$tmp/out" &&
+		grep -q "Total VFs: 64, Number of VFs: 2," "$tmp/out" &&
+		grep -q "VF offset: 16, stride: 1, Device ID: 154c" "$tmp/out" &&
+		ok "lspci -vvv shows the PF's SR-IOV capability; dpdk-devbind.py --status shows the VFs on iavf; -b vfio-pci moves one" ||
+		not_ok "dpdk-devbind.py and VFs" "$tmp/out"
+else
+	ok "dpdk-devbind.py and VFs # SKIP not installed"
+fi
+
+# 13. import and snapshot of an SR-IOV machine with VFs: the PFs' options
+# come back, the VFs are left out with a note, the file boots, and the
+# snapshot holds the sriov_* files and the VFs' physfn links
+smnt=$tmp/smnt
+mkdir "$smnt"
+"$dmaown" mount sriov-host "$smnt" >"$tmp/smount.log" 2>&1 &
+spid=$!
+for _ in $(seq 100); do
+	[ -d "$smnt/sys/bus" ] && break
+	sleep 0.05
+done
+echo 2 >"$smnt/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs"
+"$dmaown" import --sysfs "$smnt/sys" -o "$tmp/imp.machine" >"$tmp/out" 2>&1
+"$dmaown" snapshot --sysfs "$smnt/sys" -o "$tmp/snap.tar" >>"$tmp/out" 2>&1
+fusermount3 -u "$smnt"
+wait "$spid"
+grep -q "^pci 0000:02:00.0 8086:1572 .* sriov-totalvfs=64 vf-offset=16 vf-stride=1 vf-device=154c" "$tmp/imp.machine" &&
+	grep -q "^pci 0000:01:00.1 8086:10fb .* sriov-totalvfs=64 vf-offset=128 vf-stride=2 vf-device=10ed" "$tmp/imp.machine" &&
+	! grep -q "^pci 0000:02:02" "$tmp/imp.machine" &&
+	grep -q "note: 0000:02:00.0 had 2 VFs: write 2 to its sriov_numvfs" "$tmp/imp.machine" &&
+	printf 'echo 2 > /sys/bus/pci/devices/0000:02:00.0/sriov_numvfs\nls /sys/bus/pci/devices/0000:02:00.0/virtfn1\n' |
+		"$dmaown" run -m "$tmp/imp.machine" /dev/stdin >>"$tmp/out" 2>&1 &&
+	ok "import --sysfs of a machine with VFs: the PFs' SR-IOV options, no VF lines, a note; it boots and makes VFs" ||
+	not_ok "import of SR-IOV" "$tmp/out" "$tmp/imp.machine"
+tar -tf "$tmp/snap.tar" >"$tmp/list" 2>>"$tmp/out"
+grep -q "0000:02:00.0/sriov_totalvfs$" "$tmp/list" &&
+	grep -q "0000:02:00.0/sriov_numvfs$" "$tmp/list" &&
+	grep -q "0000:02:00.0/sriov_vf_device$" "$tmp/list" &&
+	grep -q "0000:02:02.1/physfn$" "$tmp/list" &&
+	ok "snapshot holds the sriov_* files and the VFs' physfn links" ||
+	not_ok "snapshot of SR-IOV" "$tmp/out" "$tmp/list"
 
 # 11. the host is untouched, even when dmaown shell is killed
 "$dmaown" shell "$M" -- sleep 30 >/dev/null 2>&1 &

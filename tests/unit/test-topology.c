@@ -907,7 +907,7 @@ static const struct bad bad_inputs[] = {
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 iommu=d\niommu d\n", 2,
 	  47, "iommu 'd' is not defined by an earlier iommu statement" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 colour=red\n", 2, 41,
-	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted, reset=, no-bus-reset, acs-cap=, acs-ctl=, multifunction, dma-alias=, stream-id= or absent" },
+	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted, reset=, no-bus-reset, acs-cap=, acs-ctl=, multifunction, dma-alias=, stream-id=, sriov-totalvfs=, vf-offset=, vf-stride=, vf-device= or absent" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 class=020000\n", 2, 41,
 	  "duplicate option 'class' (first at column 28)" },
 	/* firmware 1:1 ranges and what IOMMU drivers reserve */
@@ -1013,7 +1013,7 @@ static const struct bad bad_inputs[] = {
 	{ M "driver vfio-pci ids=\n", 2, 21,
 	  "option 'ids' needs a value, e.g. ids=10de:1b80,10de:10f0" },
 	{ M "driver vfio-pci foo=bar\n", 2, 17,
-	  "unknown option 'foo' for driver; expected ids= or reset_required=" },
+	  "unknown option 'foo' for driver; expected ids=, reset_required= or enable_sriov=" },
 	/* vfio-platform's reset_required module parameter */
 	{ M "driver e1000e reset_required=0\n", 2, 15,
 	  "driver 'e1000e' takes no reset_required= parameter" },

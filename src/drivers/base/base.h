@@ -56,6 +56,17 @@ static inline bool driver_probe_is_vfio(enum driver_probe_kind probe)
 	       probe == PROBE_VFIO_PLATFORM;
 }
 
+/*
+ * A PF driver's sriov_configure (struct pci_driver), as the catalogue's
+ * drivers have it in v6.6; SRIOV_NONE: the driver has none.
+ */
+enum driver_sriov_kind {
+	SRIOV_NONE,
+	SRIOV_IXGBE,      /* ixgbe_pci_sriov_configure() */
+	SRIOV_I40E,       /* i40e_pci_sriov_configure() */
+	SRIOV_VFIO_PCI,   /* vfio_pci_sriov_configure(): enable_sriov=1 */
+};
+
 /**
  * struct driver_desc - a driver of the catalogue: data, not code
  * @name: driver name as in /sys/bus/X/drivers/NAME
@@ -68,6 +79,7 @@ static inline bool driver_probe_is_vfio(enum driver_probe_kind probe)
  * @of_compatible: devicetree compatibles (NULL-terminated) or NULL
  * @amba_ids: AMBA ids (id 0 ends it) or NULL
  * @mc_types: fsl-mc object types (NULL-terminated) or NULL
+ * @sriov: its sriov_configure, for a PF driver
  */
 struct driver_desc {
 	const char *name;
@@ -79,6 +91,7 @@ struct driver_desc {
 	const char *const *of_compatible;
 	const struct amba_id *amba_ids;
 	const char *const *mc_types;
+	enum driver_sriov_kind sriov;
 };
 
 /* The catalogue (drivers/catalogue.c): entry @i, NULL past the end. */
@@ -87,6 +100,13 @@ const struct driver_desc *driver_desc_find(const char *name);
 /* The catalogue driver's probe decision for the device it is binding. */
 int driver_desc_probe(struct device *dev);
 void driver_desc_remove(struct device *dev);
+/* Whether the driver has sriov_configure (struct pci_driver). */
+bool driver_has_sriov_configure(const struct device_driver *drv);
+/*
+ * The bound PF driver's sriov_configure(@dev, @num_vfs), under the PF's
+ * device_lock: the number of VFs enabled, or a negative errno.
+ */
+int driver_desc_sriov_configure(struct device *dev, int num_vfs);
 
 /* A bus's operations (struct bus_type's methods). */
 struct bus_ops {
@@ -136,6 +156,8 @@ struct device_driver {
 	int fail_count;
 	/* vfio-platform's reset_required module parameter (0444: set at load) */
 	bool reset_required;
+	/* vfio-pci's enable_sriov module parameter (default off) */
+	bool enable_sriov;
 };
 
 /* dd.c */

@@ -293,28 +293,7 @@ static int parse_ids_param(struct device_driver *drv, const char *ids)
  */
 static int parse_bool_param(const char *val, bool *ret_v)
 {
-	if (!val)
-		val = "1";
-	switch (val[0]) {
-	case 'y': case 'Y': case 't': case 'T': case '1':
-		*ret_v = true;
-		return 0;
-	case 'n': case 'N': case 'f': case 'F': case '0':
-		*ret_v = false;
-		return 0;
-	case 'o': case 'O':
-		if (val[1] == 'n' || val[1] == 'N') {
-			*ret_v = true;
-			return 0;
-		}
-		if (val[1] == 'f' || val[1] == 'F') {
-			*ret_v = false;
-			return 0;
-		}
-		return -EINVAL;
-	default:
-		return -EINVAL;
-	}
+	return kstrtobool(val ? val : "1", ret_v);
 }
 
 bool driver_param_modelled(const struct driver_desc *desc, const char *param)
@@ -329,7 +308,8 @@ bool driver_param_modelled(const struct driver_desc *desc, const char *param)
 
 /*
  * Module parameters, "name=value" separated by blanks: ids= of pci-stub,
- * vfio-pci and its variants, reset_required= of vfio-platform. Anything
+ * vfio-pci and its variants, reset_required= of vfio-platform, enable_sriov=
+ * of vfio-pci. Anything
  * else is -EINVAL.
  */
 static int parse_module_params(struct device_driver *drv, const char *params)
@@ -352,6 +332,9 @@ static int parse_module_params(struct device_driver *drv, const char *params)
 		else if (!strcmp(tok, "reset_required") &&
 			 probe == PROBE_VFIO_PLATFORM)
 			ret = parse_bool_param(val, &drv->reset_required);
+		else if (!strcmp(tok, "enable_sriov") &&
+			 drv->desc->sriov == SRIOV_VFIO_PCI)
+			ret = parse_bool_param(val, &drv->enable_sriov);
 		else
 			ret = -EINVAL;
 	}

@@ -363,6 +363,7 @@ static void device_release(struct kref *kref)
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&dev->mutex);
 	kfree(dev->driver_override);
+	pci_iov_release(dev);
 	kfree(dev);
 	put_device(parent);
 }
@@ -449,6 +450,7 @@ static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		dev->iommu_domain = clone_remap(map, dev->iommu_domain);
 		dev->bus = clone_remap(map, dev->bus);
 		dev->driver = clone_remap(map, dev->driver);
+		dev->sriov.physfn = clone_remap(map, dev->sriov.physfn);
 	}
 	/* the listing lists, the roots' counts being copied already */
 	list_for_each_entry(dev, &new->devices, node) {
@@ -528,6 +530,16 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		if (!sb->dynamic_only)
 			sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
 				    dev->pci_reset.no_bus_reset);
+		if (dev->sriov.is_physfn)
+			sbuf_printf(sb, " pf=%u,%u,%u,%x:%u,%d,%d",
+				    dev->sriov.total_VFs, dev->sriov.offset,
+				    dev->sriov.stride, dev->sriov.vf_device,
+				    dev->sriov.num_VFs,
+				    dev->sriov.drivers_autoprobe,
+				    dev->sriov.vfio_pf);
+		if (dev->sriov.is_virtfn)
+			sbuf_printf(sb, " vf=%s:%u,%d", dev->sriov.physfn->name,
+				    dev->sriov.vf_id, dev->sriov.vf_removed);
 		if (sb->dynamic_only)
 			sbuf_printf(sb, " %s %d %s %d%d%d\n",
 				    dev->driver ? dev->driver->name : "-",
@@ -606,7 +618,9 @@ int pci_rescan_bus(struct machine *m)
 		progress = false;
 		mutex_lock(&m->obj_lock);
 		list_for_each_entry(dev, &m->devices, node) {
+			/* a VF comes back only through sriov_numvfs */
 			if (!dev->added && !dev->absent && dev->bus &&
+			    !dev->sriov.is_virtfn &&
 			    dev->bus->ops->kind == BUS_PCI &&
 			    (!dev->parent || dev->parent->added)) {
 				found = get_device(dev);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "drivers/base/base.h"
+#include "drivers/pci/pci.h"
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
 
@@ -130,6 +131,8 @@ static void driver_bound(struct device *dev)
 	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->bound, true); /* sysfs peeks without device_lock */
 	driver_deferred_probe_del(dev);
+	/* BUS_NOTIFY_BOUND_DRIVER: vfio-pci watches its PFs' VFs */
+	vfio_pci_bus_notifier_bound(dev);
 }
 
 /*

@@ -147,6 +147,40 @@ struct device {
 	} pci;
 
 	/*
+	 * SR-IOV (drivers/pci/iov.c, struct pci_sriov and the pci_dev bits):
+	 * a PF's capability (@total_VFs, @offset, @stride, @vf_device) is set
+	 * before device_add(); @num_VFs changes under the PF's device_lock
+	 * (sriov_numvfs_store() or the PF driver's probe and remove), and
+	 * @drivers_autoprobe is a plain flag as in the kernel. A VF holds a
+	 * reference on its PF (@physfn) and knows its index (@vf_id).
+	 * @vfio_pf: the PF is on vfio-pci's vfio_pci_sriov_pfs list (it
+	 * enabled SR-IOV through vfio_pci_core_sriov_configure()).
+	 */
+	struct {
+		bool is_physfn, is_virtfn;
+		unsigned short total_VFs, offset, stride, vf_device, num_VFs;
+		bool drivers_autoprobe;
+		bool vfio_pf;
+		struct device *physfn;
+		unsigned int vf_id;
+		bool vf_removed;	/* pci_iov_remove_virtfn() took it */
+		/* a PF: VFs 0..nr_links-1 may have virtfnN links (obj_lock) */
+		unsigned short nr_links;
+		/*
+		 * vfio-pci's VF token (vfio_pci_core.c), under vfio_lock: a
+		 * PF's, while vfio-pci drives it (@vf_token_set false: the
+		 * random UUID of vfio_pci_vf_init(), which nobody knows), and
+		 * how many of its VFs' vfio devices are open; a VF's
+		 * @vfio_pf_found: its PF was on vfio_pci_sriov_pfs when
+		 * vfio-pci probed it (vdev->sriov_pf_core_dev).
+		 */
+		bool vf_token_set;
+		char vf_token[37];
+		unsigned int vf_token_users;
+		bool vfio_pf_found;
+	} sriov;
+
+	/*
 	 * The kernel-DMA use of the bound driver, balanced by construction:
 	 * @active from a successful dma_configure use step until dma_cleanup;
 	 * @group is the group the count was taken in (NULL: none yet). A device

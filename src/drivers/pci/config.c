@@ -2,7 +2,8 @@
 /*
  * What a function's configuration space reads as, built from what the
  * machine file says of it: the sysfs "config" file that lspci and libpci
- * read (drivers/pci/pci-sysfs.c, pci_read_config()). The model keeps no
+ * read (drivers/pci/pci-sysfs.c, pci_read_config()): the header, a PCI
+ * Express capability, and for an SR-IOV PF its extended capability. The model keeps no
  * registers; this is the hardware's answer to a read, made at read time.
  */
 #include <stdio.h>
@@ -21,6 +22,49 @@ static void put16(unsigned char *b, size_t off, unsigned int v)
 {
 	b[off] = v & 0xff;
 	b[off + 1] = (v >> 8) & 0xff;
+}
+
+/* The SR-IOV extended capability (PCIe r6.0 9.3.3), as a PF's reads. */
+#define PCI_EXT_CAP_OFF 0x100
+#define PCI_EXT_CAP_ID_SRIOV 0x10
+#define PCI_SRIOV_CTRL 0x08
+#define PCI_SRIOV_CTRL_VFE 0x01	/* VF Enable */
+#define PCI_SRIOV_CTRL_MSE 0x08	/* VF Memory Space Enable */
+#define PCI_SRIOV_INITIAL_VF 0x0c
+#define PCI_SRIOV_TOTAL_VF 0x0e
+#define PCI_SRIOV_NUM_VF 0x10
+#define PCI_SRIOV_FUNC_LINK 0x12
+#define PCI_SRIOV_VF_OFFSET 0x14
+#define PCI_SRIOV_VF_STRIDE 0x16
+#define PCI_SRIOV_VF_DID 0x1a
+#define PCI_SRIOV_SUP_PGSIZE 0x1c
+#define PCI_SRIOV_SYS_PGSIZE 0x20
+
+static void put_sriov(struct device *dev, unsigned char *b)
+{
+	unsigned char *c = b + PCI_EXT_CAP_OFF;
+	unsigned int num_vfs = READ_ONCE(dev->sriov.num_VFs);
+	unsigned int dom, bus, devfn;
+
+	/* header: ID, version 1, no next capability */
+	put16(c, 0, PCI_EXT_CAP_ID_SRIOV);
+	put16(c, 2, 1);
+	/* sriov_enable() sets VF Enable and VF MSE with the VFs */
+	put16(c, PCI_SRIOV_CTRL,
+	      num_vfs ? PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE : 0);
+	/* no VF Migration: InitialVFs is TotalVFs */
+	put16(c, PCI_SRIOV_INITIAL_VF, dev->sriov.total_VFs);
+	put16(c, PCI_SRIOV_TOTAL_VF, dev->sriov.total_VFs);
+	put16(c, PCI_SRIOV_NUM_VF, num_vfs);
+	/* no dependency on another function: its own number */
+	if (pci_name_parse(dev->name, &dom, &bus, &devfn))
+		c[PCI_SRIOV_FUNC_LINK] = (unsigned char)devfn;
+	put16(c, PCI_SRIOV_VF_OFFSET, dev->sriov.offset);
+	put16(c, PCI_SRIOV_VF_STRIDE, dev->sriov.stride);
+	put16(c, PCI_SRIOV_VF_DID, dev->sriov.vf_device);
+	/* 4K, 8K, 64K, 256K, 1M and 4M pages; 4K in use */
+	put16(c, PCI_SRIOV_SUP_PGSIZE, 0x0553);
+	put16(c, PCI_SRIOV_SYS_PGSIZE, 0x0001);
 }
 
 /* The bus number in a PCI function's name, "SSSS:BB:DD.F". */
@@ -93,6 +137,8 @@ size_t pci_config_space(struct device *dev, unsigned char *buf)
 		buf[PCI_EXP_CAP_OFF + 1] = 0;	/* the last capability */
 		put16(buf, PCI_EXP_CAP_OFF + 2,
 		      PCI_EXP_FLAGS_VERS2 | (ids->pcie_type & 0xf) << 4);
+		if (dev_is_pf(dev))
+			put_sriov(dev, buf);
 	}
 	return size;
 }

@@ -8,6 +8,7 @@
 
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/pci/pci.h"
 #include "machine/machine-priv.h"
 
 /* Matches any device: what driver_override binds with. */
@@ -80,6 +81,9 @@ static int local_pci_probe(struct device *dev)
 static int pci_device_probe(struct device *dev)
 {
 	KFUNC();
+	/* a VF whose PF keeps VF drivers from autoprobing (iov.c) */
+	if (!pci_device_can_probe(dev))
+		return -ENODEV;
 	return local_pci_probe(dev);
 }
 
@@ -87,6 +91,7 @@ static void pci_device_remove(struct device *dev)
 {
 	KFUNC();
 	driver_desc_remove(dev);
+	pci_iov_remove(dev);
 }
 
 /* Firmware configuration is done on the host bridge's firmware node. */

@@ -388,7 +388,8 @@ bool pci_acs_enabled(struct pci_dev *pdev, unsigned int acs_flags)
 	case PCI_EXP_TYPE_ENDPOINT:
 	case PCI_EXP_TYPE_UPSTREAM:
 	case PCI_EXP_TYPE_RC_END:
-		if (!pdev->multifunction)
+		/* a VF is never taken as part of a multifunction device */
+		if (!pdev->multifunction || pdev->is_virtfn)
 			break;
 		return pci_acs_flags_enabled(pdev, acs_flags);
 	default:
@@ -475,8 +476,7 @@ static void pci_enable_acs(struct pci_dev *pdev, int ctrl)
 		pdev->acs_ctrl_word |= pdev->acs_cap_word & REQ_ACS_FLAGS;
 }
 
-/* "DDDD:BB:DD.F" into its numbers; false for another name */
-static bool pci_name_parse(const char *name, unsigned int *domain,
+bool pci_name_parse(const char *name, unsigned int *domain,
 			   unsigned int *busnr, unsigned int *devfn)
 {
 	unsigned int d, b, s, f;
@@ -591,6 +591,7 @@ int pci_devs_build(struct device *const *devs, size_t n,
 		pdev->hdr_type = dev->ids.hdr_type;
 		pdev->pcie_type = dev->ids.pcie_type;
 		pdev->multifunction = dev->pci.multifunction;
+		pdev->is_virtfn = dev->sriov.is_virtfn;
 		pdev->acs_cap = dev->pci.acs == PCI_ACS_PRESENT;
 		pdev->acs_unknown = dev->pci.acs == PCI_ACS_UNKNOWN;
 		pdev->acs_cap_word = dev->pci.acs_cap;
@@ -611,9 +612,16 @@ int pci_devs_build(struct device *const *devs, size_t n,
 		struct pci_dev *o = parent ? strmap_get(&by_name, parent->name) :
 					     NULL;
 
+		/*
+		 * A VF's bus is its PF's, or a virtual bus without a bridge
+		 * (virtfn_add_bus()), which the walks up skip: either way the
+		 * PF's bridge is the next one up, and it is not the bridge's
+		 * secondary bus.
+		 */
 		if (o && o->dev == parent) {
 			pdev->bus_self = o;
-			o->subordinate = (int)pdev->busnr;
+			if (!pdev->is_virtfn)
+				o->subordinate = (int)pdev->busnr;
 		}
 	}
 	ret = pci_devs_index_buses(all);
@@ -626,7 +634,10 @@ int pci_devs_build(struct device *const *devs, size_t n,
 		for (size_t k = a->bus_lo; k < a->bus_hi; k++) {
 			struct pci_dev *b = all->bus_order[k];
 
-			if (b != a && PCI_SLOT(a->devfn) == PCI_SLOT(b->devfn))
+			/* pci_iov_add_virtfn() clears a VF's bit, and VFs
+			 * sharing a slot with a function do not set its */
+			if (b != a && !a->is_virtfn && !b->is_virtfn &&
+			    PCI_SLOT(a->devfn) == PCI_SLOT(b->devfn))
 				a->multifunction = true;
 		}
 	}

@@ -52,6 +52,66 @@ int pci_probe_reset_bus(struct device *dev);
  */
 struct device **pci_walk_bus_get(struct device *dev, size_t *ret_n);
 
+/* "DDDD:BB:DD.F" into its numbers; false for another name */
+bool pci_name_parse(const char *name, unsigned int *domain,
+		    unsigned int *busnr, unsigned int *devfn);
+
+/* ---- SR-IOV (drivers/pci/iov.c, v6.6) ---- */
+
+static inline bool dev_is_pf(const struct device *dev)
+{
+	return dev->sriov.is_physfn;
+}
+
+static inline bool dev_is_vf(const struct device *dev)
+{
+	return dev->sriov.is_virtfn;
+}
+
+/*
+ * pci_enable_sriov(): add @nr_virtfn VFs (0 does nothing); -EINVAL with
+ * VFs already enabled or more than TotalVFs, -ENOSYS for a function that
+ * is not a PF, or the error of the VF that could not be added (the VFs
+ * before it are removed again). Called by a PF driver's sriov_configure
+ * under the PF's device_lock.
+ */
+int pci_enable_sriov(struct device *dev, int nr_virtfn);
+/* pci_disable_sriov(): remove every VF, unbinding its driver first. */
+void pci_disable_sriov(struct device *dev);
+int pci_num_vf(const struct device *dev);
+/* Always 0: nothing in the model marks a VF assigned (iov.c). */
+int pci_vfs_assigned(const struct device *dev);
+unsigned int pci_sriov_get_totalvfs(const struct device *dev);
+void pci_vf_drivers_autoprobe(struct device *dev, bool auto_probe);
+int pci_iov_add_virtfn(struct device *dev, int id);
+void pci_iov_remove_virtfn(struct device *dev, int id);
+/* pci_device_can_probe(): false for a VF whose PF's VFs do not autoprobe
+ * and that has no driver_override. Takes obj_lock. */
+bool pci_device_can_probe(struct device *dev);
+/* pci_iov_remove(): after a PF driver's remove, warns if VFs are left. */
+void pci_iov_remove(struct device *dev);
+/*
+ * vfio_pci_bus_notifier() on BUS_NOTIFY_BOUND_DRIVER: a VF of a PF that
+ * vfio-pci drives bound to another driver is warned about on the PF.
+ */
+void vfio_pci_bus_notifier_bound(struct device *dev);
+/* A VF's release: drops its PF reference. */
+void pci_iov_release(struct device *dev);
+/* VF @id of PF @dev, if it exists (added or not), or NULL; obj_lock held. */
+struct device *pci_iov_virtfn_locked(struct device *dev, unsigned int id);
+
+/* The SR-IOV attributes (sriov_pf_dev_attrs, sriov_vf_dev_attrs). */
+int sriov_totalvfs_show(struct device *dev, struct sbuf *sb);
+int sriov_numvfs_show(struct device *dev, struct sbuf *sb);
+int sriov_numvfs_store(struct device *dev, const char *buf);
+int sriov_offset_show(struct device *dev, struct sbuf *sb);
+int sriov_stride_show(struct device *dev, struct sbuf *sb);
+int sriov_vf_device_show(struct device *dev, struct sbuf *sb);
+int sriov_drivers_autoprobe_show(struct device *dev, struct sbuf *sb);
+int sriov_drivers_autoprobe_store(struct device *dev, const char *buf);
+int sriov_vf_total_msix_show(struct device *dev, struct sbuf *sb);
+int sriov_vf_msix_count_store(struct device *dev, const char *buf);
+
 #define PCI_CFG_SPACE_SIZE 256
 #define PCI_CFG_SPACE_EXP_SIZE 4096
 
@@ -101,6 +161,7 @@ struct pci_dev {
 	unsigned int vendor, device, subsystem_vendor, subsystem_device;
 	unsigned char hdr_type, pcie_type;
 	bool multifunction;
+	bool is_virtfn;		/* an SR-IOV VF (drivers/pci/iov.c) */
 	unsigned int dev_flags;	/* PCI_DEV_FLAG* above */
 	/* the ACS capability: @acs_cap false is the kernel's acs_cap == 0 */
 	bool acs_cap, acs_unknown;

@@ -329,6 +329,36 @@ int vfio_group_unset_container(struct machine *m, int id)
 }
 
 /*
+ * vfio_device_get_from_name(): the device of @group that @buf names, as
+ * its driver's match op reads it (vfio-pci's takes "NAME vf_token=UUID"
+ * and checks the token: -EINVAL, -EACCES), else by its name; -ENODEV for
+ * none.
+ */
+static struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
+						     const char *buf)
+{
+	char name[DEVICE_NAME_MAX];
+	size_t len = strcspn(buf, " ");
+	struct vfio_device *vdev;
+	int ret;
+
+	if (len >= sizeof(name))
+		return ERR_PTR(-ENODEV);
+	memcpy(name, buf, len);
+	name[len] = '\0';
+	vdev = vfio_device_by_name(group->m, name);
+	if (!vdev || vdev->group != group)
+		return ERR_PTR(-ENODEV);
+	if (vdev->dev->driver->desc->probe == PROBE_VFIO_PCI)
+		ret = vfio_pci_core_match(vdev, buf);
+	else
+		ret = !strcmp(name, buf);
+	if (ret < 0)
+		return ERR_PTR(ret);
+	return ret ? vdev : ERR_PTR(-ENODEV);
+}
+
+/*
  * VFIO_GROUP_GET_DEVICE_FD: vfio_group_ioctl_get_device_fd() finds the
  * device (-ENODEV), takes a descriptor (-EMFILE), then opens a new file of
  * the device (vfio_df_group_open()). Returns the descriptor.
@@ -341,9 +371,9 @@ static int vfio_group_get_device_fd_locked(struct process *p,
 	struct vfio_device *vdev;
 	int fd;
 
-	vdev = vfio_device_by_name(p->m, dev_name);
-	if (!vdev || vdev->group != group)
-		return -ENODEV;
+	vdev = vfio_device_get_from_name(group, dev_name);
+	if (IS_ERR(vdev))
+		return (int)PTR_ERR(vdev);
 	fd = get_unused_fd(p);
 	if (fd < 0)
 		return fd;
@@ -368,8 +398,10 @@ static int vfio_group_get_device_fd_locked(struct process *p,
 		put_unused_fd(p, fd);
 		return -ENOMEM;
 	}
-	if (!vdev->open_count)
+	if (!vdev->open_count) {
 		group->container_users++;
+		vfio_pci_core_open_count(vdev, true);
+	}
 	vdev->open_count++;
 	df->access_granted = true;
 	fd_install(p, fd, &df->file);
@@ -454,6 +486,7 @@ void vfio_df_group_close(struct vfio_device_file *df)
 	if (--vdev->open_count)
 		return;
 	vdev->req_trigger = false; /* vfio_pci_core_close_device() */
+	vfio_pci_core_open_count(vdev, false);
 	vdev->group->container_users--;
 	vfio_group_file_put(vdev->group);
 }

@@ -226,4 +226,16 @@ void vfio_device_unblock_group(struct vfio_device *vdev);
 int vfio_register_group_dev(struct device *dev);
 void vfio_unregister_group_dev(struct device *dev);
 
+/*
+ * vfio-pci's SR-IOV hooks (pci/vfio_pci_core.c): vfio_pci_vf_init() at
+ * probe; vfio_pci_core_match(), the group path's match of "NAME
+ * [vf_token=UUID]" (1 match, 0 no match, or -EINVAL/-EACCES from the VF
+ * token check); vfio_pci_core_open_count() at a device's first open and
+ * last close, which a VF's PF's token counts. Under vfio_lock but the
+ * first (device_lock, at probe).
+ */
+void vfio_pci_vf_init(struct device *dev);
+int vfio_pci_core_match(struct vfio_device *vdev, const char *buf);
+void vfio_pci_core_open_count(struct vfio_device *vdev, bool open);
+
 #endif

@@ -269,6 +269,7 @@ static int vfio_df_bind_iommufd_locked(struct vfio_device_file *df,
 	if (ret)
 		goto err_unblock;
 	vdev->open_count = 1;
+	vfio_pci_core_open_count(vdev, true);
 	df->access_granted = true;
 	return 0;
 
@@ -563,4 +564,5 @@ void vfio_df_unbind_iommufd(struct vfio_device_file *df)
 	iommufd_device_unbind_locked(vdev);
 	vdev->open_count = 0;
 	vdev->req_trigger = false; /* vfio_pci_core_close_device() */
+	vfio_pci_core_open_count(vdev, false);
 }

@@ -364,3 +364,211 @@ int vfio_ioctl_pci_hot_reset(struct process *p, int fd, const int *group_fds,
 {
 	return vfio_pci_do_hot_reset(p, fd, NULL, group_fds, ngroups);
 }
+
+/* ---- SR-IOV: the VF token (vfio_pci_core.c, v6.6) ---- */
+
+/*
+ * uuid_parse(): 8-4-4-4-12 hex digits, into lowercase; -EINVAL otherwise.
+ */
+static int uuid_parse(const char *s, char out[37])
+{
+	for (int i = 0; i < 36; i++) {
+		char c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return -EINVAL;
+			out[i] = c;
+			continue;
+		}
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -EINVAL;
+		out[i] = c;
+	}
+	out[36] = '\0';
+	return 0;
+}
+
+/*
+ * vfio_pci_vf_init() at vfio-pci's probe: a PF gets a fresh VF token (a
+ * random UUID, so none that userspace knows), a VF learns whether its PF
+ * enabled SR-IOV through vfio-pci (then opening it needs the token).
+ */
+void vfio_pci_vf_init(struct device *dev)
+{
+	if (dev->sriov.is_virtfn) {
+		dev->sriov.vfio_pf_found = dev->sriov.physfn->sriov.vfio_pf;
+		return;
+	}
+	if (!dev->sriov.is_physfn)
+		return;
+	dev->sriov.vf_token_set = false;
+	dev->sriov.vf_token_users = 0;
+}
+
+/* The PF has a VF token: vfio-pci drives it (vdev->vf_token). */
+static bool vfio_pci_has_vf_token(const struct device *dev)
+{
+	return dev->sriov.is_physfn && vfio_pci_is_core(dev);
+}
+
+static bool vf_token_equal(const struct device *pf, const char *uuid)
+{
+	return pf->sriov.vf_token_set && !strcmp(pf->sriov.vf_token, uuid);
+}
+
+/*
+ * vfio_pci_validate_vf_token(): a VF whose PF is on vfio-pci opens only
+ * with the PF's token; a PF whose VFs are open only with that token, and
+ * a token given for a PF whose VFs are not open becomes its token.
+ */
+static int vfio_pci_validate_vf_token(struct vfio_device *vdev,
+				      bool vf_token, const char *uuid)
+{
+	struct device *dev = vdev->dev;
+
+	if (dev->sriov.is_virtfn) {
+		struct device *pf = dev->sriov.physfn;
+
+		if (!dev->sriov.vfio_pf_found) {
+			if (!vf_token)
+				return 0; /* PF is not vfio-pci, no VF token */
+			dev_info(dev, "VF token incorrectly provided, PF not bound to vfio-pci");
+			return -EINVAL;
+		}
+		if (!vf_token) {
+			dev_info(dev, "VF token required to access device");
+			return -EACCES;
+		}
+		if (!vf_token_equal(pf, uuid)) {
+			dev_info(dev, "Incorrect VF token provided for device");
+			return -EACCES;
+		}
+	} else if (vfio_pci_has_vf_token(dev)) {
+		if (dev->sriov.vf_token_users) {
+			if (!vf_token) {
+				dev_info(dev, "VF token required to access device");
+				return -EACCES;
+			}
+			if (!vf_token_equal(dev, uuid)) {
+				dev_info(dev, "Incorrect VF token provided for device");
+				return -EACCES;
+			}
+		} else if (vf_token) {
+			memcpy(dev->sriov.vf_token, uuid, 37);
+			dev->sriov.vf_token_set = true;
+		}
+	} else if (vf_token) {
+		dev_info(dev, "VF token incorrectly provided, not a PF or VF");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define VF_TOKEN_ARG "vf_token="
+#define UUID_STRING_LEN 36
+
+int vfio_pci_core_match(struct vfio_device *vdev, const char *buf)
+{
+	const char *name = dev_name(vdev->dev);
+	size_t len = strlen(name);
+	bool vf_token = false;
+	char uuid[37] = "";
+
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (strncmp(name, buf, len))
+		return 0; /* No match */
+	if (strlen(buf) > len) {
+		buf += len;
+		if (*buf != ' ')
+			return 0; /* No match: non-whitespace after name */
+		while (*buf) {
+			if (*buf == ' ') {
+				buf++;
+				continue;
+			}
+			if (!vf_token &&
+			    !strncmp(buf, VF_TOKEN_ARG, strlen(VF_TOKEN_ARG))) {
+				buf += strlen(VF_TOKEN_ARG);
+				if (strlen(buf) < UUID_STRING_LEN ||
+				    uuid_parse(buf, uuid))
+					return -EINVAL;
+				vf_token = true;
+				buf += UUID_STRING_LEN;
+			} else {
+				/* Unknown/duplicate option */
+				return -EINVAL;
+			}
+		}
+	}
+	return vfio_pci_validate_vf_token(vdev, vf_token, uuid) ?: 1;
+}
+
+/*
+ * vfio_pci_core_finish_enable() and vfio_pci_core_close_device(): a VF's
+ * first open and last close count against its PF's token.
+ */
+void vfio_pci_core_open_count(struct vfio_device *vdev, bool open)
+{
+	struct device *dev = vdev->dev;
+	struct device *pf = dev->sriov.physfn;
+
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (!vfio_pci_is_core(dev) || !dev->sriov.is_virtfn ||
+	    !dev->sriov.vfio_pf_found)
+		return;
+	if (open)
+		pf->sriov.vf_token_users++;
+	else if (!WARN_ON(vdev->m, !pf->sriov.vf_token_users))
+		pf->sriov.vf_token_users--;
+}
+
+/*
+ * VFIO_DEVICE_FEATURE with VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: vfio_pci_core_feature_token() sets the
+ * PF's token (there is no GET: it would give away the last user's).
+ */
+static int vfio_pci_core_feature_token(struct vfio_device *vdev,
+				       const char *uuid_str)
+{
+	char uuid[37];
+
+	if (!vfio_pci_has_vf_token(vdev->dev))
+		return -ENOTTY;
+	if (strlen(uuid_str) != UUID_STRING_LEN || uuid_parse(uuid_str, uuid))
+		return -EINVAL;
+	memcpy(vdev->dev->sriov.vf_token, uuid, sizeof(uuid));
+	vdev->dev->sriov.vf_token_set = true;
+	return 0;
+}
+
+int vfio_ioctl_pci_vf_token(struct process *p, int fd, const char *uuid)
+{
+	struct vfio_device *vdev;
+	int ret;
+
+	KFRAME("vfio_pci_core_feature_token");
+	mutex_lock(&p->m->vfio_lock);
+	ret = vfio_pci_ioctl_device(p, fd, NULL, &vdev);
+	if (!ret)
+		ret = vfio_pci_core_feature_token(vdev, uuid);
+	mutex_unlock(&p->m->vfio_lock);
+	return ret;
+}
+
+int vfio_pci_set_vf_token(struct machine *m, const char *dev_name,
+			  const char *uuid)
+{
+	struct vfio_device *vdev;
+	int ret;
+
+	KFRAME("vfio_pci_core_feature_token");
+	mutex_lock(&m->vfio_lock);
+	ret = vfio_pci_ioctl_device(m->default_process, -1, dev_name, &vdev);
+	if (!ret)
+		ret = vfio_pci_core_feature_token(vdev, uuid);
+	mutex_unlock(&m->vfio_lock);
+	return ret;
+}
