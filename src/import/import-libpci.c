@@ -109,6 +109,27 @@ static void fill(struct imp_dev *d, struct pci_dev *p)
 	d->acs_ctl = pci_read_word(p, cap->addr + PCI_ACS_CTRL) & 0x7f;
 }
 
+/*
+ * The SR-IOV capability, where no sriov_* files gave it: lspci dumps,
+ * and copies of /sys without them.
+ */
+static void fill_sriov(struct imp_dev *d, struct pci_dev *p)
+{
+	struct pci_cap *cap;
+
+	if (d->sriov_total || d->physfn[0] || d->cfg_len < 4096)
+		return;
+	cap = pci_find_cap(p, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED);
+	if (!cap)
+		return;
+	d->sriov_total = pci_read_word(p, cap->addr + PCI_IOV_TOTALVF);
+	d->sriov_offset = pci_read_word(p, cap->addr + PCI_IOV_OFFSET);
+	d->sriov_stride = pci_read_word(p, cap->addr + PCI_IOV_STRIDE);
+	d->sriov_vf_device = pci_read_word(p, cap->addr + PCI_IOV_DID);
+	if (pci_read_word(p, cap->addr + PCI_IOV_CTRL) & PCI_IOV_CTRL_VFE)
+		d->sriov_enabled = pci_read_word(p, cap->addr + PCI_IOV_NUMVF);
+}
+
 int imp_libpci_read(struct imp_machine *im, const char *dump,
 		    const char *sysfs_bus_pci, struct imp_error *err)
 {
@@ -144,8 +165,10 @@ int imp_libpci_read(struct imp_machine *im, const char *dump,
 						 p->bus, p->dev, p->func);
 
 		/* sysfs: one that vanished between the reads; text only */
-		if (d && d->cfg_len)
+		if (d && d->cfg_len) {
 			fill(d, p);
+			fill_sriov(d, p);
+		}
 	}
 	pci_cleanup(pacc);
 	return 0;

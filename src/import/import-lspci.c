@@ -30,6 +30,8 @@ struct text_state {
 	bool acs_seen, acs_cap_seen, acs_ctl_seen;
 	size_t next_off;	/* next hex dump offset expected */
 	bool in_acs;		/* the lines after the ACS capability */
+	bool in_sriov;		/* the lines after the SR-IOV capability */
+	bool sriov_vfe;		/* its IOVCtl showed Enable+ */
 };
 
 static int hexv(char c)
@@ -156,6 +158,7 @@ static void text_capability(struct text_state *st, const char *s)
 	const char *rest;
 
 	st->in_acs = false;
+	st->in_sriov = false;
 	if (!strncmp(s, "<access denied>", 15)) {
 		st->caps_denied = true;
 		return;
@@ -191,7 +194,49 @@ static void text_capability(struct text_state *st, const char *s)
 	} else if (!strncmp(rest, "Access Control Services", 23)) {
 		st->acs_seen = true;
 		st->in_acs = true;
+	} else if (strstr(rest, "(SR-IOV)")) {
+		st->in_sriov = true;
 	}
+}
+
+/*
+ * The SR-IOV capability's lines, as lspci -vv prints them:
+ *	IOVCtl:	Enable+ Migration- ...
+ *	Initial VFs: 64, Total VFs: 64, Number of VFs: 2, Function ...
+ *	VF offset: 16, stride: 1, Device ID: 154c
+ * 1 taken, 0 not one of them, -1 one of them malformed.
+ */
+static int text_sriov(struct text_state *st, const char *s)
+{
+	struct imp_dev *d = st->d;
+	unsigned int total, num, off, stride, did;
+	const char *p;
+
+	if (!strncmp(s, "IOVCtl:", 7)) {
+		st->sriov_vfe = strstr(s, "Enable+") != NULL;
+		return 1;
+	}
+	if (!strncmp(s, "Initial VFs:", 12)) {
+		p = strstr(s, "Total VFs:");
+		if (!p || sscanf(p, "Total VFs: %u, Number of VFs: %u",
+				 &total, &num) != 2 || total > 0xffff ||
+		    num > total)
+			return -1;
+		d->sriov_total = total;
+		d->sriov_enabled = st->sriov_vfe ? num : 0;
+		return 1;
+	}
+	if (!strncmp(s, "VF offset:", 10)) {
+		if (sscanf(s, "VF offset: %u, stride: %u, Device ID: %x", &off,
+			   &stride, &did) != 3 || off > 0xffff ||
+		    stride > 0xffff || did > 0xffff)
+			return -1;
+		d->sriov_offset = off;
+		d->sriov_stride = stride;
+		d->sriov_vf_device = did;
+		return 1;
+	}
+	return 0;
 }
 
 /* The device's text is all read: what it says, and what it cannot. */
@@ -250,6 +295,15 @@ static int parse_text_line(struct imp_machine *im, struct text_state *st,
 			st->acs_ctl_seen = true;
 		}
 		return 0;
+	}
+	if (st->in_sriov) {
+		int r = text_sriov(st, s);
+
+		if (r < 0)
+			return imp_error(err, "%s:%d: expected the SR-IOV capability's line as lspci -vv prints it ('Initial VFs: 64, Total VFs: 64, Number of VFs: 0, ...' or 'VF offset: 16, stride: 1, Device ID: 154c')",
+					 path, ln);
+		if (r)
+			return 0;
 	}
 	if (!strncmp(s, "Subsystem: ", 11)) {
 		if (last_ids(s, &st->d->subvendor, &st->d->subdevice))
@@ -507,6 +561,8 @@ int imp_read_lspci(struct imp_machine *im, const char *path,
 	}
 	if (!ret && has_dump)
 		ret = imp_libpci_read(im, dump, NULL, err);
+	if (!ret)
+		imp_sriov_finish(im);
 	if (fd >= 0) {
 		close(fd);
 		unlink(tmpl);

@@ -77,10 +77,44 @@ static void check_pf(struct imp_machine *im, struct imp_dev *d)
 	d->sriov_total = 0;
 }
 
+/*
+ * lspci input has no physfn links: a PF whose capability had VF Enable
+ * set with NumVFs n owns the functions at its routing ID plus the offset
+ * and n - 1 strides, on its segment.
+ */
+static void mark_vfs(struct imp_machine *im)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		const struct imp_dev *pf = &im->devs[i];
+		unsigned int rid = pf->bus << 8 | pf->dev << 3 | pf->fn;
+		char name[16];
+
+		if (!pf->sriov_total || !pf->sriov_enabled || pf->physfn[0])
+			continue;
+		snprintf(name, sizeof(name), "%04x:%02x:%02x.%x", pf->domain,
+			 pf->bus, pf->dev, pf->fn);
+		for (unsigned int v = 0; v < pf->sriov_enabled; v++) {
+			unsigned int r = rid + pf->sriov_offset +
+					 v * pf->sriov_stride;
+			struct imp_dev *vf;
+
+			if (r > 0xffff)
+				break;
+			vf = imp_dev_find(im, pf->domain, r >> 8, r >> 3 & 0x1f,
+					  r & 7);
+			if (vf && vf != pf && !vf->physfn[0] && !vf->sriov_total)
+				snprintf(vf->physfn, sizeof(vf->physfn), "%s",
+					 name);
+		}
+	}
+}
+
 void imp_sriov_finish(struct imp_machine *im)
 {
 	size_t k = 0;
 	int *map;
+
+	mark_vfs(im);
 
 	/* each VF counts for its PF, and its driver is noted */
 	for (size_t i = 0; i < im->n; i++) {

@@ -61,12 +61,15 @@ struct imp_dev {
 	unsigned int nr_rmrr;
 	unsigned long long rmrr[8][2];	/* first, last */
 	/*
-	 * SR-IOV (import-sriov.c): a PF's capability from its sriov_* files
-	 * (sriov_total 0: not a PF) and how many VFs it had; a VF's PF
-	 * (physfn), until imp_sriov_finish() takes the VFs out.
+	 * SR-IOV (import-sriov.c): a PF's capability from its sriov_* files,
+	 * its config space or lspci's text (sriov_total 0: not a PF) and how
+	 * many VFs it had; a VF's PF (physfn), until imp_sriov_finish() takes
+	 * the VFs out. sriov_enabled is the capability's NumVFs with VF
+	 * Enable set: where no physfn link says which functions are VFs
+	 * (lspci input), their addresses follow from it.
 	 */
 	unsigned int sriov_total, sriov_offset, sriov_stride, sriov_vf_device;
-	unsigned int sriov_numvfs;
+	unsigned int sriov_numvfs, sriov_enabled;
 	char physfn[16];
 };
 
@@ -144,12 +147,16 @@ int imp_read_sysfs(struct imp_machine *im, const char *root,
 		   struct imp_error *err);
 
 /*
- * SR-IOV from a sysfs tree (import-sriov.c): imp_sysfs_sriov() reads the
- * sriov_* files of the function in @dir, or its physfn link;
- * imp_sriov_finish(), once every function is read, takes the VFs out
- * (VFs exist only once sriov_numvfs makes them, so a machine boots
- * without them) and notes how many each PF had; imp_emit_sriov() writes a
- * PF's options on its pci line.
+ * SR-IOV (import-sriov.c): imp_sysfs_sriov() reads the sriov_* files of
+ * the function in @dir of a sysfs tree, or its physfn link (lspci input
+ * fills the same fields from its text or its config dump);
+ * imp_sriov_finish(), once every function is read, finds the VFs of the
+ * PFs that had them enabled where no physfn link named them (the
+ * capability's First VF Offset and VF Stride give their routing IDs, as
+ * pci_iov_virtfn_bus() and pci_iov_virtfn_devfn() compute them), takes
+ * the VFs out (they exist only once sriov_numvfs makes them, so a
+ * machine boots without them) and notes how many each PF had;
+ * imp_emit_sriov() writes a PF's options on its pci line.
  */
 void imp_sysfs_sriov(struct imp_dev *d, const char *dir);
 void imp_sriov_finish(struct imp_machine *im);

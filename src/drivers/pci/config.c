@@ -3,8 +3,9 @@
  * What a function's configuration space reads as, built from what the
  * machine file says of it: the sysfs "config" file that lspci and libpci
  * read (drivers/pci/pci-sysfs.c, pci_read_config()): the header, a PCI
- * Express capability, and for an SR-IOV PF its extended capability. The model keeps no
- * registers; this is the hardware's answer to a read, made at read time.
+ * Express capability, and the extended capabilities the machine gives it
+ * (SR-IOV for a PF, ACS). The model keeps no registers; this is the
+ * hardware's answer to a read, made at read time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,15 +41,27 @@ static void put16(unsigned char *b, size_t off, unsigned int v)
 #define PCI_SRIOV_SUP_PGSIZE 0x1c
 #define PCI_SRIOV_SYS_PGSIZE 0x20
 
-static void put_sriov(struct device *dev, unsigned char *b)
+#define PCI_SRIOV_SIZEOF 0x40
+
+/*
+ * An extended capability's header: its ID, version 1, and the offset of
+ * the next one (0: the last) in the top 12 bits.
+ */
+static void put_ext_header(unsigned char *c, unsigned int id,
+			   unsigned int next)
 {
-	unsigned char *c = b + PCI_EXT_CAP_OFF;
+	put16(c, 0, id);
+	put16(c, 2, 1 | next << 4);
+}
+
+static void put_sriov(struct device *dev, unsigned char *b, unsigned int off,
+		      unsigned int next)
+{
+	unsigned char *c = b + off;
 	unsigned int num_vfs = READ_ONCE(dev->sriov.num_VFs);
 	unsigned int dom, bus, devfn;
 
-	/* header: ID, version 1, no next capability */
-	put16(c, 0, PCI_EXT_CAP_ID_SRIOV);
-	put16(c, 2, 1);
+	put_ext_header(c, PCI_EXT_CAP_ID_SRIOV, next);
 	/* sriov_enable() sets VF Enable and VF MSE with the VFs */
 	put16(c, PCI_SRIOV_CTRL,
 	      num_vfs ? PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE : 0);
@@ -65,6 +78,30 @@ static void put_sriov(struct device *dev, unsigned char *b)
 	/* 4K, 8K, 64K, 256K, 1M and 4M pages; 4K in use */
 	put16(c, PCI_SRIOV_SUP_PGSIZE, 0x0553);
 	put16(c, PCI_SRIOV_SYS_PGSIZE, 0x0001);
+}
+
+/*
+ * The ACS extended capability (PCIe r6.0 7.7.8): the capability word the
+ * machine gives, and the control word as read after boot: the machine's,
+ * or what pci_std_enable_acs() wrote when ACS was requested (SV, RR, CR
+ * and UF where the capability has them). No egress control vector.
+ */
+#define PCI_EXT_CAP_ID_ACS 0x0d
+#define PCI_ACS_CAP_REG 0x04
+#define PCI_ACS_CTRL_REG 0x06
+
+static void put_acs(struct device *dev, unsigned char *b, unsigned int off)
+{
+	unsigned char *c = b + off;
+	unsigned int cap = dev->pci.acs_cap, ctrl;
+
+	if (dev->pci.acs_ctrl >= 0)
+		ctrl = (unsigned int)dev->pci.acs_ctrl;
+	else
+		ctrl = pci_acs_requested(&dev->m->cfg) ? cap & REQ_ACS_FLAGS : 0;
+	put_ext_header(c, PCI_EXT_CAP_ID_ACS, 0);
+	put16(c, PCI_ACS_CAP_REG, cap);
+	put16(c, PCI_ACS_CTRL_REG, ctrl);
 }
 
 /* The bus number in a PCI function's name, "SSSS:BB:DD.F". */
@@ -137,8 +174,16 @@ size_t pci_config_space(struct device *dev, unsigned char *buf)
 		buf[PCI_EXP_CAP_OFF + 1] = 0;	/* the last capability */
 		put16(buf, PCI_EXP_CAP_OFF + 2,
 		      PCI_EXP_FLAGS_VERS2 | (ids->pcie_type & 0xf) << 4);
-		if (dev_is_pf(dev))
-			put_sriov(dev, buf);
+		unsigned int off = PCI_EXT_CAP_OFF;
+		bool acs = dev->pci.acs == PCI_ACS_PRESENT;
+
+		if (dev_is_pf(dev)) {
+			put_sriov(dev, buf, off,
+				  acs ? off + PCI_SRIOV_SIZEOF : 0);
+			off += PCI_SRIOV_SIZEOF;
+		}
+		if (acs)
+			put_acs(dev, buf, off);
 	}
 	return size;
 }

@@ -476,6 +476,13 @@ static void pci_enable_acs(struct pci_dev *pdev, int ctrl)
 		pdev->acs_ctrl_word |= pdev->acs_cap_word & REQ_ACS_FLAGS;
 }
 
+bool pci_acs_requested(const struct machine_config *cfg)
+{
+	return cfg->acs_request == MACHINE_ACS_REQUEST_YES ||
+	       (cfg->acs_request == MACHINE_ACS_REQUEST_DEFAULT &&
+		cfg->firmware != FW_DEVICETREE);
+}
+
 bool pci_name_parse(const char *name, unsigned int *domain,
 			   unsigned int *busnr, unsigned int *devfn)
 {
@@ -571,9 +578,7 @@ int pci_devs_build(struct device *const *devs, size_t n,
 		goto err;
 	all->ivrs = ivrs;
 	all->override = cfg->acs_override;
-	all->acs_requested = cfg->acs_request == MACHINE_ACS_REQUEST_YES ||
-			     (cfg->acs_request == MACHINE_ACS_REQUEST_DEFAULT &&
-			      cfg->firmware != FW_DEVICETREE);
+	all->acs_requested = pci_acs_requested(cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct device *dev = devs[i];
 		struct pci_dev *pdev = &all->v[all->n];

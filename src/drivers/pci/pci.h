@@ -213,6 +213,14 @@ struct pci_devs {
  * multifunction bit, ACS enabled as pci_enable_acs() would. -ENOMEM.
  * Undo with pci_devs_free().
  */
+/*
+ * pci_acs_requested(): whether an IOMMU driver called pci_request_acs()
+ * before the PCI ports were enumerated, so pci_enable_acs() turned ACS on
+ * (every IOMMU driver does on x86 and with IORT; with a devicetree the
+ * kernel leaves it off unless the machine says otherwise).
+ */
+bool pci_acs_requested(const struct machine_config *cfg);
+
 int pci_devs_build(struct device *const *devs, size_t n,
 		   const struct machine_config *cfg, bool ivrs,
 		   struct pci_devs *all);
