@@ -7,7 +7,7 @@
  *   kernel run MACHINE SCRIPT    the script on the pinned kernel in QEMU,
  *                                printed as 'dmaown run --json' prints it
  *   kernel diff MACHINE SCRIPT.. both, compared line by line
- *   kernel diff-json MACHINE MODEL.json KERNEL.json
+ *   kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl
  *                                the comparison alone, on saved lines
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,7 +41,7 @@ static const char *const refused_verbs[] = {
 	"@fault", "@iommu", "@concurrent", "@option", "@hotplug", "@as",
 	"@close", "@exit", "@show", "@iommufd", "ulimit",
 	"@vfio cdev-open", "@vfio bind-iommufd", "@vfio attach-ioas",
-	"@vfio detach-ioas", "@vfio hot-reset", "@vfio set-req-eventfd",
+	"@vfio detach-ioas", "@vfio hot-reset",
 };
 
 /* The first word(s) of @line that have no real-kernel form, or NULL. */
@@ -286,6 +287,8 @@ static int boot(const struct twin *t, const struct kopts *ko,
 		/* QEMU's warnings ("nic ... has no peer") go beside the console */
 		int log = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+		/* QEMU goes with us: a killed diff leaves no guest running */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(devnull, 0);
 		dup2(log >= 0 ? log : devnull, 1);
 		dup2(log >= 0 ? log : devnull, 2);
@@ -370,7 +373,7 @@ static void kernel_usage(FILE *out)
 	      "       dmaown kernel twin MACHINE\n"
 	      "       dmaown kernel run [options] MACHINE SCRIPT\n"
 	      "       dmaown kernel diff [options] MACHINE SCRIPT...\n"
-	      "       dmaown kernel diff-json MACHINE MODEL.jsonl KERNEL.jsonl\n"
+	      "       dmaown kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl\n"
 	      "\n"
 	      "Run scripts on a real Linux kernel under QEMU (TCG, an emulated\n"
 	      "VT-d), on the QEMU twin of a machine file, and compare with the\n"
@@ -589,7 +592,7 @@ static int kernel_diff_json(int argc, char **argv)
 {
 	struct kdiff_opts dopts = { 0 };
 	struct twin t;
-	char *model, *kernel;
+	char *model, *kernel, *mapped;
 	int n;
 
 	if (argc != 4) {
@@ -607,10 +610,13 @@ static int kernel_diff_json(int argc, char **argv)
 		free(kernel);
 		return 2;
 	}
-	n = kernel_diff(stdout, &t, model, kernel, &dopts);
+	/* the guest's raw lines: BDFs named as the machine names them */
+	mapped = guest_lines_text(&t, kernel);
+	n = kernel_diff(stdout, &t, model, mapped ? mapped : "", &dopts);
 	printf("%d unexplained difference%s\n", n, n == 1 ? "" : "s");
 	free(model);
 	free(kernel);
+	free(mapped);
 	return n ? 1 : 0;
 }
 

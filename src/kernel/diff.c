@@ -273,14 +273,12 @@ static const struct {
 	const char *pattern; /* POSIX extended regex on the text */
 	const char *why;
 } explained[] = {
-	{ "kernel", "^e1000e? [0-9a-f:.]+( eth[0-9]+| [a-z0-9]+)?: ",
-	  "a NIC driver's own probe and link messages (MAC, PBA, interrupt mode): the model's catalogue drivers print none" },
+	{ "kernel", "^e1000e? [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] ",
+	  "a NIC driver's own messages about its device (MAC, PBA, interrupt mode, PHC clock, link): the model's catalogue drivers print none" },
 	{ "kernel", "^e1000e?: (Intel|Copyright)",
 	  "the NIC driver's banner at module load" },
 	{ "kernel", "^(VFIO - User Level meta-driver|vfio_pci: add )",
 	  "vfio's banner and vfio-pci's ids= echo at module load" },
-	{ "kernel", "^e1000e? [0-9a-f:.]+ [a-z0-9]+: renamed from eth[0-9]+",
-	  "udev-less interface naming" },
 };
 
 static const char *explain(const char *side, const char *text)

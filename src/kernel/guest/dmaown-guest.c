@@ -32,9 +32,11 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -995,6 +997,7 @@ struct devfile {
 	char name[64];
 	int fd;
 	int group;
+	int req_fd;  /* its request eventfd, or -1 */
 };
 static struct devfile devfiles[MAX_HANDLES];
 static int ndevfiles;
@@ -1074,12 +1077,15 @@ static int group_open(int g)
 
 	if (g < 0 || g >= 4096)
 		return ENOENT;
-	if (group_fd[g])
-		return EBUSY; /* the model's shell keeps one file a group */
 	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
+	if (group_fd[g]) {
+		/* the kernel let a second file open: the shell names one */
+		close(fd);
+		return 0;
+	}
 	group_fd[g] = fd + 1;
 	return 0;
 }
@@ -1097,6 +1103,7 @@ static int group_get_device(int g, const char *dev)
 		return errno;
 	snprintf(devfiles[ndevfiles].name, sizeof(devfiles[0].name), "%s", dev);
 	devfiles[ndevfiles].group = g;
+	devfiles[ndevfiles].req_fd = -1;
 	devfiles[ndevfiles++].fd = fd;
 	return 0;
 }
@@ -1107,12 +1114,83 @@ static int device_close(const char *dev)
 		if (strcmp(devfiles[i].name, dev))
 			continue;
 		close(devfiles[i].fd);
+		if (devfiles[i].req_fd >= 0)
+			close(devfiles[i].req_fd);
 		memmove(&devfiles[i], &devfiles[i + 1],
 			(size_t)(ndevfiles - i - 1) * sizeof(devfiles[0]));
 		ndevfiles--;
 		return 0;
 	}
 	return EBADF;
+}
+
+/*
+ * VFIO_DEVICE_SET_IRQS on vfio-pci's request IRQ with an eventfd, as QEMU
+ * registers one (vfio_register_req_notifier()) on the newest file of
+ * @dev: the kernel signals it when it wants the device back.
+ */
+static int set_req_eventfd(const char *dev)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int32_t efd;
+
+	for (int i = ndevfiles - 1; i >= 0; i--) {
+		if (strcmp(devfiles[i].name, dev))
+			continue;
+		efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (efd < 0)
+			return errno;
+		set->argsz = sizeof(buf);
+		set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+		set->index = VFIO_PCI_REQ_IRQ_INDEX;
+		set->start = 0;
+		set->count = 1;
+		memcpy(set->data, &efd, sizeof(efd));
+		if (ioctl(devfiles[i].fd, VFIO_DEVICE_SET_IRQS, set)) {
+			int err = errno;
+
+			close(efd);
+			return err;
+		}
+		if (devfiles[i].req_fd >= 0)
+			close(devfiles[i].req_fd);
+		devfiles[i].req_fd = efd;
+		return 0;
+	}
+	return EBADF;
+}
+
+/*
+ * The model's userspace gives a device back at once when the kernel asks
+ * (docs/architecture.md): on a request eventfd, or on vfio-pci's "No
+ * device request channel registered" line, close every file of it.
+ */
+static void comply(const char *log_chunk)
+{
+	for (int i = ndevfiles - 1; i >= 0; i--) {
+		uint64_t v;
+		bool asked = false;
+		char key[96];
+
+		if (i >= ndevfiles)
+			continue;
+		if (devfiles[i].req_fd >= 0 &&
+		    read(devfiles[i].req_fd, &v, sizeof(v)) == sizeof(v))
+			asked = true;
+		snprintf(key, sizeof(key), "%s: No device request channel registered",
+			 devfiles[i].name);
+		if (log_chunk && strstr(log_chunk, key))
+			asked = true;
+		if (asked) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s", devfiles[i].name);
+			while (!device_close(name))
+				;
+			i = ndevfiles;
+		}
+	}
 }
 
 static int set_iommu(int c, const char *type)
@@ -1185,6 +1263,10 @@ static int cmd_vfio(int argc, char **argv, struct result *r)
 		} else {
 			goto bad;
 		}
+		return err ? verb_fail(r, what, err) : 0;
+	}
+	if (argc == 3 && !strcmp(verb, "set-req-eventfd")) {
+		err = set_req_eventfd(argv[2]);
 		return err ? verb_fail(r, what, err) : 0;
 	}
 	if (argc == 3 && !strcmp(verb, "device-close")) {
@@ -1299,6 +1381,8 @@ static int cmd_vmm(int argc, char **argv, struct result *r)
 		VMM_FAIL(err,
 			 "vfio %s: error getting device from group %d: %s\nVerify all devices in group %d are bound to vfio-<bus> or pci-stub and not already in use",
 			 dev, g, strerror(err), g);
+	/* QEMU goes on without a request channel if this fails */
+	(void)set_req_eventfd(dev);
 	vmm_container[g] = c + 1;
 	return 0;
 undo:
@@ -1321,7 +1405,8 @@ undo:
  * A shell line in a child, under the timeout: the child sends back
  * "ERR STATUS OUTLEN ERRLEN\nOUTERR" through a pipe.
  */
-static void run_shell_child(struct word *w, int n, struct result *r)
+static void run_shell_child(struct word *w, int n, struct result *r,
+			    struct sbuf *log)
 {
 	int p[2];
 	pid_t pid;
@@ -1360,6 +1445,11 @@ static void run_shell_child(struct word *w, int n, struct result *r)
 		ssize_t got;
 
 		if (pr == 0) {
+			size_t mark = log->len;
+
+			/* the kernel may be asking for a device back */
+			kmsg_drain(log);
+			comply(log->len > mark ? log->buf + mark : NULL);
 			waited += 200;
 			if (waited >= LINE_TIMEOUT_MS) {
 				kill(pid, SIGKILL);
@@ -1432,7 +1522,7 @@ static void run_line(int lineno, const char *line)
 				  argv[0]);
 		}
 	} else if (n) {
-		run_shell_child(w, n, &r);
+		run_shell_child(w, n, &r, &log);
 	}
 	/* give the log a moment: probe messages follow the write closely */
 	usleep(50000);
