@@ -273,7 +273,7 @@ static const struct {
 	const char *pattern; /* POSIX extended regex on the text */
 	const char *why;
 } explained[] = {
-	{ "kernel", "^e1000e? [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] ",
+	{ "kernel", "^e1000e? [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7][ :]",
 	  "a NIC driver's own messages about its device (MAC, PBA, interrupt mode, PHC clock, link): the model's catalogue drivers print none" },
 	{ "kernel", "^e1000e?: (Intel|Copyright)",
 	  "the NIC driver's banner at module load" },
@@ -305,6 +305,42 @@ static const char *log_text(const char *s)
 	const char *e = s[0] == '[' ? strstr(s, "] ") : NULL;
 
 	return e ? e + 2 : s;
+}
+
+/*
+ * A log line as compared: without its time, hex numbers (addresses,
+ * which the model has none of) as "0x?", a number in parentheses (a PID,
+ * "task \"tee\" (1004)") as "(N)".
+ */
+static void log_norm(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (s = log_text(s); *s && o + 4 < len;) {
+		if (s[0] == '0' && s[1] == 'x' && isxdigit((unsigned char)s[2])) {
+			for (s += 2; isxdigit((unsigned char)*s); s++)
+				;
+			out[o++] = '0';
+			out[o++] = 'x';
+			out[o++] = '?';
+		} else if (s[0] == '(' && isdigit((unsigned char)s[1])) {
+			const char *e = s + 1;
+
+			while (isdigit((unsigned char)*e))
+				e++;
+			if (*e == ')') {
+				out[o++] = '(';
+				out[o++] = 'N';
+				out[o++] = ')';
+				s = e + 1;
+			} else {
+				out[o++] = *s++;
+			}
+		} else {
+			out[o++] = *s++;
+		}
+	}
+	out[o] = '\0';
 }
 
 struct counts {
@@ -341,12 +377,16 @@ static void diff_log(FILE *out, struct counts *c, int lineno,
 {
 	for (size_t i = 0; a && i < a->n; i++) {
 		const char *t = log_text(a->items[i]->str ? a->items[i]->str : "");
+		char na[1024], nb[1024];
 		bool found = false;
 		const char *why;
 
-		for (size_t k = 0; b && k < b->n && !found; k++)
-			found = !strcmp(t, log_text(b->items[k]->str ?
-							    b->items[k]->str : ""));
+		log_norm(t, na, sizeof(na));
+		for (size_t k = 0; b && k < b->n && !found; k++) {
+			log_norm(b->items[k]->str ? b->items[k]->str : "", nb,
+				 sizeof(nb));
+			found = !strcmp(na, nb);
+		}
 		if (found)
 			continue;
 		why = explain(a_side, t);
