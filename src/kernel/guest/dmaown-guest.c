@@ -39,6 +39,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1414,6 +1415,36 @@ undo:
 /* ---- one line ---- */
 
 /*
+ * The child's name, as the kernel's messages about the writer give it
+ * ("task \"tee\" (1017) blocked"): what 'dmaown run' names the task of a
+ * line (src/cli/cmd-run.c): tee when the line pipes into tee, the command
+ * when nothing is redirected, else the shell.
+ */
+static void task_name(struct word *w, int n)
+{
+	const char *comm = "bash";
+	bool redirect = false, tee = false;
+	int first = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (w[i].type == W_GT || w[i].type == W_GTGT)
+			redirect = true;
+		if (w[i].type == W_WORD && !strcmp(w[i].text, "tee") && i &&
+		    (w[i - 1].type == W_PIPE ||
+		     (i > 1 && !strcmp(w[i - 1].text ? w[i - 1].text : "", "sudo") &&
+		      w[i - 2].type == W_PIPE)))
+			tee = true;
+		if (first < 0 && w[i].type == W_WORD && strcmp(w[i].text, "sudo"))
+			first = i;
+	}
+	if (tee)
+		comm = "tee";
+	else if (!redirect && first >= 0)
+		comm = w[first].text;
+	prctl(PR_SET_NAME, comm);
+}
+
+/*
  * A shell line in a child, under the timeout: the child sends back
  * "ERR STATUS OUTLEN ERRLEN\nOUTERR" through a pipe.
  */
@@ -1437,6 +1468,7 @@ static void run_shell_child(struct word *w, int n, struct result *r,
 		FILE *f;
 
 		close(p[0]);
+		task_name(w, n);
 		/* hold no VFIO file: an unbind must not wait for us */
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != p[1])
