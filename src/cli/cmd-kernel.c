@@ -495,18 +495,29 @@ static int kernel_run(int argc, char **argv)
  */
 static char *model_lines(const char *machine, const char *script_path)
 {
-	char self[PATH_MAX], cmd[3 * PATH_MAX], tmp[] = "/tmp/dmaown-model.XXXXXX";
+	char self[PATH_MAX], tmp[] = "/tmp/dmaown-model.XXXXXX";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd = mkstemp(tmp), status;
 	char *out;
-	int fd = mkstemp(tmp);
+	pid_t pid;
 
-	if (n <= 0 || fd < 0)
+	if (n <= 0 || fd < 0) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		return NULL;
-	close(fd);
+	}
 	self[n] = '\0';
-	snprintf(cmd, sizeof(cmd), "'%s' run --json --show -m '%s' '%s' > '%s'",
-		 self, machine, script_path, tmp);
-	if (system(cmd) < 0) {
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		execl(self, self, "run", "--json", "--show", "-m", machine,
+		      script_path, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		unlink(tmp);
 		return NULL;
 	}
