@@ -311,6 +311,9 @@ static void run_usage(FILE *out)
 	      "      --check       check the invariants I1-I6 after every line, as\n"
 	      "                    'dmaown check' does; stop at a violation (exit 1)\n"
 	      "      --format N    the script language version (1)\n"
+	      "  -n, --numeric     lspci and --show without the names pci.ids gives\n"
+	      "      --pci-ids F   names from the pci.ids file F (default: the host's,\n"
+	      "                    as lspci finds it; or $DMAOWN_PCI_IDS)\n"
 	      "  -h, --help        this text\n"
 	      "\n"
 	      "A '# dmaown: OPTIONS' line in the script's leading comments adds\n"
@@ -323,7 +326,15 @@ static void run_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_DMESG = 256, OPT_JSON, OPT_SHOW, OPT_FAULT, OPT_CHECK, OPT_FORMAT };
+enum {
+	OPT_DMESG = 256,
+	OPT_JSON,
+	OPT_SHOW,
+	OPT_FAULT,
+	OPT_CHECK,
+	OPT_FORMAT,
+	OPT_PCI_IDS,
+};
 
 static const struct option run_options[] = {
 	{ "machine", required_argument, NULL, 'm' },
@@ -334,6 +345,8 @@ static const struct option run_options[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "pci-ids", required_argument, NULL, OPT_PCI_IDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -371,6 +384,12 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 		return 0;
 	case OPT_SHOW:
 		o->show = true;
+		return 0;
+	case 'n':
+		o->numeric = true;
+		return 0;
+	case OPT_PCI_IDS:
+		o->pci_ids = arg;
 		return 0;
 	case OPT_FAULT:
 		return cli_parse_fault(cmd, arg, &o->faults) ? 2 : 0;
@@ -501,6 +520,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *opts)
 {
 	struct run_opts ro = *opts, *o = &ro;
+	struct machine_show_names names = { 0 };
+	void *names_handle = NULL;
 	char *spec_owned = NULL, *p, *buf = NULL;
 	struct machine *m;
 	struct script_ctx *ctx;
@@ -532,6 +553,15 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 	if (!ctx) {
 		machine_destroy(m);
 		return 2;
+	}
+	if (!o->numeric) {
+		names_handle = cli_names_open_file(&names, o->pci_ids);
+		if (!names_handle && o->pci_ids) {
+			script_ctx_free(ctx);
+			machine_destroy(m);
+			return 2;
+		}
+		script_ctx_set_names(ctx, names_handle ? &names : NULL);
 	}
 	if (o->check) {
 		char why[512] = "";
@@ -630,13 +660,15 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		status = 2;
 	}
 	if (o->show && status != 2) {
-		char *state = machine_show(m, o->json ? SHOW_JSON : SHOW_TEXT);
+		char *state = o->json ? machine_show(m, SHOW_JSON) :
+			machine_show_text(m, names_handle ? &names : NULL);
 
 		if (state)
 			fputs(state, stdout);
 		free(state);
 	}
 	script_ctx_free(ctx);
+	cli_names_close(names_handle);
 	machine_destroy(m);
 	return status;
 }
@@ -651,7 +683,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:xeh", run_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:xenh", run_options, NULL)) !=
 	       -1) {
 		status = run_option(cmd, c, optarg, false, argv[optind - 1], &o,
 				    &machine_spec);
@@ -724,6 +756,7 @@ int cmd_show(int argc, char **argv)
 		{ "png", no_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "numeric", no_argument, NULL, 'n' },
+		{ "pci-ids", required_argument, NULL, 'I' },
 		{ "mounted", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -731,6 +764,7 @@ int cmd_show(int argc, char **argv)
 	enum machine_show_format fmt = SHOW_TEXT;
 	const char *spec = NULL, *mounted = NULL, *out = NULL;
 	const char *picture = NULL; /* dot -T format: "svg", "png" */
+	const char *pci_ids = NULL;
 	struct machine_show_names names = { 0 };
 	void *names_handle = NULL;
 	bool numeric = false;
@@ -761,11 +795,14 @@ int cmd_show(int argc, char **argv)
 		case 'n':
 			numeric = true;
 			break;
+		case 'I':
+			pci_ids = optarg;
+			break;
 		case 'M':
 			mounted = optarg;
 			break;
 		case 'h':
-			fputs("usage: dmaown show [--json|--dot|--svg|--png] [-n] [-o FILE] [-m] MACHINE\n"
+			fputs("usage: dmaown show [--json|--dot|--svg|--png] [-n|--pci-ids FILE] [-o FILE] [-m] MACHINE\n"
 			      "       dmaown show [--json|--dot] --mounted DIR\n"
 			      "\n"
 			      "Boot a built-in machine or a .machine file and print its devices,\n"
@@ -775,7 +812,8 @@ int cmd_show(int argc, char **argv)
 			      "driver's DMA class, as Graphviz DOT text (--dot) or drawn by\n"
 			      "Graphviz's dot (--svg, --png).\n"
 			      "-o FILE writes to FILE instead of standard output; -n (--numeric)\n"
-			      "leaves out the vendor and device names pci.ids gives.\n"
+			      "leaves out the vendor and device names pci.ids gives; --pci-ids FILE\n"
+			      "takes them from FILE (default: $DMAOWN_PCI_IDS, else the host's).\n"
 			      "--mounted DIR prints the state, now, of the machine that\n"
 			      "'dmaown mount' serves at DIR.\n"
 			      "\n"
@@ -789,7 +827,7 @@ int cmd_show(int argc, char **argv)
 		}
 	}
 	if (mounted) {
-		if (picture || out || numeric) {
+		if (picture || out || numeric || pci_ids) {
 			fprintf(stderr, "dmaown show: --mounted takes --json or --dot only\n");
 			return 2;
 		}
@@ -811,17 +849,23 @@ int cmd_show(int argc, char **argv)
 			picture);
 		return 2;
 	}
-	m = cli_load_machine(spec, 0);
-	if (!m)
-		return 2;
-	if (fmt == SHOW_DOT) {
-		if (!numeric)
-			names_handle = cli_names_open(&names);
-		state = machine_show_dot(m, names_handle ? &names : NULL);
-		cli_names_close(names_handle);
-	} else {
-		state = machine_show(m, fmt);
+	if (!numeric && fmt != SHOW_JSON) {
+		names_handle = cli_names_open_file(&names, pci_ids);
+		if (!names_handle && pci_ids)
+			return 2;
 	}
+	m = cli_load_machine(spec, 0);
+	if (!m) {
+		cli_names_close(names_handle);
+		return 2;
+	}
+	if (fmt == SHOW_DOT)
+		state = machine_show_dot(m, names_handle ? &names : NULL);
+	else if (fmt == SHOW_TEXT)
+		state = machine_show_text(m, names_handle ? &names : NULL);
+	else
+		state = machine_show(m, fmt);
+	cli_names_close(names_handle);
 	c = machine_warn_count(m) ? 1 : 0;
 	machine_destroy(m);
 	if (!state) {
