@@ -80,5 +80,6 @@ int cmd_shell(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_kernel(int argc, char **argv);
 
 #endif

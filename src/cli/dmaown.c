@@ -37,6 +37,10 @@ static void print_usage(FILE *out)
 	      "  shell M [-- CMD]\n"
 	      "                  run CMD with machine M as /sys, in a private\n"
 	      "                  mount namespace (root)\n"
+	      "  kernel run|diff MACHINE SCRIPT\n"
+	      "                  the script on a real Linux under QEMU, the\n"
+	      "                  machine's twin, and compared with the model;\n"
+	      "                  see 'dmaown kernel --help'\n"
 	      "  help            this text\n"
 	      "\n"
 	      "Exit status: 0 success and no WARN; 1 a WARN fired; 2 bad usage or\n"
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
 		{ "import", cmd_import },
 		{ "explain", cmd_explain },
 		{ "snapshot", cmd_snapshot },
+		{ "kernel", cmd_kernel },
 	};
 
 	if (argc < 2) {

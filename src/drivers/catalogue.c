@@ -36,6 +36,12 @@ static const struct pci_device_id e1000e_ids[] = {
 	PCI_END,
 };
 
+/* e1000: conventional PCI and PCI-X gigabit, QEMU's default NIC */
+static const struct pci_device_id e1000_ids[] = {
+	PCI_DEV(0x8086, 0x100e), /* 82540EM */
+	PCI_END,
+};
+
 static const struct pci_device_id igb_ids[] = {
 	PCI_DEV(0x8086, 0x10c9), /* 82576 */
 	PCI_DEV(0x8086, 0x1521), /* I350 */
@@ -207,6 +213,7 @@ static const char *const allocator_types[] = { "dpbp", "dpmcp", "dpcon",
 static const struct driver_desc catalogue[] = {
 	/* PCI, DMA through the kernel DMA API */
 	PCI_DRIVER("e1000e", NULL, false, PROBE_PLAIN, e1000e_ids),
+	PCI_DRIVER("e1000", NULL, false, PROBE_PLAIN, e1000_ids),
 	PCI_DRIVER("igb", NULL, false, PROBE_PLAIN, igb_ids),
 	PCI_PF_DRIVER("ixgbe", NULL, false, PROBE_PLAIN, ixgbe_ids,
 		      SRIOV_IXGBE),

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dmaown kernel: the real kernel as the oracle (docs/oracle.md).
+ *
+ *   kernel versions              the pinned Debian kernels
+ *   kernel twin MACHINE          the QEMU twin: BDF mapping, command line
+ *   kernel run MACHINE SCRIPT    the script on the pinned kernel in QEMU,
+ *                                printed as 'dmaown run --json' prints it
+ *   kernel diff MACHINE SCRIPT.. both, compared line by line
+ *   kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl
+ *                                the comparison alone, on saved lines
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "dmaown/topology.h"
+#include "kernel/kernel.h"
+
+struct kopts {
+	const struct kernel_pin *pin;
+	const char *kernel_dir; /* the unpacked package; default: the cache */
+	int timeout;            /* seconds for one boot */
+	const char *keep;       /* keep the boot's files here */
+	bool show;
+};
+
+/* Script verbs with no real-kernel form (the model's own, or not yet). */
+static const char *const refused_verbs[] = {
+	"@fault", "@iommu", "@concurrent", "@option", "@hotplug", "@as",
+	"@close", "@exit", "@show", "@iommufd", "ulimit",
+	"@vfio cdev-open", "@vfio bind-iommufd", "@vfio attach-ioas",
+	"@vfio detach-ioas", "@vfio hot-reset",
+};
+
+/* The first word(s) of @line that have no real-kernel form, or NULL. */
+static const char *refused(const char *line)
+{
+	const char *s = line + strspn(line, " \t");
+
+	while (!strncmp(s, "sudo ", 5))
+		s += 5 + strspn(s + 5, " \t");
+	for (size_t i = 0; i < sizeof(refused_verbs) / sizeof(refused_verbs[0]); i++) {
+		size_t n = strlen(refused_verbs[i]);
+
+		if (!strncmp(s, refused_verbs[i], n) &&
+		    (s[n] == ' ' || s[n] == '\t' || !s[n] || s[n] == '-'))
+			return refused_verbs[i];
+	}
+	return NULL;
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		char *nb = realloc(buf, len + 65537);
+		size_t n;
+
+		if (!nb) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = nb;
+		n = fread(buf + len, 1, 65536, f);
+		len += n;
+		if (!n)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * The script as the guest runs it: lines with no real-kernel form become
+ * comments (so line numbers stay), each named on @why_out. With @strict,
+ * the first such line is an error. A '# dmaown:' header (faults, the
+ * checker) has no real-kernel form either.
+ */
+static char *guest_script(const char *path, const char *text, bool strict,
+			  FILE *why_out, int *ret_refused)
+{
+	size_t len = strlen(text);
+	char *out = malloc(len * 2 + 2), *o = out;
+	const char *p = text;
+	int lineno = 0;
+
+	*ret_refused = 0;
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		char line[4096];
+		const char *verb;
+
+		lineno++;
+		snprintf(line, sizeof(line), "%.*s", (int)(l < sizeof(line) ? l : sizeof(line) - 1), p);
+		line[strcspn(line, "\n")] = '\0';
+		verb = refused(line);
+		if (!verb && strstr(line, "# dmaown:") == line + strspn(line, " \t"))
+			verb = "# dmaown:";
+		if (verb) {
+			(*ret_refused)++;
+			if (why_out)
+				fprintf(why_out,
+					"dmaown kernel: %s:%d: '%s' has no real-kernel form%s\n",
+					path, lineno, verb,
+					strict ? "" : ": left out on both sides");
+			if (strict) {
+				free(out);
+				return NULL;
+			}
+			o += sprintf(o, "#-%s\n", line);
+		} else {
+			memcpy(o, line, strlen(line));
+			o += strlen(line);
+			*o++ = '\n';
+		}
+		p += l;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The machine file's text, from a file or a built-in name. */
+static char *machine_text(const char *spec)
+{
+	const char *builtin;
+
+	if (strchr(spec, '/') || strstr(spec, ".machine"))
+		return read_all(spec);
+	builtin = builtin_machine_text(spec);
+	return builtin ? strdup(builtin) : NULL;
+}
+
+/* The model accepts the machine (its errors as 'dmaown run' gives them),
+ * then the twin is built. */
+static int load_twin(const char *spec, struct twin *t)
+{
+	struct machine *m = cli_load_machine(spec, 0);
+	char why[512], *text;
+	int ret;
+
+	if (!m)
+		return 2;
+	machine_destroy(m);
+	text = machine_text(spec);
+	if (!text) {
+		fprintf(stderr, "dmaown kernel: cannot read '%s'\n", spec);
+		return 2;
+	}
+	ret = twin_build(spec, text, t, why, sizeof(why));
+	free(text);
+	if (ret) {
+		fprintf(stderr, "dmaown kernel: no QEMU twin: %s\n", why);
+		return 2;
+	}
+	return 0;
+}
+
+static void kernel_cache_dir(char *buf, size_t len)
+{
+	const char *env = getenv("DMAOWN_KERNELS"), *xdg = getenv("XDG_CACHE_HOME");
+
+	if (env && *env)
+		snprintf(buf, len, "%s", env);
+	else if (xdg && *xdg)
+		snprintf(buf, len, "%s/dmaown/kernels", xdg);
+	else
+		snprintf(buf, len, "%s/.cache/dmaown/kernels",
+			 getenv("HOME") ? getenv("HOME") : "/root");
+}
+
+/* The helper beside this executable, or $DMAOWN_GUEST. */
+static void guest_helper(char *buf, size_t len)
+{
+	const char *env = getenv("DMAOWN_GUEST");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	if (strrchr(self, '/'))
+		*strrchr(self, '/') = '\0';
+	snprintf(buf, len, "%s/dmaown-guest", self);
+	if (access(buf, X_OK))
+		snprintf(buf, len, "%s/../libexec/dmaown/dmaown-guest", self);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Boots the twin with @script and leaves the guest's lines in *ret_lines.
+ * Returns 0, or 2 after a message.
+ */
+static int boot(const struct twin *t, const struct kopts *ko,
+		const char *script, char **ret_lines, double *ret_secs)
+{
+	char dir[PATH_MAX], kdir[PATH_MAX], moddir[PATH_MAX + 64];
+	char vmlinuz[PATH_MAX + 64], initrd[PATH_MAX + 32], console[PATH_MAX + 32];
+	char results[PATH_MAX + 32], helper[PATH_MAX], why[1024];
+	char qemu_log[PATH_MAX + 32];
+	char **argv;
+	double start = now_s();
+	int status = 0, ret = 2;
+	pid_t pid;
+
+	if (ko->kernel_dir) {
+		snprintf(kdir, sizeof(kdir), "%s", ko->kernel_dir);
+	} else {
+		char cache[PATH_MAX - 128];
+
+		kernel_cache_dir(cache, sizeof(cache));
+		snprintf(kdir, sizeof(kdir), "%s/%s", cache, ko->pin->release);
+	}
+	snprintf(vmlinuz, sizeof(vmlinuz), "%s/boot/vmlinuz-%s", kdir,
+		 ko->pin->release);
+	snprintf(moddir, sizeof(moddir), "%s/lib/modules/%s", kdir,
+		 ko->pin->release);
+	if (access(vmlinuz, R_OK)) {
+		fprintf(stderr,
+			"dmaown kernel: no kernel at %s: fetch the pinned %s (%s %s) with 'scripts/test-kernel fetch'\n",
+			vmlinuz, ko->pin->line, ko->pin->package, ko->pin->version);
+		return 2;
+	}
+	if (system("command -v qemu-system-x86_64 >/dev/null 2>&1")) {
+		fprintf(stderr,
+			"dmaown kernel: qemu-system-x86_64 is missing (Debian package qemu-system-x86; scripts/test-kernel fetch installs it)\n");
+		return 2;
+	}
+	if (ko->keep) {
+		snprintf(dir, sizeof(dir), "%s", ko->keep);
+		mkdir(dir, 0755);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/dmaown-kernel.XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "dmaown kernel: mkdtemp: %s\n", strerror(errno));
+			return 2;
+		}
+	}
+	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", dir);
+	snprintf(console, sizeof(console), "%s/console.log", dir);
+	snprintf(results, sizeof(results), "%s/results.jsonl", dir);
+	snprintf(qemu_log, sizeof(qemu_log), "%s/qemu.log", dir);
+	guest_helper(helper, sizeof(helper));
+	if (initramfs_write(initrd, t, helper, "/bin/busybox", moddir,
+			    ko->pin->release, script, why, sizeof(why))) {
+		fprintf(stderr, "dmaown kernel: initramfs: %s\n", why);
+		goto out;
+	}
+	argv = twin_qemu_argv(t, vmlinuz, initrd, console, results);
+	if (!argv)
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", 0);
+		/* QEMU's warnings ("nic ... has no peer") go beside the console */
+		int log = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		/* QEMU goes with us: a killed diff leaves no guest running */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(devnull, 0);
+		dup2(log >= 0 ? log : devnull, 1);
+		dup2(log >= 0 ? log : devnull, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	twin_argv_free(argv);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (now_s() - start > ko->timeout) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fprintf(stderr,
+				"dmaown kernel: the guest did not power off within %d s (console: %s)\n",
+				ko->timeout, console);
+			goto out;
+		}
+		usleep(100000);
+	}
+	*ret_secs = now_s() - start;
+	*ret_lines = read_all(results);
+	if (!*ret_lines || !strstr(*ret_lines, "{\"done\":true}")) {
+		fprintf(stderr, "dmaown kernel: the guest ended early (QEMU status %d; console: %s, QEMU's messages: %s)\n",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1, console,
+			qemu_log);
+		free(*ret_lines);
+		*ret_lines = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (!ko->keep && ret == 0) {
+		unlink(initrd);
+		unlink(console);
+		unlink(results);
+		unlink(qemu_log);
+		rmdir(dir);
+	}
+	return ret;
+}
+
+/* The guest's lines as 'run --json' lines: BDFs back to the machine's. */
+static void print_guest_lines(FILE *out, const struct twin *t,
+			      const char *lines, bool show)
+{
+	const char *p = lines;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = strndup(p, l);
+
+		p = nl ? nl + 1 : p + l;
+		if (!line)
+			break;
+		line[strcspn(line, "\r")] = '\0';
+		if (!strncmp(line, "{\"version\":1,\"line\"", 19) ||
+		    (show && strstr(line, "\"state\":\"end\""))) {
+			/* guest BDFs are the twin's: name them as the machine does */
+			for (size_t i = 0; i < t->ndev; i++) {
+				const struct twin_device *d = &t->dev[i];
+				char *hit;
+
+				if (!strcmp(d->bdf, d->qemu_bdf))
+					continue;
+				while ((hit = strstr(line, d->qemu_bdf)) &&
+				       strlen(d->bdf) == strlen(d->qemu_bdf))
+					memcpy(hit, d->bdf, strlen(d->bdf));
+			}
+			fprintf(out, "%s\n", line);
+		}
+		free(line);
+	}
+}
+
+static void kernel_usage(FILE *out)
+{
+	fputs("usage: dmaown kernel versions\n"
+	      "       dmaown kernel twin MACHINE\n"
+	      "       dmaown kernel run [options] MACHINE SCRIPT\n"
+	      "       dmaown kernel diff [options] MACHINE SCRIPT...\n"
+	      "       dmaown kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl\n"
+	      "\n"
+	      "Run scripts on a real Linux kernel under QEMU (TCG, an emulated\n"
+	      "VT-d), on the QEMU twin of a machine file, and compare with the\n"
+	      "model (docs/oracle.md).\n"
+	      "\n"
+	      "Options:\n"
+	      "  -k, --kernel V      the pinned kernel: 6.12 (default) or 6.1\n"
+	      "      --kernel-dir D  an unpacked kernel package instead of the cache\n"
+	      "                      ($DMAOWN_KERNELS, else ~/.cache/dmaown/kernels)\n"
+	      "      --timeout S     seconds a boot may take (default 600)\n"
+	      "      --keep DIR      keep the initramfs, console log and results\n"
+	      "      --show          run: the final state after the lines\n"
+	      "  -h, --help          this text\n"
+	      "\n"
+	      "Exit status: run: 0 the guest ran the script, 1 a WARN fired in it;\n"
+	      "diff: 0 nothing differs that is not explained, 1 a difference;\n"
+	      "2 bad usage, a machine with no QEMU twin, a script line with no\n"
+	      "real-kernel form (run), or a boot that failed.\n",
+	      out);
+}
+
+static int parse_kopts(int argc, char **argv, struct kopts *ko)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "kernel-dir", required_argument, NULL, 'K' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "keep", required_argument, NULL, 'p' },
+		{ "show", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	ko->pin = kernel_pin_find("6.12");
+	ko->timeout = 600;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			ko->pin = kernel_pin_find(optarg);
+			if (!ko->pin) {
+				fprintf(stderr, "dmaown kernel: --kernel %s: pinned are 6.12 and 6.1\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'K':
+			ko->kernel_dir = optarg;
+			break;
+		case 't':
+			if (cli_parse_int("dmaown kernel", "--timeout", optarg, 10,
+					  86400, &ko->timeout))
+				return 2;
+			break;
+		case 'p':
+			ko->keep = optarg;
+			break;
+		case 's':
+			ko->show = true;
+			break;
+		case 'h':
+			kernel_usage(stdout);
+			return 1;
+		default:
+			return cli_bad_option("dmaown kernel", c, optopt,
+					      argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+static int kernel_run(int argc, char **argv)
+{
+	struct kopts ko = { 0 };
+	struct twin t;
+	char *text, *script, *lines = NULL;
+	double secs = 0;
+	int ret, nref;
+
+	ret = parse_kopts(argc, argv, &ko);
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (argc - optind != 2) {
+		fprintf(stderr, "dmaown kernel run: give MACHINE and SCRIPT (see 'dmaown kernel --help')\n");
+		return 2;
+	}
+	if (load_twin(argv[optind], &t))
+		return 2;
+	text = read_all(argv[optind + 1]);
+	if (!text) {
+		fprintf(stderr, "dmaown: cannot open '%s': %s\n", argv[optind + 1],
+			strerror(errno));
+		return 2;
+	}
+	script = guest_script(argv[optind + 1], text, true, stderr, &nref);
+	free(text);
+	if (!script)
+		return 2;
+	fprintf(stderr, "dmaown kernel: %s on Linux %s (%s %s), QEMU twin:\n",
+		t.name, ko.pin->release, ko.pin->package, ko.pin->version);
+	twin_print_mapping(stderr, &t);
+	ret = boot(&t, &ko, script, &lines, &secs);
+	free(script);
+	if (ret)
+		return ret;
+	print_guest_lines(stdout, &t, lines, ko.show);
+	fprintf(stderr, "dmaown kernel: boot and script took %.1f s\n", secs);
+	ret = strstr(lines, "\"warn\":[{") ? 1 : 0;
+	free(lines);
+	return ret;
+}
+
+/*
+ * The model's lines for @script_path: 'dmaown run --json --show -m
+ * MACHINE', this same executable, so the model's side is exactly what
+ * users run.
+ */
+static char *model_lines(const char *machine, const char *script_path)
+{
+	char self[PATH_MAX], tmp[] = "/tmp/dmaown-model.XXXXXX";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd = mkstemp(tmp), status;
+	char *out;
+	pid_t pid;
+
+	if (n <= 0 || fd < 0) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return NULL;
+	}
+	self[n] = '\0';
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		execl(self, self, "run", "--json", "--show", "-m", machine,
+		      script_path, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		unlink(tmp);
+		return NULL;
+	}
+	out = read_all(tmp);
+	unlink(tmp);
+	return out;
+}
+
+/* The guest's lines, BDFs named as the machine names them. */
+static char *guest_lines_text(const struct twin *t, const char *lines)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	print_guest_lines(f, t, lines, true);
+	fclose(f);
+	return buf;
+}
+
+static int kernel_diff_cmd(int argc, char **argv)
+{
+	struct kopts ko = { 0 };
+	struct kdiff_opts dopts = { 0 };
+	struct twin t;
+	int ret, total = 0;
+
+	ret = parse_kopts(argc, argv, &ko);
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (argc - optind < 2) {
+		fprintf(stderr, "dmaown kernel diff: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n");
+		return 2;
+	}
+	if (load_twin(argv[optind], &t))
+		return 2;
+	for (int i = optind + 1; i < argc; i++) {
+		char tmp[] = "/tmp/dmaown-diff.XXXXXX";
+		char *text = read_all(argv[i]), *script, *model, *lines = NULL,
+		     *kernel;
+		double secs = 0;
+		int nref, fd;
+		FILE *f;
+
+		if (!text) {
+			fprintf(stderr, "dmaown: cannot open '%s': %s\n", argv[i],
+				strerror(errno));
+			return 2;
+		}
+		printf("== %s on %s: model (v6.6) against Linux %s\n", argv[i],
+		       t.name, ko.pin->release);
+		script = guest_script(argv[i], text, false, stdout, &nref);
+		free(text);
+		fd = mkstemp(tmp);
+		if (!script || fd < 0 || !(f = fdopen(fd, "w"))) {
+			free(script);
+			return 2;
+		}
+		fputs(script, f);
+		fclose(f);
+		model = model_lines(argv[optind], tmp);
+		unlink(tmp);
+		ret = boot(&t, &ko, script, &lines, &secs);
+		free(script);
+		if (ret || !model) {
+			free(model);
+			return 2;
+		}
+		kernel = guest_lines_text(&t, lines);
+		free(lines);
+		total += kernel_diff(stdout, &t, model, kernel ? kernel : "", &dopts);
+		printf("(boot and script: %.1f s)\n", secs);
+		free(model);
+		free(kernel);
+	}
+	printf("%d unexplained difference%s\n", total, total == 1 ? "" : "s");
+	return total ? 1 : 0;
+}
+
+static int kernel_diff_json(int argc, char **argv)
+{
+	struct kdiff_opts dopts = { 0 };
+	struct twin t;
+	char *model, *kernel, *mapped;
+	int n;
+
+	if (argc != 4) {
+		fprintf(stderr, "dmaown kernel diff-json: give MACHINE MODEL.jsonl KERNEL.jsonl\n");
+		return 2;
+	}
+	if (load_twin(argv[1], &t))
+		return 2;
+	model = read_all(argv[2]);
+	kernel = read_all(argv[3]);
+	if (!model || !kernel) {
+		fprintf(stderr, "dmaown kernel diff-json: cannot read %s\n",
+			model ? argv[3] : argv[2]);
+		free(model);
+		free(kernel);
+		return 2;
+	}
+	/* the guest's raw lines: BDFs named as the machine names them */
+	mapped = guest_lines_text(&t, kernel);
+	n = kernel_diff(stdout, &t, model, mapped ? mapped : "", &dopts);
+	printf("%d unexplained difference%s\n", n, n == 1 ? "" : "s");
+	free(model);
+	free(kernel);
+	free(mapped);
+	return n ? 1 : 0;
+}
+
+int cmd_kernel(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "run"))
+		return kernel_run(argc - 1, argv + 1);
+	if (!strcmp(sub, "diff"))
+		return kernel_diff_cmd(argc - 1, argv + 1);
+	if (!strcmp(sub, "diff-json"))
+		return kernel_diff_json(argc - 1, argv + 1);
+	if (!strcmp(sub, "versions") && argc == 2) {
+		for (size_t i = 0; i < kernel_pin_count(); i++) {
+			const struct kernel_pin *p = kernel_pin_get(i);
+
+			printf("%s %s %s %s\n", p->line, p->package, p->version,
+			       p->release);
+		}
+		return 0;
+	}
+	if (!strcmp(sub, "twin") && argc == 3) {
+		struct twin t;
+		char **qv;
+
+		if (load_twin(argv[2], &t))
+			return 2;
+		twin_print_mapping(stdout, &t);
+		qv = twin_qemu_argv(&t, "VMLINUZ", "INITRD", "CONSOLE", "RESULTS");
+		for (size_t i = 0; qv && qv[i]; i++)
+			printf("%s%s", i ? " " : "", qv[i]);
+		printf("\n");
+		twin_argv_free(qv);
+		return 0;
+	}
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		kernel_usage(stdout);
+		return 0;
+	}
+	kernel_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The real kernel as the oracle (docs/oracle.md): the pinned Debian
+ * kernels, the QEMU twin of a machine file, the initramfs, and the diff
+ * of the guest's --json lines against the model's. Used by the CLI's
+ * 'dmaown kernel' (src/cli/cmd-kernel.c) only; no part of the library.
+ */
+#ifndef DMAOWN_KERNEL_KERNEL_H
+#define DMAOWN_KERNEL_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* ---- pinned.c ---- */
+
+/* One pinned Debian kernel package. */
+struct kernel_pin {
+	const char *line;     /* "6.12", "6.1": what --kernel names */
+	const char *package;  /* the apt-get download name */
+	const char *version;  /* the package version, pinned */
+	const char *release;  /* uname -r: the tree under lib/modules */
+};
+
+size_t kernel_pin_count(void);
+const struct kernel_pin *kernel_pin_get(size_t i);
+/* The pin of a line ("6.12") or a release, or NULL. */
+const struct kernel_pin *kernel_pin_find(const char *line);
+
+/* ---- qemu.c: the twin ---- */
+
+/* Formats a reason into @why (@len bytes) and returns -1. */
+int kernel_fail(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define TWIN_MAX_DEVICES 64
+#define TWIN_MAX_MODULES 16
+
+/* A PCI function of the machine file and what QEMU makes of it. */
+struct twin_device {
+	char bdf[16];        /* as the machine file names it */
+	char qemu_bdf[16];   /* as the guest will see it */
+	char parent[16];     /* the machine file's parent BDF, "" on a root bus */
+	unsigned int vendor, device;
+	char type[16];       /* the machine file's type= */
+	const char *model;   /* the QEMU device, NULL for one q35 has itself */
+	char id[24];         /* its QEMU id= (bridges) */
+	int bus, slot, func; /* the guest's, numbered as SeaBIOS does */
+	bool multifunction;  /* function 0 of a slot with others */
+	int chassis;         /* root and downstream ports */
+};
+
+struct twin {
+	char name[64];
+	struct twin_device dev[TWIN_MAX_DEVICES];
+	size_t ndev;
+	/* modules loaded at boot, in file order, and their parameters */
+	char modules[TWIN_MAX_MODULES][32];
+	char params[TWIN_MAX_MODULES][256];
+	size_t nmodules;
+	char cmdline[256];   /* kernel parameters beyond the console's */
+	char notes[2048];    /* what the twin leaves out, for the user */
+};
+
+/*
+ * The QEMU twin of the machine file @text (named @file in messages):
+ * 0, or -1 with the reason in @why (a machine QEMU cannot build).
+ */
+int twin_build(const char *file, const char *text, struct twin *t, char *why,
+	       size_t why_len);
+/* The twin's device of machine BDF @bdf, or NULL. */
+const struct twin_device *twin_find(const struct twin *t, const char *bdf);
+/* The machine's name for the guest's @qemu_bdf ("" if none is mapped). */
+const char *twin_machine_bdf(const struct twin *t, const char *qemu_bdf);
+/* The machine BDF -> guest BDF table, one a line. */
+void twin_print_mapping(FILE *out, const struct twin *t);
+/*
+ * The QEMU argument vector for booting @kernel and @initrd with the
+ * guest's console to @console_log and its results to @results; NULL-
+ * terminated, allocated (free each string, then the vector).
+ */
+char **twin_qemu_argv(const struct twin *t, const char *kernel,
+		      const char *initrd, const char *console_log,
+		      const char *results);
+void twin_argv_free(char **argv);
+
+/* ---- initramfs.c ---- */
+
+/*
+ * Writes the newc cpio archive the guest boots from: the helper as /init,
+ * busybox if @busybox exists, the modules of @moddir (an unpacked
+ * lib/modules/RELEASE) that @t's and the VFIO modules need, with their
+ * dependencies, decompressed, the boot module list and @script.
+ * 0, or -1 with a message in @why.
+ */
+int initramfs_write(const char *path, const struct twin *t,
+		    const char *helper, const char *busybox,
+		    const char *moddir, const char *release,
+		    const char *script, char *why, size_t why_len);
+
+/* ---- diff.c ---- */
+
+struct kdiff_opts {
+	bool quiet; /* only the summary */
+};
+
+/*
+ * Compares the model's 'run --json' lines (@model) with the guest's
+ * (@kernel), both as text, for the machine @t; prints every difference
+ * to @out and a summary. Returns the number of unexplained differences.
+ */
+int kernel_diff(FILE *out, const struct twin *t, const char *model,
+		const char *kernel, const struct kdiff_opts *o);
+
+#endif

@@ -1,0 +1,144 @@
+#!/bin/sh
+# 'dmaown kernel' without QEMU (docs/oracle.md): the QEMU twin of the
+# built-in qemu-x86-vtd machine, mapping and command line, is the golden
+# file; a machine with other bus numbers is renumbered as SeaBIOS numbers
+# buses; machines QEMU cannot build are refused with the reason; 'kernel
+# run' refuses a script line with no real-kernel form before any boot;
+# the diff engine on canned guest output finds nothing where the real
+# 6.12 kernel agreed with the model and names each planted difference.
+# TAP output.
+#
+# usage: kernel-twin.sh DMAOWN TESTS_KERNEL_DIR
+set -u
+
+dmaown=$1
+dir=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-twin.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+echo "1..10"
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
+
+if "$dmaown" kernel twin qemu-x86-vtd >"$tmp/twin" 2>"$tmp/out" &&
+   cmp "$dir/golden/twin-qemu-x86-vtd.txt" "$tmp/twin" >"$tmp/out" 2>&1; then
+	ok "the twin of qemu-x86-vtd is the golden file"
+else
+	diff -u "$dir/golden/twin-qemu-x86-vtd.txt" "$tmp/twin" >>"$tmp/out" 2>&1
+	not_ok "the twin of qemu-x86-vtd is the golden file"
+fi
+
+# Bus numbers the machine chose otherwise: SeaBIOS numbers depth first,
+# so the switch below the second root port gets buses 2-3, and the NIC
+# behind the first root port bus 1.
+cat >"$tmp/renumber.machine" <<'EOF'
+machine renumber
+firmware x86
+default-domain DMA
+iommu dmar0
+pci 0000:00:01.0 1b36:000c class=060400 type=root-port iommu=dmar0 acs-cap=sv,tb,rr,cr,uf,dt
+pci 0000:00:02.0 1b36:000c class=060400 type=root-port iommu=dmar0 acs-cap=sv,tb,rr,cr,uf,dt
+pci 0000:20:00.0 104c:8232 class=060400 type=upstream parent=0000:00:02.0 iommu=dmar0
+pci 0000:21:03.0 104c:8233 class=060400 type=downstream parent=0000:20:00.0 iommu=dmar0
+pci 0000:30:00.0 8086:10d3 class=020000 parent=0000:00:01.0 iommu=dmar0
+pci 0000:22:00.0 8086:10d3 class=020000 parent=0000:21:03.0 iommu=dmar0
+driver e1000e
+EOF
+"$dmaown" kernel twin "$tmp/renumber.machine" >"$tmp/out" 2>&1
+if grep -q '^0000:30:00.0 -> 0000:01:00.0  e1000e  (renumbered)$' "$tmp/out" &&
+   grep -q '^0000:20:00.0 -> 0000:02:00.0  x3130-upstream  (renumbered)$' "$tmp/out" &&
+   grep -q '^0000:21:03.0 -> 0000:03:03.0  xio3130-downstream  (renumbered)$' "$tmp/out" &&
+   grep -q '^0000:22:00.0 -> 0000:04:00.0  e1000e  (renumbered)$' "$tmp/out" &&
+   grep -q 'adds the q35 host bridge at 0000:00:00.0' "$tmp/out" &&
+   grep -q 'e1000e,id=d05,bus=d03,addr=00.0 ' "$tmp/out"; then
+	ok "buses are renumbered as SeaBIOS numbers them, and the mapping printed"
+else
+	not_ok "buses are renumbered as SeaBIOS numbers them, and the mapping printed"
+fi
+
+# refuse NAME MACHINE TEXT: 'kernel twin' fails (2) and says TEXT.
+refuse() {
+	"$dmaown" kernel twin "$2" >"$tmp/out" 2>&1
+	st=$?
+	if [ $st -eq 2 ] && grep -q "no QEMU twin: .*$3" "$tmp/out"; then
+		ok "refused: $1"
+	else
+		echo "exit $st" >>"$tmp/out"
+		not_ok "refused: $1"
+	fi
+}
+refuse "an Intel desktop's ids" x86-desktop "is the q35 host bridge in QEMU's q35 (8086:29c0), not 8086:3e30"
+refuse "devicetree (arm64 twins are to come)" arm64-soc "firmware devicetree: only x86 (VT-d) twins"
+sed 's/^default-domain DMA$//' "$tmp/renumber.machine" >"$tmp/fq.machine"
+refuse "DMA-FQ, which caching mode makes strict" "$tmp/fq.machine" "default domains are DMA"
+sed 's/acs-cap=sv,tb,rr,cr,uf,dt$/acs-cap=sv,rr,cr,uf/' "$tmp/renumber.machine" >"$tmp/acs.machine"
+refuse "ACS QEMU's root port does not have" "$tmp/acs.machine" "has ACS capability 'sv,tb,rr,cr,uf,dt', the machine says 'sv,rr,cr,uf'"
+
+# kernel run: a line with no real-kernel form is refused before a boot.
+printf 'sudo modprobe vfio-pci\n@fault probe e1000e ENOMEM\n' >"$tmp/fault.sh"
+DMAOWN_KERNELS=$tmp/none "$dmaown" kernel run qemu-x86-vtd "$tmp/fault.sh" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 2 ] && grep -q "fault.sh:2: '@fault' has no real-kernel form" "$tmp/out" &&
+   ! grep -q "no kernel at" "$tmp/out"; then
+	ok "kernel run refuses @fault before booting"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "kernel run refuses @fault before booting"
+fi
+
+# The diff engine on what the real 6.12 guest printed for vfio-claim.sh.
+c=$dir/canned
+"$dmaown" kernel diff-json qemu-x86-vtd "$c/vfio-claim.model.jsonl" \
+	"$c/vfio-claim.guest-6.12.jsonl" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 0 ] && grep -q '^17 lines compared, 0 differences, 2 explained' "$tmp/out"; then
+	ok "diff: the model and 6.12 agree on vfio-claim.sh"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "diff: the model and 6.12 agree on vfio-claim.sh"
+fi
+
+# Planted differences, each found and named: an errno and status, an
+# unexplained log line, a WARN, a driver and a group's members at the end.
+sed -e '/"line":15,/s/"ret":"ENODEV","status":1/"ret":"EBUSY","status":1/' \
+    -e '/"line":15,/s/No such device/Device or resource busy/' \
+    -e '/"line":9,/s/"log":\[\]/"log":["[    9.1] vfio-pci 0000:01:00.0: surprise"]/' \
+    -e '/"line":12,/s/"warn":\[\]/"warn":[{"file":"drivers\/iommu\/iommu.c","upstream_line":3157,"func":"iommu_device_unuse_default_domain","pid":1,"comm":"","trace":[]}]/' \
+    -e '/"state":"end"/s/"0000:05:00.0","bus":"pci","driver":"e1000e","group":9/"0000:05:00.0","bus":"pci","driver":null,"group":9/' \
+    -e '/"state":"end"/s/{"id":8,"devices":\["0000:03:00.0","0000:04:00.0"\]/{"id":8,"devices":["0000:04:00.0"]/' \
+    "$c/vfio-claim.guest-6.12.jsonl" >"$tmp/planted.jsonl"
+"$dmaown" kernel diff-json qemu-x86-vtd "$c/vfio-claim.model.jsonl" \
+	"$tmp/planted.jsonl" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 1 ] &&
+   grep -q '^line 15: ret: model "ENODEV", kernel "EBUSY"$' "$tmp/out" &&
+   grep -q '^line 15: err: model "bash: echo: write error: No such device\\n", kernel "bash: echo: write error: Device or resource busy\\n"$' "$tmp/out" &&
+   grep -q '^line 9: log: only the kernel says: "vfio-pci 0000:01:00.0: surprise"$' "$tmp/out" &&
+   grep -q '^line 12: WARN: model none, kernel iommu_device_unuse_default_domain$' "$tmp/out" &&
+   grep -q '^end: 0000:05:00.0: driver: model e1000e, kernel none$' "$tmp/out" &&
+   grep -q '^end: group 8: model {0000:03:00.0 0000:04:00.0}, kernel {0000:04:00.0}$' "$tmp/out" &&
+   grep -q '^6 unexplained differences$' "$tmp/out"; then
+	ok "diff: each planted difference is found and named"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "diff: each planted difference is found and named"
+fi
+
+# Log lines compare without their time, addresses and PIDs: a line the
+# two sides print with other numbers there is no difference.
+sed '/"line":13,/s/"log":\[\]/"log":["[    0.5] vfio-pci 0000:01:00.0: task \\"tee\\" (1013) at 0x0"]/' \
+	"$c/vfio-claim.model.jsonl" >"$tmp/model-pid.jsonl"
+sed '/"line":13,/s/"log":\[\]/"log":["[   12.345678] vfio-pci 0000:01:00.0: task \\"tee\\" (245) at 0xffffffffc0a01234"]/' \
+	"$c/vfio-claim.guest-6.12.jsonl" >"$tmp/guest-pid.jsonl"
+"$dmaown" kernel diff-json qemu-x86-vtd "$tmp/model-pid.jsonl" \
+	"$tmp/guest-pid.jsonl" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 0 ] && grep -q '^17 lines compared, 0 differences' "$tmp/out" &&
+   grep -q 'task' "$tmp/model-pid.jsonl" && grep -q '(245)' "$tmp/guest-pid.jsonl"; then
+	ok "diff: log lines compare without time, addresses and PIDs"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "diff: log lines compare without time, addresses and PIDs"
+fi
+
+[ "$fails" = 0 ]
