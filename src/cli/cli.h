@@ -19,7 +19,20 @@ struct run_opts {
 	bool check;         /* the invariants after every line */
 	unsigned int faults;
 	int format;
+	/*
+	 * A message sequence chart of the run (script_msc_dot()): "dot" the
+	 * text, "svg" drawn by dot; to @picture_out, or beside the script.
+	 * The invariants are checked after every line for its mark; without
+	 * @check a violation neither stops the run nor changes its status.
+	 */
+	const char *picture;
+	const char *picture_out;
+	const char *title;	/* the chart's; NULL: the script and machine */
+	bool quiet;		/* print nothing of the script's own output */
 };
+
+/* FILE.sh -> FILE.@ext beside it (FILE.@ext when it has no .sh); freed */
+char *cli_picture_path(const char *script, const char *ext);
 
 /* Option values and bad options, the same in every subcommand (cli-opts.c). */
 int cli_parse_ulong(const char *cmd, const char *opt, const char *arg,

@@ -144,6 +144,9 @@ static void check_usage(FILE *out)
 	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
 	      "      --save DIR       write each machine's counterexample to\n"
 	      "                       DIR/MACHINE.sh\n"
+	      "      --svg            with -o or --save: also draw the counterexample\n"
+	      "                       as a message sequence chart, FILE.svg for\n"
+	      "                       FILE.sh (docs/pictures.md)\n"
 	      "  -j, --jobs N         N threads share each machine's search (default:\n"
 	      "                       one per CPU); same states, verdict and\n"
 	      "                       counterexample\n"
@@ -347,6 +350,36 @@ static int save_counterexample(const char *file, const struct job *j)
 	return 0;
 }
 
+/*
+ * The counterexample saved in @file, drawn from a run of it (the chart
+ * 'dmaown run --svg' draws) beside it: FILE.svg for FILE.sh.
+ */
+static int draw_counterexample(const char *file, const struct job *j)
+{
+	struct run_opts ro = { .picture = "svg", .quiet = true };
+	char path[128], *title;
+	FILE *f = fopen(file, "rb");
+	int ret;
+
+	describe_path(j, path, sizeof(path));
+	if (asprintf(&title, "dmaown check %s: %s violated %s\n%lu states, %lu transitions, depth %d",
+		     j->spec, check_invariant_name(j->st.violated &
+						   -j->st.violated),
+		     path, j->st.states, j->st.transitions, j->st.depth) < 0)
+		title = NULL;
+	ro.title = title;
+	ret = f ? cli_run_stream(file, f, NULL, &ro) : 2;
+	if (f)
+		fclose(f);
+	free(title);
+	/* the run stops at the violation it draws: 1 */
+	if (ret != 0 && ret != 1) {
+		fprintf(stderr, "dmaown check: cannot draw '%s'\n", file);
+		return 2;
+	}
+	return 0;
+}
+
 /* A machine's name as a file name: a machine file's base name, no suffix. */
 static void save_name(const char *dir, const char *spec, char *buf,
 		      size_t len)
@@ -398,7 +431,7 @@ static int parse_size(const char *cmd, const char *opt, const char *arg,
 enum {
 	OPT_MAX_STATES = 256, OPT_FAULT, OPT_PROBE_FAULTS, OPT_JOBS,
 	OPT_PARALLEL, OPT_SHARD, OPT_JSON, OPT_INTERLEAVE, OPT_PREEMPT,
-	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT,
+	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT, OPT_SVG,
 };
 
 int cmd_check(int argc, char **argv)
@@ -419,10 +452,12 @@ int cmd_check(int argc, char **argv)
 		{ "interleave", optional_argument, NULL, OPT_INTERLEAVE },
 		{ "preemptions", required_argument, NULL, OPT_PREEMPT },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "svg", no_argument, NULL, OPT_SVG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "dmaown check";
+	bool svg = false;
 	struct check_opts o = { .depth = CHECK_DEPTH_DEFAULT, .nshards = 1 };
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
@@ -513,6 +548,9 @@ int cmd_check(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case OPT_SVG:
+			svg = true;
+			break;
 		case 'h':
 			check_usage(stdout);
 			return 0;
@@ -566,6 +604,16 @@ int cmd_check(int argc, char **argv)
 	}
 	if (output && save_dir) {
 		fprintf(stderr, "%s: -o and --save do not go together\n", cmd);
+		return 2;
+	}
+	if (svg && !output && !save_dir) {
+		fprintf(stderr, "%s: --svg draws the counterexample beside the file -o or --save writes: give one\n",
+			cmd);
+		return 2;
+	}
+	if (svg && !cli_have_dot()) {
+		fprintf(stderr, "%s: --svg needs Graphviz's 'dot', which is not in PATH (install the graphviz package)\n",
+			cmd);
 		return 2;
 	}
 	if (save_dir) {
@@ -664,7 +712,8 @@ int cmd_check(int argc, char **argv)
 				save_name(save_dir, j->spec, file, sizeof(file));
 			else
 				snprintf(file, sizeof(file), "%s", output);
-			if (save_counterexample(file, j)) {
+			if (save_counterexample(file, j) ||
+			    (svg && draw_counterexample(file, j))) {
 				status = 2;
 				continue;
 			}

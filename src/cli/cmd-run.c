@@ -311,6 +311,12 @@ static void run_usage(FILE *out)
 	      "      --check       check the invariants I1-I6 after every line, as\n"
 	      "                    'dmaown check' does; stop at a violation (exit 1)\n"
 	      "      --format N    the script language version (1)\n"
+	      "      --svg         draw the run as a message sequence chart (lanes for\n"
+	      "                    the shell, each process, the kernel, each group\n"
+	      "                    changed; docs/pictures.md) into SCRIPT's name with\n"
+	      "                    .svg for .sh, or -o FILE\n"
+	      "      --dot         the same chart as Graphviz DOT text (.dot)\n"
+	      "  -o, --output FILE where --svg or --dot writes\n"
 	      "  -h, --help        this text\n"
 	      "\n"
 	      "A '# dmaown: OPTIONS' line in the script's leading comments adds\n"
@@ -323,7 +329,8 @@ static void run_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_DMESG = 256, OPT_JSON, OPT_SHOW, OPT_FAULT, OPT_CHECK, OPT_FORMAT };
+enum { OPT_DMESG = 256, OPT_JSON, OPT_SHOW, OPT_FAULT, OPT_CHECK, OPT_FORMAT,
+       OPT_SVG, OPT_DOT };
 
 static const struct option run_options[] = {
 	{ "machine", required_argument, NULL, 'm' },
@@ -334,6 +341,9 @@ static const struct option run_options[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "svg", no_argument, NULL, OPT_SVG },
+	{ "dot", no_argument, NULL, OPT_DOT },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -386,6 +396,13 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 				cmd, o->format, SCRIPT_FORMAT);
 			return 2;
 		}
+		return 0;
+	case OPT_SVG:
+	case OPT_DOT:
+		o->picture = c == OPT_SVG ? "svg" : "dot";
+		return 0;
+	case 'o':
+		o->picture_out = arg;
 		return 0;
 	case 'h':
 		return 1;
@@ -497,6 +514,29 @@ static unsigned int run_check_line(struct machine *m, const char *before,
 	return bad;
 }
 
+/* The chart of the run to -o FILE or beside the script; 0 or 2. */
+static int run_write_chart(const struct run_opts *o, const char *path,
+			   struct msc *msc)
+{
+	char *text = script_msc_dot(msc);
+	char *file = o->picture_out ? NULL : cli_picture_path(path, o->picture);
+	int ret;
+
+	if (!text || (!o->picture_out && !file)) {
+		fprintf(stderr, "dmaown run: out of memory\n");
+		ret = 2;
+	} else {
+		fflush(stdout);
+		ret = cli_write_picture("dmaown run", text,
+					strcmp(o->picture, "dot") ? o->picture :
+								    NULL,
+					o->picture_out ? o->picture_out : file);
+	}
+	free(text);
+	free(file);
+	return ret;
+}
+
 int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *opts)
 {
@@ -504,6 +544,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 	char *spec_owned = NULL, *p, *buf = NULL;
 	struct machine *m;
 	struct script_ctx *ctx;
+	struct msc *msc = NULL;
+	bool msc_marked = false;
 	int lineno = 0, status = 0, pending_at = 0, missing, err = 0;
 	bool eof = false;
 	size_t cap = 0;
@@ -533,14 +575,43 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		machine_destroy(m);
 		return 2;
 	}
+	if (o->picture) {
+		char *title = NULL;
+
+		if (!o->title &&
+		    asprintf(&title, "%s on %s", path, machine_name(m)) < 0)
+			title = NULL;
+		msc = script_msc_new(m, o->title ? o->title : title ? title : path);
+		free(title);
+		if (!msc) {
+			fprintf(stderr, "dmaown run: out of memory\n");
+			script_ctx_free(ctx);
+			machine_destroy(m);
+			free(buf);
+			return 2;
+		}
+	}
 	if (o->check) {
 		char why[512] = "";
 		unsigned int bad = machine_check_invariants(
 			m, INV_ALL & ~INV_FAILED_NOOP, why, sizeof(why));
 
 		if (bad) {
+			struct script_result none = { .out = "", .err = "" };
+
 			fprintf(stderr, "dmaown: %s: %s violated at boot: %s\n",
 				path, check_invariant_name(bad & -bad), why);
+			/* the chart is the mark alone, at boot */
+			if (msc && (script_msc_step(msc, m, 0, "(boot)", &none,
+						    bad, why) ||
+				    run_write_chart(o, path, msc))) {
+				script_msc_free(msc);
+				script_ctx_free(ctx);
+				machine_destroy(m);
+				free(buf);
+				return 2;
+			}
+			script_msc_free(msc);
 			script_ctx_free(ctx);
 			machine_destroy(m);
 			free(buf);
@@ -571,9 +642,10 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			kcompat_set_comm(comm);
 			/* the shell's child for script line N: PID 1000 + N */
 			kcompat_set_pid(1000 + lineno);
-			if (o->echo && !o->json)
+			if (o->echo && !o->json && !o->quiet)
 				printf("$ %s\n", p);
-			if (o->check)
+			/* the chart marks where an invariant breaks */
+			if (o->check || (msc && !msc_marked))
 				before = check_ownership_snapshot(m);
 			if (script_exec_line(ctx, p, lineno, &res)) {
 				fflush(stdout);
@@ -583,11 +655,23 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 				status = 2;
 				break;
 			}
-			if (o->check)
+			if (o->check || (msc && !msc_marked))
 				bad = run_check_line(m, before, &res, why,
 						     sizeof(why));
 			free(before);
-			if (o->json) {
+			if (msc && script_msc_step(msc, m, lineno, p, &res, bad,
+						   why)) {
+				fprintf(stderr, "dmaown run: out of memory\n");
+				script_msc_free(msc);
+				msc = NULL;
+				status = 2;
+			}
+			msc_marked |= bad != 0;
+			if (!o->check)
+				bad = 0;
+			if (o->quiet) {
+				/* the chart is all the caller wants */
+			} else if (o->json) {
 				print_json_line(stdout, m, lineno, p, &res, bad,
 						why);
 			} else {
@@ -600,6 +684,11 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			}
 			if (res.nwarn)
 				status = 1;
+			if (bad && o->quiet) {
+				script_result_free(&res);
+				status = 1;
+				break;
+			}
 			if (bad) {
 				fflush(stdout);
 				fprintf(stderr, "dmaown: %s:%d: %s violated: %s\n",
@@ -629,6 +718,9 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			path, pending_at, missing, missing == 1 ? "" : "s");
 		status = 2;
 	}
+	if (msc && status != 2 && run_write_chart(o, path, msc))
+		status = 2;
+	script_msc_free(msc);
 	if (o->show && status != 2) {
 		char *state = machine_show(m, o->json ? SHOW_JSON : SHOW_TEXT);
 
@@ -651,7 +743,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:xeh", run_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:o:xeh", run_options, NULL)) !=
 	       -1) {
 		status = run_option(cmd, c, optarg, false, argv[optind - 1], &o,
 				    &machine_spec);
@@ -673,6 +765,21 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (o.picture_out && !o.picture) {
+		fprintf(stderr, "%s: -o names where --svg or --dot writes; give one\n",
+			cmd);
+		return 2;
+	}
+	if (o.picture && !o.picture_out && !strcmp(path, "-")) {
+		fprintf(stderr, "%s: --%s of standard input needs -o FILE\n", cmd,
+			o.picture);
+		return 2;
+	}
+	if (o.picture && strcmp(o.picture, "dot") && !cli_have_dot()) {
+		fprintf(stderr, "%s: --%s needs Graphviz's 'dot', which is not in PATH (install the graphviz package), or take the chart with --dot\n",
+			cmd, o.picture);
+		return 2;
+	}
 	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {
 		fprintf(stderr, "dmaown: cannot open '%s': %s\n", path,

@@ -205,3 +205,15 @@ err_close_out:
 	}
 	return 2;
 }
+
+char *cli_picture_path(const char *script, const char *ext)
+{
+	size_t n = strlen(script);
+	char *p;
+
+	if (n > 3 && !strcmp(script + n - 3, ".sh"))
+		n -= 3;
+	if (asprintf(&p, "%.*s.%s", (int)n, script, ext) < 0)
+		return NULL;
+	return p;
+}

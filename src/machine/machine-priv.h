@@ -148,5 +148,12 @@ extern const struct machine_subsys iommu_domains_subsys;
 
 /* Append @s as a JSON string, quotes included (show.c; explain.c too). */
 void sb_json(struct sbuf *sb, const char *s);
+/*
+ * A group's ownership in words, DOT-escaped ("userspace: iommufd fd 3,
+ * process qemu, domain unmanaged"; show.c). @brief: as the picture labels
+ * it, the default DMA domain left out and the domain on a line of its own.
+ */
+void machine_group_state(struct machine *m, const struct iommu_group *g,
+			 struct sbuf *sb, bool brief);
 
 #endif

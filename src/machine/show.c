@@ -482,6 +482,25 @@ process:
 	}
 }
 
+void machine_group_state(struct machine *m, const struct iommu_group *g,
+			 struct sbuf *sb, bool brief)
+{
+	if (g->owner) {
+		sbuf_printf(sb, "userspace: ");
+		dot_user_owner(m, g, sb);
+		if (!brief)
+			sbuf_printf(sb, ", owner_cnt %u", g->owner_cnt);
+	} else if (g->owner_cnt) {
+		sbuf_printf(sb, "kernel DMA API, owner_cnt %u", g->owner_cnt);
+	} else {
+		sbuf_printf(sb, "unowned");
+	}
+	/* the usual domain goes without saying: the legend says it */
+	if (!brief || strcmp(group_domain(g), "default-dma"))
+		sbuf_printf(sb, "%sdomain %s", brief ? "\\n" : ", ",
+			    group_domain(g));
+}
+
 static void dot_group_label(struct machine *m, const struct iommu_group *g,
 			    struct sbuf *sb)
 {
@@ -490,17 +509,7 @@ static void dot_group_label(struct machine *m, const struct iommu_group *g,
 		sbuf_printf(sb, " (%s)", g->iommu->name);
 	/* one line but for userspace, whose owner takes room */
 	sbuf_printf(sb, "%s", g->owner ? "\\n" : ": ");
-	if (g->owner) {
-		sbuf_printf(sb, "userspace: ");
-		dot_user_owner(m, g, sb);
-	} else if (g->owner_cnt) {
-		sbuf_printf(sb, "kernel DMA API, owner_cnt %u", g->owner_cnt);
-	} else {
-		sbuf_printf(sb, "unowned");
-	}
-	/* the usual domain goes without saying: the legend says it */
-	if (strcmp(group_domain(g), "default-dma"))
-		sbuf_printf(sb, "\\ndomain %s", group_domain(g));
+	machine_group_state(m, g, sb, true);
 }
 
 static void dot_device(const struct machine_show_names *names,
