@@ -76,6 +76,18 @@ bool cli_have_dot(void);
 int cli_write_picture(const char *cmd, const char *text, const char *format,
 		      const char *out);
 
+/*
+ * The options of a picture, alike in show and explain: 'd' --dot, 's'
+ * --svg, 'p' --png, 'o' -o FILE, 'n' -n. @format becomes "" for the DOT
+ * text or dot's -T format. Returns whether @c was one of them.
+ */
+struct cli_picture {
+	const char *format;	/* NULL: no picture asked for */
+	const char *out;
+	bool numeric;
+};
+bool cli_picture_opt(int c, const char *arg, struct cli_picture *p);
+
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_machines(int argc, char **argv);

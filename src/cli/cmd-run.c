@@ -836,11 +836,10 @@ int cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum machine_show_format fmt = SHOW_TEXT;
-	const char *spec = NULL, *mounted = NULL, *out = NULL;
-	const char *picture = NULL; /* dot -T format: "svg", "png" */
+	const char *spec = NULL, *mounted = NULL, *out, *picture;
+	struct cli_picture pic = { 0 };
 	struct machine_show_names names = { 0 };
 	void *names_handle = NULL;
-	bool numeric = false;
 	struct machine *m;
 	char *state;
 	int c, ret;
@@ -848,25 +847,18 @@ int cmd_show(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:o:nh", opts, NULL)) != -1) {
+		if (cli_picture_opt(c, optarg, &pic)) {
+			if (pic.format)
+				fmt = SHOW_DOT;
+			continue;
+		}
 		switch (c) {
 		case 'm':
 			spec = optarg;
 			break;
 		case 'j':
 			fmt = SHOW_JSON;
-			picture = NULL;
-			break;
-		case 'd':
-		case 's':
-		case 'p':
-			fmt = SHOW_DOT;
-			picture = c == 's' ? "svg" : c == 'p' ? "png" : NULL;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'n':
-			numeric = true;
+			pic.format = NULL;
 			break;
 		case 'M':
 			mounted = optarg;
@@ -895,8 +887,11 @@ int cmd_show(int argc, char **argv)
 					      argv[optind - 1]);
 		}
 	}
+	/* dot -T format: "svg", "png"; NULL the DOT text (or not a picture) */
+	picture = pic.format && *pic.format ? pic.format : NULL;
+	out = pic.out;
 	if (mounted) {
-		if (picture || out || numeric) {
+		if (picture || out || pic.numeric) {
 			fprintf(stderr, "dmaown show: --mounted takes --json or --dot only\n");
 			return 2;
 		}
@@ -922,7 +917,7 @@ int cmd_show(int argc, char **argv)
 	if (!m)
 		return 2;
 	if (fmt == SHOW_DOT) {
-		if (!numeric)
+		if (!pic.numeric)
 			names_handle = cli_names_open(&names);
 		state = machine_show_dot(m, names_handle ? &names : NULL);
 		cli_names_close(names_handle);

@@ -217,3 +217,22 @@ char *cli_picture_path(const char *script, const char *ext)
 		return NULL;
 	return p;
 }
+
+bool cli_picture_opt(int c, const char *arg, struct cli_picture *p)
+{
+	switch (c) {
+	case 'd':
+	case 's':
+	case 'p':
+		p->format = c == 's' ? "svg" : c == 'p' ? "png" : "";
+		return true;
+	case 'o':
+		p->out = arg;
+		return true;
+	case 'n':
+		p->numeric = true;
+		return true;
+	default:
+		return false;
+	}
+}

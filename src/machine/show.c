@@ -233,7 +233,7 @@ static void show_json(struct machine *m, struct sbuf *sb, struct device **v,
 /* ---- the picture (Graphviz DOT, docs/pictures.md) ---- */
 
 /* Append @s inside a DOT quoted string: quotes and backslashes escaped. */
-static void sb_dot(struct sbuf *sb, const char *s)
+void sb_dot(struct sbuf *sb, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
@@ -399,7 +399,7 @@ static bool dot_is_bridge(const struct device *dev)
  * named as sysfs names it ("pci0000:00", from the domain and bus of its
  * name), or the device's bus ("platform", "amba").
  */
-static void dot_root_of(const struct device *dev, char *buf, size_t len)
+void dot_root_of(const struct device *dev, char *buf, size_t len)
 {
 	if (dev_is_pci(dev) && strlen(dev->name) >= 7)
 		snprintf(buf, len, "pci%.7s", dev->name);
@@ -512,9 +512,26 @@ static void dot_group_label(struct machine *m, const struct iommu_group *g,
 	machine_group_state(m, g, sb, true);
 }
 
-static void dot_device(const struct machine_show_names *names,
-		       const struct device *dev, struct sbuf *sb,
-		       const char *indent)
+void dot_group_open(struct machine *m, const struct iommu_group *g,
+		    struct sbuf *sb, const char *indent, const char *note)
+{
+	enum dot_owner o = dot_group_owner(g);
+
+	sbuf_printf(sb, "%ssubgraph cluster_group%d {\n%s\tlabel=\"", indent,
+		    g->id, indent);
+	dot_group_label(m, g, sb);
+	if (note) {
+		sbuf_printf(sb, "\\n");
+		sb_dot(sb, note);
+	}
+	sbuf_printf(sb, "\";\n%s\tstyle=\"filled,rounded%s\"; fillcolor=\"%s\"; color=\"%s\"; penwidth=2;\n",
+		    indent, o == DOT_OWNER_NONE ? ",dashed" : "",
+		    dot_owners[o].fill, dot_owners[o].border);
+}
+
+void dot_device(const struct machine_show_names *names,
+		const struct device *dev, struct sbuf *sb, const char *indent,
+		const char *note, const char *attrs)
 {
 	const char *drv = device_driver_name(dev);
 	char vname[128] = "", dname[128] = "";
@@ -560,9 +577,14 @@ static void dot_device(const struct machine_show_names *names,
 	sb_dot(sb, drv ? drv : "(none)");
 	if (!dev->iommu_group)
 		sbuf_printf(sb, "\\n(no IOMMU group)");
-	sbuf_printf(sb, "\", fillcolor=\"%s\"%s%s];\n", dot_dma_fill(dev),
+	if (note) {
+		sbuf_printf(sb, "\\n");
+		sb_dot(sb, note);
+	}
+	sbuf_printf(sb, "\", fillcolor=\"%s\"%s%s%s];\n", dot_dma_fill(dev),
 		    dot_is_bridge(dev) ? ", style=\"filled\"" : "",
-		    dev->iommu_group ? "" : ", color=\"#a0a0a0\", penwidth=2");
+		    dev->iommu_group ? "" : ", color=\"#a0a0a0\", penwidth=2",
+		    attrs ? attrs : "");
 }
 
 static void dot_legend(struct sbuf *sb)
@@ -819,24 +841,18 @@ static void dot_emit(struct machine *m, const struct dot_layout *l,
 	for (long g = ls->grp_head[slot]; g >= 0; g = ls->grp_next[g]) {
 		const struct iommu_group *grp =
 			l->w[l->gstart[g]]->iommu_group;
-		enum dot_owner o = dot_group_owner(grp);
 
-		sbuf_printf(sb, "%ssubgraph cluster_group%ld {\n%s\tlabel=\"",
-			    indent, g, indent);
-		dot_group_label(m, grp, sb);
-		sbuf_printf(sb, "\";\n%s\tstyle=\"filled,rounded%s\"; fillcolor=\"%s\"; color=\"%s\"; penwidth=2;\n",
-			    indent, o == DOT_OWNER_NONE ? ",dashed" : "",
-			    dot_owners[o].fill, dot_owners[o].border);
+		dot_group_open(m, grp, sb, indent, NULL);
 		for (size_t k = l->gstart[g]; k < l->gstart[g + 1]; k++) {
 			char in2[40];
 
 			snprintf(in2, sizeof(in2), "%s\t", indent);
-			dot_device(names, l->w[k], sb, in2);
+			dot_device(names, l->w[k], sb, in2, NULL, NULL);
 		}
 		sbuf_printf(sb, "%s}\n", indent);
 	}
 	for (long i = ls->dev_head[slot]; i >= 0; i = ls->dev_next[i])
-		dot_device(names, l->v[i], sb, indent);
+		dot_device(names, l->v[i], sb, indent, NULL, NULL);
 }
 
 /* Rows of a grid of @k leaves: about twice as many as columns. */
