@@ -9,10 +9,12 @@ set -eu
 # build the fuzz targets (docs/testing.md).
 # libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
-# graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md).
+# graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md); gnuplot-nox
+# draws the benchmarks' figures (bench/bench-plots.sh).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	clang libclang-rt-14-dev scdoc man-db groff-base
-	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz"
+	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
+	gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

@@ -178,6 +178,12 @@ static void print_json(const struct job *j)
 	       j->st.complete ? "true" : "false", j->st.diameter,
 	       j->st.seconds, j->st.bytes,
 	       j->st.truncated ? "true" : "false", j->st.violated ? 1 : 0);
+	if (j->st.level_states) {
+		printf(",\"level_states\":[");
+		for (int i = 0; i < j->st.nlevels; i++)
+			printf("%s%lu", i ? "," : "", j->st.level_states[i]);
+		printf("]");
+	}
 	if (j->st.violated) {
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));
