@@ -849,13 +849,6 @@ static void explain_group_dot(struct explain *e, struct iommu_group *g,
 	struct ptrmap seen;
 	const char *why;
 
-	/* room for every member and marked device with a path of 32 each */
-	cap = (n + MARK_MAX) * 32;
-	nodes = calloc(cap, sizeof(*nodes));
-	if (!nodes) {
-		sb->oom = true;
-		return;
-	}
 	ptrmap_init(&seen);
 	for (size_t i = 0; i < n; i++) {
 		struct why w[WHY_MAX];
@@ -878,6 +871,19 @@ static void explain_group_dot(struct explain *e, struct iommu_group *g,
 			    nmove, nmove == 1 ? "" : "s", nmove == 1 ? "s" : "");
 	if (labels)
 		sbuf_printf(&verdict, "\nthe machine's group= labels, not the rules, put some here");
+	/* room for every member and marked device with its whole path */
+	cap = 1;
+	for (size_t i = 0; i < nmk + n; i++)
+		for (const struct device *d = i < n ? v[i] : mk[i - n].dev; d;
+		     d = d->parent)
+			cap++;
+	nodes = calloc(cap, sizeof(*nodes));
+	if (!nodes) {
+		sb->oom = true;
+		free(verdict.buf);
+		ptrmap_free(&seen);
+		return;
+	}
 	/* the members, then every device on their paths and the marked ones */
 	for (size_t i = 0; i < n; i++)
 		if (ptrmap_put(&seen, v[i], v[i]))
@@ -889,8 +895,7 @@ static void explain_group_dot(struct explain *e, struct iommu_group *g,
 			if (ptrmap_get(&seen, d) && !(i < n && d == v[i]))
 				break;
 			if (!ptrmap_get(&seen, d)) {
-				if (nn == cap ||
-				    !ptrmap_put(&seen, d, (void *)d))
+				if (!ptrmap_put(&seen, d, (void *)d))
 					sb->oom = true;
 				nodes[nn++] = d;
 			}

@@ -1124,10 +1124,11 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 	for (long c = (long)(2 * l.nn) - 1; c >= 0; c--) {
 		bool real = (size_t)c < l.nn ? (size_t)c < n && l.sw[c] :
 					       l.fan[c - (long)l.nn];
-		long slot = dot_container_parent(&l, c) + 1;
+		long slot;
 
 		if (!real)
 			continue;
+		slot = dot_container_parent(&l, c) + 1;
 		ls.sub_next[c] = ls.sub_head[slot];
 		ls.sub_head[slot] = c;
 	}
