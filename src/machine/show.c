@@ -719,16 +719,28 @@ static void dot_plan_switches(struct dot_layout *l, unsigned int *cnt)
  */
 static void dot_plan_fans(struct dot_layout *l, size_t *cnt)
 {
+	/* a group whose members are all leaves of one parent: in_fan of its first */
+	for (int g = 0; g < l->ngids; g++) {
+		size_t first = SIZE_MAX;
+		bool ok = true;
+
+		for (size_t k = l->gstart[g]; ok && k < l->gstart[g + 1]; k++) {
+			size_t j = dot_index(l, l->w[k]->name);
+
+			if (first == SIZE_MAX)
+				first = j;
+			ok = j < l->n && first < l->n && !l->nkids[j] &&
+			     l->par[j] != SIZE_MAX && l->par[j] == l->par[first];
+		}
+		if (first < l->n)
+			l->in_fan[first] = ok;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		int g = dot_group_id(l->v[i]);
 		bool ok = !l->nkids[i] && l->par[i] != SIZE_MAX;
 
-		for (size_t k = g >= 0 ? l->gstart[g] : 0;
-		     ok && g >= 0 && k < l->gstart[g + 1]; k++) {
-			size_t j = dot_index(l, l->w[k]->name);
-
-			ok = j < l->n && !l->nkids[j] && l->par[j] == l->par[i];
-		}
+		if (ok && g >= 0 && g < l->ngids)
+			ok = l->in_fan[dot_index(l, l->w[l->gstart[g]]->name)];
 		l->in_fan[i] = ok;
 		if (ok)
 			cnt[l->par[i]]++;
