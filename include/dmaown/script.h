@@ -129,6 +129,8 @@ struct msc *script_msc_new(struct machine *m, const char *title);
  * @lineno: the line's number in its file
  * @line: its text
  * @res: its result
+ * @queued: the line is in an '@concurrent' block still open (or opens
+ *	one): it has not run yet, and is drawn so (script_ctx_pending())
  * @violated: the invariants broken after it (check_invariant_name()), 0 none;
  *	only the first line with any is marked
  * @why: the violation in words
@@ -137,7 +139,7 @@ struct msc *script_msc_new(struct machine *m, const char *title);
  */
 int script_msc_step(struct msc *c, struct machine *m, int lineno,
 		    const char *line, const struct script_result *res,
-		    unsigned int violated, const char *why);
+		    bool queued, unsigned int violated, const char *why);
 
 /**
  * script_msc_dot() - the chart as Graphviz DOT text, time running down

@@ -603,7 +603,7 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 				path, check_invariant_name(bad & -bad), why);
 			/* the chart is the mark alone, at boot */
 			if (msc && (script_msc_step(msc, m, 0, "(boot)", &none,
-						    bad, why) ||
+						    false, bad, why) ||
 				    run_write_chart(o, path, msc))) {
 				script_msc_free(msc);
 				script_ctx_free(ctx);
@@ -659,8 +659,9 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 				bad = run_check_line(m, before, &res, why,
 						     sizeof(why));
 			free(before);
-			if (msc && script_msc_step(msc, m, lineno, p, &res, bad,
-						   why)) {
+			if (msc && script_msc_step(msc, m, lineno, p, &res,
+						   script_ctx_pending(ctx, NULL) > 0,
+						   bad, why)) {
 				fprintf(stderr, "dmaown run: out of memory\n");
 				script_msc_free(msc);
 				msc = NULL;

@@ -33,6 +33,7 @@ struct msc_step {
 	size_t actor;		/* its lane */
 	char *result;
 	bool failed;
+	bool queued;		/* in an @concurrent block still open */
 	struct msc_change *changes;
 	size_t nchanges;
 	unsigned int violated;
@@ -254,7 +255,7 @@ static void msc_note_group(struct msc *c, int id)
 
 int script_msc_step(struct msc *c, struct machine *m, int lineno,
 		    const char *line, const struct script_result *res,
-		    unsigned int violated, const char *why)
+		    bool queued, unsigned int violated, const char *why)
 {
 	struct msc_step *s, *v = realloc(c->steps,
 					 (c->nsteps + 1) * sizeof(*v));
@@ -268,7 +269,9 @@ int script_msc_step(struct msc *c, struct machine *m, int lineno,
 	memset(s, 0, sizeof(*s));
 	s->lineno = lineno;
 	s->text = msc_strip(c, line, &s->actor);
-	s->result = msc_result(c, m, res);
+	s->result = queued ? xstrdup(c, "queued: runs when the @concurrent block is complete") :
+			     msc_result(c, m, res);
+	s->queued = queued;
 	s->failed = res->status || res->nwarn;
 	now = msc_snapshot(c, m, &nnow);
 	for (int id = 0; now && id < nnow; id++) {
@@ -404,13 +407,14 @@ char *script_msc_dot(struct msc *c)
 	for (size_t i = 0; i < c->nsteps; i++) {
 		const struct msc_step *s = &c->steps[i];
 		const char *colour = s->violated ? "#c0265a" :
-				     s->failed ? "#b06000" : "#202020";
+				     s->failed ? "#b06000" :
+				     s->queued ? "#808080" : "#202020";
 
 		snprintf(row, sizeof(row), "s%zu", i);
 		msc_row(&sb, lanes, row, prev);
-		sbuf_printf(&sb, "\t\"%s.%zu\" -> \"%s.%zu\" [constraint=false, arrowhead=normal, color=\"%s\", fontcolor=\"%s\", label=\"%d: ",
+		sbuf_printf(&sb, "\t\"%s.%zu\" -> \"%s.%zu\" [constraint=false, arrowhead=normal, color=\"%s\", fontcolor=\"%s\"%s, label=\"%d: ",
 			    row, s->actor, row, c->nactors, colour, colour,
-			    s->lineno);
+			    s->queued ? ", style=dashed" : "", s->lineno);
 		msc_dot_line(&sb, s->text);
 		sbuf_printf(&sb, "\\l=> ");
 		msc_dot_str(&sb, s->result, "\\l   ");

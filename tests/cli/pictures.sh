@@ -26,7 +26,7 @@ top=$golden/../..
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pictures.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..18"
+echo "1..19"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -101,6 +101,26 @@ for name in counterexample gpu-passthrough; do
 	fi
 done
 cd - >/dev/null || exit 2
+
+# An '@concurrent' block: its lines are drawn queued (dashed) until the
+# last, which carries the block's result.
+cat >"$tmp/conc.sh" <<'SCRIPT'
+# machine: vfio-host
+@concurrent 2
+echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/unbind
+echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/unbind
+SCRIPT
+"$dmaown" run --dot -o "$tmp/conc.dot" "$tmp/conc.sh" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 0 ] &&
+   [ "$(grep -c 'style=dashed, label="[23]: .*queued: runs when the @concurrent block is complete' "$tmp/conc.dot")" -eq 2 ] &&
+   grep -q 'label="4: echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/unbind\\l=> ok (the @concurrent block: 2 tasks)' "$tmp/conc.dot" &&
+   grep -q '"IOMMU group 1"' "$tmp/conc.dot"; then
+	ok "a chart draws an @concurrent block's lines queued, its last with the block's result"
+else
+	cat "$tmp/conc.dot" >>"$tmp/out"
+	not_ok "a chart draws an @concurrent block's lines queued, its last with the block's result"
+fi
 
 # 'check --json': the states first reached at each depth add up
 "$dmaown" check -q --json qdf2400 >"$tmp/check.json" 2>"$tmp/out"
