@@ -927,9 +927,10 @@ static void explain_group_dot(struct explain *e, struct iommu_group *g,
 		bool member = i < n, culprit = false;
 		enum action a = dev_action(d, &why);
 
-		if (member)
+		if (member && a == ACT_MOVE)
+			sbuf_printf(&note, "MOVE to %s", vfio_driver(d));
+		else if (member)
 			sbuf_printf(&note, "%s",
-				    a == ACT_MOVE ? "MOVE to vfio-pci" :
 				    a == ACT_UNBIND ? "UNBIND: vfio-pci takes no bridges" :
 				    a == ACT_VFIO ? "on vfio already" : "may stay");
 		else if (d->iommu_group)
@@ -961,7 +962,7 @@ static void explain_group_dot(struct explain *e, struct iommu_group *g,
 		dot_node_ref(sb, nodes[i]);
 	sbuf_printf(sb, "\tlegend [shape=plaintext, style=\"\", label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"4\">\n"
 			"\t\t<TR><TD COLOR=\"#d00000\" BORDER=\"3\">red border: what puts them together (lacks ACS, multifunction, alias)</TD></TR>\n"
-			"\t\t<TR><TD COLOR=\"#e07000\" BORDER=\"3\">orange border: on a kernel DMA driver: must move to vfio-pci</TD></TR>\n"
+			"\t\t<TR><TD COLOR=\"#e07000\" BORDER=\"3\">orange border: on a kernel DMA driver: must move to its bus's vfio driver</TD></TR>\n"
 			"\t\t<TR><TD>double border: the device asked about</TD></TR>\n"
 			"\t\t<TR><TD>fill: the driver's DMA class, as dmaown show draws it</TD></TR>\n"
 			"\t</TABLE>>];\n}\n");
