@@ -730,6 +730,13 @@ int cmd_check(int argc, char **argv)
 				       check_invariant_name(j->st.violated &
 							    -j->st.violated),
 				       path, j->st.why, file, file);
+			if (!json && svg) {
+				char *chart = cli_picture_path(file, "svg");
+
+				printf("its message sequence chart: %s\n",
+				       chart ? chart : "(out of memory)");
+				free(chart);
+			}
 		} else if (!json) {
 			printf("\n%s: %s violated %s: %s\n"
 			       "--- counterexample: save it with -o FILE, replay it with 'dmaown run FILE' ---\n",

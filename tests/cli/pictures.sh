@@ -296,6 +296,7 @@ st2=$?
 if [ $st -eq 1 ] && [ $st2 -eq 0 ] && [ -s "$tmp/cx/found.sh" ] &&
    cmp -s "$tmp/run.out" "$tmp/plain.out" &&
    grep -q 'I1 isolation violated after line' "$tmp/cx/found.svg" &&
+   grep -q '^its message sequence chart: found.svg$' "$tmp/check.out" &&
    parse_xml "$tmp/cx/found.svg" "$tmp/gpu-passthrough.svg" >>"$tmp/out" 2>&1; then
 	ok "check -o FILE --svg and run --svg write FILE.svg beside the script, as XML"
 else
