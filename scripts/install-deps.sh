@@ -11,10 +11,15 @@ set -eu
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
 # graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md); gnuplot-nox
 # draws the benchmarks' figures (bench/bench-plots.sh).
+# slurm-wlm and munge: tests/cli/slurm-array.sh starts a one-node Slurm of
+# its own (its own slurm.conf, munge key and socket, in namespaces of its
+# own; iproute2's ip brings up their loopback). Installing them starts no
+# Slurm daemon: systemd's units wait for /etc/slurm/slurm.conf, which this
+# does not write; the system munged may start, on its own socket and key.
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	clang libclang-rt-14-dev scdoc man-db groff-base
 	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
-	gnuplot-nox"
+	slurm-wlm munge iproute2 gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

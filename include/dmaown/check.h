@@ -121,6 +121,12 @@ bool check_ownership_kept(const char *before, const char *after);
  * @preemptions: the preemption bound for @interleave (default 2)
  * @progress: called now and then with the running figures (may be NULL)
  * @progress_ctx: passed to @progress
+ * @visited: when set, called once the search is over for every visited
+ *	state, boot first, with its 128-bit hash and its depth (the fewest
+ *	actions from boot the search found for it); a non-zero return stops
+ *	the walk and becomes check_machine()'s. `--save-states` collects the
+ *	set with it (check_states_visit()).
+ * @visited_ctx: passed to @visited
  */
 struct check_stats;
 
@@ -140,6 +146,8 @@ struct check_opts {
 	int preemptions;
 	void (*progress)(void *ctx, const struct check_stats *st);
 	void *progress_ctx;
+	int (*visited)(void *ctx, const uint64_t hash[2], unsigned int depth);
+	void *visited_ctx;
 };
 
 /**
@@ -247,6 +255,78 @@ struct script_result;
 int check_run_concurrent(struct machine *m, const char *const *lines, int n,
 			 const char *schedule, struct script_result *ret_res,
 			 bool *ret_deadlock);
+
+/**
+ * DOC: saved states and their union (docs/states-file.md)
+ *
+ * `dmaown check --save-states FILE` writes a run's visited states (128-bit
+ * hash and depth of each), its options, figures and verdict; `dmaown
+ * check --merge FILE...` takes the union of the shards of one search
+ * (`--shard I/N`), which is the set one unsharded run visits.
+ */
+struct check_states;
+
+/** check_states_new() - an empty set to collect a run's states in */
+struct check_states *check_states_new(void);
+
+/**
+ * check_states_visit() - the &check_opts.visited hook that collects them
+ * @ctx: a &struct check_states
+ *
+ * Return: 0; -ENOMEM.
+ */
+int check_states_visit(void *ctx, const uint64_t hash[2], unsigned int depth);
+
+/** check_states_free() - free what check_states_new() made */
+void check_states_free(struct check_states *cs);
+
+/**
+ * check_states_save() - write the states collected during a run to @file
+ * @spec: the machine as the run named it (a file by absolute path)
+ * @boot: that machine, booted (to number a counterexample's first action)
+ * @o: the run's options; @st: its figures and verdict
+ * @err: receives "FILE: why" on failure
+ *
+ * Return: 0; a negative errno.
+ */
+int check_states_save(struct check_states *cs, const char *file,
+		      const char *spec, struct machine *boot,
+		      const struct check_opts *o, const struct check_stats *st,
+		      char *err, size_t err_len);
+
+/**
+ * struct check_merged - the union of a search's shards
+ * @spec: the machine
+ * @o: the options the shards ran with (depth, limits, faults)
+ * @st: the figures and verdict of one unsharded run: the states (the union),
+ *	the depth, the diameter (the deepest of the states' least depths),
+ *	complete, and the first violation; the transitions are the shards'
+ *	sum and the seconds the longest shard's
+ * @shards: how many shards the search was cut into
+ */
+struct check_merged {
+	char *spec;
+	struct check_opts o;
+	struct check_stats st;
+	unsigned int shards;
+};
+
+/**
+ * check_states_merge() - the union of the files --save-states wrote
+ * @files: @nfiles files, every shard of one search at least once (a shard
+ *	given twice is the same set again)
+ * @err: receives "FILE[:LINE]: why" when a file is not a states file, is
+ *	cut short or corrupt, or comes from another machine, options or
+ *	shard count, or a shard is missing
+ *
+ * Return: 0, with @ret filled (free with check_merged_free()); -EINVAL
+ * or -ENOMEM with @err set.
+ */
+int check_states_merge(const char *const *files, int nfiles,
+		       struct check_merged *ret, char *err, size_t err_len);
+
+/** check_merged_free() - free what check_states_merge() filled in */
+void check_merged_free(struct check_merged *m);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,9 @@ struct pcie_acs_override {
 	unsigned int ids[PCIE_ACS_OVERRIDE_IDS_MAX];
 };
 
+/* uname's release field: __NEW_UTS_LEN */
+#define MACHINE_KERNEL_RELEASE_MAX 64
+
 /**
  * struct machine_config - kernel configuration and command line of a machine
  * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs, no
@@ -104,6 +107,11 @@ struct pcie_acs_override {
  * @firmware: the firmware probe order
  * @acs_request: whether PCI ports got ACS enabled at enumeration
  * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
+ * @kernel_release: the release of the kernel the machine ran, as uname -r
+ *	gives it ("6.1.0-18-amd64"); "" unknown. Recorded (machine file
+ *	'kernel-release', dmaown import): the model is v6.6 whatever it says
+ * @kernel_major: @kernel_release's major number, 0 unknown
+ * @kernel_minor: its minor number
  */
 struct machine_config {
 	bool iommu_api;
@@ -111,7 +119,21 @@ struct machine_config {
 	enum machine_firmware firmware;
 	enum machine_acs_request acs_request;
 	struct pcie_acs_override acs_override;
+	char kernel_release[MACHINE_KERNEL_RELEASE_MAX + 1];
+	unsigned int kernel_major, kernel_minor;
 };
+
+/**
+ * machine_kernel_release() - the kernel release the machine records
+ * @m: the machine
+ * @ret_major: receives its major number (0 unknown); may be NULL
+ * @ret_minor: receives its minor number; may be NULL
+ *
+ * Return: the release string ("6.1.0-18-amd64"), NULL when not known.
+ */
+const char *machine_kernel_release(const struct machine *m,
+				   unsigned int *ret_major,
+				   unsigned int *ret_minor);
 
 /**
  * struct machine_lock_ops - hooks around every mutex of a machine
@@ -435,18 +457,63 @@ enum machine_show_format {
 char *machine_show(struct machine *m, enum machine_show_format format);
 
 /**
- * struct machine_show_names - names for the picture's labels
+ * enum machine_pci_id - what machine_show_names.pci_id_name() looks up,
+ * the entries of pci.ids
+ * @PCI_ID_VENDOR: vendor @id1
+ * @PCI_ID_DEVICE: device @id2 of vendor @id1
+ * @PCI_ID_SUBSYSTEM: subsystem @id3:@id4 of device @id1:@id2, as libpci
+ *	finds it (the device's own subsystem list, then the generic one, then
+ *	the device's name when the subsystem ids are the device's)
+ * @PCI_ID_CLASS: base class @id1
+ * @PCI_ID_SUBCLASS: subclass @id2 of base class @id1
+ * @PCI_ID_PROGIF: programming interface @id3 of class @id1, subclass @id2
+ */
+enum machine_pci_id {
+	PCI_ID_VENDOR,
+	PCI_ID_DEVICE,
+	PCI_ID_SUBSYSTEM,
+	PCI_ID_CLASS,
+	PCI_ID_SUBCLASS,
+	PCI_ID_PROGIF,
+};
+
+/**
+ * struct machine_show_names - names for the picture's labels, the text
+ * state and a script's lspci
  * @pci_name: write the vendor name of @vendor into @ret_vendor and the
  *	name of its @device into @ret_device (@len bytes each,
  *	NUL-terminated, "" when unknown). The CLI looks them up in pci.ids;
  *	NULL prints ids only.
- * @data: passed to @pci_name
+ * @data: passed to @pci_name and @pci_id_name
+ * @pci_id_name: write the name pci.ids gives the entry @what with ids
+ *	@id1..@id4 into @ret (@len bytes, NUL-terminated) and return true, or
+ *	return false when it has none. The library formats the names as
+ *	lspci does (ids where a name is missing, "[8086:10d3]" with -nn);
+ *	NULL: no names, as lspci without a pci.ids file.
  */
 struct machine_show_names {
 	void (*pci_name)(void *data, unsigned int vendor, unsigned int device,
 			 char *ret_vendor, char *ret_device, size_t len);
 	void *data;
+	bool (*pci_id_name)(void *data, enum machine_pci_id what,
+			    unsigned int id1, unsigned int id2,
+			    unsigned int id3, unsigned int id4, char *ret,
+			    size_t len);
 };
+
+/**
+ * machine_show_text() - machine_show(@m, SHOW_TEXT) with names: each PCI
+ * device's line ends with its vendor and device names and ids, as
+ * 'lspci -nn' prints them ("Intel Corporation 82574L Gigabit Network
+ * Connection [8086:10d3]")
+ * @m: the machine (quiescent)
+ * @names: where names come from; NULL, or no @pci_id_name: the text of
+ *	machine_show(), without names
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL (no memory).
+ */
+char *machine_show_text(struct machine *m,
+			const struct machine_show_names *names);
 
 /**
  * machine_show_dot() - the machine as a Graphviz digraph

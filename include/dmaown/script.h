@@ -68,6 +68,17 @@ struct script_result {
  */
 struct script_ctx *script_ctx_new(struct machine *m, const char *filename);
 
+/**
+ * script_ctx_set_names() - where the session's lspci (and '@show') find
+ * vendor, device and class names
+ * @ctx: the session
+ * @names: copied; the lookups it names must outlive the session. NULL (the
+ *	default): no names, as lspci prints without a pci.ids file
+ *	("Class 0200: Device 8086:10d3").
+ */
+void script_ctx_set_names(struct script_ctx *ctx,
+			  const struct machine_show_names *names);
+
 /** script_ctx_free() - free a context; NULL is accepted. */
 void script_ctx_free(struct script_ctx *ctx);
 

@@ -180,6 +180,32 @@ static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
 	return (long)s->n++;
 }
 
+/* ---- the visited set handed out (check_opts::visited, --save-states) ---- */
+
+/*
+ * Every state in store order with its depth. A state's parent link points
+ * into an earlier level, so it comes before the state in the store, and
+ * one pass over the links gives every depth.
+ */
+static int store_foreach_visited(const struct store *s,
+				 const struct check_opts *o)
+{
+	uint32_t *depth;
+	int ret = 0;
+
+	if (!o->visited || !s->n)
+		return 0;
+	depth = malloc(s->n * sizeof(*depth));
+	if (!depth)
+		return -ENOMEM;
+	for (unsigned long i = 0; i < s->n && !ret; i++) {
+		depth[i] = i ? depth[s->states[i].parent] + 1 : 0;
+		ret = o->visited(o->visited_ctx, s->states[i].hash, depth[i]);
+	}
+	free(depth);
+	return ret;
+}
+
 static void store_free(struct store *s)
 {
 	free(s->states);
@@ -1285,6 +1311,8 @@ out:
 	machine_destroy(s.boot);
 	pthread_mutex_destroy(&s.lock);
 	st->bytes = store_bytes(&s.store);
+	if (!ret)
+		ret = store_foreach_visited(&s.store, o);
 	store_free(&s.store);
 	st->queue = 0;
 	st->seconds = now_seconds() - s.t0;

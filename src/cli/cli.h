@@ -29,6 +29,8 @@ struct run_opts {
 	const char *picture_out;
 	const char *title;	/* the chart's; NULL: the script and machine */
 	bool quiet;		/* print nothing of the script's own output */
+	bool numeric;        /* lspci without names (--numeric) */
+	const char *pci_ids; /* a pinned pci.ids (--pci-ids) */
 };
 
 /* FILE.sh -> FILE.@ext beside it (FILE.@ext when it has no .sh); freed */
@@ -63,14 +65,20 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *o);
 
 /*
- * Pictures (picture.c, docs/pictures.md). cli_names_open() fills
- * @ret_names with pci.ids lookups through libpci and returns the handle
- * cli_names_close() frees (NULL: no memory, no names). cli_write_picture()
+ * PCI names (pciids.c): cli_names_open_file() fills @ret_names with
+ * pci.ids lookups through libpci, from @pci_ids, else $DMAOWN_PCI_IDS,
+ * else the host's pci.ids as lspci finds it, and returns the handle
+ * cli_names_close() frees (NULL: no memory, or @pci_ids not readable,
+ * said on stderr; no names). cli_names_open() is it without a file.
+ *
+ * Pictures (picture.c, docs/pictures.md). cli_write_picture()
  * writes @text to @out (NULL: standard output) as it is (@format NULL) or
  * through 'dot -T@format'; 0, or 2 with a message naming @cmd.
  */
 struct machine_show_names;
 void *cli_names_open(struct machine_show_names *ret_names);
+void *cli_names_open_file(struct machine_show_names *ret_names,
+			  const char *pci_ids);
 void cli_names_close(void *handle);
 bool cli_have_dot(void);
 int cli_write_picture(const char *cmd, const char *text, const char *format,

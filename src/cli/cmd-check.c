@@ -37,6 +37,8 @@ struct job {
 	struct check_stats st;
 	int ret;       /* 0, -ENOMEM, or 2 when the machine did not load */
 	double last_line; /* when the last periodic progress line went out */
+	const char *save_states; /* --save-states FILE (one machine) */
+	char save_err[1024];     /* why saving failed; "" when it did not */
 };
 
 struct pool {
@@ -78,6 +80,40 @@ static void progress_periodic(void *ctx, const struct check_stats *st)
 	pthread_mutex_unlock(&progress_lock);
 }
 
+/* A machine file by absolute path, so that what names it works anywhere. */
+static char *spec_anywhere(const char *spec)
+{
+	char *abs = NULL;
+
+	if (strchr(spec, '/') || strstr(spec, ".machine"))
+		abs = realpath(spec, NULL);
+	return abs ? abs : strdup(spec);
+}
+
+/* The search with its visited states collected, then written out. */
+static void run_saving(struct job *j)
+{
+	struct check_states *cs = check_states_new();
+	char *spec = spec_anywhere(j->spec);
+
+	if (!cs || !spec) {
+		j->ret = -ENOMEM;
+	} else {
+		j->o.visited = check_states_visit;
+		j->o.visited_ctx = cs;
+		j->ret = check_machine(j->spec, j->m, &j->o, &j->st);
+		j->o.visited = NULL;
+		if (!j->ret &&
+		    check_states_save(cs, j->save_states, spec, j->m, &j->o,
+				      &j->st, j->save_err, sizeof(j->save_err)) &&
+		    !*j->save_err)
+			snprintf(j->save_err, sizeof(j->save_err), "%s: failed",
+				 j->save_states);
+	}
+	free(spec);
+	check_states_free(cs);
+}
+
 static void run_job(struct job *j)
 {
 	if (j->o.depth == CHECK_DEPTH_DEFAULT && j->o.interleave)
@@ -87,7 +123,10 @@ static void run_job(struct job *j)
 		if (!j->o.max_states)
 			j->o.max_states = CHECK_DEFAULT_MAX_STATES;
 	}
-	j->ret = check_machine(j->spec, j->m, &j->o, &j->st);
+	if (j->save_states)
+		run_saving(j);
+	else
+		j->ret = check_machine(j->spec, j->m, &j->o, &j->st);
 	machine_destroy(j->m);
 	j->m = NULL;
 }
@@ -153,6 +192,11 @@ static void check_usage(FILE *out)
 	      "      --parallel-machines N\n"
 	      "                       machines checked at once (default 1)\n"
 	      "      --shard I/N      only first actions i with i mod N == I\n"
+	      "      --save-states FILE\n"
+	      "                       write the visited states (one machine), for\n"
+	      "                       --merge (docs/states-file.md)\n"
+	      "      --merge FILE...  the union of the shards that --save-states\n"
+	      "                       wrote: the states and verdict of one run\n"
 	      "      --interleave     run every pair of enabled actions concurrently, in\n"
 	      "                       every state within DEPTH-1 actions of boot, under\n"
 	      "                       every schedule with at most --preemptions (2)\n"
@@ -301,7 +345,7 @@ static void write_counterexample(FILE *out, const struct job *j)
 {
 	const struct check_stats *st = &j->st;
 	unsigned int inv = st->violated & -st->violated;
-	char path[128], *abs = NULL;
+	char path[128], *abs;
 	int conc_at = st->concurrent ? st->path_len : -1;
 
 	describe_path(j, path, sizeof(path));
@@ -309,8 +353,7 @@ static void write_counterexample(FILE *out, const struct job *j)
 		path);
 	fprintf(out, "# %s\n", st->why);
 	/* a machine file by absolute path: the script may be saved anywhere */
-	if (strchr(j->spec, '/') || strstr(j->spec, ".machine"))
-		abs = realpath(j->spec, NULL);
+	abs = spec_anywhere(j->spec);
 	fprintf(out, "# machine: %s\n", abs ? abs : j->spec);
 	free(abs);
 	fprintf(out, "# dmaown: --format %d --check", SCRIPT_FORMAT);
@@ -434,10 +477,174 @@ static int parse_size(const char *cmd, const char *opt, const char *arg,
 	return 0;
 }
 
+/* -o and --save: where counterexamples go; 1 (said on stderr) when wrong. */
+static int output_options_bad(const char *cmd, int njobs, const char *output,
+			      const char *save_dir)
+{
+	struct stat sb;
+
+	if (output && njobs != 1) {
+		fprintf(stderr, "%s: -o takes one machine; use --save DIR for several\n",
+			cmd);
+		return 1;
+	}
+	if (output && save_dir) {
+		fprintf(stderr, "%s: -o and --save do not go together\n", cmd);
+		return 1;
+	}
+	if (save_dir && (stat(save_dir, &sb) || !S_ISDIR(sb.st_mode))) {
+		fprintf(stderr, "%s: --save: '%s' is not a directory\n", cmd,
+			save_dir);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The table (or JSON), the line of machines proved complete, and the
+ * counterexamples, printed or written to -o FILE or --save DIR. Returns
+ * the exit status: 0, 1 for a violation, 2 for an error.
+ */
+static int print_results(const char *cmd, struct job *jobs, int njobs,
+			 bool json, const char *output, const char *save_dir,
+			 bool svg)
+{
+	int status = 0;
+
+	if (!json)
+		printf("%-14s %9s %11s %5s %8s %9s %7s  %s\n", "machine", "states",
+		       "transitions", "depth", "seconds", "states/s", "B/state",
+		       "violations");
+	for (int i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		char result[96];
+
+		if (j->ret) {
+			status = 2;
+			fprintf(stderr, "%s: %s: %s\n", cmd, j->spec,
+				j->ret == -EINVAL ?
+					"a state rebuilt differently: the model is not deterministic" :
+					"out of memory");
+			continue;
+		}
+		if (json) {
+			print_json(j);
+		} else {
+			char per[16] = "-"; /* interleavings keep no states */
+
+			describe_result(j, result, sizeof(result));
+			if (j->st.bytes && j->st.states)
+				snprintf(per, sizeof(per), "%.0f",
+					 (double)j->st.bytes /
+						 (double)j->st.states);
+			printf("%-14s %9lu %11lu %5d %8.2f %9.0f %7s  %d%s%s\n",
+			       j->spec, j->st.states, j->st.transitions,
+			       j->st.depth, j->st.seconds,
+			       j->st.seconds > 0 ?
+				       (double)j->st.states / j->st.seconds :
+				       0.0,
+			       per, j->st.violated ? 1 : 0,
+			       *result ? "  " : "", result);
+		}
+		if (*j->save_err) {
+			fprintf(stderr, "%s: %s\n", cmd, j->save_err);
+			status = 2;
+		}
+		if (j->st.violated && status != 2)
+			status = 1;
+	}
+	if (!json)
+		print_completeness(jobs, njobs);
+	for (int i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		char file[4096], path[128];
+
+		if (j->ret || !j->st.violated)
+			continue;
+		describe_path(j, path, sizeof(path));
+		if (output || save_dir) {
+			if (save_dir)
+				save_name(save_dir, j->spec, file, sizeof(file));
+			else
+				snprintf(file, sizeof(file), "%s", output);
+			if (save_counterexample(file, j) ||
+			    (svg && draw_counterexample(file, j))) {
+				status = 2;
+				continue;
+			}
+			if (!json)
+				printf("\n%s: %s violated %s: %s\n"
+				       "counterexample written to %s; replay it with 'dmaown run %s'\n",
+				       j->spec,
+				       check_invariant_name(j->st.violated &
+							    -j->st.violated),
+				       path, j->st.why, file, file);
+			if (!json && svg) {
+				char *chart = cli_picture_path(file, "svg");
+
+				printf("its message sequence chart: %s\n",
+				       chart ? chart : "(out of memory)");
+				free(chart);
+			}
+		} else if (!json) {
+			printf("\n%s: %s violated %s: %s\n"
+			       "--- counterexample: save it with -o FILE, replay it with 'dmaown run FILE' ---\n",
+			       j->spec,
+			       check_invariant_name(j->st.violated &
+						    -j->st.violated),
+			       path, j->st.why);
+			write_counterexample(stdout, j);
+			printf("--- end of counterexample ---\n");
+		}
+	}
+	return status;
+}
+
+/*
+ * --merge FILE...: the union of the shards --save-states wrote, printed as
+ * the unsharded run would be.
+ */
+static int merge_states(const char *cmd, int nfiles, char **files,
+			bool searching, bool json, const char *output,
+			const char *save_dir)
+{
+	struct check_merged m;
+	struct job j = { 0 };
+	char err[1024];
+	int status;
+
+	if (searching) {
+		fprintf(stderr,
+			"%s: --merge runs no search: it takes only --json, -q, -o and --save with its files\n",
+			cmd);
+		return 2;
+	}
+	if (!nfiles) {
+		fprintf(stderr, "%s: --merge: no file (the shards' --save-states files)\n",
+			cmd);
+		return 2;
+	}
+	if (output_options_bad(cmd, 1, output, save_dir))
+		return 2;
+	if (check_states_merge((const char *const *)files, nfiles, &m, err,
+			       sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return 2;
+	}
+	j.spec = m.spec;
+	j.o = m.o;
+	j.st = m.st;
+	status = print_results(cmd, &j, 1, json, output, save_dir, false);
+	m.st = j.st;
+	check_merged_free(&m);
+	return status;
+}
+
 enum {
 	OPT_MAX_STATES = 256, OPT_FAULT, OPT_PROBE_FAULTS, OPT_JOBS,
 	OPT_PARALLEL, OPT_SHARD, OPT_JSON, OPT_INTERLEAVE, OPT_PREEMPT,
-	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT, OPT_SVG,
+	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT, OPT_SAVE_STATES, OPT_MERGE,
+	OPT_SVG,
 };
 
 int cmd_check(int argc, char **argv)
@@ -457,6 +664,8 @@ int cmd_check(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "interleave", optional_argument, NULL, OPT_INTERLEAVE },
 		{ "preemptions", required_argument, NULL, OPT_PREEMPT },
+		{ "save-states", required_argument, NULL, OPT_SAVE_STATES },
+		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "svg", no_argument, NULL, OPT_SVG },
 		{ "help", no_argument, NULL, 'h' },
@@ -464,6 +673,8 @@ int cmd_check(int argc, char **argv)
 	};
 	const char *cmd = "dmaown check";
 	bool svg = false;
+	const char *save_states = NULL;
+	bool merge = false, searching = false;
 	struct check_opts o = { .depth = CHECK_DEPTH_DEFAULT, .nshards = 1 };
 	struct job jobs[CHECK_MACHINES_MAX];
 	struct pool pool = { 0 };
@@ -478,7 +689,16 @@ int cmd_check(int argc, char **argv)
 		const char *word = argv[optind - 1];
 		int bad = 0;
 
+		/* what shapes a search, which --merge does not run */
+		searching |= c != OPT_JSON && c != 'o' && c != OPT_SAVE &&
+			     c != 'q' && c != OPT_MERGE && c != 'h';
 		switch (c) {
+		case OPT_SAVE_STATES:
+			save_states = optarg;
+			break;
+		case OPT_MERGE:
+			merge = true;
+			break;
 		case 'd':
 			if (!strcmp(optarg, "max"))
 				o.depth = CHECK_DEPTH_MAX;
@@ -566,6 +786,9 @@ int cmd_check(int argc, char **argv)
 		if (bad)
 			return 2;
 	}
+	if (merge)
+		return merge_states(cmd, argc - optind, argv + optind, searching,
+				    json, output, save_dir);
 	if (argc - optind > CHECK_MACHINES_MAX) {
 		fprintf(stderr, "%s: at most %d machines at once\n", cmd,
 			CHECK_MACHINES_MAX);
@@ -603,13 +826,16 @@ int cmd_check(int argc, char **argv)
 			cmd);
 		return 2;
 	}
-	if (output && njobs != 1) {
-		fprintf(stderr, "%s: -o takes one machine; use --save DIR for several\n",
-			cmd);
+	if (output_options_bad(cmd, njobs, output, save_dir))
+		return 2;
+	if (save_states && njobs != 1) {
+		fprintf(stderr, "%s: --save-states takes one machine\n", cmd);
 		return 2;
 	}
-	if (output && save_dir) {
-		fprintf(stderr, "%s: -o and --save do not go together\n", cmd);
+	if (save_states && (o.exact || o.interleave)) {
+		fprintf(stderr,
+			"%s: --save-states keeps a sequential search's hashes: drop %s\n",
+			cmd, o.exact ? "--exact" : "--interleave");
 		return 2;
 	}
 	if (svg && !output && !save_dir) {
@@ -621,15 +847,6 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "%s: --svg needs Graphviz's 'dot', which is not in PATH (install the graphviz package)\n",
 			cmd);
 		return 2;
-	}
-	if (save_dir) {
-		struct stat sb;
-
-		if (stat(save_dir, &sb) || !S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "%s: --save: '%s' is not a directory\n",
-				cmd, save_dir);
-			return 2;
-		}
 	}
 	/* every machine loads before anything is printed */
 	for (int i = 0; i < njobs; i++) {
@@ -647,6 +864,8 @@ int cmd_check(int argc, char **argv)
 		jobs[i].o = o;
 		jobs[i].ret = 0;
 		jobs[i].last_line = 0;
+		jobs[i].save_states = save_states;
+		jobs[i].save_err[0] = '\0';
 		memset(&jobs[i].st, 0, sizeof(jobs[i].st));
 		if (!quiet) {
 			jobs[i].o.progress = tty && nthreads == 1 ?
@@ -666,88 +885,7 @@ int cmd_check(int argc, char **argv)
 	if (!quiet && nthreads == 1 && tty)
 		fprintf(stderr, "\r%70s\r", "");
 
-	if (!json)
-		printf("%-14s %9s %11s %5s %8s %9s %7s  %s\n", "machine", "states",
-		       "transitions", "depth", "seconds", "states/s", "B/state",
-		       "violations");
-	for (int i = 0; i < njobs; i++) {
-		struct job *j = &jobs[i];
-		char result[96];
-
-		if (j->ret) {
-			status = 2;
-			fprintf(stderr, "%s: %s: %s\n", cmd, j->spec,
-				j->ret == -EINVAL ?
-					"a state rebuilt differently: the model is not deterministic" :
-					"out of memory");
-			continue;
-		}
-		if (json) {
-			print_json(j);
-		} else {
-			char per[16] = "-"; /* interleavings keep no states */
-
-			describe_result(j, result, sizeof(result));
-			if (j->st.bytes && j->st.states)
-				snprintf(per, sizeof(per), "%.0f",
-					 (double)j->st.bytes /
-						 (double)j->st.states);
-			printf("%-14s %9lu %11lu %5d %8.2f %9.0f %7s  %d%s%s\n",
-			       j->spec, j->st.states, j->st.transitions,
-			       j->st.depth, j->st.seconds,
-			       j->st.seconds > 0 ?
-				       (double)j->st.states / j->st.seconds :
-				       0.0,
-			       per, j->st.violated ? 1 : 0,
-			       *result ? "  " : "", result);
-		}
-		if (j->st.violated && status != 2)
-			status = 1;
-	}
-	if (!json)
-		print_completeness(jobs, njobs);
-	for (int i = 0; i < njobs; i++) {
-		struct job *j = &jobs[i];
-		char file[4096], path[128];
-
-		if (j->ret || !j->st.violated)
-			continue;
-		describe_path(j, path, sizeof(path));
-		if (output || save_dir) {
-			if (save_dir)
-				save_name(save_dir, j->spec, file, sizeof(file));
-			else
-				snprintf(file, sizeof(file), "%s", output);
-			if (save_counterexample(file, j) ||
-			    (svg && draw_counterexample(file, j))) {
-				status = 2;
-				continue;
-			}
-			if (!json)
-				printf("\n%s: %s violated %s: %s\n"
-				       "counterexample written to %s; replay it with 'dmaown run %s'\n",
-				       j->spec,
-				       check_invariant_name(j->st.violated &
-							    -j->st.violated),
-				       path, j->st.why, file, file);
-			if (!json && svg) {
-				char *chart = cli_picture_path(file, "svg");
-
-				printf("its message sequence chart: %s\n",
-				       chart ? chart : "(out of memory)");
-				free(chart);
-			}
-		} else if (!json) {
-			printf("\n%s: %s violated %s: %s\n"
-			       "--- counterexample: save it with -o FILE, replay it with 'dmaown run FILE' ---\n",
-			       j->spec,
-			       check_invariant_name(j->st.violated &
-						    -j->st.violated),
-			       path, j->st.why);
-			write_counterexample(stdout, j);
-			printf("--- end of counterexample ---\n");
-		}
-	}
+	status = print_results(cmd, jobs, njobs, json, output, save_dir, svg);
 	for (int i = 0; i < njobs; i++)
 		check_stats_free(&jobs[i].st);
 	return status;

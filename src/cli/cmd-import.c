@@ -14,17 +14,22 @@
 
 static const char import_usage[] =
 	"usage: dmaown import (--lspci FILE | --sysfs DIR | --snapshot DIR)\n"
-	"                     [--cmdline FILE] [-o FILE] [--name NAME]\n"
+	"                     [--cmdline FILE] [--root DIR] [-o FILE] [--name NAME]\n"
 	"\n"
 	"Write a machine file (docs/topology.md) for a real machine:\n"
 	"  --lspci FILE  the output of 'lspci -vvv -nn', with or without hex\n"
 	"                dumps (-x, -xxx, -xxxx, read through libpci as\n"
 	"                'lspci -F' does); '-' reads standard input\n"
 	"  --sysfs DIR   a sysfs tree: /sys, or a copy of one\n"
-	"  --snapshot DIR  an unpacked 'dmaown snapshot' (its sys/ and cmdline)\n"
+	"  --snapshot DIR  an unpacked 'dmaown snapshot' (its sys/, cmdline and\n"
+	"                modprobe.d)\n"
 	"  --cmdline FILE  the machine's kernel command line (/proc/cmdline; read\n"
 	"                by default with --sysfs /sys): iommu=pt, iommu.strict=,\n"
 	"                vfio-pci.ids=, pcie_acs_override= go into the file\n"
+	"  --root DIR    the machine's root file system, for its kernel release\n"
+	"                (DIR/proc/sys/kernel/osrelease) and modprobe.d\n"
+	"                (DIR/etc/modprobe.d, ...; default: / with --sysfs /sys,\n"
+	"                the snapshot's own with --snapshot)\n"
 	"  -o FILE       where to write it (default: standard output)\n"
 	"  --name NAME   the machine's name (default: imported)\n"
 	"\n"
@@ -45,11 +50,12 @@ int cmd_import(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "snapshot", required_argument, NULL, 'S' },
+		{ "root", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lspci = NULL, *sysfs = NULL, *output = NULL;
-	const char *cmdline = NULL, *snapshot = NULL;
+	const char *cmdline = NULL, *snapshot = NULL, *root = NULL;
 	char snap_sys[4096], snap_cmdline[4096];
 	const char *name = "imported";
 	struct imp_machine im = { 0 };
@@ -79,6 +85,9 @@ int cmd_import(int argc, char **argv)
 		case 'S':
 			snapshot = optarg;
 			break;
+		case 'R':
+			root = optarg;
+			break;
 		case 'h':
 			fputs(import_usage, stdout);
 			return 0;
@@ -104,6 +113,8 @@ int cmd_import(int argc, char **argv)
 		sysfs = snap_sys;
 		if (!cmdline && !access(snap_cmdline, R_OK))
 			cmdline = snap_cmdline;
+		if (!root)
+			root = snapshot;
 	}
 	if (!*name || strlen(name) >= 64 || strpbrk(name, " \t#")) {
 		fprintf(stderr, "dmaown import: --name: '%s' is not a machine name (1 to 63 bytes, no blanks or '#')\n",
@@ -114,7 +125,11 @@ int cmd_import(int argc, char **argv)
 	if (!cmdline && sysfs && !strcmp(sysfs, "/sys") &&
 	    !access("/proc/cmdline", R_OK))
 		cmdline = "/proc/cmdline";
+	if (!root && sysfs && !strcmp(sysfs, "/sys"))
+		root = "/";
 	ret = cmdline ? imp_read_cmdline(&im, cmdline, &err) : 0;
+	if (!ret && root)
+		ret = imp_read_root(&im, root, &err);
 	if (!ret)
 		ret = lspci ? imp_read_lspci(&im, lspci, &err) :
 			      imp_read_sysfs(&im, sysfs, &err);
@@ -142,10 +157,11 @@ int cmd_import(int argc, char **argv)
 }
 
 static const char snapshot_usage[] =
-	"usage: dmaown snapshot -o FILE.tar [--sysfs DIR] [--cmdline FILE]\n"
+	"usage: dmaown snapshot -o FILE.tar [--sysfs DIR] [--cmdline FILE] [--root DIR]\n"
 	"\n"
 	"Collect, read only, exactly the files 'dmaown import' reads from this\n"
-	"machine (--sysfs /sys and /proc/cmdline unless told otherwise) into a\n"
+	"machine (--sysfs /sys, /proc/cmdline, and from the root file system\n"
+	"--root /, the kernel release and modprobe.d, unless told otherwise) into a\n"
 	"tar archive, to import anywhere: tar -xf FILE.tar, then\n"
 	"'dmaown import --snapshot dmaown-snapshot'. Device serial numbers\n"
 	"(DSN capability, VPD data) are blanked; MAC addresses, host names and\n"
@@ -159,10 +175,12 @@ int cmd_snapshot(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "sysfs", required_argument, NULL, 's' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL, *sysfs = "/sys", *cmdline = NULL;
+	const char *root = NULL;
 	struct imp_error err = { "" };
 	bool default_sysfs = true;
 	FILE *out;
@@ -182,6 +200,9 @@ int cmd_snapshot(int argc, char **argv)
 		case 'c':
 			cmdline = optarg;
 			break;
+		case 'R':
+			root = optarg;
+			break;
 		case 'h':
 			fputs(snapshot_usage, stdout);
 			return 0;
@@ -197,12 +218,14 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	if (!cmdline && default_sysfs && !access("/proc/cmdline", R_OK))
 		cmdline = "/proc/cmdline";
+	if (!root && default_sysfs)
+		root = "/";
 	out = fopen(output, "wb");
 	if (!out) {
 		fprintf(stderr, "dmaown snapshot: %s: cannot write: %m\n", output);
 		return 2;
 	}
-	ret = imp_snapshot(sysfs, cmdline, out, &err);
+	ret = imp_snapshot(sysfs, cmdline, root, out, &err);
 	if (fclose(out) && !ret) {
 		snprintf(err.msg, sizeof(err.msg), "%s: cannot write: %m", output);
 		ret = -1;

@@ -317,6 +317,9 @@ static void run_usage(FILE *out)
 	      "                    .svg for .sh, or -o FILE\n"
 	      "      --dot         the same chart as Graphviz DOT text (.dot)\n"
 	      "  -o, --output FILE where --svg or --dot writes\n"
+	      "  -n, --numeric     lspci and --show without the names pci.ids gives\n"
+	      "      --pci-ids F   names from the pci.ids file F (default: the host's,\n"
+	      "                    as lspci finds it; or $DMAOWN_PCI_IDS)\n"
 	      "  -h, --help        this text\n"
 	      "\n"
 	      "A '# dmaown: OPTIONS' line in the script's leading comments adds\n"
@@ -329,8 +332,17 @@ static void run_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_DMESG = 256, OPT_JSON, OPT_SHOW, OPT_FAULT, OPT_CHECK, OPT_FORMAT,
-       OPT_SVG, OPT_DOT };
+enum {
+	OPT_DMESG = 256,
+	OPT_JSON,
+	OPT_SHOW,
+	OPT_FAULT,
+	OPT_CHECK,
+	OPT_FORMAT,
+	OPT_PCI_IDS,
+	OPT_SVG,
+	OPT_DOT,
+};
 
 static const struct option run_options[] = {
 	{ "machine", required_argument, NULL, 'm' },
@@ -344,6 +356,8 @@ static const struct option run_options[] = {
 	{ "svg", no_argument, NULL, OPT_SVG },
 	{ "dot", no_argument, NULL, OPT_DOT },
 	{ "output", required_argument, NULL, 'o' },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "pci-ids", required_argument, NULL, OPT_PCI_IDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -381,6 +395,12 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 		return 0;
 	case OPT_SHOW:
 		o->show = true;
+		return 0;
+	case 'n':
+		o->numeric = true;
+		return 0;
+	case OPT_PCI_IDS:
+		o->pci_ids = arg;
 		return 0;
 	case OPT_FAULT:
 		return cli_parse_fault(cmd, arg, &o->faults) ? 2 : 0;
@@ -541,6 +561,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *opts)
 {
 	struct run_opts ro = *opts, *o = &ro;
+	struct machine_show_names names = { 0 };
+	void *names_handle = NULL;
 	char *spec_owned = NULL, *p, *buf = NULL;
 	struct machine *m;
 	struct script_ctx *ctx;
@@ -575,6 +597,15 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		machine_destroy(m);
 		return 2;
 	}
+	if (!o->numeric) {
+		names_handle = cli_names_open_file(&names, o->pci_ids);
+		if (!names_handle && o->pci_ids) {
+			script_ctx_free(ctx);
+			machine_destroy(m);
+			return 2;
+		}
+		script_ctx_set_names(ctx, names_handle ? &names : NULL);
+	}
 	if (o->picture) {
 		char *title = NULL;
 
@@ -585,6 +616,7 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		free(title);
 		if (!msc) {
 			fprintf(stderr, "dmaown run: out of memory\n");
+			cli_names_close(names_handle);
 			script_ctx_free(ctx);
 			machine_destroy(m);
 			free(buf);
@@ -723,13 +755,15 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		status = 2;
 	script_msc_free(msc);
 	if (o->show && status != 2) {
-		char *state = machine_show(m, o->json ? SHOW_JSON : SHOW_TEXT);
+		char *state = o->json ? machine_show(m, SHOW_JSON) :
+			machine_show_text(m, names_handle ? &names : NULL);
 
 		if (state)
 			fputs(state, stdout);
 		free(state);
 	}
 	script_ctx_free(ctx);
+	cli_names_close(names_handle);
 	machine_destroy(m);
 	return status;
 }
@@ -744,7 +778,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:o:xeh", run_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:o:xenh", run_options, NULL)) !=
 	       -1) {
 		status = run_option(cmd, c, optarg, false, argv[optind - 1], &o,
 				    &machine_spec);
@@ -832,12 +866,14 @@ int cmd_show(int argc, char **argv)
 		{ "png", no_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "numeric", no_argument, NULL, 'n' },
+		{ "pci-ids", required_argument, NULL, 'I' },
 		{ "mounted", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum machine_show_format fmt = SHOW_TEXT;
 	const char *spec = NULL, *mounted = NULL, *out, *picture;
+	const char *pci_ids = NULL;
 	struct cli_picture pic = { 0 };
 	struct machine_show_names names = { 0 };
 	void *names_handle = NULL;
@@ -861,11 +897,14 @@ int cmd_show(int argc, char **argv)
 			fmt = SHOW_JSON;
 			pic.format = NULL;
 			break;
+		case 'I':
+			pci_ids = optarg;
+			break;
 		case 'M':
 			mounted = optarg;
 			break;
 		case 'h':
-			fputs("usage: dmaown show [--json|--dot|--svg|--png] [-n] [-o FILE] [-m] MACHINE\n"
+			fputs("usage: dmaown show [--json|--dot|--svg|--png] [-n|--pci-ids FILE] [-o FILE] [-m] MACHINE\n"
 			      "       dmaown show [--json|--dot] --mounted DIR\n"
 			      "\n"
 			      "Boot a built-in machine or a .machine file and print its devices,\n"
@@ -875,7 +914,8 @@ int cmd_show(int argc, char **argv)
 			      "driver's DMA class, as Graphviz DOT text (--dot) or drawn by\n"
 			      "Graphviz's dot (--svg, --png).\n"
 			      "-o FILE writes to FILE instead of standard output; -n (--numeric)\n"
-			      "leaves out the vendor and device names pci.ids gives.\n"
+			      "leaves out the vendor and device names pci.ids gives; --pci-ids FILE\n"
+			      "takes them from FILE (default: $DMAOWN_PCI_IDS, else the host's).\n"
 			      "--mounted DIR prints the state, now, of the machine that\n"
 			      "'dmaown mount' serves at DIR.\n"
 			      "\n"
@@ -892,7 +932,7 @@ int cmd_show(int argc, char **argv)
 	picture = pic.format && *pic.format ? pic.format : NULL;
 	out = pic.out;
 	if (mounted) {
-		if (picture || out || pic.numeric) {
+		if (picture || out || pic.numeric || pci_ids) {
 			fprintf(stderr, "dmaown show: --mounted takes --json or --dot only\n");
 			return 2;
 		}
@@ -914,17 +954,23 @@ int cmd_show(int argc, char **argv)
 			picture);
 		return 2;
 	}
-	m = cli_load_machine(spec, 0);
-	if (!m)
-		return 2;
-	if (fmt == SHOW_DOT) {
-		if (!pic.numeric)
-			names_handle = cli_names_open(&names);
-		state = machine_show_dot(m, names_handle ? &names : NULL);
-		cli_names_close(names_handle);
-	} else {
-		state = machine_show(m, fmt);
+	if (!pic.numeric && fmt != SHOW_JSON) {
+		names_handle = cli_names_open_file(&names, pci_ids);
+		if (!names_handle && pci_ids)
+			return 2;
 	}
+	m = cli_load_machine(spec, 0);
+	if (!m) {
+		cli_names_close(names_handle);
+		return 2;
+	}
+	if (fmt == SHOW_DOT)
+		state = machine_show_dot(m, names_handle ? &names : NULL);
+	else if (fmt == SHOW_TEXT)
+		state = machine_show_text(m, names_handle ? &names : NULL);
+	else
+		state = machine_show(m, fmt);
+	cli_names_close(names_handle);
 	c = machine_warn_count(m) ? 1 : 0;
 	machine_destroy(m);
 	if (!state) {

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Pictures for people: vendor and device names from pci.ids (through
- * libpci, as lspci finds them) and the DOT text rendered by Graphviz's
- * dot(1) into SVG or PNG (docs/pictures.md).
+ * Pictures for people: the DOT text rendered by Graphviz's dot(1) into
+ * SVG or PNG (docs/pictures.md); the names on them come from pciids.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,64 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <pci/pci.h>
-
 #include "cli/cli.h"
-
-static void names_quiet(char *msg, ...) __attribute__((format(printf, 1, 2)));
-
-static void names_quiet(char *msg, ...)
-{
-	(void)msg;
-}
-
-static jmp_buf names_jmp;
-
-static void names_error(char *msg, ...)
-	__attribute__((noreturn, format(printf, 1, 2)));
-
-static void names_error(char *msg, ...)
-{
-	(void)msg;
-	longjmp(names_jmp, 1);
-}
-
-static void pci_names(void *data, unsigned int vendor, unsigned int device,
-		      char *ret_vendor, char *ret_device, size_t len)
-{
-	struct pci_access *pacc = data;
-
-	ret_vendor[0] = ret_device[0] = '\0';
-	if (setjmp(names_jmp))
-		return;
-	if (!pci_lookup_name(pacc, ret_vendor, (int)len,
-			     PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor))
-		ret_vendor[0] = '\0';
-	if (!pci_lookup_name(pacc, ret_device, (int)len,
-			     PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor,
-			     device))
-		ret_device[0] = '\0';
-}
-
-void *cli_names_open(struct machine_show_names *ret_names)
-{
-	struct pci_access *pacc = pci_alloc();
-
-	if (!pacc)
-		return NULL;
-	pacc->error = names_error;
-	pacc->warning = names_quiet;
-	pacc->debug = names_quiet;
-	ret_names->pci_name = pci_names;
-	ret_names->data = pacc;
-	return pacc;
-}
-
-void cli_names_close(void *handle)
-{
-	if (handle)
-		pci_cleanup(handle);
-}
 
 /* Whether @prog is an executable file in $PATH. */
 static bool in_path(const char *prog)

@@ -79,6 +79,9 @@ void imp_free(struct imp_machine *im)
 	free(im->devs);
 	free(im->others);
 	free(im->cmdline);
+	for (size_t i = 0; i < im->nmodprobe; i++)
+		free(im->modprobe[i]);
+	free(im->modprobe);
 	memset(im, 0, sizeof(*im));
 }
 
@@ -485,6 +488,12 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		fputc('\n', f);
 	}
 	emit_drivers(im, f);
+	if (im->kernel_release[0])
+		fprintf(f, "kernel-release %s\n", im->kernel_release);
+	if (im->nmodprobe)
+		fprintf(f, "# the machine's modprobe.d, in kmod's order\n");
+	for (size_t i = 0; i < im->nmodprobe; i++)
+		fprintf(f, "%s\n", im->modprobe[i]);
 }
 
 /* the machine text of @mode in a new buffer; NULL on no memory */

@@ -90,6 +90,10 @@ struct imp_machine {
 	char vfio_ids[256];		/* vfio-pci.ids= value */
 	char **notes;		/* what could not be known, and differences */
 	size_t nnotes;
+	/* from the root file system (imp_read_root()) */
+	char kernel_release[65];	/* uname -r, "" unknown */
+	char **modprobe;	/* 'modprobe.d ...' statements, in kmod's order */
+	size_t nmodprobe;
 };
 
 /* A new device, zeroed but for -1 fields; NULL on no memory. */
@@ -115,6 +119,18 @@ int imp_error(struct imp_error *err, const char *fmt, ...)
 /* lspci -vvv -nn text, with -x/-xxx/-xxxx dumps or without; "-": stdin */
 int imp_read_lspci(struct imp_machine *im, const char *path,
 		   struct imp_error *err);
+/*
+ * The machine's root file system (/ live, a snapshot's directory): the
+ * kernel release (proc/sys/kernel/osrelease) and modprobe.d, read in
+ * kmod's order; a line kmod rejects is an error "FILE:LINE: ...".
+ */
+int imp_read_root(struct imp_machine *im, const char *root,
+		  struct imp_error *err);
+/* kmod's modprobe.d directories below a root, NULL-terminated, and which
+ * of their files it reads */
+extern const char *const imp_modprobe_dirs[];
+bool imp_modprobe_file_name(const char *name);
+
 /* a sysfs tree: /sys or a copy holding bus/pci/devices */
 int imp_read_sysfs(struct imp_machine *im, const char *root,
 		   struct imp_error *err);
@@ -155,11 +171,13 @@ int imp_libpci_private(const char *sysfs_bus_pci, struct imp_private **ret,
 
 /*
  * dmaown snapshot: the files import needs from the sysfs tree @sysfs (and
- * the command line @cmdline, or NULL), read only, as a ustar archive on
- * @out (docs/import.md: the format, what is left out and blanked).
+ * the command line @cmdline, and the kernel release and modprobe.d below
+ * the root file system @root, each NULL for none), read only, as a ustar
+ * archive on @out (docs/import.md: the format, what is left out and
+ * blanked).
  */
-int imp_snapshot(const char *sysfs, const char *cmdline, FILE *out,
-		 struct imp_error *err);
+int imp_snapshot(const char *sysfs, const char *cmdline, const char *root,
+		 FILE *out, struct imp_error *err);
 
 /*
  * Order the functions as Linux scans them, link each to its bridge, guess

@@ -2,11 +2,14 @@
 /*
  * dmaown snapshot: exactly the files dmaown import reads from a machine,
  * read only, in a ustar archive that imports anywhere (docs/import.md,
- * "Snapshots"). Format "dmaown-snapshot 1":
+ * "Snapshots"). Format "dmaown-snapshot 2":
  *
- *   dmaown-snapshot/VERSION   "dmaown-snapshot 1", then what is left out
+ *   dmaown-snapshot/VERSION   "dmaown-snapshot 2", then what is left out
  *   dmaown-snapshot/cmdline   the kernel command line, when given
  *   dmaown-snapshot/sys/...   the sysfs subset, links kept as links
+ *   dmaown-snapshot/proc/sys/kernel/osrelease   the kernel release
+ *   dmaown-snapshot/{etc,run,usr/local/lib,lib}/modprobe.d/NAME.conf
+ *                             kmod's configuration files (2 and later)
  *
  * Left out: everything else of sysfs (vpd files, BARs, net/ and its MAC
  * addresses, host names). Blanked: in each config space, the Device
@@ -391,16 +394,66 @@ static int cmp_entry(const void *a, const void *b)
 		      ((const struct snap_entry *)b)->path);
 }
 
-int imp_snapshot(const char *sysfs, const char *cmdline, FILE *out,
-		 struct imp_error *err)
+/* @root's file @rel (at most SNAP_FILE_MAX bytes) as the entry @rel */
+static void snap_root_file(struct snap *s, const char *root, const char *rel)
+{
+	char path[PATH_MAX], buf[SNAP_FILE_MAX];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	if (!feof(f))
+		s->ret = imp_error(s->err, "%s: longer than %d bytes", path,
+				   SNAP_FILE_MAX);
+	fclose(f);
+	snap_dirs(s, rel);
+	snap_add(s, rel, '0', buf, n);
+}
+
+/* The kernel release and every modprobe.d file kmod would read. */
+static void snap_root(struct snap *s, const char *root)
+{
+	snap_root_file(s, root, "proc/sys/kernel/osrelease");
+	for (size_t d = 0; imp_modprobe_dirs[d]; d++) {
+		char dir[PATH_MAX], rel[PATH_MAX];
+		struct dirent *e;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, imp_modprobe_dirs[d]);
+		dp = opendir(dir);
+		while (dp && (e = readdir(dp)))
+			if (imp_modprobe_file_name(e->d_name)) {
+				struct stat st;
+
+				snprintf(rel, sizeof(rel), "%s/%s",
+					 imp_modprobe_dirs[d], e->d_name);
+				snprintf(dir + strlen(dir),
+					 sizeof(dir) - strlen(dir), "/%s",
+					 e->d_name);
+				if (!stat(dir, &st) && S_ISREG(st.st_mode))
+					snap_root_file(s, root, rel);
+				*strrchr(dir, '/') = '\0';
+			}
+		if (dp)
+			closedir(dp);
+	}
+}
+
+int imp_snapshot(const char *sysfs, const char *cmdline, const char *root,
+		 FILE *out, struct imp_error *err)
 {
 	static const char version[] =
-		"dmaown-snapshot 1\n"
+		"dmaown-snapshot 2\n"
 		"made by dmaown snapshot, read by dmaown import --snapshot (docs/import.md)\n"
 		"kept: the PCI functions' ids, class, revision, driver_override, config\n"
 		"  space, driver, iommu and iommu_group links; the IOMMU groups' type,\n"
 		"  reserved_regions and members; platform and AMBA members' compatible,\n"
-		"  modalias, id and links; which firmware tables exist\n"
+		"  modalias, id and links; which firmware tables exist; the kernel\n"
+		"  release; the modprobe.d files kmod reads (*.conf, *.alias)\n"
 		"blanked: the Device Serial Number capability's serial and the VPD\n"
 		"  data register in each config space\n"
 		"left out: all else, VPD files, BARs, network interfaces and their MAC\n"
@@ -427,6 +480,8 @@ int imp_snapshot(const char *sysfs, const char *cmdline, FILE *out,
 		if (!s.ret)
 			snap_add(&s, "cmdline", '0', buf, n);
 	}
+	if (!s.ret && root)
+		snap_root(&s, root);
 	if (!s.ret) {
 		snap_add(&s, "sys", '5', NULL, 0);
 		qsort(s.v, s.n, sizeof(*s.v), cmp_entry);

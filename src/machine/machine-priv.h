@@ -61,6 +61,11 @@ struct machine {
 	struct list_head buses;    /* struct bus_type::node */
 	struct list_head deferred_probe; /* struct device::deferred */
 	unsigned int faults;       /* enum machine_fault mask */
+	/*
+	 * modprobe.d (src/userspace/modprobe.c): fixed at boot, shared by
+	 * reference between clones; NULL: none.
+	 */
+	struct modprobe_conf *modprobe;
 
 	/* VFIO and iommufd (drivers/vfio/vfio.h), under vfio_lock */
 	struct mutex vfio_lock;

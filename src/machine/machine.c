@@ -8,6 +8,7 @@
 
 #include "dmaown/dmaown.h"
 #include "machine/machine-priv.h"
+#include "userspace/modprobe.h"
 
 /* Order matters: clone/serialize run top-down, destroy bottom-up. */
 static const struct machine_subsys *const subsystems[] = {
@@ -63,6 +64,17 @@ static struct machine *machine_alloc(const char *name,
 	return m;
 }
 
+const char *machine_kernel_release(const struct machine *m,
+				   unsigned int *ret_major,
+				   unsigned int *ret_minor)
+{
+	if (ret_major)
+		*ret_major = m->cfg.kernel_major;
+	if (ret_minor)
+		*ret_minor = m->cfg.kernel_minor;
+	return m->cfg.kernel_release[0] ? m->cfg.kernel_release : NULL;
+}
+
 struct machine *machine_create(const char *name,
 			       const struct machine_config *cfg)
 {
@@ -105,6 +117,7 @@ void machine_destroy(struct machine *m)
 	for (size_t i = NR_SUBSYS; i-- > 0;)
 		subsystems[i]->destroy(m);
 	log_free(m);
+	modprobe_conf_put(m->modprobe);
 	for (size_t i = 0; i < m->nmodules; i++)
 		free(m->modules[i]);
 	free(m->modules);
@@ -191,6 +204,7 @@ struct machine *machine_clone(const struct machine *m)
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
 	n->next_obj_serial = m->next_obj_serial;
 	n->faults = m->faults;
+	n->modprobe = modprobe_conf_get(m->modprobe);
 	n->vfio_noiommu = m->vfio_noiommu;
 	n->iommufd_unsafe_irqs = m->iommufd_unsafe_irqs;
 	ptrmap_put(&map, m, n);

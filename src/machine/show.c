@@ -12,6 +12,7 @@
 #include "drivers/iommu/iommu-priv.h"
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
+#include "machine/pci-names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -120,17 +121,42 @@ static struct device **sorted_devices(struct machine *m, size_t *ret_n)
 	return v;
 }
 
+/*
+ * A device's line; with names, a PCI function's ends with its names and
+ * ids as 'lspci -nn' gives them.
+ */
+static void text_device(struct sbuf *sb, struct device *dev,
+			const struct machine_show_names *names)
+{
+	char buf[PCI_NAMES_LEN];
+
+	sbuf_printf(sb, "  %-14s %-8s %-16s dma=%s", dev->name,
+		    dev->bus ? dev->bus->name : "-",
+		    device_driver_name(dev) ? device_driver_name(dev) : "-",
+		    dev_dma(dev));
+	if (names && names->pci_id_name && device_bus_kind(dev) == BUS_PCI)
+		sbuf_printf(sb, "  %s",
+			    pci_names_device(names, dev->ids.vendor,
+					     dev->ids.device, PCI_NAMES_MIXED,
+					     buf, sizeof(buf)));
+	sbuf_printf(sb, "\n");
+}
+
 static void show_text(struct machine *m, struct sbuf *sb, struct device **v,
-		      size_t n)
+		      size_t n, const struct machine_show_names *names)
 {
 	static const char *const fw[] = { "x86", "acpi-iort", "devicetree" };
 	struct iommu_device *iommu;
 	struct iommu_group *g;
 
-	sbuf_printf(sb, "machine %s: firmware %s, iommu api %s, default domain %s\n",
+	sbuf_printf(sb, "machine %s: firmware %s, iommu api %s, default domain %s",
 		    m->name, fw[m->cfg.firmware % 3],
 		    m->cfg.iommu_api ? "yes" : "no",
 		    iommu_domain_type_str(m->cfg.def_domain_type));
+	/* recorded from the machine (kernel-release), when it is known */
+	if (m->cfg.kernel_release[0])
+		sbuf_printf(sb, ", kernel %s", m->cfg.kernel_release);
+	sbuf_printf(sb, "\n");
 	list_for_each_entry(iommu, &m->iommus, node)
 		sbuf_printf(sb, "iommu %s: %s\n", iommu->name,
 			    iommu->registered ? "registered" :
@@ -147,13 +173,7 @@ static void show_text(struct machine *m, struct sbuf *sb, struct device **v,
 		for (size_t i = 0; i < n; i++) {
 			if (v[i]->iommu_group != g)
 				continue;
-			sbuf_printf(sb, "  %-14s %-8s %-16s dma=%s\n",
-				    v[i]->name,
-				    v[i]->bus ? v[i]->bus->name : "-",
-				    device_driver_name(v[i]) ?
-					    device_driver_name(v[i]) :
-					    "-",
-				    dev_dma(v[i]));
+			text_device(sb, v[i], names);
 		}
 	}
 	for (size_t i = 0, hdr = 0; i < n; i++) {
@@ -161,11 +181,7 @@ static void show_text(struct machine *m, struct sbuf *sb, struct device **v,
 			continue;
 		if (!hdr++)
 			sbuf_printf(sb, "no group:\n");
-		sbuf_printf(sb, "  %-14s %-8s %-16s dma=%s\n", v[i]->name,
-			    v[i]->bus ? v[i]->bus->name : "-",
-			    device_driver_name(v[i]) ? device_driver_name(v[i]) :
-						       "-",
-			    dev_dma(v[i]));
+		text_device(sb, v[i], names);
 	}
 }
 
@@ -1234,7 +1250,7 @@ static char *show(struct machine *m, enum machine_show_format format,
 		break;
 	case SHOW_TEXT:
 	default:
-		show_text(m, &sb, v, n);
+		show_text(m, &sb, v, n, names);
 		break;
 	}
 	mutex_unlock(&m->obj_lock);
@@ -1255,4 +1271,10 @@ char *machine_show_dot(struct machine *m,
 char *machine_show(struct machine *m, enum machine_show_format format)
 {
 	return show(m, format, NULL);
+}
+
+char *machine_show_text(struct machine *m,
+			const struct machine_show_names *names)
+{
+	return show(m, SHOW_TEXT, names);
 }

@@ -40,6 +40,8 @@ int cmd_at_show(struct script_ctx *ctx, int argc, char **argv,
 /* Remember the first failing errno of the line (for JSON "ret"). */
 void script_note_errno(struct script_ctx *ctx, int err);
 struct machine *script_machine(struct script_ctx *ctx);
+/* The session's PCI names (script_ctx_set_names()), or NULL: none. */
+const struct machine_show_names *script_names(struct script_ctx *ctx);
 /*
  * The process the userspace verbs act in (NULL: out of memory), and
  * whether it is a named one ("@as"), whose verbs take descriptors, rather

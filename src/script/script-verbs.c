@@ -5,6 +5,7 @@
  * fault injection, late IOMMU registration, module options).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,68 +14,13 @@
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
 #include "machine/machine-priv.h"
+#include "machine/pci-names.h"
 #include "script/script-priv.h"
 
 /* ---- lspci ---- */
 
-static const struct {
-	unsigned int class; /* base class and subclass */
-	const char *name;
-} pci_classes[] = {
-	{ 0x0100, "SCSI storage controller" },
-	{ 0x0101, "IDE interface" },
-	{ 0x0106, "SATA controller" },
-	{ 0x0108, "Non-Volatile memory controller" },
-	{ 0x0200, "Ethernet controller" },
-	{ 0x0207, "Infiniband controller" },
-	{ 0x0300, "VGA compatible controller" },
-	{ 0x0302, "3D controller" },
-	{ 0x0380, "Display controller" },
-	{ 0x0401, "Multimedia audio controller" },
-	{ 0x0403, "Audio device" },
-	{ 0x0600, "Host bridge" },
-	{ 0x0601, "ISA bridge" },
-	{ 0x0604, "PCI bridge" },
-	{ 0x0805, "SD Host controller" },
-	{ 0x0c03, "USB controller" },
-	{ 0x0c05, "SMBus" },
-	{ 0x1000, "Network and computing encryption device" },
-};
-
-static const struct {
-	unsigned int vendor;
-	const char *name;
-} pci_vendors[] = {
-	{ 0x1002, "Advanced Micro Devices, Inc. [AMD/ATI]" },
-	{ 0x1022, "Advanced Micro Devices, Inc. [AMD]" },
-	{ 0x10de, "NVIDIA Corporation" },
-	{ 0x1102, "Creative Labs" },
-	{ 0x144d, "Samsung Electronics Co Ltd" },
-	{ 0x15b3, "Mellanox Technologies" },
-	{ 0x17cb, "Qualcomm Technologies, Inc" },
-	{ 0x19e5, "Huawei Technologies Co., Ltd." },
-	{ 0x1af4, "Red Hat, Inc." },
-	{ 0x1dd8, "AMD Pensando Systems" },
-	{ 0x8086, "Intel Corporation" },
-};
-
-static const char *pci_class_name(unsigned int class)
-{
-	for (size_t i = 0; i < sizeof(pci_classes) / sizeof(pci_classes[0]);
-	     i++)
-		if (pci_classes[i].class == class >> 8)
-			return pci_classes[i].name;
-	return "Class";
-}
-
-static const char *pci_vendor_name(unsigned int vendor)
-{
-	for (size_t i = 0; i < sizeof(pci_vendors) / sizeof(pci_vendors[0]);
-	     i++)
-		if (pci_vendors[i].vendor == vendor)
-			return pci_vendors[i].name;
-	return NULL;
-}
+static int verb_fail(struct script_ctx *ctx, struct cmd_io *io,
+		     const char *what, int err);
 
 /* "Kernel modules:" — modules whose id tables match (modalias). */
 static void lspci_modules(struct device *dev, struct sbuf *sb)
@@ -101,75 +47,260 @@ static void lspci_modules(struct device *dev, struct sbuf *sb)
 		sbuf_printf(sb, "\n");
 }
 
-/* lspci [-k] [-n|-nn] [-D] [-s [[DOMAIN:]BUS:]SLOT[.FUNC]] */
+/*
+ * lspci's selectors: -s [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] and
+ * -d [VENDOR]:[DEVICE][:CLASS], each field hex, empty or '*' for any
+ * (pci_filter_parse_slot(), pci_filter_parse_id()); -1 is any.
+ */
+struct lspci_filter {
+	long domain, bus, slot, func, vendor, device, class;
+};
+
+static bool filter_field(const char *s, size_t n, unsigned long max,
+			 long *ret)
+{
+	char buf[16], *end;
+	unsigned long v;
+
+	if (!n || (n == 1 && *s == '*')) {
+		*ret = -1;
+		return true;
+	}
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtoul(buf, &end, 16);
+	if (*end || v > max || !isxdigit((unsigned char)buf[0]))
+		return false;
+	*ret = (long)v;
+	return true;
+}
+
+static bool filter_slot(struct lspci_filter *f, const char *s)
+{
+	const char *colon1 = strchr(s, ':'), *colon2, *dot;
+	const char *slot = s;
+
+	if (colon1) {
+		colon2 = strchr(colon1 + 1, ':');
+		if (colon2) {
+			if (!filter_field(s, (size_t)(colon1 - s), 0xffff,
+					  &f->domain) ||
+			    !filter_field(colon1 + 1,
+					  (size_t)(colon2 - colon1 - 1), 0xff,
+					  &f->bus))
+				return false;
+			slot = colon2 + 1;
+		} else {
+			if (!filter_field(s, (size_t)(colon1 - s), 0xff,
+					  &f->bus))
+				return false;
+			slot = colon1 + 1;
+		}
+	}
+	dot = strchr(slot, '.');
+	if (!filter_field(slot, dot ? (size_t)(dot - slot) : strlen(slot),
+			  0x1f, &f->slot))
+		return false;
+	return !dot || filter_field(dot + 1, strlen(dot + 1), 7, &f->func);
+}
+
+static bool filter_id(struct lspci_filter *f, const char *s)
+{
+	const char *c1 = strchr(s, ':'), *c2;
+
+	if (!c1)
+		return false;
+	c2 = strchr(c1 + 1, ':');
+	return filter_field(s, (size_t)(c1 - s), 0xffff, &f->vendor) &&
+	       filter_field(c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1),
+			    0xffff, &f->device) &&
+	       (!c2 || filter_field(c2 + 1, strlen(c2 + 1), 0xffff, &f->class));
+}
+
+static bool filter_match(const struct lspci_filter *f, const struct device *dev)
+{
+	unsigned int domain, bus, slot, func;
+
+	if (sscanf(dev->name, "%x:%x:%x.%x", &domain, &bus, &slot, &func) != 4)
+		return false;
+	return (f->domain < 0 || (unsigned long)f->domain == domain) &&
+	       (f->bus < 0 || (unsigned long)f->bus == bus) &&
+	       (f->slot < 0 || (unsigned long)f->slot == slot) &&
+	       (f->func < 0 || (unsigned long)f->func == func) &&
+	       (f->vendor < 0 || (unsigned long)f->vendor == dev->ids.vendor) &&
+	       (f->device < 0 || (unsigned long)f->device == dev->ids.device) &&
+	       (f->class < 0 ||
+		(unsigned long)f->class == dev->ids.class >> 8);
+}
+
+static int cmp_dev_name(const void *a, const void *b)
+{
+	return strcmp((*(struct device *const *)a)->name,
+		      (*(struct device *const *)b)->name);
+}
+
+/*
+ * One function as lspci shows it (show_terse(), show_verbose() and
+ * show_kernel() of pciutils 3.9), under obj_lock.
+ */
+static void lspci_device(struct device *dev, const char *slot,
+			 const struct machine_show_names *names,
+			 enum pci_names_mode mode, int verbose, bool kernel,
+			 struct sbuf *out)
+{
+	char cls[PCI_NAMES_LEN], name[PCI_NAMES_LEN], pif[PCI_NAMES_LEN];
+	const struct dev_ids *ids = &dev->ids;
+	unsigned int progif = ids->class & 0xff;
+	struct device_driver *drv;
+	struct iommu_group *g;
+	const char *x;
+	bool master;
+
+	sbuf_printf(out, "%s %s: %s", slot,
+		    pci_names_class(names, ids->class >> 8, mode, cls,
+				    sizeof(cls)),
+		    pci_names_device(names, ids->vendor, ids->device, mode,
+				     name, sizeof(name)));
+	if (ids->revision)
+		sbuf_printf(out, " (rev %02x)", ids->revision);
+	if (verbose) {
+		x = pci_names_progif(names, ids->class >> 8, progif, pif,
+				     sizeof(pif));
+		if (progif || x) {
+			sbuf_printf(out, " (prog-if %02x", progif);
+			if (x)
+				sbuf_printf(out, " [%s]", x);
+			sbuf_printf(out, ")");
+		}
+	}
+	sbuf_printf(out, "\n");
+	if (!verbose && !kernel)
+		return;
+	if (ids->subvendor && ids->subvendor != 0xffff)
+		sbuf_printf(out, "\tSubsystem: %s\n",
+			    pci_names_subsystem(names, ids->vendor, ids->device,
+						ids->subvendor, ids->subdevice,
+						mode, name, sizeof(name)));
+	/* a peek, as sysfs's driver link: binds change it meanwhile */
+	drv = READ_ONCE(dev->driver);
+	master = drv && READ_ONCE(dev->bound);
+	if (verbose) {
+		/*
+		 * The command word as config space reads it: a bound driver
+		 * enabled bus mastering; the latency timer and IRQ are 0.
+		 */
+		sbuf_printf(out, "\tFlags: %sfast devsel%s",
+			    master ? "bus master, " : "",
+			    master ? ", latency 0" : "");
+		g = READ_ONCE(dev->iommu_group);
+		if (g)
+			sbuf_printf(out, ", IOMMU group %d", g->id);
+		sbuf_printf(out, "\n");
+	}
+	if (master)
+		sbuf_printf(out, "\tKernel driver in use: %s\n", drv->name);
+	lspci_modules(dev, out);
+	if (verbose)
+		sbuf_printf(out, "\n");
+}
+
+/*
+ * lspci [-k] [-n|-nn] [-v] [-D] [-s SLOT] [-d [V]:[D][:C]]: the functions
+ * as pciutils' lspci lists them, sorted by address, with the names of the
+ * session's pci.ids (script_ctx_set_names()).
+ */
 int cmd_lspci(struct script_ctx *ctx, int argc, char **argv,
 	      struct cmd_io *io)
 {
+	struct lspci_filter f = { -1, -1, -1, -1, -1, -1, -1 };
+	const struct machine_show_names *names = script_names(ctx);
 	struct machine *m = script_machine(ctx);
-	bool kernel = false, numeric = false, both = false, domains = false;
-	const char *sel = NULL;
-	struct device_driver *drv;
-	struct device *dev;
+	int numeric = 0, verbose = 0;
+	bool kernel = false, domains = false;
+	struct device *dev, **v;
+	size_t n = 0, i;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	for (int a = 1; a < argc; a++) {
+		const char *arg = argv[a];
 
-		if (!strcmp(a, "-s") && i + 1 < argc) {
-			sel = argv[++i];
-			continue;
+		if (arg[0] != '-' || !arg[1]) {
+			sbuf_printf(io->err, "lspci: Unknown option '%s'\n",
+				    arg);
+			return 2;
 		}
-		if (a[0] != '-')
-			continue;
-		kernel |= strchr(a, 'k') != NULL;
-		domains |= strchr(a, 'D') != NULL;
-		if (strstr(a, "nn"))
-			both = true;
-		else if (strchr(a, 'n'))
-			numeric = true;
+		for (const char *c = arg + 1; *c; c++) {
+			const char *val;
+
+			switch (*c) {
+			case 'k':
+				kernel = true;
+				continue;
+			case 'D':
+				domains = true;
+				continue;
+			case 'n':
+				numeric++;
+				continue;
+			case 'v':
+				verbose++;
+				continue;
+			case 's':
+			case 'd':
+				val = c[1] ? c + 1 : a + 1 < argc ? argv[++a] :
+								      NULL;
+				if (!val) {
+					sbuf_printf(io->err, "lspci: option requires an argument -- '%c'\n",
+						    *c);
+					return 2;
+				}
+				if (*c == 's' ? !filter_slot(&f, val) :
+						!filter_id(&f, val)) {
+					sbuf_printf(io->err, "lspci: -%c: Invalid %s\n",
+						    *c, *c == 's' ? "slot number" :
+								    "ID");
+					return 2;
+				}
+				break;
+			default:
+				/* -t, -x, -m...: not modelled */
+				sbuf_printf(io->err, "lspci: -%c is not modelled\n",
+					    *c);
+				return 2;
+			}
+			break;
+		}
 	}
 	/* the devices as they are now: hot-plug changes dev->added */
 	mutex_lock(&m->obj_lock);
 	list_for_each_entry(dev, &m->devices, node)
-		if (dev->added && device_bus_kind(dev) == BUS_PCI &&
-		    strncmp(dev->name, "0000:", 5))
-			domains = true;
+		n++;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		mutex_unlock(&m->obj_lock);
+		return verb_fail(ctx, io, "lspci", -ENOMEM);
+	}
+	n = 0;
 	list_for_each_entry(dev, &m->devices, node) {
-		const char *name = dev->name, *vname, *cname;
-		unsigned int cls = dev->ids.class;
-
 		if (!dev->added || device_bus_kind(dev) != BUS_PCI)
 			continue;
-		if (sel && !strstr(name, sel))
-			continue;
-		if (!domains)
-			name += 5;
-		vname = pci_vendor_name(dev->ids.vendor);
-		cname = pci_class_name(cls);
-		if (numeric) {
-			sbuf_printf(io->out, "%s %04x: %04x:%04x\n", name,
-				    cls >> 8, dev->ids.vendor, dev->ids.device);
-		} else if (both) {
-			sbuf_printf(io->out, "%s %s [%04x]: %s Device [%04x:%04x]\n",
-				    name, cname, cls >> 8,
-				    vname ? vname : "Vendor", dev->ids.vendor,
-				    dev->ids.device);
-		} else if (vname) {
-			sbuf_printf(io->out, "%s %s: %s Device %04x\n", name,
-				    cname, vname, dev->ids.device);
-		} else {
-			sbuf_printf(io->out, "%s %s: Device %04x:%04x\n", name,
-				    cname, dev->ids.vendor, dev->ids.device);
-		}
-		if (!kernel)
-			continue;
-		/* a peek, as sysfs's driver link: binds change it meanwhile */
-		drv = READ_ONCE(dev->driver);
-		if (drv && READ_ONCE(dev->bound))
-			sbuf_printf(io->out, "\tKernel driver in use: %s\n",
-				    drv->name);
-		lspci_modules(dev, io->out);
+		/* lspci shows domains once one is not 0000 */
+		if (strncmp(dev->name, "0000:", 5))
+			domains = true;
+		if (filter_match(&f, dev))
+			v[n++] = dev;
 	}
+	qsort(v, n, sizeof(*v), cmp_dev_name);
+	for (i = 0; i < n; i++)
+		lspci_device(v[i], domains ? v[i]->name : v[i]->name + 5,
+			     names,
+			     numeric >= 2 ? PCI_NAMES_MIXED :
+			     numeric     ? PCI_NAMES_NUMERIC :
+					   PCI_NAMES_TEXT,
+			     verbose, kernel, io->out);
 	mutex_unlock(&m->obj_lock);
+	free(v);
 	return 0;
 }
 
@@ -792,7 +923,10 @@ int cmd_at_show(struct script_ctx *ctx, int argc, char **argv,
 		return usage(io, "@show [--json|--dot]");
 	if (argc == 2)
 		fmt = !strcmp(argv[1], "--json") ? SHOW_JSON : SHOW_DOT;
-	state = machine_show(script_machine(ctx), fmt);
+	state = fmt == SHOW_TEXT ?
+			machine_show_text(script_machine(ctx),
+					  script_names(ctx)) :
+			machine_show(script_machine(ctx), fmt);
 	if (!state)
 		return verb_fail(ctx, io, "@show", -ENOMEM);
 	sbuf_printf(io->out, "%s", state);

@@ -18,11 +18,11 @@
 #include "fs/file.h"
 #include "machine/machine-priv.h"
 #include "script/script-priv.h"
+#include "userspace/modprobe.h"
 
 #define MAX_TOKENS 256
 #define MAX_EXPANDED (16 * SCRIPT_LINE_MAX) /* a line once expanded */
 #define MAX_VARS 64
-#define KVER "6.6.0-dmaown"
 
 struct script_ctx {
 	struct machine *m;
@@ -54,6 +54,8 @@ struct script_ctx {
 	int deadlocked_at;
 	/* the process the userspace verbs act in ("@as"); "" the shell */
 	char proc[64];
+	/* where lspci and '@show' find PCI names (script_ctx_set_names()) */
+	struct machine_show_names names;
 };
 
 /* ---- small helpers ---- */
@@ -764,26 +766,77 @@ static int cmd_false(struct script_ctx *ctx, int argc, char **argv,
 }
 
 /* modprobe [-v] [-r] [-q] MODULE [param=value...] */
+/*
+ * modprobe [-r] [-v] [-q] [-b] [-i] MODULE [PARAM=VALUE...]: through the
+ * machine's modprobe.d, as kmod's modprobe (src/userspace/modprobe.c).
+ */
 static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 			struct cmd_io *io)
 {
-	bool remove = false, verbose = false, quiet = false;
+	static const struct {
+		const char *name;
+		char c;
+	} longs[] = {
+		{ "--remove", 'r' },	    { "--verbose", 'v' },
+		{ "--quiet", 'q' },	    { "--use-blacklist", 'b' },
+		{ "--ignore-install", 'i' },
+	};
+	bool remove = false, quiet = false;
+	unsigned int flags = 0;
 	char params[SCRIPT_LINE_MAX] = "";
-	const char *mod = NULL;
+	const char *mod = NULL, *kver;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			remove |= strchr(argv[i], 'r') != NULL;
-			verbose |= strchr(argv[i], 'v') != NULL;
-			quiet |= strchr(argv[i], 'q') != NULL;
-		} else if (!mod) {
-			mod = argv[i];
-		} else {
+		const char *a = argv[i], *f = a + 1;
+		char one[2] = "";
+
+		if (a[0] != '-' || !a[1]) {
 			size_t off = strlen(params);
 
-			snprintf(params + off, sizeof(params) - off, "%s%s",
-				 off ? " " : "", argv[i]);
+			if (!mod)
+				mod = a;
+			else
+				snprintf(params + off, sizeof(params) - off,
+					 "%s%s", off ? " " : "", a);
+			continue;
+		}
+		if (a[1] == '-') {
+			f = NULL;
+			for (size_t j = 0; j < sizeof(longs) / sizeof(longs[0]); j++)
+				if (!strcmp(a, longs[j].name))
+					one[0] = longs[j].c;
+			if (!one[0]) {
+				sbuf_printf(io->err,
+					    "modprobe: unrecognized option '%s'\n",
+					    a);
+				return 1;
+			}
+			f = one;
+		}
+		for (; *f; f++) {
+			switch (*f) {
+			case 'r':
+				remove = true;
+				break;
+			case 'v':
+				flags |= MODPROBE_VERBOSE;
+				break;
+			case 'q':
+				quiet = true;
+				break;
+			case 'b':
+				flags |= MODPROBE_USE_BLACKLIST;
+				break;
+			case 'i':
+				flags |= MODPROBE_IGNORE_INSTALL;
+				break;
+			default:
+				sbuf_printf(io->err,
+					    "modprobe: invalid option -- '%c'\n",
+					    *f);
+				return 1;
+			}
 		}
 	}
 	if (!mod) {
@@ -794,24 +847,21 @@ static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 		ret = driver_unload(ctx->m, mod);
 		if (ret == -ENOENT)
 			return 0; /* nothing to remove */
-		if (verbose)
+		if (flags & MODPROBE_VERBOSE)
 			sbuf_printf(io->out, "rmmod %s\n", mod);
 		return 0;
 	}
-	if (verbose && !machine_find_driver(ctx->m, mod))
-		sbuf_printf(io->out,
-			    "insmod /lib/modules/" KVER "/kernel/%s.ko%s%s\n",
-			    mod, *params ? " " : "", params);
-	ret = driver_load_params(ctx->m, mod, params);
-	if (ret == -EEXIST)
-		return 0;
+	ret = modprobe_insert(ctx->m, mod, params, flags, io->out, io->err);
+	kver = machine_kernel_release(ctx->m, NULL, NULL);
 	if (ret == -ENOENT) {
 		if (!quiet)
 			sbuf_printf(io->err,
-				    "modprobe: FATAL: Module %s not found in directory /lib/modules/" KVER "\n",
-				    mod);
+				    "modprobe: FATAL: Module %s not found in directory /lib/modules/%s\n",
+				    mod, kver ? kver : MODPROBE_DEFAULT_KVER);
 		return 1;
 	}
+	if (ret == MODPROBE_INSTALL_FAILED)
+		ret = -EINVAL;
 	if (ret) {
 		note_errno(ctx, ret);
 		sbuf_printf(io->err,
@@ -1687,6 +1737,20 @@ void script_note_errno(struct script_ctx *ctx, int err)
 struct machine *script_machine(struct script_ctx *ctx)
 {
 	return ctx->m;
+}
+
+void script_ctx_set_names(struct script_ctx *ctx,
+			  const struct machine_show_names *names)
+{
+	if (names)
+		ctx->names = *names;
+	else
+		memset(&ctx->names, 0, sizeof(ctx->names));
+}
+
+const struct machine_show_names *script_names(struct script_ctx *ctx)
+{
+	return ctx->names.pci_id_name ? &ctx->names : NULL;
 }
 
 struct vmm_assignment {

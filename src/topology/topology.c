@@ -24,6 +24,7 @@
 #include "drivers/pci/pci.h"
 #include "machine/machine-priv.h"
 #include "topology/topology-priv.h"
+#include "userspace/modprobe.h"
 
 /* Limits on what a description may ask for. */
 #define TOPO_LINE_MAX 4096
@@ -136,7 +137,7 @@ struct topo_driver {
 	struct topo_pos at;	/* the name */
 };
 
-#define TOPO_STMTS_MAX 20
+#define TOPO_STMTS_MAX 24
 
 struct topo {
 	char name[MACHINE_NAME_MAX];
@@ -164,6 +165,7 @@ struct topo {
 
 	struct strmap dev_names;	/* name -> index in devs */
 	struct strmap labels;		/* group label -> group key */
+	struct modprobe_conf *modprobe;	/* 'modprobe.d' lines, NULL none */
 };
 
 static void topo_free(struct topo *t)
@@ -172,6 +174,7 @@ static void topo_free(struct topo *t)
 		free(t->drivers[i].params);
 	free(t->drivers);
 	free(t->devs);
+	modprobe_conf_put(t->modprobe);
 	names_free(&t->dev_names);
 	names_free(&t->labels);
 }
@@ -1714,6 +1717,64 @@ static int stmt_driver(struct parser *p)
 	return parse_options(p, 2, driver_opts, td, cols);
 }
 
+/*
+ * kernel-release TEXT: the release of the kernel the machine ran (uname
+ * -r), recorded with its major and minor numbers.
+ */
+static int stmt_kernel_release(struct parser *p)
+{
+	const struct tok *v = arg(p, 1, "a kernel release like 6.1.0-18-amd64");
+	unsigned int major, minor;
+	int n = 0;
+
+	if (!v || no_more_args(p, 2))
+		return -EINVAL;
+	if (v->len > MACHINE_KERNEL_RELEASE_MAX)
+		return perr(p, v->col, "kernel release longer than %d bytes",
+			    MACHINE_KERNEL_RELEASE_MAX);
+	if (sscanf(v->s, "%u.%u%n", &major, &minor, &n) != 2 ||
+	    v->s[0] < '0' || v->s[0] > '9' ||
+	    (v->s[n] && v->s[n] != '.' && v->s[n] != '-' && v->s[n] != '+'))
+		return perr(p, v->col,
+			    "expected a kernel release like 6.1.0-18-amd64, got " QF,
+			    QA(v));
+	snprintf(p->t.cfg.kernel_release, sizeof(p->t.cfg.kernel_release),
+		 "%s", v->s);
+	p->t.cfg.kernel_major = major;
+	p->t.cfg.kernel_minor = minor;
+	return 0;
+}
+
+/*
+ * modprobe.d LINE: a line of the machine's /etc/modprobe.d, as kmod reads
+ * it (src/userspace/modprobe.c): options, softdep, blacklist, install.
+ */
+static int stmt_modprobe_d(struct parser *p)
+{
+	const char *argv[TOPO_TOKENS_MAX];
+	char msg[256];
+	int word = 0, ret;
+
+	if (!p->t.modprobe) {
+		p->t.modprobe = modprobe_conf_new();
+		if (!p->t.modprobe)
+			return perr(p, p->toks[0].col, "out of memory");
+	}
+	for (size_t i = 1; i < p->ntoks; i++)
+		argv[i - 1] = p->toks[i].s;
+	ret = modprobe_conf_add(p->t.modprobe, (int)p->ntoks - 1, argv, msg,
+				sizeof(msg), &word);
+	if (ret == -ENOMEM)
+		return perr(p, p->toks[0].col, "out of memory");
+	if (ret)
+		return perr(p,
+			    (size_t)word + 1 < p->ntoks ?
+				    p->toks[word + 1].col :
+				    p->eol_col,
+			    "%s", msg);
+	return 0;
+}
+
 /* ---- statements ---- */
 
 struct stmt {
@@ -1742,6 +1803,8 @@ static const struct stmt stmts[] = {
 	{ "amba", stmt_amba, false },
 	{ "fsl-mc", stmt_fsl_mc, false },
 	{ "driver", stmt_driver, false },
+	{ "kernel-release", stmt_kernel_release, true },
+	{ "modprobe.d", stmt_modprobe_d, false },
 };
 
 _Static_assert(ARRAY_LEN(stmts) <= TOPO_STMTS_MAX, "topo::seen too small");
@@ -2212,10 +2275,23 @@ static struct machine *build(struct parser *p)
 		}
 	}
 
+	/*
+	 * udev loads each driver's module for the devices present, by alias:
+	 * through modprobe.d, so softdeps come first, a blacklisted module
+	 * stays out, and a module a softdep loaded already is not loaded again.
+	 */
+	machine_set_modprobe_conf(m, t->modprobe);
 	for (i = 0; i < t->ndrivers; i++) {
 		const struct topo_driver *td = &t->drivers[i];
+		struct sbuf out = { 0 }, err = { 0 };
 
-		ret = driver_load_params(m, td->desc->name, td->params);
+		ret = modprobe_insert(m, td->desc->name, td->params,
+				      MODPROBE_USE_BLACKLIST, &out, &err);
+		free(out.buf);
+		free(err.buf);
+		if (ret > 0)
+			ret = 0;
+		/* an install command refusing the module is not a boot failure */
 		if (ret) {
 			build_fail(p, td->at, "load driver", td->desc->name,
 				   ret);

@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..21"
+echo "1..22"
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -84,6 +84,25 @@ check "lspci -nnk sees the GPU's ids, class and driver" \
 check "lspci -k names nouveau" grep -q "Kernel driver in use: nouveau" "$tmp/lspci"
 [ "$(lspci -O sysfs.path="$S/bus/pci" 2>/dev/null | wc -l)" = "$(wc -l <"$tmp/model-ls")" ] &&
 	ok "lspci lists every function" || not_ok "lspci lists every function"
+
+# the script's lspci prints what pciutils' lspci prints of the same tree,
+# names from the same pinned pci.ids (no udev hwdb): real lspci as oracle
+ids=${DMAOWN_PCI_IDS:-$(cd "$(dirname "$0")/../data" && pwd)/pci.ids}
+: >"$tmp/real-names"
+: >"$tmp/model-names"
+for flags in "" -n -nn "-D -nn" "-nn -s 01:00" "-d 8086: -nn"; do
+	# shellcheck disable=SC2086
+	lspci -i "$ids" -O hwdb.disable=1 -O sysfs.path="$S/bus/pci" $flags \
+		>>"$tmp/real-names" 2>&1
+	printf 'lspci %s\n' "$flags" |
+		"$dmaown" run --pci-ids "$ids" -m "$M" /dev/stdin >>"$tmp/model-names" 2>&1
+done
+if cmp -s "$tmp/real-names" "$tmp/model-names"; then
+	ok "lspci, -n, -nn, -D, -s, -d: the script's lspci prints pciutils' lspci's bytes"
+else
+	diff "$tmp/real-names" "$tmp/model-names" >"$tmp/out"
+	not_ok "the script's lspci against pciutils' lspci" "$tmp/out"
+fi
 
 lspci -O sysfs.path="$S/bus/pci" -vvv -s 00:01.0 >"$tmp/lspci" 2>/dev/null
 grep -q "Bus: primary=00, secondary=01, subordinate=01" "$tmp/lspci" &&

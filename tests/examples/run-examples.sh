@@ -20,7 +20,11 @@
 # Then: the --json output of 01-seed.sh (and 01-seed-v7.sh), and the errors
 # for bad input (unknown command, bad machine file, no machine).
 #
+# Names (lspci, --show) come from the pinned tests/data/pci.ids: meson sets
+# DMAOWN_PCI_IDS to it, and so must a re-bless.
+#
 # To re-bless after a reviewed change, from EXAMPLES_DIR:
+#     export DMAOWN_PCI_IDS=$PWD/../tests/data/pci.ids
 #     DMAOWN run --echo --dmesg [ARGS] NAME.sh >NAME.out 2>NAME.err; echo $? >NAME.status
 
 if [ $# -ne 2 ]; then

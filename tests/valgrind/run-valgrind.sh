@@ -10,6 +10,7 @@
 #   DMAOWN explain --json x86-server
 #   DMAOWN import --lspci ...           on two fixtures of tests/import
 #   DMAOWN check --depth 2 vfio-host
+#   DMAOWN check --shard I/2 --save-states, then --merge (a mutant)
 #
 # dmaown's own exit status is not judged here (a WARN exits 1, and the
 # scenario suite compares it); valgrind reports through exit status 99 and
@@ -64,6 +65,12 @@ if [ -d "$cases" ]; then
 		"$cases/cmdline-acs-override" >>"$tmp/runs"
 fi
 printf '.\tcheck -q --depth 2 vfio-host\n' >>"$tmp/runs"
+# two shards saved (a mutant, so a counterexample is saved too), merged
+for i in 0 1; do
+	printf '%s\tcheck -q -j 1 --depth 2 --fault claim-ignores-count --shard %s/2 --save-states s%s.states vfio-host\n' \
+		"$tmp" "$i" "$i" >>"$tmp/runs"
+done
+printf '%s\tcheck --merge s0.states s1.states\n' "$tmp" >>"$tmp/runs"
 
 total=$(wc -l <"$tmp/runs")
 echo "1..$total"

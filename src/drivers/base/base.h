@@ -199,6 +199,12 @@ bool pci_match_one_device(const struct pci_device_id *id,
  * underscores), into @buf; false for a driver built into the kernel.
  */
 bool driver_module_name(const struct driver_desc *desc, char *buf, size_t len);
+/*
+ * Whether driver_load_params() carries out @param for @desc's driver
+ * (vfio-pci's ids=, ...); the module's other parameters (disable_idle_d3=,
+ * nouveau's modeset=) are not modelled.
+ */
+bool driver_param_modelled(const struct driver_desc *desc, const char *param);
 
 /*
  * The vfio bus driver of a bus (vfio-pci, vfio-platform, vfio-amba,

@@ -317,6 +317,16 @@ static int parse_bool_param(const char *val, bool *ret_v)
 	}
 }
 
+bool driver_param_modelled(const struct driver_desc *desc, const char *param)
+{
+	enum driver_probe_kind probe = desc->probe;
+
+	return (!strcmp(param, "ids") &&
+		(probe == PROBE_STUB || probe == PROBE_VFIO_PCI)) ||
+	       (!strcmp(param, "reset_required") &&
+		probe == PROBE_VFIO_PLATFORM);
+}
+
 /*
  * Module parameters, "name=value" separated by blanks: ids= of pci-stub,
  * vfio-pci and its variants, reset_required= of vfio-platform. Anything
