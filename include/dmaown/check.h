@@ -177,6 +177,9 @@ struct check_opts {
  *	chosen at each lock point up to the last choice the default policy
  *	would not make, as '@concurrent N schedule S' takes it; "" when the
  *	default policy alone breaks the invariant
+ * @level_states: sequential search: the distinct states first reached at
+ *	each depth, @nlevels of them from boot (1) on; NULL when unknown
+ * @nlevels: see @level_states
  */
 struct check_stats {
 	unsigned long states;
@@ -196,6 +199,8 @@ struct check_stats {
 	int concurrent;
 	unsigned long schedules;
 	char *schedule;
+	unsigned long *level_states;
+	int nlevels;
 };
 
 /**

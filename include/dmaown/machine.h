@@ -557,6 +557,24 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 		      int *ret_err);
 
 /**
+ * machine_explain_dot() - machine_explain() of @device as a Graphviz
+ * digraph (docs/pictures.md): its group's members and their paths to the
+ * root, left to right; the port lacking ACS (with the bits), the
+ * multifunction device or the alias that groups them, marked red; the
+ * members that must move to vfio-pci marked orange; the verdict
+ * @m: the machine (quiescent)
+ * @device: the device's name (required)
+ * @names: vendor and device names, as machine_show_dot() takes them; NULL
+ *	for ids only
+ * @ret_err: as machine_explain()'s; -EINVAL without @device
+ *
+ * Return: a NUL-terminated string the caller frees, or NULL with
+ * *@ret_err set.
+ */
+char *machine_explain_dot(struct machine *m, const char *device,
+			  const struct machine_show_names *names, int *ret_err);
+
+/**
  * json_escape() - append @s to @out as a JSON string, quotes included
  * @out: a buffer of @len bytes; the result is always NUL-terminated
  *

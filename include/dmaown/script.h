@@ -111,6 +111,59 @@ int script_ctx_pending(const struct script_ctx *ctx, int *ret_lineno);
 /** script_result_free() - free what script_exec_line() filled in. */
 void script_result_free(struct script_result *res);
 
+/**
+ * DOC: message sequence charts
+ *
+ * A script's run drawn as a message sequence chart (docs/pictures.md),
+ * from each line's own result and the machine's state after it: lanes for
+ * the shell, each process a line names ('@as NAME'), the kernel and each
+ * IOMMU group whose ownership changed; an arrow per line, labelled with the
+ * line and its result; an arrow per group change, labelled with the new
+ * state; a mark where an invariant first broke. 'dmaown run --svg' and
+ * 'dmaown check --svg' draw it.
+ */
+struct msc;
+
+/**
+ * script_msc_new() - start a chart of a run on @m, which is in its state
+ * before the first line
+ * @title: the chart's title (may hold newlines)
+ *
+ * Return: the chart, or NULL (no memory). Free with script_msc_free().
+ */
+struct msc *script_msc_new(struct machine *m, const char *title);
+
+/**
+ * script_msc_step() - add the line just run
+ * @c: the chart
+ * @m: the machine, in its state after the line
+ * @lineno: the line's number in its file
+ * @line: its text
+ * @res: its result
+ * @queued: the line is in an '@concurrent' block still open (or opens
+ *	one): it has not run yet, and is drawn so (script_ctx_pending())
+ * @violated: the invariants broken after it (check_invariant_name()), 0 none;
+ *	only the first line with any is marked
+ * @why: the violation in words
+ *
+ * Return: 0; -ENOMEM (the chart is then unusable).
+ */
+int script_msc_step(struct msc *c, struct machine *m, int lineno,
+		    const char *line, const struct script_result *res,
+		    bool queued, unsigned int violated, const char *why);
+
+/**
+ * script_msc_dot() - the chart as Graphviz DOT text, time running down
+ *
+ * Deterministic: the same run gives the same bytes.
+ *
+ * Return: a string the caller frees, or NULL (no memory).
+ */
+char *script_msc_dot(struct msc *c);
+
+/** script_msc_free() - free a chart; NULL is accepted. */
+void script_msc_free(struct msc *c);
+
 #ifdef __cplusplus
 }
 #endif

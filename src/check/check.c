@@ -1210,6 +1210,18 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 	return s->ret;
 }
 
+/* The states new at the next depth, for 'check --json' (level_states). */
+static void level_record(struct check_stats *st, unsigned long n)
+{
+	unsigned long *v = realloc(st->level_states,
+				   (size_t)(st->nlevels + 1) * sizeof(*v));
+
+	if (!v)
+		return; /* a figure for people; the search goes on */
+	v[st->nlevels++] = n;
+	st->level_states = v;
+}
+
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
@@ -1260,6 +1272,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	if (s.store.n >= s.states_cap && o->depth != 0)
 		st->truncated = true;
 
+	level_record(st, 1); /* boot */
 	/* level by level: the states of a level are one range of the store */
 	s.level_end = 1;
 	for (s.level = 0; !st->truncated; s.level++) {
@@ -1285,6 +1298,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 			st->depth = s.level + 1;
 		if (s.store.n > before)
 			st->diameter = s.level + 1;
+		level_record(st, s.store.n - before);
 		s.level_start = s.level_end;
 		s.level_end = s.store.n;
 	}
@@ -1474,4 +1488,7 @@ void check_stats_free(struct check_stats *st)
 	st->trace_len = 0;
 	free(st->schedule);
 	st->schedule = NULL;
+	free(st->level_states);
+	st->level_states = NULL;
+	st->nlevels = 0;
 }

@@ -19,9 +19,22 @@ struct run_opts {
 	bool check;         /* the invariants after every line */
 	unsigned int faults;
 	int format;
+	/*
+	 * A message sequence chart of the run (script_msc_dot()): "dot" the
+	 * text, "svg" drawn by dot; to @picture_out, or beside the script.
+	 * The invariants are checked after every line for its mark; without
+	 * @check a violation neither stops the run nor changes its status.
+	 */
+	const char *picture;
+	const char *picture_out;
+	const char *title;	/* the chart's; NULL: the script and machine */
+	bool quiet;		/* print nothing of the script's own output */
 	bool numeric;        /* lspci without names (--numeric) */
 	const char *pci_ids; /* a pinned pci.ids (--pci-ids) */
 };
+
+/* FILE.sh -> FILE.@ext beside it (FILE.@ext when it has no .sh); freed */
+char *cli_picture_path(const char *script, const char *ext);
 
 /* Option values and bad options, the same in every subcommand (cli-opts.c). */
 int cli_parse_ulong(const char *cmd, const char *opt, const char *arg,
@@ -70,6 +83,18 @@ void cli_names_close(void *handle);
 bool cli_have_dot(void);
 int cli_write_picture(const char *cmd, const char *text, const char *format,
 		      const char *out);
+
+/*
+ * The options of a picture, alike in show and explain: 'd' --dot, 's'
+ * --svg, 'p' --png, 'o' -o FILE, 'n' -n. @format becomes "" for the DOT
+ * text or dot's -T format. Returns whether @c was one of them.
+ */
+struct cli_picture {
+	const char *format;	/* NULL: no picture asked for */
+	const char *out;
+	bool numeric;
+};
+bool cli_picture_opt(int c, const char *arg, struct cli_picture *p);
 
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -183,6 +183,9 @@ static void check_usage(FILE *out)
 	      "  -o, --output FILE    write the counterexample to FILE (one machine)\n"
 	      "      --save DIR       write each machine's counterexample to\n"
 	      "                       DIR/MACHINE.sh\n"
+	      "      --svg            with -o or --save: also draw the counterexample\n"
+	      "                       as a message sequence chart, FILE.svg for\n"
+	      "                       FILE.sh (docs/pictures.md)\n"
 	      "  -j, --jobs N         N threads share each machine's search (default:\n"
 	      "                       one per CPU); same states, verdict and\n"
 	      "                       counterexample\n"
@@ -219,6 +222,12 @@ static void print_json(const struct job *j)
 	       j->st.complete ? "true" : "false", j->st.diameter,
 	       j->st.seconds, j->st.bytes,
 	       j->st.truncated ? "true" : "false", j->st.violated ? 1 : 0);
+	if (j->st.level_states) {
+		printf(",\"level_states\":[");
+		for (int i = 0; i < j->st.nlevels; i++)
+			printf("%s%lu", i ? "," : "", j->st.level_states[i]);
+		printf("]");
+	}
 	if (j->st.violated) {
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));
@@ -390,6 +399,36 @@ static int save_counterexample(const char *file, const struct job *j)
 	return 0;
 }
 
+/*
+ * The counterexample saved in @file, drawn from a run of it (the chart
+ * 'dmaown run --svg' draws) beside it: FILE.svg for FILE.sh.
+ */
+static int draw_counterexample(const char *file, const struct job *j)
+{
+	struct run_opts ro = { .picture = "svg", .quiet = true };
+	char path[128], *title;
+	FILE *f = fopen(file, "rb");
+	int ret;
+
+	describe_path(j, path, sizeof(path));
+	if (asprintf(&title, "dmaown check %s: %s violated %s\n%lu states, %lu transitions, depth %d",
+		     j->spec, check_invariant_name(j->st.violated &
+						   -j->st.violated),
+		     path, j->st.states, j->st.transitions, j->st.depth) < 0)
+		title = NULL;
+	ro.title = title;
+	ret = f ? cli_run_stream(file, f, NULL, &ro) : 2;
+	if (f)
+		fclose(f);
+	free(title);
+	/* the run stops at the violation it draws: 1 */
+	if (ret != 0 && ret != 1) {
+		fprintf(stderr, "dmaown check: cannot draw '%s'\n", file);
+		return 2;
+	}
+	return 0;
+}
+
 /* A machine's name as a file name: a machine file's base name, no suffix. */
 static void save_name(const char *dir, const char *spec, char *buf,
 		      size_t len)
@@ -467,7 +506,8 @@ static int output_options_bad(const char *cmd, int njobs, const char *output,
  * the exit status: 0, 1 for a violation, 2 for an error.
  */
 static int print_results(const char *cmd, struct job *jobs, int njobs,
-			 bool json, const char *output, const char *save_dir)
+			 bool json, const char *output, const char *save_dir,
+			 bool svg)
 {
 	int status = 0;
 
@@ -527,7 +567,8 @@ static int print_results(const char *cmd, struct job *jobs, int njobs,
 				save_name(save_dir, j->spec, file, sizeof(file));
 			else
 				snprintf(file, sizeof(file), "%s", output);
-			if (save_counterexample(file, j)) {
+			if (save_counterexample(file, j) ||
+			    (svg && draw_counterexample(file, j))) {
 				status = 2;
 				continue;
 			}
@@ -538,6 +579,13 @@ static int print_results(const char *cmd, struct job *jobs, int njobs,
 				       check_invariant_name(j->st.violated &
 							    -j->st.violated),
 				       path, j->st.why, file, file);
+			if (!json && svg) {
+				char *chart = cli_picture_path(file, "svg");
+
+				printf("its message sequence chart: %s\n",
+				       chart ? chart : "(out of memory)");
+				free(chart);
+			}
 		} else if (!json) {
 			printf("\n%s: %s violated %s: %s\n"
 			       "--- counterexample: save it with -o FILE, replay it with 'dmaown run FILE' ---\n",
@@ -586,7 +634,7 @@ static int merge_states(const char *cmd, int nfiles, char **files,
 	j.spec = m.spec;
 	j.o = m.o;
 	j.st = m.st;
-	status = print_results(cmd, &j, 1, json, output, save_dir);
+	status = print_results(cmd, &j, 1, json, output, save_dir, false);
 	m.st = j.st;
 	check_merged_free(&m);
 	return status;
@@ -596,6 +644,7 @@ enum {
 	OPT_MAX_STATES = 256, OPT_FAULT, OPT_PROBE_FAULTS, OPT_JOBS,
 	OPT_PARALLEL, OPT_SHARD, OPT_JSON, OPT_INTERLEAVE, OPT_PREEMPT,
 	OPT_SAVE, OPT_MAX_MEMORY, OPT_EXACT, OPT_SAVE_STATES, OPT_MERGE,
+	OPT_SVG,
 };
 
 int cmd_check(int argc, char **argv)
@@ -618,10 +667,12 @@ int cmd_check(int argc, char **argv)
 		{ "save-states", required_argument, NULL, OPT_SAVE_STATES },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "svg", no_argument, NULL, OPT_SVG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "dmaown check";
+	bool svg = false;
 	const char *save_states = NULL;
 	bool merge = false, searching = false;
 	struct check_opts o = { .depth = CHECK_DEPTH_DEFAULT, .nshards = 1 };
@@ -723,6 +774,9 @@ int cmd_check(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case OPT_SVG:
+			svg = true;
+			break;
 		case 'h':
 			check_usage(stdout);
 			return 0;
@@ -784,6 +838,16 @@ int cmd_check(int argc, char **argv)
 			cmd, o.exact ? "--exact" : "--interleave");
 		return 2;
 	}
+	if (svg && !output && !save_dir) {
+		fprintf(stderr, "%s: --svg draws the counterexample beside the file -o or --save writes: give one\n",
+			cmd);
+		return 2;
+	}
+	if (svg && !cli_have_dot()) {
+		fprintf(stderr, "%s: --svg needs Graphviz's 'dot', which is not in PATH (install the graphviz package)\n",
+			cmd);
+		return 2;
+	}
 	/* every machine loads before anything is printed */
 	for (int i = 0; i < njobs; i++) {
 		jobs[i].m = cli_load_machine(jobs[i].spec, o.faults);
@@ -821,7 +885,7 @@ int cmd_check(int argc, char **argv)
 	if (!quiet && nthreads == 1 && tty)
 		fprintf(stderr, "\r%70s\r", "");
 
-	status = print_results(cmd, jobs, njobs, json, output, save_dir);
+	status = print_results(cmd, jobs, njobs, json, output, save_dir, svg);
 	for (int i = 0; i < njobs; i++)
 		check_stats_free(&jobs[i].st);
 	return status;

@@ -311,6 +311,12 @@ static void run_usage(FILE *out)
 	      "      --check       check the invariants I1-I6 after every line, as\n"
 	      "                    'dmaown check' does; stop at a violation (exit 1)\n"
 	      "      --format N    the script language version (1)\n"
+	      "      --svg         draw the run as a message sequence chart (lanes for\n"
+	      "                    the shell, each process, the kernel, each group\n"
+	      "                    changed; docs/pictures.md) into SCRIPT's name with\n"
+	      "                    .svg for .sh, or -o FILE\n"
+	      "      --dot         the same chart as Graphviz DOT text (.dot)\n"
+	      "  -o, --output FILE where --svg or --dot writes\n"
 	      "  -n, --numeric     lspci and --show without the names pci.ids gives\n"
 	      "      --pci-ids F   names from the pci.ids file F (default: the host's,\n"
 	      "                    as lspci finds it; or $DMAOWN_PCI_IDS)\n"
@@ -334,6 +340,8 @@ enum {
 	OPT_CHECK,
 	OPT_FORMAT,
 	OPT_PCI_IDS,
+	OPT_SVG,
+	OPT_DOT,
 };
 
 static const struct option run_options[] = {
@@ -345,6 +353,9 @@ static const struct option run_options[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "svg", no_argument, NULL, OPT_SVG },
+	{ "dot", no_argument, NULL, OPT_DOT },
+	{ "output", required_argument, NULL, 'o' },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "pci-ids", required_argument, NULL, OPT_PCI_IDS },
 	{ "help", no_argument, NULL, 'h' },
@@ -405,6 +416,13 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 				cmd, o->format, SCRIPT_FORMAT);
 			return 2;
 		}
+		return 0;
+	case OPT_SVG:
+	case OPT_DOT:
+		o->picture = c == OPT_SVG ? "svg" : "dot";
+		return 0;
+	case 'o':
+		o->picture_out = arg;
 		return 0;
 	case 'h':
 		return 1;
@@ -516,6 +534,29 @@ static unsigned int run_check_line(struct machine *m, const char *before,
 	return bad;
 }
 
+/* The chart of the run to -o FILE or beside the script; 0 or 2. */
+static int run_write_chart(const struct run_opts *o, const char *path,
+			   struct msc *msc)
+{
+	char *text = script_msc_dot(msc);
+	char *file = o->picture_out ? NULL : cli_picture_path(path, o->picture);
+	int ret;
+
+	if (!text || (!o->picture_out && !file)) {
+		fprintf(stderr, "dmaown run: out of memory\n");
+		ret = 2;
+	} else {
+		fflush(stdout);
+		ret = cli_write_picture("dmaown run", text,
+					strcmp(o->picture, "dot") ? o->picture :
+								    NULL,
+					o->picture_out ? o->picture_out : file);
+	}
+	free(text);
+	free(file);
+	return ret;
+}
+
 int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		   const struct run_opts *opts)
 {
@@ -525,6 +566,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 	char *spec_owned = NULL, *p, *buf = NULL;
 	struct machine *m;
 	struct script_ctx *ctx;
+	struct msc *msc = NULL;
+	bool msc_marked = false;
 	int lineno = 0, status = 0, pending_at = 0, missing, err = 0;
 	bool eof = false;
 	size_t cap = 0;
@@ -563,14 +606,44 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		}
 		script_ctx_set_names(ctx, names_handle ? &names : NULL);
 	}
+	if (o->picture) {
+		char *title = NULL;
+
+		if (!o->title &&
+		    asprintf(&title, "%s on %s", path, machine_name(m)) < 0)
+			title = NULL;
+		msc = script_msc_new(m, o->title ? o->title : title ? title : path);
+		free(title);
+		if (!msc) {
+			fprintf(stderr, "dmaown run: out of memory\n");
+			cli_names_close(names_handle);
+			script_ctx_free(ctx);
+			machine_destroy(m);
+			free(buf);
+			return 2;
+		}
+	}
 	if (o->check) {
 		char why[512] = "";
 		unsigned int bad = machine_check_invariants(
 			m, INV_ALL & ~INV_FAILED_NOOP, why, sizeof(why));
 
 		if (bad) {
+			struct script_result none = { .out = "", .err = "" };
+
 			fprintf(stderr, "dmaown: %s: %s violated at boot: %s\n",
 				path, check_invariant_name(bad & -bad), why);
+			/* the chart is the mark alone, at boot */
+			if (msc && (script_msc_step(msc, m, 0, "(boot)", &none,
+						    false, bad, why) ||
+				    run_write_chart(o, path, msc))) {
+				script_msc_free(msc);
+				script_ctx_free(ctx);
+				machine_destroy(m);
+				free(buf);
+				return 2;
+			}
+			script_msc_free(msc);
 			script_ctx_free(ctx);
 			machine_destroy(m);
 			free(buf);
@@ -601,9 +674,10 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			kcompat_set_comm(comm);
 			/* the shell's child for script line N: PID 1000 + N */
 			kcompat_set_pid(1000 + lineno);
-			if (o->echo && !o->json)
+			if (o->echo && !o->json && !o->quiet)
 				printf("$ %s\n", p);
-			if (o->check)
+			/* the chart marks where an invariant breaks */
+			if (o->check || (msc && !msc_marked))
 				before = check_ownership_snapshot(m);
 			if (script_exec_line(ctx, p, lineno, &res)) {
 				fflush(stdout);
@@ -613,11 +687,24 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 				status = 2;
 				break;
 			}
-			if (o->check)
+			if (o->check || (msc && !msc_marked))
 				bad = run_check_line(m, before, &res, why,
 						     sizeof(why));
 			free(before);
-			if (o->json) {
+			if (msc && script_msc_step(msc, m, lineno, p, &res,
+						   script_ctx_pending(ctx, NULL) > 0,
+						   bad, why)) {
+				fprintf(stderr, "dmaown run: out of memory\n");
+				script_msc_free(msc);
+				msc = NULL;
+				status = 2;
+			}
+			msc_marked |= bad != 0;
+			if (!o->check)
+				bad = 0;
+			if (o->quiet) {
+				/* the chart is all the caller wants */
+			} else if (o->json) {
 				print_json_line(stdout, m, lineno, p, &res, bad,
 						why);
 			} else {
@@ -630,6 +717,11 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			}
 			if (res.nwarn)
 				status = 1;
+			if (bad && o->quiet) {
+				script_result_free(&res);
+				status = 1;
+				break;
+			}
 			if (bad) {
 				fflush(stdout);
 				fprintf(stderr, "dmaown: %s:%d: %s violated: %s\n",
@@ -659,6 +751,9 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 			path, pending_at, missing, missing == 1 ? "" : "s");
 		status = 2;
 	}
+	if (msc && status != 2 && run_write_chart(o, path, msc))
+		status = 2;
+	script_msc_free(msc);
 	if (o->show && status != 2) {
 		char *state = o->json ? machine_show(m, SHOW_JSON) :
 			machine_show_text(m, names_handle ? &names : NULL);
@@ -683,7 +778,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:xenh", run_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:o:xenh", run_options, NULL)) !=
 	       -1) {
 		status = run_option(cmd, c, optarg, false, argv[optind - 1], &o,
 				    &machine_spec);
@@ -705,6 +800,21 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (o.picture_out && !o.picture) {
+		fprintf(stderr, "%s: -o names where --svg or --dot writes; give one\n",
+			cmd);
+		return 2;
+	}
+	if (o.picture && !o.picture_out && !strcmp(path, "-")) {
+		fprintf(stderr, "%s: --%s of standard input needs -o FILE\n", cmd,
+			o.picture);
+		return 2;
+	}
+	if (o.picture && strcmp(o.picture, "dot") && !cli_have_dot()) {
+		fprintf(stderr, "%s: --%s needs Graphviz's 'dot', which is not in PATH (install the graphviz package), or take the chart with --dot\n",
+			cmd, o.picture);
+		return 2;
+	}
 	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {
 		fprintf(stderr, "dmaown: cannot open '%s': %s\n", path,
@@ -762,12 +872,11 @@ int cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum machine_show_format fmt = SHOW_TEXT;
-	const char *spec = NULL, *mounted = NULL, *out = NULL;
-	const char *picture = NULL; /* dot -T format: "svg", "png" */
+	const char *spec = NULL, *mounted = NULL, *out, *picture;
 	const char *pci_ids = NULL;
+	struct cli_picture pic = { 0 };
 	struct machine_show_names names = { 0 };
 	void *names_handle = NULL;
-	bool numeric = false;
 	struct machine *m;
 	char *state;
 	int c, ret;
@@ -775,25 +884,18 @@ int cmd_show(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:o:nh", opts, NULL)) != -1) {
+		if (cli_picture_opt(c, optarg, &pic)) {
+			if (pic.format)
+				fmt = SHOW_DOT;
+			continue;
+		}
 		switch (c) {
 		case 'm':
 			spec = optarg;
 			break;
 		case 'j':
 			fmt = SHOW_JSON;
-			picture = NULL;
-			break;
-		case 'd':
-		case 's':
-		case 'p':
-			fmt = SHOW_DOT;
-			picture = c == 's' ? "svg" : c == 'p' ? "png" : NULL;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'n':
-			numeric = true;
+			pic.format = NULL;
 			break;
 		case 'I':
 			pci_ids = optarg;
@@ -826,8 +928,11 @@ int cmd_show(int argc, char **argv)
 					      argv[optind - 1]);
 		}
 	}
+	/* dot -T format: "svg", "png"; NULL the DOT text (or not a picture) */
+	picture = pic.format && *pic.format ? pic.format : NULL;
+	out = pic.out;
 	if (mounted) {
-		if (picture || out || numeric || pci_ids) {
+		if (picture || out || pic.numeric || pci_ids) {
 			fprintf(stderr, "dmaown show: --mounted takes --json or --dot only\n");
 			return 2;
 		}
@@ -849,7 +954,7 @@ int cmd_show(int argc, char **argv)
 			picture);
 		return 2;
 	}
-	if (!numeric && fmt != SHOW_JSON) {
+	if (!pic.numeric && fmt != SHOW_JSON) {
 		names_handle = cli_names_open_file(&names, pci_ids);
 		if (!names_handle && pci_ids)
 			return 2;

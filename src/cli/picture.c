@@ -145,3 +145,34 @@ err_close_out:
 	}
 	return 2;
 }
+
+char *cli_picture_path(const char *script, const char *ext)
+{
+	size_t n = strlen(script);
+	char *p;
+
+	if (n > 3 && !strcmp(script + n - 3, ".sh"))
+		n -= 3;
+	if (asprintf(&p, "%.*s.%s", (int)n, script, ext) < 0)
+		return NULL;
+	return p;
+}
+
+bool cli_picture_opt(int c, const char *arg, struct cli_picture *p)
+{
+	switch (c) {
+	case 'd':
+	case 's':
+	case 'p':
+		p->format = c == 's' ? "svg" : c == 'p' ? "png" : "";
+		return true;
+	case 'o':
+		p->out = arg;
+		return true;
+	case 'n':
+		p->numeric = true;
+		return true;
+	default:
+		return false;
+	}
+}

@@ -13,6 +13,7 @@
  * what the rules compute, that is said too.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,8 @@ struct explain {
 	struct pci_devs all;
 	struct sbuf *sb;
 	bool json;
+	bool dot;				/* the picture of one group */
+	const struct machine_show_names *names;
 	struct ptrmap pdev_of;		/* struct device -> struct pci_dev */
 	struct device **mem;		/* added devices by machine group id */
 	size_t *mem_start;		/* group id g: mem[mem_start[g]..[g+1]] */
@@ -606,13 +609,11 @@ static void label_mismatch(struct explain *e, struct pci_dev *pdev)
 		sbuf_printf(e->sb, e->json ? "]" : "\n");
 }
 
-static void explain_device(struct explain *e, struct device *dev,
-			   bool first, bool first_in_group)
+/* The reasons @dev is in its group, into @w (WHY_MAX); how many. */
+static size_t explain_why(struct explain *e, struct device *dev,
+			  bool first_in_group, struct why *w)
 {
 	struct pci_dev *pdev = ptrmap_get(&e->pdev_of, dev);
-	struct why w[WHY_MAX];
-	const char *act_why;
-	enum action act = dev_action(dev, &act_why);
 	size_t n = 0;
 
 	/* the file's labels, not the rules, put it here: say so first */
@@ -629,6 +630,18 @@ static void explain_device(struct explain *e, struct device *dev,
 		if (!joined)
 			why_add(w, &n, WHY_FIRST);
 	}
+	return n;
+}
+
+static void explain_device(struct explain *e, struct device *dev,
+			   bool first, bool first_in_group)
+{
+	struct pci_dev *pdev = ptrmap_get(&e->pdev_of, dev);
+	struct why w[WHY_MAX];
+	const char *act_why;
+	enum action act = dev_action(dev, &act_why);
+	size_t n = explain_why(e, dev, first_in_group, w);
+
 	if (e->json) {
 		sbuf_printf(e->sb, "%s{\"name\":", first ? "" : ",");
 		sb_json(e->sb, dev_name(dev));
@@ -714,12 +727,259 @@ static void explain_group(struct explain *e, struct iommu_group *g,
 		explain_device(e, v[i], !i, !i && n > 1);
 }
 
-char *machine_explain(struct machine *m, const char *device, bool json,
-		      int *ret_err)
+/* ---- the picture (docs/pictures.md) ---- */
+
+#define MARK_MAX 64
+
+struct mark {
+	const struct device *dev;
+	char text[200];
+	bool culprit;		/* the bridge, function or alias that groups */
+};
+
+static void mark_add(struct mark *mk, size_t *n, const struct device *dev,
+		     bool culprit, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void mark_add(struct mark *mk, size_t *n, const struct device *dev,
+		     bool culprit, const char *fmt, ...)
+{
+	char text[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < *n; i++)
+		if (mk[i].dev == dev && !strcmp(mk[i].text, text))
+			return;
+	if (*n >= MARK_MAX)
+		return;
+	mk[*n].dev = dev;
+	mk[*n].culprit = culprit;
+	snprintf(mk[*n].text, sizeof(mk[*n].text), "%s", text);
+	(*n)++;
+}
+
+/* The marks one reason puts on the devices it names. */
+static void why_marks(const struct why *w, const struct device *dev,
+		      struct mark *mk, size_t *n, bool *labels)
+{
+	char bits[40];
+
+	acs_bits(w->missing, bits, sizeof(bits));
+	switch (w->rule) {
+	case WHY_BRIDGE:
+		if (w->port)
+			mark_add(mk, n, w->port->dev, true,
+				 "LACKS ACS %s (%s)", bits, w->cause);
+		else
+			mark_add(mk, n, w->via->dev, true,
+				 "does not isolate what is below it");
+		break;
+	case WHY_MULTIFUNCTION:
+		/* the slot's functions alike, so that each says it once */
+		mark_add(mk, n, w->via->dev, true,
+			 "MULTIFUNCTION: a slot's functions without ACS %s (%s)",
+			 bits, w->cause);
+		for (size_t i = 0; i < w->nwith; i++)
+			mark_add(mk, n, w->with[i]->dev, true,
+				 "MULTIFUNCTION: a slot's functions without ACS %s (%s)",
+				 bits, w->cause);
+		break;
+	case WHY_ALIAS_BRIDGE:
+		mark_add(mk, n, w->via->dev, true,
+			 "ALIAS: DMA below it reaches the IOMMU as %02x:%02x.%x (%s)",
+			 w->alias >> 8, PCI_SLOT(w->alias), PCI_FUNC(w->alias),
+			 w->cause);
+		break;
+	case WHY_DMA_ALIAS:
+		mark_add(mk, n, dev, true, "ALIAS: also issues DMA as %02x:%02x.%x",
+			 w->alias >> 8, PCI_SLOT(w->alias), PCI_FUNC(w->alias));
+		break;
+	case WHY_ALIASED_BY:
+		mark_add(mk, n, w->via->dev, true,
+			 "ALIAS: shares a requester ID with %s", dev_name(dev));
+		break;
+	case WHY_STREAM_ID:
+		mark_add(mk, n, w->via->dev, true, "shares stream ID 0x%x",
+			 w->alias);
+		break;
+	case WHY_LABEL:
+		*labels = true;
+		break;
+	case WHY_ISOLATED:
+	case WHY_FIRST:
+		break;
+	}
+}
+
+static void dot_node_ref(struct sbuf *sb, const struct device *dev)
+{
+	char root[DEVICE_NAME_MAX + 8];
+
+	sbuf_printf(sb, "\"");
+	if (dev->parent && dev->parent->added) {
+		sb_dot(sb, dev->parent->name);
+	} else {
+		dot_root_of(dev, root, sizeof(root));
+		sbuf_printf(sb, "root:");
+		sb_dot(sb, root);
+	}
+	sbuf_printf(sb, "\" -> \"");
+	sb_dot(sb, dev->name);
+	sbuf_printf(sb, "\";\n");
+}
+
+/*
+ * @dev's group as a picture: its members and their paths to the root,
+ * left to right; the devices that group them marked with what they lack;
+ * what must move to vfio-pci, and what may stay.
+ */
+static void explain_group_dot(struct explain *e, struct iommu_group *g,
+			      struct device *only)
+{
+	struct device **v = e->mem + e->mem_start[g->id];
+	size_t n = e->mem_start[g->id + 1] - e->mem_start[g->id];
+	const struct device *direct = NULL, **nodes;
+	struct sbuf *sb = e->sb, verdict = { 0 };
+	struct mark mk[MARK_MAX];
+	size_t nmove = 0, nmk = 0, nn = 0, cap;
+	bool labels = false;
+	struct ptrmap seen;
+	const char *why;
+
+	ptrmap_init(&seen);
+	for (size_t i = 0; i < n; i++) {
+		struct why w[WHY_MAX];
+		size_t nw = explain_why(e, v[i], !i && n > 1, w);
+		enum action a = dev_action(v[i], &why);
+
+		nmove += a == ACT_MOVE || a == ACT_UNBIND;
+		if (dev_require_direct(v[i]) && !direct)
+			direct = v[i];
+		for (size_t k = 0; k < nw; k++)
+			why_marks(&w[k], v[i], mk, &nmk, &labels);
+	}
+	if (direct)
+		sbuf_printf(&verdict, "not claimable: %s needs 1:1 mappings (a direct RMRR/RMR)",
+			    dev_name(direct));
+	else if (!nmove)
+		sbuf_printf(&verdict, "viable for vfio: nothing to move");
+	else
+		sbuf_printf(&verdict, "viable for vfio once %zu device%s move%s (orange borders)",
+			    nmove, nmove == 1 ? "" : "s", nmove == 1 ? "s" : "");
+	if (labels)
+		sbuf_printf(&verdict, "\nthe machine's group= labels, not the rules, put some here");
+	/* room for every member and marked device with its whole path */
+	cap = 1;
+	for (size_t i = 0; i < nmk + n; i++)
+		for (const struct device *d = i < n ? v[i] : mk[i - n].dev; d;
+		     d = d->parent)
+			cap++;
+	nodes = calloc(cap, sizeof(*nodes));
+	if (!nodes) {
+		sb->oom = true;
+		free(verdict.buf);
+		ptrmap_free(&seen);
+		return;
+	}
+	/* the members, then every device on their paths and the marked ones */
+	for (size_t i = 0; i < n; i++)
+		if (ptrmap_put(&seen, v[i], v[i]))
+			nodes[nn++] = v[i];
+	for (size_t i = 0; i < nmk + n; i++) {
+		const struct device *d = i < n ? v[i] : mk[i - n].dev;
+
+		for (; d && d->added; d = d->parent) {
+			if (ptrmap_get(&seen, d) && !(i < n && d == v[i]))
+				break;
+			if (!ptrmap_get(&seen, d)) {
+				if (!ptrmap_put(&seen, d, (void *)d))
+					sb->oom = true;
+				nodes[nn++] = d;
+			}
+		}
+	}
+	sbuf_printf(sb, "digraph \"explain ");
+	sb_dot(sb, dev_name(only));
+	sbuf_printf(sb, "\" {\n\tgraph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, nodesep=0.15, ranksep=0.5, labelloc=t, label=\"%s: why ",
+		    e->m->name);
+	sb_dot(sb, dev_name(only));
+	sbuf_printf(sb, " is in group %d, and what must move for vfio\"];\n", g->id);
+	sbuf_printf(sb, "\tnode [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];\n\tedge [arrowhead=none, color=\"#606060\"];\n");
+	for (size_t i = 0; i < nn; i++) {
+		char root[DEVICE_NAME_MAX + 8];
+
+		if (nodes[i]->parent && nodes[i]->parent->added)
+			continue;
+		dot_root_of(nodes[i], root, sizeof(root));
+		sbuf_printf(sb, "\t\"root:");
+		sb_dot(sb, root);
+		sbuf_printf(sb, "\" [label=\"");
+		sb_dot(sb, root);
+		sbuf_printf(sb, "\", shape=box3d, style=\"filled\", fillcolor=\"#eeeeee\"];\n");
+	}
+	dot_group_open(e->m, g, sb, "\t", verdict.buf ? verdict.buf : "");
+	for (size_t i = 0; i < nn; i++) {
+		const struct device *d = nodes[i];
+		struct sbuf note = { 0 }, attrs = { 0 };
+		bool member = i < n, culprit = false;
+		enum action a = dev_action(d, &why);
+
+		if (member && a == ACT_MOVE)
+			sbuf_printf(&note, "MOVE to %s", vfio_driver(d));
+		else if (member)
+			sbuf_printf(&note, "%s",
+				    a == ACT_UNBIND ? "UNBIND: vfio-pci takes no bridges" :
+				    a == ACT_VFIO ? "on vfio already" : "may stay");
+		else if (d->iommu_group)
+			sbuf_printf(&note, "(group %d)", d->iommu_group->id);
+		for (size_t k = 0; k < nmk; k++) {
+			if (mk[k].dev != d)
+				continue;
+			sbuf_printf(&note, "%s%s", note.buf ? "\n" : "",
+				    mk[k].text);
+			culprit |= mk[k].culprit;
+		}
+		if (culprit)
+			sbuf_printf(&attrs, ", color=\"#d00000\", penwidth=3, fontcolor=\"#a00000\"");
+		else if (member && (a == ACT_MOVE || a == ACT_UNBIND))
+			sbuf_printf(&attrs, ", color=\"#e07000\", penwidth=3");
+		if (d == only)
+			sbuf_printf(&attrs, ", peripheries=2");
+		if (i == n)
+			sbuf_printf(sb, "\t}\n");
+		dot_device(e->names, d, sb, member ? "\t\t" : "\t", note.buf,
+			   attrs.buf);
+		sb->oom |= note.oom || attrs.oom;
+		free(note.buf);
+		free(attrs.buf);
+	}
+	if (nn == n)
+		sbuf_printf(sb, "\t}\n");
+	for (size_t i = 0; i < nn; i++)
+		dot_node_ref(sb, nodes[i]);
+	sbuf_printf(sb, "\tlegend [shape=plaintext, style=\"\", label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"4\">\n"
+			"\t\t<TR><TD COLOR=\"#d00000\" BORDER=\"3\">red border: what puts them together (lacks ACS, multifunction, alias)</TD></TR>\n"
+			"\t\t<TR><TD COLOR=\"#e07000\" BORDER=\"3\">orange border: on a kernel DMA driver: must move to its bus's vfio driver</TD></TR>\n"
+			"\t\t<TR><TD>double border: the device asked about</TD></TR>\n"
+			"\t\t<TR><TD>fill: the driver's DMA class, as dmaown show draws it</TD></TR>\n"
+			"\t</TABLE>>];\n}\n");
+	sb->oom |= verdict.oom;
+	free(verdict.buf);
+	ptrmap_free(&seen);
+	free(nodes);
+}
+
+static char *explain_run(struct machine *m, const char *device, bool json,
+			 const struct machine_show_names *names, bool dot,
+			 int *ret_err)
 {
 	struct device **devs = NULL, *dev, *only = NULL;
 	struct sbuf sb = { 0 };
-	struct explain e = { .m = m, .sb = &sb, .json = json };
+	struct explain e = { .m = m, .sb = &sb, .json = json, .dot = dot,
+			     .names = names };
 	struct iommu_device *iommu;
 	struct iommu_group *g;
 	bool ivrs = false, first = true;
@@ -762,6 +1022,10 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 		pci_devs_free(&e.all);
 		goto out;
 	}
+	if (dot) {
+		explain_group_dot(&e, only->iommu_group, only);
+		goto done;
+	}
 	if (json)
 		sbuf_printf(&sb, "{\"version\":%d,\"machine\":", DMAOWN_JSON_VERSION);
 	else
@@ -780,6 +1044,7 @@ char *machine_explain(struct machine *m, const char *device, bool json,
 	}
 	if (json)
 		sbuf_printf(&sb, "]}\n");
+done:
 	explain_unindex(&e);
 	pci_devs_free(&e.all);
 out:
@@ -794,4 +1059,20 @@ out:
 	}
 	*ret_err = 0;
 	return sb.buf;
+}
+
+char *machine_explain(struct machine *m, const char *device, bool json,
+		      int *ret_err)
+{
+	return explain_run(m, device, json, NULL, false, ret_err);
+}
+
+char *machine_explain_dot(struct machine *m, const char *device,
+			  const struct machine_show_names *names, int *ret_err)
+{
+	if (!device) {
+		*ret_err = -EINVAL;
+		return NULL;
+	}
+	return explain_run(m, device, false, names, true, ret_err);
 }

@@ -153,5 +153,29 @@ extern const struct machine_subsys iommu_domains_subsys;
 
 /* Append @s as a JSON string, quotes included (show.c; explain.c too). */
 void sb_json(struct sbuf *sb, const char *s);
+/*
+ * A group's ownership in words, DOT-escaped ("userspace: iommufd fd 3,
+ * process qemu, domain unmanaged"; show.c). @brief: as the picture labels
+ * it, the default DMA domain left out and the domain on a line of its own.
+ */
+void machine_group_state(struct machine *m, const struct iommu_group *g,
+			 struct sbuf *sb, bool brief);
+
+/*
+ * The picture's pieces (show.c), shared with explain's: @s escaped inside
+ * a DOT string; the root a top-level device hangs from ("pci0000:00");
+ * a device's node, with @note as more label lines and @attrs (", k=v")
+ * appended; a group's cluster opened ("subgraph ... {", label with @note
+ * under it, colours), which the caller closes.
+ */
+struct machine_show_names;
+struct device;
+void sb_dot(struct sbuf *sb, const char *s);
+void dot_root_of(const struct device *dev, char *buf, size_t len);
+void dot_device(const struct machine_show_names *names,
+		const struct device *dev, struct sbuf *sb, const char *indent,
+		const char *note, const char *attrs);
+void dot_group_open(struct machine *m, const struct iommu_group *g,
+		    struct sbuf *sb, const char *indent, const char *note);
 
 #endif
