@@ -280,10 +280,17 @@ static void *use_worker(void *p)
 	struct use_ctx *c = a->c;
 	struct gsnap s;
 	long tries = 0;
+	bool used = false;
 
 	kcompat_set_comm("use-worker");
 	pthread_barrier_wait(&c->start);
-	for (int done = 0; done < USE_ITERS; tries++) {
+	/*
+	 * USE_ITERS attempts, and on until one use got through: on a loaded
+	 * machine the claimer can be preempted while it holds the claim for
+	 * as long as a worker takes to fail all its attempts with EBUSY, and
+	 * the test is of what happens when they race, not of who wins.
+	 */
+	for (int done = 0; done < USE_ITERS || !used; tries++) {
 		struct device *dev = c->devs[(a->id + done) % USE_NDEV];
 		int rc;
 
@@ -303,6 +310,7 @@ static void *use_worker(void *p)
 			continue;
 		}
 		atomic_fetch_add(&c->uses_ok, 1);
+		used = true;
 		gsnap(c->group, &s);
 		TCHECK(&c->fail, s.owner == NULL);
 		TCHECK(&c->fail, s.owner_cnt >= 1);
@@ -402,9 +410,9 @@ static void run_use_vs_claim(int nworkers)
 	pthread_barrier_destroy(&c->start);
 
 	assert_no_tfail(&c->fail);
-	assert_int_equal(atomic_load(&c->uses_ok) + atomic_load(&c->uses_busy),
-			 (long)nworkers * USE_ITERS);
-	assert_true(atomic_load(&c->uses_ok) > 0);
+	assert_true(atomic_load(&c->uses_ok) + atomic_load(&c->uses_busy) >=
+		    (long)nworkers * USE_ITERS);
+	assert_true(atomic_load(&c->uses_ok) >= nworkers);
 	assert_true(atomic_load(&c->claims_ok) >= 1);
 	assert_int_equal(atomic_load(&c->outstanding), 0);
 	assert_group_idle(c->group);
