@@ -217,7 +217,10 @@ static int device_root_prepare(struct device *dev)
 		return 0;
 	device_sysfs_root(dev, name, sizeof(name));
 	mutex_lock(&m->obj_lock);
-	if (!strmap_get(&m->dev_roots_by_name, name) && !dev_root_new(m, name))
+	dev->root = strmap_get(&m->dev_roots_by_name, name);
+	if (!dev->root)
+		dev->root = dev_root_new(m, name);
+	if (!dev->root)
 		ret = -ENOMEM;
 	mutex_unlock(&m->obj_lock);
 	return ret;
@@ -235,10 +238,7 @@ static void device_link_lists(struct device *dev, bool added)
 	if (dev->parent) {
 		dev->parent->children_added += added ? 1 : -1;
 	} else {
-		char name[sizeof(((struct dev_root *)0)->name)];
-
-		device_sysfs_root(dev, name, sizeof(name));
-		r = strmap_get(&m->dev_roots_by_name, name);
+		r = dev->root;
 		if (!WARN_ON(m, !r))
 			r->count += added ? 1 : -1;
 	}
@@ -434,6 +434,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		if (!nr)
 			return -ENOMEM;
 		nr->count = r->count;
+		ptrmap_put(map, r, nr);
 	}
 	return 0;
 }
@@ -449,19 +450,14 @@ static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		dev->iommu_domain = clone_remap(map, dev->iommu_domain);
 		dev->bus = clone_remap(map, dev->bus);
 		dev->driver = clone_remap(map, dev->driver);
+		dev->root = clone_remap(map, dev->root);
 	}
 	/* the listing lists, the roots' counts being copied already */
 	list_for_each_entry(dev, &new->devices, node) {
 		if (dev->added && dev->parent) {
 			list_add_tail(&dev->sibling, &dev->parent->children);
-		} else if (dev->added) {
-			char name[sizeof(((struct dev_root *)0)->name)];
-			struct dev_root *r;
-
-			device_sysfs_root(dev, name, sizeof(name));
-			r = strmap_get(&new->dev_roots_by_name, name);
-			if (r)
-				list_add_tail(&dev->sibling, &r->devices);
+		} else if (dev->added && dev->root) {
+			list_add_tail(&dev->sibling, &dev->root->devices);
 		}
 		if (dev->added && dev->bus)
 			list_add_tail(&dev->bus_node, &dev->bus->devices);
