@@ -180,6 +180,16 @@ static long store_lookup_or_insert(struct store *s, const uint64_t hash[2],
 	return (long)s->n++;
 }
 
+static bool store_lookup(const struct store *s, const uint64_t hash[2],
+			 const char *text, size_t len)
+{
+	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
+	     j = (j + 1) & (s->nslots - 1))
+		if (store_same(s, s->slots[j] - 1, hash, text, len))
+			return true;
+	return false;
+}
+
 static void store_free(struct store *s)
 {
 	free(s->states);
@@ -187,6 +197,57 @@ static void store_free(struct store *s)
 	free(s->text);
 	free(s->off);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the visited set alone (check-priv.h) ---- */
+
+struct check_visited {
+	struct store s;
+};
+
+struct check_visited *check_visited_new(void)
+{
+	return calloc(1, sizeof(struct check_visited));
+}
+
+void check_visited_free(struct check_visited *v)
+{
+	if (!v)
+		return;
+	store_free(&v->s);
+	free(v);
+}
+
+int check_visited_insert(struct check_visited *v, const uint64_t hash[2])
+{
+	bool is_new;
+	long i = store_lookup_or_insert(&v->s, hash, NULL, 0, 0, 0, &is_new);
+
+	return i < 0 ? (int)i : is_new;
+}
+
+bool check_visited_contains(const struct check_visited *v,
+			    const uint64_t hash[2])
+{
+	return store_lookup(&v->s, hash, NULL, 0);
+}
+
+unsigned long check_visited_count(const struct check_visited *v)
+{
+	return v->s.n;
+}
+
+int check_visited_foreach(const struct check_visited *v,
+			  int (*fn)(void *ctx, const uint64_t hash[2]),
+			  void *ctx)
+{
+	for (unsigned long i = 0; i < v->s.n; i++) {
+		int ret = fn(ctx, v->s.states[i].hash);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- actions ---- */
@@ -879,16 +940,6 @@ static bool past_violation(struct search *s, struct where at)
 	past = !where_before(at, s->best.at) || s->ret || s->full;
 	pthread_mutex_unlock(&s->lock);
 	return past;
-}
-
-static bool store_lookup(const struct store *s, const uint64_t hash[2],
-			 const char *text, size_t len)
-{
-	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
-	     j = (j + 1) & (s->nslots - 1))
-		if (store_same(s, s->slots[j] - 1, hash, text, len))
-			return true;
-	return false;
 }
 
 /*

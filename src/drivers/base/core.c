@@ -472,6 +472,53 @@ static int cmp_dev(const void *a, const void *b)
 		      (*(struct device *const *)b)->name);
 }
 
+/*
+ * A device's line in a state's text (dynamic_only), the same bytes the
+ * format strings below give, written piece by piece: the checker
+ * serializes every device of every state it reaches, and the format
+ * parsing was most of that.
+ */
+static void serialize_dynamic(const struct device *dev, struct sbuf *sb,
+			      struct ptrmap *ids)
+{
+	sbuf_puts(sb, "dev ");
+	sbuf_puts(sb, dev->name);
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->added);
+	sbuf_putd(sb, dev->absent);
+	sbuf_putd(sb, dev->fwspec);
+	sbuf_putc(sb, ' ');
+	sbuf_putu(sb, kref_read(&dev->kref));
+	sbuf_puts(sb, " g");
+	if (dev->iommu_group)
+		sbuf_putd(sb, dev->iommu_group->id);
+	else
+		sbuf_putc(sb, '-');
+	if (dev->iommu_domain) {
+		sbuf_puts(sb, " dom=#");
+		sbuf_putd(sb, canon_id(ids, dev->iommu_domain));
+	} else {
+		sbuf_puts(sb, " dom=-");
+	}
+	sbuf_puts(sb, " rst=");
+	sbuf_putd(sb, dev->pci_reset.attr);
+	sbuf_putc(sb, ':');
+	for (int j = 0; j < PCI_NUM_RESET_METHODS &&
+			dev->pci_reset.methods[j]; j++)
+		sbuf_putd(sb, dev->pci_reset.methods[j]);
+	sbuf_putc(sb, ' ');
+	sbuf_puts(sb, dev->driver ? dev->driver->name : "-");
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->bound);
+	sbuf_putc(sb, ' ');
+	sbuf_puts(sb, dev->driver_override ? dev->driver_override : "-");
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->dma_use.active);
+	sbuf_putd(sb, dev->dma_use.group != NULL);
+	sbuf_putd(sb, !list_empty(&dev->deferred));
+	sbuf_putc(sb, '\n');
+}
+
 static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				    struct ptrmap *ids)
 {
@@ -485,28 +532,29 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	}
 	list_for_each_entry(dev, &m->devices, node)
 		devs[i++] = dev;
-	qsort(devs, n, sizeof(*devs), cmp_dev);
+	/* machine files list devices in name order, mostly: no sort then */
+	for (i = 1; i < n && cmp_dev(&devs[i - 1], &devs[i]) < 0; i++)
+		;
+	if (i < n)
+		qsort(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
-		if (sb->dynamic_only)
-			sbuf_printf(sb, "dev %s %d%d%d %u g", dev->name,
-				    dev->added, dev->absent, dev->fwspec,
-				    kref_read(&dev->kref));
-		else
-			sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u",
-				    dev->name, dev->added, dev->absent,
-				    dev->fwspec, kref_read(&dev->kref),
-				    dev->parent ? dev->parent->name : "-",
-				    dev->fw.iommu ? dev->fw.iommu->name : "-",
-				    dev->fw.group_key, dev->fw.require_direct,
-				    dev->fw.untrusted, dev->fw.def_domain_type);
-		if (!sb->dynamic_only) {
-			for (unsigned int j = 0; j < dev->fw.nr_direct; j++)
-				sbuf_printf(sb, " direct=%" PRIx64 "+%" PRIx64,
-					    dev->fw.direct[j].start,
-					    dev->fw.direct[j].length);
-			sbuf_printf(sb, " group=");
+		if (sb->dynamic_only) {
+			serialize_dynamic(dev, sb, ids);
+			continue;
 		}
+		sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u",
+			    dev->name, dev->added, dev->absent, dev->fwspec,
+			    kref_read(&dev->kref),
+			    dev->parent ? dev->parent->name : "-",
+			    dev->fw.iommu ? dev->fw.iommu->name : "-",
+			    dev->fw.group_key, dev->fw.require_direct,
+			    dev->fw.untrusted, dev->fw.def_domain_type);
+		for (unsigned int j = 0; j < dev->fw.nr_direct; j++)
+			sbuf_printf(sb, " direct=%" PRIx64 "+%" PRIx64,
+				    dev->fw.direct[j].start,
+				    dev->fw.direct[j].length);
+		sbuf_printf(sb, " group=");
 		if (dev->iommu_group)
 			sbuf_printf(sb, "%d", dev->iommu_group->id);
 		else
@@ -521,19 +569,9 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		for (int j = 0; j < PCI_NUM_RESET_METHODS &&
 				dev->pci_reset.methods[j]; j++)
 			sbuf_printf(sb, "%d", dev->pci_reset.methods[j]);
-		if (!sb->dynamic_only)
-			sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
-				    dev->pci_reset.no_bus_reset);
-		if (sb->dynamic_only)
-			sbuf_printf(sb, " %s %d %s %d%d%d\n",
-				    dev->driver ? dev->driver->name : "-",
-				    dev->bound,
-				    dev->driver_override ? dev->driver_override :
-							   "-",
-				    dev->dma_use.active, dev->dma_use.group != NULL,
-				    !list_empty(&dev->deferred));
-		else
-			sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
+		sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
+			    dev->pci_reset.no_bus_reset);
+		sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
 			    dev->bus ? dev->bus->name : "-", dev->ids.vendor,
 			    dev->ids.device, dev->ids.subvendor,
 			    dev->ids.subdevice, dev->ids.class,
