@@ -138,6 +138,7 @@ struct check_opts {
 	unsigned int shard, nshards;
 	int interleave;
 	int preemptions;
+	bool por;
 	void (*progress)(void *ctx, const struct check_stats *st);
 	void *progress_ctx;
 };
@@ -188,6 +189,8 @@ struct check_stats {
 	int concurrent;
 	unsigned long schedules;
 	char *schedule;
+	unsigned long por_reduced;
+	unsigned long por_skipped;
 };
 
 /**

@@ -550,6 +550,19 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
+void sort_unless_sorted(void *base, size_t n, size_t size,
+			int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+			qsort(base, n, size, cmp);
+			return;
+		}
+	}
+}
+
 void sbuf_putu(struct sbuf *sb, unsigned long long v)
 {
 	char num[24], *d = num + sizeof(num);

@@ -241,6 +241,13 @@ static inline void sbuf_puts(struct sbuf *sb, const char *s)
 	sbuf_putn(sb, s, strlen(s));
 }
 
+/*
+ * qsort() that first checks whether @base is in order already: canonical
+ * serialization sorts objects that machine files mostly list in order.
+ */
+void sort_unless_sorted(void *base, size_t n, size_t size,
+			int (*cmp)(const void *, const void *));
+
 /* Append a number in decimal, as "%llu" and "%lld" would. */
 void sbuf_putu(struct sbuf *sb, unsigned long long v);
 void sbuf_putd(struct sbuf *sb, long long v);

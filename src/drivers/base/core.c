@@ -532,11 +532,7 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	}
 	list_for_each_entry(dev, &m->devices, node)
 		devs[i++] = dev;
-	/* machine files list devices in name order, mostly: no sort then */
-	for (i = 1; i < n && cmp_dev(&devs[i - 1], &devs[i]) < 0; i++)
-		;
-	if (i < n)
-		qsort(devs, n, sizeof(*devs), cmp_dev);
+	sort_unless_sorted(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
 		if (sb->dynamic_only) {

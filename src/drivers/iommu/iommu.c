@@ -1501,10 +1501,7 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		}
 		for_each_group_device(group, gdev)
 			names[i++] = gdev->dev->name;
-		for (i = 1; i < n && cmp_str(&names[i - 1], &names[i]) < 0; i++)
-			;
-		if (i < n)
-			qsort(names, n, sizeof(*names), cmp_str);
+		sort_unless_sorted(names, n, sizeof(*names), cmp_str);
 		/*
 		 * "group %d iommu=%s key=%u ref=%u devs=%s,%s... owner=#%d|-
 		 * cnt=%u def=.. blk=.. dom=.. [name=%s]", written piece by
