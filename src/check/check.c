@@ -767,11 +767,11 @@ static int frame_actions(struct walker *w, struct frame *f)
  * Whether nothing but the group's own sysfs actions can change group @g,
  * and its actions change nothing but @g (docs/check.md, "Partial-order
  * reduction"): not owned and no vfio group on it, every member added,
- * without driver_override, not bound to its bus's vfio driver, and, when
- * unbound, out of reach of that driver's loading (the module is loaded
- * already, or the device cannot take an override: loading vfio-pci binds
- * an unbound device whose override names it). No device still to join a
- * group may join this one.
+ * without driver_override, not bound to its bus's vfio driver, and bound
+ * if it can take an override: an unbound one's override store and a load
+ * of the vfio module do not commute (loading vfio-pci binds an unbound
+ * device whose override names it), and other actions can always unload
+ * and load the module. No device still to join a group may join this one.
  */
 static bool por_group_isolated(struct machine *m, struct iommu_group *g)
 {
@@ -795,7 +795,7 @@ static bool por_group_isolated(struct machine *m, struct iommu_group *g)
 		vdrv = vfio ? machine_find_driver(m, vfio) : NULL;
 		if (vfio && dev->driver && !strcmp(dev->driver->name, vfio))
 			return false;
-		if (!dev->driver && vfio && !is_container(dev) && !vdrv)
+		if (!dev->driver && vfio && !is_container(dev))
 			return false;
 		if (!dev->driver && vdrv && driver_match_device(vdrv, dev) > 0)
 			return false;
