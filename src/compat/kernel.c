@@ -567,6 +567,11 @@ void sbuf_putu(struct sbuf *sb, unsigned long long v)
 {
 	char num[24], *d = num + sizeof(num);
 
+	if (v < 10) { /* most of a state's numbers: flags, counts, ids */
+		sbuf_putc(sb, (char)('0' + v));
+		return;
+	}
+
 	do {
 		*--d = (char)('0' + v % 10);
 		v /= 10;
