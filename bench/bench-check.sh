@@ -1,46 +1,139 @@
 #!/bin/sh
-# Checker figures: the default run on every built-in machine (states,
-# states/s, bytes per state, complete or the depth reached), each machine
-# with one thread then two (BENCH_STATES states each, default 50,000), and
-# the time to find each mutant. A measurement, not a
-# test: it never fails on timing, only when the checker misbehaves.
-# usage: bench/bench-check.sh [path/to/dmaown]
+# Checker figures (issue 13, items 2, 6 and 8), printed as the Markdown
+# tables docs/check.md shows:
+#  1. every built-in machine with -j 1 and -j 2, to the fixpoint or
+#     BENCH_STATES states (default 50,000): states, transitions, complete
+#     or not, diameter or depth reached, seconds, states/s, bytes a state;
+#     with BASELINE (another dmaown binary, e.g. a release build of the
+#     commit before), its -j 1 figures beside;
+#  2. the time to find each mutant on each machine, -j 1 and -j 2, within
+#     BENCH_MUTANT_STATES states (default 10,000), and lock-dropped with
+#     --interleave;
+#  3. partial-order reduction: states and transitions to depth
+#     BENCH_POR_DEPTH (default 3) without and with --por, and the machines
+#     --por proves complete within BENCH_STATES.
+# A measurement, not a test: it fails only when the checker misbehaves
+# (a mutant not caught on the machine the test suite catches it on, or a
+# state count that differs between -j 1 and -j 2).
+# usage: bench/bench-check.sh [path/to/dmaown [path/to/baseline-dmaown]]
 set -eu
-DMAOWN=${1:-./build/dmaown}
+DMAOWN=${1:-./build-rel/dmaown}
+BASELINE=${2:-}
+STATES=${BENCH_STATES:-50000}
+MSTATES=${BENCH_MUTANT_STATES:-10000}
+PORDEPTH=${BENCH_POR_DEPTH:-3}
+MACHINES="qdf2400 no-iommu x86-desktop x86-server amd-desktop arm64-soc dpaa2 vfio-doc vfio-host"
+MUTANTS="v7-order claim-ignores-count release-keeps-domain use-ignores-owner no-probe-cleanup"
 
-echo "== default run (every built-in machine, to the fixpoint within 50,000 states, a thread per CPU)"
-start=$(date +%s.%N)
-"$DMAOWN" check -q
-end=$(date +%s.%N)
-echo "total: $(awk "BEGIN { printf \"%.3f\", $end - $start }") s"
+# one field of check's one-line JSON
+field() {
+	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\\([^,}]*\\).*/\\1/p" | tr -d '"'
+}
 
-# Per machine, one thread then two: the same states and transitions (the
-# search's result does not depend on the threads), the time does.
-for j in 1 2; do
-	echo
-	echo "== -j $j, every built-in machine, --depth max --max-states ${BENCH_STATES:-50000}"
-	"$DMAOWN" check -q -j "$j" --max-states "${BENCH_STATES:-50000}"
+run_json() {
+	"$@" --json 2>/dev/null || true
+}
+
+echo "# dmaown check figures: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "## Every built-in machine, --depth max --max-states $STATES"
+echo
+if [ -n "$BASELINE" ]; then
+	echo "| machine | states | transitions | complete | diameter / depth | -j 1 s | -j 1 states/s | -j 2 s | -j 2 states/s | B/state | before: -j 1 states/s |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+else
+	echo "| machine | states | transitions | complete | diameter / depth | -j 1 s | -j 1 states/s | -j 2 s | -j 2 states/s | B/state |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+fi
+for m in $MACHINES; do
+	one=$(run_json "$DMAOWN" check -q -j 1 --max-states "$STATES" "$m")
+	two=$(run_json "$DMAOWN" check -q -j 2 --max-states "$STATES" "$m")
+	s1=$(field "$one" states)
+	s2=$(field "$two" states)
+	if [ "$s1" != "$s2" ]; then
+		echo "bench-check: $m: $s1 states with -j 1, $s2 with -j 2" >&2
+		exit 1
+	fi
+	t1=$(field "$one" seconds)
+	t2=$(field "$two" seconds)
+	if [ "$(field "$one" complete)" = true ]; then
+		done="yes"
+		reach="diameter $(field "$one" diameter)"
+	else
+		done="no"
+		reach="depth $(field "$one" depth)"
+	fi
+	row="| $m | $s1 | $(field "$one" transitions) | $done | $reach | $t1 | $(awk "BEGIN { printf \"%.0f\", $s1 / $t1 }") | $t2 | $(awk "BEGIN { printf \"%.0f\", $s2 / $t2 }") | $(awk "BEGIN { printf \"%.0f\", $(field "$one" bytes) / $s1 }") |"
+	if [ -n "$BASELINE" ]; then
+		base=$(run_json "$BASELINE" check -q -j 1 --max-states "$STATES" "$m")
+		bs=$(field "$base" states)
+		if [ "$bs" != "$s1" ]; then
+			echo "bench-check: $m: $s1 states, $bs with the baseline" >&2
+			exit 1
+		fi
+		row="$row $(awk "BEGIN { printf \"%.0f\", $bs / $(field "$base" seconds) }") |"
+	fi
+	echo "$row"
 done
 
 echo
-echo "== mutants (machine, mode: seconds, counterexample)"
-mutant() {
-	name=$1
-	machine=$2
-	shift 2
-	start=$(date +%s.%N)
-	status=0
-	out=$("$DMAOWN" check -q -j 1 "$@" --fault "$name" "$machine") || status=$?
-	end=$(date +%s.%N)
-	if [ "$status" -ne 1 ]; then
-		echo "bench-check: mutant $name not caught on $machine" >&2
-		exit 1
+echo "## Time to find each mutant (seconds, actions in the counterexample; - : none within $MSTATES states)"
+echo
+printf '| mutant | -j |'
+for m in $MACHINES; do printf ' %s |' "$m"; done
+echo
+printf '|---|---|'
+for m in $MACHINES; do printf -- '---|'; done
+echo
+for f in $MUTANTS; do
+	extra=
+	[ "$f" = no-probe-cleanup ] && extra=--probe-faults
+	for j in 1 2; do
+		printf '| %s | %s |' "$f" "$j"
+		for m in $MACHINES; do
+			out=$(run_json "$DMAOWN" check -q -j "$j" $extra --max-states "$MSTATES" --fault "$f" "$m")
+			if [ "$(field "$out" violations)" = 1 ]; then
+				printf ' %s (%s) |' "$(field "$out" seconds)" "$(field "$out" actions)"
+			else
+				printf ' - |'
+			fi
+			# the suite's own catches must show here too
+			case "$f:$m" in
+			v7-order:qdf2400 | claim-ignores-count:vfio-host | \
+			release-keeps-domain:vfio-host | use-ignores-owner:vfio-host | \
+			no-probe-cleanup:vfio-host)
+				if [ "$(field "$out" violations)" != 1 ]; then
+					echo >&2
+					echo "bench-check: mutant $f not caught on $m" >&2
+					exit 1
+				fi
+				;;
+			esac
+		done
+		echo
+	done
+done
+out=$(run_json "$DMAOWN" check -q --interleave --fault lock-dropped vfio-host)
+if [ "$(field "$out" violations)" != 1 ]; then
+	echo "bench-check: lock-dropped not caught with --interleave" >&2
+	exit 1
+fi
+echo
+echo "lock-dropped (--interleave, one thread) on vfio-host: $(field "$out" seconds) s"
+
+echo
+echo "## Partial-order reduction (-j 1)"
+echo
+echo "| machine | states, depth $PORDEPTH | with --por | transitions | with --por | --por within $STATES states |"
+echo "|---|---|---|---|---|---|"
+for m in $MACHINES; do
+	full=$(run_json "$DMAOWN" check -q -j 1 --depth "$PORDEPTH" "$m")
+	por=$(run_json "$DMAOWN" check -q --por --depth "$PORDEPTH" "$m")
+	whole=$(run_json "$DMAOWN" check -q --por --max-states "$STATES" "$m")
+	if [ "$(field "$whole" complete)" = true ]; then
+		closed="complete, $(field "$whole" states) states"
+	else
+		closed="not complete (depth $(field "$whole" depth))"
 	fi
-	echo "$name on $machine: $(awk "BEGIN { printf \"%.3f\", $end - $start }") s; $(echo "$out" | grep -m1 ' violated ')"
-}
-mutant v7-order qdf2400
-mutant claim-ignores-count vfio-host
-mutant release-keeps-domain vfio-host
-mutant use-ignores-owner vfio-host
-mutant no-probe-cleanup vfio-host --probe-faults
-mutant lock-dropped vfio-host --interleave
+	echo "| $m | $(field "$full" states) | $(field "$por" states) | $(field "$full" transitions) | $(field "$por" transitions) | $closed |"
+done
