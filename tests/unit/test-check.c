@@ -586,7 +586,6 @@ static void por_same_violations(void **state)
 		{ "vfio-host", MACHINE_FAULT_RELEASE_KEEPS_DOMAIN, false },
 		{ "vfio-host", MACHINE_FAULT_USE_IGNORES_OWNER, false },
 		{ "vfio-host", MACHINE_FAULT_NO_PROBE_CLEANUP, true },
-		{ "dpaa2", MACHINE_FAULT_CLAIM_IGNORES_COUNT, false },
 		{ "qdf2400", 0, false },
 	};
 
@@ -625,14 +624,15 @@ static void por_same_violations(void **state)
 }
 
 /*
- * The reduction: within a depth bound, the reduced search keeps fewer
- * states than the full one (its graph is a part of the full graph), and
- * says from how many states it left actions out. On qdf2400 it still
- * proves the fixpoint.
+ * The reduction is reported: the reduced graph is a part of the full one,
+ * so within a depth bound it has fewer states, and the run says from how
+ * many states it left actions out. (A bound on the reduced graph is not a
+ * bound on the orders it covers: only a complete run proves anything.)
+ * On qdf2400 it reaches its fixpoint.
  */
 static void por_reduces(void **state)
 {
-	struct check_opts o = { .depth = 3, .nshards = 1 };
+	struct check_opts o = { .depth = 2, .nshards = 1 };
 	struct machine *m = boot("x86-desktop", 0);
 	struct check_stats full, por;
 
