@@ -65,6 +65,16 @@ bool check_visited_contains(const struct check_visited *v,
 			    const uint64_t hash[2]);
 unsigned long check_visited_count(const struct check_visited *v);
 /*
+ * check_machine() that also hands over its visited set (*@ret_visited,
+ * freed by the caller; NULL on error): a shard's states, for a union with
+ * the others'. Not with --interleave (-EINVAL), which keeps no set.
+ */
+struct check_opts;
+struct check_stats;
+int check_machine_visited(const char *machine_spec, struct machine *boot,
+			  const struct check_opts *o, struct check_stats *st,
+			  struct check_visited **ret_visited);
+/*
  * @fn on every hash, in the order they were inserted; a non-zero return
  * stops the walk and is returned.
  */

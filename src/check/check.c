@@ -1481,6 +1481,13 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
+	return check_machine_visited(machine_spec, boot, o, st, NULL);
+}
+
+int check_machine_visited(const char *machine_spec, struct machine *boot,
+			  const struct check_opts *o, struct check_stats *st,
+			  struct check_visited **ret_visited)
+{
 	struct search s = { .o = o, .st = st, .best = { .at = WHERE_NONE },
 			    .best_step = { .at = WHERE_NONE } };
 	struct walker w[CHECK_THREADS_MAX];
@@ -1492,8 +1499,10 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	int ret = 0;
 
 	(void)machine_spec;
+	if (ret_visited)
+		*ret_visited = NULL;
 	if (o->interleave)
-		return check_interleaved(boot, o, st);
+		return ret_visited ? -EINVAL : check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
 	if (nthreads > CHECK_THREADS_MAX ||
 	    (nthreads > 1 && (o->exact || o->por)) ||
@@ -1575,6 +1584,15 @@ out:
 	machine_destroy(s.boot);
 	pthread_mutex_destroy(&s.lock);
 	st->bytes = store_bytes(&s.store);
+	if (ret_visited && !ret) {
+		*ret_visited = check_visited_new();
+		if (*ret_visited) {
+			(*ret_visited)->s = s.store; /* handed over whole */
+			memset(&s.store, 0, sizeof(s.store));
+		} else {
+			ret = -ENOMEM;
+		}
+	}
 	store_free(&s.store);
 	st->queue = 0;
 	st->seconds = now_seconds() - s.t0;

@@ -694,6 +694,65 @@ static void visited_union(void **state)
 	check_visited_free(v);
 }
 
+struct union_ctx {
+	struct check_visited *into;
+	unsigned long added;
+};
+
+static int in_set(void *ctx, const uint64_t hash[2])
+{
+	return check_visited_contains(ctx, hash) ? 0 : 1;
+}
+
+static int add_hash(void *ctx, const uint64_t hash[2])
+{
+	struct union_ctx *u = ctx;
+	int ret = check_visited_insert(u->into, hash);
+
+	if (ret < 0)
+		return ret;
+	u->added += (unsigned long)ret;
+	return 0;
+}
+
+/*
+ * A run hands over its visited set; the union of two shards' sets is the
+ * whole run's states (qdf2400 to depth 2: 22, each shard 16), whatever
+ * the shards share.
+ */
+static void visited_of_shards(void **state)
+{
+	struct check_opts o = { .depth = 2, .nshards = 1 };
+	struct machine *m = boot("qdf2400", 0);
+	struct check_visited *whole, *part;
+	struct union_ctx u = { 0 };
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine_visited("qdf2400", m, &o, &st, &whole), 0);
+	assert_int_equal(st.states, 22);
+	assert_int_equal(check_visited_count(whole), 22);
+	check_stats_free(&st);
+	u.into = check_visited_new();
+	assert_non_null(u.into);
+	o.nshards = 2;
+	for (o.shard = 0; o.shard < 2; o.shard++) {
+		assert_int_equal(check_machine_visited("qdf2400", m, &o, &st,
+						       &part), 0);
+		assert_true(check_visited_count(part) < 22);
+		assert_int_equal(check_visited_foreach(part, add_hash, &u), 0);
+		check_visited_free(part);
+		check_stats_free(&st);
+	}
+	assert_int_equal(check_visited_count(u.into), 22);
+	assert_int_equal(u.added, 22);
+	/* the same 22: every state of the whole run is in the union */
+	assert_int_equal(check_visited_foreach(whole, in_set, u.into), 0);
+	check_visited_free(u.into);
+	check_visited_free(whole);
+	machine_destroy(m);
+}
+
 /* The action list is stable: same machine, same lines, same order. */
 static void actions_stable(void **state)
 {
@@ -742,6 +801,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(por_same_violations),
 		cmocka_unit_test(por_reduces),
 		cmocka_unit_test(visited_union),
+		cmocka_unit_test(visited_of_shards),
 	};
 	const struct CMUnitTest interleaved[] = {
 		cmocka_unit_test(lock_dropped_needs_interleavings),
