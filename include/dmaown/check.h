@@ -144,6 +144,7 @@ struct check_opts {
 	unsigned int shard, nshards;
 	int interleave;
 	int preemptions;
+	bool por;
 	void (*progress)(void *ctx, const struct check_stats *st);
 	void *progress_ctx;
 	int (*visited)(void *ctx, const uint64_t hash[2], unsigned int depth);
@@ -201,6 +202,8 @@ struct check_stats {
 	char *schedule;
 	unsigned long *level_states;
 	int nlevels;
+	unsigned long por_reduced;
+	unsigned long por_skipped;
 };
 
 /**

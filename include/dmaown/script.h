@@ -79,6 +79,16 @@ struct script_ctx *script_ctx_new(struct machine *m, const char *filename);
 void script_ctx_set_names(struct script_ctx *ctx,
 			  const struct machine_show_names *names);
 
+/**
+ * script_ctx_reset() - a context as script_ctx_new() makes it, on @m
+ * @ctx: the context; its variables, VMM memory and working directory go
+ * @m: the machine its next lines run on
+ *
+ * For a caller that runs one line on each of many machines (the checker):
+ * the context is reused instead of allocated per line.
+ */
+void script_ctx_reset(struct script_ctx *ctx, struct machine *m);
+
 /** script_ctx_free() - free a context; NULL is accepted. */
 void script_ctx_free(struct script_ctx *ctx);
 

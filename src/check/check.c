@@ -206,6 +206,16 @@ static int store_foreach_visited(const struct store *s,
 	return ret;
 }
 
+static bool store_lookup(const struct store *s, const uint64_t hash[2],
+			 const char *text, size_t len)
+{
+	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
+	     j = (j + 1) & (s->nslots - 1))
+		if (store_same(s, s->slots[j] - 1, hash, text, len))
+			return true;
+	return false;
+}
+
 static void store_free(struct store *s)
 {
 	free(s->states);
@@ -213,6 +223,57 @@ static void store_free(struct store *s)
 	free(s->text);
 	free(s->off);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the visited set alone (check-priv.h) ---- */
+
+struct check_visited {
+	struct store s;
+};
+
+struct check_visited *check_visited_new(void)
+{
+	return calloc(1, sizeof(struct check_visited));
+}
+
+void check_visited_free(struct check_visited *v)
+{
+	if (!v)
+		return;
+	store_free(&v->s);
+	free(v);
+}
+
+int check_visited_insert(struct check_visited *v, const uint64_t hash[2])
+{
+	bool is_new;
+	long i = store_lookup_or_insert(&v->s, hash, NULL, 0, 0, 0, &is_new);
+
+	return i < 0 ? (int)i : is_new;
+}
+
+bool check_visited_contains(const struct check_visited *v,
+			    const uint64_t hash[2])
+{
+	return store_lookup(&v->s, hash, NULL, 0);
+}
+
+unsigned long check_visited_count(const struct check_visited *v)
+{
+	return v->s.n;
+}
+
+int check_visited_foreach(const struct check_visited *v,
+			  int (*fn)(void *ctx, const uint64_t hash[2]),
+			  void *ctx)
+{
+	for (unsigned long i = 0; i < v->s.n; i++) {
+		int ret = fn(ctx, v->s.states[i].hash);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- actions ---- */
@@ -262,8 +323,36 @@ static bool driver_loaded(struct machine *m, const char *name)
 	return machine_find_driver(m, name) != NULL;
 }
 
-int check_actions(struct machine *m, const struct check_opts *o,
-		  char ***ret_lines, size_t *ret_n)
+/*
+ * The device of each action that is a sysfs write to one device's own
+ * attributes or driver (unbind, bind, drivers_probe, driver_override):
+ * what partial-order reduction calls a group's local actions. NULL for
+ * every other action. Grown with the list, @n entries.
+ */
+struct owners {
+	struct device **v;
+	size_t n;
+	bool oom;
+};
+
+static void owners_fill(struct owners *ow, size_t n, struct device *dev)
+{
+	struct device **nv;
+
+	if (!ow || ow->oom || n <= ow->n)
+		return;
+	nv = realloc(ow->v, n * sizeof(*nv));
+	if (!nv) {
+		ow->oom = true;
+		return;
+	}
+	ow->v = nv;
+	while (ow->n < n)
+		ow->v[ow->n++] = dev;
+}
+
+static int actions_of(struct machine *m, const struct check_opts *o,
+		      char ***ret_lines, size_t *ret_n, struct owners *ow)
 {
 	struct strlist l = { 0 };
 	struct device *dev;
@@ -281,6 +370,7 @@ int check_actions(struct machine *m, const struct check_opts *o,
 			continue;
 		b = dev->bus->name;
 		bus_used[dev->bus->ops->kind] = true;
+		owners_fill(ow, l.n, NULL);
 		if (!dev->added) {
 			if (dev->absent && (!dev->parent || dev->parent->added))
 				strlist_add(&l, "@hotplug add %s", dev->name);
@@ -309,7 +399,9 @@ int check_actions(struct machine *m, const struct check_opts *o,
 					 "echo > /sys/bus/%s/devices/%s/driver_override",
 					 b, dev->name);
 		}
+		owners_fill(ow, l.n, dev);
 	}
+	owners_fill(ow, l.n, NULL);
 	/* vfio bus drivers come and go as modules */
 	for (int k = 0; k < BUS_KIND_MAX_; k++) {
 		const char *vfio = bus_vfio_driver_name((enum bus_kind)k);
@@ -371,7 +463,8 @@ int check_actions(struct machine *m, const struct check_opts *o,
 					strlist_add(&l, "@fault probe %s ENOMEM 1",
 						 drv->name);
 	}
-	if (l.oom) {
+	owners_fill(ow, l.n, NULL);
+	if (l.oom || (ow && ow->oom)) {
 		for (size_t i = 0; i < l.n; i++)
 			free(l.v[i]);
 		free(l.v);
@@ -380,6 +473,12 @@ int check_actions(struct machine *m, const struct check_opts *o,
 	*ret_lines = l.v;
 	*ret_n = l.n;
 	return 0;
+}
+
+int check_actions(struct machine *m, const struct check_opts *o,
+		  char ***ret_lines, size_t *ret_n)
+{
+	return actions_of(m, o, ret_lines, ret_n, NULL);
 }
 
 static void free_lines(char **v, size_t n)
@@ -479,19 +578,29 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run one script line on @m; *ret_failed when it failed. */
-static int run_line(struct machine *m, const char *line, bool *ret_failed)
+/*
+ * Run one script line on @m; *ret_failed when it failed. @ctx, when given,
+ * is the caller's context, reset for @m (a fresh one per line cost 13 KB
+ * of clearing); without it, one is made for the line.
+ */
+static int run_line(struct script_ctx *ctx, struct machine *m,
+		    const char *line, bool *ret_failed)
 {
-	struct script_ctx *ctx = script_ctx_new(m, "check");
+	struct script_ctx *own = NULL;
 	struct script_result res;
 	int ret;
 
-	if (!ctx)
-		return -ENOMEM;
+	if (ctx) {
+		script_ctx_reset(ctx, m);
+	} else {
+		ctx = own = script_ctx_new(m, "check");
+		if (!ctx)
+			return -ENOMEM;
+	}
 	ret = script_exec_line(ctx, line, 1, &res);
 	*ret_failed = ret || res.status;
 	script_result_free(&res);
-	script_ctx_free(ctx);
+	script_ctx_free(own);
 	return 0;
 }
 
@@ -505,7 +614,8 @@ static int run_line(struct machine *m, const char *line, bool *ret_failed)
  * the state space would never close. The lines run are appended to
  * @lines (may be NULL). Return: the number of lines run; -ENOMEM.
  */
-static int settle(struct machine *m, struct strlist *lines)
+static int settle(struct script_ctx *ctx, struct machine *m,
+		  struct strlist *lines)
 {
 	struct strlist l = { 0 };
 	struct vfio_group *vg;
@@ -521,7 +631,7 @@ static int settle(struct machine *m, struct strlist *lines)
 				    vg->noiommu ? -1 - vg->id : vg->id);
 	ngroups = l.n;
 	for (size_t i = 0; i < ngroups; i++)
-		if (run_line(m, l.v[i], &failed))
+		if (run_line(ctx, m, l.v[i], &failed))
 			l.oom = true;
 	/* closing a group may have left its container without one */
 	list_for_each_entry(c, &m->vfio_containers, node)
@@ -529,7 +639,7 @@ static int settle(struct machine *m, struct strlist *lines)
 		    list_empty(&c->group_list))
 			strlist_add(&l, "@vfio container-close %d", c->id);
 	for (size_t i = ngroups; !l.oom && i < l.n; i++)
-		if (run_line(m, l.v[i], &failed))
+		if (run_line(ctx, m, l.v[i], &failed))
 			l.oom = true;
 	for (size_t i = 0; lines && i < l.n; i++)
 		strlist_add(lines, "%s", l.v[i]);
@@ -543,14 +653,14 @@ static int settle(struct machine *m, struct strlist *lines)
  * cleared, it is history. *ret_failed tells whether @line failed. With
  * @lines, every line run is appended there.
  */
-static int step(struct machine *m, const char *line, bool *ret_failed,
-		struct strlist *lines)
+static int step(struct script_ctx *ctx, struct machine *m, const char *line,
+		bool *ret_failed, struct strlist *lines)
 {
-	int ret = run_line(m, line, ret_failed);
+	int ret = run_line(ctx, m, line, ret_failed);
 
 	if (!ret && lines)
 		strlist_add(lines, "%s", line);
-	if (!ret && settle(m, lines) < 0)
+	if (!ret && settle(ctx, m, lines) < 0)
 		ret = -ENOMEM;
 	machine_log_clear(m);
 	return ret;
@@ -580,6 +690,7 @@ struct frame {
 	struct machine *m;
 	char **acts;
 	size_t nacts;
+	struct device **own; /* --por: each action's device (struct owners) */
 };
 
 /*
@@ -637,6 +748,7 @@ struct search {
 	struct found *i6;
 	size_t ni6;
 	atomic_ulong transitions;
+	atomic_ulong por_reduced, por_skipped; /* --por: states, actions */
 	double t0, last_report;
 };
 
@@ -646,6 +758,7 @@ struct walker {
 	struct frame *path; /* path[0] is boot; @npath in use */
 	int npath, cappath;
 	unsigned long *chain;
+	struct script_ctx *ctx; /* reused for every line the walker runs */
 	bool reports; /* calls the progress hook (the first worker) */
 };
 
@@ -653,14 +766,123 @@ static void frame_clear(struct frame *f)
 {
 	machine_destroy(f->m);
 	free_lines(f->acts, f->nacts);
+	free(f->own);
 	memset(f, 0, sizeof(*f));
 }
 
 static int frame_actions(struct walker *w, struct frame *f)
 {
+	struct owners ow = { 0 };
+	int ret;
+
 	if (f->acts)
 		return 0;
-	return check_actions(f->m, w->s->o, &f->acts, &f->nacts);
+	if (!w->s->o->por)
+		return check_actions(f->m, w->s->o, &f->acts, &f->nacts);
+	ret = actions_of(f->m, w->s->o, &f->acts, &f->nacts, &ow);
+	if (ret)
+		free(ow.v);
+	else
+		f->own = ow.v;
+	return ret;
+}
+
+/* ---- partial-order reduction (--por) ---- */
+
+/*
+ * Whether nothing but the group's own sysfs actions can change group @g,
+ * and its actions change nothing but @g (docs/check.md, "Partial-order
+ * reduction"): not owned and no vfio group on it, every member added,
+ * without driver_override, not bound to its bus's vfio driver, and bound
+ * if it can take an override: an unbound one's override store and a load
+ * of the vfio module do not commute (loading vfio-pci binds an unbound
+ * device whose override names it), and other actions can always unload
+ * and load the module. No device still to join a group may join this one.
+ */
+static bool por_group_isolated(struct machine *m, struct iommu_group *g)
+{
+	struct group_device *gdev;
+	struct vfio_group *vg;
+	struct device *dev;
+
+	if (g->owner || list_empty(&g->devices))
+		return false;
+	list_for_each_entry(vg, &m->vfio_groups, node)
+		if (vg->iommu_group == g)
+			return false;
+	for_each_group_device(g, gdev) {
+		const char *vfio;
+		struct device_driver *vdrv;
+
+		dev = gdev->dev;
+		if (!dev->added || !dev->bus || dev->driver_override)
+			return false;
+		vfio = bus_vfio_driver_name(dev->bus->ops->kind);
+		vdrv = vfio ? machine_find_driver(m, vfio) : NULL;
+		if (vfio && dev->driver && !strcmp(dev->driver->name, vfio))
+			return false;
+		if (!dev->driver && vfio && !is_container(dev))
+			return false;
+		if (!dev->driver && vdrv && driver_match_device(vdrv, dev) > 0)
+			return false;
+	}
+	/* a device's first probe (IORT, devicetree) may join it to @g */
+	list_for_each_entry(dev, &m->devices, node)
+		if (!dev->iommu_group && dev->fw.iommu && m->cfg.iommu_api &&
+		    dev->fw.group_key && dev->fw.group_key == g->key)
+			return false;
+	return true;
+}
+
+/*
+ * The ample set of a state: the actions of one isolated group, the one
+ * with the fewest (then the lowest id), when there is one and other
+ * actions besides; else every action. Group @avoid, the one the action
+ * into this state worked on, is not chosen: its actions would undo that
+ * one, back to a state seen, and the cycle proviso would then expand
+ * every action. Marks @ample[a] for the actions
+ * to run first; returns how many, or @nacts for all. The conditions that
+ * make a group's actions independent of every other action, whatever
+ * runs first, hold machine-wide: no probe faults explored, every IOMMU
+ * registered (a late one probes devices into groups), no device left to
+ * plug in, and no probe deferred (a successful bind retries those).
+ */
+static size_t por_ample(struct machine *m, const struct check_opts *o,
+			struct device *const *own, size_t nacts, int avoid,
+			bool *ample)
+{
+	struct iommu_group *g, *best = NULL;
+	struct iommu_device *iommu;
+	struct device *dev;
+	size_t best_n = nacts;
+
+	if (o->probe_faults || !list_empty(&m->deferred_probe))
+		return nacts;
+	list_for_each_entry(iommu, &m->iommus, node)
+		if (!iommu->registered)
+			return nacts;
+	list_for_each_entry(dev, &m->devices, node)
+		if (!dev->added)
+			return nacts;
+	list_for_each_entry(g, &m->groups, node) {
+		size_t n = 0;
+
+		for (size_t a = 0; a < nacts; a++)
+			n += own[a] && own[a]->iommu_group == g;
+		if (!n || n >= nacts || g->id == avoid)
+			continue;
+		if (best && (n > best_n || (n == best_n && g->id > best->id)))
+			continue;
+		if (!por_group_isolated(m, g))
+			continue;
+		best = g;
+		best_n = n;
+	}
+	if (!best)
+		return nacts;
+	for (size_t a = 0; a < nacts; a++)
+		ample[a] = own[a] && own[a]->iommu_group == best;
+	return best_n;
 }
 
 static void walker_free(struct walker *w)
@@ -669,6 +891,7 @@ static void walker_free(struct walker *w)
 		frame_clear(&w->path[k]);
 	free(w->path);
 	free(w->chain);
+	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -736,7 +959,7 @@ static int state_machine(struct walker *w, unsigned long idx, int level,
 		if (action >= parent->nacts)
 			return -EINVAL; /* the model is not deterministic */
 		m = machine_clone(parent->m);
-		if (!m || step(m, parent->acts[action], &failed, NULL)) {
+		if (!m || step(w->ctx, m, parent->acts[action], &failed, NULL)) {
 			machine_destroy(m);
 			return -ENOMEM;
 		}
@@ -778,7 +1001,7 @@ static int build_trace(struct walker *w, unsigned long idx, int level,
 		const struct state *st = &w->s->store.states[w->path[d].idx];
 		bool failed;
 
-		if (!m || step(m, w->path[d - 1].acts[st->action], &failed, &l))
+		if (!m || step(w->ctx, m, w->path[d - 1].acts[st->action], &failed, &l))
 			ret = -ENOMEM;
 		machine_destroy(m);
 	}
@@ -787,7 +1010,7 @@ static int build_trace(struct walker *w, unsigned long idx, int level,
 			struct machine *m = machine_clone(f->m);
 			bool failed;
 
-			if (!m || step(m, last, &failed, &l))
+			if (!m || step(w->ctx, m, last, &failed, &l))
 				ret = -ENOMEM;
 			machine_destroy(m);
 		} else {
@@ -894,16 +1117,6 @@ static bool past_violation(struct search *s, struct where at)
 	return past;
 }
 
-static bool store_lookup(const struct store *s, const uint64_t hash[2],
-			 const char *text, size_t len)
-{
-	for (unsigned long j = hash[0] & (s->nslots - 1); s->nslots && s->slots[j];
-	     j = (j + 1) & (s->nslots - 1))
-		if (store_same(s, s->slots[j] - 1, hash, text, len))
-			return true;
-	return false;
-}
-
 /*
  * Store a state reached by @at. With several workers a state found twice
  * in one level keeps the first place in level order as its parent link,
@@ -911,7 +1124,8 @@ static bool store_lookup(const struct store *s, const uint64_t hash[2],
  * when known, -ENOMEM, or -ENOSPC when a limit stops insertion.
  */
 static int store_reached(struct search *s, const uint64_t hash[2],
-			 const char *text, size_t len, struct where at)
+			 const char *text, size_t len, struct where at,
+			 unsigned long *ret_i)
 {
 	bool is_new;
 	long i;
@@ -928,6 +1142,7 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 	} else {
 		i = store_lookup_or_insert(&s->store, hash, text, len, at.idx,
 					   at.action, &is_new);
+		*ret_i = (unsigned long)i;
 		if (i < 0) {
 			ret = (int)i;
 		} else if (!is_new && (unsigned long)i >= s->level_end &&
@@ -972,9 +1187,109 @@ static void report_progress(struct walker *w, unsigned long k)
 }
 
 /*
+ * Action @a from state @idx (machine @f): run, checked, its state stored
+ * and, when new, its I6 checked. Returns 1 when the expansion stops there
+ * (a violation, a limit), 0 to go on, or an error; *ret_added is what
+ * store_reached() said (1 new, 0 known), and -1 when nothing was stored.
+ */
+static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
+		      size_t a, const char *before, int *ret_added)
+{
+	struct search *s = w->s;
+	struct where at = { idx, a };
+	struct found v = { .at = at };
+	struct machine *c;
+	bool failed;
+	uint64_t hash[2];
+	char *text;
+	size_t len;
+	unsigned long i = 0;
+	int settled, added;
+
+	*ret_added = -1;
+	if (past_violation(s, at))
+		return 1;
+	c = machine_clone(f->m);
+	if (!c || run_line(w->ctx, c, f->acts[a], &failed)) {
+		machine_destroy(c);
+		return -ENOMEM;
+	}
+	atomic_fetch_add(&s->transitions, 1);
+	v.violated = step_violates(c, f->acts[a], failed, before, v.why,
+				   sizeof(v.why));
+	settled = v.violated ? 0 : settle(w->ctx, c, NULL);
+	machine_log_clear(c); /* logs are not state */
+	if (settled > 0) {
+		v.whole = true;
+		v.violated = step_violates(c, f->acts[a], false, NULL, v.why,
+					   sizeof(v.why));
+	}
+	if (settled < 0 || v.violated) {
+		machine_destroy(c);
+		if (settled < 0)
+			return -ENOMEM;
+		found_violation(s, &v);
+		return 1;
+	}
+	if (state_key(c, hash, &text, &len)) {
+		machine_destroy(c);
+		return -ENOMEM;
+	}
+	added = store_reached(s, hash, text, len, at, &i);
+	free(text);
+	/*
+	 * --por: a state known already is one of an earlier level or this
+	 * one (0: the cycle proviso), this state itself (2: no progress,
+	 * no cycle to close), or one of the next level, found from an
+	 * earlier state of this level (3: progress, as a new one).
+	 */
+	if (added == 0 && i == idx)
+		added = 2;
+	else if (added == 0 && i >= s->level_end)
+		added = 3;
+	*ret_added = added;
+	/* I6 once per new state, on the copy itself: it is done with */
+	if (added == 1 && check_teardown_consume(c, v.why, sizeof(v.why))) {
+		v.violated = INV_TEARDOWN;
+		v.whole = v.teardown = true;
+		v.hash[0] = hash[0];
+		v.hash[1] = hash[1];
+		found_violation(s, &v);
+	} else if (added != 1) {
+		machine_destroy(c);
+	}
+	if (added < 0 && added != -ENOSPC)
+		return added;
+	return added < 0 || v.violated ? 1 : 0;
+}
+
+/* The id of the group the action into state @idx worked on; -1: none. */
+static int por_last_group(struct walker *w, unsigned long idx)
+{
+	struct search *s = w->s;
+	struct frame *parent;
+	struct device *dev;
+	unsigned long a;
+
+	if (!s->level)
+		return -1;
+	parent = &w->path[s->level - 1];
+	a = s->store.states[idx].action;
+	if (!parent->own || a >= parent->nacts)
+		return -1;
+	dev = parent->own[a];
+	return dev && dev->iommu_group ? dev->iommu_group->id : -1;
+}
+
+/*
  * Expand state @idx of the current level: every action from it, each
  * checked, each new state stored and its I6 checked. Stops at a limit or
  * past the first violation known; returns 0 or an error.
+ *
+ * With --por, the actions of one isolated group (por_ample()) run first,
+ * and the others only when one of those led to a state seen before other
+ * than this one, or none led anywhere new: the cycle proviso, so that no
+ * action is put off around a cycle for ever (docs/check.md).
  */
 static int expand(struct walker *w, unsigned long idx)
 {
@@ -982,75 +1297,54 @@ static int expand(struct walker *w, unsigned long idx)
 	const struct check_opts *o = s->o;
 	struct frame *f;
 	char *before;
+	bool *ample = NULL;
+	size_t nample;
 	int ret = state_machine(w, idx, s->level, &f);
 
 	if (!ret)
 		ret = frame_actions(w, f);
 	if (ret)
 		return ret;
-	before = check_ownership_snapshot(f->m);
-	for (size_t a = 0; a < f->nacts; a++) {
-		struct where at = { idx, a };
-		struct found v = { .at = at };
-		struct machine *c;
-		bool failed;
-		uint64_t hash[2];
-		char *text;
-		size_t len;
-		int settled, added;
-
-		if (s->level == 0 && o->nshards > 1 && a % o->nshards != o->shard)
-			continue;
-		if (past_violation(s, at))
-			break;
-		c = machine_clone(f->m);
-		if (!c || run_line(c, f->acts[a], &failed)) {
-			machine_destroy(c);
-			ret = -ENOMEM;
-			break;
-		}
-		atomic_fetch_add(&s->transitions, 1);
-		v.violated = step_violates(c, f->acts[a], failed, before,
-					   v.why, sizeof(v.why));
-		settled = v.violated ? 0 : settle(c, NULL);
-		machine_log_clear(c); /* logs are not state */
-		if (settled > 0) {
-			v.whole = true;
-			v.violated = step_violates(c, f->acts[a], false, NULL,
-						   v.why, sizeof(v.why));
-		}
-		if (settled < 0 || v.violated) {
-			machine_destroy(c);
-			if (settled < 0) {
-				ret = -ENOMEM;
-				break;
-			}
-			found_violation(s, &v);
-			break;
-		}
-		if (state_key(c, hash, &text, &len)) {
-			machine_destroy(c);
-			ret = -ENOMEM;
-			break;
-		}
-		added = store_reached(s, hash, text, len, at);
-		free(text);
-		/* I6 once per new state, on the copy itself: it is done with */
-		if (added == 1 &&
-		    check_teardown_consume(c, v.why, sizeof(v.why))) {
-			v.violated = INV_TEARDOWN;
-			v.whole = v.teardown = true;
-			v.hash[0] = hash[0];
-			v.hash[1] = hash[1];
-			found_violation(s, &v);
-		} else if (added != 1) {
-			machine_destroy(c);
-		}
-		if (added < 0 && added != -ENOSPC)
-			ret = added;
-		if (added < 0 || v.violated)
-			break;
+	nample = f->nacts;
+	if (o->por && f->nacts) {
+		ample = calloc(f->nacts, sizeof(*ample));
+		if (!ample)
+			return -ENOMEM;
+		nample = por_ample(f->m, o, f->own, f->nacts,
+				   por_last_group(w, idx), ample);
 	}
+	before = check_ownership_snapshot(f->m);
+	for (int pass = 0; pass < 2 && !ret; pass++) {
+		bool progress = false, proviso = false;
+		int stop = 0;
+
+		for (size_t a = 0; a < f->nacts && !stop; a++) {
+			int added;
+
+			if (s->level == 0 && o->nshards > 1 &&
+			    a % o->nshards != o->shard)
+				continue;
+			/* pass 0: the ample set (all without one); 1: the rest */
+			if (nample < f->nacts && ample[a] == (pass == 1))
+				continue;
+			if (nample == f->nacts && pass == 1)
+				break;
+			stop = expand_one(w, f, idx, a, before, &added);
+			if (stop < 0)
+				ret = stop;
+			progress |= added == 1 || added == 3;
+			proviso |= added == 0;
+		}
+		if (stop || nample == f->nacts)
+			break;
+		if (pass == 0 && progress && !proviso) {
+			/* reduced: the other actions are not run from here */
+			atomic_fetch_add(&s->por_reduced, 1);
+			atomic_fetch_add(&s->por_skipped, f->nacts - nample);
+			break;
+		}
+	}
+	free(ample);
 	free(before);
 	return ret;
 }
@@ -1151,7 +1445,7 @@ static int report_violation(struct search *s, struct walker *w)
 		struct machine *c = machine_clone(f->m);
 		bool failed;
 
-		if (c && !step(c, f->acts[v->at.action], &failed, NULL))
+		if (c && !step(w->ctx, c, f->acts[v->at.action], &failed, NULL))
 			append_teardown(c, st);
 		machine_destroy(c);
 	}
@@ -1225,6 +1519,13 @@ static void level_record(struct check_stats *st, unsigned long n)
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
+	return check_machine_visited(machine_spec, boot, o, st, NULL);
+}
+
+int check_machine_visited(const char *machine_spec, struct machine *boot,
+			  const struct check_opts *o, struct check_stats *st,
+			  struct check_visited **ret_visited)
+{
 	struct search s = { .o = o, .st = st, .best = { .at = WHERE_NONE },
 			    .best_step = { .at = WHERE_NONE } };
 	struct walker w[CHECK_THREADS_MAX];
@@ -1236,18 +1537,28 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	int ret = 0;
 
 	(void)machine_spec;
+	if (ret_visited)
+		*ret_visited = NULL;
 	if (o->interleave)
-		return check_interleaved(boot, o, st);
+		return ret_visited ? -EINVAL : check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
-	if (nthreads > CHECK_THREADS_MAX || (nthreads > 1 && o->exact))
+	if (nthreads > CHECK_THREADS_MAX ||
+	    (nthreads > 1 && (o->exact || o->por)) ||
+	    (o->por && o->nshards > 1))
 		return -EINVAL;
 	memset(w, 0, sizeof(w));
 	s.t0 = s.last_report = now_seconds();
 	s.store.exact = o->exact;
 	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
 	pthread_mutex_init(&s.lock, NULL);
-	for (int t = 0; t < nthreads; t++)
-		w[t] = (struct walker){ .s = &s, .reports = t == 0 };
+	for (int t = 0; t < nthreads; t++) {
+		w[t] = (struct walker){ .s = &s, .reports = t == 0,
+					.ctx = script_ctx_new(NULL, "check") };
+		if (!w[t].ctx)
+			ret = -ENOMEM;
+	}
+	if (ret)
+		goto out;
 	s.boot = machine_clone(boot);
 	if (!s.boot || check_prepare(s.boot)) {
 		ret = -ENOMEM;
@@ -1305,6 +1616,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 out:
 	st->states = s.store.n;
 	st->transitions = atomic_load(&s.transitions);
+	st->por_reduced = atomic_load(&s.por_reduced);
+	st->por_skipped = atomic_load(&s.por_skipped);
 	free(text);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
@@ -1313,6 +1626,15 @@ out:
 	st->bytes = store_bytes(&s.store);
 	if (!ret)
 		ret = store_foreach_visited(&s.store, o);
+	if (ret_visited && !ret) {
+		*ret_visited = check_visited_new();
+		if (*ret_visited) {
+			(*ret_visited)->s = s.store; /* handed over whole */
+			memset(&s.store, 0, sizeof(s.store));
+		} else {
+			ret = -ENOMEM;
+		}
+	}
 	store_free(&s.store);
 	st->queue = 0;
 	st->seconds = now_seconds() - s.t0;
@@ -1429,7 +1751,7 @@ static int check_interleaved(struct machine *boot, const struct check_opts *o,
 					break;
 				}
 				c = machine_clone(level[k].m);
-				if (!c || step(c, acts[a], &failed, &lines) ||
+				if (!c || step(NULL, c, acts[a], &failed, &lines) ||
 				    lines.oom) {
 					machine_destroy(c);
 					strlist_free(&lines);

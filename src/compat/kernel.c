@@ -655,7 +655,46 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
-void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
+void sort_unless_sorted(void *base, size_t n, size_t size,
+			int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+			qsort(base, n, size, cmp);
+			return;
+		}
+	}
+}
+
+void sbuf_putu(struct sbuf *sb, unsigned long long v)
+{
+	char num[24], *d = num + sizeof(num);
+
+	if (v < 10) { /* most of a state's numbers: flags, counts, ids */
+		sbuf_putc(sb, (char)('0' + v));
+		return;
+	}
+
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
+}
+
+void sbuf_putd(struct sbuf *sb, long long v)
+{
+	if (v < 0) {
+		sbuf_putc(sb, '-');
+		sbuf_putu(sb, 0ULL - (unsigned long long)v);
+	} else {
+		sbuf_putu(sb, (unsigned long long)v);
+	}
+}
+
+void sbuf_putn_slow(struct sbuf *sb, const char *s, size_t n)
 {
 	if (sb->oom)
 		return;
@@ -813,6 +852,25 @@ static size_t ptr_hash(const void *p, size_t cap)
 void ptrmap_init(struct ptrmap *pm)
 {
 	memset(pm, 0, sizeof(*pm));
+}
+
+void ptrmap_init_size(struct ptrmap *pm, size_t n)
+{
+	size_t cap = 64;
+
+	memset(pm, 0, sizeof(*pm));
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	pm->keys = calloc(cap, sizeof(*pm->keys));
+	pm->vals = malloc(cap * sizeof(*pm->vals));
+	if (!pm->keys || !pm->vals) {
+		free(pm->keys);
+		free(pm->vals);
+		pm->keys = NULL;
+		pm->vals = NULL;
+		return; /* an empty map grows on its first put */
+	}
+	pm->cap = cap;
 }
 
 void ptrmap_free(struct ptrmap *pm)

@@ -219,12 +219,48 @@ struct sbuf {
 };
 
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __printf(2, 3);
-/* Append @n bytes of @s (the buffer stays NUL-terminated): no formatting. */
-void sbuf_putn(struct sbuf *sb, const char *s, size_t n);
+/* sbuf_putn() when the buffer has to grow (or is out of memory). */
+void sbuf_putn_slow(struct sbuf *sb, const char *s, size_t n);
+/*
+ * Append @n bytes of @s (the buffer stays NUL-terminated): no formatting.
+ * Inline with a byte loop: serializing a state appends thousands of
+ * pieces of a few bytes, and a call to memcpy() each cost more than them.
+ */
+static inline void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
+{
+	char *d;
+
+	if (sb->oom || sb->cap - sb->len <= n) {
+		sbuf_putn_slow(sb, s, n);
+		return;
+	}
+	d = sb->buf + sb->len;
+	for (size_t i = 0; i < n; i++)
+		d[i] = s[i];
+	d[n] = '\0';
+	sb->len += n;
+}
 static inline void sbuf_putc(struct sbuf *sb, char c)
 {
 	sbuf_putn(sb, &c, 1);
 }
+
+/* Append a string, as "%s" would; NULL is not accepted. */
+static inline void sbuf_puts(struct sbuf *sb, const char *s)
+{
+	sbuf_putn(sb, s, strlen(s));
+}
+
+/*
+ * qsort() that first checks whether @base is in order already: canonical
+ * serialization sorts objects that machine files mostly list in order.
+ */
+void sort_unless_sorted(void *base, size_t n, size_t size,
+			int (*cmp)(const void *, const void *));
+
+/* Append a number in decimal, as "%llu" and "%lld" would. */
+void sbuf_putu(struct sbuf *sb, unsigned long long v);
+void sbuf_putd(struct sbuf *sb, long long v);
 
 /* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
 struct ptrmap {
@@ -235,6 +271,11 @@ struct ptrmap {
 };
 
 void ptrmap_init(struct ptrmap *pm);
+/*
+ * An empty map with room for @n entries before it grows: a clone knows
+ * about how many objects it will map (as many as the last one did).
+ */
+void ptrmap_init_size(struct ptrmap *pm, size_t n);
 void ptrmap_free(struct ptrmap *pm);
 bool ptrmap_put(struct ptrmap *pm, const void *key, void *val);
 /* Return: the value stored for @key, or NULL. */

@@ -192,13 +192,15 @@ static int log_clone(const struct machine *old, struct machine *new)
 
 struct machine *machine_clone(const struct machine *m)
 {
+	/* as many objects as the last clone on this thread, about */
+	static _Thread_local size_t last_count;
 	struct machine *n = machine_alloc(m->name, &m->cfg);
 	struct ptrmap map;
 	int ret = 0;
 
 	if (!n)
 		return NULL;
-	ptrmap_init(&map);
+	ptrmap_init_size(&map, last_count);
 	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));
@@ -217,6 +219,7 @@ struct machine *machine_clone(const struct machine *m)
 			subsystems[i]->fixup(n, &map);
 		ret = log_clone(m, n);
 	}
+	last_count = map.count;
 	ptrmap_free(&map);
 	if (ret) {
 		machine_destroy(n);

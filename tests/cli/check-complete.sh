@@ -3,7 +3,9 @@
 # length: the table says "complete, diameter N", the line under it names
 # the machines proved, --json gives "complete":true and "diameter"; a bound
 # below the diameter, a state limit or a memory limit is not a proof, and
-# the line names the depth reached. TAP output.
+# the line names the depth reached. With --por the table and JSON say how
+# much the reduction left out, and a complete run says it is complete under
+# the reduction, not that every state was checked. TAP output.
 #
 # usage: check-complete.sh DMAOWN
 set -u
@@ -12,7 +14,7 @@ dmaown=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-complete.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..5"
+echo "1..7"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -57,5 +59,27 @@ if grep -q '"complete":false,.*"truncated":true' "$tmp/out" &&
 	ok "--max-memory 64K: stopped within it ($bytes bytes)"
 else
 	not_ok "--max-memory 64K: stopped within it"
+fi
+# --por: the same verdict, complete under the reduction, the reduction told
+"$dmaown" check -q --por qdf2400 >"$tmp/out" 2>&1
+if [ $? -eq 0 ] &&
+   grep -q '^qdf2400 .*  0  complete (por), depth [0-9]*$' "$tmp/out" &&
+   grep -q '^por: qdf2400: [1-9][0-9]* states expanded in part, [1-9][0-9]* actions not run from them$' "$tmp/out" &&
+   grep -qx 'complete under partial-order reduction (every violation reachable would be found): qdf2400' "$tmp/out"; then
+	ok "--por: complete under the reduction, and what it left out"
+else
+	not_ok "--por: complete under the reduction, and what it left out"
+fi
+
+"$dmaown" check -q --por --json qdf2400 >"$tmp/out" 2>&1
+status=$?
+"$dmaown" check -q --por -j 2 qdf2400 >"$tmp/err" 2>&1
+refused=$?
+if [ "$status" -eq 0 ] && [ "$refused" -eq 2 ] &&
+   grep -q '"complete":true,.*"por":true,"por_reduced":[1-9][0-9]*,"por_skipped":[1-9][0-9]*' "$tmp/out" &&
+   grep -q 'runs on one thread' "$tmp/err"; then
+	ok "--por --json: the por keys; -j 2 refused"
+else
+	not_ok "--por --json: the por keys; -j 2 refused"
 fi
 [ "$fails" -eq 0 ]

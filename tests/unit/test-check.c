@@ -16,6 +16,7 @@
 #include "dmaown/check.h"
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
+#include "check/check-priv.h"
 
 static struct machine *boot(const char *name, unsigned int faults)
 {
@@ -567,6 +568,191 @@ static void threads_match_one(void **state)
 	}
 }
 
+/*
+ * Partial-order reduction finds what the full search finds: every mutant
+ * and the v7 fault, on the machines where they show, break the same
+ * invariant with --por as without; and a clean machine stays clean.
+ */
+static void por_same_violations(void **state)
+{
+	static const struct {
+		const char *machine;
+		unsigned int fault;
+		bool probe_faults;
+	} cases[] = {
+		{ "qdf2400", MACHINE_FAULT_V7_ORDER, false },
+		{ "arm64-soc", MACHINE_FAULT_V7_ORDER, false },
+		{ "vfio-host", MACHINE_FAULT_CLAIM_IGNORES_COUNT, false },
+		{ "vfio-host", MACHINE_FAULT_RELEASE_KEEPS_DOMAIN, false },
+		{ "vfio-host", MACHINE_FAULT_USE_IGNORES_OWNER, false },
+		{ "vfio-host", MACHINE_FAULT_NO_PROBE_CLEANUP, true },
+		{ "qdf2400", 0, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct check_opts o = { .depth = CHECK_DEPTH_MAX,
+					.max_states = 3000,
+					.faults = cases[i].fault,
+					.probe_faults = cases[i].probe_faults,
+					.nshards = 1 };
+		struct machine *m = boot(cases[i].machine, cases[i].fault);
+		struct check_stats full, por;
+
+		assert_int_equal(check_machine(cases[i].machine, m, &o, &full), 0);
+		o.por = true;
+		assert_int_equal(check_machine(cases[i].machine, m, &o, &por), 0);
+		if ((full.violated & -full.violated) !=
+		    (por.violated & -por.violated))
+			fail_msg("%s %s: %s without --por, %s with",
+				 cases[i].machine,
+				 machine_fault_name(cases[i].fault),
+				 check_invariant_name(full.violated &
+						      -full.violated),
+				 check_invariant_name(por.violated &
+						      -por.violated));
+		assert_int_equal(!cases[i].fault, !full.violated);
+		/* its counterexample is a real one: it replays */
+		if (por.violated &&
+		    !(por.violated & (INV_FAILED_NOOP | INV_TEARDOWN)))
+			assert_true(replay(cases[i].machine, cases[i].fault,
+					   &por) & por.violated);
+		check_stats_free(&full);
+		check_stats_free(&por);
+		machine_destroy(m);
+	}
+}
+
+/*
+ * The reduction is reported: the reduced graph is a part of the full one,
+ * so within a depth bound it has fewer states, and the run says from how
+ * many states it left actions out. (A bound on the reduced graph is not a
+ * bound on the orders it covers: only a complete run proves anything.)
+ * On qdf2400 it reaches its fixpoint.
+ */
+static void por_reduces(void **state)
+{
+	struct check_opts o = { .depth = 2, .nshards = 1 };
+	struct machine *m = boot("x86-desktop", 0);
+	struct check_stats full, por;
+
+	(void)state;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &full), 0);
+	o.por = true;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &por), 0);
+	assert_int_equal(full.violated, 0);
+	assert_int_equal(por.violated, 0);
+	assert_true(por.states < full.states);
+	assert_true(por.transitions < full.transitions);
+	assert_true(por.por_reduced > 0 && por.por_skipped > 0);
+	assert_int_equal(full.por_reduced, 0);
+	check_stats_free(&full);
+	check_stats_free(&por);
+	machine_destroy(m);
+
+	m = boot("qdf2400", 0);
+	o.depth = CHECK_DEPTH_MAX;
+	assert_int_equal(check_machine("qdf2400", m, &o, &por), 0);
+	assert_true(por.complete);
+	assert_int_equal(por.violated, 0);
+	assert_true(por.states <= 208);
+	check_stats_free(&por);
+	machine_destroy(m);
+}
+
+static int count_hash(void *ctx, const uint64_t hash[2])
+{
+	unsigned long *n = ctx;
+
+	(void)hash;
+	(*n)++;
+	return 0;
+}
+
+/* The visited set on its own, as merging shards uses it: a union. */
+static void visited_union(void **state)
+{
+	struct check_visited *v = check_visited_new();
+	uint64_t h[2] = { 1, 2 }, g[2] = { 3, 4 };
+	unsigned long n = 0;
+
+	(void)state;
+	assert_non_null(v);
+	assert_false(check_visited_contains(v, h));
+	assert_int_equal(check_visited_insert(v, h), 1);
+	assert_int_equal(check_visited_insert(v, h), 0);
+	for (uint64_t i = 0; i < 5000; i++) {
+		g[0] = i * 0x9e3779b97f4a7c15ULL;
+		g[1] = i;
+		assert_int_equal(check_visited_insert(v, g), 1);
+	}
+	assert_int_equal(check_visited_insert(v, g), 0);
+	assert_true(check_visited_contains(v, h));
+	assert_int_equal(check_visited_count(v), 5001);
+	assert_int_equal(check_visited_foreach(v, count_hash, &n), 0);
+	assert_int_equal(n, 5001);
+	check_visited_free(v);
+}
+
+struct union_ctx {
+	struct check_visited *into;
+	unsigned long added;
+};
+
+static int in_set(void *ctx, const uint64_t hash[2])
+{
+	return check_visited_contains(ctx, hash) ? 0 : 1;
+}
+
+static int add_hash(void *ctx, const uint64_t hash[2])
+{
+	struct union_ctx *u = ctx;
+	int ret = check_visited_insert(u->into, hash);
+
+	if (ret < 0)
+		return ret;
+	u->added += (unsigned long)ret;
+	return 0;
+}
+
+/*
+ * A run hands over its visited set; the union of two shards' sets is the
+ * whole run's states (qdf2400 to depth 2: 22, each shard 16), whatever
+ * the shards share.
+ */
+static void visited_of_shards(void **state)
+{
+	struct check_opts o = { .depth = 2, .nshards = 1 };
+	struct machine *m = boot("qdf2400", 0);
+	struct check_visited *whole, *part;
+	struct union_ctx u = { 0 };
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine_visited("qdf2400", m, &o, &st, &whole), 0);
+	assert_int_equal(st.states, 22);
+	assert_int_equal(check_visited_count(whole), 22);
+	check_stats_free(&st);
+	u.into = check_visited_new();
+	assert_non_null(u.into);
+	o.nshards = 2;
+	for (o.shard = 0; o.shard < 2; o.shard++) {
+		assert_int_equal(check_machine_visited("qdf2400", m, &o, &st,
+						       &part), 0);
+		assert_true(check_visited_count(part) < 22);
+		assert_int_equal(check_visited_foreach(part, add_hash, &u), 0);
+		check_visited_free(part);
+		check_stats_free(&st);
+	}
+	assert_int_equal(check_visited_count(u.into), 22);
+	assert_int_equal(u.added, 22);
+	/* the same 22: every state of the whole run is in the union */
+	assert_int_equal(check_visited_foreach(whole, in_set, u.into), 0);
+	check_visited_free(u.into);
+	check_visited_free(whole);
+	machine_destroy(m);
+}
+
 /* The action list is stable: same machine, same lines, same order. */
 static void actions_stable(void **state)
 {
@@ -612,6 +798,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(exact_matches_hashed),
 		cmocka_unit_test(memory_bounded),
 		cmocka_unit_test(clean_machines),
+		cmocka_unit_test(por_same_violations),
+		cmocka_unit_test(por_reduces),
+		cmocka_unit_test(visited_union),
+		cmocka_unit_test(visited_of_shards),
 	};
 	const struct CMUnitTest interleaved[] = {
 		cmocka_unit_test(lock_dropped_needs_interleavings),

@@ -759,9 +759,16 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		sbuf_printf(sb, "bus %s autoprobe=%d\n", bus->name,
 			    bus->drivers_autoprobe);
 		list_for_each_entry(drv, &bus->drivers, node) {
-			sbuf_printf(sb, "driver %s/%s fail=%d/%d dynids=",
-				    bus->name, drv->name, drv->fail_errno,
-				    drv->fail_count);
+			/* "driver %s/%s fail=%d/%d dynids=", without parsing */
+			sbuf_puts(sb, "driver ");
+			sbuf_puts(sb, bus->name);
+			sbuf_putc(sb, '/');
+			sbuf_puts(sb, drv->name);
+			sbuf_puts(sb, " fail=");
+			sbuf_putd(sb, drv->fail_errno);
+			sbuf_putc(sb, '/');
+			sbuf_putd(sb, drv->fail_count);
+			sbuf_puts(sb, " dynids=");
 			for (unsigned int i = 0; i < drv->ndynids; i++) {
 				const struct pci_device_id *id =
 					&drv->dynids[i];
@@ -773,8 +780,8 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 			}
 			if (drv->desc->probe == PROBE_VFIO_PLATFORM &&
 			    !drv->reset_required)
-				sbuf_printf(sb, " reset_required=0");
-			sbuf_printf(sb, "\n");
+				sbuf_puts(sb, " reset_required=0");
+			sbuf_putc(sb, '\n');
 		}
 	}
 }

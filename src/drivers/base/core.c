@@ -217,7 +217,10 @@ static int device_root_prepare(struct device *dev)
 		return 0;
 	device_sysfs_root(dev, name, sizeof(name));
 	mutex_lock(&m->obj_lock);
-	if (!strmap_get(&m->dev_roots_by_name, name) && !dev_root_new(m, name))
+	dev->root = strmap_get(&m->dev_roots_by_name, name);
+	if (!dev->root)
+		dev->root = dev_root_new(m, name);
+	if (!dev->root)
 		ret = -ENOMEM;
 	mutex_unlock(&m->obj_lock);
 	return ret;
@@ -235,10 +238,7 @@ static void device_link_lists(struct device *dev, bool added)
 	if (dev->parent) {
 		dev->parent->children_added += added ? 1 : -1;
 	} else {
-		char name[sizeof(((struct dev_root *)0)->name)];
-
-		device_sysfs_root(dev, name, sizeof(name));
-		r = strmap_get(&m->dev_roots_by_name, name);
+		r = dev->root;
 		if (!WARN_ON(m, !r))
 			r->count += added ? 1 : -1;
 	}
@@ -435,6 +435,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		if (!nr)
 			return -ENOMEM;
 		nr->count = r->count;
+		ptrmap_put(map, r, nr);
 	}
 	return 0;
 }
@@ -451,19 +452,14 @@ static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		dev->bus = clone_remap(map, dev->bus);
 		dev->driver = clone_remap(map, dev->driver);
 		dev->sriov.physfn = clone_remap(map, dev->sriov.physfn);
+		dev->root = clone_remap(map, dev->root);
 	}
 	/* the listing lists, the roots' counts being copied already */
 	list_for_each_entry(dev, &new->devices, node) {
 		if (dev->added && dev->parent) {
 			list_add_tail(&dev->sibling, &dev->parent->children);
-		} else if (dev->added) {
-			char name[sizeof(((struct dev_root *)0)->name)];
-			struct dev_root *r;
-
-			device_sysfs_root(dev, name, sizeof(name));
-			r = strmap_get(&new->dev_roots_by_name, name);
-			if (r)
-				list_add_tail(&dev->sibling, &r->devices);
+		} else if (dev->added && dev->root) {
+			list_add_tail(&dev->sibling, &dev->root->devices);
 		}
 		if (dev->added && dev->bus)
 			list_add_tail(&dev->bus_node, &dev->bus->devices);
@@ -476,6 +472,68 @@ static int cmp_dev(const void *a, const void *b)
 {
 	return strcmp((*(struct device *const *)a)->name,
 		      (*(struct device *const *)b)->name);
+}
+
+/*
+ * A device's line in a state's text (dynamic_only), the same bytes the
+ * format strings below give, written piece by piece: the checker
+ * serializes every device of every state it reaches, and the format
+ * parsing was most of that.
+ */
+/* SR-IOV: a PF's capability and VFs, a VF's PF and number (rare: printf) */
+static void serialize_sriov(const struct device *dev, struct sbuf *sb)
+{
+	if (dev->sriov.is_physfn)
+		sbuf_printf(sb, " pf=%u,%u,%u,%x:%u,%d,%d",
+			    dev->sriov.total_VFs, dev->sriov.offset,
+			    dev->sriov.stride, dev->sriov.vf_device,
+			    dev->sriov.num_VFs, dev->sriov.drivers_autoprobe,
+			    dev->sriov.vfio_pf);
+	if (dev->sriov.is_virtfn)
+		sbuf_printf(sb, " vf=%s:%u,%d", dev->sriov.physfn->name,
+			    dev->sriov.vf_id, dev->sriov.vf_removed);
+}
+
+static void serialize_dynamic(const struct device *dev, struct sbuf *sb,
+			      struct ptrmap *ids)
+{
+	sbuf_puts(sb, "dev ");
+	sbuf_puts(sb, dev->name);
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->added);
+	sbuf_putd(sb, dev->absent);
+	sbuf_putd(sb, dev->fwspec);
+	sbuf_putc(sb, ' ');
+	sbuf_putu(sb, kref_read(&dev->kref));
+	sbuf_puts(sb, " g");
+	if (dev->iommu_group)
+		sbuf_putd(sb, dev->iommu_group->id);
+	else
+		sbuf_putc(sb, '-');
+	if (dev->iommu_domain) {
+		sbuf_puts(sb, " dom=#");
+		sbuf_putd(sb, canon_id(ids, dev->iommu_domain));
+	} else {
+		sbuf_puts(sb, " dom=-");
+	}
+	sbuf_puts(sb, " rst=");
+	sbuf_putd(sb, dev->pci_reset.attr);
+	sbuf_putc(sb, ':');
+	for (int j = 0; j < PCI_NUM_RESET_METHODS &&
+			dev->pci_reset.methods[j]; j++)
+		sbuf_putd(sb, dev->pci_reset.methods[j]);
+	serialize_sriov(dev, sb);
+	sbuf_putc(sb, ' ');
+	sbuf_puts(sb, dev->driver ? dev->driver->name : "-");
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->bound);
+	sbuf_putc(sb, ' ');
+	sbuf_puts(sb, dev->driver_override ? dev->driver_override : "-");
+	sbuf_putc(sb, ' ');
+	sbuf_putd(sb, dev->dma_use.active);
+	sbuf_putd(sb, dev->dma_use.group != NULL);
+	sbuf_putd(sb, !list_empty(&dev->deferred));
+	sbuf_putc(sb, '\n');
 }
 
 static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
@@ -491,28 +549,25 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	}
 	list_for_each_entry(dev, &m->devices, node)
 		devs[i++] = dev;
-	qsort(devs, n, sizeof(*devs), cmp_dev);
+	sort_unless_sorted(devs, n, sizeof(*devs), cmp_dev);
 	for (i = 0; i < n; i++) {
 		dev = devs[i];
-		if (sb->dynamic_only)
-			sbuf_printf(sb, "dev %s %d%d%d %u g", dev->name,
-				    dev->added, dev->absent, dev->fwspec,
-				    kref_read(&dev->kref));
-		else
-			sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u",
-				    dev->name, dev->added, dev->absent,
-				    dev->fwspec, kref_read(&dev->kref),
-				    dev->parent ? dev->parent->name : "-",
-				    dev->fw.iommu ? dev->fw.iommu->name : "-",
-				    dev->fw.group_key, dev->fw.require_direct,
-				    dev->fw.untrusted, dev->fw.def_domain_type);
-		if (!sb->dynamic_only) {
-			for (unsigned int j = 0; j < dev->fw.nr_direct; j++)
-				sbuf_printf(sb, " direct=%" PRIx64 "+%" PRIx64,
-					    dev->fw.direct[j].start,
-					    dev->fw.direct[j].length);
-			sbuf_printf(sb, " group=");
+		if (sb->dynamic_only) {
+			serialize_dynamic(dev, sb, ids);
+			continue;
 		}
+		sbuf_printf(sb, "dev %s added=%d absent=%d fwspec=%d ref=%u parent=%s iommu=%s key=%u rd=%d ut=%d dt=%u",
+			    dev->name, dev->added, dev->absent, dev->fwspec,
+			    kref_read(&dev->kref),
+			    dev->parent ? dev->parent->name : "-",
+			    dev->fw.iommu ? dev->fw.iommu->name : "-",
+			    dev->fw.group_key, dev->fw.require_direct,
+			    dev->fw.untrusted, dev->fw.def_domain_type);
+		for (unsigned int j = 0; j < dev->fw.nr_direct; j++)
+			sbuf_printf(sb, " direct=%" PRIx64 "+%" PRIx64,
+				    dev->fw.direct[j].start,
+				    dev->fw.direct[j].length);
+		sbuf_printf(sb, " group=");
 		if (dev->iommu_group)
 			sbuf_printf(sb, "%d", dev->iommu_group->id);
 		else
@@ -527,29 +582,10 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		for (int j = 0; j < PCI_NUM_RESET_METHODS &&
 				dev->pci_reset.methods[j]; j++)
 			sbuf_printf(sb, "%d", dev->pci_reset.methods[j]);
-		if (!sb->dynamic_only)
-			sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
-				    dev->pci_reset.no_bus_reset);
-		if (dev->sriov.is_physfn)
-			sbuf_printf(sb, " pf=%u,%u,%u,%x:%u,%d,%d",
-				    dev->sriov.total_VFs, dev->sriov.offset,
-				    dev->sriov.stride, dev->sriov.vf_device,
-				    dev->sriov.num_VFs,
-				    dev->sriov.drivers_autoprobe,
-				    dev->sriov.vfio_pf);
-		if (dev->sriov.is_virtfn)
-			sbuf_printf(sb, " vf=%s:%u,%d", dev->sriov.physfn->name,
-				    dev->sriov.vf_id, dev->sriov.vf_removed);
-		if (sb->dynamic_only)
-			sbuf_printf(sb, " %s %d %s %d%d%d\n",
-				    dev->driver ? dev->driver->name : "-",
-				    dev->bound,
-				    dev->driver_override ? dev->driver_override :
-							   "-",
-				    dev->dma_use.active, dev->dma_use.group != NULL,
-				    !list_empty(&dev->deferred));
-		else
-			sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
+		sbuf_printf(sb, " rcaps=%#x nbr=%d", dev->pci_reset.caps,
+			    dev->pci_reset.no_bus_reset);
+		serialize_sriov(dev, sb);
+		sbuf_printf(sb, " bus=%s ids=%04x:%04x:%04x:%04x:%06x:%u:%u:%s:%x:%s drv=%s bound=%d override=%s dma_use=%d,%d deferred=%d\n",
 			    dev->bus ? dev->bus->name : "-", dev->ids.vendor,
 			    dev->ids.device, dev->ids.subvendor,
 			    dev->ids.subdevice, dev->ids.class,

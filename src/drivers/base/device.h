@@ -117,6 +117,12 @@ struct device {
 	struct list_head bus_node;
 	struct list_head drv_node;
 	/*
+	 * A top-level device's /sys/devices directory (device_sysfs_root()),
+	 * found once when it is first added: a clone remaps it instead of
+	 * naming it again for every device.
+	 */
+	struct dev_root *root;
+	/*
 	 * PCI function reset (drivers/pci/pci.c): @caps, the function's own
 	 * methods, and @no_bus_reset are set before device_add(); @methods,
 	 * reset_method's list in order (0 ends it), is found at device_add()

@@ -1451,12 +1451,17 @@ static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
 static void serialize_domain(struct sbuf *sb, struct ptrmap *ids,
 			     const char *label, const struct iommu_domain *d)
 {
+	/* " %s=#%d:%s" or " %s=-", piece by piece (see serialize_group()) */
+	sbuf_putc(sb, ' ');
+	sbuf_puts(sb, label);
 	if (!d) {
-		sbuf_printf(sb, " %s=-", label);
+		sbuf_puts(sb, "=-");
 		return;
 	}
-	sbuf_printf(sb, " %s=#%d:%s", label, canon_id(ids, d),
-		    iommu_domain_type_str(d->type));
+	sbuf_puts(sb, "=#");
+	sbuf_putd(sb, canon_id(ids, d));
+	sbuf_putc(sb, ':');
+	sbuf_puts(sb, iommu_domain_type_str(d->type));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1496,25 +1501,43 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		}
 		for_each_group_device(group, gdev)
 			names[i++] = gdev->dev->name;
-		qsort(names, n, sizeof(*names), cmp_str);
-		sbuf_printf(sb, "group %d iommu=%s key=%u ref=%u devs=",
-			    group->id,
-			    group->iommu ? group->iommu->name : "-",
-			    group->key, kref_read(&group->kref));
-		for (i = 0; i < n; i++)
-			sbuf_printf(sb, "%s%s", i ? "," : "", names[i]);
+		sort_unless_sorted(names, n, sizeof(*names), cmp_str);
+		/*
+		 * "group %d iommu=%s key=%u ref=%u devs=%s,%s... owner=#%d|-
+		 * cnt=%u def=.. blk=.. dom=.. [name=%s]", written piece by
+		 * piece: the checker writes every group of every state.
+		 */
+		sbuf_puts(sb, "group ");
+		sbuf_putd(sb, group->id);
+		sbuf_puts(sb, " iommu=");
+		sbuf_puts(sb, group->iommu ? group->iommu->name : "-");
+		sbuf_puts(sb, " key=");
+		sbuf_putu(sb, group->key);
+		sbuf_puts(sb, " ref=");
+		sbuf_putu(sb, kref_read(&group->kref));
+		sbuf_puts(sb, " devs=");
+		for (i = 0; i < n; i++) {
+			if (i)
+				sbuf_putc(sb, ',');
+			sbuf_puts(sb, names[i]);
+		}
 		free(names);
-		if (group->owner)
-			sbuf_printf(sb, " owner=#%d", canon_id(ids, group->owner));
-		else
-			sbuf_printf(sb, " owner=-");
-		sbuf_printf(sb, " cnt=%u", group->owner_cnt);
+		if (group->owner) {
+			sbuf_puts(sb, " owner=#");
+			sbuf_putd(sb, canon_id(ids, group->owner));
+		} else {
+			sbuf_puts(sb, " owner=-");
+		}
+		sbuf_puts(sb, " cnt=");
+		sbuf_putu(sb, group->owner_cnt);
 		serialize_domain(sb, ids, "def", group->default_domain);
 		serialize_domain(sb, ids, "blk", group->blocking_domain);
 		serialize_domain(sb, ids, "dom", group->domain);
-		if (group->name[0])
-			sbuf_printf(sb, " name=%s", group->name);
-		sbuf_printf(sb, "\n");
+		if (group->name[0]) {
+			sbuf_puts(sb, " name=");
+			sbuf_puts(sb, group->name);
+		}
+		sbuf_putc(sb, '\n');
 	}
 }
 
@@ -1608,10 +1631,16 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 		}
 	}
 	qsort(named, k, sizeof(*named), cmp_named_domain);
-	for (size_t i = 0; i < k; i++)
-		sbuf_printf(sb, "domain #%d users=%u iommu=%s\n", named[i].id,
-			    named[i].domain->users,
-			    named[i].domain->iommu->name);
+	for (size_t i = 0; i < k; i++) {
+		/* "domain #%d users=%u iommu=%s\n" */
+		sbuf_puts(sb, "domain #");
+		sbuf_putd(sb, named[i].id);
+		sbuf_puts(sb, " users=");
+		sbuf_putu(sb, named[i].domain->users);
+		sbuf_puts(sb, " iommu=");
+		sbuf_puts(sb, named[i].domain->iommu->name);
+		sbuf_putc(sb, '\n');
+	}
 	free(named);
 	for (unsigned int t = 0; t < 5; t++)
 		if (unnamed[t])
