@@ -638,12 +638,14 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 						    false, bad, why) ||
 				    run_write_chart(o, path, msc))) {
 				script_msc_free(msc);
+				cli_names_close(names_handle);
 				script_ctx_free(ctx);
 				machine_destroy(m);
 				free(buf);
 				return 2;
 			}
 			script_msc_free(msc);
+			cli_names_close(names_handle);
 			script_ctx_free(ctx);
 			machine_destroy(m);
 			free(buf);

@@ -100,7 +100,8 @@ static int list_files(const char *root, struct conf_file **ret,
 		}
 		closedir(dp);
 	}
-	qsort(v, n, sizeof(*v), cmp_conf);
+	if (n)	/* qsort() takes no NULL, even for nothing */
+		qsort(v, n, sizeof(*v), cmp_conf);
 	*ret = v;
 	*ret_n = n;
 	return 0;
