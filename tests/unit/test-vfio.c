@@ -1449,6 +1449,53 @@ static void iommufd_tail(void)
 	assert_kernel_owned(AUDIO, 1);
 }
 
+/*
+ * Kernel versions (docs/architecture.md, "Kernel versions"). 6.1 has no
+ * drivers/iommu/iommufd/ (merged in 6.2: iommufd_fops_open() and the
+ * /dev/iommu misc device do not exist) and no drivers/vfio/device_cdev.c
+ * (6.6: vfio_device_fops_cdev_open() and /dev/vfio/devices/vfioN do not
+ * exist): open(2) of either node fails with ENOENT, while the group path
+ * (vfio_group_fops_open(), the same in 6.1 and 6.12) works. 6.12, like
+ * v6.6, has both.
+ */
+static void kernel_versions_nodes(void **state)
+{
+	int a = -1, g, c;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	assert_int_equal(machine_kernel(self->m), MACHINE_KERNEL_6_6);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(-ENOENT, _iopen(&a));		/* no /dev/iommu before 6.2 */
+	err_cdev(ENOENT, GPU);			/* no vfio cdev before 6.6 */
+	err_cdev(ENOENT, RP);			/* ENOENT before any device check */
+	do_gopen(g);				/* the group file is there */
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, GPU);
+	do_dclose(GPU);
+	do_unsetc(g);
+	do_cclose(c);
+	do_gclose(g);
+	assert_all_closed();
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	a = do_iopen();
+	do_cdev(GPU);
+	do_bindfd(GPU, a);
+	do_dclose(GPU);
+	do_iclose(a);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_6);
+	do_cdev(GPU);
+	do_dclose(GPU);
+	assert_all_closed();
+	check_no_new_warn(__FILE__, __LINE__);
+}
+
 static void iommufd_shared_ownership(void **state)
 {
 	struct iommu_domain *domain;
@@ -4602,6 +4649,7 @@ int main(void)
 		EVERY_FW(managed_dma_members),
 		EVERY_FW(hotplug_into_owned_group),
 		EVERY_FW(iommufd_shared_ownership),
+		EVERY_FW(kernel_versions_nodes),
 		EVERY_FW(container_excludes_cdev),
 		EVERY_FW(cdev_blocks_group_file),
 		EVERY_FW(iommufd_bind_refusals),

@@ -510,6 +510,16 @@ int vfio_cdev_fd_open(struct process *p, const char *dev_name)
 	fd = get_unused_fd(p);
 	if (fd < 0)
 		goto out_unlock;
+	/*
+	 * The cdev (drivers/vfio/device_cdev.c, /dev/vfio/devices/vfioN)
+	 * came in 6.6: 6.1's vfio_main.c registers no device class, so the
+	 * node is not there.
+	 */
+	if (machine_kernel(m) == MACHINE_KERNEL_6_1) {
+		put_unused_fd(p, fd);
+		fd = -ENOENT;
+		goto out_unlock;
+	}
 	vdev = vfio_device_by_name(m, dev_name);
 	df = vdev && !vdev->group->noiommu ?
 		     vfio_allocate_device_file(vdev, false) : NULL;
