@@ -1496,6 +1496,38 @@ static void kernel_versions_nodes(void **state)
 	check_no_new_warn(__FILE__, __LINE__);
 }
 
+/*
+ * vfio_group_ioctl_set_container() with a descriptor that is not a
+ * container: 6.1 returns -EINVAL; 6.2 added iommufd's compatibility
+ * container there and made any other file -EBADFD (v6.6, 6.12).
+ */
+static void kernel_versions_set_container(void **state)
+{
+	struct process *a;
+	int g, gf, cf;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	a = machine_process(self->m, "qemu-a");
+	gf = vfio_group_fd_open(a, g);
+	cf = vfio_container_fd_open(a);
+	assert_true(gf >= 0 && cf >= 0);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(-EBADF, vfio_ioctl_group_set_container(a, gf, 9));
+	assert_rc(-EINVAL, vfio_ioctl_group_set_container(a, gf, gf));
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	assert_rc(-EBADFD, vfio_ioctl_group_set_container(a, gf, gf));
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_6);
+	assert_rc(-EBADFD, vfio_ioctl_group_set_container(a, gf, gf));
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(0, vfio_ioctl_group_set_container(a, gf, cf));
+	assert_rc(0, process_close(a, gf));
+	assert_rc(0, process_close(a, cf));
+}
+
 static void iommufd_shared_ownership(void **state)
 {
 	struct iommu_domain *domain;
@@ -4650,6 +4682,7 @@ int main(void)
 		EVERY_FW(hotplug_into_owned_group),
 		EVERY_FW(iommufd_shared_ownership),
 		EVERY_FW(kernel_versions_nodes),
+		EVERY_FW(kernel_versions_set_container),
 		EVERY_FW(container_excludes_cdev),
 		EVERY_FW(cdev_blocks_group_file),
 		EVERY_FW(iommufd_bind_refusals),

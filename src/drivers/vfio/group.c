@@ -257,8 +257,14 @@ static int vfio_group_set_container_locked(struct vfio_group *group,
 		return -EINVAL;
 	if (list_empty(&group->device_list))
 		return -ENODEV;
+	/*
+	 * 6.2 taught vfio_group_ioctl_set_container() iommufd's compatibility
+	 * container and gave a file that is neither -EBADFD; 6.1 returns
+	 * -EINVAL for any file that is not a container.
+	 */
 	if (!legacy && vfio_container_from_fd(p, cfd, &container))
-		return -EBADFD;
+		return machine_kernel(group->m) == MACHINE_KERNEL_6_1 ?
+			       -EINVAL : -EBADFD;
 	return vfio_container_attach_group(container, group);
 }
 
