@@ -121,7 +121,7 @@ enum machine_kernel {
  * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
  * @kernel_release: the release of the kernel the machine ran, as uname -r
  *	gives it ("6.1.0-18-amd64"); "" unknown. Recorded (machine file
- *	'kernel-release', dmaown import): the model is v6.6 whatever it says
+ *	'kernel-release', dmaown import); it never chooses behaviour: @kernel does
  * @kernel_major: @kernel_release's major number, 0 unknown
  * @kernel_minor: its minor number
  * @kernel: the kernel version whose behaviour the model follows where it
