@@ -117,7 +117,7 @@ static int call_driver_probe(struct device *dev, struct device_driver *drv)
 		/* the driver looked and said no: not an error worth a line */
 		break;
 	default:
-		/* 6.8 moved the line onto the device, as an error */
+		/* after v6.6 (6.12 has it): on the device, as an error */
 		if (machine_kernel(dev->m) == MACHINE_KERNEL_6_12)
 			dev_err(dev, "probe with driver %s failed with error %d",
 				drv->name, ret);
