@@ -98,6 +98,18 @@ struct pcie_acs_override {
 #define MACHINE_KERNEL_RELEASE_MAX 64
 
 /**
+ * enum machine_kernel - the kernel versions the model can follow
+ * @MACHINE_KERNEL_6_6: v6.6, what the model is written after (the default)
+ * @MACHINE_KERNEL_6_1: v6.1: no iommufd (merged in 6.2), no vfio cdev (6.6)
+ * @MACHINE_KERNEL_6_12: v6.12
+ */
+enum machine_kernel {
+	MACHINE_KERNEL_6_6 = 0,
+	MACHINE_KERNEL_6_1,
+	MACHINE_KERNEL_6_12,
+};
+
+/**
  * struct machine_config - kernel configuration and command line of a machine
  * @iommu_api: CONFIG_IOMMU_API; false gives the seed's inline stubs, no
  *	/sys/kernel/iommu_groups, and no VFIO or iommufd (they need it)
@@ -109,9 +121,12 @@ struct pcie_acs_override {
  * @acs_override: the out-of-tree pcie_acs_override= option; all zero: none
  * @kernel_release: the release of the kernel the machine ran, as uname -r
  *	gives it ("6.1.0-18-amd64"); "" unknown. Recorded (machine file
- *	'kernel-release', dmaown import): the model is v6.6 whatever it says
+ *	'kernel-release', dmaown import); it never chooses behaviour: @kernel does
  * @kernel_major: @kernel_release's major number, 0 unknown
  * @kernel_minor: its minor number
+ * @kernel: the kernel version whose behaviour the model follows where it
+ *	differs from v6.6 (machine file 'kernel', dmaown run --kernel;
+ *	docs/architecture.md, "Kernel versions"); 0 is MACHINE_KERNEL_6_6
  * @pci_groups_computed: PCI devices' groups follow pci_device_group()
  *	(machine files with 'groups computed' or 'check'), so devices made
  *	after boot (SR-IOV VFs) are grouped by the same rules; false: by
@@ -126,8 +141,40 @@ struct machine_config {
 	struct pcie_acs_override acs_override;
 	char kernel_release[MACHINE_KERNEL_RELEASE_MAX + 1];
 	unsigned int kernel_major, kernel_minor;
+	enum machine_kernel kernel;
 	bool pci_groups_computed;
 };
+
+/**
+ * machine_kernel_parse() - a kernel version as 'kernel' and --kernel name it
+ * @text: "6.1", "6.6" or "6.12"
+ *
+ * Return: the version, or -1 for any other text.
+ */
+int machine_kernel_parse(const char *text);
+
+/**
+ * machine_kernel_name() - the name of a kernel version ("6.1")
+ * @k: the version
+ */
+const char *machine_kernel_name(enum machine_kernel k);
+
+/**
+ * machine_set_kernel() - follow another kernel version's behaviour
+ * @m: the machine
+ * @k: the version; the command line's --kernel wins over the machine file
+ *
+ * Only what userspace does after boot depends on the version (which
+ * device nodes exist, errnos and log text), so a booted machine can be
+ * switched before its script runs.
+ */
+void machine_set_kernel(struct machine *m, enum machine_kernel k);
+
+/**
+ * machine_kernel() - the kernel version the machine follows
+ * @m: the machine
+ */
+enum machine_kernel machine_kernel(const struct machine *m);
 
 /**
  * machine_kernel_release() - the kernel release the machine records

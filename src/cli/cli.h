@@ -31,6 +31,8 @@ struct run_opts {
 	bool quiet;		/* print nothing of the script's own output */
 	bool numeric;        /* lspci without names (--numeric) */
 	const char *pci_ids; /* a pinned pci.ids (--pci-ids) */
+	/* --kernel: the version followed (MACHINE_KERNEL_*) plus one; 0 the file's */
+	int kernel;
 };
 
 /* FILE.sh -> FILE.@ext beside it (FILE.@ext when it has no .sh); freed */

@@ -380,7 +380,8 @@ static void kernel_usage(FILE *out)
 	      "model (docs/oracle.md).\n"
 	      "\n"
 	      "Options:\n"
-	      "  -k, --kernel V      the pinned kernel: 6.12 (default) or 6.1\n"
+	      "  -k, --kernel V      the pinned kernel: 6.12 (default) or 6.1; diff\n"
+	      "                      runs the model with 'run --kernel V'\n"
 	      "      --kernel-dir D  an unpacked kernel package instead of the cache\n"
 	      "                      ($DMAOWN_KERNELS, else ~/.cache/dmaown/kernels)\n"
 	      "      --timeout S     seconds a boot may take (default 600)\n"
@@ -489,11 +490,12 @@ static int kernel_run(int argc, char **argv)
 }
 
 /*
- * The model's lines for @script_path: 'dmaown run --json --show -m
- * MACHINE', this same executable, so the model's side is exactly what
+ * The model's lines for @script_path: 'dmaown run --json --show --kernel
+ * @kernel -m MACHINE', this same executable, so the model's side is exactly what
  * users run.
  */
-static char *model_lines(const char *machine, const char *script_path)
+static char *model_lines(const char *machine, const char *script_path,
+			 const char *kernel)
 {
 	char self[PATH_MAX], tmp[] = "/tmp/dmaown-model.XXXXXX";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -512,8 +514,9 @@ static char *model_lines(const char *machine, const char *script_path)
 	pid = fork();
 	if (pid == 0) {
 		dup2(fd, 1);
-		execl(self, self, "run", "--json", "--show", "-m", machine,
-		      script_path, (char *)NULL);
+		/* the model follows the oracle's version (--kernel) */
+		execl(self, self, "run", "--json", "--show", "--kernel", kernel,
+		      "-m", machine, script_path, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -580,7 +583,7 @@ static int kernel_diff_cmd(int argc, char **argv)
 		}
 		fputs(script, f);
 		fclose(f);
-		model = model_lines(argv[optind], tmp);
+		model = model_lines(argv[optind], tmp, ko.pin->line);
 		unlink(tmp);
 		ret = boot(&t, &ko, script, &lines, &secs);
 		free(script);

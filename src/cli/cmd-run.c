@@ -317,6 +317,9 @@ static void run_usage(FILE *out)
 	      "                    .svg for .sh, or -o FILE\n"
 	      "      --dot         the same chart as Graphviz DOT text (.dot)\n"
 	      "  -o, --output FILE where --svg or --dot writes\n"
+	      "      --kernel V    follow kernel V where it differs from v6.6: 6.1,\n"
+	      "                    6.6 or 6.12 (default: the machine file's 'kernel',\n"
+	      "                    else 6.6; docs/architecture.md)\n"
 	      "  -n, --numeric     lspci and --show without the names pci.ids gives\n"
 	      "      --pci-ids F   names from the pci.ids file F (default: the host's,\n"
 	      "                    as lspci finds it; or $DMAOWN_PCI_IDS)\n"
@@ -342,6 +345,7 @@ enum {
 	OPT_PCI_IDS,
 	OPT_SVG,
 	OPT_DOT,
+	OPT_KERNEL,
 };
 
 static const struct option run_options[] = {
@@ -358,6 +362,7 @@ static const struct option run_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "pci-ids", required_argument, NULL, OPT_PCI_IDS },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -404,6 +409,15 @@ static int run_option(const char *cmd, int c, const char *arg, bool header,
 		return 0;
 	case OPT_FAULT:
 		return cli_parse_fault(cmd, arg, &o->faults) ? 2 : 0;
+	case OPT_KERNEL:
+		o->kernel = machine_kernel_parse(arg) + 1;
+		if (!o->kernel) {
+			fprintf(stderr,
+				"%s: --kernel %s: the model follows 6.1, 6.6 or 6.12\n",
+				cmd, arg);
+			return 2;
+		}
+		return 0;
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
@@ -591,6 +605,8 @@ int cli_run_stream(const char *path, FILE *f, const char *machine_spec,
 		free(buf);
 		return 2;
 	}
+	if (o->kernel) /* the command line wins over the machine file */
+		machine_set_kernel(m, (enum machine_kernel)(o->kernel - 1));
 	machine_log_clear(m); /* the boot log is not the script's */
 	ctx = script_ctx_new(m, path);
 	if (!ctx) {

@@ -75,6 +75,37 @@ const char *machine_kernel_release(const struct machine *m,
 	return m->cfg.kernel_release[0] ? m->cfg.kernel_release : NULL;
 }
 
+static const char *const kernel_names[] = {
+	[MACHINE_KERNEL_6_6] = "6.6",
+	[MACHINE_KERNEL_6_1] = "6.1",
+	[MACHINE_KERNEL_6_12] = "6.12",
+};
+
+int machine_kernel_parse(const char *text)
+{
+	for (size_t i = 0; i < sizeof(kernel_names) / sizeof(kernel_names[0]);
+	     i++)
+		if (!strcmp(text, kernel_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *machine_kernel_name(enum machine_kernel k)
+{
+	return (size_t)k < sizeof(kernel_names) / sizeof(kernel_names[0]) ?
+		       kernel_names[k] : "?";
+}
+
+void machine_set_kernel(struct machine *m, enum machine_kernel k)
+{
+	m->cfg.kernel = k;
+}
+
+enum machine_kernel machine_kernel(const struct machine *m)
+{
+	return m->cfg.kernel;
+}
+
 struct machine *machine_create(const char *name,
 			       const struct machine_config *cfg)
 {

@@ -1930,6 +1930,29 @@ static int stmt_kernel_release(struct parser *p)
 	return 0;
 }
 
+static const struct choice kernel_choices[] = {
+	{ "6.1", MACHINE_KERNEL_6_1 },
+	{ "6.6", MACHINE_KERNEL_6_6 },
+	{ "6.12", MACHINE_KERNEL_6_12 },
+	{ NULL, 0 },
+};
+
+/*
+ * kernel 6.1|6.6|6.12: the version whose behaviour the model follows where
+ * versions differ (docs/architecture.md). Not derived from kernel-release,
+ * which also names versions the model does not follow (5.15, 6.8): a
+ * recorded release never changes behaviour behind the user's back.
+ */
+static int stmt_kernel(struct parser *p)
+{
+	unsigned int v;
+
+	if (one_choice(p, kernel_choices, &v))
+		return -EINVAL;
+	p->t.cfg.kernel = (enum machine_kernel)v;
+	return 0;
+}
+
 /*
  * modprobe.d LINE: a line of the machine's /etc/modprobe.d, as kmod reads
  * it (src/userspace/modprobe.c): options, softdep, blacklist, install.
@@ -1989,6 +2012,7 @@ static const struct stmt stmts[] = {
 	{ "fsl-mc", stmt_fsl_mc, false },
 	{ "driver", stmt_driver, false },
 	{ "kernel-release", stmt_kernel_release, true },
+	{ "kernel", stmt_kernel, true },
 	{ "modprobe.d", stmt_modprobe_d, false },
 };
 

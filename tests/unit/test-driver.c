@@ -861,6 +861,37 @@ static void fw_iommu_defer(void **state)
  * group (nothing counted, so no dma_cleanup: with the v7 bus code a
  * cleanup would drop the owner's count).
  */
+/*
+ * call_driver_probe() logs a failed probe as pr_warn("%s: probe of %s
+ * failed with error %d") in 6.1 and v6.6; 6.12 (since 6.8) logs it on the
+ * device with dev_err(): "probe with driver %s failed with error %d".
+ */
+static void probe_failure_log_by_kernel(void **state)
+{
+	struct device_driver *e1000e;
+
+	(void)state;
+	e1000e = drv_("e1000e");
+	do_unbind("e1000e", NIC);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	driver_set_probe_fault(e1000e, -ENOMEM, 1);
+	err_bind(ENOMEM, "e1000e", NIC);
+	assert_log("e1000e " NIC ": probe with driver e1000e failed with error -12");
+	assert_no_log("probe of " NIC);
+
+	machine_log_clear(self->m);
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	driver_set_probe_fault(e1000e, -ENOMEM, 1);
+	err_bind(ENOMEM, "e1000e", NIC);
+	assert_log("e1000e: probe of " NIC " failed with error -12");
+	assert_no_log("probe with driver");
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_6);
+	do_bind("e1000e", NIC);
+	assert_bound(NIC, "e1000e");
+}
+
 static void really_probe_paths(void **state)
 {
 	struct device_driver *e1000e;
@@ -1930,6 +1961,7 @@ int main(void)
 		T(fw_iommu_defer, setup_bare, var_iort_late),
 		T(fw_iommu_defer, setup_bare, var_dt_late),
 		EVERY_FW(really_probe_paths, setup_seed),
+		EVERY_FW(probe_failure_log_by_kernel, setup_seed),
 		T(really_probe_paths, setup_seed, var_x86_v7),
 		EVERY_FW(probe_fault_enomem, setup_bare),
 		EVERY_FW(probe_fault_defer, setup_bare),

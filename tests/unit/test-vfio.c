@@ -1449,6 +1449,85 @@ static void iommufd_tail(void)
 	assert_kernel_owned(AUDIO, 1);
 }
 
+/*
+ * Kernel versions (docs/architecture.md, "Kernel versions"). 6.1 has no
+ * drivers/iommu/iommufd/ (merged in 6.2: iommufd_fops_open() and the
+ * /dev/iommu misc device do not exist) and no drivers/vfio/device_cdev.c
+ * (6.6: vfio_device_fops_cdev_open() and /dev/vfio/devices/vfioN do not
+ * exist): open(2) of either node fails with ENOENT, while the group path
+ * (vfio_group_fops_open(), the same in 6.1 and 6.12) works. 6.12, like
+ * v6.6, has both.
+ */
+static void kernel_versions_nodes(void **state)
+{
+	int a = -1, g, c;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	assert_int_equal(machine_kernel(self->m), MACHINE_KERNEL_6_6);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(-ENOENT, _iopen(&a));		/* no /dev/iommu before 6.2 */
+	err_cdev(ENOENT, GPU);			/* no vfio cdev before 6.6 */
+	err_cdev(ENOENT, RP);			/* ENOENT before any device check */
+	do_gopen(g);				/* the group file is there */
+	c = do_copen();
+	do_setc(g, c);
+	do_set_iommu(c, VFIO_TYPE1v2_IOMMU);
+	do_getfd(g, GPU);
+	do_dclose(GPU);
+	do_unsetc(g);
+	do_cclose(c);
+	do_gclose(g);
+	assert_all_closed();
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	a = do_iopen();
+	do_cdev(GPU);
+	do_bindfd(GPU, a);
+	do_dclose(GPU);
+	do_iclose(a);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_6);
+	do_cdev(GPU);
+	do_dclose(GPU);
+	assert_all_closed();
+	check_no_new_warn(__FILE__, __LINE__);
+}
+
+/*
+ * vfio_group_ioctl_set_container() with a descriptor that is not a
+ * container: 6.1 returns -EINVAL; 6.2 added iommufd's compatibility
+ * container there and made any other file -EBADFD (v6.6, 6.12).
+ */
+static void kernel_versions_set_container(void **state)
+{
+	struct process *a;
+	int g, gf, cf;
+
+	(void)state;
+	boot_desktop_vfio();
+	g = gid(GPU);
+	a = machine_process(self->m, "qemu-a");
+	gf = vfio_group_fd_open(a, g);
+	cf = vfio_container_fd_open(a);
+	assert_true(gf >= 0 && cf >= 0);
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(-EBADF, vfio_ioctl_group_set_container(a, gf, 9));
+	assert_rc(-EINVAL, vfio_ioctl_group_set_container(a, gf, gf));
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	assert_rc(-EBADFD, vfio_ioctl_group_set_container(a, gf, gf));
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_6);
+	assert_rc(-EBADFD, vfio_ioctl_group_set_container(a, gf, gf));
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(0, vfio_ioctl_group_set_container(a, gf, cf));
+	assert_rc(0, process_close(a, gf));
+	assert_rc(0, process_close(a, cf));
+}
+
 static void iommufd_shared_ownership(void **state)
 {
 	struct iommu_domain *domain;
@@ -4602,6 +4681,8 @@ int main(void)
 		EVERY_FW(managed_dma_members),
 		EVERY_FW(hotplug_into_owned_group),
 		EVERY_FW(iommufd_shared_ownership),
+		EVERY_FW(kernel_versions_nodes),
+		EVERY_FW(kernel_versions_set_container),
 		EVERY_FW(container_excludes_cdev),
 		EVERY_FW(cdev_blocks_group_file),
 		EVERY_FW(iommufd_bind_refusals),

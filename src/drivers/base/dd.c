@@ -117,8 +117,13 @@ static int call_driver_probe(struct device *dev, struct device_driver *drv)
 		/* the driver looked and said no: not an error worth a line */
 		break;
 	default:
-		pr_warn(dev->m, "%s: probe of %s failed with error %d",
-			drv->name, dev_name(dev), ret);
+		/* after v6.6 (6.12 has it): on the device, as an error */
+		if (machine_kernel(dev->m) == MACHINE_KERNEL_6_12)
+			dev_err(dev, "probe with driver %s failed with error %d",
+				drv->name, ret);
+		else
+			pr_warn(dev->m, "%s: probe of %s failed with error %d",
+				drv->name, dev_name(dev), ret);
 		break;
 	}
 	return ret;
@@ -156,8 +161,11 @@ static int really_probe(struct device *dev, struct device_driver *drv)
 
 	/* driver_sysfs_add() */
 	if (should_fail(dev->m, "driver_sysfs_add")) {
-		pr_err(dev->m, "really_probe: driver_sysfs_add(%s) failed",
-		       dev_name(dev));
+		if (machine_kernel(dev->m) == MACHINE_KERNEL_6_12)
+			dev_err(dev, "really_probe: driver_sysfs_add failed");
+		else
+			pr_err(dev->m, "really_probe: driver_sysfs_add(%s) failed",
+			       dev_name(dev));
 		ret = -ENOMEM;
 		goto sysfs_failed;
 	}

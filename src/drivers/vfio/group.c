@@ -257,8 +257,14 @@ static int vfio_group_set_container_locked(struct vfio_group *group,
 		return -EINVAL;
 	if (list_empty(&group->device_list))
 		return -ENODEV;
+	/*
+	 * 6.2 taught vfio_group_ioctl_set_container() iommufd's compatibility
+	 * container and gave a file that is neither -EBADFD; 6.1 returns
+	 * -EINVAL for any file that is not a container.
+	 */
 	if (!legacy && vfio_container_from_fd(p, cfd, &container))
-		return -EBADFD;
+		return machine_kernel(group->m) == MACHINE_KERNEL_6_1 ?
+			       -EINVAL : -EBADFD;
 	return vfio_container_attach_group(container, group);
 }
 
@@ -510,6 +516,16 @@ int vfio_cdev_fd_open(struct process *p, const char *dev_name)
 	fd = get_unused_fd(p);
 	if (fd < 0)
 		goto out_unlock;
+	/*
+	 * The cdev (drivers/vfio/device_cdev.c, /dev/vfio/devices/vfioN)
+	 * came in 6.6: 6.1's vfio_main.c registers no device class, so the
+	 * node is not there.
+	 */
+	if (machine_kernel(m) == MACHINE_KERNEL_6_1) {
+		put_unused_fd(p, fd);
+		fd = -ENOENT;
+		goto out_unlock;
+	}
 	vdev = vfio_device_by_name(m, dev_name);
 	df = vdev && !vdev->group->noiommu ?
 		     vfio_allocate_device_file(vdev, false) : NULL;

@@ -96,6 +96,12 @@ static int iommufd_do_open(struct process *p, bool legacy, int *ret_id)
 	fd = vfio_node_open(p);
 	if (fd < 0)
 		goto out_unlock;
+	/* iommufd (drivers/iommu/iommufd/) came in 6.2: 6.1 has no /dev/iommu */
+	if (machine_kernel(m) == MACHINE_KERNEL_6_1) {
+		put_unused_fd(p, fd);
+		fd = -ENOENT;
+		goto out_unlock;
+	}
 	ictx = kzalloc(m, sizeof(*ictx));
 	if (ictx && legacy) {
 		id = idr_alloc_lowest(&p->iommufds, ictx, 0, INT32_MAX);
