@@ -1708,10 +1708,116 @@ static void setup(void)
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
+/* The loaded modules as "module NAME" lines, sorted. */
+static void loaded_modules(struct sbuf *s)
+{
+	FILE *f = fopen("/proc/modules", "r");
+	char line[512], **v = NULL;
+	size_t n = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv)
+			break;
+		v = nv;
+		line[strcspn(line, " \n")] = '\0';
+		v[n++] = strdup(line);
+	}
+	if (f)
+		fclose(f);
+	if (v)
+		qsort(v, n, sizeof(*v), cmp_names);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(s, "module %s\n", v[i]);
+	free_names(v, n);
+}
+
+/* The value after "@key " on @dev's "device" line of a snapshot. */
+static void snap_field(const char *snap, const char *dev, const char *key,
+		       char *buf, size_t len)
+{
+	char head[160];
+	const char *p, *k;
+
+	buf[0] = '\0';
+	snprintf(head, sizeof(head), "device %s ", dev);
+	p = strstr(snap, head);
+	if (!p)
+		return;
+	k = strstr(p, key);
+	if (!k || k > strchrnul(p, '\n'))
+		return;
+	k += strlen(key);
+	snprintf(buf, len, "%.*s", (int)strcspn(k, " \n"), k);
+}
+
+/*
+ * Between two scenarios of a batch: the bindings back to boot's, as a
+ * user would put them back. driver_override cleared, devices unbound
+ * from drivers they did not have at boot, the modules the scenario
+ * loaded unloaded (which drops new_id's dynamic ids with them), and the
+ * boot drivers bound again.
+ */
+static void restore_boot(const char *boot)
+{
+	char **devs, path[512];
+	size_t nd = 0;
+
+	devs = list_dir("/sys/bus/pci/devices", &nd);
+	for (size_t i = 0; devs && i < nd; i++) {
+		char drv[128], grp[32], ovr[128], was[128];
+
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", devs[i]);
+		read_attr(path, ovr, sizeof(ovr));
+		if (ovr[0] && strcmp(ovr, "(null)"))
+			write_file(path, "\n", false);
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
+		snap_field(boot, devs[i], "driver ", was, sizeof(was));
+		if (drv[0] && strcmp(drv, was)) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+				 drv);
+			write_file(path, devs[i], false);
+		}
+	}
+	/* unload what boot did not have, leaves first, until nothing goes */
+	for (bool progress = true; progress;) {
+		struct sbuf now = { 0 };
+		const char *p;
+
+		progress = false;
+		loaded_modules(&now);
+		for (p = sb_str(&now); (p = strstr(p, "module "));) {
+			char name[128], want[160];
+
+			p += 7;
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, "\n"), p);
+			snprintf(want, sizeof(want), "module %s\n", name);
+			if (!strstr(boot, want) &&
+			    !syscall(SYS_delete_module, name, O_NONBLOCK))
+				progress = true;
+		}
+		free(now.buf);
+	}
+	for (size_t i = 0; devs && i < nd; i++) {
+		char drv[128], grp[32], was[128];
+
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
+		snap_field(boot, devs[i], "driver ", was, sizeof(was));
+		if (!drv[0] && strcmp(was, "(none)") && was[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+				 was);
+			write_file(path, devs[i], false);
+		}
+	}
+	free_names(devs, nd);
+}
+
 /*
  * What must be as at boot before a scenario may follow another in the
  * same boot: each device's driver, group and driver_override, each
- * group's type, and no VFIO file held by any process. Not printed: only
+ * group's type, the loaded modules, and no VFIO file held by any process. Not printed: only
  * compared with the boot's.
  */
 static void snapshot(struct sbuf *s)
@@ -1742,6 +1848,7 @@ static void snapshot(struct sbuf *s)
 		sb_printf(s, "group %s type %s\n", groups[i], type);
 	}
 	free_names(groups, ng);
+	loaded_modules(s);
 	/* the owners: any process's descriptor on a VFIO file */
 	procs = list_dir("/proc", &np);
 	for (size_t i = 0; procs && i < np; i++) {
@@ -1818,9 +1925,10 @@ static bool first_change(const char *a, const char *b, const char *what,
 
 /*
  * The end of scenario @n of a batch: its end state, then every file
- * closed; true when the state is back to the boot's (@boot), so that the
- * next scenario may run in this boot. Drivers and blocked writers settle
- * after the close, so the comparison is retried for a few seconds.
+ * closed and the bindings put back; true when the state is back to the
+ * boot's (@boot), so that the next scenario may run in this boot.
+ * Drivers and blocked writers settle after the close, so the restoring
+ * and the comparison are retried for a few seconds.
  */
 static bool scenario_end(int n, const char *boot)
 {
@@ -1834,6 +1942,8 @@ static bool scenario_end(int n, const char *boot)
 			usleep(200000);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
+		if (tries % 5 == 0)
+			restore_boot(boot);
 		now.len = 0;
 		snapshot(&now);
 		clean = !strcmp(sb_str(&now), boot);
