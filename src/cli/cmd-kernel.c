@@ -446,8 +446,9 @@ static int batch_split(const char *lines, int n, struct batch_part *parts)
 				fclose(f);
 			f = NULL;
 			if (k - 1 == cur && cur >= 0 && cur < n && cur == done) {
-				parts[cur].clean = !strncmp(strstr(p, "\"clean\":") + 8,
-							    "true", 4);
+				const char *c = strstr(p, "\"clean\":");
+
+				parts[cur].clean = c && !strncmp(c + 8, "true", 4);
 				json_field(p, "\"dirty\":\"", parts[cur].dirty,
 					   sizeof(parts[cur].dirty));
 				done++;
