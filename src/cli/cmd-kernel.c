@@ -4,10 +4,11 @@
  *
  *   kernel versions              the pinned Debian kernels
  *   kernel twin MACHINE          the QEMU twin: BDF mapping, command line
- *   kernel run MACHINE SCRIPT    the script on the pinned kernel in QEMU,
+ *   kernel run MACHINE SCRIPT..  the scripts on the pinned kernel in QEMU,
+ *                                in one boot while the state allows,
  *                                printed as 'dmaown run --json' prints it
  *   kernel diff MACHINE SCRIPT.. both, compared line by line
- *   kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl
+ *   kernel diff-json MACHINE MODEL.jsonl... GUEST.jsonl
  *                                the comparison alone, on saved lines
  */
 #include <errno.h>
@@ -219,11 +220,13 @@ static double now_s(void)
 }
 
 /*
- * Boots the twin with @script and leaves the guest's lines in *ret_lines.
+ * Boots the twin with @script (@nscen scenarios, each allowed the
+ * --timeout) and leaves the guest's lines in *ret_lines.
  * Returns 0, or 2 after a message.
  */
 static int boot(const struct twin *t, const struct kopts *ko,
-		const char *script, char **ret_lines, double *ret_secs)
+		const char *script, int nscen, char **ret_lines,
+		double *ret_secs)
 {
 	char dir[PATH_MAX], kdir[PATH_MAX], moddir[PATH_MAX + 64];
 	char vmlinuz[PATH_MAX + 64], initrd[PATH_MAX + 32], console[PATH_MAX + 32];
@@ -301,12 +304,12 @@ static int boot(const struct twin *t, const struct kopts *ko,
 
 		if (w == pid)
 			break;
-		if (now_s() - start > ko->timeout) {
+		if (now_s() - start > (double)ko->timeout * nscen) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			fprintf(stderr,
 				"dmaown kernel: the guest did not power off within %d s (console: %s)\n",
-				ko->timeout, console);
+				ko->timeout * nscen, console);
 			goto out;
 		}
 		usleep(100000);
@@ -367,24 +370,193 @@ static void print_guest_lines(FILE *out, const struct twin *t,
 	}
 }
 
+/* The guest's lines, BDFs named as the machine names them. */
+static char *guest_lines_text(const struct twin *t, const char *lines)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	print_guest_lines(f, t, lines, true);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Batches (docs/oracle.md): several scenarios in one boot. The guest
+ * script is the scenarios one after another, each after the separator
+ * line; the guest prints {"scenario":N} before scenario N's lines and
+ * {"scenario_done":N,"clean":B[,"dirty":WHY]} after its end state, and
+ * stops the batch after a scenario that left the state unlike boot's.
+ */
+#define BATCH_SEP "# dmaown-guest: scenario\n"
+
+struct batch_part {
+	char *lines;     /* the guest's lines of this scenario, as it printed them */
+	bool clean;      /* the state was boot's again after it */
+	char dirty[512]; /* else how it differed */
+};
+
+/* A JSON string's value after @key in @line (no escapes needed here). */
+static void json_field(const char *line, const char *key, char *buf, size_t len)
+{
+	const char *p = strstr(line, key);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(key);
+	while (p[n] && p[n] != '"' && n + 1 < len)
+		n += p[n] == '\\' && p[n + 1] ? 2 : 1;
+	snprintf(buf, len, "%.*s", (int)n, p);
+}
+
+/*
+ * Splits a batch's guest output into @parts (at most @n). Returns how
+ * many scenarios ran to their end; the guest's boot state and closing
+ * lines belong to none.
+ */
+static int batch_split(const char *lines, int n, struct batch_part *parts)
+{
+	const char *p = lines;
+	int cur = -1, done = 0;
+	FILE *f = NULL;
+	size_t len;
+
+	memset(parts, 0, (size_t)n * sizeof(*parts));
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		int k;
+
+		if (sscanf(p, "{\"scenario\":%d}", &k) == 1) {
+			if (f)
+				fclose(f);
+			f = NULL;
+			cur = k - 1;
+			if (cur >= 0 && cur < n) {
+				free(parts[cur].lines);
+				f = open_memstream(&parts[cur].lines, &len);
+			}
+		} else if (sscanf(p, "{\"scenario_done\":%d", &k) == 1) {
+			if (f)
+				fclose(f);
+			f = NULL;
+			if (k - 1 == cur && cur >= 0 && cur < n && cur == done) {
+				const char *c = strstr(p, "\"clean\":");
+
+				parts[cur].clean = c && !strncmp(c + 8, "true", 4);
+				json_field(p, "\"dirty\":\"", parts[cur].dirty,
+					   sizeof(parts[cur].dirty));
+				done++;
+			}
+			cur = -1;
+		} else if (f) {
+			fwrite(p, 1, l, f);
+		}
+		p += l;
+	}
+	if (f)
+		fclose(f);
+	return done;
+}
+
+static void batch_free(struct batch_part *parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(parts[i].lines);
+}
+
+/* Called with each scenario's guest lines, BDFs named as the machine's. */
+typedef void (*scenario_fn)(void *ctx, int i, const char *kernel_lines);
+
+/*
+ * Runs @scripts[0..n) in as few boots as the state allows: one, unless a
+ * scenario leaves the state unlike boot's, after which the rest go to a
+ * fresh boot. Returns 0, or 2 after a message.
+ */
+static int run_batches(const struct twin *t, const struct kopts *ko,
+		       char **scripts, const char *const *names, int n,
+		       scenario_fn fn, void *ctx, FILE *notes)
+{
+	int next = 0, boots = 0;
+
+	while (next < n) {
+		struct batch_part *parts = calloc((size_t)(n - next), sizeof(*parts));
+		char *batch = NULL, *lines = NULL;
+		size_t blen = 0;
+		double secs = 0;
+		FILE *b = open_memstream(&batch, &blen);
+		bool stopped_dirty;
+		int done, ret;
+
+		if (!parts || !b) {
+			free(parts);
+			if (b)
+				fclose(b);
+			free(batch);
+			return 2;
+		}
+		for (int i = next; i < n; i++)
+			fprintf(b, "%s%s", BATCH_SEP, scripts[i]);
+		fclose(b);
+		ret = boot(t, ko, batch, n - next, &lines, &secs);
+		free(batch);
+		if (ret) {
+			free(parts);
+			return 2;
+		}
+		boots++;
+		done = batch_split(lines, n - next, parts);
+		fprintf(notes, "boot %d: %d scenario%s in %.1f s\n", boots, done,
+			done == 1 ? "" : "s", secs);
+		for (int i = 0; i < done; i++) {
+			char *mapped = guest_lines_text(t, parts[i].lines);
+
+			fn(ctx, next + i, mapped ? mapped : "");
+			free(mapped);
+			if (!parts[i].clean)
+				fprintf(notes, "the state after %s was not boot's (%s)%s\n",
+					names[next + i], parts[i].dirty,
+					next + i + 1 < n ? ": the rest go to a fresh boot" : "");
+		}
+		stopped_dirty = done > 0 && !parts[done - 1].clean;
+		batch_free(parts, n - next);
+		free(parts);
+		free(lines);
+		if (done == 0 || (next + done < n && !stopped_dirty)) {
+			fprintf(stderr, "dmaown kernel: the guest stopped the batch after %d of %d scenarios with no reason given\n",
+				next + done, n);
+			return 2;
+		}
+		next += done;
+	}
+	return 0;
+}
+
 static void kernel_usage(FILE *out)
 {
 	fputs("usage: dmaown kernel versions\n"
 	      "       dmaown kernel twin MACHINE\n"
-	      "       dmaown kernel run [options] MACHINE SCRIPT\n"
+	      "       dmaown kernel run [options] MACHINE SCRIPT...\n"
 	      "       dmaown kernel diff [options] MACHINE SCRIPT...\n"
-	      "       dmaown kernel diff-json MACHINE MODEL.jsonl GUEST.jsonl\n"
+	      "       dmaown kernel diff-json MACHINE MODEL.jsonl... GUEST.jsonl\n"
 	      "\n"
 	      "Run scripts on a real Linux kernel under QEMU (TCG, an emulated\n"
 	      "VT-d), on the QEMU twin of a machine file, and compare with the\n"
-	      "model (docs/oracle.md).\n"
+	      "model (docs/oracle.md). Several scripts share one boot while each\n"
+	      "leaves the state as at boot; the rest go to a fresh boot.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -k, --kernel V      the pinned kernel: 6.12 (default) or 6.1; diff\n"
 	      "                      runs the model with 'run --kernel V'\n"
 	      "      --kernel-dir D  an unpacked kernel package instead of the cache\n"
 	      "                      ($DMAOWN_KERNELS, else ~/.cache/dmaown/kernels)\n"
-	      "      --timeout S     seconds a boot may take (default 600)\n"
+	      "      --timeout S     seconds a boot may take for each scenario\n"
+	      "                      in it (default 600)\n"
 	      "      --keep DIR      keep the initramfs, console log and results\n"
 	      "      --show          run: the final state after the lines\n"
 	      "  -h, --help          this text\n"
@@ -448,45 +620,108 @@ static int parse_kopts(int argc, char **argv, struct kopts *ko)
 	return 0;
 }
 
+struct run_ctx {
+	const char *const *names;
+	int n;
+	bool show, warned;
+};
+
+static void run_one(void *ctx, int i, const char *kernel_lines)
+{
+	struct run_ctx *rc = ctx;
+
+	if (rc->n > 1) {
+		printf("{\"scenario\":\"");
+		for (const char *c = rc->names[i]; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		printf("\"}\n");
+	}
+	/* the lines are mapped already: print them as run --json would */
+	for (const char *p = kernel_lines; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (rc->show || strncmp(p, "{\"version\":1,\"state\"", 20))
+			fwrite(p, 1, l, stdout);
+		p += l;
+	}
+	if (strstr(kernel_lines, "\"warn\":[{"))
+		rc->warned = true;
+}
+
+/* The scripts @paths as the guest runs them (NULL after a message). */
+static char **guest_scripts(char *const *paths, int n, bool strict,
+			    FILE *why_out, char **notes)
+{
+	char **scripts = calloc((size_t)n, sizeof(*scripts));
+
+	for (int i = 0; scripts && i < n; i++) {
+		char *text = read_all(paths[i]);
+		size_t len = 0;
+		FILE *w = notes ? open_memstream(&notes[i], &len) : why_out;
+		int nref;
+
+		if (!text) {
+			fprintf(stderr, "dmaown: cannot open '%s': %s\n", paths[i],
+				strerror(errno));
+		} else {
+			scripts[i] = guest_script(paths[i], text, strict, w, &nref);
+			free(text);
+		}
+		if (notes && w)
+			fclose(w);
+		if (!scripts[i]) {
+			for (int k = 0; k < i; k++)
+				free(scripts[k]);
+			free(scripts);
+			return NULL;
+		}
+	}
+	return scripts;
+}
+
+static void free_strings(char **v, int n)
+{
+	for (int i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static int kernel_run(int argc, char **argv)
 {
 	struct kopts ko = { 0 };
+	struct run_ctx rc = { 0 };
 	struct twin t;
-	char *text, *script, *lines = NULL;
-	double secs = 0;
-	int ret, nref;
+	char **scripts;
+	double start = now_s();
+	int ret, n;
 
 	ret = parse_kopts(argc, argv, &ko);
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	if (argc - optind != 2) {
-		fprintf(stderr, "dmaown kernel run: give MACHINE and SCRIPT (see 'dmaown kernel --help')\n");
+	n = argc - optind - 1;
+	if (n < 1) {
+		fprintf(stderr, "dmaown kernel run: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n");
 		return 2;
 	}
 	if (load_twin(argv[optind], &t))
 		return 2;
-	text = read_all(argv[optind + 1]);
-	if (!text) {
-		fprintf(stderr, "dmaown: cannot open '%s': %s\n", argv[optind + 1],
-			strerror(errno));
-		return 2;
-	}
-	script = guest_script(argv[optind + 1], text, true, stderr, &nref);
-	free(text);
-	if (!script)
+	scripts = guest_scripts(argv + optind + 1, n, true, stderr, NULL);
+	if (!scripts)
 		return 2;
 	fprintf(stderr, "dmaown kernel: %s on Linux %s (%s %s), QEMU twin:\n",
 		t.name, ko.pin->release, ko.pin->package, ko.pin->version);
 	twin_print_mapping(stderr, &t);
-	ret = boot(&t, &ko, script, &lines, &secs);
-	free(script);
+	rc.names = (const char *const *)argv + optind + 1;
+	rc.n = n;
+	rc.show = ko.show;
+	ret = run_batches(&t, &ko, scripts, rc.names, n, run_one, &rc, stderr);
+	free_strings(scripts, n);
 	if (ret)
 		return ret;
-	print_guest_lines(stdout, &t, lines, ko.show);
-	fprintf(stderr, "dmaown kernel: boot and script took %.1f s\n", secs);
-	ret = strstr(lines, "\"warn\":[{") ? 1 : 0;
-	free(lines);
-	return ret;
+	fprintf(stderr, "dmaown kernel: boots and scripts took %.1f s\n",
+		now_s() - start);
+	return rc.warned ? 1 : 0;
 }
 
 /*
@@ -529,109 +764,167 @@ static char *model_lines(const char *machine, const char *script_path,
 	return out;
 }
 
-/* The guest's lines, BDFs named as the machine names them. */
-static char *guest_lines_text(const struct twin *t, const char *lines)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+struct diff_ctx {
+	const struct twin *t;
+	const struct kdiff_opts *dopts;
+	const char *const *names, *release;
+	char **models, **notes;
+	int total;
+};
 
-	if (!f)
-		return NULL;
-	print_guest_lines(f, t, lines, true);
-	fclose(f);
-	return buf;
+/* Scenario @i's diff, against its own fresh model machine's lines. */
+static void diff_one(void *ctx, int i, const char *kernel_lines)
+{
+	struct diff_ctx *dc = ctx;
+	int n;
+
+	printf("== %s on %s: model (v6.6) against Linux %s\n", dc->names[i],
+	       dc->t->name, dc->release);
+	if (dc->notes && dc->notes[i])
+		fputs(dc->notes[i], stdout);
+	n = kernel_diff(stdout, dc->t, dc->models[i], kernel_lines, dc->dopts);
+	printf("scenario %s: %d unexplained difference%s\n", dc->names[i], n,
+	       n == 1 ? "" : "s");
+	dc->total += n;
 }
 
 static int kernel_diff_cmd(int argc, char **argv)
 {
 	struct kopts ko = { 0 };
 	struct kdiff_opts dopts = { 0 };
+	struct diff_ctx dc = { 0 };
 	struct twin t;
-	int ret, total = 0;
+	char **scripts, **models, **notes;
+	int ret, n;
 
 	ret = parse_kopts(argc, argv, &ko);
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	if (argc - optind < 2) {
+	n = argc - optind - 1;
+	if (n < 1) {
 		fprintf(stderr, "dmaown kernel diff: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n");
 		return 2;
 	}
 	if (load_twin(argv[optind], &t))
 		return 2;
-	for (int i = optind + 1; i < argc; i++) {
+	notes = calloc((size_t)n, sizeof(*notes));
+	models = calloc((size_t)n, sizeof(*models));
+	scripts = notes && models ?
+		guest_scripts(argv + optind + 1, n, false, NULL, notes) : NULL;
+	ret = scripts ? 0 : 2;
+	/* each scenario on its own fresh model machine */
+	for (int i = 0; !ret && i < n; i++) {
 		char tmp[] = "/tmp/dmaown-diff.XXXXXX";
-		char *text = read_all(argv[i]), *script, *model, *lines = NULL,
-		     *kernel;
-		double secs = 0;
-		int nref, fd;
-		FILE *f;
+		int fd = mkstemp(tmp);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-		if (!text) {
-			fprintf(stderr, "dmaown: cannot open '%s': %s\n", argv[i],
-				strerror(errno));
-			return 2;
+		if (!f) {
+			ret = 2;
+			break;
 		}
-		printf("== %s on %s: model (v6.6) against Linux %s\n", argv[i],
-		       t.name, ko.pin->release);
-		script = guest_script(argv[i], text, false, stdout, &nref);
-		free(text);
-		fd = mkstemp(tmp);
-		if (!script || fd < 0 || !(f = fdopen(fd, "w"))) {
-			free(script);
-			return 2;
-		}
-		fputs(script, f);
+		fputs(scripts[i], f);
 		fclose(f);
-		model = model_lines(argv[optind], tmp, ko.pin->line);
+		models[i] = model_lines(argv[optind], tmp, ko.pin->line);
 		unlink(tmp);
-		ret = boot(&t, &ko, script, &lines, &secs);
-		free(script);
-		if (ret || !model) {
-			free(model);
-			return 2;
-		}
-		kernel = guest_lines_text(&t, lines);
-		free(lines);
-		total += kernel_diff(stdout, &t, model, kernel ? kernel : "", &dopts);
-		printf("(boot and script: %.1f s)\n", secs);
-		free(model);
-		free(kernel);
+		if (!models[i])
+			ret = 2;
 	}
-	printf("%d unexplained difference%s\n", total, total == 1 ? "" : "s");
-	return total ? 1 : 0;
+	if (!ret) {
+		printf("dmaown kernel: %d scenario%s on %s, Linux %s (%s %s)\n", n,
+		       n == 1 ? "" : "s", t.name, ko.pin->release, ko.pin->package,
+		       ko.pin->version);
+		dc.t = &t;
+		dc.release = ko.pin->release;
+		dc.dopts = &dopts;
+		dc.names = (const char *const *)argv + optind + 1;
+		dc.models = models;
+		dc.notes = notes;
+		ret = run_batches(&t, &ko, scripts, dc.names, n, diff_one, &dc,
+				  stdout);
+	}
+	free_strings(scripts, n);
+	free_strings(models, n);
+	free_strings(notes, n);
+	if (ret)
+		return ret;
+	printf("%d unexplained difference%s\n", dc.total, dc.total == 1 ? "" : "s");
+	return dc.total ? 1 : 0;
 }
 
+/*
+ * diff-json MACHINE MODEL.jsonl... GUEST.jsonl: with one model, GUEST is
+ * one scenario's lines; with several, a batch's raw output, split as a
+ * boot's would be (the batch protocol, tested without QEMU).
+ */
 static int kernel_diff_json(int argc, char **argv)
 {
 	struct kdiff_opts dopts = { 0 };
+	struct diff_ctx dc = { 0 };
 	struct twin t;
-	char *model, *kernel, *mapped;
-	int n;
+	struct batch_part *parts;
+	char *kernel, **models;
+	int n = argc - 3, done = 0, ret = 0;
 
-	if (argc != 4) {
-		fprintf(stderr, "dmaown kernel diff-json: give MACHINE MODEL.jsonl KERNEL.jsonl\n");
+	if (argc < 4) {
+		fprintf(stderr, "dmaown kernel diff-json: give MACHINE MODEL.jsonl... KERNEL.jsonl\n");
 		return 2;
 	}
 	if (load_twin(argv[1], &t))
 		return 2;
-	model = read_all(argv[2]);
-	kernel = read_all(argv[3]);
-	if (!model || !kernel) {
+	models = calloc((size_t)n, sizeof(*models));
+	parts = calloc((size_t)n, sizeof(*parts));
+	kernel = read_all(argv[argc - 1]);
+	for (int i = 0; models && i < n; i++)
+		if (!(models[i] = read_all(argv[2 + i])) && !ret) {
+			fprintf(stderr, "dmaown kernel diff-json: cannot read %s\n",
+				argv[2 + i]);
+			ret = 2;
+		}
+	if (!kernel && !ret)
 		fprintf(stderr, "dmaown kernel diff-json: cannot read %s\n",
-			model ? argv[3] : argv[2]);
-		free(model);
-		free(kernel);
-		return 2;
+			argv[argc - 1]);
+	if (!kernel || !models || !parts)
+		ret = 2;
+	if (!ret) {
+		dc.t = &t;
+		dc.release = "(saved)";
+		dc.dopts = &dopts;
+		dc.names = (const char *const *)argv + 2;
+		dc.models = models;
+		if (n == 1) {
+			char *mapped = guest_lines_text(&t, kernel);
+
+			/* the guest's raw lines: BDFs named as the machine's */
+			dc.total = kernel_diff(stdout, &t, models[0],
+					       mapped ? mapped : "", &dopts);
+			free(mapped);
+			done = 1;
+		} else {
+			done = batch_split(kernel, n, parts);
+		}
+		for (int i = 0; n > 1 && i < done; i++) {
+			char *mapped = guest_lines_text(&t, parts[i].lines);
+
+			diff_one(&dc, i, mapped ? mapped : "");
+			free(mapped);
+			if (!parts[i].clean)
+				printf("the state after %s was not boot's (%s)%s\n",
+				       argv[2 + i], parts[i].dirty,
+				       i + 1 < n ? ": the rest need a fresh boot" : "");
+		}
+		if (done < n)
+			printf("%d scenario%s not in this output\n", n - done,
+			       n - done == 1 ? "" : "s");
+		printf("%d unexplained difference%s\n", dc.total,
+		       dc.total == 1 ? "" : "s");
+		ret = dc.total ? 1 : done < n ? 2 : 0;
 	}
-	/* the guest's raw lines: BDFs named as the machine names them */
-	mapped = guest_lines_text(&t, kernel);
-	n = kernel_diff(stdout, &t, model, mapped ? mapped : "", &dopts);
-	printf("%d unexplained difference%s\n", n, n == 1 ? "" : "s");
-	free(model);
+	if (parts)
+		batch_free(parts, n);
+	free(parts);
+	free_strings(models, n);
 	free(kernel);
-	free(mapped);
-	return n ? 1 : 0;
+	return ret;
 }
 
 int cmd_kernel(int argc, char **argv)

@@ -16,7 +16,7 @@ dir=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-twin.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..10"
+echo "1..12"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -139,6 +139,58 @@ if [ $st -eq 0 ] && grep -q '^17 lines compared, 0 differences' "$tmp/out" &&
 else
 	echo "exit $st" >>"$tmp/out"
 	not_ok "diff: log lines compare without time, addresses and PIDs"
+fi
+
+# The batch protocol (several scenarios in one boot, docs/oracle.md) on
+# the real guest's output for vfio-claim.sh, as a batch would frame it:
+# each scenario between {"scenario":N} and {"scenario_done":N,...}, its
+# lines numbered from 1, the boot state and {"done":true} in no scenario.
+g=$c/vfio-claim.guest-6.12.jsonl
+batch() { # batch DIRTY2: two scenarios, the second with a planted errno
+	head -1 "$g"
+	echo '{"scenario":1}'
+	sed -n '2,19p' "$g"
+	echo '{"scenario_done":1,"clean":true}'
+	echo '{"scenario":2}'
+	sed -n '2,19p' "$g" | sed '/"line":15,/s/"ret":"ENODEV"/"ret":"EBUSY"/'
+	if [ "$1" = dirty ]; then
+		echo '{"scenario_done":2,"clean":false,"dirty":"boot had '"'"'device 0000:01:00.0 driver e1000e group 6 driver_override (null)'"'"'"}'
+	else
+		echo '{"scenario_done":2,"clean":true}'
+	fi
+	tail -1 "$g"
+}
+batch clean >"$tmp/batch.jsonl"
+m=$c/vfio-claim.model.jsonl
+"$dmaown" kernel diff-json qemu-x86-vtd "$m" "$m" "$tmp/batch.jsonl" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 1 ] &&
+   grep -q "^scenario $m: 0 unexplained differences$" "$tmp/out" &&
+   grep -q "^scenario $m: 1 unexplained difference$" "$tmp/out" &&
+   [ "$(grep -c '^17 lines compared' "$tmp/out")" = 2 ] &&
+   grep -q '^line 15: ret: model "ENODEV", kernel "EBUSY"$' "$tmp/out" &&
+   ! grep -q "not boot's\|not in this output" "$tmp/out" &&
+   grep -q '^1 unexplained difference$' "$tmp/out"; then
+	ok "batch: the guest's output splits into scenarios at the separators"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "batch: the guest's output splits into scenarios at the separators"
+fi
+
+# A scenario that leaves the state unlike boot's ends the batch: it is
+# named with what changed, and the scenarios after it are not taken from
+# this boot (kernel diff boots again for them).
+batch dirty >"$tmp/batch.jsonl"
+"$dmaown" kernel diff-json qemu-x86-vtd "$m" "$m" "$m" "$tmp/batch.jsonl" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 1 ] &&
+   grep -q "^the state after $m was not boot's (boot had 'device 0000:01:00.0 driver e1000e group 6 driver_override (null)'): the rest need a fresh boot$" "$tmp/out" &&
+   [ "$(grep -c "^scenario $m: " "$tmp/out")" = 2 ] &&
+   grep -q '^1 scenario not in this output$' "$tmp/out"; then
+	ok "batch: a scenario that leaves the state dirty ends the batch"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "batch: a scenario that leaves the state dirty ends the batch"
 fi
 
 [ "$fails" = 0 ]

@@ -1605,6 +1605,30 @@ static void link_base(const char *path, char *buf, size_t len)
 	snprintf(buf, len, "%s", strrchr(target, '/') + 1);
 }
 
+/* A PCI device's driver and group names, "" for none. */
+static void device_links(const char *dev, char *drv, size_t drv_len, char *grp,
+			 size_t grp_len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
+	link_base(path, drv, drv_len);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", dev);
+	link_base(path, grp, grp_len);
+}
+
+/* The first line of the sysfs attribute @path, "" if it cannot be read. */
+static void read_attr(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
 static void print_state(const char *what)
 {
 	char **devs, **groups;
@@ -1614,14 +1638,9 @@ static void print_state(const char *what)
 		what, release);
 	devs = list_dir("/sys/bus/pci/devices", &nd);
 	for (size_t i = 0; devs && i < nd; i++) {
-		char path[512], drv[128], grp[32];
+		char drv[128], grp[32];
 
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
-			 devs[i]);
-		link_base(path, drv, sizeof(drv));
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-			 devs[i]);
-		link_base(path, grp, sizeof(grp));
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
 		fprintf(out, "%s{\"name\":\"%s\",\"bus\":\"pci\",\"driver\":",
 			i ? "," : "", devs[i]);
 		if (drv[0])
@@ -1645,7 +1664,6 @@ static void print_state(const char *what)
 		char path[512], type[64] = "";
 		char **members;
 		size_t nm = 0;
-		int fd;
 
 		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices",
 			 groups[i]);
@@ -1657,14 +1675,7 @@ static void print_state(const char *what)
 		free_names(members, nm);
 		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/type",
 			 groups[i]);
-		fd = open(path, O_RDONLY);
-		if (fd >= 0) {
-			ssize_t tn = read(fd, type, sizeof(type) - 1);
-
-			type[tn > 0 ? tn : 0] = '\0';
-			type[strcspn(type, "\n")] = '\0';
-			close(fd);
-		}
+		read_attr(path, type, sizeof(type));
 		fprintf(out, "],\"type\":\"%s\",\"user\":%s}", type,
 			atoi(groups[i]) < 4096 && group_container[atoi(groups[i])] ?
 				"true" : "false");
@@ -1697,11 +1708,270 @@ static void setup(void)
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
+/* The loaded modules as "module NAME" lines, sorted. */
+static void loaded_modules(struct sbuf *s)
+{
+	FILE *f = fopen("/proc/modules", "r");
+	char line[512], **v = NULL;
+	size_t n = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv)
+			break;
+		v = nv;
+		line[strcspn(line, " \n")] = '\0';
+		v[n++] = strdup(line);
+	}
+	if (f)
+		fclose(f);
+	if (v)
+		qsort(v, n, sizeof(*v), cmp_names);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(s, "module %s\n", v[i]);
+	free_names(v, n);
+}
+
+/* The value after "@key " on @dev's "device" line of a snapshot. */
+static void snap_field(const char *snap, const char *dev, const char *key,
+		       char *buf, size_t len)
+{
+	char head[160];
+	const char *p, *k;
+
+	buf[0] = '\0';
+	snprintf(head, sizeof(head), "device %s ", dev);
+	p = strstr(snap, head);
+	if (!p)
+		return;
+	k = strstr(p, key);
+	if (!k || k > strchrnul(p, '\n'))
+		return;
+	k += strlen(key);
+	snprintf(buf, len, "%.*s", (int)strcspn(k, " \n"), k);
+}
+
+/*
+ * Between two scenarios of a batch: the bindings back to boot's, as a
+ * user would put them back. driver_override cleared, devices unbound
+ * from drivers they did not have at boot, the modules the scenario
+ * loaded unloaded (which drops new_id's dynamic ids with them), and the
+ * boot drivers bound again.
+ */
+static void restore_boot(const char *boot)
+{
+	char **devs, path[512];
+	size_t nd = 0;
+
+	devs = list_dir("/sys/bus/pci/devices", &nd);
+	for (size_t i = 0; devs && i < nd; i++) {
+		char drv[128], grp[32], ovr[128], was[128];
+
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", devs[i]);
+		read_attr(path, ovr, sizeof(ovr));
+		if (ovr[0] && strcmp(ovr, "(null)"))
+			write_file(path, "\n", false);
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
+		snap_field(boot, devs[i], "driver ", was, sizeof(was));
+		if (drv[0] && strcmp(drv, was)) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+				 drv);
+			write_file(path, devs[i], false);
+		}
+	}
+	/* unload what boot did not have, leaves first, until nothing goes */
+	for (bool progress = true; progress;) {
+		struct sbuf now = { 0 };
+		const char *p;
+
+		progress = false;
+		loaded_modules(&now);
+		for (p = sb_str(&now); (p = strstr(p, "module "));) {
+			char name[128], want[160];
+
+			p += 7;
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, "\n"), p);
+			snprintf(want, sizeof(want), "module %s\n", name);
+			if (!strstr(boot, want) &&
+			    !syscall(SYS_delete_module, name, O_NONBLOCK))
+				progress = true;
+		}
+		free(now.buf);
+	}
+	for (size_t i = 0; devs && i < nd; i++) {
+		char drv[128], grp[32], was[128];
+
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
+		snap_field(boot, devs[i], "driver ", was, sizeof(was));
+		if (!drv[0] && strcmp(was, "(none)") && was[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+				 was);
+			write_file(path, devs[i], false);
+		}
+	}
+	free_names(devs, nd);
+}
+
+/*
+ * What must be as at boot before a scenario may follow another in the
+ * same boot: each device's driver, group and driver_override, each
+ * group's type, the loaded modules, and no VFIO file held by any process. Not printed: only
+ * compared with the boot's.
+ */
+static void snapshot(struct sbuf *s)
+{
+	char **devs, **groups, **procs;
+	size_t nd = 0, ng = 0, np = 0;
+
+	devs = list_dir("/sys/bus/pci/devices", &nd);
+	for (size_t i = 0; devs && i < nd; i++) {
+		char path[512], drv[128], grp[32], ovr[128] = "";
+
+		device_links(devs[i], drv, sizeof(drv), grp, sizeof(grp));
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", devs[i]);
+		read_attr(path, ovr, sizeof(ovr));
+		sb_printf(s, "device %s driver %s group %s driver_override %s\n",
+			  devs[i], drv[0] ? drv : "(none)", grp[0] ? grp : "(none)",
+			  ovr);
+	}
+	free_names(devs, nd);
+	groups = list_dir("/sys/kernel/iommu_groups", &ng);
+	for (size_t i = 0; groups && i < ng; i++) {
+		char path[512], type[64] = "";
+
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/type",
+			 groups[i]);
+		read_attr(path, type, sizeof(type));
+		sb_printf(s, "group %s type %s\n", groups[i], type);
+	}
+	free_names(groups, ng);
+	loaded_modules(s);
+	/* the owners: any process's descriptor on a VFIO file */
+	procs = list_dir("/proc", &np);
+	for (size_t i = 0; procs && i < np; i++) {
+		char dir[300];
+		char **fds;
+		size_t nf = 0;
+
+		if (procs[i][0] < '0' || procs[i][0] > '9')
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", procs[i]);
+		fds = list_dir(dir, &nf);
+		for (size_t k = 0; fds && k < nf; k++) {
+			char path[600], target[256];
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, fds[k]);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strncmp(target, "/dev/vfio/", 10) ||
+			    strstr(target, "[vfio"))
+				sb_printf(s, "open file %s\n", target);
+		}
+		free_names(fds, nf);
+	}
+	free_names(procs, np);
+}
+
+/*
+ * Every VFIO file of ours closed, as the helper's exit would: a writer
+ * still blocked in an unbind then finishes.
+ */
+static void close_all(void)
+{
+	while (ndevfiles)
+		device_close(devfiles[ndevfiles - 1].name);
+	for (int g = 0; g < 4096; g++) {
+		if (group_fd[g])
+			close(group_fd[g] - 1);
+		group_fd[g] = 0;
+		group_container[g] = 0;
+		vmm_container[g] = 0;
+	}
+	for (int c = 0; c < MAX_HANDLES; c++) {
+		if (container_fd[c])
+			close(container_fd[c] - 1);
+		container_fd[c] = 0;
+	}
+}
+
+/* The first line of @a that @b lacks, for the dirty report; false if none. */
+static bool first_change(const char *a, const char *b, const char *what,
+			 char *buf, size_t len)
+{
+	const char *p = a;
+
+	buf[0] = '\0';
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		if (!strstr(b, line)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "%s '%s'", what, line);
+			return true;
+		}
+		p += l;
+	}
+	return false;
+}
+
+/*
+ * The end of scenario @n of a batch: its end state, then every file
+ * closed and the bindings put back; true when the state is back to the
+ * boot's (@boot), so that the next scenario may run in this boot.
+ * Drivers and blocked writers settle after the close, so the restoring
+ * and the comparison are retried for a few seconds.
+ */
+static bool scenario_end(int n, const char *boot)
+{
+	struct sbuf now = { 0 };
+	bool clean = false;
+
+	print_state("end");
+	close_all();
+	for (int tries = 0; tries < 25 && !clean; tries++) {
+		if (tries)
+			usleep(200000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (tries % 5 == 0)
+			restore_boot(boot);
+		now.len = 0;
+		snapshot(&now);
+		clean = !strcmp(sb_str(&now), boot);
+	}
+	fprintf(out, "{\"scenario_done\":%d,\"clean\":%s", n,
+		clean ? "true" : "false");
+	if (!clean) {
+		char why[600];
+
+		if (!first_change(boot, sb_str(&now), "boot had", why, sizeof(why)))
+			first_change(sb_str(&now), boot, "now has", why, sizeof(why));
+		fputs(",\"dirty\":", out);
+		json_str(out, why);
+	}
+	fputs("}\n", out);
+	fflush(out);
+	free(now.buf);
+	kmsg_drain(NULL);
+	return clean;
+}
+
 int main(void)
 {
 	char line[4096];
 	struct result r = { 0 };
-	int lineno = 0;
+	struct sbuf boot = { 0 };
+	int lineno = 0, scenario = 0;
+	bool dirty = false;
 	FILE *f;
 
 	setup();
@@ -1723,6 +1993,7 @@ int main(void)
 	sleep(1);
 	kmsg_drain(NULL);
 	print_state("boot");
+	snapshot(&boot);
 	f = fopen("/dmaown/script", "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *s = line;
@@ -1730,6 +2001,21 @@ int main(void)
 		lineno++;
 		line[strcspn(line, "\n")] = '\0';
 		s += strspn(s, " \t");
+		/*
+		 * A batch (docs/oracle.md): each scenario starts with this
+		 * line, numbers its lines from 1, and follows the previous
+		 * one only if that one left the state as at boot.
+		 */
+		if (!strcmp(s, "# dmaown-guest: scenario")) {
+			if (scenario && !scenario_end(scenario, sb_str(&boot))) {
+				dirty = true;
+				break;
+			}
+			fprintf(out, "{\"scenario\":%d}\n", ++scenario);
+			lineno = 0;
+			complying = true;
+			continue;
+		}
 		/*
 		 * A test hook: a userspace that never gives a device back, so
 		 * that a blocked unbind meets the line timeout
@@ -1743,20 +2029,17 @@ int main(void)
 	}
 	if (f)
 		fclose(f);
-	print_state("end");
+	if (scenario && !dirty)
+		scenario_end(scenario, sb_str(&boot));
+	else if (!scenario)
+		print_state("end");
+	free(boot.buf);
 	/*
 	 * As the helper's exit would: every file closed, so that a writer
 	 * still blocked in an unbind finishes before the power-off, which
 	 * would wait for its device lock.
 	 */
-	while (ndevfiles)
-		device_close(devfiles[ndevfiles - 1].name);
-	for (int g = 0; g < 4096; g++)
-		if (group_fd[g])
-			close(group_fd[g] - 1);
-	for (int c = 0; c < MAX_HANDLES; c++)
-		if (container_fd[c])
-			close(container_fd[c] - 1);
+	close_all();
 	sleep(1);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
