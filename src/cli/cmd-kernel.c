@@ -687,6 +687,26 @@ static void free_strings(char **v, int n)
 	free(v);
 }
 
+/*
+ * What run and diff both take: options, the twin of MACHINE, and how many
+ * SCRIPTs follow it. -1 to go on; else the exit status (0 after --help).
+ */
+static int kernel_args(int argc, char **argv, const char *verb,
+		       struct kopts *ko, struct twin *t, int *n)
+{
+	int ret = parse_kopts(argc, argv, ko);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	*n = argc - optind - 1;
+	if (*n < 1) {
+		fprintf(stderr, "dmaown kernel %s: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n",
+			verb);
+		return 2;
+	}
+	return load_twin(argv[optind], t) ? 2 : -1;
+}
+
 static int kernel_run(int argc, char **argv)
 {
 	struct kopts ko = { 0 };
@@ -696,16 +716,9 @@ static int kernel_run(int argc, char **argv)
 	double start = now_s();
 	int ret, n;
 
-	ret = parse_kopts(argc, argv, &ko);
-	if (ret)
-		return ret == 1 ? 0 : ret;
-	n = argc - optind - 1;
-	if (n < 1) {
-		fprintf(stderr, "dmaown kernel run: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n");
-		return 2;
-	}
-	if (load_twin(argv[optind], &t))
-		return 2;
+	ret = kernel_args(argc, argv, "run", &ko, &t, &n);
+	if (ret >= 0)
+		return ret;
 	scripts = guest_scripts(argv + optind + 1, n, true, stderr, NULL);
 	if (!scripts)
 		return 2;
@@ -797,16 +810,9 @@ static int kernel_diff_cmd(int argc, char **argv)
 	char **scripts, **models, **notes;
 	int ret, n;
 
-	ret = parse_kopts(argc, argv, &ko);
-	if (ret)
-		return ret == 1 ? 0 : ret;
-	n = argc - optind - 1;
-	if (n < 1) {
-		fprintf(stderr, "dmaown kernel diff: give MACHINE and SCRIPT... (see 'dmaown kernel --help')\n");
-		return 2;
-	}
-	if (load_twin(argv[optind], &t))
-		return 2;
+	ret = kernel_args(argc, argv, "diff", &ko, &t, &n);
+	if (ret >= 0)
+		return ret;
 	notes = calloc((size_t)n, sizeof(*notes));
 	models = calloc((size_t)n, sizeof(*models));
 	scripts = notes && models ?
