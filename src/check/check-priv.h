@@ -50,36 +50,4 @@ int check_interleavings(struct machine *state, const char *const *lines,
 			int n, int max_preemptions, unsigned long *ret_runs,
 			struct check_stats *st);
 
-/*
- * The visited set on its own, for merging shards' outputs (a union of
- * their states): 128-bit state hashes, as check_machine() stores them.
- * These calls stay stable whatever the set's layout becomes.
- */
-struct check_visited;
-
-struct check_visited *check_visited_new(void);
-void check_visited_free(struct check_visited *v);
-/* Returns 1 when @hash was new, 0 when known, -ENOMEM. */
-int check_visited_insert(struct check_visited *v, const uint64_t hash[2]);
-bool check_visited_contains(const struct check_visited *v,
-			    const uint64_t hash[2]);
-unsigned long check_visited_count(const struct check_visited *v);
-/*
- * check_machine() that also hands over its visited set (*@ret_visited,
- * freed by the caller; NULL on error): a shard's states, for a union with
- * the others'. Not with --interleave (-EINVAL), which keeps no set.
- */
-struct check_opts;
-struct check_stats;
-int check_machine_visited(const char *machine_spec, struct machine *boot,
-			  const struct check_opts *o, struct check_stats *st,
-			  struct check_visited **ret_visited);
-/*
- * @fn on every hash, in the order they were inserted; a non-zero return
- * stops the walk and is returned.
- */
-int check_visited_foreach(const struct check_visited *v,
-			  int (*fn)(void *ctx, const uint64_t hash[2]),
-			  void *ctx);
-
 #endif

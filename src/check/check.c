@@ -225,57 +225,6 @@ static void store_free(struct store *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* ---- the visited set alone (check-priv.h) ---- */
-
-struct check_visited {
-	struct store s;
-};
-
-struct check_visited *check_visited_new(void)
-{
-	return calloc(1, sizeof(struct check_visited));
-}
-
-void check_visited_free(struct check_visited *v)
-{
-	if (!v)
-		return;
-	store_free(&v->s);
-	free(v);
-}
-
-int check_visited_insert(struct check_visited *v, const uint64_t hash[2])
-{
-	bool is_new;
-	long i = store_lookup_or_insert(&v->s, hash, NULL, 0, 0, 0, &is_new);
-
-	return i < 0 ? (int)i : is_new;
-}
-
-bool check_visited_contains(const struct check_visited *v,
-			    const uint64_t hash[2])
-{
-	return store_lookup(&v->s, hash, NULL, 0);
-}
-
-unsigned long check_visited_count(const struct check_visited *v)
-{
-	return v->s.n;
-}
-
-int check_visited_foreach(const struct check_visited *v,
-			  int (*fn)(void *ctx, const uint64_t hash[2]),
-			  void *ctx)
-{
-	for (unsigned long i = 0; i < v->s.n; i++) {
-		int ret = fn(ctx, v->s.states[i].hash);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /* ---- actions ---- */
 
 void strlist_add(struct strlist *l, const char *fmt, ...)
@@ -1519,13 +1468,6 @@ static void level_record(struct check_stats *st, unsigned long n)
 int check_machine(const char *machine_spec, struct machine *boot,
 		  const struct check_opts *o, struct check_stats *st)
 {
-	return check_machine_visited(machine_spec, boot, o, st, NULL);
-}
-
-int check_machine_visited(const char *machine_spec, struct machine *boot,
-			  const struct check_opts *o, struct check_stats *st,
-			  struct check_visited **ret_visited)
-{
 	struct search s = { .o = o, .st = st, .best = { .at = WHERE_NONE },
 			    .best_step = { .at = WHERE_NONE } };
 	struct walker w[CHECK_THREADS_MAX];
@@ -1537,10 +1479,8 @@ int check_machine_visited(const char *machine_spec, struct machine *boot,
 	int ret = 0;
 
 	(void)machine_spec;
-	if (ret_visited)
-		*ret_visited = NULL;
 	if (o->interleave)
-		return ret_visited ? -EINVAL : check_interleaved(boot, o, st);
+		return check_interleaved(boot, o, st);
 	memset(st, 0, sizeof(*st));
 	if (nthreads > CHECK_THREADS_MAX ||
 	    (nthreads > 1 && (o->exact || o->por)) ||
@@ -1626,15 +1566,6 @@ out:
 	st->bytes = store_bytes(&s.store);
 	if (!ret)
 		ret = store_foreach_visited(&s.store, o);
-	if (ret_visited && !ret) {
-		*ret_visited = check_visited_new();
-		if (*ret_visited) {
-			(*ret_visited)->s = s.store; /* handed over whole */
-			memset(&s.store, 0, sizeof(s.store));
-		} else {
-			ret = -ENOMEM;
-		}
-	}
 	store_free(&s.store);
 	st->queue = 0;
 	st->seconds = now_seconds() - s.t0;
