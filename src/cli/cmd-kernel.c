@@ -780,7 +780,7 @@ static char *model_lines(const char *machine, const char *script_path,
 struct diff_ctx {
 	const struct twin *t;
 	const struct kdiff_opts *dopts;
-	const char *const *names, *release;
+	const char *const *names, *release, *line;
 	char **models, **notes;
 	int total;
 };
@@ -791,8 +791,9 @@ static void diff_one(void *ctx, int i, const char *kernel_lines)
 	struct diff_ctx *dc = ctx;
 	int n;
 
-	printf("== %s on %s: model (v6.6) against Linux %s\n", dc->names[i],
-	       dc->t->name, dc->release);
+	/* the model follows the oracle's line where versions differ */
+	printf("== %s on %s: model (--kernel %s) against Linux %s\n",
+	       dc->names[i], dc->t->name, dc->line, dc->release);
 	if (dc->notes && dc->notes[i])
 		fputs(dc->notes[i], stdout);
 	n = kernel_diff(stdout, dc->t, dc->models[i], kernel_lines, dc->dopts);
@@ -841,6 +842,7 @@ static int kernel_diff_cmd(int argc, char **argv)
 		       ko.pin->version);
 		dc.t = &t;
 		dc.release = ko.pin->release;
+		dc.line = ko.pin->line;
 		dc.dopts = &dopts;
 		dc.names = (const char *const *)argv + optind + 1;
 		dc.models = models;

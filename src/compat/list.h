@@ -71,6 +71,11 @@ static inline bool list_empty(const struct list_head *h)
 	return h->next == h;
 }
 
+static inline bool list_is_singular(const struct list_head *h)
+{
+	return !list_empty(h) && h->next == h->prev;
+}
+
 static inline size_t list_count_nodes(const struct list_head *h)
 {
 	size_t n = 0;

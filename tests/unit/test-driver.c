@@ -892,6 +892,49 @@ static void probe_failure_log_by_kernel(void **state)
 	assert_bound(NIC, "e1000e");
 }
 
+static int _type(const char *dev, const char *buf)
+{
+	return iommu_group_store_type(grp(dev), buf);
+}
+
+/*
+ * The group's type file with drivers bound. v6.6 and 6.12
+ * (iommu_group_store_type()) refuse while the group is used, -EPERM, so
+ * pcieport, which manages DMA itself and counts nothing, lets its port's
+ * group change under it. 6.1 refuses while the device has any driver,
+ * -EBUSY with "Device is still bound to driver", and refuses a group of
+ * two devices outright; the real 6.1 kernel answered EBUSY with a driver
+ * bound (issue 16's measurements).
+ */
+static void group_type_store_by_kernel(void **state)
+{
+	(void)state;
+	assert_bound(NIC, "e1000e");
+	assert_bound(RP, "pcieport");
+	assert_rc(-EPERM, _type(NIC, "identity"));
+	assert_rc(0, _type(RP, "identity"));
+	assert_int_equal(grp(RP)->default_domain->type, IOMMU_DOMAIN_IDENTITY);
+	assert_rc(0, _type(RP, "auto"));
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	assert_rc(-EPERM, _type(NIC, "identity"));
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	assert_rc(-EBUSY, _type(NIC, "identity"));
+	assert_rc(-EBUSY, _type(RP, "identity"));
+	assert_int_equal(log_count("iommu: Device is still bound to driver"), 2);
+	assert_int_not_equal(grp(RP)->default_domain->type,
+			     IOMMU_DOMAIN_IDENTITY);
+	do_unbind("e1000e", NIC);
+	assert_rc(0, _type(NIC, "identity"));
+	assert_int_equal(grp(NIC)->default_domain->type, IOMMU_DOMAIN_IDENTITY);
+	/* DMA-FQ from DMA stays allowed under a driver */
+	assert_rc(0, _type(NIC, "DMA"));
+	do_bind("e1000e", NIC);
+	assert_rc(0, _type(NIC, "DMA-FQ"));
+	check_invariants();
+}
+
 static void really_probe_paths(void **state)
 {
 	struct device_driver *e1000e;
@@ -1962,6 +2005,7 @@ int main(void)
 		T(fw_iommu_defer, setup_bare, var_dt_late),
 		EVERY_FW(really_probe_paths, setup_seed),
 		EVERY_FW(probe_failure_log_by_kernel, setup_seed),
+		EVERY_FW(group_type_store_by_kernel, setup_seed),
 		T(really_probe_paths, setup_seed, var_x86_v7),
 		EVERY_FW(probe_fault_enomem, setup_bare),
 		EVERY_FW(probe_fault_defer, setup_bare),

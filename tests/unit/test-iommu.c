@@ -2113,6 +2113,131 @@ static void def_type_untrusted_forces_dma(void **state)
 }
 
 /*
+ * 6.12's iommu_get_default_domain_type() and iommu_get_def_domain_type()
+ * (rewritten in 6.8): members whose IOMMU driver asks for two types are the
+ * driver's error, logged, and identity wins; an untrusted member refuses a
+ * driver's identity and the device gets no group; a sysfs target the
+ * members cannot live with fails without v6.6's "Device cannot be in" line.
+ */
+static void def_type_by_kernel_6_12(void **state)
+{
+	struct iommu_device *smmu1 = new_iommu("smmu1", self->v->types);
+	struct device *a, *b, *u, *t;
+	struct iommu_group *g;
+	size_t logs;
+
+	(void)state;
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_12);
+	a = new_typed_dev(smmu1, "0001:00:54.0", 84, IOMMU_DOMAIN_IDENTITY,
+			  false);
+	b = new_typed_dev(smmu1, "0001:00:54.1", 84, IOMMU_DOMAIN_DMA, false);
+	logs = machine_log_count(self->m);
+	do_register(smmu1);
+	g = a->iommu_group;
+	assert_ptr_equal(b->iommu_group, g);
+	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_IDENTITY);
+	check_group(g, g->default_domain, NULL, 0);
+	assert_false(log_has(logs, "Device needs domain type"));
+	{
+		char want[160];
+
+		snprintf(want, sizeof(want),
+			 "0001:00:54.1: IOMMU driver error, requesting conflicting def_domain_type, Passthrough and Translated, for devices in group %d.",
+			 g->id);
+		assert_int_equal(log_level_of(logs, want), LOGLEVEL_ERR);
+	}
+
+	/* an untrusted device whose driver wants identity: no group */
+	u = new_typed_dev(self->iommu, "0000:00:55.0", 0,
+			  IOMMU_DOMAIN_IDENTITY, true);
+	logs = machine_log_count(self->m);
+	err_probe(-EINVAL, u);
+	assert_null(u->iommu_group);
+	assert_true(log_has(logs,
+		"0000:00:55.0: Device is not trusted, but driver is overriding group"));
+	assert_true(log_has(logs, "to Passthrough, refusing to probe."));
+
+	/* a target the untrusted member cannot take: no line of its own */
+	t = new_typed_dev(self->iommu, "0000:00:56.0", 0, 0, true);
+	do_probe(t);
+	assert_int_equal(t->iommu_group->default_domain->type,
+			 IOMMU_DOMAIN_DMA);
+	logs = machine_log_count(self->m);
+	err_store(-EINVAL, t->iommu_group, "identity");
+	assert_false(log_has(logs, "Device cannot be in"));
+	assert_int_equal(t->iommu_group->default_domain->type,
+			 IOMMU_DOMAIN_DMA);
+	check_group(t->iommu_group, t->iommu_group->default_domain, NULL, 0);
+}
+
+/*
+ * 6.1's iommu_group_store_type() and iommu_change_dev_def_domain(): a
+ * group of more than one device cannot change type at all, and a device
+ * that cannot take the type says so on the device ("Device cannot be in
+ * %s domain"); "auto" is what the device or the machine asks for.
+ */
+static void store_by_kernel_6_1(void **state)
+{
+	struct device *a = add_dev("0000:00:57.0", 87);
+	struct device *b = add_dev("0000:00:57.1", 87);
+	struct device *u = new_dev_on(self->iommu, "0000:00:58.0", 0);
+	struct device *c = add_dev("0000:00:59.0", 89);
+	struct iommu_group *g = a->iommu_group;
+	unsigned int boot;
+	struct snap s;
+	size_t logs;
+
+	(void)state;
+	assert_ptr_equal(b->iommu_group, g);
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	logs = machine_log_count(self->m);
+	snap_take(&s);
+	err_store(-EINVAL, g, "identity");
+	err_store(-EINVAL, g, "auto");
+	check_unchanged(&s);
+	snap_free(&s);
+	assert_int_equal(log_level_of(logs,
+		"iommu: Cannot change default domain: Group has more than one device"),
+		LOGLEVEL_ERR);
+	/* unknown strings are refused before the group is looked at */
+	logs = machine_log_count(self->m);
+	err_store(-EINVAL, g, "dma");
+	assert_false(log_has(logs, "Cannot change"));
+
+	device_set_untrusted(u, true);
+	do_probe(u);
+	assert_int_equal(u->iommu_group->default_domain->type,
+			 IOMMU_DOMAIN_DMA);
+	logs = machine_log_count(self->m);
+	err_store(-EINVAL, u->iommu_group, "identity");
+	assert_int_equal(log_level_of(logs,
+		"0000:00:58.0: Device cannot be in Passthrough domain"),
+		LOGLEVEL_ERR);
+	/* lazy is another type to 6.1: an untrusted device stays strict */
+	err_store(-EINVAL, u->iommu_group, "DMA-FQ");
+	assert_true(log_has(logs,
+		"0000:00:58.0: Device cannot be in Translated domain"));
+	assert_int_equal(u->iommu_group->default_domain->type,
+			 IOMMU_DOMAIN_DMA);
+	check_group(u->iommu_group, u->iommu_group->default_domain, NULL, 0);
+
+	/* a device alone and unbound changes; "auto" is the boot type */
+	g = c->iommu_group;
+	boot = g->default_domain->type;
+	/* claimed with no driver (beyond 6.1's reach): v6.6's check holds */
+	do_claim(g, OWNER_A);
+	err_store(-EPERM, g, "identity");
+	check_group(g, g->blocking_domain, OWNER_A, 1);
+	do_release(g);
+	do_store(g, "identity");
+	assert_int_equal(g->default_domain->type, IOMMU_DOMAIN_IDENTITY);
+	check_group(g, g->default_domain, NULL, 0);
+	do_store(g, "auto");
+	assert_int_equal(g->default_domain->type, boot);
+	check_group(g, g->default_domain, NULL, 0);
+}
+
+/*
  * With a target type (a sysfs write) a member that wants another type fails
  * the write: -EINVAL, "Device cannot be in %s domain" at error level, as
  * v6.6's iommu_get_default_domain_type() with a target_type.
@@ -2726,6 +2851,8 @@ int main(void)
 		ON_BOTH(store_eperm_while_used),
 		ON_BOTH(store_einval_unknown),
 		ON_BOTH(store_identity_untrusted_einval),
+		ON_BOTH(def_type_by_kernel_6_12),
+		ON_BOTH(store_by_kernel_6_1),
 		ON_BOTH(def_type_conflict_uses_default),
 		ON_BOTH(def_type_untrusted_forces_dma),
 		ON_BOTH(def_type_target_conflict_einval),

@@ -367,6 +367,9 @@ static unsigned int iommu_get_def_domain_type(struct device *dev)
  * default type). With a target, a member that cannot live with it makes
  * the result -1.
  */
+static int iommu_get_default_domain_type_6_12(struct iommu_group *group,
+					      int target_type);
+
 static int iommu_get_default_domain_type(struct iommu_group *group,
 					 int target_type)
 {
@@ -375,6 +378,8 @@ static int iommu_get_default_domain_type(struct iommu_group *group,
 	struct group_device *gdev;
 
 	lockdep_assert_held(group->m, &group->mutex);
+	if (machine_kernel(group->m) == MACHINE_KERNEL_6_12)
+		return iommu_get_default_domain_type_6_12(group, target_type);
 	for_each_group_device(group, gdev) {
 		unsigned int type = iommu_get_def_domain_type(gdev->dev);
 
@@ -397,6 +402,53 @@ static int iommu_get_default_domain_type(struct iommu_group *group,
 		last_dev = gdev->dev;
 	}
 	return (int)best_type;
+}
+
+/*
+ * 6.12's iommu_get_default_domain_type(), rewritten after v6.6: the IOMMU
+ * driver's wishes are merged first (a conflict is the driver's error, and
+ * identity wins it), an untrusted member then insists on translation and
+ * refuses a driver that asks for anything else, and a sysfs target the
+ * members cannot live with fails without a line of its own.
+ */
+static int iommu_get_default_domain_type_6_12(struct iommu_group *group,
+					      int target_type)
+{
+	struct device *untrusted = NULL;
+	struct group_device *gdev;
+	unsigned int driver_type = 0;
+
+	for_each_group_device(group, gdev) {
+		unsigned int type = gdev->dev->fw.def_domain_type;
+
+		if (type && driver_type && type != driver_type) {
+			dev_err(gdev->dev,
+				"IOMMU driver error, requesting conflicting def_domain_type, %s and %s, for devices in group %d.",
+				iommu_domain_type_log_str(driver_type),
+				iommu_domain_type_log_str(type), group->id);
+			if (type == IOMMU_DOMAIN_IDENTITY)
+				driver_type = type;
+		} else if (type) {
+			driver_type = type;
+		}
+		if (gdev->dev->fw.untrusted)
+			untrusted = gdev->dev;
+	}
+	if (untrusted) {
+		if (driver_type && driver_type != IOMMU_DOMAIN_DMA) {
+			dev_err(untrusted,
+				"Device is not trusted, but driver is overriding group %d to %s, refusing to probe.",
+				group->id, iommu_domain_type_log_str(driver_type));
+			return -1;
+		}
+		driver_type = IOMMU_DOMAIN_DMA;
+	}
+	if (target_type) {
+		if (driver_type && (unsigned int)target_type != driver_type)
+			return -1;
+		return target_type;
+	}
+	return (int)driver_type;
 }
 
 static struct iommu_domain *
@@ -1320,6 +1372,71 @@ static bool sysfs_streq(const char *a, const char *b)
 	return false;
 }
 
+/*
+ * 6.1's iommu_group_store_type() and iommu_change_dev_def_domain(), before
+ * v6.4 let a group of several devices change type: one device only, no
+ * driver bound (rather than no owner), and "auto" meaning what the device
+ * or the machine asks for rather than what the group's members agree on.
+ */
+static int iommu_group_store_type_6_1(struct iommu_group *group, int req_type)
+{
+	struct iommu_domain *prev_dom;
+	struct group_device *gdev;
+	struct device *dev;
+	unsigned int dev_def_dom;
+	bool fq_live;
+	int ret = 0;
+
+	mutex_lock(&group->mutex);
+	if (!list_is_singular(&group->devices)) {
+		mutex_unlock(&group->mutex);
+		pr_err(group->m,
+		       "iommu: Cannot change default domain: Group has more than one device");
+		return -EINVAL;
+	}
+	gdev = list_first_entry(&group->devices, struct group_device, list);
+	dev = gdev->dev;
+	prev_dom = group->default_domain;
+	fq_live = req_type == IOMMU_DOMAIN_DMA_FQ &&
+		  prev_dom->type == IOMMU_DOMAIN_DMA;
+	if (dev->driver && !fq_live) {
+		mutex_unlock(&group->mutex);
+		pr_err(group->m, "iommu: Device is still bound to driver");
+		return -EBUSY;
+	}
+	/*
+	 * A group claimed with no driver bound (iommufd's way, which 6.1
+	 * lacks) is beyond 6.1's check; v6.6's keeps it from changing under
+	 * its owner.
+	 */
+	if (group->owner_cnt && !fq_live) {
+		mutex_unlock(&group->mutex);
+		return -EPERM;
+	}
+	dev_def_dom = iommu_get_def_domain_type(dev);
+	if (!req_type) {
+		req_type = (int)(dev_def_dom ? dev_def_dom :
+					       group->m->cfg.def_domain_type);
+	} else if (dev_def_dom && (unsigned int)req_type != dev_def_dom) {
+		dev_err(dev, "Device cannot be in %s domain",
+			iommu_domain_type_log_str((unsigned int)req_type));
+		ret = -EINVAL;
+	}
+	if (!ret && prev_dom->type != (unsigned int)req_type) {
+		if (req_type == IOMMU_DOMAIN_DMA_FQ &&
+		    prev_dom->type == IOMMU_DOMAIN_DMA) {
+			if (!(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
+				ret = -EINVAL;
+			else
+				prev_dom->type = IOMMU_DOMAIN_DMA_FQ;
+		} else {
+			ret = iommu_setup_default_domain(group, req_type);
+		}
+	}
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
 int iommu_group_store_type(struct iommu_group *group, const char *buf)
 {
 	int ret, req_type;
@@ -1338,6 +1455,8 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf)
 	else
 		return -EINVAL;
 
+	if (machine_kernel(group->m) == MACHINE_KERNEL_6_1)
+		return iommu_group_store_type_6_1(group, req_type);
 	mutex_lock(&group->mutex);
 	/* A flush queue can be brought up without a new domain. */
 	if (req_type == IOMMU_DOMAIN_DMA_FQ &&
