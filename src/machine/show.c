@@ -1084,7 +1084,7 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 			    sizeof(l.roots[l.nroots].name));
 		l.roots[l.nroots++].pci = dev_is_pci(v[i]);
 	}
-	if (!oom)
+	if (!oom && l.nroots)
 		qsort(l.roots, l.nroots, sizeof(*l.roots), cmp_root);
 	nc = 0;
 	for (size_t i = 0; i < l.nroots; i++)
@@ -1127,8 +1127,10 @@ static void show_dot(struct machine *m, struct sbuf *sb, struct device **v,
 		goto out;
 
 	/* members group by group, without a walk of every device per group */
-	memcpy(l.w, v, n * sizeof(*l.w));
-	qsort(l.w, n, sizeof(*l.w), cmp_dev_group);
+	if (n) {	/* a machine of no devices may have no array at all */
+		memcpy(l.w, v, n * sizeof(*l.w));
+		qsort(l.w, n, sizeof(*l.w), cmp_dev_group);
+	}
 	for (size_t k = 0; k < n; k++)
 		if (dot_group_id(l.w[k]) >= 0 && dot_group_id(l.w[k]) < l.ngids)
 			l.gstart[dot_group_id(l.w[k]) + 1]++;
