@@ -339,14 +339,18 @@ grep -q "0000:02:00.0/sriov_totalvfs$" "$tmp/list" &&
 	not_ok "snapshot of SR-IOV" "$tmp/out" "$tmp/list"
 
 # 11. the host is untouched, even when dmaown shell is killed
-"$dmaown" shell "$M" -- sleep 30 >/dev/null 2>&1 &
+# (a sleep of its own length, so that no other run's sleep is killed, and
+# only this run's mounts looked at: others may have theirs meanwhile)
+nap=30.$$
+"$dmaown" shell "$M" -- sleep "$nap" >/dev/null 2>&1 &
 spid=$!
 sleep 0.5
 kill -9 "$spid" 2>/dev/null
 wait "$spid" 2>/dev/null
-pkill -f "^sleep 30$" 2>/dev/null
+pkill -f "^sleep $nap\$" 2>/dev/null
 after=$(ls /sys/bus/pci/devices | md5sum)
-[ "$before" = "$after" ] && ! grep -q dmaown /proc/self/mountinfo &&
+[ "$before" = "$after" ] && ! grep -q " $tmp" /proc/self/mountinfo &&
+	! awk '$5 == "/sys" && $0 ~ / - (tmpfs|fuse)/' /proc/self/mountinfo | grep -q . &&
 	ok "the host's /sys and mounts are untouched, dmaown shell killed or not" ||
 	not_ok "the host is untouched"
 
