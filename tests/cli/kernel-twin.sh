@@ -16,7 +16,7 @@ dir=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-twin.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..12"
+echo "1..17"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -26,6 +26,29 @@ if "$dmaown" kernel twin qemu-x86-vtd >"$tmp/twin" 2>"$tmp/out" &&
 else
 	diff -u "$dir/golden/twin-qemu-x86-vtd.txt" "$tmp/twin" >>"$tmp/out" 2>&1
 	not_ok "the twin of qemu-x86-vtd is the golden file"
+fi
+
+# The arm64 twins (qemu-arm64.c): virt with an SMMUv3 and GICv3, QEMU's
+# device tree or UEFI with ACPI/IORT, the one UART for console and results.
+for m in qemu-arm64-smmuv3 qemu-arm64-iort; do
+	if "$dmaown" kernel twin $m >"$tmp/twin" 2>"$tmp/out" &&
+	   cmp "$dir/golden/twin-$m.txt" "$tmp/twin" >"$tmp/out" 2>&1; then
+		ok "the twin of $m is the golden file"
+	else
+		diff -u "$dir/golden/twin-$m.txt" "$tmp/twin" >>"$tmp/out" 2>&1
+		not_ok "the twin of $m is the golden file"
+	fi
+done
+
+# An arm64 twin boots the arm64 build of the pinned line.
+printf 'ls /sys/kernel/iommu_groups\n' >"$tmp/ls.sh"
+DMAOWN_KERNELS=$tmp/none "$dmaown" kernel run -k 6.1 qemu-arm64-iort "$tmp/ls.sh" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 2 ] && grep -q "no kernel at $tmp/none/6.1.0-57-arm64/boot/vmlinuz-6.1.0-57-arm64: fetch the pinned 6.1 (linux-image-6.1.0-57-arm64-unsigned 6.1.192-3)" "$tmp/out"; then
+	ok "an arm64 twin takes the pinned line's arm64 kernel"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "an arm64 twin takes the pinned line's arm64 kernel"
 fi
 
 # Bus numbers the machine chose otherwise: SeaBIOS numbers depth first,
@@ -68,7 +91,11 @@ refuse() {
 	fi
 }
 refuse "an Intel desktop's ids" x86-desktop "is the q35 host bridge in QEMU's q35 (8086:29c0), not 8086:3e30"
-refuse "devicetree (arm64 twins are to come)" arm64-soc "firmware devicetree: only x86 (VT-d) twins"
+refuse "a device-tree SoC's platform devices" arm64-soc "platform devices: QEMU 7.2 has no free platform bus"
+sed 's/^groups check$/acs-request yes/' "$dir/../../machines/qemu-arm64-smmuv3.machine" >"$tmp/dtacs.machine"
+refuse "ACS requested in time on device tree" "$tmp/dtacs.machine" "'acs-request yes' has no twin"
+sed 's/^default-domain DMA$/default-domain DMA-FQ/' "$dir/../../machines/qemu-arm64-iort.machine" >"$tmp/a64fq.machine"
+refuse "DMA-FQ on arm64, which Debian builds strict" "$tmp/a64fq.machine" "IOMMU_DEFAULT_DMA_STRICT"
 sed 's/^default-domain DMA$//' "$tmp/renumber.machine" >"$tmp/fq.machine"
 refuse "DMA-FQ, which caching mode makes strict" "$tmp/fq.machine" "default domains are DMA"
 sed 's/acs-cap=sv,tb,rr,cr,uf,dt$/acs-cap=sv,rr,cr,uf/' "$tmp/renumber.machine" >"$tmp/acs.machine"

@@ -174,6 +174,8 @@ struct pci_dev {
 	struct iommu_device *iommu;
 	const unsigned int *sids;
 	unsigned int nr_sids;
+	/* arm-smmu-v3 refuses it: a stream ID another master holds */
+	bool smmu_refused;
 };
 
 /* an arm-smmu stream map entry's group (smmu->s2crs[idx].group) */
@@ -305,5 +307,13 @@ int pci_device_group(struct pci_dev *pdev);
  * (the kernel's probe fails), -ENOMEM.
  */
 int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
+
+/*
+ * src/drivers/iommu/arm-smmu-v3.c: the stream IDs firmware gives each
+ * device behind an arm-smmu-v3 without stream-id= (one per DMA alias,
+ * mapped 1:1, as QEMU's IORT and iommu-map do), set on the devices before
+ * they are added. 0, -E2BIG more than DEV_STREAM_IDS_MAX aliases.
+ */
+int pci_devs_smmu_v3_sids(struct pci_devs *all);
 
 #endif
