@@ -2325,8 +2325,8 @@ static int check_group_labels(struct parser *p, const struct pci_devs *all,
 		const struct topo_dev *d = &t->devs[dev_index[i]];
 		int g = pdev->group, first;
 
-		/* no group at all: the SMMUv3 refuses it (any label goes) */
-		if (g < 0 || pdev->smmu_refused)
+		/* no group at all (the SMMUv3 refuses it: any label goes) */
+		if (g < 0)
 			continue;
 		if (by_group[g] < 0)
 			by_group[g] = (int)i;
@@ -2407,11 +2407,16 @@ static int compute_groups(struct parser *p, struct machine *m,
 		pci_devs_free(&all);
 		return -EINVAL;
 	}
-	for (size_t k = 0; k < all.n; k++)
-		if (all.v[k].group >= 0)
+	for (size_t k = 0; k < all.n; k++) {
+		/* a device arm-smmu-v3 refuses: its holder's group key */
+		const struct pci_dev *g = all.v[k].smmu_holder ?
+			all.v[k].smmu_holder : &all.v[k];
+
+		if (g->group >= 0)
 			device_set_fw_iommu(all.v[k].dev, all.v[k].dev->fw.iommu,
 					    (unsigned int)t->labels.count + 1 +
-						    (unsigned int)all.v[k].group);
+						    (unsigned int)g->group);
+	}
 	if (t->groups == TOPO_GROUPS_CHECK)
 		ret = check_group_labels(p, &all, dev_index);
 	free(dev_index);

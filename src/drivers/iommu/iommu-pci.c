@@ -194,16 +194,18 @@ static int arm_smmu_device_group(struct pci_devs *all, struct pci_dev *pdev)
  * arm_smmu_insert_master() (v6.6) on the view: the device's stream IDs go
  * in the SMMU's tree unless another master holds one (then none of them
  * do, and the kernel's probe fails: the device gets no group). The
- * refused device still gets the group key pci_device_group() gives, so
- * that arm_smmu_probe_device() finds the holder in that group at boot.
+ * refused device keeps its holder (its group key is the holder's group,
+ * so that arm_smmu_probe_device() finds the holder there at boot).
  */
 static int arm_smmu_v3_insert_master(struct pci_devs *all, struct pci_dev *pdev)
 {
 	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
 		struct pci_s2cr *e = pci_s2cr_find(all, pdev->iommu, pdev->sids[i]);
 
-		if (e && e->first != pdev)
+		if (e && e->first != pdev) {
+			pdev->smmu_holder = e->first;
 			return -EINVAL;
+		}
 	}
 	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
 		struct pci_s2cr *more;
@@ -230,8 +232,10 @@ int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
 		if (!pdev->iommu)
 			continue;
 		if (iommu_device_kind(pdev->iommu) == IOMMU_KIND_ARM_SMMU_V3 &&
-		    arm_smmu_v3_insert_master(devs, pdev))
+		    arm_smmu_v3_insert_master(devs, pdev)) {
 			pdev->smmu_refused = true;
+			continue;
+		}
 		group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
 				arm_smmu_device_group(devs, pdev) :
 				pci_device_group(pdev);

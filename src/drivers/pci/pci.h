@@ -174,8 +174,12 @@ struct pci_dev {
 	struct iommu_device *iommu;
 	const unsigned int *sids;
 	unsigned int nr_sids;
-	/* arm-smmu-v3 refuses it: a stream ID another master holds */
+	/*
+	 * arm-smmu-v3 refuses it: @smmu_holder, probed before, holds one of
+	 * its stream IDs (the device itself stays out of every group)
+	 */
 	bool smmu_refused;
+	struct pci_dev *smmu_holder;
 };
 
 /* an arm-smmu stream map entry's group (smmu->s2crs[idx].group) */
