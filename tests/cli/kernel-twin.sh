@@ -16,7 +16,7 @@ dir=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-twin.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..19"
+echo "1..20"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -172,6 +172,30 @@ canned qemu-arm64-iort 6.12 "$dir/qemu-arm64-iort/02-seed.sh" \
 	"$c/seed.guest-iort-6.12.jsonl" 3
 canned qemu-arm64-smmuv3 6.1 "$dir/qemu-arm64-smmuv3/03-bridge-shpchp.sh" \
 	"$c/bridge-shpchp.guest-smmuv3-6.1.jsonl" 1
+
+# The x86 scenarios for an arm64 twin (tests/kernel/port-x86.sh): each
+# group number a line names goes through the twin's x86.map once (on
+# ACPI 9 -> 6, not 9 -> 6 -> 8), driver links become ls -d on device
+# tree, and the groups and bridge scenarios stay the twin's own.
+"$dir/port-x86.sh" "$dir/qemu-arm64-smmuv3" "$tmp/port" >"$tmp/ported" 2>"$tmp/out"
+st=$?
+"$dir/port-x86.sh" "$dir/qemu-arm64-iort" "$tmp/porti" >/dev/null 2>>"$tmp/out" || st=1
+p=$tmp/port
+if [ $st -eq 0 ] && [ "$(wc -l <"$tmp/ported")" -eq 9 ] &&
+   [ ! -e "$p/01-x86-groups.sh" ] && [ ! -e "$p/07-x86-bridge-group.sh" ] &&
+   grep -qx '@vfio open 1' "$p/06-x86-dev-vfio-node.sh" &&
+   grep -qx '@vfio open 6' "$tmp/porti/06-x86-dev-vfio-node.sh" &&
+   grep -qx '@vfio status 9' "$tmp/porti/02-x86-multifunction-viable.sh" &&
+   grep -qx '@vfio set-container 2 0' "$p/02-x86-multifunction-viable.sh" &&
+   grep -qx 'ls /sys/kernel/iommu_groups/1/devices' "$p/08-x86-switch-port-group.sh" &&
+   grep -qx 'ls -d /sys/bus/pci/devices/0000:01:00.0/driver/0000:01:00.0' "$p/04-x86-driver-override.sh" &&
+   grep -qx '# machine: qemu-arm64-smmuv3' "$p/05-x86-new-id.sh" &&
+   ! grep -q 'machine: qemu-x86-vtd\|readlink .*/driver$' "$p"/*.sh; then
+	ok "the x86 scenarios are ported to an arm64 twin's group numbers"
+else
+	echo "exit $st" >>"$tmp/out"
+	not_ok "the x86 scenarios are ported to an arm64 twin's group numbers"
+fi
 
 # Log lines compare without their time, addresses and PIDs: a line the
 # two sides print with other numbers there is no difference.
