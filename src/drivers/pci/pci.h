@@ -306,9 +306,11 @@ int pci_device_group(struct pci_dev *pdev);
  * The IOMMU driver's device_group op for every device with an IOMMU, in
  * machine order: arm_smmu_device_group() (drivers/iommu/arm/arm-smmu/
  * arm-smmu.c, v6.6) behind an arm-smmu, which first looks for a group of
- * a device sharing a stream ID, else pci_device_group(). Returns 0, or
- * -EINVAL with *@ret_bad the device whose stream IDs belong to two groups
- * (the kernel's probe fails), -ENOMEM.
+ * a device sharing a stream ID, else pci_device_group(). Behind an
+ * arm-smmu-v3 a device whose stream ID a device before it holds gets no
+ * group (arm_smmu_insert_master(): smmu_refused, smmu_holder). Returns 0,
+ * or -EINVAL with *@ret_bad the device whose stream IDs belong to two
+ * groups (the kernel's probe fails), -ENOMEM.
  */
 int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
 
