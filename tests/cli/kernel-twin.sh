@@ -173,13 +173,13 @@ canned qemu-arm64-iort 6.12 "$dir/qemu-arm64-iort/02-seed.sh" \
 canned qemu-arm64-smmuv3 6.1 "$dir/qemu-arm64-smmuv3/03-bridge-shpchp.sh" \
 	"$c/bridge-shpchp.guest-smmuv3-6.1.jsonl" 1
 
-# The x86 scenarios for an arm64 twin (tests/kernel/port-x86.sh): each
+# The x86 scenarios for an arm64 twin (scripts/port-kernel-scenarios): each
 # group number a line names goes through the twin's x86.map once (on
 # ACPI 9 -> 6, not 9 -> 6 -> 8), driver links become ls -d on device
 # tree, and the groups and bridge scenarios stay the twin's own.
-"$dir/port-x86.sh" "$dir/qemu-arm64-smmuv3" "$tmp/port" >"$tmp/ported" 2>"$tmp/out"
+"$dir/../../scripts/port-kernel-scenarios" "$dir/qemu-arm64-smmuv3" "$tmp/port" >"$tmp/ported" 2>"$tmp/out"
 st=$?
-"$dir/port-x86.sh" "$dir/qemu-arm64-iort" "$tmp/porti" >/dev/null 2>>"$tmp/out" || st=1
+"$dir/../../scripts/port-kernel-scenarios" "$dir/qemu-arm64-iort" "$tmp/porti" >/dev/null 2>>"$tmp/out" || st=1
 p=$tmp/port
 if [ $st -eq 0 ] && [ "$(wc -l <"$tmp/ported")" -eq 9 ] &&
    [ ! -e "$p/01-x86-groups.sh" ] && [ ! -e "$p/07-x86-bridge-group.sh" ] &&
