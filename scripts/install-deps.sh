@@ -16,7 +16,11 @@ set -eu
 # own; iproute2's ip brings up their loopback). Installing them starts no
 # Slurm daemon: systemd's units wait for /etc/slurm/slurm.conf, which this
 # does not write; the system munged may start, on its own socket and key.
+# gcc-aarch64-linux-gnu and libc6-dev-arm64-cross cross-build the static
+# guest helper of the arm64 QEMU twins (dmaown-guest-arm64, docs/oracle.md);
+# scripts/test-kernel installs QEMU itself when it runs.
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	clang libclang-rt-14-dev scdoc man-db groff-base
 	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
 	slurm-wlm munge iproute2 gnuplot-nox"

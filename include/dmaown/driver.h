@@ -241,6 +241,15 @@ int device_set_pci_acs(struct device *dev, enum pci_acs_state state,
 int device_set_pci_multifunction(struct device *dev, bool multifunction);
 
 /**
+ * device_set_pci_shpc() - the bridge has a Standard Hot-Plug Controller
+ * capability (PCI_CAP_ID_SHPC), which shpchp's probe looks for
+ * (shpc_capable()).
+ *
+ * Return: 0; -EINVAL not a PCI device; -EBUSY added already.
+ */
+int device_set_pci_shpc(struct device *dev, bool shpc);
+
+/**
  * device_add_pci_dma_alias() - another requester ID on the function's own
  * bus that it uses for DMA (the kernel's pci_add_dma_alias(), set by
  * quirks or firmware). Quirks of the machine's PCI ids add theirs anyway.

@@ -114,7 +114,7 @@ int cmd_explain(int argc, char **argv)
 			fprintf(stderr, "dmaown explain: no device '%s' in %s\n",
 				device, spec);
 		else if (err == -ENXIO)
-			fprintf(stderr, "dmaown explain: %s is in no IOMMU group (no IOMMU translates for it, or no driver probed it yet)\n",
+			fprintf(stderr, "dmaown explain: %s is in no IOMMU group (no IOMMU translates for it, no driver probed it yet, or its IOMMU driver refused it: see the log)\n",
 				device);
 		else
 			fprintf(stderr, "dmaown explain: out of memory\n");

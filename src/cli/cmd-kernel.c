@@ -191,10 +191,15 @@ static void kernel_cache_dir(char *buf, size_t len)
 			 getenv("HOME") ? getenv("HOME") : "/root");
 }
 
-/* The helper beside this executable, or $DMAOWN_GUEST. */
-static void guest_helper(char *buf, size_t len)
+/*
+ * The helper beside this executable, or $DMAOWN_GUEST; for an arm64
+ * twin the cross-built dmaown-guest-arm64, or $DMAOWN_GUEST_ARM64.
+ */
+static void guest_helper(const struct twin *t, char *buf, size_t len)
 {
-	const char *env = getenv("DMAOWN_GUEST");
+	bool arm64 = t->arch != TWIN_X86;
+	const char *name = arm64 ? "dmaown-guest-arm64" : "dmaown-guest";
+	const char *env = getenv(arm64 ? "DMAOWN_GUEST_ARM64" : "DMAOWN_GUEST");
 	char self[PATH_MAX];
 	ssize_t n;
 
@@ -206,9 +211,9 @@ static void guest_helper(char *buf, size_t len)
 	self[n > 0 ? n : 0] = '\0';
 	if (strrchr(self, '/'))
 		*strrchr(self, '/') = '\0';
-	snprintf(buf, len, "%s/dmaown-guest", self);
+	snprintf(buf, len, "%s/%s", self, name);
 	if (access(buf, X_OK))
-		snprintf(buf, len, "%s/../libexec/dmaown/dmaown-guest", self);
+		snprintf(buf, len, "%s/../libexec/dmaown/%s", self, name);
 }
 
 static double now_s(void)
@@ -255,9 +260,13 @@ static int boot(const struct twin *t, const struct kopts *ko,
 			vmlinuz, ko->pin->line, ko->pin->package, ko->pin->version);
 		return 2;
 	}
-	if (system("command -v qemu-system-x86_64 >/dev/null 2>&1")) {
+	if (t->arch == TWIN_X86 ?
+		    system("command -v qemu-system-x86_64 >/dev/null 2>&1") :
+		    system("command -v qemu-system-aarch64 >/dev/null 2>&1")) {
 		fprintf(stderr,
-			"dmaown kernel: qemu-system-x86_64 is missing (Debian package qemu-system-x86; scripts/test-kernel fetch installs it)\n");
+			"dmaown kernel: %s is missing (Debian package %s; scripts/test-kernel fetch installs it)\n",
+			t->arch == TWIN_X86 ? "qemu-system-x86_64" : "qemu-system-aarch64",
+			t->arch == TWIN_X86 ? "qemu-system-x86" : "qemu-system-arm");
 		return 2;
 	}
 	if (ko->keep) {
@@ -275,8 +284,16 @@ static int boot(const struct twin *t, const struct kopts *ko,
 	snprintf(console, sizeof(console), "%s/console.log", dir);
 	snprintf(results, sizeof(results), "%s/results.jsonl", dir);
 	snprintf(qemu_log, sizeof(qemu_log), "%s/qemu.log", dir);
-	guest_helper(helper, sizeof(helper));
-	if (initramfs_write(initrd, t, helper, "/bin/busybox", moddir,
+	guest_helper(t, helper, sizeof(helper));
+	if (access(helper, R_OK)) {
+		fprintf(stderr, "dmaown kernel: no guest helper at %s%s\n", helper,
+			t->arch == TWIN_X86 ? "" :
+			" (built when gcc-aarch64-linux-gnu and libc6-dev-arm64-cross are installed)");
+		goto out;
+	}
+	/* the helper needs no busybox; the host's is x86's */
+	if (initramfs_write(initrd, t, helper,
+			    t->arch == TWIN_X86 ? "/bin/busybox" : NULL, moddir,
 			    ko->pin->release, script, why, sizeof(why))) {
 		fprintf(stderr, "dmaown kernel: initramfs: %s\n", why);
 		goto out;
@@ -315,6 +332,8 @@ static int boot(const struct twin *t, const struct kopts *ko,
 		usleep(100000);
 	}
 	*ret_secs = now_s() - start;
+	if (t->arch != TWIN_X86 && twin_split_console(console, results))
+		fprintf(stderr, "dmaown kernel: %s: %s\n", console, strerror(errno));
 	*ret_lines = read_all(results);
 	if (!*ret_lines || !strstr(*ret_lines, "{\"done\":true}")) {
 		fprintf(stderr, "dmaown kernel: the guest ended early (QEMU status %d; console: %s, QEMU's messages: %s)\n",
@@ -546,9 +565,10 @@ static void kernel_usage(FILE *out)
 	      "       dmaown kernel diff-json MACHINE MODEL.jsonl... GUEST.jsonl\n"
 	      "\n"
 	      "Run scripts on a real Linux kernel under QEMU (TCG, an emulated\n"
-	      "VT-d), on the QEMU twin of a machine file, and compare with the\n"
-	      "model (docs/oracle.md). Several scripts share one boot while each\n"
-	      "leaves the state as at boot; the rest go to a fresh boot.\n"
+	      "VT-d, or SMMUv3 on arm64), on the QEMU twin of a machine file,\n"
+	      "and compare with the model (docs/oracle.md). Several scripts share\n"
+	      "one boot while each leaves the state as at boot; the rest go to a\n"
+	      "fresh boot.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -k, --kernel V      the pinned kernel: 6.12 (default) or 6.1; diff\n"
@@ -704,7 +724,11 @@ static int kernel_args(int argc, char **argv, const char *verb,
 			verb);
 		return 2;
 	}
-	return load_twin(argv[optind], t) ? 2 : -1;
+	if (load_twin(argv[optind], t))
+		return 2;
+	/* the same line, built for the twin's architecture */
+	ko->pin = kernel_pin_for(ko->pin->line, twin_debian_arch(t));
+	return ko->pin ? -1 : 2;
 }
 
 static int kernel_run(int argc, char **argv)
@@ -714,7 +738,7 @@ static int kernel_run(int argc, char **argv)
 	struct twin t;
 	char **scripts;
 	double start = now_s();
-	int ret, n;
+	int ret, n = 0;	/* set by kernel_args(); -O3 cannot see it */
 
 	ret = kernel_args(argc, argv, "run", &ko, &t, &n);
 	if (ret >= 0)
@@ -809,7 +833,7 @@ static int kernel_diff_cmd(int argc, char **argv)
 	struct diff_ctx dc = { 0 };
 	struct twin t;
 	char **scripts, **models, **notes;
-	int ret, n;
+	int ret, n = 0;	/* set by kernel_args(); -O3 cannot see it */
 
 	ret = kernel_args(argc, argv, "diff", &ko, &t, &n);
 	if (ret >= 0)

@@ -151,6 +151,12 @@ static const struct pci_device_id pcieport_ids[] = {
 	PCI_END,
 };
 
+/* shpchp's table: PCI-to-PCI bridges (class 0604, programming interface 0) */
+static const struct pci_device_id shpchp_ids[] = {
+	PCI_CLASS_ANY(0x060400, 0xffffff),
+	PCI_END,
+};
+
 /* ---- PCI: vfio variant drivers, bound only through driver_override ---- */
 
 static const struct pci_device_id mlx5_vfio_pci_ids[] = {
@@ -233,6 +239,8 @@ static const struct driver_desc catalogue[] = {
 		   virtio_pci_ids),
 	/* PCI, managing DMA themselves (driver_managed_dma) */
 	PCI_DRIVER("pcieport", NULL, true, PROBE_PCIEPORT, pcieport_ids),
+	/* PCI, the standard hot-plug controller driver: a kernel DMA user */
+	PCI_DRIVER("shpchp", NULL, false, PROBE_SHPCHP, shpchp_ids),
 	PCI_DRIVER("pci-stub", "pci_stub", true, PROBE_STUB, NULL),
 	PCI_PF_DRIVER("vfio-pci", "vfio_pci", true, PROBE_VFIO_PCI, NULL,
 		      SRIOV_VFIO_PCI),
@@ -547,6 +555,16 @@ int driver_desc_probe(struct device *dev)
 		if (type != PCI_EXP_TYPE_ROOT_PORT &&
 		    type != PCI_EXP_TYPE_UPSTREAM &&
 		    type != PCI_EXP_TYPE_DOWNSTREAM)
+			return -ENODEV;
+		return 0;
+	case PROBE_SHPCHP:
+		/*
+		 * shpc_probe() (v6.6): shpc_capable(), then whether firmware
+		 * gives the OS control (acpi_get_hp_hw_control_from_firmware(),
+		 * granted on the arm64 twins); the controller's own set-up
+		 * (shpc_init(), init_slots()) is not modelled.
+		 */
+		if (!dev->pci.shpc)
 			return -ENODEV;
 		return 0;
 	case PROBE_VIRTIO_PCI:

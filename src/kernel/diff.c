@@ -279,6 +279,8 @@ static const struct {
 	  "the NIC driver's banner at module load" },
 	{ "kernel", "^(VFIO - User Level meta-driver|vfio_pci: add )",
 	  "vfio's banner and vfio-pci's ids= echo at module load" },
+	{ "kernel", "^[a-z0-9_-]+ [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]: enabling device \\([0-9a-f]{4} -> [0-9a-f]{4}\\)$",
+	  "the PCI core turning on a device's decoding (pci_enable_resources()): the model keeps no command register; on arm64 no firmware left it on" },
 };
 
 static const char *explain(const char *side, const char *text)

@@ -20,12 +20,15 @@ struct kernel_pin {
 	const char *package;  /* the apt-get download name */
 	const char *version;  /* the package version, pinned */
 	const char *release;  /* uname -r: the tree under lib/modules */
+	const char *arch;     /* Debian's architecture: "amd64", "arm64" */
 };
 
 size_t kernel_pin_count(void);
 const struct kernel_pin *kernel_pin_get(size_t i);
 /* The pin of a line ("6.12") or a release, or NULL. */
 const struct kernel_pin *kernel_pin_find(const char *line);
+/* The pin of @line (or release) built for Debian architecture @arch. */
+const struct kernel_pin *kernel_pin_for(const char *line, const char *arch);
 
 /* ---- qemu.c: the twin ---- */
 
@@ -35,6 +38,13 @@ int kernel_fail(char *why, size_t len, const char *fmt, ...)
 
 #define TWIN_MAX_DEVICES 64
 #define TWIN_MAX_MODULES 16
+
+/* What QEMU machine a twin is: its firmware (machine file 'firmware'). */
+enum twin_arch {
+	TWIN_X86,        /* q35, SeaBIOS, VT-d */
+	TWIN_ARM64_DT,   /* virt, QEMU's device tree, SMMUv3 */
+	TWIN_ARM64_ACPI, /* virt, UEFI (qemu-efi-aarch64), ACPI/IORT, SMMUv3 */
+};
 
 /* A PCI function of the machine file and what QEMU makes of it. */
 struct twin_device {
@@ -52,6 +62,7 @@ struct twin_device {
 
 struct twin {
 	char name[64];
+	enum twin_arch arch;
 	struct twin_device dev[TWIN_MAX_DEVICES];
 	size_t ndev;
 	/* modules loaded at boot, in file order, and their parameters */
@@ -83,6 +94,24 @@ char **twin_qemu_argv(const struct twin *t, const char *kernel,
 		      const char *initrd, const char *console_log,
 		      const char *results);
 void twin_argv_free(char **argv);
+/* An allocated formatted string, or NULL. */
+char *xstrdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The value of the -device option that builds @d (NULL if the board has it). */
+char *twin_device_arg(const struct twin *t, const struct twin_device *d);
+
+/* ---- qemu-arm64.c: the arm64 twins ---- */
+
+/* Debian's architecture of @t's kernel: "amd64" or "arm64". */
+const char *twin_debian_arch(const struct twin *t);
+/* twin_qemu_argv() for the arm64 twins (virt, SMMUv3, DT or UEFI+ACPI). */
+char **twin_qemu_argv_arm64(const struct twin *t, const char *kernel,
+			    const char *initrd, const char *console_log);
+/*
+ * The arm64 virt board has one UART, shared by the firmware, the kernel's
+ * console and the helper: copies the helper's JSON lines of @console_log
+ * into @results. 0, or -1 with errno.
+ */
+int twin_split_console(const char *console_log, const char *results);
 
 /* ---- initramfs.c ---- */
 

@@ -34,17 +34,39 @@ static const struct {
 	{ NULL, 0x8086, 0x100e, "e1000", "" },
 };
 
-/* The functions q35 has of its own, at fixed places on bus 0. */
-static const struct {
+/* The functions the board has of its own, at fixed places on bus 0. */
+struct board_fixed {
 	const char *bdf;
 	unsigned int vendor, device;
 	const char *what;
-} q35_fixed[] = {
+};
+
+static const struct board_fixed q35_fixed[] = {
 	{ "00:00.0", 0x8086, 0x29c0, "the q35 host bridge" },
 	{ "00:1f.0", 0x8086, 0x2918, "the ICH9 LPC bridge" },
 	{ "00:1f.2", 0x8086, 0x2922, "the ICH9 AHCI controller" },
 	{ "00:1f.3", 0x8086, 0x2930, "the ICH9 SMBus controller" },
 };
+
+/* arm64's virt board: the generic host bridge (gpex) only */
+static const struct board_fixed virt_fixed[] = {
+	{ "00:00.0", 0x1b36, 0x0008, "the virt board's PCIe host bridge" },
+};
+
+static const struct board_fixed *board_fixed(const struct twin *t, size_t *n)
+{
+	if (t->arch == TWIN_X86) {
+		*n = sizeof(q35_fixed) / sizeof(q35_fixed[0]);
+		return q35_fixed;
+	}
+	*n = sizeof(virt_fixed) / sizeof(virt_fixed[0]);
+	return virt_fixed;
+}
+
+static const char *board_name(const struct twin *t)
+{
+	return t->arch == TWIN_X86 ? "q35" : "virt";
+}
 
 /* Drivers the twin can load, by the catalogue's name, and their module. */
 static const struct {
@@ -52,6 +74,7 @@ static const struct {
 	bool takes_ids;
 } twin_drivers[] = {
 	{ "pcieport", NULL, NULL, false },
+	{ "shpchp", NULL, NULL, false },
 	{ "e1000e", NULL, "e1000e", false },
 	{ "e1000", NULL, "e1000", false },
 	{ "ahci", NULL, "ahci", false },
@@ -209,30 +232,33 @@ static int parse_pci(struct twin *t, const char *file, int lineno, char **tok,
 			    file, lineno, d->bdf);
 	if (!opt(tok, n, 3, "iommu="))
 		return kernel_fail(why, len,
-			    "%s:%d: %s has no iommu=: QEMU's intel-iommu translates every device",
-			    file, lineno, d->bdf);
+			    "%s:%d: %s has no iommu=: QEMU's %s translates every device",
+			    file, lineno, d->bdf,
+			    t->arch == TWIN_X86 ? "intel-iommu" : "SMMUv3");
 	if (!parent && bus == 0) {
 		char short_bdf[16];
+		size_t nfixed;
+		const struct board_fixed *fixed = board_fixed(t, &nfixed);
 
 		snprintf(short_bdf, sizeof(short_bdf), "%02x:%02x.%x", bus, slot, fn);
-		for (size_t i = 0; i < sizeof(q35_fixed) / sizeof(q35_fixed[0]); i++) {
-			if (strcmp(q35_fixed[i].bdf, short_bdf))
+		for (size_t i = 0; i < nfixed; i++) {
+			if (strcmp(fixed[i].bdf, short_bdf))
 				continue;
-			if (d->vendor != q35_fixed[i].vendor ||
-			    d->device != q35_fixed[i].device)
+			if (d->vendor != fixed[i].vendor ||
+			    d->device != fixed[i].device)
 				return kernel_fail(why, len,
-					    "%s:%d: %s is %s in QEMU's q35 (%04x:%04x), not %04x:%04x",
-					    file, lineno, d->bdf, q35_fixed[i].what,
-					    q35_fixed[i].vendor, q35_fixed[i].device,
-					    d->vendor, d->device);
-			d->model = NULL; /* q35 has it */
+					    "%s:%d: %s is %s in QEMU's %s (%04x:%04x), not %04x:%04x",
+					    file, lineno, d->bdf, fixed[i].what,
+					    board_name(t), fixed[i].vendor,
+					    fixed[i].device, d->vendor, d->device);
+			d->model = NULL; /* the board has it */
 			return 0;
 		}
 	}
 	if (!parent && bus != 0)
 		return kernel_fail(why, len,
-			    "%s:%d: %s is on a root bus other than 00: QEMU 7.2's q35 has one (pxb-pcie is not in the twin)",
-			    file, lineno, d->bdf);
+			    "%s:%d: %s is on a root bus other than 00: QEMU 7.2's %s has one (pxb-pcie is not in the twin)",
+			    file, lineno, d->bdf, board_name(t));
 	for (size_t i = 0; i < sizeof(qemu_models) / sizeof(qemu_models[0]); i++) {
 		bool bridge = qemu_models[i].type != NULL;
 
@@ -291,7 +317,7 @@ static int parse_driver(struct twin *t, const char *file, int lineno,
 		return 0;
 	}
 	return kernel_fail(why, len,
-		    "%s:%d: driver '%s' has no device in a QEMU twin (it loads pcieport, e1000e, e1000, ahci, vfio-pci, pci-stub)",
+		    "%s:%d: driver '%s' has no device in a QEMU twin (it loads pcieport, shpchp, e1000e, e1000, ahci, vfio-pci, pci-stub)",
 		    file, lineno, tok[1]);
 }
 
@@ -303,6 +329,14 @@ static int parse_driver(struct twin *t, const char *file, int lineno,
  */
 static const char dma_fq_why[] =
 	"QEMU's VT-d runs in caching mode, where the Intel driver invalidates strictly: the twin's default domains are DMA; say 'default-domain DMA' (or identity)";
+/* Debian's arm64 kernels are built with CONFIG_IOMMU_DEFAULT_DMA_STRICT. */
+static const char dma_fq_why_arm64[] =
+	"Debian's arm64 kernels are built with IOMMU_DEFAULT_DMA_STRICT: the twin's default domains are DMA; say 'default-domain DMA' (or identity)";
+
+static const char *dma_fq_reason(const struct twin *t)
+{
+	return t->arch == TWIN_X86 ? dma_fq_why : dma_fq_why_arm64;
+}
 
 static int parse_statement(struct twin *t, const char *file, int lineno,
 			   char **tok, int n, int *niommu,
@@ -312,19 +346,27 @@ static int parse_statement(struct twin *t, const char *file, int lineno,
 
 	if (!strcmp(k, "machine") && n > 1) {
 		snprintf(t->name, sizeof(t->name), "%s", tok[1]);
-	} else if (!strcmp(k, "firmware") && n > 1 && strcmp(tok[1], "x86")) {
-		return kernel_fail(why, len,
-			    "%s:%d: firmware %s: only x86 (VT-d) twins are built so far; arm64 SMMUv3 twins are to come",
-			    file, lineno, tok[1]);
+	} else if (!strcmp(k, "firmware") && n > 1) {
+		if (*niommu || t->ndev)
+			return kernel_fail(why, len,
+				    "%s:%d: the twin needs 'firmware' before the IOMMUs and devices",
+				    file, lineno);
+		t->arch = !strcmp(tok[1], "devicetree") ? TWIN_ARM64_DT :
+			  !strcmp(tok[1], "acpi-iort") ? TWIN_ARM64_ACPI :
+							 TWIN_X86;
 	} else if (!strcmp(k, "iommu")) {
 		const char *kind = opt(tok, n, 2, "kind=");
+		const char *want = t->arch == TWIN_X86 ? "intel" : "arm-smmu-v3";
 
 		if (++*niommu > 1)
-			return kernel_fail(why, len, "%s:%d: QEMU's q35 has one intel-iommu, the machine a second",
-				    file, lineno);
-		if (kind && strcmp(kind, "intel"))
-			return kernel_fail(why, len, "%s:%d: iommu kind=%s: the x86 twin has VT-d only",
-				    file, lineno, kind);
+			return kernel_fail(why, len, "%s:%d: QEMU's %s has one %s, the machine a second",
+				    file, lineno, board_name(t),
+				    t->arch == TWIN_X86 ? "intel-iommu" : "SMMUv3");
+		if (kind && strcmp(kind, want))
+			return kernel_fail(why, len, "%s:%d: iommu kind=%s: the %s twin has %s only",
+				    file, lineno, kind,
+				    t->arch == TWIN_X86 ? "x86" : "arm64",
+				    t->arch == TWIN_X86 ? "VT-d" : "SMMUv3");
 		if (flag(tok, n, 2, "late") || flag(tok, n, 2, "resv") ||
 		    (opt(tok, n, 2, "msi=") && strcmp(opt(tok, n, 2, "msi="), "isolated")))
 			return kernel_fail(why, len,
@@ -345,7 +387,7 @@ static int parse_statement(struct twin *t, const char *file, int lineno,
 		*default_domain = true;
 		if (!strcmp(tok[1], "DMA-FQ"))
 			return kernel_fail(why, len, "%s:%d: default-domain DMA-FQ: %s",
-				    file, lineno, dma_fq_why);
+				    file, lineno, dma_fq_reason(t));
 		if (!strcmp(tok[1], "identity"))
 			snprintf(t->cmdline, sizeof(t->cmdline), "iommu.passthrough=1");
 	} else if ((!strcmp(k, "iommu-api") && n > 1 && !strcmp(tok[1], "no")) ||
@@ -353,9 +395,10 @@ static int parse_statement(struct twin *t, const char *file, int lineno,
 		   (!strcmp(k, "iommufd-unsafe-interrupts") && n > 1 &&
 		    !strcmp(tok[1], "yes")) ||
 		   !strcmp(k, "pcie-acs-override") || !strcmp(k, "fault") ||
-		   (!strcmp(k, "acs-request") && n > 1 && !strcmp(tok[1], "no"))) {
+		   (!strcmp(k, "acs-request") && n > 1 &&
+		    !strcmp(tok[1], t->arch == TWIN_ARM64_DT ? "yes" : "no"))) {
 		return kernel_fail(why, len,
-			    "%s:%d: '%s%s%s' has no twin: Debian's kernels are built with the IOMMU API, without vfio-noiommu or iommufd, without the ACS override patch, and request ACS on VT-d",
+			    "%s:%d: '%s%s%s' has no twin: Debian's kernels are built with the IOMMU API, without vfio-noiommu or iommufd, without the ACS override patch, and request ACS before enumerating PCI on VT-d and IORT, too late on device tree",
 			    file, lineno, k, n > 1 ? " " : "", n > 1 ? tok[1] : "");
 	} else if (!strcmp(k, "groups") && n > 1 && !strcmp(tok[1], "labels")) {
 		note(t, "groups come from the machine's labels (groups labels): the comparison checks them\n");
@@ -391,10 +434,11 @@ int twin_build(const char *file, const char *text, struct twin *t, char *why,
 			return -1;
 	}
 	if (!niommu)
-		return kernel_fail(why, why_len, "%s: no iommu: the twin has QEMU's intel-iommu", file);
+		return kernel_fail(why, why_len, "%s: no iommu: the twin has QEMU's %s", file,
+			    t->arch == TWIN_X86 ? "intel-iommu" : "SMMUv3");
 	if (!default_domain)
 		return kernel_fail(why, why_len, "%s: no default-domain statement, so DMA-FQ: %s",
-			    file, dma_fq_why);
+			    file, dma_fq_reason(t));
 	/* functions sharing a slot: function 0 says multifunction=on */
 	for (size_t i = 0; i < t->ndev; i++)
 		for (size_t k = 0; k < t->ndev; k++)
@@ -428,13 +472,16 @@ int twin_build(const char *file, const char *text, struct twin *t, char *why,
 			d->chassis = ++chassis;
 	}
 	number_buses(t, -1, 0, &next);
-	for (size_t i = 0; i < sizeof(q35_fixed) / sizeof(q35_fixed[0]); i++) {
+	size_t nfixed;
+	const struct board_fixed *fixed = board_fixed(t, &nfixed);
+
+	for (size_t i = 0; i < nfixed; i++) {
 		char full[16];
 
-		snprintf(full, sizeof(full), "0000:%s", q35_fixed[i].bdf);
+		snprintf(full, sizeof(full), "0000:%s", fixed[i].bdf);
 		if (!twin_find(t, full))
-			note(t, "QEMU's q35 adds %s at %s, which the machine does not list: left out of the comparison\n",
-			     q35_fixed[i].what, full);
+			note(t, "QEMU's %s adds %s at %s, which the machine does not list: left out of the comparison\n",
+			     board_name(t), fixed[i].what, full);
 	}
 	return 0;
 }
@@ -445,15 +492,13 @@ void twin_print_mapping(FILE *out, const struct twin *t)
 		const struct twin_device *d = &t->dev[i];
 
 		fprintf(out, "%s -> %s  %s%s\n", d->bdf, d->qemu_bdf,
-			d->model ? d->model : "(q35)",
+			d->model ? d->model : t->arch == TWIN_X86 ? "(q35)" : "(virt)",
 			strcmp(d->bdf, d->qemu_bdf) ? "  (renumbered)" : "");
 	}
 	fputs(t->notes, out);
 }
 
-static char *xstrdup_printf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static char *xstrdup_printf(const char *fmt, ...)
+char *xstrdup_printf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -470,8 +515,11 @@ char **twin_qemu_argv(const struct twin *t, const char *kernel,
 		      const char *results)
 {
 	size_t cap = 40 + 2 * t->ndev, n = 0;
-	char **v = calloc(cap, sizeof(*v));
+	char **v;
 
+	if (t->arch != TWIN_X86)
+		return twin_qemu_argv_arm64(t, kernel, initrd, console_log);
+	v = calloc(cap, sizeof(*v));
 	if (!v)
 		return NULL;
 #define ARG(...) (v[n++] = xstrdup_printf(__VA_ARGS__))
@@ -491,18 +539,10 @@ char **twin_qemu_argv(const struct twin *t, const char *kernel,
 	ARG("-device");
 	ARG("intel-iommu,intremap=on,caching-mode=on");
 	for (size_t i = 0; i < t->ndev; i++) {
-		const struct twin_device *d = &t->dev[i];
-		const struct twin_device *p = d->parent[0] ? twin_find(t, d->parent) :
-							       NULL;
-
-		if (!d->model)
+		if (!t->dev[i].model)
 			continue;
 		ARG("-device");
-		ARG("%s,id=%s,bus=%s,addr=%02x.%x%s%s%.0d%s%.0d", d->model, d->id,
-		    p ? p->id : "pcie.0", d->slot, d->func,
-		    d->multifunction ? ",multifunction=on" : "",
-		    d->chassis ? ",chassis=" : "", d->chassis,
-		    d->chassis ? ",slot=" : "", d->chassis);
+		v[n++] = twin_device_arg(t, &t->dev[i]);
 	}
 	ARG("-kernel");
 	ARG("%s", kernel);
@@ -529,6 +569,20 @@ char **twin_qemu_argv(const struct twin *t, const char *kernel,
 			return NULL;
 		}
 	return v;
+}
+
+char *twin_device_arg(const struct twin *t, const struct twin_device *d)
+{
+	const struct twin_device *p = d->parent[0] ? twin_find(t, d->parent) :
+						       NULL;
+
+	if (!d->model)
+		return NULL;
+	return xstrdup_printf("%s,id=%s,bus=%s,addr=%02x.%x%s%s%.0d%s%.0d",
+			      d->model, d->id, p ? p->id : "pcie.0", d->slot,
+			      d->func, d->multifunction ? ",multifunction=on" : "",
+			      d->chassis ? ",chassis=" : "", d->chassis,
+			      d->chassis ? ",slot=" : "", d->chassis);
 }
 
 void twin_argv_free(char **argv)

@@ -32,7 +32,7 @@ static void lspci_modules(struct device *dev, struct sbuf *sb)
 		const struct pci_device_id *id;
 
 		if (desc->bus != BUS_PCI || !desc->pci_ids ||
-		    desc->probe == PROBE_PCIEPORT)
+		    desc->probe == PROBE_PCIEPORT || desc->probe == PROBE_SHPCHP)
 			continue;
 		for (id = desc->pci_ids; id->vendor; id++) {
 			if (id->override_only || !pci_match_one_device(id, dev))

@@ -121,6 +121,7 @@ struct topo_dev {
 	int acs_ctrl;
 	int acs_ctrl_col;	/* column of acs-ctl=, 0: none */
 	bool multifunction;
+	bool shpc;
 	uint64_t dma_alias[4];	/* dma-alias= devfns */
 	/* SR-IOV: sriov-totalvfs= (0: not a PF), vf-offset=, vf-stride=,
 	 * vf-device= */
@@ -1371,6 +1372,14 @@ static int pci_opt_vf_device(struct parser *p, void *obj, const struct tok *v)
 	return 0;
 }
 
+static int pci_opt_shpc(struct parser *p, void *obj, const struct tok *v)
+{
+	(void)p;
+	(void)v;
+	((struct topo_dev *)obj)->shpc = true;
+	return 0;
+}
+
 static int pci_opt_multifunction(struct parser *p, void *obj,
 				 const struct tok *v)
 {
@@ -1497,6 +1506,7 @@ static const struct opt pci_opts[] = {
 	{ "acs-cap", "sv,rr,cr,uf", pci_opt_acs_cap },
 	{ "acs-ctl", "sv,rr,cr,uf", pci_opt_acs_ctl },
 	{ "multifunction", NULL, pci_opt_multifunction },
+	{ "shpc", NULL, pci_opt_shpc },
 	{ "dma-alias", "00.1", pci_opt_dma_alias },
 	{ "stream-id", "0x100", pci_opt_stream_id },
 	{ "sriov-totalvfs", "64", pci_opt_sriov_totalvfs },
@@ -2259,6 +2269,7 @@ static void describe_device(struct device *dev, const struct topo_dev *d,
 		device_set_pci_acs(dev, d->acs, d->acs_cap,
 				   d->acs == PCI_ACS_PRESENT ? d->acs_ctrl : -1);
 		device_set_pci_multifunction(dev, d->multifunction);
+		device_set_pci_shpc(dev, d->shpc);
 		for (unsigned int fn = 0; fn < 256; fn++)
 			if (d->dma_alias[fn / 64] >> (fn % 64) & 1)
 				device_add_pci_dma_alias(dev, fn);
@@ -2314,6 +2325,7 @@ static int check_group_labels(struct parser *p, const struct pci_devs *all,
 		const struct topo_dev *d = &t->devs[dev_index[i]];
 		int g = pdev->group, first;
 
+		/* no group at all (the SMMUv3 refuses it: any label goes) */
 		if (g < 0)
 			continue;
 		if (by_group[g] < 0)
@@ -2373,6 +2385,13 @@ static int compute_groups(struct parser *p, struct machine *m,
 	for (size_t i = 0, k = 0; i < t->ndevs && k < all.n; i++)
 		if (devs[i] == all.v[k].dev)
 			dev_index[k++] = (int)i;
+	ret = pci_devs_smmu_v3_sids(&all);
+	if (ret) {
+		build_fail(p, t->groups_at, "give stream IDs to", t->name, ret);
+		free(dev_index);
+		pci_devs_free(&all);
+		return -EINVAL;
+	}
 	ret = pci_devs_group(&all, &bad);
 	if (ret) {
 		const struct topo_dev *d = &t->devs[dev_index[bad - all.v]];
@@ -2388,11 +2407,16 @@ static int compute_groups(struct parser *p, struct machine *m,
 		pci_devs_free(&all);
 		return -EINVAL;
 	}
-	for (size_t k = 0; k < all.n; k++)
-		if (all.v[k].group >= 0)
+	for (size_t k = 0; k < all.n; k++) {
+		/* a device arm-smmu-v3 refuses: its holder's group key */
+		const struct pci_dev *g = all.v[k].smmu_holder ?
+			all.v[k].smmu_holder : &all.v[k];
+
+		if (g->group >= 0)
 			device_set_fw_iommu(all.v[k].dev, all.v[k].dev->fw.iommu,
 					    (unsigned int)t->labels.count + 1 +
-						    (unsigned int)all.v[k].group);
+						    (unsigned int)g->group);
+	}
 	if (t->groups == TOPO_GROUPS_CHECK)
 		ret = check_group_labels(p, &all, dev_index);
 	free(dev_index);

@@ -484,8 +484,9 @@ static void pci_device_group_large(void **state)
 
 /*
  * arm_smmu_device_group(): behind an arm-smmu (SMMUv2) a stream ID shared
- * with a device grouped before decides; an arm-smmu-v3 ignores it; stream
- * IDs in two groups refuse the device.
+ * with a device grouped before decides; stream IDs in two groups refuse
+ * the device. Behind an arm-smmu-v3, arm_smmu_insert_master() refuses the
+ * second device with a stream ID another holds: it gets no group.
  */
 static void arm_smmu_device_group_stream_ids(void **state)
 {
@@ -498,7 +499,7 @@ static void arm_smmu_device_group_stream_ids(void **state)
 	"driver pcieport\ndriver e1000e\n"
 	(void)state;
 	expect_groups(SMMU("arm-smmu"), "00:00.0 | 00:01.0 | 01:00.0 02:00.0");
-	expect_groups(SMMU("arm-smmu-v3"), "00:00.0 | 00:01.0 | 01:00.0 | 02:00.0");
+	expect_groups(SMMU("arm-smmu-v3"), "00:00.0 | 00:01.0 | 01:00.0");
 	err_load("machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n"
 		 "iommu smmu0 kind=arm-smmu\n"
 		 "pci 0000:00:00.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x1\n"
@@ -509,6 +510,75 @@ static void arm_smmu_device_group_stream_ids(void **state)
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "stream-id=256"), 5, 78,
 		 "expected a stream ID like 0x100 in stream-id=, got '256'");
 #undef SMMU
+}
+
+/*
+ * arm_smmu_probe_device() (v6.6) behind an arm-smmu-v3 on device tree:
+ * each device's stream IDs are its DMA aliases (of_pci_iommu_init() for
+ * each of pci_for_each_dma_alias()), so both e1000 behind the PCIe-to-PCI
+ * bridge hold 0x800 (bus 08, devfn 0) and the second probed is refused
+ * with the kernel's warning; it binds all the same, without a group. The
+ * refusal lasts while the holder is in the tree: unbinding and binding the
+ * second again is refused again. shpchp binds only the bridge with an SHPC
+ * and is a kernel DMA user of its group.
+ */
+/* How many lines of @m's log contain @needle. */
+static int log_has(const struct machine *m, const char *needle)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < machine_log_count(m); i++) {
+		const struct klog_entry *e = machine_log_entry(m, i);
+
+		n += e && strstr(e->text, needle);
+	}
+	return n;
+}
+
+static void arm_smmu_v3_stream_tree(void **state)
+{
+	struct machine *m = do_load(
+		"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		"iommu smmu0\n"
+		"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		"pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0 shpc\n"
+		"pci 0000:08:01.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		"pci 0000:08:02.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		"pci 0000:00:05.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		"driver pcieport\ndriver shpchp\ndriver e1000\n");
+	struct device *bridge = machine_find_device(m, "0000:07:00.0");
+	struct device *first = machine_find_device(m, "0000:08:01.0");
+	struct device *second = machine_find_device(m, "0000:08:02.0");
+	struct device *port = machine_find_device(m, "0000:00:05.0");
+
+	(void)state;
+	assert_non_null(second);
+	assert_string_equal(groups_str(m), "00:04.0 07:00.0 08:01.0 | 00:05.0");
+	assert_int_equal(first->fw.nr_sids, 2);
+	assert_int_equal(first->fw.sids[0], 0x808);
+	assert_int_equal(first->fw.sids[1], 0x800);
+	assert_null(second->iommu_group);
+	assert_non_null(second->driver);
+	assert_string_equal(second->driver->name, "e1000");
+	assert_non_null(bridge->driver);
+	assert_string_equal(bridge->driver->name, "shpchp");
+	assert_string_equal(port->driver->name, "pcieport");
+	assert_int_equal(log_has(m, "e1000 0000:08:02.0: stream 2048 already in tree from dev 0000:08:01.0"), 1);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
+				     "0000:08:02.0", 12), 0);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/bind",
+				     "0000:08:02.0", 12), 0);
+	assert_null(second->iommu_group);
+	assert_int_equal(log_has(m, "stream 2048 already in tree"), 2);
+	machine_destroy(m);
+	/* without an SHPC, shpchp's probe declines the bridge */
+	m = do_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		    "iommu smmu0\n"
+		    "pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
+		    "pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+		    "driver shpchp\n");
+	assert_null(machine_find_device(m, "0000:07:00.0")->driver);
+	machine_destroy(m);
 }
 
 /* machine_explain(): its errors, and JSON that starts with the version */
@@ -559,6 +629,7 @@ int main(void)
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(pci_device_group_large),
 		cmocka_unit_test(arm_smmu_device_group_stream_ids),
+		cmocka_unit_test(arm_smmu_v3_stream_tree),
 		cmocka_unit_test(machine_explain_api),
 	};
 

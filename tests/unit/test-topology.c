@@ -907,7 +907,7 @@ static const struct bad bad_inputs[] = {
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 iommu=d\niommu d\n", 2,
 	  47, "iommu 'd' is not defined by an earlier iommu statement" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 colour=red\n", 2, 41,
-	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted, reset=, no-bus-reset, acs-cap=, acs-ctl=, multifunction, dma-alias=, stream-id=, sriov-totalvfs=, vf-offset=, vf-stride=, vf-device= or absent" },
+	  "unknown option 'colour' for pci; expected sub=, class=, type=, parent=, iommu=, group=, rmrr, untrusted, reset=, no-bus-reset, acs-cap=, acs-ctl=, multifunction, shpc, dma-alias=, stream-id=, sriov-totalvfs=, vf-offset=, vf-stride=, vf-device= or absent" },
 	{ M "pci 0000:01:00.0 8086:10d3 class=020000 class=020000\n", 2, 41,
 	  "duplicate option 'class' (first at column 28)" },
 	/* firmware 1:1 ranges and what IOMMU drivers reserve */

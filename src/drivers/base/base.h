@@ -39,6 +39,7 @@ struct amba_id {
 enum driver_probe_kind {
 	PROBE_PLAIN,      /* succeeds */
 	PROBE_PCIEPORT,   /* PCIe root/switch ports only, else -ENODEV */
+	PROBE_SHPCHP,     /* bridges with an SHPC capability, else -ENODEV */
 	PROBE_VIRTIO_PCI, /* device ids 0x1000..0x107f only, else -ENODEV */
 	PROBE_STUB,       /* pci-stub: logs "claimed by stub" */
 	PROBE_VFIO,       /* vfio bus drivers: need an IOMMU group (-EINVAL) */

@@ -506,6 +506,16 @@ int device_set_pci_multifunction(struct device *dev, bool multifunction)
 	return 0;
 }
 
+int device_set_pci_shpc(struct device *dev, bool shpc)
+{
+	if (dev->added)
+		return -EBUSY;
+	if (device_bus_kind(dev) != BUS_PCI)
+		return -EINVAL;
+	dev->pci.shpc = shpc;
+	return 0;
+}
+
 int device_add_pci_dma_alias(struct device *dev, unsigned int devfn)
 {
 	if (dev->added)

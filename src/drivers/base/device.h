@@ -149,6 +149,7 @@ struct device {
 		unsigned short acs_cap;
 		int acs_ctrl;
 		bool multifunction;
+		bool shpc; /* a Standard Hot-Plug Controller capability */
 		uint64_t dma_alias_mask[4];
 	} pci;
 

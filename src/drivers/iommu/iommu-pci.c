@@ -190,6 +190,39 @@ static int arm_smmu_device_group(struct pci_devs *all, struct pci_dev *pdev)
 	return group;
 }
 
+/*
+ * arm_smmu_insert_master() (v6.6) on the view: the device's stream IDs go
+ * in the SMMU's tree unless another master holds one (then none of them
+ * do, and the kernel's probe fails: the device gets no group). The
+ * refused device keeps its holder (its group key is the holder's group,
+ * so that arm_smmu_probe_device() finds the holder there at boot).
+ */
+static int arm_smmu_v3_insert_master(struct pci_devs *all, struct pci_dev *pdev)
+{
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *e = pci_s2cr_find(all, pdev->iommu, pdev->sids[i]);
+
+		if (e && e->first != pdev) {
+			pdev->smmu_holder = e->first;
+			return -EINVAL;
+		}
+	}
+	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
+		struct pci_s2cr *more;
+
+		if (pci_s2cr_find(all, pdev->iommu, pdev->sids[i]))
+			continue; /* a duplicated ID of its own */
+		more = realloc(all->s2cr, (all->ns2cr + 1) * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		all->s2cr = more;
+		all->s2cr[all->ns2cr++] = (struct pci_s2cr){
+			pdev->iommu, pdev->sids[i], -1, pdev,
+		};
+	}
+	return 0;
+}
+
 int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
 {
 	for (size_t i = 0; i < devs->n; i++) {
@@ -198,6 +231,11 @@ int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
 
 		if (!pdev->iommu)
 			continue;
+		if (iommu_device_kind(pdev->iommu) == IOMMU_KIND_ARM_SMMU_V3 &&
+		    arm_smmu_v3_insert_master(devs, pdev)) {
+			pdev->smmu_refused = true;
+			continue;
+		}
 		group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
 				arm_smmu_device_group(devs, pdev) :
 				pci_device_group(pdev);

@@ -57,6 +57,12 @@ struct iommu_domain {
 };
 
 /* A device's membership of a group. Head at iommu_group::devices. */
+/*
+ * arm_smmu_probe_device() (arm-smmu-v3.c): -EINVAL when another master of
+ * the device's SMMUv3 holds one of its stream IDs; 0 otherwise.
+ */
+int arm_smmu_probe_device(struct device *dev);
+
 struct group_device {
 	struct list_head list;
 	struct device *dev;

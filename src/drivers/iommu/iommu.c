@@ -822,6 +822,10 @@ static int __iommu_probe_device(struct device *dev,
 	if (dev->iommu_group)
 		return 0;
 
+	/* ops->probe_device(): the driver may refuse the device first */
+	ret = arm_smmu_probe_device(dev);
+	if (ret)
+		return ret;
 	group = iommu_device_group(dev);
 	if (IS_ERR(group))
 		return (int)PTR_ERR(group);

@@ -174,6 +174,12 @@ struct pci_dev {
 	struct iommu_device *iommu;
 	const unsigned int *sids;
 	unsigned int nr_sids;
+	/*
+	 * arm-smmu-v3 refuses it: @smmu_holder, probed before, holds one of
+	 * its stream IDs (the device itself stays out of every group)
+	 */
+	bool smmu_refused;
+	struct pci_dev *smmu_holder;
 };
 
 /* an arm-smmu stream map entry's group (smmu->s2crs[idx].group) */
@@ -300,10 +306,20 @@ int pci_device_group(struct pci_dev *pdev);
  * The IOMMU driver's device_group op for every device with an IOMMU, in
  * machine order: arm_smmu_device_group() (drivers/iommu/arm/arm-smmu/
  * arm-smmu.c, v6.6) behind an arm-smmu, which first looks for a group of
- * a device sharing a stream ID, else pci_device_group(). Returns 0, or
- * -EINVAL with *@ret_bad the device whose stream IDs belong to two groups
- * (the kernel's probe fails), -ENOMEM.
+ * a device sharing a stream ID, else pci_device_group(). Behind an
+ * arm-smmu-v3 a device whose stream ID a device before it holds gets no
+ * group (arm_smmu_insert_master(): smmu_refused, smmu_holder). Returns 0,
+ * or -EINVAL with *@ret_bad the device whose stream IDs belong to two
+ * groups (the kernel's probe fails), -ENOMEM.
  */
 int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
+
+/*
+ * src/drivers/iommu/arm-smmu-v3.c: the stream IDs firmware gives each
+ * device behind an arm-smmu-v3 without stream-id= (one per DMA alias,
+ * mapped 1:1, as QEMU's IORT and iommu-map do), set on the devices before
+ * they are added. 0, -E2BIG more than DEV_STREAM_IDS_MAX aliases.
+ */
+int pci_devs_smmu_v3_sids(struct pci_devs *all);
 
 #endif

@@ -14,7 +14,9 @@
  *   - prints the final state and powers the machine off.
  *
  * Its output goes to the second serial port (/dev/ttyS1), one JSON object
- * a line, so the kernel's console on the first stays out of it.
+ * a line, so the kernel's console on the first stays out of it. arm64's
+ * virt board has one UART (/dev/ttyAMA0): there the kernel's console is
+ * kept to panics (loglevel=1) and the host picks the JSON lines out.
  *
  * Shell lines (echo, tee, cat, ls, readlink, modprobe and redirections, as
  * the model's script shell takes them) run in a child process under a
@@ -53,7 +55,13 @@
 #define MAX_WORDS 64
 #define MAX_HANDLES 64
 
-static FILE *out;           /* the results: /dev/ttyS1 */
+#ifdef __aarch64__
+#define RESULTS_TTY "/dev/ttyAMA0"
+#else
+#define RESULTS_TTY "/dev/ttyS1"
+#endif
+
+static FILE *out;           /* the results: RESULTS_TTY */
 static int kmsg = -1;       /* /dev/kmsg, read from where the line starts */
 static char release[128];   /* uname -r */
 
@@ -1699,7 +1707,7 @@ static void setup(void)
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	uname(&u);
 	snprintf(release, sizeof(release), "%s", u.release);
-	fd = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
+	fd = open(RESULTS_TTY, O_WRONLY | O_NOCTTY);
 	if (fd >= 0 && !tcgetattr(fd, &t)) {
 		cfmakeraw(&t);
 		tcsetattr(fd, TCSANOW, &t);

@@ -1,0 +1,1 @@
+../qemu-arm64-smmuv3/04-no-group.sh
