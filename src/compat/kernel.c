@@ -668,14 +668,9 @@ void sort_unless_sorted(void *base, size_t n, size_t size,
 	}
 }
 
-void sbuf_putu(struct sbuf *sb, unsigned long long v)
+void sbuf_putu_slow(struct sbuf *sb, unsigned long long v)
 {
 	char num[24], *d = num + sizeof(num);
-
-	if (v < 10) { /* most of a state's numbers: flags, counts, ids */
-		sbuf_putc(sb, (char)('0' + v));
-		return;
-	}
 
 	do {
 		*--d = (char)('0' + v % 10);
@@ -684,14 +679,15 @@ void sbuf_putu(struct sbuf *sb, unsigned long long v)
 	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
 }
 
-void sbuf_putd(struct sbuf *sb, long long v)
+void sbuf_putx_alt(struct sbuf *sb, unsigned long long v)
 {
-	if (v < 0) {
-		sbuf_putc(sb, '-');
-		sbuf_putu(sb, 0ULL - (unsigned long long)v);
-	} else {
-		sbuf_putu(sb, (unsigned long long)v);
+	char num[24], *d = fmt_digits(num + sizeof(num), v, true);
+
+	if (v) {
+		*--d = 'x';
+		*--d = '0';
 	}
+	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
 }
 
 void sbuf_putn_slow(struct sbuf *sb, const char *s, size_t n)
@@ -837,17 +833,46 @@ void strmap_del(struct strmap *sm, const char *key, const void *val)
 	sm->count--;
 }
 
-/* ---- ptrmap: open addressing, linear probing ---- */
-
-static size_t ptr_hash(const void *p, size_t cap)
+void self_check_failed(const char *file, int line, const char *what)
 {
-	uint64_t x = (uint64_t)(uintptr_t)p;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x & (cap - 1);
+	fprintf(stderr, "dmaown: %s:%d: self-check failed: %s\n", file, line,
+		what);
+	abort();
 }
+
+int strmap_clone(struct strmap *dst, const struct strmap *src,
+		 const struct ptrmap *map, const char *(*key_of)(const void *))
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->cap)
+		return 0;
+	dst->keys = calloc(src->cap, sizeof(*dst->keys));
+	dst->vals = calloc(src->cap, sizeof(*dst->vals));
+	if (!dst->keys || !dst->vals) {
+		strmap_free(dst);
+		return -ENOMEM;
+	}
+	dst->cap = src->cap;
+	for (size_t i = 0; i < src->cap; i++) {
+		void *v;
+
+		if (!src->keys[i])
+			continue;
+		v = ptrmap_get(map, src->vals[i]);
+		if (!v) {
+			strmap_free(dst);
+			return -EINVAL;
+		}
+		dst->keys[i] = key_of(v);
+		dst->vals[i] = v;
+		/* the same string, so the same slot */
+		self_check(!strcmp(dst->keys[i], src->keys[i]));
+	}
+	dst->count = src->count;
+	return 0;
+}
+
+/* ---- ptrmap: open addressing, linear probing ---- */
 
 void ptrmap_init(struct ptrmap *pm)
 {
@@ -895,7 +920,7 @@ static bool ptrmap_grow(struct ptrmap *pm)
 	for (size_t i = 0; i < pm->cap; i++) {
 		if (!pm->keys[i])
 			continue;
-		size_t j = ptr_hash(pm->keys[i], ncap);
+		size_t j = ptrmap_slot(pm->keys[i], ncap);
 		while (nk[j])
 			j = (j + 1) & (ncap - 1);
 		nk[j] = pm->keys[i];
@@ -917,7 +942,7 @@ bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 		return false; /* NULL marks an empty slot */
 	if ((pm->count + 1) * 2 > pm->cap && !ptrmap_grow(pm))
 		return false;
-	i = ptr_hash(key, pm->cap);
+	i = ptrmap_slot(key, pm->cap);
 	while (pm->keys[i] && pm->keys[i] != key)
 		i = (i + 1) & (pm->cap - 1);
 	if (!pm->keys[i])
@@ -925,21 +950,6 @@ bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 	pm->keys[i] = key;
 	pm->vals[i] = val;
 	return true;
-}
-
-void *ptrmap_get(const struct ptrmap *pm, const void *key)
-{
-	size_t i;
-
-	if (!pm->cap || !key)
-		return NULL;
-	i = ptr_hash(key, pm->cap);
-	while (pm->keys[i]) {
-		if (pm->keys[i] == key)
-			return pm->vals[i];
-		i = (i + 1) & (pm->cap - 1);
-	}
-	return NULL;
 }
 
 int canon_id(struct ptrmap *pm, const void *p)

@@ -267,9 +267,10 @@ static char *serialize(const struct machine *m, size_t *ret_len,
 	 * is about as long as the one before, and growing it from 1 KiB took
 	 * a few reallocations each time.
 	 */
-	static _Thread_local size_t last_len;
+	static _Thread_local size_t last_len, last_ids;
 	struct sbuf sb = { .dynamic_only = dynamic_only };
 	struct ptrmap ids;
+	bool oom;
 
 	if (last_len) {
 		sb.cap = last_len + last_len / 8 + 64;
@@ -279,16 +280,26 @@ static char *serialize(const struct machine *m, size_t *ret_len,
 		else
 			sb.cap = 0;
 	}
-	ptrmap_init(&ids);
-	sbuf_printf(&sb, "machine iommu_api=%d def=%s fw=%d faults=%#x warns=%zu\n",
-		    m->cfg.iommu_api,
-		    iommu_domain_type_str(m->cfg.def_domain_type),
-		    (int)m->cfg.firmware, m->faults,
-		    m->nwarns + m->warns_dropped);
+	/* as many numbered pointers as the last text: no growing */
+	ptrmap_init_size(&ids, last_ids);
+	/* "machine iommu_api=%d def=%s fw=%d faults=%#x warns=%zu\n" */
+	sbuf_puts(&sb, "machine iommu_api=");
+	sbuf_putd(&sb, m->cfg.iommu_api);
+	sbuf_puts(&sb, " def=");
+	sbuf_puts(&sb, iommu_domain_type_str(m->cfg.def_domain_type));
+	sbuf_puts(&sb, " fw=");
+	sbuf_putd(&sb, (int)m->cfg.firmware);
+	sbuf_puts(&sb, " faults=");
+	sbuf_putx_alt(&sb, m->faults);
+	sbuf_puts(&sb, " warns=");
+	sbuf_putu(&sb, m->nwarns + m->warns_dropped);
+	sbuf_putc(&sb, '\n');
 	for (size_t i = 0; i < NR_SUBSYS; i++)
 		subsystems[i]->serialize(m, &sb, &ids);
+	oom = sb.oom || ids.oom;
+	last_ids = ids.count;
 	ptrmap_free(&ids);
-	if (sb.oom || ids.oom) {
+	if (oom) {
 		free(sb.buf);
 		return NULL;
 	}

@@ -756,8 +756,11 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 
 	(void)ids;
 	list_for_each_entry(bus, &m->buses, node) {
-		sbuf_printf(sb, "bus %s autoprobe=%d\n", bus->name,
-			    bus->drivers_autoprobe);
+		sbuf_puts(sb, "bus ");
+		sbuf_puts(sb, bus->name);
+		sbuf_puts(sb, " autoprobe=");
+		sbuf_putd(sb, bus->drivers_autoprobe);
+		sbuf_putc(sb, '\n');
 		list_for_each_entry(drv, &bus->drivers, node) {
 			/* "driver %s/%s fail=%d/%d dynids=", without parsing */
 			sbuf_puts(sb, "driver ");

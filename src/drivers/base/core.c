@@ -405,6 +405,11 @@ const char *device_name(const struct device *dev)
 
 /* ---- machine subsystem ---- */
 
+static const char *device_key(const void *dev)
+{
+	return ((const struct device *)dev)->name;
+}
+
 static int device_subsys_clone(const struct machine *old, struct machine *new,
 			       struct ptrmap *map)
 {
@@ -427,9 +432,13 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&nd->drv_node);
 		list_add_tail(&nd->node, &new->devices);
 		ptrmap_put(map, dev, nd);
-		if (strmap_put(&new->devices_by_name, nd->name, nd))
-			return -ENOMEM;
 	}
+	if (map->oom)
+		return -ENOMEM;
+	strmap_free(&new->devices_by_name);
+	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
+			 device_key))
+		return -ENOMEM;
 	list_for_each_entry(r, &old->dev_roots, node) {
 		nr = dev_root_new(new, r->name);
 		if (!nr)
