@@ -136,7 +136,8 @@ void kcompat_module_unloaded(struct machine *m, const char *name)
 		m->nmodules--;
 		break;
 	}
-	snprintf(m->last_unloaded, sizeof(m->last_unloaded), "%s", name);
+	strncpy(m->last_unloaded, name, sizeof(m->last_unloaded) - 1);
+	m->last_unloaded[sizeof(m->last_unloaded) - 1] = '\0';
 	pthread_mutex_unlock(&m->log_lock);
 }
 
@@ -304,7 +305,7 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	}
 	w = &m->warns[m->nwarns];
 	memset(w, 0, sizeof(*w));
-	w->trace = calloc(depth ? depth : 1, sizeof(*w->trace));
+	w->trace = zalloc(depth ? depth : 1, sizeof(*w->trace));
 	w->comm = strdup(s->comm);
 	w->modules = print_modules(m);
 	w->tainted = print_tainted(m);
@@ -361,7 +362,7 @@ void *kzalloc(struct machine *m, size_t size)
 {
 	if (should_fail(m, "kzalloc"))
 		return NULL;
-	return calloc(1, size);
+	return zalloc(1, size);
 }
 
 char *kstrndup(struct machine *m, const char *s, size_t max)
@@ -742,8 +743,8 @@ void strmap_free(struct strmap *sm)
 static int strmap_grow(struct strmap *sm)
 {
 	size_t ncap = sm->cap ? sm->cap * 2 : 64;
-	const char **nk = calloc(ncap, sizeof(*nk));
-	void **nv = calloc(ncap, sizeof(*nv));
+	const char **nk = zalloc(ncap, sizeof(*nk));
+	void **nv = zalloc(ncap, sizeof(*nv));
 
 	if (!nk || !nv) {
 		free(nk);
@@ -846,8 +847,8 @@ int strmap_clone(struct strmap *dst, const struct strmap *src,
 	memset(dst, 0, sizeof(*dst));
 	if (!src->cap)
 		return 0;
-	dst->keys = calloc(src->cap, sizeof(*dst->keys));
-	dst->vals = calloc(src->cap, sizeof(*dst->vals));
+	dst->keys = zalloc(src->cap, sizeof(*dst->keys));
+	dst->vals = zalloc(src->cap, sizeof(*dst->vals));
 	if (!dst->keys || !dst->vals) {
 		strmap_free(dst);
 		return -ENOMEM;
@@ -886,7 +887,7 @@ void ptrmap_init_size(struct ptrmap *pm, size_t n)
 	memset(pm, 0, sizeof(*pm));
 	while (cap < 2 * n + 2)
 		cap *= 2;
-	pm->keys = calloc(cap, sizeof(*pm->keys));
+	pm->keys = zalloc(cap, sizeof(*pm->keys));
 	pm->vals = malloc(cap * sizeof(*pm->vals));
 	if (!pm->keys || !pm->vals) {
 		free(pm->keys);
@@ -908,8 +909,8 @@ void ptrmap_free(struct ptrmap *pm)
 static bool ptrmap_grow(struct ptrmap *pm)
 {
 	size_t ncap = pm->cap ? pm->cap * 2 : 64;
-	const void **nk = calloc(ncap, sizeof(*nk));
-	void **nv = calloc(ncap, sizeof(*nv));
+	const void **nk = zalloc(ncap, sizeof(*nk));
+	void **nv = zalloc(ncap, sizeof(*nv));
 
 	if (!nk || !nv) {
 		free(nk);

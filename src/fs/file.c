@@ -22,7 +22,7 @@ static struct file stdio_file = { .kind = FILE_STDIO, .fd = -1 };
 static struct process *process_alloc(struct machine *m, const char *name,
 				     unsigned long nofile)
 {
-	struct process *p = calloc(1, sizeof(*p));
+	struct process *p = zalloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -284,7 +284,7 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 
 	new->nr_processes_started = old->nr_processes_started;
 	list_for_each_entry(p, &old->processes, node) {
-		np = calloc(1, sizeof(*np));
+		np = zalloc(1, sizeof(*np));
 		if (!np)
 			return -ENOMEM;
 		np->m = new;

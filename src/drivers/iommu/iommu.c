@@ -1502,7 +1502,7 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		/* most groups are small: no allocation per group per state */
 		const char *few[16];
 		const char **names = n <= sizeof(few) / sizeof(few[0]) ?
-					     few : calloc(n, sizeof(*names));
+					     few : zalloc(n, sizeof(*names));
 
 		if (!names) {
 			sb->oom = true;
@@ -1626,7 +1626,7 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 	const struct iommu_domain *domain;
 	unsigned int unnamed[5] = { 0 };
 	size_t n = list_count_nodes(&m->domains), k = 0;
-	struct named_domain *named = calloc(n ? n : 1, sizeof(*named));
+	struct named_domain *named = zalloc(n ? n : 1, sizeof(*named));
 
 	if (!named) {
 		sb->oom = true;
