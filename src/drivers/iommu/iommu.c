@@ -1640,7 +1640,7 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 			unnamed[__builtin_ctz(domain->type)]++;
 		}
 	}
-	qsort(named, k, sizeof(*named), cmp_named_domain);
+	sort_unless_sorted(named, k, sizeof(*named), cmp_named_domain);
 	for (size_t i = 0; i < k; i++) {
 		/* "domain #%d users=%u iommu=%s\n" */
 		sbuf_puts(sb, "domain #");
