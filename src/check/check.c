@@ -1220,6 +1220,13 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	return added < 0 || v.violated ? 1 : 0;
 }
 
+/* --shard: boot's action @a belongs to another shard's subtree. */
+static bool other_shard(const struct search *s, size_t a)
+{
+	return s->level == 0 && s->o->nshards > 1 &&
+	       a % s->o->nshards != s->o->shard;
+}
+
 /* The id of the group the action into state @idx worked on; -1: none. */
 static int por_last_group(struct walker *w, unsigned long idx)
 {
@@ -1277,8 +1284,7 @@ static int expand(struct walker *w, unsigned long idx)
 	 * state. Not with --por, whose second pass is decided by the first.
 	 */
 	for (size_t a = 0; nample == f->nacts && a < f->nacts; a++)
-		if (!(s->level == 0 && o->nshards > 1 &&
-		      a % o->nshards != o->shard))
+		if (!other_shard(s, a))
 			last = a;
 	before = check_ownership_snapshot(f->m);
 	for (int pass = 0; pass < 2 && !ret; pass++) {
@@ -1288,8 +1294,7 @@ static int expand(struct walker *w, unsigned long idx)
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
 			int added;
 
-			if (s->level == 0 && o->nshards > 1 &&
-			    a % o->nshards != o->shard)
+			if (other_shard(s, a))
 				continue;
 			/* pass 0: the ample set (all without one); 1: the rest */
 			if (nample < f->nacts && ample[a] == (pass == 1))
