@@ -615,19 +615,19 @@ static int step(struct script_ctx *ctx, struct machine *m, const char *line,
 	return ret;
 }
 
-/* The state's identity: its 128-bit hash, and its text in exact mode. */
-static int state_key(struct machine *m, uint64_t hash[2], char **ret_text,
-		     size_t *ret_len)
+/*
+ * The state's identity: its 128-bit hash, and its text in exact mode,
+ * written over the buffer @buf of @cap bytes that the walker keeps (a
+ * new one per state cost more than the text).
+ */
+static int state_key(struct machine *m, uint64_t hash[2], char **buf,
+		     size_t *cap, size_t *ret_len)
 {
-	size_t len;
-	char *text = machine_state_serialize(m, &len);
+	int ret = machine_state_serialize_to(m, buf, cap, ret_len);
 
-	if (!text)
-		return -ENOMEM;
-	machine_state_hash128(text, len, hash);
-	*ret_text = text;
-	*ret_len = len;
-	return 0;
+	if (!ret)
+		machine_state_hash128(*buf, *ret_len, hash);
+	return ret;
 }
 
 /*
@@ -708,6 +708,8 @@ struct walker {
 	int npath, cappath;
 	unsigned long *chain;
 	struct script_ctx *ctx; /* reused for every line the walker runs */
+	char *text;             /* the last state's text (state_key()) */
+	size_t text_cap;
 	bool reports; /* calls the progress hook (the first worker) */
 };
 
@@ -840,6 +842,7 @@ static void walker_free(struct walker *w)
 		frame_clear(&w->path[k]);
 	free(w->path);
 	free(w->chain);
+	free(w->text);
 	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
 }
@@ -1140,9 +1143,11 @@ static void report_progress(struct walker *w, unsigned long k)
  * and, when new, its I6 checked. Returns 1 when the expansion stops there
  * (a violation, a limit), 0 to go on, or an error; *ret_added is what
  * store_reached() said (1 new, 0 known), and -1 when nothing was stored.
+ * With @last, @f's machine is not needed after this action: it runs on
+ * the machine itself instead of a copy, and @f->m is left NULL.
  */
 static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
-		      size_t a, const char *before, int *ret_added)
+		      size_t a, const char *before, bool last, int *ret_added)
 {
 	struct search *s = w->s;
 	struct where at = { idx, a };
@@ -1150,7 +1155,6 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	struct machine *c;
 	bool failed;
 	uint64_t hash[2];
-	char *text;
 	size_t len;
 	unsigned long i = 0;
 	int settled, added;
@@ -1158,7 +1162,12 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	*ret_added = -1;
 	if (past_violation(s, at))
 		return 1;
-	c = machine_clone(f->m);
+	if (last) {
+		c = f->m;
+		f->m = NULL;
+	} else {
+		c = machine_clone(f->m);
+	}
 	if (!c || run_line(w->ctx, c, f->acts[a], &failed)) {
 		machine_destroy(c);
 		return -ENOMEM;
@@ -1180,12 +1189,11 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 		found_violation(s, &v);
 		return 1;
 	}
-	if (state_key(c, hash, &text, &len)) {
+	if (state_key(c, hash, &w->text, &w->text_cap, &len)) {
 		machine_destroy(c);
 		return -ENOMEM;
 	}
-	added = store_reached(s, hash, text, len, at, &i);
-	free(text);
+	added = store_reached(s, hash, w->text, len, at, &i);
 	/*
 	 * --por: a state known already is one of an earlier level or this
 	 * one (0: the cycle proviso), this state itself (2: no progress,
@@ -1210,6 +1218,13 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	if (added < 0 && added != -ENOSPC)
 		return added;
 	return added < 0 || v.violated ? 1 : 0;
+}
+
+/* --shard: boot's action @a belongs to another shard's subtree. */
+static bool other_shard(const struct search *s, size_t a)
+{
+	return s->level == 0 && s->o->nshards > 1 &&
+	       a % s->o->nshards != s->o->shard;
 }
 
 /* The id of the group the action into state @idx worked on; -1: none. */
@@ -1247,7 +1262,7 @@ static int expand(struct walker *w, unsigned long idx)
 	struct frame *f;
 	char *before;
 	bool *ample = NULL;
-	size_t nample;
+	size_t nample, last = SIZE_MAX;
 	int ret = state_machine(w, idx, s->level, &f);
 
 	if (!ret)
@@ -1262,6 +1277,15 @@ static int expand(struct walker *w, unsigned long idx)
 		nample = por_ample(f->m, o, f->own, f->nacts,
 				   por_last_group(w, idx), ample);
 	}
+	/*
+	 * The state's machine is needed by no state after it (the next one
+	 * is rebuilt from its own parent, at worst the same one), so the
+	 * last action runs on it instead of on a copy: one clone less per
+	 * state. Not with --por, whose second pass is decided by the first.
+	 */
+	for (size_t a = 0; nample == f->nacts && a < f->nacts; a++)
+		if (!other_shard(s, a))
+			last = a;
 	before = check_ownership_snapshot(f->m);
 	for (int pass = 0; pass < 2 && !ret; pass++) {
 		bool progress = false, proviso = false;
@@ -1270,15 +1294,15 @@ static int expand(struct walker *w, unsigned long idx)
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
 			int added;
 
-			if (s->level == 0 && o->nshards > 1 &&
-			    a % o->nshards != o->shard)
+			if (other_shard(s, a))
 				continue;
 			/* pass 0: the ample set (all without one); 1: the rest */
 			if (nample < f->nacts && ample[a] == (pass == 1))
 				continue;
 			if (nample == f->nacts && pass == 1)
 				break;
-			stop = expand_one(w, f, idx, a, before, &added);
+			stop = expand_one(w, f, idx, a, before, a == last,
+					  &added);
 			if (stop < 0)
 				ret = stop;
 			progress |= added == 1 || added == 3;
@@ -1295,6 +1319,11 @@ static int expand(struct walker *w, unsigned long idx)
 	}
 	free(ample);
 	free(before);
+	if (!f->m) {
+		/* given to its last action: rebuilt if it is wanted again */
+		frame_clear(f);
+		w->npath = s->level;
+	}
 	return ret;
 }
 
@@ -1473,7 +1502,6 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	struct walker w[CHECK_THREADS_MAX];
 	int nthreads = o->threads > 1 ? o->threads : 1;
 	uint64_t hash[2];
-	char *text = NULL;
 	size_t len;
 	bool is_new;
 	int ret = 0;
@@ -1505,8 +1533,9 @@ int check_machine(const char *machine_spec, struct machine *boot,
 		goto out;
 	}
 	machine_log_clear(s.boot);
-	if (state_key(s.boot, hash, &text, &len) ||
-	    store_lookup_or_insert(&s.store, hash, text, len, 0, 0, &is_new) < 0) {
+	if (state_key(s.boot, hash, &w[0].text, &w[0].text_cap, &len) ||
+	    store_lookup_or_insert(&s.store, hash, w[0].text, len, 0, 0,
+				   &is_new) < 0) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1558,7 +1587,6 @@ out:
 	st->transitions = atomic_load(&s.transitions);
 	st->por_reduced = atomic_load(&s.por_reduced);
 	st->por_skipped = atomic_load(&s.por_skipped);
-	free(text);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
 	machine_destroy(s.boot);

@@ -136,7 +136,8 @@ void kcompat_module_unloaded(struct machine *m, const char *name)
 		m->nmodules--;
 		break;
 	}
-	snprintf(m->last_unloaded, sizeof(m->last_unloaded), "%s", name);
+	strncpy(m->last_unloaded, name, sizeof(m->last_unloaded) - 1);
+	m->last_unloaded[sizeof(m->last_unloaded) - 1] = '\0';
 	pthread_mutex_unlock(&m->log_lock);
 }
 
@@ -304,7 +305,7 @@ void kcompat_warn(struct machine *m, const char *file, int line,
 	}
 	w = &m->warns[m->nwarns];
 	memset(w, 0, sizeof(*w));
-	w->trace = calloc(depth ? depth : 1, sizeof(*w->trace));
+	w->trace = zalloc(depth ? depth : 1, sizeof(*w->trace));
 	w->comm = strdup(s->comm);
 	w->modules = print_modules(m);
 	w->tainted = print_tainted(m);
@@ -361,7 +362,7 @@ void *kzalloc(struct machine *m, size_t size)
 {
 	if (should_fail(m, "kzalloc"))
 		return NULL;
-	return calloc(1, size);
+	return zalloc(1, size);
 }
 
 char *kstrndup(struct machine *m, const char *s, size_t max)
@@ -668,14 +669,9 @@ void sort_unless_sorted(void *base, size_t n, size_t size,
 	}
 }
 
-void sbuf_putu(struct sbuf *sb, unsigned long long v)
+void sbuf_putu_slow(struct sbuf *sb, unsigned long long v)
 {
 	char num[24], *d = num + sizeof(num);
-
-	if (v < 10) { /* most of a state's numbers: flags, counts, ids */
-		sbuf_putc(sb, (char)('0' + v));
-		return;
-	}
 
 	do {
 		*--d = (char)('0' + v % 10);
@@ -684,14 +680,15 @@ void sbuf_putu(struct sbuf *sb, unsigned long long v)
 	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
 }
 
-void sbuf_putd(struct sbuf *sb, long long v)
+void sbuf_putx_alt(struct sbuf *sb, unsigned long long v)
 {
-	if (v < 0) {
-		sbuf_putc(sb, '-');
-		sbuf_putu(sb, 0ULL - (unsigned long long)v);
-	} else {
-		sbuf_putu(sb, (unsigned long long)v);
+	char num[24], *d = fmt_digits(num + sizeof(num), v, true);
+
+	if (v) {
+		*--d = 'x';
+		*--d = '0';
 	}
+	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
 }
 
 void sbuf_putn_slow(struct sbuf *sb, const char *s, size_t n)
@@ -746,8 +743,8 @@ void strmap_free(struct strmap *sm)
 static int strmap_grow(struct strmap *sm)
 {
 	size_t ncap = sm->cap ? sm->cap * 2 : 64;
-	const char **nk = calloc(ncap, sizeof(*nk));
-	void **nv = calloc(ncap, sizeof(*nv));
+	const char **nk = zalloc(ncap, sizeof(*nk));
+	void **nv = zalloc(ncap, sizeof(*nv));
 
 	if (!nk || !nv) {
 		free(nk);
@@ -837,17 +834,46 @@ void strmap_del(struct strmap *sm, const char *key, const void *val)
 	sm->count--;
 }
 
-/* ---- ptrmap: open addressing, linear probing ---- */
-
-static size_t ptr_hash(const void *p, size_t cap)
+void self_check_failed(const char *file, int line, const char *what)
 {
-	uint64_t x = (uint64_t)(uintptr_t)p;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x & (cap - 1);
+	fprintf(stderr, "dmaown: %s:%d: self-check failed: %s\n", file, line,
+		what);
+	abort();
 }
+
+int strmap_clone(struct strmap *dst, const struct strmap *src,
+		 const struct ptrmap *map, const char *(*key_of)(const void *))
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->cap)
+		return 0;
+	dst->keys = zalloc(src->cap, sizeof(*dst->keys));
+	dst->vals = zalloc(src->cap, sizeof(*dst->vals));
+	if (!dst->keys || !dst->vals) {
+		strmap_free(dst);
+		return -ENOMEM;
+	}
+	dst->cap = src->cap;
+	for (size_t i = 0; i < src->cap; i++) {
+		void *v;
+
+		if (!src->keys[i])
+			continue;
+		v = ptrmap_get(map, src->vals[i]);
+		if (!v) {
+			strmap_free(dst);
+			return -EINVAL;
+		}
+		dst->keys[i] = key_of(v);
+		dst->vals[i] = v;
+		/* the same string, so the same slot */
+		self_check(!strcmp(dst->keys[i], src->keys[i]));
+	}
+	dst->count = src->count;
+	return 0;
+}
+
+/* ---- ptrmap: open addressing, linear probing ---- */
 
 void ptrmap_init(struct ptrmap *pm)
 {
@@ -861,7 +887,7 @@ void ptrmap_init_size(struct ptrmap *pm, size_t n)
 	memset(pm, 0, sizeof(*pm));
 	while (cap < 2 * n + 2)
 		cap *= 2;
-	pm->keys = calloc(cap, sizeof(*pm->keys));
+	pm->keys = zalloc(cap, sizeof(*pm->keys));
 	pm->vals = malloc(cap * sizeof(*pm->vals));
 	if (!pm->keys || !pm->vals) {
 		free(pm->keys);
@@ -883,8 +909,8 @@ void ptrmap_free(struct ptrmap *pm)
 static bool ptrmap_grow(struct ptrmap *pm)
 {
 	size_t ncap = pm->cap ? pm->cap * 2 : 64;
-	const void **nk = calloc(ncap, sizeof(*nk));
-	void **nv = calloc(ncap, sizeof(*nv));
+	const void **nk = zalloc(ncap, sizeof(*nk));
+	void **nv = zalloc(ncap, sizeof(*nv));
 
 	if (!nk || !nv) {
 		free(nk);
@@ -895,7 +921,7 @@ static bool ptrmap_grow(struct ptrmap *pm)
 	for (size_t i = 0; i < pm->cap; i++) {
 		if (!pm->keys[i])
 			continue;
-		size_t j = ptr_hash(pm->keys[i], ncap);
+		size_t j = ptrmap_slot(pm->keys[i], ncap);
 		while (nk[j])
 			j = (j + 1) & (ncap - 1);
 		nk[j] = pm->keys[i];
@@ -917,7 +943,7 @@ bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 		return false; /* NULL marks an empty slot */
 	if ((pm->count + 1) * 2 > pm->cap && !ptrmap_grow(pm))
 		return false;
-	i = ptr_hash(key, pm->cap);
+	i = ptrmap_slot(key, pm->cap);
 	while (pm->keys[i] && pm->keys[i] != key)
 		i = (i + 1) & (pm->cap - 1);
 	if (!pm->keys[i])
@@ -925,21 +951,6 @@ bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 	pm->keys[i] = key;
 	pm->vals[i] = val;
 	return true;
-}
-
-void *ptrmap_get(const struct ptrmap *pm, const void *key)
-{
-	size_t i;
-
-	if (!pm->cap || !key)
-		return NULL;
-	i = ptr_hash(key, pm->cap);
-	while (pm->keys[i]) {
-		if (pm->keys[i] == key)
-			return pm->vals[i];
-		i = (i + 1) & (pm->cap - 1);
-	}
-	return NULL;
 }
 
 int canon_id(struct ptrmap *pm, const void *p)

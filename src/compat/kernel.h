@@ -183,6 +183,27 @@ void kcompat_module_unloaded(struct machine *m, const char *name);
  */
 bool should_fail(struct machine *m, const char *site);
 
+/*
+ * calloc(@n, @size) through malloc(): glibc's calloc() never takes a chunk
+ * from the thread's cache (tcache) and goes to the arena every time, which
+ * cost the checker a tenth of its time (a machine and its tables are
+ * allocated and freed per transition). NULL when @n * @size overflows.
+ */
+static inline void *zalloc(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	p = malloc(bytes);
+	/* hide where @p came from, or gcc makes the two calls calloc() */
+	__asm__("" : "+r"(p));
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
 /* Zeroed allocation that can be made to fail; free with kfree(). */
 void *kzalloc(struct machine *m, size_t size);
 
@@ -203,6 +224,25 @@ char *kstrndup(struct machine *m, const char *s, size_t max);
 int kstrtobool(const char *s, bool *res);
 int kstrtou16(const char *s, unsigned int base, unsigned short *res);
 int kstrtoint(const char *s, unsigned int base, int *res);
+
+/*
+ * A shortcut's result checked against the long way, in every build but
+ * release (meson.build defines DMAOWN_SELF_CHECK): the test suite runs
+ * the checks, the benchmarks do not pay for them. A failed check is a
+ * bug in dmaown, not in the model: it aborts with where it is.
+ */
+#ifdef DMAOWN_SELF_CHECK
+#define SELF_CHECKING 1
+#else
+#define SELF_CHECKING 0
+#endif
+void self_check_failed(const char *file, int line, const char *what)
+	__attribute__((noreturn));
+#define self_check(cond)                                                    \
+	do {                                                                \
+		if (SELF_CHECKING && !(cond))                               \
+			self_check_failed(__FILE__, __LINE__, #cond);       \
+	} while (0)
 
 /* ---- canonical serialization helpers (machine.c) ---- */
 
@@ -258,9 +298,31 @@ static inline void sbuf_puts(struct sbuf *sb, const char *s)
 void sort_unless_sorted(void *base, size_t n, size_t size,
 			int (*cmp)(const void *, const void *));
 
-/* Append a number in decimal, as "%llu" and "%lld" would. */
-void sbuf_putu(struct sbuf *sb, unsigned long long v);
-void sbuf_putd(struct sbuf *sb, long long v);
+/* sbuf_putu() of a number of more than one digit. */
+void sbuf_putu_slow(struct sbuf *sb, unsigned long long v);
+/*
+ * Append a number in decimal, as "%llu" and "%lld" would. Inline for
+ * one digit, most of a state's numbers (flags, counts, small ids): a
+ * state's text has a few hundred of them.
+ */
+static inline void sbuf_putu(struct sbuf *sb, unsigned long long v)
+{
+	if (v < 10)
+		sbuf_putc(sb, (char)('0' + v));
+	else
+		sbuf_putu_slow(sb, v);
+}
+/* Append @v as "%#llx" would: "0" or "0x" and its hex digits. */
+void sbuf_putx_alt(struct sbuf *sb, unsigned long long v);
+static inline void sbuf_putd(struct sbuf *sb, long long v)
+{
+	if (v < 0) {
+		sbuf_putc(sb, '-');
+		sbuf_putu(sb, 0ULL - (unsigned long long)v);
+	} else {
+		sbuf_putu(sb, (unsigned long long)v);
+	}
+}
 
 /* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
 struct ptrmap {
@@ -278,8 +340,36 @@ void ptrmap_init(struct ptrmap *pm);
 void ptrmap_init_size(struct ptrmap *pm, size_t n);
 void ptrmap_free(struct ptrmap *pm);
 bool ptrmap_put(struct ptrmap *pm, const void *key, void *val);
-/* Return: the value stored for @key, or NULL. */
-void *ptrmap_get(const struct ptrmap *pm, const void *key);
+
+static inline size_t ptrmap_slot(const void *p, size_t cap)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)x & (cap - 1);
+}
+
+/*
+ * Return: the value stored for @key, or NULL. Inline: a clone remaps
+ * every pointer of every object through it, and a state's text numbers
+ * its pointers with it.
+ */
+static inline void *ptrmap_get(const struct ptrmap *pm, const void *key)
+{
+	size_t i;
+
+	if (!pm->cap || !key)
+		return NULL;
+	i = ptrmap_slot(key, pm->cap);
+	while (pm->keys[i]) {
+		if (pm->keys[i] == key)
+			return pm->vals[i];
+		i = (i + 1) & (pm->cap - 1);
+	}
+	return NULL;
+}
 
 /*
  * Remap a pointer through a clone map: NULL stays NULL, a pointer the clone
@@ -318,6 +408,16 @@ static inline void *strmap_get(const struct strmap *sm, const char *key)
 }
 /* Remove @key if it maps to @val (a stale entry of a namesake stays). */
 void strmap_del(struct strmap *sm, const char *key, const void *val);
+/*
+ * strmap_clone() - @dst (empty) as @src with every value remapped
+ * through a clone's @map and its key taken from the new value by
+ * @key_of. The keys are the same strings, so they hash to the same
+ * slots: the table is copied slot for slot instead of rebuilt, which a
+ * machine's clone did name by name (a hash, probes and growth each).
+ * Return: 0, -ENOMEM, or -EINVAL when a value is not in @map.
+ */
+int strmap_clone(struct strmap *dst, const struct strmap *src,
+		 const struct ptrmap *map, const char *(*key_of)(const void *));
 
 /*
  * Pointers by small integer id, the lowest free id given out first, as

@@ -22,7 +22,7 @@ static struct file stdio_file = { .kind = FILE_STDIO, .fd = -1 };
 static struct process *process_alloc(struct machine *m, const char *name,
 				     unsigned long nofile)
 {
-	struct process *p = calloc(1, sizeof(*p));
+	struct process *p = zalloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -284,7 +284,7 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 
 	new->nr_processes_started = old->nr_processes_started;
 	list_for_each_entry(p, &old->processes, node) {
-		np = calloc(1, sizeof(*np));
+		np = zalloc(1, sizeof(*np));
 		if (!np)
 			return -ENOMEM;
 		np->m = new;
@@ -323,6 +323,16 @@ static void files_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	}
 }
 
+/* "%s%d #%d\n", @what then @id and @canon, without parsing a format */
+static void put_numbered(struct sbuf *sb, const char *what, int id, int canon)
+{
+	sbuf_puts(sb, what);
+	sbuf_putd(sb, id);
+	sbuf_puts(sb, " #");
+	sbuf_putd(sb, canon);
+	sbuf_putc(sb, '\n');
+}
+
 static void files_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				   struct ptrmap *ids)
 {
@@ -335,24 +345,31 @@ static void files_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	list_for_each_entry(p, &m->processes, node) {
 		if (!p->started)
 			continue;
-		sbuf_printf(sb, "process %s nofile=%lu\n", p->name, p->nofile);
+		/* "process %s nofile=%lu\n" and the rest without parsing */
+		sbuf_puts(sb, "process ");
+		sbuf_puts(sb, p->name);
+		sbuf_puts(sb, " nofile=");
+		sbuf_putu(sb, p->nofile);
+		sbuf_putc(sb, '\n');
 		for (int fd = idr_next(&p->fds, 0); fd >= 0;
 		     fd = idr_next(&p->fds, fd + 1)) {
 			const struct file *f = p->fds.ptr[fd];
 
 			if (f->kind == FILE_STDIO)
 				continue;
-			sbuf_printf(sb, " fd %d ", fd);
+			sbuf_puts(sb, " fd ");
+			sbuf_putd(sb, fd);
+			sbuf_putc(sb, ' ');
 			f->f_op->serialize(f, sb, ids);
 		}
 		for (int id = idr_next(&p->containers, 0); id >= 0;
 		     id = idr_next(&p->containers, id + 1))
-			sbuf_printf(sb, " container %d #%d\n", id,
-				    canon_id(ids, p->containers.ptr[id]));
+			put_numbered(sb, " container ", id,
+				     canon_id(ids, p->containers.ptr[id]));
 		for (int id = idr_next(&p->iommufds, 0); id >= 0;
 		     id = idr_next(&p->iommufds, id + 1))
-			sbuf_printf(sb, " iommufd %d #%d\n", id,
-				    canon_id(ids, p->iommufds.ptr[id]));
+			put_numbered(sb, " iommufd ", id,
+				     canon_id(ids, p->iommufds.ptr[id]));
 	}
 }
 

@@ -34,7 +34,12 @@
 #define MACHINE_NAME_MAX 64
 
 struct machine {
-	char name[MACHINE_NAME_MAX];
+	/*
+	 * At most MACHINE_NAME_MAX - 1 bytes, allocated: an array here made
+	 * the machine too large for malloc's per-thread cache (1,032 bytes),
+	 * and the checker allocates a machine per transition.
+	 */
+	char *name;
 	struct machine_config cfg;
 	struct lockdomain locks;
 

@@ -30,11 +30,15 @@ const char *dmaown_version(void)
 static struct machine *machine_alloc(const char *name,
 				     const struct machine_config *cfg)
 {
-	struct machine *m = calloc(1, sizeof(*m));
+	struct machine *m = zalloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
-	snprintf(m->name, sizeof(m->name), "%s", name ? name : "");
+	m->name = strndup(name ? name : "", MACHINE_NAME_MAX - 1);
+	if (!m->name) {
+		free(m);
+		return NULL;
+	}
 	if (cfg) {
 		m->cfg = *cfg;
 	} else {
@@ -158,19 +162,20 @@ void machine_destroy(struct machine *m)
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	pthread_mutex_destroy(&m->processes_lock);
+	free(m->name);
 	free(m);
 }
 
 static int log_clone(const struct machine *old, struct machine *new)
 {
 	if (old->log_count) {
-		new->log = calloc(old->log_count, sizeof(*new->log));
+		new->log = zalloc(old->log_count, sizeof(*new->log));
 		if (!new->log)
 			return -ENOMEM;
 		new->log_cap = old->log_count;
 	}
 	if (old->nwarns) {
-		new->warns = calloc(old->nwarns, sizeof(*new->warns));
+		new->warns = zalloc(old->nwarns, sizeof(*new->warns));
 		if (!new->warns)
 			return -ENOMEM;
 		new->warns_cap = old->nwarns;
@@ -191,7 +196,7 @@ static int log_clone(const struct machine *old, struct machine *new)
 		*n = *w;
 		n->cond = w->cond ? strdup(w->cond) : NULL;
 		n->comm = strdup(w->comm);
-		n->trace = calloc(w->ntrace ? w->ntrace : 1, sizeof(*n->trace));
+		n->trace = zalloc(w->ntrace ? w->ntrace : 1, sizeof(*n->trace));
 		n->modules = strdup(w->modules);
 		n->tainted = strdup(w->tainted);
 		new->nwarns = i + 1;
@@ -202,7 +207,7 @@ static int log_clone(const struct machine *old, struct machine *new)
 	}
 	new->warns_dropped = old->warns_dropped;
 	if (old->nmodules) {
-		new->modules = calloc(old->nmodules, sizeof(*new->modules));
+		new->modules = zalloc(old->nmodules, sizeof(*new->modules));
 		if (!new->modules)
 			return -ENOMEM;
 		new->modules_cap = old->nmodules;
@@ -259,6 +264,42 @@ struct machine *machine_clone(const struct machine *m)
 	return n;
 }
 
+/*
+ * The text into @sb (its buffer kept and grown; its length reset).
+ * Return: 0, or -ENOMEM with the buffer still the caller's.
+ */
+static int serialize_into(const struct machine *m, struct sbuf *sb)
+{
+	/* as many numbered pointers as this thread's last text: no growing */
+	static _Thread_local size_t last_ids;
+	struct ptrmap ids;
+	bool oom;
+
+	sb->len = 0;
+	sb->oom = false;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+	ptrmap_init_size(&ids, last_ids);
+	/* "machine iommu_api=%d def=%s fw=%d faults=%#x warns=%zu\n" */
+	sbuf_puts(sb, "machine iommu_api=");
+	sbuf_putd(sb, m->cfg.iommu_api);
+	sbuf_puts(sb, " def=");
+	sbuf_puts(sb, iommu_domain_type_str(m->cfg.def_domain_type));
+	sbuf_puts(sb, " fw=");
+	sbuf_putd(sb, (int)m->cfg.firmware);
+	sbuf_puts(sb, " faults=");
+	sbuf_putx_alt(sb, m->faults);
+	sbuf_puts(sb, " warns=");
+	sbuf_putu(sb, m->nwarns + m->warns_dropped);
+	sbuf_putc(sb, '\n');
+	for (size_t i = 0; i < NR_SUBSYS; i++)
+		subsystems[i]->serialize(m, sb, &ids);
+	oom = sb->oom || ids.oom;
+	last_ids = ids.count;
+	ptrmap_free(&ids);
+	return oom ? -ENOMEM : 0;
+}
+
 static char *serialize(const struct machine *m, size_t *ret_len,
 		       bool dynamic_only)
 {
@@ -269,26 +310,14 @@ static char *serialize(const struct machine *m, size_t *ret_len,
 	 */
 	static _Thread_local size_t last_len;
 	struct sbuf sb = { .dynamic_only = dynamic_only };
-	struct ptrmap ids;
 
 	if (last_len) {
 		sb.cap = last_len + last_len / 8 + 64;
 		sb.buf = malloc(sb.cap);
-		if (sb.buf)
-			sb.buf[0] = '\0';
-		else
+		if (!sb.buf)
 			sb.cap = 0;
 	}
-	ptrmap_init(&ids);
-	sbuf_printf(&sb, "machine iommu_api=%d def=%s fw=%d faults=%#x warns=%zu\n",
-		    m->cfg.iommu_api,
-		    iommu_domain_type_str(m->cfg.def_domain_type),
-		    (int)m->cfg.firmware, m->faults,
-		    m->nwarns + m->warns_dropped);
-	for (size_t i = 0; i < NR_SUBSYS; i++)
-		subsystems[i]->serialize(m, &sb, &ids);
-	ptrmap_free(&ids);
-	if (sb.oom || ids.oom) {
+	if (serialize_into(m, &sb)) {
 		free(sb.buf);
 		return NULL;
 	}
@@ -404,6 +433,24 @@ static void hash128_bytes(const char *p, size_t len, uint64_t out[2])
 char *machine_state_serialize(const struct machine *m, size_t *ret_len)
 {
 	return serialize(m, ret_len, true);
+}
+
+int machine_state_serialize_to(const struct machine *m, char **buf,
+			       size_t *cap, size_t *ret_len)
+{
+	struct sbuf sb = { .buf = *buf, .cap = *buf ? *cap : 0,
+			   .dynamic_only = true };
+	int ret = serialize_into(m, &sb);
+
+	if (!ret && !sb.buf)
+		sbuf_putn(&sb, "", 0); /* an empty text still has a buffer */
+	*buf = sb.buf;
+	*cap = sb.cap;
+	if (!ret && sb.oom)
+		ret = -ENOMEM;
+	if (!ret)
+		*ret_len = sb.len;
+	return ret;
 }
 
 void machine_state_hash128(const char *text, size_t len, uint64_t out[2])

@@ -98,20 +98,53 @@ struct snode {
 /* ---- device paths ---- */
 
 /* /sys/devices/ROOT/ANCESTOR.../NAME */
+/*
+ * Append @s at @off as snprintf(buf + off, len - off, "%s") would: cut
+ * to the room left, and @off counts the whole of it.
+ */
+static void path_put(char *buf, size_t len, size_t *off, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*off + 1 < len) {
+		size_t room = len - 1 - *off;
+
+		memcpy(buf + *off, s, n < room ? n : room);
+		buf[*off + (n < room ? n : room)] = '\0';
+	}
+	*off += n;
+}
+
+/*
+ * A device's directory under /sys/devices, without formatting: a sysfs
+ * write through /sys/bus/B/devices/D names it, and the checker makes
+ * thousands of those. The root is the one the top device keeps.
+ */
 static void device_path(const struct device *dev, char *buf, size_t len)
 {
-	const struct device *chain[64];
+	const struct device *chain[64], *top = dev;
 	int n = 0;
-	size_t off;
+	size_t off = 0;
 	char root[32];
+	const char *root_name = root;
 
 	for (const struct device *d = dev; d && n < 64; d = d->parent)
 		chain[n++] = d;
-	device_sysfs_root(dev, root, sizeof(root));
-	off = (size_t)snprintf(buf, len, "/sys/devices/%s", root);
-	while (n-- > 0 && off < len)
-		off += (size_t)snprintf(buf + off, len - off, "/%s",
-					chain[n]->name);
+	while (top->parent)
+		top = top->parent;
+	if (top->root)
+		root_name = top->root->name;
+	if (!top->root || SELF_CHECKING)
+		device_sysfs_root(dev, root, sizeof(root));
+	self_check(!strcmp(root, root_name));
+	if (len)
+		buf[0] = '\0';
+	path_put(buf, len, &off, "/sys/devices/");
+	path_put(buf, len, &off, root_name);
+	while (n-- > 0 && off < len) {
+		path_put(buf, len, &off, "/");
+		path_put(buf, len, &off, chain[n]->name);
+	}
 }
 
 /* ---- attribute methods ---- */

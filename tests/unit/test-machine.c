@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -858,6 +860,93 @@ static void test_serialize_ret_len_optional(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * machine_state_serialize_to() writes the text machine_state_serialize()
+ * gives, over a buffer the caller keeps: grown from a few bytes, then
+ * reused for a shorter text and a longer one, each whole and terminated.
+ */
+static void test_state_serialize_to(void **state)
+{
+	struct clone_fixture fx;
+	struct machine *small = machine_create("t", NULL);
+	struct machine *ms[3];
+	size_t cap = 4, len = 0;
+	char *buf = malloc(cap);
+
+	(void)state;
+	clone_fixture_build(&fx);
+	ms[0] = fx.m;
+	ms[1] = small;
+	ms[2] = fx.m;
+	assert_non_null(buf);
+	for (int i = 0; i < 3; i++) {
+		size_t want_len;
+		char *want = machine_state_serialize(ms[i], &want_len);
+
+		assert_non_null(want);
+		assert_int_equal(machine_state_serialize_to(ms[i], &buf, &cap,
+							     &len), 0);
+		assert_int_equal(len, want_len);
+		assert_true(cap > len);
+		assert_string_equal(buf, want);
+		free(want);
+	}
+	free(buf);
+	/* from no buffer at all */
+	buf = NULL;
+	cap = 0;
+	assert_int_equal(machine_state_serialize_to(small, &buf, &cap, &len), 0);
+	assert_non_null(buf);
+	assert_int_equal(strlen(buf), len);
+	free(buf);
+	machine_destroy(small);
+	machine_destroy(fx.m);
+}
+
+/*
+ * A clone's name index is copied slot for slot (strmap_clone()): every
+ * device of the clone is found by name as itself, never as the original,
+ * and the machine's own name is cut at MACHINE_NAME_MAX - 1 bytes as
+ * before it was allocated.
+ */
+static void test_clone_name_index(void **state)
+{
+	struct clone_fixture fx;
+	struct machine *n, *named;
+	struct device *dev;
+	char longname[MACHINE_NAME_MAX + 20];
+	size_t count = 0;
+
+	(void)state;
+	clone_fixture_build(&fx);
+	n = machine_clone(fx.m);
+	assert_non_null(n);
+	list_for_each_entry(dev, &n->devices, node) {
+		assert_ptr_equal(strmap_get(&n->devices_by_name, dev->name),
+				 dev);
+		assert_ptr_equal(dev->m, n);
+		count++;
+	}
+	assert_true(count > 3);
+	assert_int_equal(n->devices_by_name.count, count);
+	list_for_each_entry(dev, &fx.m->devices, node)
+		assert_ptr_not_equal(strmap_get(&n->devices_by_name,
+						dev->name), dev);
+	machine_destroy(n);
+	machine_destroy(fx.m);
+
+	memset(longname, 'm', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	named = machine_create(longname, NULL);
+	assert_non_null(named);
+	assert_int_equal(strlen(machine_name(named)), MACHINE_NAME_MAX - 1);
+	n = machine_clone(named);
+	assert_non_null(n);
+	assert_string_equal(machine_name(n), machine_name(named));
+	machine_destroy(n);
+	machine_destroy(named);
+}
+
 /* ---- the kernel log ---- */
 
 static void test_log_levels(void **state)
@@ -1659,6 +1748,113 @@ static void test_strmap(void **state)
 	assert_null(strmap_get(&sm, names[0]));
 }
 
+struct named {
+	char name[16];
+};
+
+static const char *named_key(const void *v)
+{
+	return ((const struct named *)v)->name;
+}
+
+/*
+ * strmap_clone(): the copy finds every name as the new object, after
+ * deletions left moved entries behind, and keeps no pointer of the
+ * source; a value missing from the map fails it, an empty map copies.
+ */
+static void test_strmap_clone(void **state)
+{
+	static struct named olds[500], news[500];
+	struct strmap src, dst;
+	struct ptrmap map;
+
+	(void)state;
+	strmap_init(&src);
+	ptrmap_init(&map);
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), 0);
+	assert_null(strmap_get(&dst, "x"));
+	strmap_free(&dst);
+	for (int i = 0; i < 500; i++) {
+		snprintf(olds[i].name, sizeof(olds[i].name), "0000:%02x:%02x.%d",
+			 i / 256, i / 8 % 32, i % 8);
+		memcpy(news[i].name, olds[i].name, sizeof(news[i].name));
+		assert_int_equal(strmap_put(&src, olds[i].name, &olds[i]), 0);
+	}
+	for (int i = 0; i < 500; i += 4)
+		strmap_del(&src, olds[i].name, &olds[i]);
+	/* every object but the last maps: the copy is refused */
+	for (int i = 0; i < 499; i++)
+		assert_true(ptrmap_put(&map, &olds[i], &news[i]));
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), -EINVAL);
+	assert_int_equal(dst.cap, 0);
+	assert_true(ptrmap_put(&map, &olds[499], &news[499]));
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), 0);
+	assert_int_equal(dst.count, src.count);
+	for (int i = 0; i < 500; i++) {
+		if (i % 4) {
+			assert_ptr_equal(strmap_get(&dst, olds[i].name),
+					 &news[i]);
+		} else {
+			assert_null(strmap_get(&dst, olds[i].name));
+		}
+	}
+	for (size_t i = 0; i < dst.cap; i++)
+		if (dst.keys[i])
+			assert_true(dst.keys[i] >= news[0].name &&
+				    dst.keys[i] <= news[499].name);
+	/* the copy works on: a put and a delete */
+	assert_int_equal(strmap_put(&dst, news[0].name, &news[0]), 0);
+	strmap_del(&dst, news[1].name, &news[1]);
+	assert_ptr_equal(strmap_get(&dst, olds[0].name), &news[0]);
+	assert_null(strmap_get(&dst, olds[1].name));
+	strmap_free(&dst);
+	strmap_free(&src);
+	ptrmap_free(&map);
+}
+
+/*
+ * The number writers give what printf gives ("%llu", "%lld", "%#llx"),
+ * one digit and many, the extremes included; zalloc() zeroes, and
+ * refuses a size that overflows.
+ */
+static void test_sbuf_numbers(void **state)
+{
+	static const unsigned long long us[] = {
+		0, 1, 9, 10, 99, 100, 4096, 0xdeadbeef, ULLONG_MAX,
+	};
+	static const long long ds[] = {
+		0, -1, 7, -9, -10, 12345, LLONG_MAX, LLONG_MIN,
+	};
+	struct sbuf sb = { 0 };
+	char want[64];
+	unsigned char *z;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+		sb.len = 0;
+		sbuf_putu(&sb, us[i]);
+		snprintf(want, sizeof(want), "%llu", us[i]);
+		assert_string_equal(sb.buf, want);
+		sb.len = 0;
+		sbuf_putx_alt(&sb, us[i]);
+		snprintf(want, sizeof(want), "%#llx", us[i]);
+		assert_string_equal(sb.buf, want);
+	}
+	for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+		sb.len = 0;
+		sbuf_putd(&sb, ds[i]);
+		snprintf(want, sizeof(want), "%lld", ds[i]);
+		assert_string_equal(sb.buf, want);
+	}
+	free(sb.buf);
+	z = zalloc(100, 3);
+	assert_non_null(z);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(z[i], 0);
+	free(z);
+	assert_null(zalloc(SIZE_MAX / 2, 3));
+}
+
 static void test_ptrmap(void **state)
 {
 	static char objs[200];
@@ -1903,6 +2099,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_destroy_default),
 		cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_strmap_clone),
+		cmocka_unit_test(test_sbuf_numbers),
 		cmocka_unit_test(test_create_explicit_config),
 		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_clone_empty),
@@ -1911,6 +2109,8 @@ int main(void)
 		cmocka_unit_test(test_serialize_differs),
 		cmocka_unit_test(test_serialize_iommu_order),
 		cmocka_unit_test(test_serialize_ret_len_optional),
+		cmocka_unit_test(test_state_serialize_to),
+		cmocka_unit_test(test_clone_name_index),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_dev_printk),
 		cmocka_unit_test(test_log_timestamps),

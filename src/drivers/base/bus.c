@@ -361,14 +361,18 @@ static const char *const builtin_drivers[] = {
 bool driver_module_name(const struct driver_desc *desc, char *buf,
 			size_t len)
 {
-	for (size_t i = 0;
-	     i < sizeof(builtin_drivers) / sizeof(builtin_drivers[0]); i++)
+	const char *s = desc->module ? desc->module : desc->name;
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin_drivers) / sizeof(builtin_drivers[0]);
+	     i++)
 		if (!strcmp(desc->name, builtin_drivers[i]))
 			return false;
-	snprintf(buf, len, "%s", desc->module ? desc->module : desc->name);
-	for (char *p = buf; *p; p++)
-		if (*p == '-')
-			*p = '_';
+	/* snprintf("%s") with the dashes made underscores, in one pass */
+	for (i = 0; len && i < len - 1 && s[i]; i++)
+		buf[i] = s[i] == '-' ? '_' : s[i];
+	if (len)
+		buf[i] = '\0';
 	return true;
 }
 
@@ -766,8 +770,11 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 
 	(void)ids;
 	list_for_each_entry(bus, &m->buses, node) {
-		sbuf_printf(sb, "bus %s autoprobe=%d\n", bus->name,
-			    bus->drivers_autoprobe);
+		sbuf_puts(sb, "bus ");
+		sbuf_puts(sb, bus->name);
+		sbuf_puts(sb, " autoprobe=");
+		sbuf_putd(sb, bus->drivers_autoprobe);
+		sbuf_putc(sb, '\n');
 		list_for_each_entry(drv, &bus->drivers, node) {
 			/* "driver %s/%s fail=%d/%d dynids=", without parsing */
 			sbuf_puts(sb, "driver ");

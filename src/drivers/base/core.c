@@ -22,7 +22,7 @@ struct device **devices_get(struct machine *m,
 	mutex_lock(&m->obj_lock);
 	list_for_each_entry(dev, &m->devices, node)
 		n++;
-	devs = calloc(n ? n : 1, sizeof(*devs));
+	devs = zalloc(n ? n : 1, sizeof(*devs));
 	if (devs) {
 		n = 0;
 		list_for_each_entry(dev, &m->devices, node)
@@ -192,7 +192,7 @@ struct dev_root *device_root_find(struct machine *m, const char *name,
 
 static struct dev_root *dev_root_new(struct machine *m, const char *name)
 {
-	struct dev_root *r = calloc(1, sizeof(*r));
+	struct dev_root *r = zalloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
@@ -405,6 +405,11 @@ const char *device_name(const struct device *dev)
 
 /* ---- machine subsystem ---- */
 
+static const char *device_key(const void *dev)
+{
+	return ((const struct device *)dev)->name;
+}
+
 static int device_subsys_clone(const struct machine *old, struct machine *new,
 			       struct ptrmap *map)
 {
@@ -427,9 +432,13 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&nd->drv_node);
 		list_add_tail(&nd->node, &new->devices);
 		ptrmap_put(map, dev, nd);
-		if (strmap_put(&new->devices_by_name, nd->name, nd))
-			return -ENOMEM;
 	}
+	if (map->oom)
+		return -ENOMEM;
+	strmap_free(&new->devices_by_name);
+	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
+			 device_key))
+		return -ENOMEM;
 	list_for_each_entry(r, &old->dev_roots, node) {
 		nr = dev_root_new(new, r->name);
 		if (!nr)
@@ -540,7 +549,7 @@ static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				    struct ptrmap *ids)
 {
 	size_t n = list_count_nodes(&m->devices), i = 0;
-	struct device **devs = calloc(n ? n : 1, sizeof(*devs));
+	struct device **devs = zalloc(n ? n : 1, sizeof(*devs));
 	struct device *dev;
 
 	if (!devs) {

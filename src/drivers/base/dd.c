@@ -264,7 +264,7 @@ static int __device_attach(struct device *dev)
 	mutex_lock(&m->obj_lock);
 	list_for_each_entry(drv, &bus->drivers, node)
 		n++;
-	drvs = calloc(n ? n : 1, sizeof(*drvs));
+	drvs = zalloc(n ? n : 1, sizeof(*drvs));
 	if (!drvs) {
 		mutex_unlock(&m->obj_lock);
 		return -ENOMEM;

@@ -1600,23 +1600,32 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	struct group_device *gdev;
 
 	list_for_each_entry(iommu, &m->iommus, node) {
-		sbuf_printf(sb, "iommu %s types=%#x reg=%d msi=%d kind=%d",
-			    iommu->name, iommu->domain_types,
-			    iommu->registered, iommu->msi_isolated,
-			    iommu_device_kind(iommu));
+		sbuf_puts(sb, "iommu ");
+		sbuf_puts(sb, iommu->name);
+		sbuf_puts(sb, " types=");
+		sbuf_putx_alt(sb, iommu->domain_types);
+		sbuf_puts(sb, " reg=");
+		sbuf_putd(sb, iommu->registered);
+		sbuf_puts(sb, " msi=");
+		sbuf_putd(sb, iommu->msi_isolated);
+		sbuf_puts(sb, " kind=");
+		sbuf_putd(sb, iommu_device_kind(iommu));
 		/* the regions resv= gave; without, the kind's */
 		for (unsigned int i = 0; iommu->resv_set && i < iommu->nr_resv;
 		     i++)
 			sbuf_printf(sb, " resv=%" PRIx64 "+%" PRIx64 ":%d",
 				    iommu->resv[i].start, iommu->resv[i].length,
 				    (int)iommu->resv[i].type);
-		sbuf_printf(sb, "%s fail=%d\n",
-			    iommu->resv_set ? " resv-set" : "",
-			    iommu->attach_errno);
+		sbuf_puts(sb, iommu->resv_set ? " resv-set fail=" : " fail=");
+		sbuf_putd(sb, iommu->attach_errno);
+		sbuf_putc(sb, '\n');
 	}
 	list_for_each_entry(group, &m->groups, node) {
 		size_t n = list_count_nodes(&group->devices), i = 0;
-		const char **names = calloc(n ? n : 1, sizeof(*names));
+		/* most groups are small: no allocation per group per state */
+		const char *few[16];
+		const char **names = n <= sizeof(few) / sizeof(few[0]) ?
+					     few : zalloc(n, sizeof(*names));
 
 		if (!names) {
 			sb->oom = true;
@@ -1644,7 +1653,8 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 				sbuf_putc(sb, ',');
 			sbuf_puts(sb, names[i]);
 		}
-		free(names);
+		if (names != few)
+			free(names);
 		if (group->owner) {
 			sbuf_puts(sb, " owner=#");
 			sbuf_putd(sb, canon_id(ids, group->owner));
@@ -1739,7 +1749,7 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 	const struct iommu_domain *domain;
 	unsigned int unnamed[5] = { 0 };
 	size_t n = list_count_nodes(&m->domains), k = 0;
-	struct named_domain *named = calloc(n ? n : 1, sizeof(*named));
+	struct named_domain *named = zalloc(n ? n : 1, sizeof(*named));
 
 	if (!named) {
 		sb->oom = true;
@@ -1753,7 +1763,7 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 			unnamed[__builtin_ctz(domain->type)]++;
 		}
 	}
-	qsort(named, k, sizeof(*named), cmp_named_domain);
+	sort_unless_sorted(named, k, sizeof(*named), cmp_named_domain);
 	for (size_t i = 0; i < k; i++) {
 		/* "domain #%d users=%u iommu=%s\n" */
 		sbuf_puts(sb, "domain #");

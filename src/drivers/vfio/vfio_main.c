@@ -624,33 +624,60 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n",
 		    m->vfio_noiommu, m->iommufd_unsafe_irqs,
 		    m->type1_unsafe_irqs);
+	/* the lines of every state, written piece by piece, not parsed */
 	list_for_each_entry(g, &m->vfio_groups, node) {
-		sbuf_printf(sb, "vfio-group %s%d #%d open=%d fd=%d container=",
-			    g->noiommu ? "noiommu-" : "", g->id,
-			    canon_id(ids, g), g->opened, g->file.owner != NULL);
-		if (g->container)
-			sbuf_printf(sb, "#%d(type=%d,fd=%d)",
-				    canon_id(ids, g->container),
-				    g->container->iommu_type,
-				    g->container->file.owner != NULL);
-		else
-			sbuf_printf(sb, "-");
-		sbuf_printf(sb, " users=%u type1=", g->container_users);
-		if (g->type1_domain)
-			sbuf_printf(sb, "#%d\n", canon_id(ids, g->type1_domain));
-		else
-			sbuf_printf(sb, "-\n");
+		/* "vfio-group %s%d #%d open=%d fd=%d container=" */
+		sbuf_puts(sb, g->noiommu ? "vfio-group noiommu-" : "vfio-group ");
+		sbuf_putd(sb, g->id);
+		sbuf_puts(sb, " #");
+		sbuf_putd(sb, canon_id(ids, g));
+		sbuf_puts(sb, " open=");
+		sbuf_putd(sb, g->opened);
+		sbuf_puts(sb, g->file.owner ? " fd=1 container=" :
+					      " fd=0 container=");
+		if (g->container) {
+			/* "#%d(type=%d,fd=%d)" */
+			sbuf_putc(sb, '#');
+			sbuf_putd(sb, canon_id(ids, g->container));
+			sbuf_puts(sb, "(type=");
+			sbuf_putd(sb, g->container->iommu_type);
+			sbuf_puts(sb, g->container->file.owner ? ",fd=1)" :
+								 ",fd=0)");
+		} else {
+			sbuf_putc(sb, '-');
+		}
+		sbuf_puts(sb, " users=");
+		sbuf_putu(sb, g->container_users);
+		sbuf_puts(sb, " type1=");
+		if (g->type1_domain) {
+			sbuf_putc(sb, '#');
+			sbuf_putd(sb, canon_id(ids, g->type1_domain));
+			sbuf_putc(sb, '\n');
+		} else {
+			sbuf_puts(sb, "-\n");
+		}
 	}
 	list_for_each_entry(d, &m->vfio_devices, node) {
-		sbuf_printf(sb, "vfio-device %s group=%d count=%u ictx=",
-			    dev_name(d->dev), d->group->id, d->open_count);
-		if (d->ictx)
-			sbuf_printf(sb, "#%d", canon_id(ids, d->ictx));
-		else
-			sbuf_printf(sb, "-");
-		sbuf_printf(sb, " hwpt=%d req_trigger=%d\n",
-			    d->hwpt ? canon_id(ids, d->hwpt) : -1,
-			    d->req_trigger);
+		/* "vfio-device %s group=%d count=%u ictx=" */
+		sbuf_puts(sb, "vfio-device ");
+		sbuf_puts(sb, dev_name(d->dev));
+		sbuf_puts(sb, " group=");
+		sbuf_putd(sb, d->group->id);
+		sbuf_puts(sb, " count=");
+		sbuf_putu(sb, d->open_count);
+		sbuf_puts(sb, " ictx=");
+		if (d->ictx) {
+			sbuf_putc(sb, '#');
+			sbuf_putd(sb, canon_id(ids, d->ictx));
+		} else {
+			sbuf_putc(sb, '-');
+		}
+		/* " hwpt=%d req_trigger=%d\n" */
+		sbuf_puts(sb, " hwpt=");
+		sbuf_putd(sb, d->hwpt ? canon_id(ids, d->hwpt) : -1);
+		sbuf_puts(sb, " req_trigger=");
+		sbuf_putd(sb, d->req_trigger);
+		sbuf_putc(sb, '\n');
 	}
 	/* closed iommufds, in the order of the first device bound to each */
 	list_for_each_entry(d, &m->vfio_devices, node)

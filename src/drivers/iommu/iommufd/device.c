@@ -47,12 +47,27 @@ void iommufd_ctx_serialize(const struct iommufd_ctx *x, struct sbuf *sb,
 {
 	const struct iommufd_hwpt *h;
 
-	sbuf_printf(sb, "iommufd #%d ioas=%u bound=%u\n", canon_id(ids, x),
-		    x->nr_ioas, x->bound);
-	list_for_each_entry(h, &x->hwpts, node)
-		sbuf_printf(sb, "iommufd-hwpt #%d ioas=%u group=%d dom=#%d users=%u\n",
-			    canon_id(ids, h), h->ioas, h->group->id,
-			    canon_id(ids, h->domain), h->users);
+	/* "iommufd #%d ioas=%u bound=%u\n" without parsing: every state */
+	sbuf_puts(sb, "iommufd #");
+	sbuf_putd(sb, canon_id(ids, x));
+	sbuf_puts(sb, " ioas=");
+	sbuf_putu(sb, x->nr_ioas);
+	sbuf_puts(sb, " bound=");
+	sbuf_putu(sb, x->bound);
+	sbuf_putc(sb, '\n');
+	list_for_each_entry(h, &x->hwpts, node) {
+		sbuf_puts(sb, "iommufd-hwpt #");
+		sbuf_putd(sb, canon_id(ids, h));
+		sbuf_puts(sb, " ioas=");
+		sbuf_putu(sb, h->ioas);
+		sbuf_puts(sb, " group=");
+		sbuf_putd(sb, h->group->id);
+		sbuf_puts(sb, " dom=#");
+		sbuf_putd(sb, canon_id(ids, h->domain));
+		sbuf_puts(sb, " users=");
+		sbuf_putu(sb, h->users);
+		sbuf_putc(sb, '\n');
+	}
 }
 
 static void iommufd_fops_serialize(const struct file *file, struct sbuf *sb,
