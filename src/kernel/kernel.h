@@ -27,6 +27,15 @@ const struct kernel_pin *kernel_pin_get(size_t i);
 /* The pin of a line ("6.12") or a release, or NULL. */
 const struct kernel_pin *kernel_pin_find(const char *line);
 
+/* ---- forms.c ---- */
+
+/*
+ * kernel_line_refused() - the verb of @line that has no real-kernel form
+ * (an "@" verb of the model's own, a cdev or iommufd verb, ulimit), or
+ * NULL when the guest can run the line.
+ */
+const char *kernel_line_refused(const char *line);
+
 /* ---- qemu.c: the twin ---- */
 
 /* Formats a reason into @why (@len bytes) and returns -1. */
