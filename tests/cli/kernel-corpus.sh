@@ -20,7 +20,7 @@ corpus=$src/scripts/kernel-corpus
 canned=$src/tests/kernel/canned
 export BUILD="$build"
 
-echo "1..9"
+echo "1..11"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -122,6 +122,55 @@ if "$build/dmaown" kernel diff-json qemu-x86-vtd "$tmp/rm.model.jsonl" "$tmp/rm.
 	ok "a device removed on both sides is no difference"
 else
 	not_ok "a device removed on both sides is no difference"
+fi
+
+# rmmod of pcieport, built into every kernel, is an explained difference:
+# the model unloads it (its catalogue's drivers are all modules)
+cat >"$tmp/rmmod.sh" <<'EOS'
+# machine: qemu-x86-vtd
+rmmod pcieport
+EOS
+"$build/dmaown" run --json --show "$tmp/rmmod.sh" >"$tmp/rmmod.model.jsonl" 2>"$tmp/out"
+sed -e '$ s/^{"version":1,/{"version":1,"state":"end",/' \
+    -e '1 s/"ret":"0","status":0,"out":"","err":""/"ret":"0","status":1,"out":"","err":"rmmod: ERROR: Module pcieport is builtin.\\n"/' \
+	"$tmp/rmmod.model.jsonl" >"$tmp/rmmod.guest.jsonl"
+"$build/dmaown" kernel diff-json qemu-x86-vtd "$tmp/rmmod.model.jsonl" "$tmp/rmmod.guest.jsonl" >"$tmp/out" 2>&1
+if grep -q 'status":1' "$tmp/rmmod.guest.jsonl" &&
+   grep -q '0 differences, 1 explained' "$tmp/out"; then
+	ok "rmmod pcieport: the built-in driver's refusal is explained"
+else
+	not_ok "rmmod pcieport: the built-in driver's refusal is explained"
+fi
+
+# found by the corpus's walks: the real kernel refuses to unload vfio-pci
+# while a device of it is open (vfio_df_device_first_open() takes
+# try_module_get() of the driver's owner; delete_module() with O_NONBLOCK
+# then fails in try_stop_module(): EWOULDBLOCK, kmod's "is in use"), and
+# unloads it once the VMM lets go
+cat >"$tmp/inuse.sh" <<'EOS'
+# machine: qemu-x86-vtd
+modprobe vfio-pci
+echo 0000:01:00.0 > /sys/bus/pci/drivers/e1000e/unbind
+echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override
+echo 0000:01:00.0 > /sys/bus/pci/drivers_probe
+@vmm assign 0000:01:00.0
+rmmod vfio-pci
+modprobe -r vfio-pci
+readlink /sys/bus/pci/devices/0000:01:00.0/driver
+@vmm release 0000:01:00.0
+rmmod vfio-pci
+readlink /sys/bus/pci/devices/0000:01:00.0/driver
+EOS
+"$build/dmaown" run --json "$tmp/inuse.sh" >"$tmp/inuse.jsonl" 2>"$tmp/out"
+if grep -q '"line":7,"cmd":"rmmod vfio-pci","ret":"EAGAIN","status":1,"out":"","err":"rmmod: ERROR: Module vfio_pci is in use\\n"' "$tmp/inuse.jsonl" &&
+   grep -q '"line":8,.*"ret":"EAGAIN","status":1,.*Module vfio_pci is in use\.' "$tmp/inuse.jsonl" &&
+   grep -q '"line":9,.*"out":"[./]*bus/pci/drivers/vfio-pci\\n"' "$tmp/inuse.jsonl" &&
+   grep -q '"line":11,"cmd":"rmmod vfio-pci","ret":"0","status":0' "$tmp/inuse.jsonl" &&
+   grep -q '"line":12,.*"status":1' "$tmp/inuse.jsonl"; then
+	ok "rmmod of vfio-pci with a device open: in use (EAGAIN), then unloads"
+else
+	cat "$tmp/inuse.jsonl" >>"$tmp/out"
+	not_ok "rmmod of vfio-pci with a device open: in use (EAGAIN), then unloads"
 fi
 
 [ "$fails" = 0 ]

@@ -765,7 +765,8 @@ static int cmd_rmmod(int argc, char **argv, const char *in, struct result *r,
 		mod_norm(argv[i], norm, sizeof(norm));
 		snprintf(path, sizeof(path), "/sys/module/%s/initstate", norm);
 		if (stat(path, &st)) {
-			snprintf(path, sizeof(path), "/sys/module/%s", norm);
+			/* no loaded module, but a driver of that name: built in */
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", argv[i]);
 			sb_printf(&r->err_text, !stat(path, &st) ?
 				  "rmmod: ERROR: Module %s is builtin.\n" :
 				  "rmmod: ERROR: Module %s is not currently loaded\n",
@@ -1771,6 +1772,23 @@ static void read_attr(const char *path, char *buf, size_t len)
 		close(fd);
 }
 
+/*
+ * Whether userspace owns group @g through the helper: the kernel says so,
+ * not the helper's record. When the group's last vfio device goes,
+ * vfio_device_remove_group() detaches the container and gives the group
+ * back, though the helper still holds its file (found by the corpus's
+ * walks: unbind every vfio-pci device of a group a VMM holds).
+ */
+static bool group_held(int g)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+
+	if (g < 0 || g >= 4096 || !group_container[g] || !group_fd[g])
+		return false;
+	return !ioctl(group_fd[g] - 1, VFIO_GROUP_GET_STATUS, &st) &&
+	       (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+}
+
 static void print_state(const char *what)
 {
 	char **devs, **groups;
@@ -1819,8 +1837,7 @@ static void print_state(const char *what)
 			 groups[i]);
 		read_attr(path, type, sizeof(type));
 		fprintf(out, "],\"type\":\"%s\",\"user\":%s}", type,
-			atoi(groups[i]) < 4096 && group_container[atoi(groups[i])] ?
-				"true" : "false");
+			group_held(atoi(groups[i])) ? "true" : "false");
 	}
 	fputs("]}\n", out);
 	fflush(out);
