@@ -1131,6 +1131,21 @@ static int group_open(int g)
 	if (fd < 0)
 		return errno;
 	if (group_fd[g]) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		/*
+		 * The file held is of a vfio group the kernel removed with its
+		 * last device (vfio_device_remove_group(): GET_STATUS then
+		 * fails with ENODEV): the new file is the group now, as for a
+		 * VMM that opens it again (found by the corpus's walks).
+		 */
+		if (ioctl(group_fd[g] - 1, VFIO_GROUP_GET_STATUS, &st) &&
+		    errno == ENODEV) {
+			close(group_fd[g] - 1);
+			group_container[g] = 0;
+			group_fd[g] = fd + 1;
+			return 0;
+		}
 		/* the kernel let a second file open: the shell names one */
 		close(fd);
 		return 0;
