@@ -10,7 +10,8 @@ set -eu
 # libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
 # graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md); gnuplot-nox
-# draws the benchmarks' figures (bench/bench-plots.sh).
+# draws the benchmarks' figures (bench/bench-plots.sh); python3 runs
+# scripts/kernel-corpus (meson needs it anyway).
 # slurm-wlm and munge: tests/cli/slurm-array.sh starts a one-node Slurm of
 # its own (its own slurm.conf, munge key and socket, in namespaces of its
 # own; iproute2's ip brings up their loopback). Installing them starts no
@@ -23,7 +24,7 @@ PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	clang libclang-rt-14-dev scdoc man-db groff-base
 	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
-	slurm-wlm munge iproute2 gnuplot-nox"
+	slurm-wlm munge iproute2 gnuplot-nox python3"
 
 missing=""
 for p in $PACKAGES; do

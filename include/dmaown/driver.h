@@ -346,6 +346,16 @@ int driver_load_params(struct machine *m, const char *name,
 int driver_unload(struct machine *m, const char *name);
 
 /**
+ * driver_delete_module() - rmmod's delete_module(O_NONBLOCK): unload the
+ * driver unless its module is in use. vfio holds the module of every
+ * device opened by userspace (vfio_df_device_first_open() takes
+ * try_module_get() of the driver's owner, the last close puts it).
+ *
+ * Return: 0; -ENOENT if not loaded; -EWOULDBLOCK if in use.
+ */
+int driver_delete_module(struct machine *m, const char *name);
+
+/**
  * machine_find_driver() - a loaded driver by driver or module name, or NULL
  */
 struct device_driver *machine_find_driver(struct machine *m,

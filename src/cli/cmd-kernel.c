@@ -37,31 +37,6 @@ struct kopts {
 	bool show;
 };
 
-/* Script verbs with no real-kernel form (the model's own, or not yet). */
-static const char *const refused_verbs[] = {
-	"@fault", "@iommu", "@concurrent", "@option", "@hotplug", "@as",
-	"@close", "@exit", "@show", "@iommufd", "ulimit",
-	"@vfio cdev-open", "@vfio bind-iommufd", "@vfio attach-ioas",
-	"@vfio detach-ioas", "@vfio hot-reset",
-};
-
-/* The first word(s) of @line that have no real-kernel form, or NULL. */
-static const char *refused(const char *line)
-{
-	const char *s = line + strspn(line, " \t");
-
-	while (!strncmp(s, "sudo ", 5))
-		s += 5 + strspn(s + 5, " \t");
-	for (size_t i = 0; i < sizeof(refused_verbs) / sizeof(refused_verbs[0]); i++) {
-		size_t n = strlen(refused_verbs[i]);
-
-		if (!strncmp(s, refused_verbs[i], n) &&
-		    (s[n] == ' ' || s[n] == '\t' || !s[n] || s[n] == '-'))
-			return refused_verbs[i];
-	}
-	return NULL;
-}
-
 static char *read_all(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -116,7 +91,7 @@ static char *guest_script(const char *path, const char *text, bool strict,
 		lineno++;
 		snprintf(line, sizeof(line), "%.*s", (int)(l < sizeof(line) ? l : sizeof(line) - 1), p);
 		line[strcspn(line, "\n")] = '\0';
-		verb = refused(line);
+		verb = kernel_line_refused(line);
 		if (!verb && strstr(line, "# dmaown:") == line + strspn(line, " \t"))
 			verb = "# dmaown:";
 		if (verb) {

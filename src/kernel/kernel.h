@@ -30,6 +30,15 @@ const struct kernel_pin *kernel_pin_find(const char *line);
 /* The pin of @line (or release) built for Debian architecture @arch. */
 const struct kernel_pin *kernel_pin_for(const char *line, const char *arch);
 
+/* ---- forms.c ---- */
+
+/*
+ * kernel_line_refused() - the verb of @line that has no real-kernel form
+ * (an "@" verb of the model's own, a cdev or iommufd verb, ulimit), or
+ * NULL when the guest can run the line.
+ */
+const char *kernel_line_refused(const char *line);
+
 /* ---- qemu.c: the twin ---- */
 
 /* Formats a reason into @why (@len bytes) and returns -1. */

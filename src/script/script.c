@@ -780,9 +780,20 @@ static int cmd_false(struct script_ctx *ctx, int argc, char **argv,
  * modprobe [-r] [-v] [-q] [-b] [-i] MODULE [PARAM=VALUE...]: through the
  * machine's modprobe.d, as kmod's modprobe (src/userspace/modprobe.c).
  */
+/* A module's name as kmod prints it: dashes are underscores. */
+static const char *module_name_of(const char *arg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", arg);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return buf;
+}
+
 static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 			struct cmd_io *io)
 {
+	char name[64];
 	static const struct {
 		const char *name;
 		char c;
@@ -854,9 +865,15 @@ static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 		return 1;
 	}
 	if (remove) {
-		ret = driver_unload(ctx->m, mod);
+		ret = driver_delete_module(ctx->m, mod);
 		if (ret == -ENOENT)
 			return 0; /* nothing to remove */
+		if (ret == -EWOULDBLOCK) {
+			note_errno(ctx, ret);
+			sbuf_printf(io->err, "modprobe: FATAL: Module %s is in use.\n",
+				    module_name_of(mod, name, sizeof(name)));
+			return 1;
+		}
 		if (flags & MODPROBE_VERBOSE)
 			sbuf_printf(io->out, "rmmod %s\n", mod);
 		return 0;
@@ -885,12 +902,19 @@ static int cmd_modprobe(struct script_ctx *ctx, int argc, char **argv,
 static int cmd_rmmod(struct script_ctx *ctx, int argc, char **argv,
 		     struct cmd_io *io)
 {
-	int status = 0;
+	char name[64];
+	int status = 0, ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] == '-')
 			continue;
-		if (driver_unload(ctx->m, argv[i])) {
+		ret = driver_delete_module(ctx->m, argv[i]);
+		if (ret == -EWOULDBLOCK) {
+			note_errno(ctx, ret);
+			sbuf_printf(io->err, "rmmod: ERROR: Module %s is in use\n",
+				    module_name_of(argv[i], name, sizeof(name)));
+			status = 1;
+		} else if (ret) {
 			sbuf_printf(io->err,
 				    "rmmod: ERROR: Module %s is not currently loaded\n",
 				    argv[i]);

@@ -935,6 +935,28 @@ static void group_type_store_by_kernel(void **state)
 	check_invariants();
 }
 
+/*
+ * A device leaving the machine leaves its group: 6.1's
+ * iommu_release_device() goes through iommu_group_remove_device() and
+ * logs "Removing from iommu group N"; v6.6's and 6.12's go through
+ * __iommu_group_remove_device() and log nothing.
+ */
+static void release_device_log_by_kernel(void **state)
+{
+	char want[128];
+
+	(void)state;
+	device_unregister(dev_(NIC));
+	assert_no_log("Removing from iommu group");
+
+	machine_set_kernel(self->m, MACHINE_KERNEL_6_1);
+	snprintf(want, sizeof(want), RP ": Removing from iommu group %d",
+		 dev_(RP)->iommu_group->id);
+	device_unregister(dev_(RP));
+	assert_log(want);
+	check_no_new_warn(__FILE__, __LINE__);
+}
+
 static void really_probe_paths(void **state)
 {
 	struct device_driver *e1000e;
@@ -2006,6 +2028,7 @@ int main(void)
 		EVERY_FW(really_probe_paths, setup_seed),
 		EVERY_FW(probe_failure_log_by_kernel, setup_seed),
 		EVERY_FW(group_type_store_by_kernel, setup_seed),
+		T(release_device_log_by_kernel, setup_seed, var_x86),
 		T(really_probe_paths, setup_seed, var_x86_v7),
 		EVERY_FW(probe_fault_enomem, setup_bare),
 		EVERY_FW(probe_fault_defer, setup_bare),

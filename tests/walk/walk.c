@@ -34,6 +34,7 @@
 #include "dmaown/dmaown.h"
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "kernel/kernel.h"
 #include "machine/machine-priv.h"
 
 #define WALK_REBOOT_EVERY 200   /* steps from one boot */
@@ -53,6 +54,8 @@ struct walk_opts {
 	unsigned int faults;
 	bool probe_faults;
 	bool no_shrink;
+	unsigned long kscripts;  /* --kernel-scripts N */
+	unsigned long klength;   /* --length L */
 };
 
 /* A list of script lines (a trace). */
@@ -591,6 +594,170 @@ static int replay_file(const char *path, unsigned int faults)
 	return status;
 }
 
+/* ---- --kernel-scripts: walks the real kernel can replay ---- */
+
+/*
+ * A line the guest of 'dmaown kernel' performs as the model does: every
+ * command of a '&&', '||' or ';' chain has a real-kernel form, and it does
+ * not remove or rescan devices (a batch's restore between scenarios
+ * rebinds drivers and unloads modules, it cannot bring a removed device
+ * back, so such a walk would cost a boot of its own).
+ */
+static bool kernel_form(const char *line)
+{
+	char buf[SCRIPT_LINE_MAX + 1], *save = NULL;
+
+	if (strstr(line, "/remove") || strstr(line, "/rescan"))
+		return false;
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *p = buf; *p; p++)
+		if ((p[0] == '&' && p[1] == '&') || (p[0] == '|' && p[1] == '|'))
+			p[0] = p[1] = ';';
+	for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save))
+		if (kernel_line_refused(t))
+			return false;
+	return true;
+}
+
+/*
+ * The shape of an action: @line with each PCI address (a '/'- or
+ * space-separated part with a ':') and each number made "N", so that
+ * "echo 0000:01:00.0 > .../e1000e/unbind" and the same for another
+ * device are one shape, "modprobe vfio-pci" another.
+ */
+static void action_shape(const char *line, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = line; *p && o + 2 < len;) {
+		size_t n = strcspn(p, " /");
+		bool num = n > 0, colon = memchr(p, ':', n) != NULL;
+
+		for (size_t i = 0; i < n; i++)
+			num = num && p[i] >= '0' && p[i] <= '9';
+		if (num || colon) {
+			buf[o++] = 'N';
+		} else {
+			for (size_t i = 0; i < n && o + 2 < len; i++)
+				buf[o++] = p[i];
+		}
+		p += n;
+		if (*p && o + 2 < len)
+			buf[o++] = *p++;
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * Pick one of @v[0..n): a shape uniformly among the shapes present, then
+ * an action of that shape; a uniform pick among the actions would spend
+ * the walk on the many per-device writes (driver_override of each of 20
+ * functions) and seldom load vfio-pci or open a group.
+ */
+static const char *pick_by_shape(char **v, size_t n, uint64_t *rng)
+{
+	char (*shape)[SCRIPT_LINE_MAX + 1] = calloc(n, sizeof(*shape));
+	size_t nshapes = 0, want, k = 0;
+	const char *pick = v[0];
+
+	if (!shape)
+		return v[rng_next(rng) % n];
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		action_shape(v[i], shape[i], sizeof(shape[i]));
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(shape[i], shape[j]);
+		nshapes += !seen;
+	}
+	/* the want-th shape in order of first appearance */
+	want = rng_next(rng) % nshapes;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(shape[i], shape[j]);
+		if (!seen && k++ == want) {
+			size_t same = 0, at;
+
+			for (size_t j = 0; j < n; j++)
+				same += !strcmp(shape[j], shape[i]);
+			at = rng_next(rng) % same;
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(shape[j], shape[i]) && at-- == 0) {
+					pick = v[j];
+					break;
+				}
+			break;
+		}
+	}
+	free(shape);
+	return pick;
+}
+
+/*
+ * Print @o->kscripts walks of @o->klength steps each from boot on one
+ * machine (default the x86 twin), every step a random enabled action
+ * with a real-kernel form (picked by shape), run on the model to find
+ * the next step's actions. Each starts with a '# dmaown-walk:' line naming it; the same
+ * seed prints the same bytes. Returns 0, or 2 on error.
+ */
+static int kernel_scripts(const struct walk_opts *o)
+{
+	const char *name = o->machine ? o->machine : "qemu-x86-vtd";
+	struct check_opts co = { .nshards = 1 };
+	struct machine *boot = boot_machine(name, 0);
+	uint64_t rng = machine_seed(o->seed, name);
+	int status = 0;
+
+	if (!boot)
+		return 2;
+	for (unsigned long k = 0; k < o->kscripts && !status; k++) {
+		struct machine *m = machine_clone(boot);
+		struct script_ctx *ctx = m ? script_ctx_new(m, "walk") : NULL;
+
+		if (!ctx) {
+			machine_destroy(m);
+			status = 2;
+			break;
+		}
+		printf("# dmaown-walk: kernel script %lu of %lu, seed %" PRIu64
+		       ", machine %s\n", k + 1, o->kscripts, o->seed, name);
+		for (unsigned long step = 0; step < o->klength; step++) {
+			char **acts;
+			size_t nacts, nok = 0;
+
+			if (check_actions(m, &co, &acts, &nacts)) {
+				status = 2;
+				break;
+			}
+			for (size_t i = 0; i < nacts; i++)
+				if (kernel_form(acts[i]))
+					acts[nok++] = acts[i];
+				else
+					free(acts[i]);
+			if (nok) {
+				struct script_result res;
+				const char *line = pick_by_shape(acts, nok, &rng);
+
+				printf("%s\n", line);
+				if (script_exec_line(ctx, line, (int)step + 1, &res))
+					status = 2;
+				script_result_free(&res);
+			}
+			for (size_t i = 0; i < nok; i++)
+				free(acts[i]);
+			free(acts);
+			if (!nok)
+				break;
+		}
+		script_ctx_free(ctx);
+		machine_destroy(m);
+	}
+	machine_destroy(boot);
+	return status;
+}
+
 /* ---- the run ---- */
 
 struct figures {
@@ -675,6 +842,11 @@ static void usage(FILE *out)
 	      "                     release-keeps-domain, use-ignores-owner)\n"
 	      "      --probe-faults also take 'the next probe of R fails ENOMEM'\n"
 	      "      --no-shrink    print the violating walk as it is\n"
+	      "      --kernel-scripts N\n"
+	      "                     print N walks of --length steps from boot on\n"
+	      "                     --machine (default qemu-x86-vtd) made only of\n"
+	      "                     lines 'dmaown kernel' runs on the real kernel\n"
+	      "      --length L     steps of each --kernel-scripts walk (default 12)\n"
 	      "      --replay FILE  run a printed script (its '# machine:' line, the\n"
 	      "                     faults of --fault) checking every invariant after\n"
 	      "                     every line\n"
@@ -694,10 +866,12 @@ int main(int argc, char **argv)
 		{ "probe-faults", no_argument, NULL, 'P' },
 		{ "no-shrink", no_argument, NULL, 'N' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "kernel-scripts", required_argument, NULL, 'K' },
+		{ "length", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct walk_opts o = { .steps = WALK_DEFAULT_STEPS };
+	struct walk_opts o = { .steps = WALK_DEFAULT_STEPS, .klength = 12 };
 	struct figures total = { 0 };
 	const char *replay_path = NULL;
 	bool seeded = false;
@@ -748,6 +922,14 @@ int main(int argc, char **argv)
 		case 'R':
 			replay_path = optarg;
 			break;
+		case 'K':
+			if (!parse_count(optarg, &o.kscripts) || !o.kscripts)
+				goto bad;
+			break;
+		case 'L':
+			if (!parse_count(optarg, &o.klength) || !o.klength)
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -759,6 +941,13 @@ int main(int argc, char **argv)
 		goto bad;
 	if (replay_path)
 		return replay_file(replay_path, o.faults);
+	if (o.kscripts) {
+		if (!seeded) {
+			fprintf(stderr, "dmaown-walk: --kernel-scripts needs --seed\n");
+			return 2;
+		}
+		return kernel_scripts(&o);
+	}
 	if (!seeded) {
 		struct timespec ts;
 

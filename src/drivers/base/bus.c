@@ -8,6 +8,7 @@
 
 #include "drivers/base/base.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
 
 static const struct bus_ops *const bus_kinds[BUS_KIND_MAX_] = {
@@ -453,6 +454,30 @@ int driver_unload(struct machine *m, const char *name)
 		kcompat_module_unloaded(m, module);
 	driver_put(drv);
 	return 0;
+}
+
+/*
+ * delete_module() with O_NONBLOCK, as kmod's rmmod calls it: a module
+ * with references is refused (try_stop_module(): -EWOULDBLOCK) and stays.
+ */
+int driver_delete_module(struct machine *m, const char *name)
+{
+	struct device_driver *drv;
+	unsigned int refs = 0;
+
+	KFUNC();
+	mutex_lock(&m->obj_lock);
+	drv = find_driver_locked(m, name);
+	if (drv)
+		driver_get(drv);
+	mutex_unlock(&m->obj_lock);
+	if (!drv)
+		return -ENOENT;
+	refs = vfio_driver_module_refs(m, drv);
+	driver_put(drv);
+	if (refs)
+		return -EWOULDBLOCK;
+	return driver_unload(m, name);
 }
 
 int device_set_bus(struct device *dev, enum bus_kind kind)

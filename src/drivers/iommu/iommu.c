@@ -964,6 +964,14 @@ void iommu_release_device(struct device *dev)
 	KFUNC();
 	if (!group)
 		return;
+	/*
+	 * 6.1's iommu_release_device() left through the exported
+	 * iommu_group_remove_device(), which logs; v6.6 and 6.12 call
+	 * __iommu_group_remove_device(), which does not (seen by the oracle's
+	 * corpus on 6.1.192: docs/architecture.md, "Kernel versions").
+	 */
+	if (machine_kernel(dev->m) == MACHINE_KERNEL_6_1)
+		dev_info(dev, "Removing from iommu group %d", group->id);
 	mutex_lock(&dev->m->iommu_probe_device_lock);
 	mutex_lock(&group->mutex);
 	for_each_group_device(group, gdev) {
@@ -1054,7 +1062,8 @@ void iommu_group_remove_device(struct device *dev)
 	KFUNC();
 	if (!group)
 		return;
-	dev_info(dev, "Removing from iommu group %d", group->id);
+	if (machine_kernel(dev->m) != MACHINE_KERNEL_6_1) /* 6.1: logged there */
+		dev_info(dev, "Removing from iommu group %d", group->id);
 	iommu_release_device(dev);
 }
 

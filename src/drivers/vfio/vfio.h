@@ -237,5 +237,12 @@ void vfio_unregister_group_dev(struct device *dev);
 void vfio_pci_vf_init(struct device *dev);
 int vfio_pci_core_match(struct vfio_device *vdev, const char *buf);
 void vfio_pci_core_open_count(struct vfio_device *vdev, bool open);
+/*
+ * The module references vfio holds on @drv's module: one per device of
+ * it that userspace has open (vfio_df_device_first_open()). Takes
+ * vfio_lock.
+ */
+unsigned int vfio_driver_module_refs(struct machine *m,
+				     const struct device_driver *drv);
 
 #endif

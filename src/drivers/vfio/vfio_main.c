@@ -723,3 +723,17 @@ const struct machine_subsys vfio_subsys = {
 	.serialize = vfio_subsys_serialize,
 	.destroy = vfio_subsys_destroy,
 };
+
+unsigned int vfio_driver_module_refs(struct machine *m,
+				     const struct device_driver *drv)
+{
+	struct vfio_device *d;
+	unsigned int refs = 0;
+
+	mutex_lock(&m->vfio_lock);
+	list_for_each_entry(d, &m->vfio_devices, node)
+		if (d->open_count && READ_ONCE(d->dev->driver) == drv)
+			refs++;
+	mutex_unlock(&m->vfio_lock);
+	return refs;
+}

@@ -752,6 +752,45 @@ static int cmd_modprobe_io(int argc, char **argv, const char *in,
 	return cmd_modprobe(argc, argv, r);
 }
 
+/*
+ * rmmod NAME...: delete_module() without dependencies, with kmod's
+ * messages; a driver the kernel has built in (pcieport in Debian's) is
+ * refused as kmod's rmmod refuses it, before any system call.
+ */
+static int cmd_rmmod(int argc, char **argv, const char *in, struct result *r,
+		     struct sbuf *o)
+{
+	int status = 0;
+
+	(void)in;
+	(void)o;
+	for (int i = 1; i < argc; i++) {
+		char norm[128], path[256];
+		struct stat st;
+
+		if (argv[i][0] == '-')
+			continue;
+		mod_norm(argv[i], norm, sizeof(norm));
+		snprintf(path, sizeof(path), "/sys/module/%s/initstate", norm);
+		if (stat(path, &st)) {
+			/* no loaded module, but a driver of that name: built in */
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", argv[i]);
+			sb_printf(&r->err_text, !stat(path, &st) ?
+				  "rmmod: ERROR: Module %s is builtin.\n" :
+				  "rmmod: ERROR: Module %s is not currently loaded\n",
+				  norm);
+			status = 1;
+			continue;
+		}
+		if (syscall(SYS_delete_module, norm, O_NONBLOCK)) {
+			note(r, errno);
+			sb_printf(&r->err_text, "rmmod: ERROR: Module %s is in use\n", norm);
+			status = 1;
+		}
+	}
+	return status;
+}
+
 typedef int (*cmd_fn)(int argc, char **argv, const char *in,
 		      struct result *r, struct sbuf *o);
 
@@ -764,6 +803,7 @@ static const struct {
 	{ "ls", cmd_ls },             { "true", cmd_true },
 	{ "false", cmd_true },        { "sync", cmd_true },
 	{ "sleep", cmd_true },        { "modprobe", cmd_modprobe_io },
+	{ "rmmod", cmd_rmmod },
 };
 
 static cmd_fn find_command(const char *name)
@@ -1099,6 +1139,21 @@ static int group_open(int g)
 	if (fd < 0)
 		return errno;
 	if (group_fd[g]) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		/*
+		 * The file held is of a vfio group the kernel removed with its
+		 * last device (vfio_device_remove_group(): GET_STATUS then
+		 * fails with ENODEV): the new file is the group now, as for a
+		 * VMM that opens it again (found by the corpus's walks).
+		 */
+		if (ioctl(group_fd[g] - 1, VFIO_GROUP_GET_STATUS, &st) &&
+		    errno == ENODEV) {
+			close(group_fd[g] - 1);
+			group_container[g] = 0;
+			group_fd[g] = fd + 1;
+			return 0;
+		}
 		/* the kernel let a second file open: the shell names one */
 		close(fd);
 		return 0;
@@ -1542,6 +1597,107 @@ static void run_shell_child(struct word *w, int n, struct result *r,
 		;
 }
 
+/*
+ * @sysfs-dump: the part of /sys that 'dmaown import --sysfs' reads, as
+ * text a host rebuilds into a tree (scripts/kernel-corpus, docs/oracle.md):
+ * "D DIR", "L PATH TARGET" (links as sysfs has them, relative) and
+ * "F PATH HEX" (a file's bytes), paths below /sys. The entries are the
+ * ones 'dmaown snapshot' keeps for PCI functions and groups; nothing is
+ * blanked (QEMU's devices have no serial numbers or VPD).
+ */
+static void dump_link(struct sbuf *o, const char *rel)
+{
+	char path[1024], target[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/%s", rel);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	sb_printf(o, "L %s %s\n", rel, target);
+}
+
+static void dump_file(struct sbuf *o, const char *rel)
+{
+	char path[1024];
+	unsigned char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/%s", rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	sb_printf(o, "F %s ", rel);
+	for (size_t i = 0; i < len; i++)
+		sb_printf(o, "%02x", buf[i]);
+	sb_add(o, "\n", 1);
+}
+
+static int cmd_sysfs_dump(struct result *r)
+{
+	static const char *const files[] = {
+		"vendor", "device", "subsystem_vendor", "subsystem_device",
+		"class", "revision", "driver_override", "config",
+		"sriov_totalvfs", "sriov_offset", "sriov_stride",
+		"sriov_vf_device", "sriov_numvfs", "sriov_drivers_autoprobe",
+	};
+	static const char *const links[] = { "driver", "iommu", "iommu_group", "physfn" };
+	char **devs, **groups;
+	size_t nd = 0, ng = 0;
+	struct sbuf *o = &r->out;
+
+	devs = list_dir("/sys/bus/pci/devices", &nd);
+	if (!devs)
+		return verb_fail(r, "@sysfs-dump", errno);
+	for (size_t i = 0; i < nd; i++) {
+		char rel[1536], real[1024];
+
+		snprintf(rel, sizeof(rel), "bus/pci/devices/%s", devs[i]);
+		dump_link(o, rel);
+		snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s", devs[i]);
+		if (!realpath(rel, real) || strncmp(real, "/sys/", 5))
+			continue;
+		sb_printf(o, "D %s\n", real + 5);
+		for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+			snprintf(rel, sizeof(rel), "%s/%s", real + 5, files[k]);
+			dump_file(o, rel);
+		}
+		for (size_t k = 0; k < sizeof(links) / sizeof(links[0]); k++) {
+			snprintf(rel, sizeof(rel), "%s/%s", real + 5, links[k]);
+			dump_link(o, rel);
+		}
+	}
+	free_names(devs, nd);
+	groups = list_dir("/sys/kernel/iommu_groups", &ng);
+	for (size_t i = 0; groups && i < ng; i++) {
+		char rel[512], **members;
+		size_t nm = 0;
+
+		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%s", groups[i]);
+		sb_printf(o, "D %s/devices\n", rel);
+		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%s/type", groups[i]);
+		dump_file(o, rel);
+		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%s/reserved_regions", groups[i]);
+		dump_file(o, rel);
+		snprintf(rel, sizeof(rel), "/sys/kernel/iommu_groups/%s/devices", groups[i]);
+		members = list_dir(rel, &nm);
+		for (size_t k = 0; members && k < nm; k++) {
+			snprintf(rel, sizeof(rel), "kernel/iommu_groups/%s/devices/%s",
+				 groups[i], members[k]);
+			dump_link(o, rel);
+		}
+		free_names(members, nm);
+	}
+	free_names(groups, ng);
+	return 0;
+}
+
 static void run_line(int lineno, const char *line)
 {
 	struct word w[MAX_WORDS];
@@ -1566,6 +1722,8 @@ static void run_line(int lineno, const char *line)
 			r.status = cmd_vfio(argc, argv, &r);
 		else if (!strcmp(argv[0], "@vmm"))
 			r.status = cmd_vmm(argc, argv, &r);
+		else if (!strcmp(argv[0], "@sysfs-dump"))
+			r.status = cmd_sysfs_dump(&r);
 		else {
 			r.status = 2;
 			r.err = -1;
@@ -1637,6 +1795,23 @@ static void read_attr(const char *path, char *buf, size_t len)
 		close(fd);
 }
 
+/*
+ * Whether userspace owns group @g through the helper: the kernel says so,
+ * not the helper's record. When the group's last vfio device goes,
+ * vfio_device_remove_group() detaches the container and gives the group
+ * back, though the helper still holds its file (found by the corpus's
+ * walks: unbind every vfio-pci device of a group a VMM holds).
+ */
+static bool group_held(int g)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+
+	if (g < 0 || g >= 4096 || !group_container[g] || !group_fd[g])
+		return false;
+	return !ioctl(group_fd[g] - 1, VFIO_GROUP_GET_STATUS, &st) &&
+	       (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+}
+
 static void print_state(const char *what)
 {
 	char **devs, **groups;
@@ -1685,8 +1860,7 @@ static void print_state(const char *what)
 			 groups[i]);
 		read_attr(path, type, sizeof(type));
 		fprintf(out, "],\"type\":\"%s\",\"user\":%s}", type,
-			atoi(groups[i]) < 4096 && group_container[atoi(groups[i])] ?
-				"true" : "false");
+			group_held(atoi(groups[i])) ? "true" : "false");
 	}
 	fputs("]}\n", out);
 	fflush(out);
