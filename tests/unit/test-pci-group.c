@@ -581,6 +581,54 @@ static void arm_smmu_v3_stream_tree(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * arm_smmu_remove_master() (v6.6, from arm_smmu_release_device()) takes
+ * the holder's stream IDs out of the tree when it goes away, so the
+ * device it kept out gets a group at its next probe (of_dma_configure()
+ * probes the IOMMU again at each driver probe). And arm_smmu_insert_master()
+ * refuses a clash of stream-id= given by firmware as well as one of
+ * aliases: the device holding 0x800 first keeps it, across groups.
+ */
+static void arm_smmu_v3_stream_tree_release(void **state)
+{
+	struct machine *m = do_load(
+		"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		"iommu smmu0\n"
+		"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		"pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+		"pci 0000:08:01.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		"pci 0000:08:02.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		"driver pcieport\ndriver e1000\n");
+	struct device *second = machine_find_device(m, "0000:08:02.0");
+
+	(void)state;
+	assert_null(second->iommu_group);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/devices/0000:08:01.0/remove",
+				     "1", 1), 0);
+	assert_null(machine_find_device(m, "0000:08:01.0"));
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
+				     "0000:08:02.0", 12), 0);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/bind",
+				     "0000:08:02.0", 12), 0);
+	assert_non_null(second->iommu_group);
+	assert_string_equal(groups_str(m), "00:04.0 07:00.0 08:02.0");
+	assert_int_equal(log_has(m, "already in tree"), 1);
+	machine_destroy(m);
+
+	/* firmware's stream-id=: 01:00.0 holds 0x800 before 02:00.0 probes */
+	m = do_load("machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n"
+		    "iommu smmu0\n"
+		    "pci 0000:00:01.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		    "pci 0000:00:02.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		    "pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:01.0 iommu=smmu0 stream-id=0x800\n"
+		    "pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:02.0 iommu=smmu0 stream-id=0x800\n"
+		    "driver pcieport\ndriver e1000e\n");
+	assert_non_null(machine_find_device(m, "0000:01:00.0")->iommu_group);
+	assert_null(machine_find_device(m, "0000:02:00.0")->iommu_group);
+	assert_int_equal(log_has(m, "e1000e 0000:02:00.0: stream 2048 already in tree from dev 0000:01:00.0"), 1);
+	machine_destroy(m);
+}
+
 /* machine_explain(): its errors, and JSON that starts with the version */
 static void machine_explain_api(void **state)
 {
@@ -630,6 +678,7 @@ int main(void)
 		cmocka_unit_test(pci_device_group_large),
 		cmocka_unit_test(arm_smmu_device_group_stream_ids),
 		cmocka_unit_test(arm_smmu_v3_stream_tree),
+		cmocka_unit_test(arm_smmu_v3_stream_tree_release),
 		cmocka_unit_test(machine_explain_api),
 	};
 
