@@ -579,6 +579,16 @@ static void arm_smmu_v3_stream_tree(void **state)
 		    "driver shpchp\n");
 	assert_null(machine_find_device(m, "0000:07:00.0")->driver);
 	machine_destroy(m);
+	/* shpc_capable(): AMD's GOLAM 7450 is taken for one without it */
+	m = do_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		    "iommu smmu0\n"
+		    "pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
+		    "pci 0000:07:00.0 1022:7450 class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+		    "pci 0000:07:00.1 1022:7451 class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+		    "driver shpchp\n");
+	assert_non_null(machine_find_device(m, "0000:07:00.0")->driver);
+	assert_null(machine_find_device(m, "0000:07:00.1")->driver);
+	machine_destroy(m);
 }
 
 /*
