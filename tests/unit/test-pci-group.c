@@ -507,6 +507,13 @@ static void arm_smmu_device_group_stream_ids(void **state)
 		 "pci 0000:00:02.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x1,0x2\n",
 		 8, 5,
 		 "the stream IDs of '0000:00:02.0' belong to two groups: arm_smmu_device_group() refuses the device");
+	/* of_pci_iommu_init(): a stream ID for each alias, the model's 4 at most */
+	err_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		 "iommu smmu0\n"
+		 "pci 0000:00:00.0 8086:10d3 class=020000 iommu=smmu0 dma-alias=00.1,00.2,00.3\n"
+		 "pci 0000:00:01.0 8086:10d3 class=020000 iommu=smmu0 dma-alias=01.1,01.2,01.3,01.4\n",
+		 7, 5,
+		 "'0000:00:01.0' has more DMA aliases than the 4 stream IDs a device can have behind an arm-smmu-v3 (one for each)");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "stream-id=256"), 5, 78,
 		 "expected a stream ID like 0x100 in stream-id=, got '256'");
 #undef SMMU
