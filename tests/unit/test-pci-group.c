@@ -542,15 +542,27 @@ static int log_has(const struct machine *m, const char *needle)
 	return n;
 }
 
+/*
+ * arm64 on device tree with an SMMUv3: a root port (@rp: its options) and
+ * a PCIe-to-PCI bridge at 07:00.0 (@br: its ids and options), and an
+ * e1000 behind it at @bdf.
+ */
+#define SMMU3_BRIDGE(rp, br)                                                 \
+	"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"        \
+	"iommu smmu0\n"                                                       \
+	"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0" \
+	rp "\n"                                                               \
+	"pci 0000:07:00.0 " br " class=060400 type=pci-bridge "              \
+	"parent=0000:00:04.0 iommu=smmu0\n"
+#define E1000_BEHIND(bdf)                                                    \
+	"pci 0000:" bdf " 8086:100e class=020000 type=conventional "         \
+	"parent=0000:07:00.0 iommu=smmu0\n"
+
 static void arm_smmu_v3_stream_tree(void **state)
 {
 	struct machine *m = do_load(
-		"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		"iommu smmu0\n"
-		"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
-		"pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0 shpc\n"
-		"pci 0000:08:01.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
-		"pci 0000:08:02.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e shpc")
+		E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")
 		"pci 0000:00:05.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
 		"driver pcieport\ndriver shpchp\ndriver e1000\n");
 	struct device *bridge = machine_find_device(m, "0000:07:00.0");
@@ -579,18 +591,11 @@ static void arm_smmu_v3_stream_tree(void **state)
 	assert_int_equal(log_has(m, "stream 2048 already in tree"), 2);
 	machine_destroy(m);
 	/* without an SHPC, shpchp's probe declines the bridge */
-	m = do_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		    "iommu smmu0\n"
-		    "pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
-		    "pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
-		    "driver shpchp\n");
+	m = do_load(SMMU3_BRIDGE("", "1b36:000e") "driver shpchp\n");
 	assert_null(machine_find_device(m, "0000:07:00.0")->driver);
 	machine_destroy(m);
 	/* shpc_capable(): AMD's GOLAM 7450 is taken for one without it */
-	m = do_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		    "iommu smmu0\n"
-		    "pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
-		    "pci 0000:07:00.0 1022:7450 class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+	m = do_load(SMMU3_BRIDGE("", "1022:7450")
 		    "pci 0000:07:00.1 1022:7451 class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
 		    "driver shpchp\n");
 	assert_non_null(machine_find_device(m, "0000:07:00.0")->driver);
@@ -609,12 +614,8 @@ static void arm_smmu_v3_stream_tree(void **state)
 static void arm_smmu_v3_stream_tree_release(void **state)
 {
 	struct machine *m = do_load(
-		"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		"iommu smmu0\n"
-		"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
-		"pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
-		"pci 0000:08:01.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
-		"pci 0000:08:02.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e")
+		E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")
 		"driver pcieport\ndriver e1000\n");
 	struct device *second = machine_find_device(m, "0000:08:02.0");
 
@@ -629,6 +630,23 @@ static void arm_smmu_v3_stream_tree_release(void **state)
 				     "0000:08:02.0", 12), 0);
 	assert_non_null(second->iommu_group);
 	assert_string_equal(groups_str(m), "00:04.0 07:00.0 08:02.0");
+	assert_int_equal(log_has(m, "already in tree"), 1);
+	machine_destroy(m);
+
+	/*
+	 * arm_smmu_insert_master(): "Bridged PCI devices may end up with
+	 * duplicated IDs": the function at devfn 0 behind the bridge is its
+	 * own alias, so it lists 0x800 twice and is not refused by itself.
+	 */
+	m = do_load(SMMU3_BRIDGE("", "1b36:000e")
+		    E1000_BEHIND("08:00.0") E1000_BEHIND("08:01.0")
+		    "driver pcieport\ndriver e1000\n");
+	second = machine_find_device(m, "0000:08:00.0");
+	assert_int_equal(second->fw.nr_sids, 2);
+	assert_int_equal(second->fw.sids[0], 0x800);
+	assert_int_equal(second->fw.sids[1], 0x800);
+	assert_non_null(second->iommu_group);
+	assert_null(machine_find_device(m, "0000:08:01.0")->iommu_group);
 	assert_int_equal(log_has(m, "already in tree"), 1);
 	machine_destroy(m);
 
