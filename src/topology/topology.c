@@ -1765,6 +1765,9 @@ static int stmt_pci(struct parser *p)
 		d->hdr_type = PCI_HEADER_TYPE_NORMAL;
 		break;
 	}
+	if (d->shpc && d->hdr_type != PCI_HEADER_TYPE_BRIDGE)
+		return perr(p, opt_col(pci_opts, cols, "shpc"),
+			    "shpc needs a bridge (a type= bridge, or class=0604xx): a Standard Hot-Plug Controller is a bridge's capability");
 	return finish_device(p, d, pci_opts, cols, "class");
 }
 

@@ -445,6 +445,10 @@ static void malformed(void **state)
 	(void)state;
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "group=x"), 5, 68,
 		 "group= on a PCI device, but 'groups computed' at line 3 computes them; use 'groups check' to compare labels with the computed groups");
+	/* shpc_capable() reads the capability of a bridge only */
+	err_load(HEAD RP("0000:00:01.0", "8086:1901", "")
+		 EP("0000:01:00.0", "10de:1b80", "0000:00:01.0", "shpc"), 6, 73,
+		 "shpc needs a bridge (a type= bridge, or class=0604xx): a Standard Hot-Plug Controller is a bridge's capability");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "acs-ctl=sv"), 5, 68,
 		 "acs-ctl= needs acs-cap= with the capability's bits on the same device");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "acs-cap=sv,xx"), 5, 79,
