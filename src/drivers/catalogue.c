@@ -562,9 +562,11 @@ int driver_desc_probe(struct device *dev)
 		 * shpc_probe() (v6.6): shpc_capable(), then whether firmware
 		 * gives the OS control (acpi_get_hp_hw_control_from_firmware(),
 		 * granted on the arm64 twins); the controller's own set-up
-		 * (shpc_init(), init_slots()) is not modelled.
+		 * (shpc_init(), init_slots()) is not modelled. shpc_capable()
+		 * takes AMD's GOLAM 7450 for one without the capability.
 		 */
-		if (!dev->pci.shpc)
+		if (!dev->pci.shpc &&
+		    !(dev->ids.vendor == 0x1022 && dev->ids.device == 0x7450))
 			return -ENODEV;
 		return 0;
 	case PROBE_VIRTIO_PCI:

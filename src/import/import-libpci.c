@@ -85,6 +85,8 @@ static void fill(struct imp_dev *d, struct pci_dev *p)
 		d->acs_why = "config space beyond the header not readable (not root)";
 		return;
 	}
+	/* shpchp's shpc_capable() looks for it */
+	d->shpc = pci_find_cap(p, PCI_CAP_ID_HOTPLUG, PCI_CAP_NORMAL) != NULL;
 	cap = pci_find_cap(p, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
 	d->type = cap ? pcie_type((pci_read_word(p, cap->addr + PCI_EXP_FLAGS) &
 				   PCI_EXP_FLAGS_TYPE) >> 4) :

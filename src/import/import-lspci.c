@@ -196,6 +196,8 @@ static void text_capability(struct text_state *st, const char *s)
 		st->in_acs = true;
 	} else if (strstr(rest, "(SR-IOV)")) {
 		st->in_sriov = true;
+	} else if (!strcmp(rest, "Hot-plug capable")) {
+		st->d->shpc = true; /* an SHPC: lspci's name for it */
 	}
 }
 

@@ -464,6 +464,8 @@ static void emit(const struct imp_machine *im, const struct order *o,
 		}
 		if (d->multifunction)
 			fprintf(f, " multifunction");
+		if (d->shpc && d->bridge)
+			fprintf(f, " shpc");
 		imp_emit_sriov(d, f);
 		for (unsigned int r = 0; r < d->nr_rmrr; r++)
 			fprintf(f, "%s0x%llx-0x%llx", r ? "," : " rmrr=",

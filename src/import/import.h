@@ -46,6 +46,7 @@ struct imp_dev {
 	bool bridge;		/* bridge header */
 	int secondary;		/* a bridge's secondary bus, -1 unknown */
 	bool multifunction;	/* header bit, when config space was read */
+	bool shpc;		/* an SHPC capability (PCI_CAP_ID_HOTPLUG) */
 	enum imp_acs acs;
 	unsigned int acs_cap, acs_ctl;	/* PCI_ACS_* bits */
 	const char *acs_why;	/* why ACS is unknown */

@@ -66,6 +66,7 @@ struct twin_device {
 	char id[24];         /* its QEMU id= (bridges) */
 	int bus, slot, func; /* the guest's, numbered as SeaBIOS does */
 	bool multifunction;  /* function 0 of a slot with others */
+	bool shpc;           /* the machine file's shpc */
 	int chassis;         /* root and downstream ports */
 };
 
@@ -78,6 +79,7 @@ struct twin {
 	char modules[TWIN_MAX_MODULES][32];
 	char params[TWIN_MAX_MODULES][256];
 	size_t nmodules;
+	bool shpchp;         /* the file loads shpchp (built in: no module) */
 	char cmdline[256];   /* kernel parameters beyond the console's */
 	char notes[2048];    /* what the twin leaves out, for the user */
 };

@@ -219,6 +219,7 @@ static int parse_pci(struct twin *t, const char *file, int lineno, char **tok,
 	snprintf(d->type, sizeof(d->type), "%s", type ? type : "endpoint");
 	parent = opt(tok, n, 3, "parent=");
 	snprintf(d->parent, sizeof(d->parent), "%s", parent ? parent : "");
+	d->shpc = flag(tok, n, 3, "shpc");
 	if (flag(tok, n, 3, "absent"))
 		return kernel_fail(why, len, "%s:%d: %s is absent: hot-plug has no QEMU twin yet",
 			    file, lineno, d->bdf);
@@ -305,6 +306,8 @@ static int parse_driver(struct twin *t, const char *file, int lineno,
 		if (strcmp(tok[1], twin_drivers[i].name) &&
 		    (!twin_drivers[i].alias || strcmp(tok[1], twin_drivers[i].alias)))
 			continue;
+		if (!strcmp(twin_drivers[i].name, "shpchp"))
+			t->shpchp = true;
 		if (!twin_drivers[i].module)
 			return 0; /* built into Debian's kernels */
 		if (t->nmodules == TWIN_MAX_MODULES)
@@ -466,6 +469,22 @@ int twin_build(const char *file, const char *text, struct twin *t, char *why,
 		if (!strcmp(ptype, "pci-bridge") && d->slot == 0)
 			return kernel_fail(why, why_len,
 				    "%s: %s: slot 0 of QEMU's pcie-pci-bridge is its hot-plug controller's",
+				    file, d->bdf);
+		/*
+		 * QEMU's pcie-pci-bridge always has an SHPC, and shpchp is
+		 * built into Debian's kernels: on arm64 it binds the bridge
+		 * (docs/oracle.md), on q35 its probe fails (-16), which the
+		 * model does not follow.
+		 */
+		if (!strcmp(d->type, "pci-bridge") && t->arch != TWIN_X86 &&
+		    (!d->shpc || !t->shpchp))
+			return kernel_fail(why, why_len,
+				    "%s: %s: QEMU's pcie-pci-bridge has an SHPC, which the arm64 kernels' built-in shpchp binds: the file needs 'shpc' on it and 'driver shpchp'",
+				    file, d->bdf);
+		if (!strcmp(d->type, "pci-bridge") && t->arch == TWIN_X86 &&
+		    d->shpc && t->shpchp)
+			return kernel_fail(why, why_len,
+				    "%s: %s: shpchp's probe of QEMU's pcie-pci-bridge fails on q35 (-16), where the model would bind it: leave 'shpc' or 'driver shpchp' out",
 				    file, d->bdf);
 		snprintf(d->id, sizeof(d->id), "d%02zu", i);
 		if (!strcmp(d->type, "root-port") || !strcmp(d->type, "downstream"))

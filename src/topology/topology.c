@@ -1765,6 +1765,9 @@ static int stmt_pci(struct parser *p)
 		d->hdr_type = PCI_HEADER_TYPE_NORMAL;
 		break;
 	}
+	if (d->shpc && d->hdr_type != PCI_HEADER_TYPE_BRIDGE)
+		return perr(p, opt_col(pci_opts, cols, "shpc"),
+			    "shpc needs a bridge (a type= bridge, or class=0604xx): a Standard Hot-Plug Controller is a bridge's capability");
 	return finish_device(p, d, pci_opts, cols, "class");
 }
 
@@ -2385,9 +2388,17 @@ static int compute_groups(struct parser *p, struct machine *m,
 	for (size_t i = 0, k = 0; i < t->ndevs && k < all.n; i++)
 		if (devs[i] == all.v[k].dev)
 			dev_index[k++] = (int)i;
-	ret = pci_devs_smmu_v3_sids(&all);
+	ret = pci_devs_smmu_v3_sids(&all, &bad);
 	if (ret) {
-		build_fail(p, t->groups_at, "give stream IDs to", t->name, ret);
+		const struct topo_dev *d = &t->devs[dev_index[bad - all.v]];
+
+		if (ret == -E2BIG)
+			fail_at(p, d->at.line, d->at.col,
+				"'%s' has more DMA aliases than the %d stream IDs a device can have behind an arm-smmu-v3 (one for each)",
+				d->name, DEVICE_STREAM_IDS_MAX);
+		else
+			build_fail(p, t->groups_at, "give stream IDs to",
+				   t->name, ret);
 		free(dev_index);
 		pci_devs_free(&all);
 		return -EINVAL;

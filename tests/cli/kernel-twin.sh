@@ -16,7 +16,7 @@ dir=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-twin.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..20"
+echo "1..22"
 # shellcheck source=tests/cli/tap.sh
 . "$(dirname "$0")/tap.sh"
 
@@ -96,6 +96,12 @@ sed 's/^groups check$/acs-request yes/' "$dir/../../machines/qemu-arm64-smmuv3.m
 refuse "ACS requested in time on device tree" "$tmp/dtacs.machine" "'acs-request yes' has no twin"
 sed 's/^default-domain DMA$/default-domain DMA-FQ/' "$dir/../../machines/qemu-arm64-iort.machine" >"$tmp/a64fq.machine"
 refuse "DMA-FQ on arm64, which Debian builds strict" "$tmp/a64fq.machine" "IOMMU_DEFAULT_DMA_STRICT"
+# QEMU's pcie-pci-bridge always has an SHPC; shpchp is built in
+sed 's/ shpc group=/ group=/' "$dir/../../machines/qemu-arm64-smmuv3.machine" >"$tmp/noshpc.machine"
+refuse "an arm64 twin's bridge without shpc" "$tmp/noshpc.machine" "0000:07:00.0: QEMU's pcie-pci-bridge has an SHPC"
+sed -e 's/\(type=pci-bridge .*\)$/\1 shpc/' -e 's/^driver pcieport$/driver pcieport\ndriver shpchp/' \
+	"$dir/../../machines/qemu-x86-vtd.machine" >"$tmp/x86shpc.machine"
+refuse "shpchp on q35's bridge, whose probe fails there" "$tmp/x86shpc.machine" "fails on q35 (-16)"
 sed 's/^default-domain DMA$//' "$tmp/renumber.machine" >"$tmp/fq.machine"
 refuse "DMA-FQ, which caching mode makes strict" "$tmp/fq.machine" "default domains are DMA"
 sed 's/acs-cap=sv,tb,rr,cr,uf,dt$/acs-cap=sv,rr,cr,uf/' "$tmp/renumber.machine" >"$tmp/acs.machine"

@@ -445,6 +445,10 @@ static void malformed(void **state)
 	(void)state;
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "group=x"), 5, 68,
 		 "group= on a PCI device, but 'groups computed' at line 3 computes them; use 'groups check' to compare labels with the computed groups");
+	/* shpc_capable() reads the capability of a bridge only */
+	err_load(HEAD RP("0000:00:01.0", "8086:1901", "")
+		 EP("0000:01:00.0", "10de:1b80", "0000:00:01.0", "shpc"), 6, 73,
+		 "shpc needs a bridge (a type= bridge, or class=0604xx): a Standard Hot-Plug Controller is a bridge's capability");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "acs-ctl=sv"), 5, 68,
 		 "acs-ctl= needs acs-cap= with the capability's bits on the same device");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "acs-cap=sv,xx"), 5, 79,
@@ -507,6 +511,13 @@ static void arm_smmu_device_group_stream_ids(void **state)
 		 "pci 0000:00:02.0 8086:10d3 class=020000 iommu=smmu0 stream-id=0x1,0x2\n",
 		 8, 5,
 		 "the stream IDs of '0000:00:02.0' belong to two groups: arm_smmu_device_group() refuses the device");
+	/* of_pci_iommu_init(): a stream ID for each alias, the model's 4 at most */
+	err_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
+		 "iommu smmu0\n"
+		 "pci 0000:00:00.0 8086:10d3 class=020000 iommu=smmu0 dma-alias=00.1,00.2,00.3\n"
+		 "pci 0000:00:01.0 8086:10d3 class=020000 iommu=smmu0 dma-alias=01.1,01.2,01.3,01.4\n",
+		 7, 5,
+		 "'0000:00:01.0' has more DMA aliases than the 4 stream IDs a device can have behind an arm-smmu-v3 (one for each)");
 	err_load(HEAD RP("0000:00:01.0", "8086:1901", "stream-id=256"), 5, 78,
 		 "expected a stream ID like 0x100 in stream-id=, got '256'");
 #undef SMMU
@@ -535,15 +546,27 @@ static int log_has(const struct machine *m, const char *needle)
 	return n;
 }
 
+/*
+ * arm64 on device tree with an SMMUv3: a root port (@rp: its options) and
+ * a PCIe-to-PCI bridge at 07:00.0 (@br: its ids and options), and an
+ * e1000 behind it at @bdf.
+ */
+#define SMMU3_BRIDGE(rp, br)                                                 \
+	"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"        \
+	"iommu smmu0\n"                                                       \
+	"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0" \
+	rp "\n"                                                               \
+	"pci 0000:07:00.0 " br " class=060400 type=pci-bridge "              \
+	"parent=0000:00:04.0 iommu=smmu0\n"
+#define E1000_BEHIND(bdf)                                                    \
+	"pci 0000:" bdf " 8086:100e class=020000 type=conventional "         \
+	"parent=0000:07:00.0 iommu=smmu0\n"
+
 static void arm_smmu_v3_stream_tree(void **state)
 {
 	struct machine *m = do_load(
-		"machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		"iommu smmu0\n"
-		"pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
-		"pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0 shpc\n"
-		"pci 0000:08:01.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
-		"pci 0000:08:02.0 8086:100e class=020000 type=conventional parent=0000:07:00.0 iommu=smmu0\n"
+		SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e shpc")
+		E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")
 		"pci 0000:00:05.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
 		"driver pcieport\ndriver shpchp\ndriver e1000\n");
 	struct device *bridge = machine_find_device(m, "0000:07:00.0");
@@ -572,12 +595,76 @@ static void arm_smmu_v3_stream_tree(void **state)
 	assert_int_equal(log_has(m, "stream 2048 already in tree"), 2);
 	machine_destroy(m);
 	/* without an SHPC, shpchp's probe declines the bridge */
-	m = do_load("machine t\narch arm64\nfirmware devicetree\ngroups computed\n"
-		    "iommu smmu0\n"
-		    "pci 0000:00:04.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
-		    "pci 0000:07:00.0 1b36:000e class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
-		    "driver shpchp\n");
+	m = do_load(SMMU3_BRIDGE("", "1b36:000e") "driver shpchp\n");
 	assert_null(machine_find_device(m, "0000:07:00.0")->driver);
+	machine_destroy(m);
+	/* shpc_capable(): AMD's GOLAM 7450 is taken for one without it */
+	m = do_load(SMMU3_BRIDGE("", "1022:7450")
+		    "pci 0000:07:00.1 1022:7451 class=060400 type=pci-bridge parent=0000:00:04.0 iommu=smmu0\n"
+		    "driver shpchp\n");
+	assert_non_null(machine_find_device(m, "0000:07:00.0")->driver);
+	assert_null(machine_find_device(m, "0000:07:00.1")->driver);
+	machine_destroy(m);
+}
+
+/*
+ * arm_smmu_remove_master() (v6.6, from arm_smmu_release_device()) takes
+ * the holder's stream IDs out of the tree when it goes away, so the
+ * device it kept out gets a group at its next probe (of_dma_configure()
+ * probes the IOMMU again at each driver probe). And arm_smmu_insert_master()
+ * refuses a clash of stream-id= given by firmware as well as one of
+ * aliases: the device holding 0x800 first keeps it, across groups.
+ */
+static void arm_smmu_v3_stream_tree_release(void **state)
+{
+	struct machine *m = do_load(
+		SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e")
+		E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")
+		"driver pcieport\ndriver e1000\n");
+	struct device *second = machine_find_device(m, "0000:08:02.0");
+
+	(void)state;
+	assert_null(second->iommu_group);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/devices/0000:08:01.0/remove",
+				     "1", 1), 0);
+	assert_null(machine_find_device(m, "0000:08:01.0"));
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
+				     "0000:08:02.0", 12), 0);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/bind",
+				     "0000:08:02.0", 12), 0);
+	assert_non_null(second->iommu_group);
+	assert_string_equal(groups_str(m), "00:04.0 07:00.0 08:02.0");
+	assert_int_equal(log_has(m, "already in tree"), 1);
+	machine_destroy(m);
+
+	/*
+	 * arm_smmu_insert_master(): "Bridged PCI devices may end up with
+	 * duplicated IDs": the function at devfn 0 behind the bridge is its
+	 * own alias, so it lists 0x800 twice and is not refused by itself.
+	 */
+	m = do_load(SMMU3_BRIDGE("", "1b36:000e")
+		    E1000_BEHIND("08:00.0") E1000_BEHIND("08:01.0")
+		    "driver pcieport\ndriver e1000\n");
+	second = machine_find_device(m, "0000:08:00.0");
+	assert_int_equal(second->fw.nr_sids, 2);
+	assert_int_equal(second->fw.sids[0], 0x800);
+	assert_int_equal(second->fw.sids[1], 0x800);
+	assert_non_null(second->iommu_group);
+	assert_null(machine_find_device(m, "0000:08:01.0")->iommu_group);
+	assert_int_equal(log_has(m, "already in tree"), 1);
+	machine_destroy(m);
+
+	/* firmware's stream-id=: 01:00.0 holds 0x800 before 02:00.0 probes */
+	m = do_load("machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n"
+		    "iommu smmu0\n"
+		    "pci 0000:00:01.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		    "pci 0000:00:02.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		    "pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:01.0 iommu=smmu0 stream-id=0x800\n"
+		    "pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:02.0 iommu=smmu0 stream-id=0x800\n"
+		    "driver pcieport\ndriver e1000e\n");
+	assert_non_null(machine_find_device(m, "0000:01:00.0")->iommu_group);
+	assert_null(machine_find_device(m, "0000:02:00.0")->iommu_group);
+	assert_int_equal(log_has(m, "e1000e 0000:02:00.0: stream 2048 already in tree from dev 0000:01:00.0"), 1);
 	machine_destroy(m);
 }
 
@@ -630,6 +717,7 @@ int main(void)
 		cmocka_unit_test(pci_device_group_large),
 		cmocka_unit_test(arm_smmu_device_group_stream_ids),
 		cmocka_unit_test(arm_smmu_v3_stream_tree),
+		cmocka_unit_test(arm_smmu_v3_stream_tree_release),
 		cmocka_unit_test(machine_explain_api),
 	};
 

@@ -88,7 +88,7 @@ static int add_alias_sid(struct pci_dev *pdev, unsigned int alias, void *data)
 	return 0;
 }
 
-int pci_devs_smmu_v3_sids(struct pci_devs *all)
+int pci_devs_smmu_v3_sids(struct pci_devs *all, struct pci_dev **ret_bad)
 {
 	for (size_t i = 0; i < all->n; i++) {
 		struct pci_dev *pdev = &all->v[i];
@@ -98,6 +98,7 @@ int pci_devs_smmu_v3_sids(struct pci_devs *all)
 		    iommu_device_kind(pdev->iommu) != IOMMU_KIND_ARM_SMMU_V3)
 			continue;
 		pci_for_each_dma_alias(pdev, add_alias_sid, &s);
+		*ret_bad = pdev;
 		if (s.full)
 			return -E2BIG;
 		if (device_set_fw_stream_ids(pdev->dev, s.sids, s.n))

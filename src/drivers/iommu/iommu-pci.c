@@ -231,14 +231,17 @@ int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad)
 
 		if (!pdev->iommu)
 			continue;
-		if (iommu_device_kind(pdev->iommu) == IOMMU_KIND_ARM_SMMU_V3 &&
-		    arm_smmu_v3_insert_master(devs, pdev)) {
+		/* refused: no group; out of memory is no refusal */
+		group = iommu_device_kind(pdev->iommu) == IOMMU_KIND_ARM_SMMU_V3 ?
+				arm_smmu_v3_insert_master(devs, pdev) : 0;
+		if (group == -EINVAL) {
 			pdev->smmu_refused = true;
 			continue;
 		}
-		group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
-				arm_smmu_device_group(devs, pdev) :
-				pci_device_group(pdev);
+		if (!group)
+			group = pdev->iommu->kind == IOMMU_KIND_ARM_SMMU ?
+					arm_smmu_device_group(devs, pdev) :
+					pci_device_group(pdev);
 		if (group < 0) {
 			if (ret_bad)
 				*ret_bad = pdev;

@@ -318,8 +318,9 @@ int pci_devs_group(struct pci_devs *devs, struct pci_dev **ret_bad);
  * src/drivers/iommu/arm-smmu-v3.c: the stream IDs firmware gives each
  * device behind an arm-smmu-v3 without stream-id= (one per DMA alias,
  * mapped 1:1, as QEMU's IORT and iommu-map do), set on the devices before
- * they are added. 0, -E2BIG more than DEV_STREAM_IDS_MAX aliases.
+ * they are added. 0, or -E2BIG with *@ret_bad the device with more than
+ * DEV_STREAM_IDS_MAX aliases.
  */
-int pci_devs_smmu_v3_sids(struct pci_devs *all);
+int pci_devs_smmu_v3_sids(struct pci_devs *all, struct pci_dev **ret_bad);
 
 #endif
