@@ -70,6 +70,7 @@ if "$corpus" --dry-run --parts examples,walks,topologies --kernels 6.12 --topolo
 	if grep -q "examples: $nex in all: " "$tmp/dryrun" &&
 	   [ "$(grep -c '^kernel-corpus:   \(ported\|refused\) ' "$tmp/dryrun")" = "$nex" ] &&
 	   grep -q 'ported   05-pci-stub.sh  *tests/kernel/12-pci-stub.sh' "$tmp/dryrun" &&
+	   grep -q 'ported   01-seed.sh  *tests/kernel/qemu-arm64-iort/02-seed.sh tests/kernel/qemu-arm64-smmuv3/02-seed.sh ' "$tmp/dryrun" &&
 	   ! grep -q 'no port: ?' "$tmp/dryrun"; then
 		ok "dry run: every example run, ported or refused with the reason"
 	else
