@@ -690,6 +690,7 @@ static int kernel_args(int argc, char **argv, const char *verb,
 		       struct kopts *ko, struct twin *t, int *n)
 {
 	int ret = parse_kopts(argc, argv, ko);
+	const char *line;
 
 	if (ret)
 		return ret == 1 ? 0 : ret;
@@ -702,8 +703,14 @@ static int kernel_args(int argc, char **argv, const char *verb,
 	if (load_twin(argv[optind], t))
 		return 2;
 	/* the same line, built for the twin's architecture */
-	ko->pin = kernel_pin_for(ko->pin->line, twin_debian_arch(t));
-	return ko->pin ? -1 : 2;
+	line = ko->pin->line;
+	ko->pin = kernel_pin_for(line, twin_debian_arch(t));
+	if (!ko->pin) {
+		fprintf(stderr, "dmaown kernel %s: no pinned %s kernel for %s (src/kernel/pinned.c)\n",
+			verb, line, twin_debian_arch(t));
+		return 2;
+	}
+	return -1;
 }
 
 static int kernel_run(int argc, char **argv)
