@@ -521,10 +521,25 @@ static int read_states(FILE *f, const char *file, const struct header *h,
 	if (h->nstates > SIZE_MAX / RECORD_BYTES)
 		FAIL("%s: %zu states is more than this machine can address",
 		     file, h->nstates);
-	buf = malloc(bytes);
-	if (!buf)
-		FAIL("%s: out of memory for %zu states", file, h->nstates);
-	got = fread(buf, 1, bytes, f);
+	/*
+	 * The count is the file's word: grow the buffer as the records come
+	 * in, so that a count past what the file holds is "cut short", not a
+	 * huge allocation.
+	 */
+	got = 0;
+	for (size_t have = 0; got == have && have < bytes;) {
+		size_t want = have ? have * 2 : 1u << 20;
+		unsigned char *nb;
+
+		if (want > bytes || want < have)
+			want = bytes;
+		nb = realloc(buf, want);
+		if (!nb)
+			FAIL("%s: out of memory for %zu states", file, h->nstates);
+		buf = nb;
+		got += fread(buf + have, 1, want - have, f);
+		have = want;
+	}
 	if (got < bytes)
 		FAIL("%s: cut short: %zu of its %zu states are there", file,
 		     got / RECORD_BYTES, h->nstates);

@@ -123,6 +123,7 @@ static void path_put(char *buf, size_t len, size_t *off, const char *s)
 static void device_path(const struct device *dev, char *buf, size_t len)
 {
 	const struct device *chain[64], *top = dev;
+	const struct dev_root *r;
 	int n = 0;
 	size_t off = 0;
 	char root[32];
@@ -132,9 +133,10 @@ static void device_path(const struct device *dev, char *buf, size_t len)
 		chain[n++] = d;
 	while (top->parent)
 		top = top->parent;
-	if (top->root)
-		root_name = top->root->name;
-	if (!top->root || SELF_CHECKING)
+	r = READ_ONCE(top->root);	/* device_add() may set it meanwhile */
+	if (r)
+		root_name = r->name;
+	if (!r || SELF_CHECKING)
 		device_sysfs_root(dev, root, sizeof(root));
 	self_check(!strcmp(root, root_name));
 	if (len)

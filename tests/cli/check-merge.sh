@@ -139,17 +139,24 @@ cp q/s3.states corrupt.states
 size=$(wc -c <corrupt.states)
 printf 'Z' | dd of=corrupt.states bs=1 seek=$((size - 60)) conv=notrunc \
 	2>/dev/null
-"$dmaown" check --merge q/s0.states q/s1.states cut.states q/s3.states \
+# a count the file does not hold: "cut short", with no allocation of
+# its size (a 400 MB address space would not take a terabyte)
+sed 's/^states [0-9]*$/states 999999999999/' q/s2.states >huge.states
+(ulimit -v 400000; "$dmaown" check --merge q/s0.states q/s1.states huge.states q/s3.states) \
 	>out 2>&1
+s0=$?
+"$dmaown" check --merge q/s0.states q/s1.states cut.states q/s3.states \
+	>>out 2>&1
 s1=$?
 "$dmaown" check --merge q/s0.states q/s1.states q/s2.states corrupt.states \
 	>>out 2>&1
 s2=$?
-if [ $s1 -eq 2 ] && [ $s2 -eq 2 ] &&
+if [ $s0 -eq 2 ] && [ $s1 -eq 2 ] && [ $s2 -eq 2 ] &&
+   grep -q '^dmaown check: huge.states: cut short: ' out &&
    grep -q '^dmaown check: cut.states: cut short: ' out &&
    grep -q '^dmaown check: corrupt.states: the states do not match their checksum' out; then
-	ok "a file cut short, a corrupt file"
+	ok "a file cut short, one with a count it does not hold, a corrupt file"
 else
-	not_ok "a file cut short, a corrupt file"
+	not_ok "a file cut short, one with a count it does not hold, a corrupt file"
 fi
 [ "$fails" -eq 0 ]

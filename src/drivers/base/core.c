@@ -211,19 +211,23 @@ static int device_root_prepare(struct device *dev)
 {
 	struct machine *m = dev->m;
 	char name[sizeof(((struct dev_root *)0)->name)];
-	int ret = 0;
+	struct dev_root *r;
 
 	if (dev->parent)
 		return 0;
 	device_sysfs_root(dev, name, sizeof(name));
 	mutex_lock(&m->obj_lock);
-	dev->root = strmap_get(&m->dev_roots_by_name, name);
-	if (!dev->root)
-		dev->root = dev_root_new(m, name);
-	if (!dev->root)
-		ret = -ENOMEM;
+	r = strmap_get(&m->dev_roots_by_name, name);
+	if (!r)
+		r = dev_root_new(m, name);
+	/*
+	 * sysfs readers peek without the lock (a re-added device's links
+	 * stay readable); roots live as long as the machine.
+	 */
+	if (r)
+		WRITE_ONCE(dev->root, r);
 	mutex_unlock(&m->obj_lock);
-	return ret;
+	return r ? 0 : -ENOMEM;
 }
 
 /*
