@@ -1386,6 +1386,25 @@ static bool sysfs_streq(const char *a, const char *b)
 }
 
 /*
+ * DMA to DMA-FQ: a flush queue brought up on the default domain as it is
+ * (iommu_dma_init_fq()), the one change every version allows under a
+ * driver; an IOMMU without flush queues refuses it.
+ */
+static bool iommu_group_fq_live(const struct iommu_group *group, int req_type)
+{
+	return req_type == IOMMU_DOMAIN_DMA_FQ &&
+	       group->default_domain->type == IOMMU_DOMAIN_DMA;
+}
+
+static int iommu_group_init_fq(struct iommu_group *group)
+{
+	if (!(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
+		return -EINVAL;
+	group->default_domain->type = IOMMU_DOMAIN_DMA_FQ;
+	return 0;
+}
+
+/*
  * 6.1's iommu_group_store_type() and iommu_change_dev_def_domain(), before
  * v6.4 let a group of several devices change type: one device only, no
  * driver bound (rather than no owner), and "auto" meaning what the device
@@ -1410,8 +1429,7 @@ static int iommu_group_store_type_6_1(struct iommu_group *group, int req_type)
 	gdev = list_first_entry(&group->devices, struct group_device, list);
 	dev = gdev->dev;
 	prev_dom = group->default_domain;
-	fq_live = req_type == IOMMU_DOMAIN_DMA_FQ &&
-		  prev_dom->type == IOMMU_DOMAIN_DMA;
+	fq_live = iommu_group_fq_live(group, req_type);
 	if (dev->driver && !fq_live) {
 		mutex_unlock(&group->mutex);
 		pr_err(group->m, "iommu: Device is still bound to driver");
@@ -1435,17 +1453,10 @@ static int iommu_group_store_type_6_1(struct iommu_group *group, int req_type)
 			iommu_domain_type_log_str((unsigned int)req_type));
 		ret = -EINVAL;
 	}
-	if (!ret && prev_dom->type != (unsigned int)req_type) {
-		if (req_type == IOMMU_DOMAIN_DMA_FQ &&
-		    prev_dom->type == IOMMU_DOMAIN_DMA) {
-			if (!(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
-				ret = -EINVAL;
-			else
-				prev_dom->type = IOMMU_DOMAIN_DMA_FQ;
-		} else {
-			ret = iommu_setup_default_domain(group, req_type);
-		}
-	}
+	if (!ret && fq_live)
+		ret = iommu_group_init_fq(group);
+	else if (!ret && prev_dom->type != (unsigned int)req_type)
+		ret = iommu_setup_default_domain(group, req_type);
 	mutex_unlock(&group->mutex);
 	return ret;
 }
@@ -1472,13 +1483,8 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf)
 		return iommu_group_store_type_6_1(group, req_type);
 	mutex_lock(&group->mutex);
 	/* A flush queue can be brought up without a new domain. */
-	if (req_type == IOMMU_DOMAIN_DMA_FQ &&
-	    group->default_domain->type == IOMMU_DOMAIN_DMA) {
-		ret = 0;
-		if (!(group->iommu->domain_types & IOMMU_DOMAIN_DMA_FQ))
-			ret = -EINVAL;
-		else
-			group->default_domain->type = IOMMU_DOMAIN_DMA_FQ;
+	if (iommu_group_fq_live(group, req_type)) {
+		ret = iommu_group_init_fq(group);
 		mutex_unlock(&group->mutex);
 		return ret;
 	}
