@@ -20,11 +20,13 @@ set -eu
 # gcc-aarch64-linux-gnu and libc6-dev-arm64-cross cross-build the static
 # guest helper of the arm64 QEMU twins (dmaown-guest-arm64, docs/oracle.md);
 # scripts/test-kernel installs QEMU itself when it runs.
+# libmimalloc-dev: release builds link mimalloc as the executable's malloc
+# (meson option 'allocator'; the checker allocates hard, docs/performance.md).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	clang libclang-rt-14-dev scdoc man-db groff-base
 	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
-	slurm-wlm munge iproute2 gnuplot-nox python3"
+	slurm-wlm munge iproute2 gnuplot-nox python3 libmimalloc-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -9,6 +9,36 @@
 
 #include "cli/cli.h"
 
+#ifdef DMAOWN_MIMALLOC
+#include <mimalloc.h>
+#endif
+
+/*
+ * Which malloc serves this process: a release build links mimalloc
+ * (meson option 'allocator'), which takes malloc over only when it comes
+ * before the C library; asking where a fresh block lives tells whether it
+ * did, rather than what the build meant.
+ */
+static void print_allocator(void)
+{
+#ifdef DMAOWN_MIMALLOC
+	void *p = malloc(16);
+	bool ours = p && mi_is_in_heap_region(p);
+	int v = mi_version();
+
+	free(p);
+	if (ours) {
+		printf("allocator mimalloc %d.%d.%d\n", v / 100, v / 10 % 10,
+		       v % 10);
+		return;
+	}
+	printf("allocator system (mimalloc %d.%d.%d linked, not in use)\n",
+	       v / 100, v / 10 % 10, v % 10);
+#else
+	printf("allocator system\n");
+#endif
+}
+
 static void print_usage(FILE *out)
 {
 	fputs("usage: dmaown [--help] [--version] <command> [<args>]\n"
@@ -131,6 +161,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("dmaown %s\n", dmaown_version());
+		print_allocator();
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
