@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dmaown/dmaown.h"
 #include "compat/kernel.h"
@@ -1762,6 +1765,41 @@ static const char *named_key(const void *v)
  * deletions left moved entries behind, and keeps no pointer of the
  * source; a value missing from the map fails it, an empty map copies.
  */
+/*
+ * The shortcuts' self-checks run in every build the suite uses
+ * (meson.build defines DMAOWN_SELF_CHECK unless --buildtype=release): a
+ * build that lost the define would pass every test while checking
+ * nothing. A failed check aborts with where it is (self_check_failed()).
+ */
+static void test_self_check_on(void **state)
+{
+	int fds[2], status;
+	char msg[256] = "";
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(SELF_CHECKING, 1);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int one = 1;
+
+		dup2(fds[1], 2);
+		self_check(one == 2);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], msg, sizeof(msg) - 1);
+	close(fds[0]);
+	assert_true(n > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_non_null(strstr(msg, "self-check failed: one == 2"));
+}
+
 static void test_strmap_clone(void **state)
 {
 	static struct named olds[500], news[500];
@@ -2100,6 +2138,7 @@ int main(void)
 		cmocka_unit_test(test_create_destroy_default),
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_strmap_clone),
+		cmocka_unit_test(test_self_check_on),
 		cmocka_unit_test(test_sbuf_numbers),
 		cmocka_unit_test(test_create_explicit_config),
 		cmocka_unit_test(test_clone),
