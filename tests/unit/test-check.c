@@ -17,6 +17,8 @@
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
 #include "check/check-priv.h"
+#include "drivers/base/base.h"
+#include "machine/machine-priv.h"
 
 static struct machine *boot(const char *name, unsigned int faults)
 {
@@ -266,6 +268,67 @@ static void bind_races_rmmod(void **state)
 	if (st.violated)
 		fail_msg("%s", st.why);
 	check_stats_free(&st);
+	machine_destroy(m);
+}
+
+/*
+ * driver_detach() (drivers/base/dd.c) walks the driver's own bound
+ * devices; a bind of the same driver that passed its dying check before
+ * an unload is not on that list yet. The unload must wait for it and undo
+ * it: under every switch point from the bind to rmmod (task 1 runs k lock
+ * points, then task 2 runs), the GPU ends unbound or bound to a driver
+ * that is still loaded, never to the unloaded one; and some point falls
+ * in the bind's probe, where both succeed and the unload undid the bind.
+ */
+static void rmmod_waits_for_bind_in_flight(void **state)
+{
+	static const char *const tasks[] = {
+		"echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/bind",
+		"rmmod vfio-pci",
+	};
+	struct machine *m = boot("vfio-host", 0);
+	struct script_ctx *ctx = script_ctx_new(m, "setup");
+	struct script_result res;
+	int undone = 0;
+
+	(void)state;
+	assert_int_equal(script_exec_line(ctx,
+					  "echo 0000:01:00.0 > "
+					  "/sys/bus/pci/drivers/vfio-pci/unbind",
+					  1, &res),
+			 0);
+	assert_int_equal(res.status, 0);
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	for (int k = 0; k < 64; k++) {
+		char schedule[66];
+		struct script_result r[2];
+		struct machine *c = machine_clone(m);
+		struct device *gpu;
+		struct device_driver *drv;
+		bool deadlock;
+
+		assert_non_null(c);
+		memset(schedule, '1', (size_t)k);
+		schedule[k] = '2';
+		schedule[k + 1] = '\0';
+		assert_int_equal(check_run_concurrent(c, tasks, 2, schedule, r,
+						      &deadlock), 0);
+		assert_false(deadlock);
+		gpu = machine_find_device(c, "0000:01:00.0");
+		assert_non_null(gpu);
+		drv = machine_find_driver(c, "vfio-pci");
+		if (gpu->driver && gpu->driver != drv)
+			fail_msg("schedule %s: bound to an unloaded driver",
+				 schedule);
+		if (!r[0].status && !r[1].status && !drv && !gpu->driver)
+			undone++;
+		script_result_free(&r[0]);
+		script_result_free(&r[1]);
+		assert_int_equal(machine_warn_count(c), 0);
+		machine_destroy(c);
+	}
+	assert_true(undone > 0);
 	machine_destroy(m);
 }
 
@@ -789,6 +852,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(lock_dropped_needs_interleavings),
 		cmocka_unit_test(interleavings_clean),
 		cmocka_unit_test(bind_races_rmmod),
+		cmocka_unit_test(rmmod_waits_for_bind_in_flight),
 	};
 	const struct CMUnitTest threads[] = {
 		cmocka_unit_test(threads_match_one),
