@@ -89,6 +89,19 @@ void script_ctx_set_names(struct script_ctx *ctx,
  */
 void script_ctx_reset(struct script_ctx *ctx, struct machine *m);
 
+/**
+ * script_ctx_keep_parsed() - parse each line once
+ * @ctx: the context
+ *
+ * A line that names no variable ('$') is split into words and checked
+ * the first time it runs, and its words kept by its text for the next
+ * time, resets included (script_ctx_reset()): the checker runs the same
+ * few hundred lines on every state. What a line does is the same either
+ * way; globs and redirections are still resolved at each run. The kept
+ * lines go with script_ctx_free().
+ */
+void script_ctx_keep_parsed(struct script_ctx *ctx);
+
 /** script_ctx_free() - free a context; NULL is accepted. */
 void script_ctx_free(struct script_ctx *ctx);
 

@@ -227,6 +227,67 @@ static void store_free(struct store *s)
 
 /* ---- actions ---- */
 
+/*
+ * @fmt with its "%s" and "%d" written straight into a stack buffer, and
+ * copied once: the actions of every state expanded are formatted anew,
+ * and vasprintf() cost more than the rest of their listing. Any other
+ * conversion, or a line longer than the buffer, goes to vasprintf(). NULL
+ * when out of memory.
+ */
+static char *strlist_format(const char *fmt, va_list ap)
+{
+	char buf[512], *str;
+	size_t n = 0;
+	va_list aq;
+
+	va_copy(aq, ap);
+	for (const char *p = fmt; *p; p++) {
+		char num[24], *d = num + sizeof(num);
+		const char *s;
+		size_t len;
+
+		if (*p != '%') {
+			if (n + 1 >= sizeof(buf))
+				goto slow;
+			buf[n++] = *p;
+			continue;
+		}
+		if (p[1] == 's') {
+			s = va_arg(aq, const char *);
+			len = strlen(s);
+		} else if (p[1] == 'd') {
+			int v = va_arg(aq, int);
+			unsigned int u = v < 0 ? 0u - (unsigned int)v :
+						 (unsigned int)v;
+
+			do
+				*--d = (char)('0' + u % 10);
+			while (u /= 10);
+			if (v < 0)
+				*--d = '-';
+			s = d;
+			len = (size_t)(num + sizeof(num) - d);
+		} else {
+			goto slow;
+		}
+		if (n + len >= sizeof(buf))
+			goto slow;
+		memcpy(buf + n, s, len);
+		n += len;
+		p++;
+	}
+	va_end(aq);
+	str = malloc(n + 1);
+	if (str) {
+		memcpy(str, buf, n);
+		str[n] = '\0';
+	}
+	return str;
+slow:
+	va_end(aq);
+	return vasprintf(&str, fmt, ap) < 0 ? NULL : str;
+}
+
 void strlist_add(struct strlist *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -246,11 +307,12 @@ void strlist_add(struct strlist *l, const char *fmt, ...)
 		l->cap = ncap;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&str, fmt, ap) < 0)
+	str = strlist_format(fmt, ap);
+	va_end(ap);
+	if (!str)
 		l->oom = true;
 	else
 		l->v[l->n++] = str;
-	va_end(ap);
 }
 
 void strlist_free(struct strlist *l)
@@ -1524,6 +1586,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 					.ctx = script_ctx_new(NULL, "check") };
 		if (!w[t].ctx)
 			ret = -ENOMEM;
+		else /* the same lines run on every state */
+			script_ctx_keep_parsed(w[t].ctx);
 	}
 	if (ret)
 		goto out;

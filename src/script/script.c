@@ -56,6 +56,15 @@ struct script_ctx {
 	char proc[64];
 	/* where lspci and '@show' find PCI names (script_ctx_set_names()) */
 	struct machine_show_names names;
+	/*
+	 * A line's token array (6 KB), kept for the next line: the checker
+	 * runs every action through one context. A nested line (sh -c)
+	 * finds it taken and allocates its own.
+	 */
+	struct tokens *spare_tokens;
+	/* lines parsed once, by text (script_ctx_keep_parsed()) */
+	bool keep_parsed;
+	struct strmap parsed;
 };
 
 /* ---- small helpers ---- */
@@ -102,9 +111,13 @@ static int var_set(struct script_ctx *ctx, const char *name, const char *val)
 static void abs_path(struct script_ctx *ctx, const char *p, char *out,
 		     size_t len)
 {
-	if (p[0] == '/')
-		snprintf(out, len, "%s", p);
-	else if (!strcmp(ctx->cwd, "/"))
+	if (p[0] == '/') {
+		/* as snprintf("%s") would, without its cost on every write */
+		size_t n = strnlen(p, len - 1);
+
+		memcpy(out, p, n);
+		out[n] = '\0';
+	} else if (!strcmp(ctx->cwd, "/"))
 		snprintf(out, len, "/%s", p);
 	else
 		snprintf(out, len, "%s/%s", ctx->cwd, p);
@@ -489,7 +502,7 @@ static int cmd_echo(struct script_ctx *ctx, int argc, char **argv,
 		if (i > first)
 			sbuf_printf(io->out, " ");
 		if (!esc) {
-			sbuf_printf(io->out, "%s", argv[i]);
+			sbuf_puts(io->out, argv[i]);
 			continue;
 		}
 		for (const char *p = argv[i]; *p; p++) {
@@ -1307,8 +1320,8 @@ static int validate(struct script_ctx *ctx, struct tokens *tk, char *msg,
 }
 
 /* Run tokens [first, last) as one simple command. */
-static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
-		      int last, const char *in, struct sbuf *out,
+static int run_simple(struct script_ctx *ctx, const struct token *tk,
+		      int first, int last, const char *in, struct sbuf *out,
 		      struct sbuf *err)
 {
 	struct strv argv = { 0 };
@@ -1320,7 +1333,7 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 	int start, status = 0;
 
 	for (int i = first; i < last; i++) {
-		struct token *t = &tk->t[i];
+		const struct token *t = &tk[i];
 
 		switch (t->type) {
 		case T_WORD:
@@ -1328,14 +1341,14 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 			break;
 		case T_OUT:
 		case T_APPEND:
-			redir_out = tk->t[++i].text;
+			redir_out = tk[++i].text;
 			break;
 		case T_BOTH:
-			redir_out = tk->t[++i].text;
+			redir_out = tk[++i].text;
 			both = true;
 			break;
 		case T_ERR:
-			redir_err = tk->t[++i].text;
+			redir_err = tk[++i].text;
 			break;
 		case T_ERR2OUT:
 			err_to_out = true;
@@ -1382,8 +1395,8 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 		return 127;
 	}
 	status = fn(ctx, argv.n - start, argv.v + start, &io);
-	sbuf_printf(&cout, "%s", "");
-	sbuf_printf(&cerr, "%s", "");
+	sbuf_putn(&cout, "", 0);
+	sbuf_putn(&cerr, "", 0);
 	if (err_to_out || both) {
 		sbuf_printf(&cout, "%s", cerr.buf);
 		cerr.len = 0;
@@ -1417,35 +1430,70 @@ static int run_simple(struct script_ctx *ctx, struct tokens *tk, int first,
 	return status;
 }
 
-/* Run a whole line: lists of pipelines. Returns the status, or -EINVAL. */
-static int run_line(struct script_ctx *ctx, const char *line,
-		    struct cmd_io *io, char *msg, size_t msglen)
+/* A line's emptied token array back to @ctx, or freed if it has one. */
+static void tokens_keep(struct script_ctx *ctx, struct tokens *tk)
 {
-	/* tokenize() fills t[0..n) only: no need to clear 4 KB per line */
-	struct tokens *tk = malloc(sizeof(*tk));
+	if (ctx->spare_tokens)
+		free(tk);
+	else
+		ctx->spare_tokens = tk;
+}
+
+/*
+ * A line tokenized and validated once, for a context that keeps them
+ * (script_ctx_keep_parsed()): its tokens depend on nothing but its text
+ * when it names no variable.
+ */
+struct parsed_line {
+	char *line; /* the key */
+	int n;
+	struct token t[];
+};
+
+static void parsed_line_free(struct parsed_line *pl)
+{
+	for (int i = 0; i < pl->n; i++)
+		free(pl->t[i].text);
+	free(pl->line);
+	free(pl);
+}
+
+/* Keep @tk for @line; without memory, nothing is kept. */
+static void parsed_keep(struct script_ctx *ctx, const char *line,
+			const struct tokens *tk)
+{
+	struct parsed_line *pl = calloc(1, sizeof(*pl) + (size_t)tk->n *
+						 sizeof(pl->t[0]));
+	bool oom = !pl;
+
+	for (int i = 0; pl && i < tk->n; i++) {
+		pl->t[i] = tk->t[i];
+		if (tk->t[i].text && !(pl->t[i].text = strdup(tk->t[i].text)))
+			oom = true;
+		pl->n = i + 1;
+	}
+	if (pl && !oom && (pl->line = strdup(line)) &&
+	    !strmap_put(&ctx->parsed, pl->line, pl))
+		return;
+	if (pl)
+		parsed_line_free(pl);
+}
+
+/* Run the pipelines of tokens @t[0..n): ; && || lists. */
+static int run_tokens(struct script_ctx *ctx, const struct token *t, int n,
+		      struct cmd_io *io)
+{
 	int status = 0, i = 0;
 	enum tok_type op = T_SEMI;
 
-	if (!tk) {
-		snprintf(msg, msglen, "out of memory");
-		return -EINVAL;
-	}
-	tk->n = 0;
-	tk->bytes = 0;
-	if (tokenize(ctx, line, tk, msg, msglen) ||
-	    validate(ctx, tk, msg, msglen)) {
-		tokens_free(tk);
-		free(tk);
-		return -EINVAL;
-	}
-	while (i < tk->n) {
+	while (i < n) {
 		/* one pipeline: up to ; && || */
 		int end = i;
 		bool run;
 		char *pipe_in = strdup(io->in ? io->in : "");
 
-		while (end < tk->n && tk->t[end].type != T_SEMI &&
-		       tk->t[end].type != T_AND && tk->t[end].type != T_OR)
+		while (end < n && t[end].type != T_SEMI &&
+		       t[end].type != T_AND && t[end].type != T_OR)
 			end++;
 		run = op == T_SEMI || (op == T_AND && !status) ||
 		      (op == T_OR && status);
@@ -1456,24 +1504,62 @@ static int run_line(struct script_ctx *ctx, const char *line,
 				int e = s;
 				struct sbuf pout = { 0 };
 
-				while (e < end && tk->t[e].type != T_PIPE)
+				while (e < end && t[e].type != T_PIPE)
 					e++;
-				status = run_simple(ctx, tk, s, e, pipe_in,
+				status = run_simple(ctx, t, s, e, pipe_in,
 						    e < end ? &pout : io->out,
 						    io->err);
-				sbuf_printf(&pout, "%s", "");
+				sbuf_putn(&pout, "", 0);
 				free(pipe_in);
 				pipe_in = pout.buf ? pout.buf : strdup("");
 				s = e + 1;
 			}
 		}
 		free(pipe_in);
-		op = end < tk->n ? tk->t[end].type : T_SEMI;
+		op = end < n ? t[end].type : T_SEMI;
 		i = end + 1;
 	}
-	tokens_free(tk);
-	free(tk);
 	return status;
+}
+
+/* Run a whole line: lists of pipelines. Returns the status, or -EINVAL. */
+static int run_line(struct script_ctx *ctx, const char *line,
+		    struct cmd_io *io, char *msg, size_t msglen)
+{
+	bool keep = ctx->keep_parsed && !strchr(line, '$');
+	const struct parsed_line *pl =
+		keep ? strmap_get(&ctx->parsed, line) : NULL;
+	struct tokens *tk;
+	int status;
+
+	if (pl)
+		return run_tokens(ctx, pl->t, pl->n, io);
+	/* tokenize() fills t[0..n) only: no need to clear 6 KB per line */
+	tk = ctx->spare_tokens ? ctx->spare_tokens : malloc(sizeof(*tk));
+	ctx->spare_tokens = NULL;
+	if (!tk) {
+		snprintf(msg, msglen, "out of memory");
+		return -EINVAL;
+	}
+	tk->n = 0;
+	tk->bytes = 0;
+	if (tokenize(ctx, line, tk, msg, msglen) ||
+	    validate(ctx, tk, msg, msglen)) {
+		tokens_free(tk);
+		tokens_keep(ctx, tk);
+		return -EINVAL;
+	}
+	if (keep)
+		parsed_keep(ctx, line, tk);
+	status = run_tokens(ctx, tk->t, tk->n, io);
+	tokens_free(tk);
+	tokens_keep(ctx, tk);
+	return status;
+}
+
+void script_ctx_keep_parsed(struct script_ctx *ctx)
+{
+	ctx->keep_parsed = true;
 }
 
 /* ---- public ---- */
@@ -1502,14 +1588,17 @@ static void script_ctx_clear(struct script_ctx *ctx)
 		if (ctx->vmm.keys && ctx->vmm.keys[i])
 			free(ctx->vmm.vals[i]);
 	strmap_free(&ctx->vmm);
-	memset(&ctx->conc, 0, sizeof(ctx->conc));
+	/* field by field: the schedule's 4 KB need only its terminator */
+	ctx->conc.n = ctx->conc.have = ctx->conc.lineno = 0;
+	ctx->conc.schedule[0] = '\0';
+	memset(ctx->conc.lines, 0, sizeof(ctx->conc.lines));
 	ctx->nvars = 0;
 	ctx->lineno = 0;
 	ctx->first_errno = 0;
 	ctx->depth = 0;
 	ctx->deadlocked_at = 0;
 	ctx->proc[0] = '\0';
-	snprintf(ctx->cwd, sizeof(ctx->cwd), "/");
+	strcpy(ctx->cwd, "/");
 }
 
 void script_ctx_reset(struct script_ctx *ctx, struct machine *m)
@@ -1523,6 +1612,11 @@ void script_ctx_free(struct script_ctx *ctx)
 	if (!ctx)
 		return;
 	script_ctx_clear(ctx);
+	free(ctx->spare_tokens);
+	for (size_t i = 0; i < ctx->parsed.cap; i++)
+		if (ctx->parsed.keys && ctx->parsed.keys[i])
+			parsed_line_free(ctx->parsed.vals[i]);
+	strmap_free(&ctx->parsed);
 	free(ctx);
 }
 
@@ -1588,11 +1682,12 @@ static bool is_concurrent_verb(const char *line)
 static int concurrent_open(struct script_ctx *ctx, const char *line,
 			   int lineno, char *msg, size_t msglen)
 {
-	char sched[CONCURRENT_SCHEDULE_MAX + 2] = "", word[16] = "", extra[2];
+	char sched[CONCURRENT_SCHEDULE_MAX + 2], word[16] = "", extra[2];
 	int n, got;
 
 	if (!is_concurrent_verb(line))
-		return 0;
+		return 0; /* every line asks: no 4 KB cleared for nothing */
+	sched[0] = '\0';
 	while (*line == ' ' || *line == '\t')
 		line++;
 	got = sscanf(line + 11, "%d %15s %" CONCURRENT_SCHEDULE_MAX_STR "s %1s",
@@ -1774,8 +1869,8 @@ int script_exec_line(struct script_ctx *ctx, const char *line, int lineno,
 		res->status = 2;
 		return -EINVAL;
 	}
-	sbuf_printf(&out, "%s", "");
-	sbuf_printf(&err, "%s", "");
+	sbuf_putn(&out, "", 0);
+	sbuf_putn(&err, "", 0);
 	res->out = out.buf;
 	res->err = err.buf;
 	res->status = status;

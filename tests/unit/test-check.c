@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "dmaown/dmaown.h"
 #include "dmaown/topology.h"
 #include "check/check-priv.h"
+#include "drivers/base/base.h"
+#include "machine/machine-priv.h"
 
 static struct machine *boot(const char *name, unsigned int faults)
 {
@@ -267,6 +270,157 @@ static void bind_races_rmmod(void **state)
 		fail_msg("%s", st.why);
 	check_stats_free(&st);
 	machine_destroy(m);
+}
+
+/*
+ * driver_detach() (drivers/base/dd.c) walks the driver's own bound
+ * devices; a bind of the same driver that passed its dying check before
+ * an unload is not on that list yet. The unload must wait for it and undo
+ * it: under every switch point from the bind to rmmod (task 1 runs k lock
+ * points, then task 2 runs), the GPU ends unbound or bound to a driver
+ * that is still loaded, never to the unloaded one; and some point falls
+ * in the bind's probe, where both succeed and the unload undid the bind.
+ */
+static void rmmod_waits_for_bind_in_flight(void **state)
+{
+	static const char *const tasks[] = {
+		"echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/bind",
+		"rmmod vfio-pci",
+	};
+	struct machine *m = boot("vfio-host", 0);
+	struct script_ctx *ctx = script_ctx_new(m, "setup");
+	struct script_result res;
+	int undone = 0;
+
+	(void)state;
+	assert_int_equal(script_exec_line(ctx,
+					  "echo 0000:01:00.0 > "
+					  "/sys/bus/pci/drivers/vfio-pci/unbind",
+					  1, &res),
+			 0);
+	assert_int_equal(res.status, 0);
+	script_result_free(&res);
+	script_ctx_free(ctx);
+	for (int k = 0; k < 64; k++) {
+		char schedule[66];
+		struct script_result r[2];
+		struct machine *c = machine_clone(m);
+		struct device *gpu;
+		struct device_driver *drv;
+		bool deadlock;
+
+		assert_non_null(c);
+		memset(schedule, '1', (size_t)k);
+		schedule[k] = '2';
+		schedule[k + 1] = '\0';
+		assert_int_equal(check_run_concurrent(c, tasks, 2, schedule, r,
+						      &deadlock), 0);
+		assert_false(deadlock);
+		gpu = machine_find_device(c, "0000:01:00.0");
+		assert_non_null(gpu);
+		drv = machine_find_driver(c, "vfio-pci");
+		if (gpu->driver && gpu->driver != drv)
+			fail_msg("schedule %s: bound to an unloaded driver",
+				 schedule);
+		if (!r[0].status && !r[1].status && !drv && !gpu->driver)
+			undone++;
+		script_result_free(&r[0]);
+		script_result_free(&r[1]);
+		assert_int_equal(machine_warn_count(c), 0);
+		machine_destroy(c);
+	}
+	assert_true(undone > 0);
+	machine_destroy(m);
+}
+
+/*
+ * strlist_add() writes "%s" and "%d" itself and leaves the rest to
+ * vasprintf(): each line is what snprintf() makes of it, short or past
+ * its stack buffer, negative numbers and INT_MIN included.
+ */
+static void strlist_formats_as_printf(void **state)
+{
+	char long_name[700], want[1024];
+	struct strlist l = { 0 };
+	size_t i = 0;
+
+	(void)state;
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	strlist_add(&l, "echo %s > /sys/bus/%s/drivers/%s/bind", "0000:01:00.0",
+		    "pci", "vfio-pci");
+	strlist_add(&l, "@vfio close %d", -1 - 7);
+	strlist_add(&l, "%d %d %d", 0, INT_MIN, INT_MAX);
+	strlist_add(&l, "%s", long_name);
+	strlist_add(&l, "a %x b %u %5s %%", 255u, 7u, "ab");
+	strlist_add(&l, "%s", "");
+	assert_false(l.oom);
+	assert_int_equal(l.n, 6);
+	assert_string_equal(l.v[i++],
+			    "echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/bind");
+	assert_string_equal(l.v[i++], "@vfio close -8");
+	snprintf(want, sizeof(want), "%d %d %d", 0, INT_MIN, INT_MAX);
+	assert_string_equal(l.v[i++], want);
+	assert_string_equal(l.v[i++], long_name);
+	assert_string_equal(l.v[i++], "a ff b 7    ab %");
+	assert_string_equal(l.v[i++], "");
+	strlist_free(&l);
+}
+
+/*
+ * A context that keeps parsed lines (script_ctx_keep_parsed(), the
+ * checker's) gives every line the result a fresh shell gives, the second
+ * time from what it kept: across resets, with globs resolved at each run
+ * and lines that name variables parsed again (A changes between two runs
+ * of the same 'echo $A').
+ */
+static void kept_lines_run_as_parsed(void **state)
+{
+	static const char *const lines[] = {
+		"A=one",
+		"echo $A",
+		"echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/unbind",
+		"ls /sys/bus/pci/drivers/*/0000:01:00.1 | wc -l",
+		"A=two",
+		"echo $A",
+		("echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/bind "
+		 "&& echo bound; echo 'a  b' \"c\" >/dev/null"),
+		"cat /sys/bus/pci/devices/0000:01:00.1/driver_override",
+		"no-such-command",
+	};
+	struct machine *m[2] = { boot("vfio-host", 0), boot("vfio-host", 0) };
+	struct script_ctx *ctx[2] = { script_ctx_new(m[0], "t"),
+				      script_ctx_new(m[1], "t") };
+
+	(void)state;
+	script_ctx_keep_parsed(ctx[1]);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			struct script_result r[2];
+			int ret[2];
+
+			for (int k = 0; k < 2; k++)
+				ret[k] = script_exec_line(ctx[k], lines[i],
+							  (int)i + 1, &r[k]);
+			assert_int_equal(ret[0], ret[1]);
+			assert_int_equal(r[0].status, r[1].status);
+			assert_string_equal(r[0].out ? r[0].out : "",
+					    r[1].out ? r[1].out : "");
+			assert_string_equal(r[0].err ? r[0].err : "",
+					    r[1].err ? r[1].err : "");
+			if (!strcmp(lines[i], "echo $A"))
+				assert_string_equal(r[1].out,
+						    i == 1 ? "one\n" : "two\n");
+			script_result_free(&r[0]);
+			script_result_free(&r[1]);
+		}
+		for (int k = 0; k < 2; k++)
+			script_ctx_reset(ctx[k], m[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		script_ctx_free(ctx[k]);
+		machine_destroy(m[k]);
+	}
 }
 
 /* Interleaving the unmutated model finds nothing on a small machine. */
@@ -784,11 +938,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(por_same_violations),
 		cmocka_unit_test(por_reduces),
 		cmocka_unit_test(visited_of_shards),
+		cmocka_unit_test(strlist_formats_as_printf),
+		cmocka_unit_test(kept_lines_run_as_parsed),
 	};
 	const struct CMUnitTest interleaved[] = {
 		cmocka_unit_test(lock_dropped_needs_interleavings),
 		cmocka_unit_test(interleavings_clean),
 		cmocka_unit_test(bind_races_rmmod),
+		cmocka_unit_test(rmmod_waits_for_bind_in_flight),
 	};
 	const struct CMUnitTest threads[] = {
 		cmocka_unit_test(threads_match_one),

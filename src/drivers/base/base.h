@@ -142,6 +142,13 @@ struct device_driver {
 	 */
 	struct kref kref;
 	bool dying;                   /* unloading: binds fail with -ENODEV */
+	/*
+	 * Binds past their dying check and not yet done (each under its
+	 * device's lock; __driver_probe_device()): what driver_detach()
+	 * waits for, as the kernel's klist_remove() of the driver waits for
+	 * the bus walks that are on it. 0 whenever the machine is quiescent.
+	 */
+	unsigned int probing;
 	const char *name;             /* == desc->name */
 	const struct driver_desc *desc;
 	struct bus_type *bus;

@@ -442,7 +442,8 @@ int driver_unload(struct machine *m, const char *name)
 	mutex_lock(&m->obj_lock);
 	drv = find_driver_locked(m, name);
 	if (drv) {
-		WRITE_ONCE(drv->dying, true); /* the stores peek */
+		/* the stores peek; sequentially consistent for driver_detach() */
+		__atomic_store_n(&drv->dying, true, __ATOMIC_SEQ_CST);
 		list_del(&drv->node);
 	}
 	mutex_unlock(&m->obj_lock);

@@ -193,12 +193,25 @@ pinctrl_bind_failed:
 
 static int __driver_probe_device(struct device_driver *drv, struct device *dev)
 {
+	int ret;
+
 	lockdep_assert_held(dev->m, &dev->mutex);
-	if (!dev->added || READ_ONCE(drv->dying))
+	if (!dev->added)
 		return -ENODEV;
-	if (dev->driver)
-		return -EBUSY;
-	return really_probe(dev, drv);
+	/*
+	 * Counted before dying is read, and driver_unload() reads the count
+	 * after setting dying (both sequentially consistent): either this
+	 * bind sees dying, or driver_detach() sees it in flight and waits.
+	 */
+	__atomic_fetch_add(&drv->probing, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&drv->dying, __ATOMIC_SEQ_CST))
+		ret = -ENODEV;
+	else if (dev->driver)
+		ret = -EBUSY;
+	else
+		ret = really_probe(dev, drv);
+	__atomic_fetch_sub(&drv->probing, 1, __ATOMIC_SEQ_CST);
+	return ret;
 }
 
 static int driver_probe_device(struct device_driver *drv, struct device *dev)
@@ -327,11 +340,7 @@ static bool dev_added_on_bus(struct device *dev, const void *bus)
 	return dev->added && dev->bus == bus;
 }
 
-/*
- * Added or not: a device being deleted is no longer added, but may still
- * be bound, in the middle of its driver's remove(); driver_detach() must
- * wait for that under its lock before the driver goes away.
- */
+/* Added or not (driver_detach_wait()). */
 static bool dev_on_bus(struct device *dev, const void *bus)
 {
 	return dev->bus == bus;
@@ -413,20 +422,53 @@ void device_driver_detach(struct device *dev)
 }
 
 /*
- * Unbind @drv from every device it drives (driver unregistration). Each
- * device of the bus is looked at under its lock, so a bind in flight
- * finishes first and is then undone; @drv is dying, so no new bind starts.
+ * Wait for binds of @drv in flight, and undo them: every device of the
+ * bus, bound or not, is looked at under its lock, so a bind in the middle
+ * of really_probe() finishes first. A device being deleted is no longer
+ * added but may still be bound, in the middle of its driver's remove().
  */
-void driver_detach(struct device_driver *drv)
+static void driver_detach_wait(struct device_driver *drv)
 {
 	struct device **devs;
 	size_t n = 0;
 
-	KFUNC();
 	devs = devices_get(drv->bus->m, dev_on_bus, drv->bus, &n);
 	if (!devs)
 		return;
 	for (size_t i = 0; i < n; i++)
 		device_release_driver_internal(devs[i], drv);
 	devices_put(devs, n);
+}
+
+/*
+ * Unbind @drv from every device it drives (driver unregistration; @drv is
+ * dying, so no new bind starts). As the kernel's driver_detach(): the
+ * driver's own bound devices, the last bound first, each released under
+ * its lock (a device in the middle of its own release is waited for and
+ * found unbound). A bind that passed its dying check before the unload
+ * is not on that list yet: the kernel never has one (bus_remove_driver()
+ * drains the driver's sysfs files and klist_remove() waits for the bus
+ * walks on it), the model counts them (@drv->probing) and, when there is
+ * one, waits for it under each device's lock first.
+ */
+void driver_detach(struct device_driver *drv)
+{
+	struct machine *m = drv->bus->m;
+	struct device *dev;
+
+	KFUNC();
+	if (__atomic_load_n(&drv->probing, __ATOMIC_SEQ_CST))
+		driver_detach_wait(drv);
+	for (;;) {
+		mutex_lock(&m->obj_lock);
+		if (list_empty(&drv->devices)) {
+			mutex_unlock(&m->obj_lock);
+			break;
+		}
+		dev = get_device(list_last_entry(&drv->devices, struct device,
+						 drv_node));
+		mutex_unlock(&m->obj_lock);
+		device_release_driver_internal(dev, drv);
+		put_device(dev);
+	}
 }
