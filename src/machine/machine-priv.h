@@ -122,7 +122,7 @@ struct machine {
 	 * Under log_lock; a history like the log, so neither serialized nor
 	 * cleared with it.
 	 */
-	char **modules;
+	char (*modules)[MODULE_NAME_LEN]; /* one block: a clone copies it */
 	size_t nmodules, modules_cap;
 	char last_unloaded[MODULE_NAME_LEN];
 	unsigned long tainted;

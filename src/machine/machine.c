@@ -153,8 +153,6 @@ void machine_destroy(struct machine *m)
 		subsystems[i]->destroy(m);
 	log_free(m);
 	modprobe_conf_put(m->modprobe);
-	for (size_t i = 0; i < m->nmodules; i++)
-		free(m->modules[i]);
 	free(m->modules);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
@@ -207,16 +205,12 @@ static int log_clone(const struct machine *old, struct machine *new)
 	}
 	new->warns_dropped = old->warns_dropped;
 	if (old->nmodules) {
-		new->modules = zalloc(old->nmodules, sizeof(*new->modules));
+		new->modules = malloc(old->nmodules * sizeof(*new->modules));
 		if (!new->modules)
 			return -ENOMEM;
-		new->modules_cap = old->nmodules;
-	}
-	for (size_t i = 0; i < old->nmodules; i++) {
-		new->modules[i] = strdup(old->modules[i]);
-		if (!new->modules[i])
-			return -ENOMEM;
-		new->nmodules = i + 1;
+		memcpy(new->modules, old->modules,
+		       old->nmodules * sizeof(*new->modules));
+		new->modules_cap = new->nmodules = old->nmodules;
 	}
 	memcpy(new->last_unloaded, old->last_unloaded,
 	       sizeof(new->last_unloaded));

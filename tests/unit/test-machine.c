@@ -947,6 +947,86 @@ static void test_clone_name_index(void **state)
 	machine_destroy(named);
 }
 
+/*
+ * What a clone copies as blocks rather than object by object: the group
+ * indexes (the id table whole, the key index slot for slot), a driver's
+ * dynamic ids and the loaded modules' names. Each must be the clone's own,
+ * and the same operation on the original and the clone must give equal
+ * machines (the same group id, the same list place).
+ */
+static void test_clone_blocks(void **state)
+{
+	struct clone_fixture fx;
+	struct device_driver *drv, *ndrv;
+	struct iommu_group *group, *g1, *g2;
+	struct machine *n;
+	size_t keyed = 0;
+
+	(void)state;
+	clone_fixture_build(&fx);
+	drv = machine_find_driver(fx.m, "e1000e");
+	assert_non_null(drv);
+	assert_null(drv->dynids);
+	assert_int_equal(new_id_store(drv, "8086 1234"), 0);
+	assert_int_equal(new_id_store(drv, "8086 1235"), 0);
+	assert_int_equal(drv->ndynids, 2);
+	assert_true(fx.m->nmodules > 0);
+	n = machine_clone(fx.m);
+	assert_non_null(n);
+	assert_machines_equal(fx.m, n);
+
+	/* the group indexes: the clone's groups, at the same ids and keys */
+	assert_int_equal(n->groups_cap, fx.m->groups_cap);
+	list_for_each_entry(group, &n->groups, node) {
+		assert_ptr_equal(iommu_group_by_id(n, group->id), group);
+		if (group->key) {
+			assert_ptr_equal(strmap_get(&n->groups_by_key,
+						    group->keyname), group);
+			keyed++;
+		}
+	}
+	assert_true(keyed > 0);
+	assert_int_equal(n->groups_by_key.count, fx.m->groups_by_key.count);
+	g1 = iommu_group_alloc(fx.m, fx.smmu0, 0);
+	g2 = iommu_group_alloc(n, list_first_entry(&n->iommus,
+						   struct iommu_device, node),
+			       0);
+	assert_false(IS_ERR_OR_NULL(g1));
+	assert_false(IS_ERR_OR_NULL(g2));
+	assert_int_equal(g1->id, g2->id);
+	assert_ptr_equal(iommu_group_by_id(n, g2->id), g2);
+	assert_machines_equal(fx.m, n);
+	iommu_group_put(g1);
+	iommu_group_put(g2);
+
+	/* the dynamic ids: copied, and apart */
+	ndrv = machine_find_driver(n, "e1000e");
+	assert_non_null(ndrv);
+	assert_ptr_not_equal(ndrv, drv);
+	assert_non_null(ndrv->dynids);
+	assert_ptr_not_equal(ndrv->dynids, drv->dynids);
+	assert_int_equal(ndrv->ndynids, 2);
+	assert_int_equal(ndrv->dynids[1].device, 0x1235);
+	assert_int_equal(remove_id_store(drv, "8086 1234"), 0);
+	assert_int_equal(drv->ndynids, 1);
+	assert_int_equal(ndrv->ndynids, 2);
+	assert_int_equal(ndrv->dynids[0].device, 0x1234);
+
+	/* the modules' names: copied, and apart */
+	assert_int_equal(n->nmodules, fx.m->nmodules);
+	assert_ptr_not_equal(n->modules, fx.m->modules);
+	for (size_t i = 0; i < n->nmodules; i++)
+		assert_string_equal(n->modules[i], fx.m->modules[i]);
+	kcompat_module_unloaded(n, n->modules[0]);
+	assert_int_equal(n->nmodules + 1, fx.m->nmodules);
+	machine_destroy(fx.m);
+	/* the clone stands alone: its ids and names outlive the original */
+	assert_int_equal(ndrv->dynids[1].device, 0x1235);
+	group = list_first_entry(&n->groups, struct iommu_group, node);
+	assert_ptr_equal(iommu_group_by_id(n, group->id), group);
+	machine_destroy(n);
+}
+
 /* ---- the kernel log ---- */
 
 static void test_log_levels(void **state)
@@ -2111,6 +2191,7 @@ int main(void)
 		cmocka_unit_test(test_serialize_ret_len_optional),
 		cmocka_unit_test(test_state_serialize_to),
 		cmocka_unit_test(test_clone_name_index),
+		cmocka_unit_test(test_clone_blocks),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_dev_printk),
 		cmocka_unit_test(test_log_timestamps),

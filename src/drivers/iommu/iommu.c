@@ -1500,18 +1500,40 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf)
 
 /* ---- machine subsystem: clone, serialize, destroy ---- */
 
-/* A copied group in its machine's indexes (ids ascend: appended). */
-static int clone_group_index(struct machine *new, struct iommu_group *ng)
+static const char *group_key(const void *group)
 {
-	struct list_head *before;
-	int id;
+	return ((const struct iommu_group *)group)->keyname;
+}
 
-	new->groups_free = ng->id;
-	id = group_id_alloc(new, ng, &before);
-	if (id != ng->id)
-		return -ENOMEM;
-	new->groups_free = 0;
-	return ng->key ? strmap_put(&new->groups_by_key, ng->keyname, ng) : 0;
+/*
+ * A copy's group indexes, as the original's: the id table copied whole
+ * (its hints too, which stay true for the same ids) and the key index
+ * slot for slot, rather than each group added again with its growths.
+ */
+static int clone_group_indexes(const struct machine *old, struct machine *new,
+			       const struct ptrmap *map)
+{
+	free(new->groups_by_id);
+	new->groups_by_id = NULL;
+	new->groups_cap = new->groups_free = new->groups_max = 0;
+	if (old->groups_cap) {
+		new->groups_by_id = malloc((size_t)old->groups_cap *
+					   sizeof(*new->groups_by_id));
+		if (!new->groups_by_id)
+			return -ENOMEM;
+		for (int id = 0; id < old->groups_cap; id++)
+			new->groups_by_id[id] =
+				ptrmap_get(map, old->groups_by_id[id]);
+		for (int id = 0; id < old->groups_cap; id++)
+			self_check(!old->groups_by_id[id] ==
+				   !new->groups_by_id[id]);
+		new->groups_cap = old->groups_cap;
+		new->groups_free = old->groups_free;
+		new->groups_max = old->groups_max;
+	}
+	strmap_free(&new->groups_by_key);
+	return strmap_clone(&new->groups_by_key, &old->groups_by_key, map,
+			    group_key) ? -ENOMEM : 0;
 }
 
 static int iommu_subsys_clone(const struct machine *old, struct machine *new,
@@ -1553,8 +1575,6 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&ng->hwpts); /* the iommufd copies link themselves */
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
-		if (clone_group_index(new, ng))
-			return -ENOMEM;
 		for_each_group_device(group, gdev) {
 			ngdev = malloc(sizeof(*ngdev));
 			if (!ngdev)
@@ -1563,7 +1583,9 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 			list_add_tail(&ngdev->list, &ng->devices);
 		}
 	}
-	return 0;
+	if (map->oom)
+		return -ENOMEM;
+	return clone_group_indexes(old, new, map);
 }
 
 static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
