@@ -498,7 +498,7 @@ static char *fmt_digits(char *end, unsigned long long v, bool hex)
  * so the text is always the one printf gives.
  */
 /* Room for @n more bytes and the NUL; false (and oom) when there is none. */
-static bool sbuf_reserve(struct sbuf *sb, size_t n)
+bool sbuf_reserve(struct sbuf *sb, size_t n)
 {
 	size_t ncap;
 	char *nb;
@@ -674,6 +674,13 @@ void sbuf_putu_slow(struct sbuf *sb, unsigned long long v)
 		v /= 10;
 	} while (v);
 	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
+}
+
+char *cur_putu_slow(char *p, unsigned long long v)
+{
+	char num[24], *d = fmt_digits(num + sizeof(num), v, false);
+
+	return cur_putn(p, d, (size_t)(num + sizeof(num) - d));
 }
 
 void sbuf_putx_alt(struct sbuf *sb, unsigned long long v)

@@ -1935,6 +1935,53 @@ static void test_sbuf_numbers(void **state)
 	assert_null(zalloc(SIZE_MAX / 2, 3));
 }
 
+/*
+ * The cursor writes what sbuf_printf() would, grows the buffer from
+ * nothing, keeps what was there, and on a marked buffer gives NULL.
+ */
+static void test_sbuf_cursor(void **state)
+{
+	static const long long ds[] = {
+		0, -1, 7, -9, -10, 12345, LLONG_MAX, LLONG_MIN,
+	};
+	struct sbuf sb = { 0 }, want = { 0 };
+	char *p;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		p = sbuf_room(&sb, 16 + 3 * CUR_NUM_MAX);
+		assert_non_null(p);
+		p = cur_putlit(p, "dev ");
+		p = cur_putn(p, "0000:00:01.0", 12);
+		p = cur_putc(p, ' ');
+		p = cur_putd(p, ds[round % 8]);
+		p = cur_putu(p, (unsigned long long)round * 1000003ULL);
+		p = cur_putu(p, ULLONG_MAX);
+		sbuf_commit(&sb, p);
+		sbuf_printf(&want, "dev %s %lld%llu%llu", "0000:00:01.0",
+			    ds[round % 8], (unsigned long long)round * 1000003ULL,
+			    ULLONG_MAX);
+		assert_int_equal(sb.len, want.len);
+		assert_string_equal(sb.buf, want.buf);
+	}
+	assert_true(sb.cap > sb.len);
+	/* a buffer out of memory gives no room and keeps its text */
+	sb.oom = true;
+	assert_null(sbuf_room(&sb, 1));
+	assert_int_equal(strlen(sb.buf), want.len);
+	free(sb.buf);
+	free(want.buf);
+	/* room for more than the default first buffer */
+	memset(&sb, 0, sizeof(sb));
+	p = sbuf_room(&sb, 5000);
+	assert_non_null(p);
+	assert_true(sb.cap > 5000);
+	sbuf_commit(&sb, p);
+	assert_int_equal(sb.len, 0);
+	assert_string_equal(sb.buf, "");
+	free(sb.buf);
+}
+
 static void test_ptrmap(void **state)
 {
 	static char objs[200];
@@ -2205,6 +2252,7 @@ int main(void)
 		cmocka_unit_test(test_fail_nth_basic),
 		cmocka_unit_test(test_fail_nth_sweep),
 		cmocka_unit_test(test_errno_names),
+		cmocka_unit_test(test_sbuf_cursor),
 		cmocka_unit_test(test_ptrmap),
 		cmocka_unit_test(test_canon_id),
 		cmocka_unit_test(test_sbuf),

@@ -49,20 +49,21 @@ const char *iommu_domain_type_str(unsigned int type)
 }
 
 /*
- * sbuf_puts(@sb, iommu_domain_type_str(@type)) with each length known
- * when compiled: a state's text names three domains a group.
+ * iommu_domain_type_str(@type) at @p (at most DOMAIN_TYPE_NAME_MAX bytes),
+ * each length known when compiled: a state's text names three domains a
+ * group.
  */
-static void sbuf_put_domain_type(struct sbuf *sb, unsigned int type)
+#define DOMAIN_TYPE_NAME_MAX 16
+static char *cur_put_domain_type(char *p, unsigned int type)
 {
 	switch (type) {
-#define X(t, s)                                    \
-	case t:                                    \
-		sbuf_putn(sb, s, sizeof(s) - 1);   \
-		return;
+#define X(t, s)                    \
+	case t:                    \
+		return cur_putlit(p, s);
 		IOMMU_DOMAIN_TYPE_NAMES(X)
 #undef X
 	default:
-		sbuf_puts(sb, iommu_domain_type_str(type));
+		return cur_putlit(p, "unknown");
 	}
 }
 
@@ -1629,22 +1630,21 @@ static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	}
 }
 
+/* " LABEL=#N:TYPE" or " LABEL=-", at most 8 + CUR_NUM_MAX + 16 bytes */
+#define SERIALIZED_DOMAIN_MAX (8 + CUR_NUM_MAX + DOMAIN_TYPE_NAME_MAX)
 /* inline: @label is a literal, its length then known when compiled */
-static inline __attribute__((always_inline)) void
-serialize_domain(struct sbuf *sb, struct ptrmap *ids, const char *label,
+static inline __attribute__((always_inline)) char *
+serialize_domain(char *p, struct ptrmap *ids, const char *label,
 		 const struct iommu_domain *d)
 {
-	/* " %s=#%d:%s" or " %s=-", piece by piece (see serialize_group()) */
-	sbuf_putc(sb, ' ');
-	sbuf_puts(sb, label);
-	if (!d) {
-		sbuf_puts(sb, "=-");
-		return;
-	}
-	sbuf_puts(sb, "=#");
-	sbuf_putd(sb, canon_id(ids, d));
-	sbuf_putc(sb, ':');
-	sbuf_put_domain_type(sb, d->type);
+	p = cur_putc(p, ' ');
+	p = cur_putn(p, label, strlen(label));
+	if (!d)
+		return cur_putlit(p, "=-");
+	p = cur_putlit(p, "=#");
+	p = cur_putd(p, canon_id(ids, d));
+	p = cur_putc(p, ':');
+	return cur_put_domain_type(p, d->type);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1699,38 +1699,53 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		 * cnt=%u def=.. blk=.. dom=.. [name=%s]", written piece by
 		 * piece: the checker writes every group of every state.
 		 */
-		sbuf_puts(sb, "group ");
-		sbuf_putd(sb, group->id);
-		sbuf_puts(sb, " iommu=");
-		sbuf_puts(sb, group->iommu ? group->iommu->name : "-");
-		sbuf_puts(sb, " key=");
-		sbuf_putu(sb, group->key);
-		sbuf_puts(sb, " ref=");
-		sbuf_putu(sb, kref_read(&group->kref));
-		sbuf_puts(sb, " devs=");
+		const char *iname = group->iommu ? group->iommu->name : "-";
+		size_t iname_len = strlen(iname), room;
+		char *p;
+
+		room = 64 + iname_len + strlen(group->name) + n +
+		       5 * CUR_NUM_MAX + 3 * SERIALIZED_DOMAIN_MAX;
+		for (i = 0; i < n; i++)
+			room += strlen(names[i]);
+		p = sbuf_room(sb, room);
+		if (!p) {
+			if (names != few)
+				free(names);
+			return;
+		}
+		p = cur_putlit(p, "group ");
+		p = cur_putd(p, group->id);
+		p = cur_putlit(p, " iommu=");
+		p = cur_putn(p, iname, iname_len);
+		p = cur_putlit(p, " key=");
+		p = cur_putu(p, group->key);
+		p = cur_putlit(p, " ref=");
+		p = cur_putu(p, kref_read(&group->kref));
+		p = cur_putlit(p, " devs=");
 		for (i = 0; i < n; i++) {
 			if (i)
-				sbuf_putc(sb, ',');
-			sbuf_puts(sb, names[i]);
+				p = cur_putc(p, ',');
+			p = cur_putn(p, names[i], strlen(names[i]));
 		}
 		if (names != few)
 			free(names);
 		if (group->owner) {
-			sbuf_puts(sb, " owner=#");
-			sbuf_putd(sb, canon_id(ids, group->owner));
+			p = cur_putlit(p, " owner=#");
+			p = cur_putd(p, canon_id(ids, group->owner));
 		} else {
-			sbuf_puts(sb, " owner=-");
+			p = cur_putlit(p, " owner=-");
 		}
-		sbuf_puts(sb, " cnt=");
-		sbuf_putu(sb, group->owner_cnt);
-		serialize_domain(sb, ids, "def", group->default_domain);
-		serialize_domain(sb, ids, "blk", group->blocking_domain);
-		serialize_domain(sb, ids, "dom", group->domain);
+		p = cur_putlit(p, " cnt=");
+		p = cur_putu(p, group->owner_cnt);
+		p = serialize_domain(p, ids, "def", group->default_domain);
+		p = serialize_domain(p, ids, "blk", group->blocking_domain);
+		p = serialize_domain(p, ids, "dom", group->domain);
 		if (group->name[0]) {
-			sbuf_puts(sb, " name=");
-			sbuf_puts(sb, group->name);
+			p = cur_putlit(p, " name=");
+			p = cur_putn(p, group->name, strlen(group->name));
 		}
-		sbuf_putc(sb, '\n');
+		p = cur_putc(p, '\n');
+		sbuf_commit(sb, p);
 	}
 }
 
@@ -1826,13 +1841,20 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 	sort_unless_sorted(named, k, sizeof(*named), cmp_named_domain);
 	for (size_t i = 0; i < k; i++) {
 		/* "domain #%d users=%u iommu=%s\n" */
-		sbuf_puts(sb, "domain #");
-		sbuf_putd(sb, named[i].id);
-		sbuf_puts(sb, " users=");
-		sbuf_putu(sb, named[i].domain->users);
-		sbuf_puts(sb, " iommu=");
-		sbuf_puts(sb, named[i].domain->iommu->name);
-		sbuf_putc(sb, '\n');
+		const char *iname = named[i].domain->iommu->name;
+		size_t iname_len = strlen(iname);
+		char *p = sbuf_room(sb, 32 + iname_len + 2 * CUR_NUM_MAX);
+
+		if (!p)
+			break;
+		p = cur_putlit(p, "domain #");
+		p = cur_putd(p, named[i].id);
+		p = cur_putlit(p, " users=");
+		p = cur_putu(p, named[i].domain->users);
+		p = cur_putlit(p, " iommu=");
+		p = cur_putn(p, iname, iname_len);
+		p = cur_putc(p, '\n');
+		sbuf_commit(sb, p);
 	}
 	free(named);
 	for (unsigned int t = 0; t < 5; t++)
