@@ -131,7 +131,32 @@ struct machine {
 	atomic_uint fail_nth;
 	atomic_ulong fault_sites;
 	atomic_bool fault_fired;
+
+	/*
+	 * The block a clone copies its devices, buses, drivers, IOMMUs,
+	 * domains, groups and group members into (machine_clone_alloc()),
+	 * one allocation instead of one each; freed with the machine. Fixed
+	 * once the clone is made: concurrent tasks only read it.
+	 */
+	char *arena;
+	size_t arena_size, arena_used;
+	size_t arena_want; /* what the clone asked for, in the block or not */
 };
+
+/*
+ * machine_clone_alloc() - room for a copied object of @size bytes: in
+ * @new's block while it lasts, else from malloc(). Only a clone's
+ * copies: the block is sized by the last clone on the thread.
+ * Return: the memory (not zeroed), or NULL.
+ */
+void *machine_clone_alloc(struct machine *new, size_t size);
+/*
+ * machine_free() - free an object of @size bytes of @m that may have
+ * come from machine_clone_alloc(): one in the block stays until the
+ * machine goes (AddressSanitizer builds mark it freed), any other is
+ * free()d. NULL is accepted.
+ */
+void machine_free(struct machine *m, const void *p, size_t size);
 
 /* Per-subsystem hooks, run in table order (destroy in reverse). */
 struct machine_subsys {

@@ -6,6 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MACHINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MACHINE_ASAN 1
+#endif
+#endif
+#ifdef MACHINE_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "dmaown/dmaown.h"
 #include "machine/machine-priv.h"
 #include "userspace/modprobe.h"
@@ -160,8 +174,38 @@ void machine_destroy(struct machine *m)
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	pthread_mutex_destroy(&m->processes_lock);
+	ASAN_UNPOISON_MEMORY_REGION(m->arena, m->arena_size);
+	free(m->arena);
 	free(m->name);
 	free(m);
+}
+
+/* what every object in the block is aligned to, as malloc() aligns */
+#define ARENA_ALIGN 16
+
+void *machine_clone_alloc(struct machine *new, size_t size)
+{
+	void *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	new->arena_want += size;
+	if (new->arena_size - new->arena_used < size)
+		return malloc(size);
+	p = new->arena + new->arena_used;
+	new->arena_used += size;
+	return p;
+}
+
+void machine_free(struct machine *m, const void *p, size_t size)
+{
+	const char *c = p;
+
+	if (c >= m->arena && c < m->arena + m->arena_used) {
+		ASAN_POISON_MEMORY_REGION(p, size);
+		return;
+	}
+	(void)size;
+	free((void *)p);
 }
 
 static int log_clone(const struct machine *old, struct machine *new)
@@ -223,13 +267,18 @@ static int log_clone(const struct machine *old, struct machine *new)
 struct machine *machine_clone(const struct machine *m)
 {
 	/* as many objects as the last clone on this thread, about */
-	static _Thread_local size_t last_count;
+	static _Thread_local size_t last_count, last_arena;
 	struct machine *n = machine_alloc(m->name, &m->cfg);
 	struct ptrmap map;
 	int ret = 0;
 
 	if (!n)
 		return NULL;
+	if (last_arena) {
+		/* without a block, the copies come from malloc() one by one */
+		n->arena = malloc(last_arena);
+		n->arena_size = n->arena ? last_arena : 0;
+	}
 	ptrmap_init_size(&map, last_count);
 	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
@@ -250,6 +299,8 @@ struct machine *machine_clone(const struct machine *m)
 		ret = log_clone(m, n);
 	}
 	last_count = map.count;
+	/* a little more than this one took: a machine grows by few objects */
+	last_arena = n->arena_want + n->arena_want / 8;
 	ptrmap_free(&map);
 	if (ret) {
 		machine_destroy(n);

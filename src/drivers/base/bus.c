@@ -183,7 +183,7 @@ int driver_add_dynid(struct device_driver *drv, const struct pci_device_id *id)
 static void driver_free(struct device_driver *drv)
 {
 	free(drv->dynids);
-	kfree(drv);
+	machine_free(drv->bus->m, drv, sizeof(*drv));
 }
 
 struct device_driver *driver_get(struct device_driver *drv)
@@ -760,7 +760,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 	struct device *dev, *ndev;
 
 	list_for_each_entry(bus, &old->buses, node) {
-		nb = malloc(sizeof(*nb));
+		nb = machine_clone_alloc(new, sizeof(*nb));
 		if (!nb)
 			return -ENOMEM;
 		*nb = *bus;
@@ -771,7 +771,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 		list_add_tail(&nb->node, &new->buses);
 		ptrmap_put(map, bus, nb);
 		list_for_each_entry(drv, &bus->drivers, node) {
-			nd = malloc(sizeof(*nd));
+			nd = machine_clone_alloc(new, sizeof(*nd));
 			if (!nd)
 				return -ENOMEM;
 			*nd = *drv;
@@ -869,7 +869,7 @@ static void driver_subsys_destroy(struct machine *m)
 		list_for_each_entry_safe(drv, nd, &bus->drivers, node)
 			driver_free(drv);
 		mutex_destroy(&bus->ids_lock);
-		free(bus);
+		machine_free(m, bus, sizeof(*bus));
 	}
 	INIT_LIST_HEAD(&m->buses);
 }

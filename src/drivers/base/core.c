@@ -368,7 +368,7 @@ static void device_release(struct kref *kref)
 	mutex_destroy(&dev->mutex);
 	kfree(dev->driver_override);
 	pci_iov_release(dev);
-	kfree(dev);
+	machine_free(m, dev, sizeof(*dev));
 	put_device(parent);
 }
 
@@ -421,7 +421,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	struct dev_root *r, *nr;
 
 	list_for_each_entry(dev, &old->devices, node) {
-		nd = malloc(sizeof(*nd));
+		nd = machine_clone_alloc(new, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *dev;
@@ -634,7 +634,7 @@ static void device_subsys_destroy(struct machine *m)
 
 	list_for_each_entry_safe(dev, nd, &m->devices, node) {
 		mutex_destroy(&dev->mutex);
-		free(dev);
+		machine_free(m, dev, sizeof(*dev));
 	}
 	INIT_LIST_HEAD(&m->devices);
 	strmap_free(&m->devices_by_name);

@@ -176,7 +176,7 @@ static void __iommu_domain_free(struct iommu_domain *domain)
 	mutex_lock(&m->obj_lock);
 	list_del(&domain->node);
 	mutex_unlock(&m->obj_lock);
-	kfree(domain);
+	machine_free(m, domain, sizeof(*domain));
 }
 
 struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
@@ -570,7 +570,7 @@ static void iommu_group_release(struct kref *kref)
 		strmap_del(&m->groups_by_key, group->keyname, group);
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&group->mutex);
-	kfree(group);
+	machine_free(m, group, sizeof(*group));
 }
 
 void iommu_group_put(struct iommu_group *group)
@@ -891,7 +891,7 @@ err_remove_gdev:
 	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->iommu_group, NULL);
 	mutex_unlock(&group->mutex);
-	kfree(gdev);
+	machine_free(dev->m, gdev, sizeof(*gdev));
 	iommu_group_put(group);
 	return ret;
 }
@@ -975,7 +975,7 @@ static void __iommu_group_free_device(struct iommu_group *group,
 	if (list_empty(&group->devices))
 		WARN_ON(group->m, group->owner_cnt ||
 			group->domain != group->default_domain);
-	kfree(gdev);
+	machine_free(group->m, gdev, sizeof(*gdev));
 }
 
 void iommu_release_device(struct device *dev)
@@ -1567,7 +1567,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 	struct group_device *gdev, *ngdev;
 
 	list_for_each_entry(iommu, &old->iommus, node) {
-		ni = malloc(sizeof(*ni));
+		ni = machine_clone_alloc(new, sizeof(*ni));
 		if (!ni)
 			return -ENOMEM;
 		*ni = *iommu;
@@ -1576,7 +1576,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, iommu, ni);
 	}
 	list_for_each_entry(domain, &old->domains, node) {
-		nd = malloc(sizeof(*nd));
+		nd = machine_clone_alloc(new, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *domain;
@@ -1585,7 +1585,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, domain, nd);
 	}
 	list_for_each_entry(group, &old->groups, node) {
-		ng = malloc(sizeof(*ng));
+		ng = machine_clone_alloc(new, sizeof(*ng));
 		if (!ng)
 			return -ENOMEM;
 		*ng = *group;
@@ -1598,7 +1598,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
 		for_each_group_device(group, gdev) {
-			ngdev = malloc(sizeof(*ngdev));
+			ngdev = machine_clone_alloc(new, sizeof(*ngdev));
 			if (!ngdev)
 				return -ENOMEM;
 			*ngdev = *gdev;
@@ -1758,9 +1758,9 @@ static void iommu_subsys_destroy(struct machine *m)
 
 	list_for_each_entry_safe(group, ng, &m->groups, node) {
 		list_for_each_entry_safe(gdev, ngdev, &group->devices, list)
-			free(gdev);
+			machine_free(m, gdev, sizeof(*gdev));
 		mutex_destroy(&group->mutex);
-		free(group);
+		machine_free(m, group, sizeof(*group));
 	}
 	INIT_LIST_HEAD(&m->groups);
 	free(m->groups_by_id);
@@ -1768,10 +1768,10 @@ static void iommu_subsys_destroy(struct machine *m)
 	m->groups_cap = m->groups_free = m->groups_max = 0;
 	strmap_free(&m->groups_by_key);
 	list_for_each_entry_safe(domain, nd, &m->domains, node)
-		free(domain);
+		machine_free(m, domain, sizeof(*domain));
 	INIT_LIST_HEAD(&m->domains);
 	list_for_each_entry_safe(iommu, ni, &m->iommus, node)
-		free(iommu);
+		machine_free(m, iommu, sizeof(*iommu));
 	INIT_LIST_HEAD(&m->iommus);
 }
 
