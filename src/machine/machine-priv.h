@@ -136,11 +136,16 @@ struct machine {
 	 * The block a clone copies its devices, buses, drivers, IOMMUs,
 	 * domains, groups and group members into (machine_clone_alloc()),
 	 * one allocation instead of one each; freed with the machine. Fixed
-	 * once the clone is made: concurrent tasks only read it.
+	 * once the clone is made: concurrent tasks only read it. Behind a
+	 * pointer, as a larger machine would pass malloc's per-thread cache.
 	 */
-	char *arena;
-	size_t arena_size, arena_used;
-	size_t arena_want; /* what the clone asked for, in the block or not */
+	struct machine_arena *arena;
+};
+
+struct machine_arena {
+	size_t size, used;
+	size_t want; /* what the clone asked for, in the block or not */
+	_Alignas(16) char data[];
 };
 
 /*

@@ -174,7 +174,8 @@ void machine_destroy(struct machine *m)
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	pthread_mutex_destroy(&m->processes_lock);
-	ASAN_UNPOISON_MEMORY_REGION(m->arena, m->arena_size);
+	if (m->arena)
+		ASAN_UNPOISON_MEMORY_REGION(m->arena->data, m->arena->size);
 	free(m->arena);
 	free(m->name);
 	free(m);
@@ -185,22 +186,27 @@ void machine_destroy(struct machine *m)
 
 void *machine_clone_alloc(struct machine *new, size_t size)
 {
+	struct machine_arena *a = new->arena;
 	void *p;
 
 	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	new->arena_want += size;
-	if (new->arena_size - new->arena_used < size)
+	if (!a || a->size - a->used < size) {
+		if (a)
+			a->want += size;
 		return malloc(size);
-	p = new->arena + new->arena_used;
-	new->arena_used += size;
+	}
+	p = a->data + a->used;
+	a->used += size;
+	a->want += size;
 	return p;
 }
 
 void machine_free(struct machine *m, const void *p, size_t size)
 {
+	const struct machine_arena *a = m->arena;
 	const char *c = p;
 
-	if (c >= m->arena && c < m->arena + m->arena_used) {
+	if (a && c >= a->data && c < a->data + a->used) {
 		ASAN_POISON_MEMORY_REGION(p, size);
 		return;
 	}
@@ -274,11 +280,10 @@ struct machine *machine_clone(const struct machine *m)
 
 	if (!n)
 		return NULL;
-	if (last_arena) {
-		/* without a block, the copies come from malloc() one by one */
-		n->arena = malloc(last_arena);
-		n->arena_size = n->arena ? last_arena : 0;
-	}
+	/* without a block, the copies come from malloc() one by one */
+	n->arena = malloc(sizeof(*n->arena) + last_arena);
+	if (n->arena)
+		*n->arena = (struct machine_arena){ .size = last_arena };
 	ptrmap_init_size(&map, last_count);
 	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
@@ -300,7 +305,8 @@ struct machine *machine_clone(const struct machine *m)
 	}
 	last_count = map.count;
 	/* a little more than this one took: a machine grows by few objects */
-	last_arena = n->arena_want + n->arena_want / 8;
+	if (n->arena)
+		last_arena = n->arena->want + n->arena->want / 8;
 	ptrmap_free(&map);
 	if (ret) {
 		machine_destroy(n);

@@ -22,6 +22,7 @@
 #include "drivers/base/base.h"
 #include "drivers/base/device.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "fs/file.h"
 #include "machine/machine-priv.h"
 
 /* Owner cookies that are not objects of any machine. */
@@ -366,6 +367,8 @@ static void each_copied_object(const struct machine *m,
 	const struct device_driver *drv;
 	const struct bus_type *bus;
 	const struct device *dev;
+	const struct dev_root *root;
+	const struct process *proc;
 
 	list_for_each_entry(iommu, &m->iommus, node)
 		fn(iommu, ctx);
@@ -382,6 +385,12 @@ static void each_copied_object(const struct machine *m,
 		fn(bus, ctx);
 		list_for_each_entry(drv, &bus->drivers, node)
 			fn(drv, ctx);
+	}
+	list_for_each_entry(root, &m->dev_roots, node)
+		fn(root, ctx);
+	list_for_each_entry(proc, &m->processes, node) {
+		fn(proc, ctx);
+		fn(proc->name, ctx);
 	}
 }
 
@@ -1042,8 +1051,8 @@ static void test_clone_blocks(void **state)
 
 static bool in_arena(const struct machine *m, const void *p)
 {
-	return (const char *)p >= m->arena &&
-	       (const char *)p < m->arena + m->arena_used;
+	return m->arena && (const char *)p >= m->arena->data &&
+	       (const char *)p < m->arena->data + m->arena->used;
 }
 
 struct arena_count {
@@ -1097,7 +1106,7 @@ static void test_clone_arena(void **state)
 	assert_non_null(n);
 	count_in_arena(n, &in, &out);
 	assert_true(out > 0);
-	assert_true(n->arena_want > n->arena_size);
+	assert_true(n->arena->want > n->arena->size);
 	assert_machines_equal(fx.m, n);
 	/* the next clone's block holds every copy */
 	n2 = machine_clone(n);

@@ -414,6 +414,11 @@ static const char *device_key(const void *dev)
 	return ((const struct device *)dev)->name;
 }
 
+static const char *dev_root_key(const void *r)
+{
+	return ((const struct dev_root *)r)->name;
+}
+
 static int device_subsys_clone(const struct machine *old, struct machine *new,
 			       struct ptrmap *map)
 {
@@ -443,14 +448,21 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
 			 device_key))
 		return -ENOMEM;
+	/* roots live as long as their machine: in the clone's block */
 	list_for_each_entry(r, &old->dev_roots, node) {
-		nr = dev_root_new(new, r->name);
+		nr = machine_clone_alloc(new, sizeof(*nr));
 		if (!nr)
 			return -ENOMEM;
-		nr->count = r->count;
+		*nr = *r;
+		INIT_LIST_HEAD(&nr->devices); /* made again by the fixup */
+		list_add_tail(&nr->node, &new->dev_roots);
 		ptrmap_put(map, r, nr);
 	}
-	return 0;
+	if (map->oom)
+		return -ENOMEM;
+	strmap_free(&new->dev_roots_by_name);
+	return strmap_clone(&new->dev_roots_by_name, &old->dev_roots_by_name,
+			    map, dev_root_key) ? -ENOMEM : 0;
 }
 
 static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
@@ -639,7 +651,7 @@ static void device_subsys_destroy(struct machine *m)
 	INIT_LIST_HEAD(&m->devices);
 	strmap_free(&m->devices_by_name);
 	list_for_each_entry_safe(r, nr, &m->dev_roots, node)
-		free(r);
+		machine_free(m, r, sizeof(*r));
 	INIT_LIST_HEAD(&m->dev_roots);
 	strmap_free(&m->dev_roots_by_name);
 }
