@@ -103,24 +103,21 @@ static char *print_tainted(const struct machine *m)
 
 void kcompat_module_loaded(struct machine *m, const char *name)
 {
-	char *copy = strndup(name, MODULE_NAME_LEN - 1);
-
-	if (!copy)
-		return;	/* a report lists one module fewer */
 	pthread_mutex_lock(&m->log_lock);
 	if (m->nmodules == m->modules_cap) {
 		size_t ncap = m->modules_cap ? m->modules_cap * 2 : 16;
-		char **nm = realloc(m->modules, ncap * sizeof(*nm));
+		char(*nm)[MODULE_NAME_LEN] =
+			realloc(m->modules, ncap * sizeof(*nm));
 
 		if (!nm) {
 			pthread_mutex_unlock(&m->log_lock);
-			free(copy);
-			return;
+			return;	/* a report lists one module fewer */
 		}
 		m->modules = nm;
 		m->modules_cap = ncap;
 	}
-	m->modules[m->nmodules++] = copy;
+	strncpy(m->modules[m->nmodules], name, MODULE_NAME_LEN - 1);
+	m->modules[m->nmodules++][MODULE_NAME_LEN - 1] = '\0';
 	pthread_mutex_unlock(&m->log_lock);
 }
 
@@ -130,7 +127,6 @@ void kcompat_module_unloaded(struct machine *m, const char *name)
 	for (size_t i = 0; i < m->nmodules; i++) {
 		if (strcmp(m->modules[i], name))
 			continue;
-		free(m->modules[i]);
 		memmove(&m->modules[i], &m->modules[i + 1],
 			(m->nmodules - i - 1) * sizeof(*m->modules));
 		m->nmodules--;
@@ -502,7 +498,7 @@ static char *fmt_digits(char *end, unsigned long long v, bool hex)
  * so the text is always the one printf gives.
  */
 /* Room for @n more bytes and the NUL; false (and oom) when there is none. */
-static bool sbuf_reserve(struct sbuf *sb, size_t n)
+bool sbuf_reserve(struct sbuf *sb, size_t n)
 {
 	size_t ncap;
 	char *nb;
@@ -678,6 +674,13 @@ void sbuf_putu_slow(struct sbuf *sb, unsigned long long v)
 		v /= 10;
 	} while (v);
 	sbuf_putn(sb, d, (size_t)(num + sizeof(num) - d));
+}
+
+char *cur_putu_slow(char *p, unsigned long long v)
+{
+	char num[24], *d = fmt_digits(num + sizeof(num), v, false);
+
+	return cur_putn(p, d, (size_t)(num + sizeof(num) - d));
 }
 
 void sbuf_putx_alt(struct sbuf *sb, unsigned long long v)

@@ -324,6 +324,56 @@ static inline void sbuf_putd(struct sbuf *sb, long long v)
 	}
 }
 
+/*
+ * A cursor into @sb's buffer for a run of pieces: sbuf_room() makes room
+ * for @n more bytes and returns where they go (NULL: out of memory, the
+ * buffer then marked), cur_*() write and return the new end, and
+ * sbuf_commit() appends what was written. The buffer's fields are read
+ * once a run rather than once a piece: every byte stored through a char
+ * pointer may alias them, so sbuf_putn() reloads them each time, which
+ * was most of writing a state's text. @n must bound what the run writes.
+ */
+bool sbuf_reserve(struct sbuf *sb, size_t n);
+static inline char *sbuf_room(struct sbuf *sb, size_t n)
+{
+	if (sb->oom || (sb->cap - sb->len <= n && !sbuf_reserve(sb, n)))
+		return NULL;
+	return sb->buf + sb->len;
+}
+static inline void sbuf_commit(struct sbuf *sb, char *end)
+{
+	*end = '\0';
+	sb->len = (size_t)(end - sb->buf);
+}
+/* The most bytes cur_putd() writes: a sign and 20 digits. */
+#define CUR_NUM_MAX 21
+static inline char *cur_putn(char *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = s[i];
+	return p + n;
+}
+/* a string literal, its length known when compiled */
+#define cur_putlit(p, lit) cur_putn(p, "" lit, sizeof(lit) - 1)
+static inline char *cur_putc(char *p, char c)
+{
+	*p = c;
+	return p + 1;
+}
+char *cur_putu_slow(char *p, unsigned long long v);
+static inline char *cur_putu(char *p, unsigned long long v)
+{
+	if (v < 10)
+		return cur_putc(p, (char)('0' + v));
+	return cur_putu_slow(p, v);
+}
+static inline char *cur_putd(char *p, long long v)
+{
+	if (v < 0)
+		return cur_putu(cur_putc(p, '-'), 0ULL - (unsigned long long)v);
+	return cur_putu(p, (unsigned long long)v);
+}
+
 /* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
 struct ptrmap {
 	const void **keys;

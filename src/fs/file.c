@@ -54,8 +54,9 @@ static void process_free(struct process *p)
 	idr_destroy(&p->fds);
 	idr_destroy(&p->containers);
 	idr_destroy(&p->iommufds);
-	free(p->name);
-	free(p);
+	if (p->name)
+		machine_free(p->m, p->name, strlen(p->name) + 1);
+	machine_free(p->m, p, sizeof(*p));
 }
 
 /* Kept sorted by name, the default first: serializations compare. */
@@ -277,32 +278,45 @@ static int files_subsys_init(struct machine *m)
 	return 0;
 }
 
+static const char *process_key(const void *p)
+{
+	return ((const struct process *)p)->name;
+}
+
 static int files_subsys_clone(const struct machine *old, struct machine *new,
 			      struct ptrmap *map)
 {
 	struct process *p, *np;
 
 	new->nr_processes_started = old->nr_processes_started;
+	/* a process and its name live as long as the machine: the block */
 	list_for_each_entry(p, &old->processes, node) {
-		np = zalloc(1, sizeof(*np));
+		size_t len = strlen(p->name) + 1;
+
+		np = machine_clone_alloc(new, sizeof(*np));
 		if (!np)
 			return -ENOMEM;
+		memset(np, 0, sizeof(*np));
 		np->m = new;
 		np->pid = p->pid;
 		np->started = p->started;
 		np->nofile = p->nofile;
-		np->name = strdup(p->name);
 		list_add_tail(&np->node, &new->processes);
-		if (!np->name || idr_copy(&np->fds, &p->fds) ||
+		np->name = machine_clone_alloc(new, len);
+		if (!np->name)
+			return -ENOMEM;
+		memcpy(np->name, p->name, len);
+		if (idr_copy(&np->fds, &p->fds) ||
 		    idr_copy(&np->containers, &p->containers) ||
 		    idr_copy(&np->iommufds, &p->iommufds) ||
-		    strmap_put(&new->processes_by_name, np->name, np) ||
 		    !ptrmap_put(map, p, np))
 			return -ENOMEM;
 		if (p == old->default_process)
 			new->default_process = np;
 	}
-	return 0;
+	strmap_free(&new->processes_by_name);
+	return strmap_clone(&new->processes_by_name, &old->processes_by_name,
+			    map, process_key) ? -ENOMEM : 0;
 }
 
 static void idr_remap(struct idr *idr, const struct ptrmap *map)

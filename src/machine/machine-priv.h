@@ -122,7 +122,7 @@ struct machine {
 	 * Under log_lock; a history like the log, so neither serialized nor
 	 * cleared with it.
 	 */
-	char **modules;
+	char (*modules)[MODULE_NAME_LEN]; /* one block: a clone copies it */
 	size_t nmodules, modules_cap;
 	char last_unloaded[MODULE_NAME_LEN];
 	unsigned long tainted;
@@ -131,7 +131,37 @@ struct machine {
 	atomic_uint fail_nth;
 	atomic_ulong fault_sites;
 	atomic_bool fault_fired;
+
+	/*
+	 * The block a clone copies its devices, buses, drivers, IOMMUs,
+	 * domains, groups and group members into (machine_clone_alloc()),
+	 * one allocation instead of one each; freed with the machine. Fixed
+	 * once the clone is made: concurrent tasks only read it. Behind a
+	 * pointer, as a larger machine would pass malloc's per-thread cache.
+	 */
+	struct machine_arena *arena;
 };
+
+struct machine_arena {
+	size_t size, used;
+	size_t want; /* what the clone asked for, in the block or not */
+	_Alignas(16) char data[];
+};
+
+/*
+ * machine_clone_alloc() - room for a copied object of @size bytes: in
+ * @new's block while it lasts, else from malloc(). Only a clone's
+ * copies: the block is sized by the last clone on the thread.
+ * Return: the memory (not zeroed), or NULL.
+ */
+void *machine_clone_alloc(struct machine *new, size_t size);
+/*
+ * machine_free() - free an object of @size bytes of @m that may have
+ * come from machine_clone_alloc(): one in the block stays until the
+ * machine goes (AddressSanitizer builds mark it freed), any other is
+ * free()d. NULL is accepted.
+ */
+void machine_free(struct machine *m, const void *p, size_t size);
 
 /* Per-subsystem hooks, run in table order (destroy in reverse). */
 struct machine_subsys {

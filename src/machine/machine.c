@@ -6,6 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MACHINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MACHINE_ASAN 1
+#endif
+#endif
+#ifdef MACHINE_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "dmaown/dmaown.h"
 #include "machine/machine-priv.h"
 #include "userspace/modprobe.h"
@@ -153,8 +167,6 @@ void machine_destroy(struct machine *m)
 		subsystems[i]->destroy(m);
 	log_free(m);
 	modprobe_conf_put(m->modprobe);
-	for (size_t i = 0; i < m->nmodules; i++)
-		free(m->modules[i]);
 	free(m->modules);
 	mutex_destroy(&m->obj_lock);
 	mutex_destroy(&m->iommu_probe_device_lock);
@@ -162,8 +174,44 @@ void machine_destroy(struct machine *m)
 	mutex_destroy(&m->vfio_lock);
 	pthread_mutex_destroy(&m->log_lock);
 	pthread_mutex_destroy(&m->processes_lock);
+	if (m->arena)
+		ASAN_UNPOISON_MEMORY_REGION(m->arena->data, m->arena->size);
+	free(m->arena);
 	free(m->name);
 	free(m);
+}
+
+/* what every object in the block is aligned to, as malloc() aligns */
+#define ARENA_ALIGN 16
+
+void *machine_clone_alloc(struct machine *new, size_t size)
+{
+	struct machine_arena *a = new->arena;
+	void *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!a || a->size - a->used < size) {
+		if (a)
+			a->want += size;
+		return malloc(size);
+	}
+	p = a->data + a->used;
+	a->used += size;
+	a->want += size;
+	return p;
+}
+
+void machine_free(struct machine *m, const void *p, size_t size)
+{
+	const struct machine_arena *a = m->arena;
+	const char *c = p;
+
+	if (a && c >= a->data && c < a->data + a->used) {
+		ASAN_POISON_MEMORY_REGION(p, size);
+		return;
+	}
+	(void)size;
+	free((void *)p);
 }
 
 static int log_clone(const struct machine *old, struct machine *new)
@@ -207,16 +255,12 @@ static int log_clone(const struct machine *old, struct machine *new)
 	}
 	new->warns_dropped = old->warns_dropped;
 	if (old->nmodules) {
-		new->modules = zalloc(old->nmodules, sizeof(*new->modules));
+		new->modules = malloc(old->nmodules * sizeof(*new->modules));
 		if (!new->modules)
 			return -ENOMEM;
-		new->modules_cap = old->nmodules;
-	}
-	for (size_t i = 0; i < old->nmodules; i++) {
-		new->modules[i] = strdup(old->modules[i]);
-		if (!new->modules[i])
-			return -ENOMEM;
-		new->nmodules = i + 1;
+		memcpy(new->modules, old->modules,
+		       old->nmodules * sizeof(*new->modules));
+		new->modules_cap = new->nmodules = old->nmodules;
 	}
 	memcpy(new->last_unloaded, old->last_unloaded,
 	       sizeof(new->last_unloaded));
@@ -229,13 +273,17 @@ static int log_clone(const struct machine *old, struct machine *new)
 struct machine *machine_clone(const struct machine *m)
 {
 	/* as many objects as the last clone on this thread, about */
-	static _Thread_local size_t last_count;
+	static _Thread_local size_t last_count, last_arena;
 	struct machine *n = machine_alloc(m->name, &m->cfg);
 	struct ptrmap map;
 	int ret = 0;
 
 	if (!n)
 		return NULL;
+	/* without a block, the copies come from malloc() one by one */
+	n->arena = malloc(sizeof(*n->arena) + last_arena);
+	if (n->arena)
+		*n->arena = (struct machine_arena){ .size = last_arena };
 	ptrmap_init_size(&map, last_count);
 	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
@@ -256,6 +304,9 @@ struct machine *machine_clone(const struct machine *m)
 		ret = log_clone(m, n);
 	}
 	last_count = map.count;
+	/* a little more than this one took: a machine grows by few objects */
+	if (n->arena)
+		last_arena = n->arena->want + n->arena->want / 8;
 	ptrmap_free(&map);
 	if (ret) {
 		machine_destroy(n);

@@ -580,7 +580,7 @@ static void check_unchanged_at(const char *file, int line, struct snap *s,
 			       "group %d is left on its new blocking domain",
 			       g->id);
 			list_del(&blk->node);
-			free(blk);
+			machine_free(c, blk, sizeof(*blk));
 			g->blocking_domain = NULL;
 		}
 		m = c;

@@ -25,6 +25,7 @@
 #include "drivers/base/base.h"
 #include "drivers/base/device.h"
 #include "drivers/iommu/iommu-priv.h"
+#include "fs/file.h"
 #include "machine/machine-priv.h"
 
 /* Owner cookies that are not objects of any machine. */
@@ -358,8 +359,9 @@ static bool ptr_in_list_devices(const struct machine *m, const void *p)
 	return false;
 }
 
-/* Every heap object of @m, so the clone can be checked against them. */
-static void collect_ptrs(const struct machine *m, struct ptrmap *pm)
+/* @fn on each object a clone copies one by one (its devices, groups...) */
+static void each_copied_object(const struct machine *m,
+			       void (*fn)(const void *p, void *ctx), void *ctx)
 {
 	const struct iommu_device *iommu;
 	const struct iommu_domain *domain;
@@ -368,28 +370,48 @@ static void collect_ptrs(const struct machine *m, struct ptrmap *pm)
 	const struct device_driver *drv;
 	const struct bus_type *bus;
 	const struct device *dev;
+	const struct dev_root *root;
+	const struct process *proc;
 
-	assert_true(ptrmap_put(pm, m, (void *)1));
 	list_for_each_entry(iommu, &m->iommus, node)
-		assert_true(ptrmap_put(pm, iommu, (void *)1));
+		fn(iommu, ctx);
 	list_for_each_entry(domain, &m->domains, node)
-		assert_true(ptrmap_put(pm, domain, (void *)1));
+		fn(domain, ctx);
 	list_for_each_entry(group, &m->groups, node) {
-		assert_true(ptrmap_put(pm, group, (void *)1));
+		fn(group, ctx);
 		list_for_each_entry(gdev, &group->devices, list)
-			assert_true(ptrmap_put(pm, gdev, (void *)1));
+			fn(gdev, ctx);
 	}
-	list_for_each_entry(dev, &m->devices, node) {
-		assert_true(ptrmap_put(pm, dev, (void *)1));
-		if (dev->driver_override)
-			assert_true(ptrmap_put(pm, dev->driver_override,
-					       (void *)1));
-	}
+	list_for_each_entry(dev, &m->devices, node)
+		fn(dev, ctx);
 	list_for_each_entry(bus, &m->buses, node) {
-		assert_true(ptrmap_put(pm, bus, (void *)1));
+		fn(bus, ctx);
 		list_for_each_entry(drv, &bus->drivers, node)
-			assert_true(ptrmap_put(pm, drv, (void *)1));
+			fn(drv, ctx);
 	}
+	list_for_each_entry(root, &m->dev_roots, node)
+		fn(root, ctx);
+	list_for_each_entry(proc, &m->processes, node) {
+		fn(proc, ctx);
+		fn(proc->name, ctx);
+	}
+}
+
+static void put_ptr(const void *p, void *pm)
+{
+	assert_true(ptrmap_put(pm, p, (void *)1));
+}
+
+/* Every heap object of @m, so the clone can be checked against them. */
+static void collect_ptrs(const struct machine *m, struct ptrmap *pm)
+{
+	const struct device *dev;
+
+	put_ptr(m, pm);
+	each_copied_object(m, put_ptr, pm);
+	list_for_each_entry(dev, &m->devices, node)
+		if (dev->driver_override)
+			put_ptr(dev->driver_override, pm);
 	for (size_t i = 0; i < machine_log_count(m); i++)
 		assert_true(ptrmap_put(pm, machine_log_entry(m, i)->text,
 				       (void *)1));
@@ -948,6 +970,176 @@ static void test_clone_name_index(void **state)
 	assert_string_equal(machine_name(n), machine_name(named));
 	machine_destroy(n);
 	machine_destroy(named);
+}
+
+/*
+ * What a clone copies as blocks rather than object by object: the group
+ * indexes (the id table whole, the key index slot for slot), a driver's
+ * dynamic ids and the loaded modules' names. Each must be the clone's own,
+ * and the same operation on the original and the clone must give equal
+ * machines (the same group id, the same list place).
+ */
+static void test_clone_blocks(void **state)
+{
+	struct clone_fixture fx;
+	struct device_driver *drv, *ndrv;
+	struct iommu_group *group, *g1, *g2;
+	struct machine *n;
+	size_t keyed = 0;
+
+	(void)state;
+	clone_fixture_build(&fx);
+	drv = machine_find_driver(fx.m, "e1000e");
+	assert_non_null(drv);
+	assert_null(drv->dynids);
+	assert_int_equal(new_id_store(drv, "8086 1234"), 0);
+	assert_int_equal(new_id_store(drv, "8086 1235"), 0);
+	assert_int_equal(drv->ndynids, 2);
+	assert_true(fx.m->nmodules > 0);
+	n = machine_clone(fx.m);
+	assert_non_null(n);
+	assert_machines_equal(fx.m, n);
+
+	/* the group indexes: the clone's groups, at the same ids and keys */
+	assert_int_equal(n->groups_cap, fx.m->groups_cap);
+	list_for_each_entry(group, &n->groups, node) {
+		assert_ptr_equal(iommu_group_by_id(n, group->id), group);
+		if (group->key) {
+			assert_ptr_equal(strmap_get(&n->groups_by_key,
+						    group->keyname), group);
+			keyed++;
+		}
+	}
+	assert_true(keyed > 0);
+	assert_int_equal(n->groups_by_key.count, fx.m->groups_by_key.count);
+	g1 = iommu_group_alloc(fx.m, fx.smmu0, 0);
+	g2 = iommu_group_alloc(n, list_first_entry(&n->iommus,
+						   struct iommu_device, node),
+			       0);
+	assert_false(IS_ERR_OR_NULL(g1));
+	assert_false(IS_ERR_OR_NULL(g2));
+	assert_int_equal(g1->id, g2->id);
+	assert_ptr_equal(iommu_group_by_id(n, g2->id), g2);
+	assert_machines_equal(fx.m, n);
+	iommu_group_put(g1);
+	iommu_group_put(g2);
+
+	/* the dynamic ids: copied, and apart */
+	ndrv = machine_find_driver(n, "e1000e");
+	assert_non_null(ndrv);
+	assert_ptr_not_equal(ndrv, drv);
+	assert_non_null(ndrv->dynids);
+	assert_ptr_not_equal(ndrv->dynids, drv->dynids);
+	assert_int_equal(ndrv->ndynids, 2);
+	assert_int_equal(ndrv->dynids[1].device, 0x1235);
+	assert_int_equal(remove_id_store(drv, "8086 1234"), 0);
+	assert_int_equal(drv->ndynids, 1);
+	assert_int_equal(ndrv->ndynids, 2);
+	assert_int_equal(ndrv->dynids[0].device, 0x1234);
+
+	/* the modules' names: copied, and apart */
+	assert_int_equal(n->nmodules, fx.m->nmodules);
+	assert_ptr_not_equal(n->modules, fx.m->modules);
+	for (size_t i = 0; i < n->nmodules; i++)
+		assert_string_equal(n->modules[i], fx.m->modules[i]);
+	kcompat_module_unloaded(n, n->modules[0]);
+	assert_int_equal(n->nmodules + 1, fx.m->nmodules);
+	machine_destroy(fx.m);
+	/* the clone stands alone: its ids and names outlive the original */
+	assert_int_equal(ndrv->dynids[1].device, 0x1235);
+	group = list_first_entry(&n->groups, struct iommu_group, node);
+	assert_ptr_equal(iommu_group_by_id(n, group->id), group);
+	machine_destroy(n);
+}
+
+static bool in_arena(const struct machine *m, const void *p)
+{
+	return m->arena && (const char *)p >= m->arena->data &&
+	       (const char *)p < m->arena->data + m->arena->used;
+}
+
+struct arena_count {
+	const struct machine *m;
+	size_t in, out;
+};
+
+static void count_one(const void *p, void *ctx)
+{
+	struct arena_count *c = ctx;
+
+	if (in_arena(c->m, p))
+		c->in++;
+	else
+		c->out++;
+}
+
+/* How many of @m's copied objects lie in its block, and how many not. */
+static void count_in_arena(const struct machine *m, size_t *in, size_t *out)
+{
+	struct arena_count c = { .m = m };
+
+	each_copied_object(m, count_one, &c);
+	*in = c.in;
+	*out = c.out;
+}
+
+/*
+ * A clone's copies go into one block sized by the clone before it on the
+ * thread, the rest from malloc(); the model frees objects of either kind
+ * (a device, its group, domains and group member here) as it runs, and
+ * the clone behaves as its original does. Under AddressSanitizer a freed
+ * object of the block is poisoned, and the leak check sees both kinds go.
+ */
+static void test_clone_arena(void **state)
+{
+	struct machine *small = machine_create("small", NULL);
+	struct clone_fixture fx;
+	struct machine *n, *n2, *c;
+	struct device *nic2;
+	size_t in, out;
+
+	(void)state;
+	assert_non_null(small);
+	/* a small clone first: the next one's block is too small */
+	c = machine_clone(small);
+	assert_non_null(c);
+	machine_destroy(c);
+	clone_fixture_build(&fx);
+	n = machine_clone(fx.m);
+	assert_non_null(n);
+	count_in_arena(n, &in, &out);
+	assert_true(out > 0);
+	assert_true(n->arena->want > n->arena->size);
+	assert_machines_equal(fx.m, n);
+	/* the next clone's block holds every copy */
+	n2 = machine_clone(n);
+	assert_non_null(n2);
+	assert_non_null(n2->arena);
+	count_in_arena(n2, &in, &out);
+	assert_true(in > 10);
+	assert_int_equal(out, 0);
+	assert_machines_equal(fx.m, n2);
+
+	/* the model frees copies of both kinds as it runs */
+	nic2 = machine_find_device(n2, "0000:00:03.0");
+	assert_non_null(nic2);
+	assert_true(in_arena(n2, nic2));
+	assert_true(in_arena(n2, nic2->iommu_group));
+	device_unregister(nic2);
+	device_unregister(machine_find_device(n, "0000:00:03.0"));
+	device_unregister(fx.nic);
+	assert_null(machine_find_device(n2, "0000:00:03.0"));
+	assert_machines_equal(fx.m, n2);
+	assert_machines_equal(fx.m, n);
+	/* a clone of a clone that lost objects: still equal */
+	c = machine_clone(n2);
+	assert_non_null(c);
+	assert_machines_equal(fx.m, c);
+	machine_destroy(c);
+	machine_destroy(n2);
+	machine_destroy(n);
+	machine_destroy(fx.m);
+	machine_destroy(small);
 }
 
 /* ---- the kernel log ---- */
@@ -1893,6 +2085,53 @@ static void test_sbuf_numbers(void **state)
 	assert_null(zalloc(SIZE_MAX / 2, 3));
 }
 
+/*
+ * The cursor writes what sbuf_printf() would, grows the buffer from
+ * nothing, keeps what was there, and on a marked buffer gives NULL.
+ */
+static void test_sbuf_cursor(void **state)
+{
+	static const long long ds[] = {
+		0, -1, 7, -9, -10, 12345, LLONG_MAX, LLONG_MIN,
+	};
+	struct sbuf sb = { 0 }, want = { 0 };
+	char *p;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		p = sbuf_room(&sb, 16 + 3 * CUR_NUM_MAX);
+		assert_non_null(p);
+		p = cur_putlit(p, "dev ");
+		p = cur_putn(p, "0000:00:01.0", 12);
+		p = cur_putc(p, ' ');
+		p = cur_putd(p, ds[round % 8]);
+		p = cur_putu(p, (unsigned long long)round * 1000003ULL);
+		p = cur_putu(p, ULLONG_MAX);
+		sbuf_commit(&sb, p);
+		sbuf_printf(&want, "dev %s %lld%llu%llu", "0000:00:01.0",
+			    ds[round % 8], (unsigned long long)round * 1000003ULL,
+			    ULLONG_MAX);
+		assert_int_equal(sb.len, want.len);
+		assert_string_equal(sb.buf, want.buf);
+	}
+	assert_true(sb.cap > sb.len);
+	/* a buffer out of memory gives no room and keeps its text */
+	sb.oom = true;
+	assert_null(sbuf_room(&sb, 1));
+	assert_int_equal(strlen(sb.buf), want.len);
+	free(sb.buf);
+	free(want.buf);
+	/* room for more than the default first buffer */
+	memset(&sb, 0, sizeof(sb));
+	p = sbuf_room(&sb, 5000);
+	assert_non_null(p);
+	assert_true(sb.cap > 5000);
+	sbuf_commit(&sb, p);
+	assert_int_equal(sb.len, 0);
+	assert_string_equal(sb.buf, "");
+	free(sb.buf);
+}
+
 static void test_ptrmap(void **state)
 {
 	static char objs[200];
@@ -2150,6 +2389,8 @@ int main(void)
 		cmocka_unit_test(test_serialize_ret_len_optional),
 		cmocka_unit_test(test_state_serialize_to),
 		cmocka_unit_test(test_clone_name_index),
+		cmocka_unit_test(test_clone_blocks),
+		cmocka_unit_test(test_clone_arena),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_dev_printk),
 		cmocka_unit_test(test_log_timestamps),
@@ -2163,6 +2404,7 @@ int main(void)
 		cmocka_unit_test(test_fail_nth_basic),
 		cmocka_unit_test(test_fail_nth_sweep),
 		cmocka_unit_test(test_errno_names),
+		cmocka_unit_test(test_sbuf_cursor),
 		cmocka_unit_test(test_ptrmap),
 		cmocka_unit_test(test_canon_id),
 		cmocka_unit_test(test_sbuf),

@@ -155,8 +155,13 @@ struct device_driver {
 	struct list_head node;        /* bus_type::drivers (obj_lock) */
 	struct list_head devices;     /* bound devices (device::drv_node, obj_lock) */
 	bool driver_managed_dma;
-	/* PCI new_id/remove_id, under bus->ids_lock */
-	struct pci_device_id dynids[DRIVER_DYNIDS_MAX];
+	/*
+	 * PCI new_id/remove_id, under bus->ids_lock: room for
+	 * DRIVER_DYNIDS_MAX, allocated by the first driver_add_dynid() (NULL
+	 * until then). Out of line, as the array made the driver 1.9 KB, past
+	 * malloc's per-thread cache, and a machine's clone copies every driver.
+	 */
+	struct pci_device_id *dynids;
 	unsigned int ndynids;
 	/* Fault injection: the next @fail_count probes fail with @fail_errno
 	 * (fail_count < 0: every probe); under bus->ids_lock. */
@@ -188,6 +193,9 @@ void pci_lock_rescan_remove(struct machine *m);
 void pci_unlock_rescan_remove(struct machine *m);
 
 /* bus.c */
+/* Append @id to @drv's dynamic ids; caller holds bus->ids_lock or owns @drv.
+ * Return: 0, -ENOSPC (DRIVER_DYNIDS_MAX of them), -ENOMEM. */
+int driver_add_dynid(struct device_driver *drv, const struct pci_device_id *id);
 struct device_driver *driver_get(struct device_driver *drv);
 void driver_put(struct device_driver *drv);
 struct bus_type *bus_find(struct machine *m, enum bus_kind kind);

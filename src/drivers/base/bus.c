@@ -167,6 +167,25 @@ const struct driver_desc *driver_desc_find(const char *name)
 	return NULL;
 }
 
+int driver_add_dynid(struct device_driver *drv, const struct pci_device_id *id)
+{
+	if (drv->ndynids == DRIVER_DYNIDS_MAX)
+		return -ENOSPC;
+	if (!drv->dynids) {
+		drv->dynids = malloc(DRIVER_DYNIDS_MAX * sizeof(*drv->dynids));
+		if (!drv->dynids)
+			return -ENOMEM;
+	}
+	drv->dynids[drv->ndynids++] = *id;
+	return 0;
+}
+
+static void driver_free(struct device_driver *drv)
+{
+	free(drv->dynids);
+	machine_free(drv->bus->m, drv, sizeof(*drv));
+}
+
 struct device_driver *driver_get(struct device_driver *drv)
 {
 	kref_get(&drv->kref);
@@ -185,7 +204,7 @@ static void driver_release(struct kref *kref)
 	 */
 	mutex_lock(&m->obj_lock);
 	mutex_unlock(&m->obj_lock);
-	kfree(drv);
+	driver_free(drv);
 }
 
 void driver_put(struct device_driver *drv)
@@ -261,7 +280,7 @@ static int parse_ids_param(struct device_driver *drv, const char *ids)
 	while (*p) {
 		unsigned int f[6] = { PCI_ANY_ID, PCI_ANY_ID, PCI_ANY_ID,
 				      PCI_ANY_ID, 0, 0 };
-		int n = 0;
+		int n = 0, ret;
 
 		while (n < 6) {
 			char *end;
@@ -277,11 +296,11 @@ static int parse_ids_param(struct device_driver *drv, const char *ids)
 		}
 		if (n < 2 || (*p && *p != ','))
 			return -EINVAL;
-		if (drv->ndynids == DRIVER_DYNIDS_MAX)
-			return -ENOSPC;
-		drv->dynids[drv->ndynids++] = (struct pci_device_id){
+		ret = driver_add_dynid(drv, &(struct pci_device_id){
 			f[0], f[1], f[2], f[3], f[4], f[5], false
-		};
+		});
+		if (ret)
+			return ret;
 		if (*p == ',')
 			p++;
 	}
@@ -406,7 +425,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 		int ret = parse_module_params(drv, params);
 
 		if (ret) {
-			kfree(drv);
+			driver_free(drv);
 			return ret;
 		}
 	}
@@ -414,7 +433,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	/* a concurrent load of the same module may have won */
 	if (find_driver_locked(m, desc->name)) {
 		mutex_unlock(&m->obj_lock);
-		kfree(drv);
+		driver_free(drv);
 		return -EEXIST;
 	}
 	list_add_tail(&drv->node, &bus->drivers);
@@ -742,7 +761,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 	struct device *dev, *ndev;
 
 	list_for_each_entry(bus, &old->buses, node) {
-		nb = malloc(sizeof(*nb));
+		nb = machine_clone_alloc(new, sizeof(*nb));
 		if (!nb)
 			return -ENOMEM;
 		*nb = *bus;
@@ -753,13 +772,21 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 		list_add_tail(&nb->node, &new->buses);
 		ptrmap_put(map, bus, nb);
 		list_for_each_entry(drv, &bus->drivers, node) {
-			nd = malloc(sizeof(*nd));
+			nd = machine_clone_alloc(new, sizeof(*nd));
 			if (!nd)
 				return -ENOMEM;
 			*nd = *drv;
 			nd->bus = nb;
 			INIT_LIST_HEAD(&nd->devices);
 			list_add_tail(&nd->node, &nb->drivers);
+			if (drv->dynids) {
+				nd->dynids = malloc(DRIVER_DYNIDS_MAX *
+						    sizeof(*nd->dynids));
+				if (!nd->dynids)
+					return -ENOMEM;
+				memcpy(nd->dynids, drv->dynids,
+				       drv->ndynids * sizeof(*nd->dynids));
+			}
 			ptrmap_put(map, drv, nd);
 		}
 	}
@@ -841,9 +868,9 @@ static void driver_subsys_destroy(struct machine *m)
 	}
 	list_for_each_entry_safe(bus, nb, &m->buses, node) {
 		list_for_each_entry_safe(drv, nd, &bus->drivers, node)
-			free(drv);
+			driver_free(drv);
 		mutex_destroy(&bus->ids_lock);
-		free(bus);
+		machine_free(m, bus, sizeof(*bus));
 	}
 	INIT_LIST_HEAD(&m->buses);
 }

@@ -368,7 +368,7 @@ static void device_release(struct kref *kref)
 	mutex_destroy(&dev->mutex);
 	kfree(dev->driver_override);
 	pci_iov_release(dev);
-	kfree(dev);
+	machine_free(m, dev, sizeof(*dev));
 	put_device(parent);
 }
 
@@ -414,6 +414,11 @@ static const char *device_key(const void *dev)
 	return ((const struct device *)dev)->name;
 }
 
+static const char *dev_root_key(const void *r)
+{
+	return ((const struct dev_root *)r)->name;
+}
+
 static int device_subsys_clone(const struct machine *old, struct machine *new,
 			       struct ptrmap *map)
 {
@@ -421,7 +426,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	struct dev_root *r, *nr;
 
 	list_for_each_entry(dev, &old->devices, node) {
-		nd = malloc(sizeof(*nd));
+		nd = machine_clone_alloc(new, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *dev;
@@ -443,14 +448,21 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
 			 device_key))
 		return -ENOMEM;
+	/* roots live as long as their machine: in the clone's block */
 	list_for_each_entry(r, &old->dev_roots, node) {
-		nr = dev_root_new(new, r->name);
+		nr = machine_clone_alloc(new, sizeof(*nr));
 		if (!nr)
 			return -ENOMEM;
-		nr->count = r->count;
+		*nr = *r;
+		INIT_LIST_HEAD(&nr->devices); /* made again by the fixup */
+		list_add_tail(&nr->node, &new->dev_roots);
 		ptrmap_put(map, r, nr);
 	}
-	return 0;
+	if (map->oom)
+		return -ENOMEM;
+	strmap_free(&new->dev_roots_by_name);
+	return strmap_clone(&new->dev_roots_by_name, &old->dev_roots_by_name,
+			    map, dev_root_key) ? -ENOMEM : 0;
 }
 
 static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)
@@ -510,43 +522,57 @@ static void serialize_sriov(const struct device *dev, struct sbuf *sb)
 static void serialize_dynamic(const struct device *dev, struct sbuf *sb,
 			      struct ptrmap *ids)
 {
-	sbuf_puts(sb, "dev ");
-	sbuf_puts(sb, dev->name);
-	sbuf_putc(sb, ' ');
-	sbuf_putd(sb, dev->added);
-	sbuf_putd(sb, dev->absent);
-	sbuf_putd(sb, dev->fwspec);
-	sbuf_putc(sb, ' ');
-	sbuf_putu(sb, kref_read(&dev->kref));
-	sbuf_puts(sb, " g");
+	const char *drv = dev->driver ? dev->driver->name : "-";
+	const char *ovr = dev->driver_override ? dev->driver_override : "-";
+	size_t name_len = strlen(dev->name), drv_len = strlen(drv);
+	size_t ovr_len = strlen(ovr);
+	char *p = sbuf_room(sb, 64 + name_len +
+				    (8 + PCI_NUM_RESET_METHODS) * CUR_NUM_MAX);
+
+	if (!p)
+		return;
+	p = cur_putlit(p, "dev ");
+	p = cur_putn(p, dev->name, name_len);
+	p = cur_putc(p, ' ');
+	p = cur_putd(p, dev->added);
+	p = cur_putd(p, dev->absent);
+	p = cur_putd(p, dev->fwspec);
+	p = cur_putc(p, ' ');
+	p = cur_putu(p, kref_read(&dev->kref));
+	p = cur_putlit(p, " g");
 	if (dev->iommu_group)
-		sbuf_putd(sb, dev->iommu_group->id);
+		p = cur_putd(p, dev->iommu_group->id);
 	else
-		sbuf_putc(sb, '-');
+		p = cur_putc(p, '-');
 	if (dev->iommu_domain) {
-		sbuf_puts(sb, " dom=#");
-		sbuf_putd(sb, canon_id(ids, dev->iommu_domain));
+		p = cur_putlit(p, " dom=#");
+		p = cur_putd(p, canon_id(ids, dev->iommu_domain));
 	} else {
-		sbuf_puts(sb, " dom=-");
+		p = cur_putlit(p, " dom=-");
 	}
-	sbuf_puts(sb, " rst=");
-	sbuf_putd(sb, dev->pci_reset.attr);
-	sbuf_putc(sb, ':');
+	p = cur_putlit(p, " rst=");
+	p = cur_putd(p, dev->pci_reset.attr);
+	p = cur_putc(p, ':');
 	for (int j = 0; j < PCI_NUM_RESET_METHODS &&
 			dev->pci_reset.methods[j]; j++)
-		sbuf_putd(sb, dev->pci_reset.methods[j]);
+		p = cur_putd(p, dev->pci_reset.methods[j]);
+	sbuf_commit(sb, p);
 	serialize_sriov(dev, sb);
-	sbuf_putc(sb, ' ');
-	sbuf_puts(sb, dev->driver ? dev->driver->name : "-");
-	sbuf_putc(sb, ' ');
-	sbuf_putd(sb, dev->bound);
-	sbuf_putc(sb, ' ');
-	sbuf_puts(sb, dev->driver_override ? dev->driver_override : "-");
-	sbuf_putc(sb, ' ');
-	sbuf_putd(sb, dev->dma_use.active);
-	sbuf_putd(sb, dev->dma_use.group != NULL);
-	sbuf_putd(sb, !list_empty(&dev->deferred));
-	sbuf_putc(sb, '\n');
+	p = sbuf_room(sb, 64 + drv_len + ovr_len + 4 * CUR_NUM_MAX);
+	if (!p)
+		return;
+	p = cur_putc(p, ' ');
+	p = cur_putn(p, drv, drv_len);
+	p = cur_putc(p, ' ');
+	p = cur_putd(p, dev->bound);
+	p = cur_putc(p, ' ');
+	p = cur_putn(p, ovr, ovr_len);
+	p = cur_putc(p, ' ');
+	p = cur_putd(p, dev->dma_use.active);
+	p = cur_putd(p, dev->dma_use.group != NULL);
+	p = cur_putd(p, !list_empty(&dev->deferred));
+	p = cur_putc(p, '\n');
+	sbuf_commit(sb, p);
 }
 
 static void device_subsys_serialize(const struct machine *m, struct sbuf *sb,
@@ -620,12 +646,12 @@ static void device_subsys_destroy(struct machine *m)
 
 	list_for_each_entry_safe(dev, nd, &m->devices, node) {
 		mutex_destroy(&dev->mutex);
-		free(dev);
+		machine_free(m, dev, sizeof(*dev));
 	}
 	INIT_LIST_HEAD(&m->devices);
 	strmap_free(&m->devices_by_name);
 	list_for_each_entry_safe(r, nr, &m->dev_roots, node)
-		free(r);
+		machine_free(m, r, sizeof(*r));
 	INIT_LIST_HEAD(&m->dev_roots);
 	strmap_free(&m->dev_roots_by_name);
 }

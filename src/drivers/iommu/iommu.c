@@ -27,21 +27,43 @@ static inline bool iommu_api(const struct machine *m)
 	return m->cfg.iommu_api;
 }
 
+/* Each domain type's name, for the string and for a state's text. */
+#define IOMMU_DOMAIN_TYPE_NAMES(X)                 \
+	X(IOMMU_DOMAIN_IDENTITY, "identity")       \
+	X(IOMMU_DOMAIN_BLOCKED, "blocked")         \
+	X(IOMMU_DOMAIN_UNMANAGED, "unmanaged")     \
+	X(IOMMU_DOMAIN_DMA, "DMA")                 \
+	X(IOMMU_DOMAIN_DMA_FQ, "DMA-FQ")
+
 const char *iommu_domain_type_str(unsigned int type)
 {
 	switch (type) {
-	case IOMMU_DOMAIN_IDENTITY:
-		return "identity";
-	case IOMMU_DOMAIN_BLOCKED:
-		return "blocked";
-	case IOMMU_DOMAIN_UNMANAGED:
-		return "unmanaged";
-	case IOMMU_DOMAIN_DMA:
-		return "DMA";
-	case IOMMU_DOMAIN_DMA_FQ:
-		return "DMA-FQ";
+#define X(t, s)    \
+	case t:    \
+		return s;
+		IOMMU_DOMAIN_TYPE_NAMES(X)
+#undef X
 	default:
 		return "unknown";
+	}
+}
+
+/*
+ * iommu_domain_type_str(@type) at @p (at most DOMAIN_TYPE_NAME_MAX bytes),
+ * each length known when compiled: a state's text names three domains a
+ * group.
+ */
+#define DOMAIN_TYPE_NAME_MAX 16
+static char *cur_put_domain_type(char *p, unsigned int type)
+{
+	switch (type) {
+#define X(t, s)                    \
+	case t:                    \
+		return cur_putlit(p, s);
+		IOMMU_DOMAIN_TYPE_NAMES(X)
+#undef X
+	default:
+		return cur_putlit(p, "unknown");
 	}
 }
 
@@ -154,7 +176,7 @@ static void __iommu_domain_free(struct iommu_domain *domain)
 	mutex_lock(&m->obj_lock);
 	list_del(&domain->node);
 	mutex_unlock(&m->obj_lock);
-	kfree(domain);
+	machine_free(m, domain, sizeof(*domain));
 }
 
 struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
@@ -548,7 +570,7 @@ static void iommu_group_release(struct kref *kref)
 		strmap_del(&m->groups_by_key, group->keyname, group);
 	mutex_unlock(&m->obj_lock);
 	mutex_destroy(&group->mutex);
-	kfree(group);
+	machine_free(m, group, sizeof(*group));
 }
 
 void iommu_group_put(struct iommu_group *group)
@@ -869,7 +891,7 @@ err_remove_gdev:
 	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->iommu_group, NULL);
 	mutex_unlock(&group->mutex);
-	kfree(gdev);
+	machine_free(dev->m, gdev, sizeof(*gdev));
 	iommu_group_put(group);
 	return ret;
 }
@@ -953,7 +975,7 @@ static void __iommu_group_free_device(struct iommu_group *group,
 	if (list_empty(&group->devices))
 		WARN_ON(group->m, group->owner_cnt ||
 			group->domain != group->default_domain);
-	kfree(gdev);
+	machine_free(group->m, gdev, sizeof(*gdev));
 }
 
 void iommu_release_device(struct device *dev)
@@ -1500,18 +1522,40 @@ int iommu_group_store_type(struct iommu_group *group, const char *buf)
 
 /* ---- machine subsystem: clone, serialize, destroy ---- */
 
-/* A copied group in its machine's indexes (ids ascend: appended). */
-static int clone_group_index(struct machine *new, struct iommu_group *ng)
+static const char *group_key(const void *group)
 {
-	struct list_head *before;
-	int id;
+	return ((const struct iommu_group *)group)->keyname;
+}
 
-	new->groups_free = ng->id;
-	id = group_id_alloc(new, ng, &before);
-	if (id != ng->id)
-		return -ENOMEM;
-	new->groups_free = 0;
-	return ng->key ? strmap_put(&new->groups_by_key, ng->keyname, ng) : 0;
+/*
+ * A copy's group indexes, as the original's: the id table copied whole
+ * (its hints too, which stay true for the same ids) and the key index
+ * slot for slot, rather than each group added again with its growths.
+ */
+static int clone_group_indexes(const struct machine *old, struct machine *new,
+			       const struct ptrmap *map)
+{
+	free(new->groups_by_id);
+	new->groups_by_id = NULL;
+	new->groups_cap = new->groups_free = new->groups_max = 0;
+	if (old->groups_cap) {
+		new->groups_by_id = malloc((size_t)old->groups_cap *
+					   sizeof(*new->groups_by_id));
+		if (!new->groups_by_id)
+			return -ENOMEM;
+		for (int id = 0; id < old->groups_cap; id++)
+			new->groups_by_id[id] =
+				ptrmap_get(map, old->groups_by_id[id]);
+		for (int id = 0; id < old->groups_cap; id++)
+			self_check(!old->groups_by_id[id] ==
+				   !new->groups_by_id[id]);
+		new->groups_cap = old->groups_cap;
+		new->groups_free = old->groups_free;
+		new->groups_max = old->groups_max;
+	}
+	strmap_free(&new->groups_by_key);
+	return strmap_clone(&new->groups_by_key, &old->groups_by_key, map,
+			    group_key) ? -ENOMEM : 0;
 }
 
 static int iommu_subsys_clone(const struct machine *old, struct machine *new,
@@ -1523,7 +1567,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 	struct group_device *gdev, *ngdev;
 
 	list_for_each_entry(iommu, &old->iommus, node) {
-		ni = malloc(sizeof(*ni));
+		ni = machine_clone_alloc(new, sizeof(*ni));
 		if (!ni)
 			return -ENOMEM;
 		*ni = *iommu;
@@ -1532,7 +1576,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, iommu, ni);
 	}
 	list_for_each_entry(domain, &old->domains, node) {
-		nd = malloc(sizeof(*nd));
+		nd = machine_clone_alloc(new, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *domain;
@@ -1541,7 +1585,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, domain, nd);
 	}
 	list_for_each_entry(group, &old->groups, node) {
-		ng = malloc(sizeof(*ng));
+		ng = machine_clone_alloc(new, sizeof(*ng));
 		if (!ng)
 			return -ENOMEM;
 		*ng = *group;
@@ -1553,17 +1597,17 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		INIT_LIST_HEAD(&ng->hwpts); /* the iommufd copies link themselves */
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
-		if (clone_group_index(new, ng))
-			return -ENOMEM;
 		for_each_group_device(group, gdev) {
-			ngdev = malloc(sizeof(*ngdev));
+			ngdev = machine_clone_alloc(new, sizeof(*ngdev));
 			if (!ngdev)
 				return -ENOMEM;
 			*ngdev = *gdev;
 			list_add_tail(&ngdev->list, &ng->devices);
 		}
 	}
-	return 0;
+	if (map->oom)
+		return -ENOMEM;
+	return clone_group_indexes(old, new, map);
 }
 
 static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
@@ -1586,20 +1630,21 @@ static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	}
 }
 
-static void serialize_domain(struct sbuf *sb, struct ptrmap *ids,
-			     const char *label, const struct iommu_domain *d)
+/* " LABEL=#N:TYPE" or " LABEL=-", at most 8 + CUR_NUM_MAX + 16 bytes */
+#define SERIALIZED_DOMAIN_MAX (8 + CUR_NUM_MAX + DOMAIN_TYPE_NAME_MAX)
+/* inline: @label is a literal, its length then known when compiled */
+static inline __attribute__((always_inline)) char *
+serialize_domain(char *p, struct ptrmap *ids, const char *label,
+		 const struct iommu_domain *d)
 {
-	/* " %s=#%d:%s" or " %s=-", piece by piece (see serialize_group()) */
-	sbuf_putc(sb, ' ');
-	sbuf_puts(sb, label);
-	if (!d) {
-		sbuf_puts(sb, "=-");
-		return;
-	}
-	sbuf_puts(sb, "=#");
-	sbuf_putd(sb, canon_id(ids, d));
-	sbuf_putc(sb, ':');
-	sbuf_puts(sb, iommu_domain_type_str(d->type));
+	p = cur_putc(p, ' ');
+	p = cur_putn(p, label, strlen(label));
+	if (!d)
+		return cur_putlit(p, "=-");
+	p = cur_putlit(p, "=#");
+	p = cur_putd(p, canon_id(ids, d));
+	p = cur_putc(p, ':');
+	return cur_put_domain_type(p, d->type);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1654,38 +1699,53 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		 * cnt=%u def=.. blk=.. dom=.. [name=%s]", written piece by
 		 * piece: the checker writes every group of every state.
 		 */
-		sbuf_puts(sb, "group ");
-		sbuf_putd(sb, group->id);
-		sbuf_puts(sb, " iommu=");
-		sbuf_puts(sb, group->iommu ? group->iommu->name : "-");
-		sbuf_puts(sb, " key=");
-		sbuf_putu(sb, group->key);
-		sbuf_puts(sb, " ref=");
-		sbuf_putu(sb, kref_read(&group->kref));
-		sbuf_puts(sb, " devs=");
+		const char *iname = group->iommu ? group->iommu->name : "-";
+		size_t iname_len = strlen(iname), room;
+		char *p;
+
+		room = 64 + iname_len + strlen(group->name) + n +
+		       5 * CUR_NUM_MAX + 3 * SERIALIZED_DOMAIN_MAX;
+		for (i = 0; i < n; i++)
+			room += strlen(names[i]);
+		p = sbuf_room(sb, room);
+		if (!p) {
+			if (names != few)
+				free(names);
+			return;
+		}
+		p = cur_putlit(p, "group ");
+		p = cur_putd(p, group->id);
+		p = cur_putlit(p, " iommu=");
+		p = cur_putn(p, iname, iname_len);
+		p = cur_putlit(p, " key=");
+		p = cur_putu(p, group->key);
+		p = cur_putlit(p, " ref=");
+		p = cur_putu(p, kref_read(&group->kref));
+		p = cur_putlit(p, " devs=");
 		for (i = 0; i < n; i++) {
 			if (i)
-				sbuf_putc(sb, ',');
-			sbuf_puts(sb, names[i]);
+				p = cur_putc(p, ',');
+			p = cur_putn(p, names[i], strlen(names[i]));
 		}
 		if (names != few)
 			free(names);
 		if (group->owner) {
-			sbuf_puts(sb, " owner=#");
-			sbuf_putd(sb, canon_id(ids, group->owner));
+			p = cur_putlit(p, " owner=#");
+			p = cur_putd(p, canon_id(ids, group->owner));
 		} else {
-			sbuf_puts(sb, " owner=-");
+			p = cur_putlit(p, " owner=-");
 		}
-		sbuf_puts(sb, " cnt=");
-		sbuf_putu(sb, group->owner_cnt);
-		serialize_domain(sb, ids, "def", group->default_domain);
-		serialize_domain(sb, ids, "blk", group->blocking_domain);
-		serialize_domain(sb, ids, "dom", group->domain);
+		p = cur_putlit(p, " cnt=");
+		p = cur_putu(p, group->owner_cnt);
+		p = serialize_domain(p, ids, "def", group->default_domain);
+		p = serialize_domain(p, ids, "blk", group->blocking_domain);
+		p = serialize_domain(p, ids, "dom", group->domain);
 		if (group->name[0]) {
-			sbuf_puts(sb, " name=");
-			sbuf_puts(sb, group->name);
+			p = cur_putlit(p, " name=");
+			p = cur_putn(p, group->name, strlen(group->name));
 		}
-		sbuf_putc(sb, '\n');
+		p = cur_putc(p, '\n');
+		sbuf_commit(sb, p);
 	}
 }
 
@@ -1698,9 +1758,9 @@ static void iommu_subsys_destroy(struct machine *m)
 
 	list_for_each_entry_safe(group, ng, &m->groups, node) {
 		list_for_each_entry_safe(gdev, ngdev, &group->devices, list)
-			free(gdev);
+			machine_free(m, gdev, sizeof(*gdev));
 		mutex_destroy(&group->mutex);
-		free(group);
+		machine_free(m, group, sizeof(*group));
 	}
 	INIT_LIST_HEAD(&m->groups);
 	free(m->groups_by_id);
@@ -1708,10 +1768,10 @@ static void iommu_subsys_destroy(struct machine *m)
 	m->groups_cap = m->groups_free = m->groups_max = 0;
 	strmap_free(&m->groups_by_key);
 	list_for_each_entry_safe(domain, nd, &m->domains, node)
-		free(domain);
+		machine_free(m, domain, sizeof(*domain));
 	INIT_LIST_HEAD(&m->domains);
 	list_for_each_entry_safe(iommu, ni, &m->iommus, node)
-		free(iommu);
+		machine_free(m, iommu, sizeof(*iommu));
 	INIT_LIST_HEAD(&m->iommus);
 }
 
@@ -1781,13 +1841,20 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 	sort_unless_sorted(named, k, sizeof(*named), cmp_named_domain);
 	for (size_t i = 0; i < k; i++) {
 		/* "domain #%d users=%u iommu=%s\n" */
-		sbuf_puts(sb, "domain #");
-		sbuf_putd(sb, named[i].id);
-		sbuf_puts(sb, " users=");
-		sbuf_putu(sb, named[i].domain->users);
-		sbuf_puts(sb, " iommu=");
-		sbuf_puts(sb, named[i].domain->iommu->name);
-		sbuf_putc(sb, '\n');
+		const char *iname = named[i].domain->iommu->name;
+		size_t iname_len = strlen(iname);
+		char *p = sbuf_room(sb, 32 + iname_len + 2 * CUR_NUM_MAX);
+
+		if (!p)
+			break;
+		p = cur_putlit(p, "domain #");
+		p = cur_putd(p, named[i].id);
+		p = cur_putlit(p, " users=");
+		p = cur_putu(p, named[i].domain->users);
+		p = cur_putlit(p, " iommu=");
+		p = cur_putn(p, iname, iname_len);
+		p = cur_putc(p, '\n');
+		sbuf_commit(sb, p);
 	}
 	free(named);
 	for (unsigned int t = 0; t < 5; t++)

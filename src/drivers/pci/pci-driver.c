@@ -151,7 +151,7 @@ int new_id_store(struct device_driver *drv, const char *buf)
 	unsigned int f[6] = { 0, 0, PCI_ANY_ID, PCI_ANY_ID, 0, 0 };
 	struct pci_device_id id;
 	struct bus_type *bus = drv->bus;
-	int fields;
+	int fields, ret;
 
 	KFUNC();
 	if (bus->ops->kind != BUS_PCI)
@@ -179,12 +179,10 @@ int new_id_store(struct device_driver *drv, const char *buf)
 	}
 
 	mutex_lock(&bus->ids_lock);
-	if (drv->ndynids == DRIVER_DYNIDS_MAX) {
-		mutex_unlock(&bus->ids_lock);
-		return -ENOSPC;
-	}
-	drv->dynids[drv->ndynids++] = id;
+	ret = driver_add_dynid(drv, &id);
 	mutex_unlock(&bus->ids_lock);
+	if (ret)
+		return ret;
 
 	/* pci_add_dynid() -> driver_attach(): bind every free match now */
 	driver_attach(drv);
