@@ -2190,6 +2190,14 @@ static void test_canon_id(void **state)
 	}
 	assert_int_equal(ids.count, 100);
 	ptrmap_free(&ids);
+	/* a map sized ahead takes the inline path from the first id */
+	ptrmap_init_size(&ids, 100);
+	for (int i = 99; i >= 0; i--)
+		assert_int_equal(canon_id(&ids, &objs[i]), 99 - i);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(canon_id(&ids, &objs[i]), 99 - i);
+	assert_int_equal(ids.count, 100);
+	ptrmap_free(&ids);
 }
 
 static void test_sbuf(void **state)
