@@ -1839,8 +1839,12 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 		return;
 	}
 	list_for_each_entry(domain, &m->domains, node) {
-		if (ptrmap_get(ids, domain)) {
-			named[k].id = canon_id(ids, domain);
+		void *id = ptrmap_get(ids, domain);
+
+		if (id) {
+			/* canon_id()'s number, found already: no second probe */
+			named[k].id = (int)(intptr_t)id - 1;
+			self_check(named[k].id == canon_id(ids, domain));
 			named[k++].domain = domain;
 		} else {
 			unnamed[__builtin_ctz(domain->type)]++;
