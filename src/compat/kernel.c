@@ -938,31 +938,23 @@ static bool ptrmap_grow(struct ptrmap *pm)
 	return true;
 }
 
-bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
+bool ptrmap_put_slow(struct ptrmap *pm, const void *key, void *val)
 {
-	size_t i;
-
 	if (!key)
 		return false; /* NULL marks an empty slot */
 	if ((pm->count + 1) * 2 > pm->cap && !ptrmap_grow(pm))
 		return false;
-	i = ptrmap_slot(key, pm->cap);
-	while (pm->keys[i] && pm->keys[i] != key)
-		i = (i + 1) & (pm->cap - 1);
-	if (!pm->keys[i])
-		pm->count++;
-	pm->keys[i] = key;
-	pm->vals[i] = val;
-	return true;
+	/* grown, the inline path has room */
+	return ptrmap_put(pm, key, val);
 }
 
-int canon_id(struct ptrmap *pm, const void *p)
+int canon_id_slow(struct ptrmap *pm, const void *p)
 {
 	void *v = ptrmap_get(pm, p);
 
 	if (v)
 		return (int)(intptr_t)v - 1;
-	ptrmap_put(pm, p, (void *)(intptr_t)(pm->count + 1));
+	ptrmap_put_slow(pm, p, (void *)(intptr_t)(pm->count + 1));
 	return (int)pm->count - 1;
 }
 

@@ -389,7 +389,7 @@ void ptrmap_init(struct ptrmap *pm);
  */
 void ptrmap_init_size(struct ptrmap *pm, size_t n);
 void ptrmap_free(struct ptrmap *pm);
-bool ptrmap_put(struct ptrmap *pm, const void *key, void *val);
+bool ptrmap_put_slow(struct ptrmap *pm, const void *key, void *val);
 
 static inline size_t ptrmap_slot(const void *p, size_t cap)
 {
@@ -399,6 +399,27 @@ static inline size_t ptrmap_slot(const void *p, size_t cap)
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
 	return (size_t)x & (cap - 1);
+}
+
+/*
+ * Map @key (not NULL) to @val. Inline: a clone maps every object it
+ * copies; a NULL key, an empty map or one due to grow goes the slow way.
+ * Return: false when @key is NULL or the map could not grow.
+ */
+static inline bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
+{
+	size_t i;
+
+	if (!key || !pm->cap || (pm->count + 1) * 2 > pm->cap)
+		return ptrmap_put_slow(pm, key, val);
+	i = ptrmap_slot(key, pm->cap);
+	while (pm->keys[i] && pm->keys[i] != key)
+		i = (i + 1) & (pm->cap - 1);
+	if (!pm->keys[i])
+		pm->count++;
+	pm->keys[i] = key;
+	pm->vals[i] = val;
+	return true;
 }
 
 /*
@@ -505,6 +526,28 @@ int idr_copy(struct idr *dst, const struct idr *src);
  * Canonical small integer for a pointer: 0, 1, 2... in order of first use,
  * so that serializations do not depend on addresses.
  */
-int canon_id(struct ptrmap *pm, const void *p);
+int canon_id_slow(struct ptrmap *pm, const void *p);
+/*
+ * Inline, one probe: a state's text numbers every pointer it names with
+ * it. A lookup that misses takes the empty slot it ended on, as
+ * ptrmap_put() would; a NULL, an empty map or one due to grow goes the
+ * slow way (canon_id_slow(), ptrmap_get() then ptrmap_put()).
+ */
+static inline int canon_id(struct ptrmap *pm, const void *p)
+{
+	size_t i;
+
+	if (!p || !pm->cap || (pm->count + 1) * 2 > pm->cap)
+		return canon_id_slow(pm, p);
+	i = ptrmap_slot(p, pm->cap);
+	while (pm->keys[i]) {
+		if (pm->keys[i] == p)
+			return (int)(intptr_t)pm->vals[i] - 1;
+		i = (i + 1) & (pm->cap - 1);
+	}
+	pm->keys[i] = p;
+	pm->vals[i] = (void *)(intptr_t)++pm->count;
+	return (int)pm->count - 1;
+}
 
 #endif

@@ -1228,6 +1228,17 @@ static void pci_driver_override(void **state)
 	check_invariants();
 }
 
+/* the state's text (driver_subsys_serialize()...) has @line */
+static void assert_state_has(const char *line)
+{
+	char *text = machine_state_serialize(self->m, NULL);
+
+	assert_non_null(text);
+	if (!strstr(text, line))
+		fail_msg("no \"%s\" in:\n%s", line, text);
+	free(text);
+}
+
 /* S10: new_id binds every free match; twice is EEXIST; remove_id. */
 static void pci_new_id(void **state)
 {
@@ -1244,6 +1255,12 @@ static void pci_new_id(void **state)
 	assert_bound("0004:02:00.0", NULL);
 
 	do_new_id("vfio-pci", "8086 10d3\n");
+	driver_set_probe_fault(drv_("vfio-pci"), ENODEV, 12);
+	assert_state_has("\ndriver pci/vfio-pci fail=-19/12 dynids="
+			 "8086:10d3:ffffffff:ffffffff:0:0\n");
+	driver_set_probe_fault(drv_("vfio-pci"), 0, 0);
+	assert_state_has("\ndriver pci/vfio-pci fail=0/0 dynids="
+			 "8086:10d3:ffffffff:ffffffff:0:0\n");
 	assert_bound("0004:01:00.0", "e1000e");	/* bound: stays */
 	assert_bound("0004:02:00.0", "vfio-pci");
 	assert_bound("0004:03:00.0", "vfio-pci");

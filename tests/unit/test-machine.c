@@ -737,6 +737,44 @@ static struct machine *build_ordered(bool reverse)
 	return m;
 }
 
+/*
+ * A group's line lists its devices' names sorted, whatever their probe
+ * order: a small group (names and lengths on the stack in
+ * iommu_subsys_serialize()) and one of more than 16 (allocated).
+ */
+static void test_serialize_group_devs(void **state)
+{
+	struct machine *m = machine_create("devs", NULL);
+	struct iommu_device *iommu;
+	char name[32], want[1024], *text;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(m);
+	iommu = do_iommu(m, "smmu0", 0);
+	for (int i = 2; i >= 0; i--) {
+		snprintf(name, sizeof(name), "0000:00:01.%d", i);
+		do_dev(m, name, iommu, 1);
+	}
+	for (int i = 19; i >= 0; i--) {
+		snprintf(name, sizeof(name), "0000:01:%02x.0", i);
+		do_dev(m, name, iommu, 2);
+	}
+	assert_int_equal(iommu_device_register(iommu), 0);
+	text = machine_state_serialize(m, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, " devs=0000:00:01.0,0000:00:01.1,"
+				     "0000:00:01.2 owner="));
+	len = (size_t)snprintf(want, sizeof(want), " devs=");
+	for (int i = 0; i < 20; i++)
+		len += (size_t)snprintf(want + len, sizeof(want) - len,
+					"%s0000:01:%02x.0", i ? "," : "", i);
+	snprintf(want + len, sizeof(want) - len, " owner=");
+	assert_non_null(strstr(text, want));
+	free(text);
+	machine_destroy(m);
+}
+
 static void test_serialize_canonical(void **state)
 {
 	struct machine *a, *b;
@@ -2190,6 +2228,14 @@ static void test_canon_id(void **state)
 	}
 	assert_int_equal(ids.count, 100);
 	ptrmap_free(&ids);
+	/* a map sized ahead takes the inline path from the first id */
+	ptrmap_init_size(&ids, 100);
+	for (int i = 99; i >= 0; i--)
+		assert_int_equal(canon_id(&ids, &objs[i]), 99 - i);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(canon_id(&ids, &objs[i]), 99 - i);
+	assert_int_equal(ids.count, 100);
+	ptrmap_free(&ids);
 }
 
 static void test_sbuf(void **state)
@@ -2383,6 +2429,7 @@ int main(void)
 		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_clone_empty),
 		cmocka_unit_test(test_clone_warns),
+		cmocka_unit_test(test_serialize_group_devs),
 		cmocka_unit_test(test_serialize_canonical),
 		cmocka_unit_test(test_serialize_differs),
 		cmocka_unit_test(test_serialize_iommu_order),

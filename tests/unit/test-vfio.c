@@ -3472,6 +3472,19 @@ static int run_line(const char *line)
 	return status;
 }
 
+/* the state's vfio line (vfio_subsys_serialize()) is @want, whole */
+static void assert_vfio_line(const char *want)
+{
+	char *text = machine_state_serialize(self->m, NULL);
+	const char *line;
+
+	assert_non_null(text);
+	line = strstr(text, "\nvfio noiommu=");
+	assert_non_null(line);
+	assert_memory_equal(line + 1, want, strlen(want));
+	free(text);
+}
+
 static void type1_unsafe_interrupts(void **state)
 {
 	char want[MSG_MAX];
@@ -3539,6 +3552,7 @@ static void type1_unsafe_interrupts(void **state)
 	assert_int_equal(run_line("@option type1-unsafe-interrupts on"), 0);
 	assert_true(self->m->type1_unsafe_irqs);
 	assert_false(self->m->iommufd_unsafe_irqs);
+	assert_vfio_line("vfio noiommu=0 unsafe_irqs=0 type1_unsafe_irqs=1\n");
 	a = do_iopen();
 	do_cdev(NVME);
 	err_bindfd(EPERM, NVME, a);
@@ -3546,6 +3560,7 @@ static void type1_unsafe_interrupts(void **state)
 	do_iclose(a);
 	assert_int_equal(run_line("@option type1-unsafe-interrupts off"), 0);
 	assert_false(self->m->type1_unsafe_irqs);
+	assert_vfio_line("vfio noiommu=0 unsafe_irqs=0 type1_unsafe_irqs=0\n");
 	assert_all_closed();
 	assert_kernel_owned(NVME, 0);
 	check_invariants();

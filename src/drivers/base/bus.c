@@ -823,22 +823,31 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 
 	(void)ids;
 	list_for_each_entry(bus, &m->buses, node) {
+		size_t bus_len = strlen(bus->name);
+
 		sbuf_puts(sb, "bus ");
-		sbuf_puts(sb, bus->name);
+		sbuf_putn(sb, bus->name, bus_len);
 		sbuf_puts(sb, " autoprobe=");
 		sbuf_putd(sb, bus->drivers_autoprobe);
 		sbuf_putc(sb, '\n');
 		list_for_each_entry(drv, &bus->drivers, node) {
-			/* "driver %s/%s fail=%d/%d dynids=", without parsing */
-			sbuf_puts(sb, "driver ");
-			sbuf_puts(sb, bus->name);
-			sbuf_putc(sb, '/');
-			sbuf_puts(sb, drv->name);
-			sbuf_puts(sb, " fail=");
-			sbuf_putd(sb, drv->fail_errno);
-			sbuf_putc(sb, '/');
-			sbuf_putd(sb, drv->fail_count);
-			sbuf_puts(sb, " dynids=");
+			/* "driver %s/%s fail=%d/%d dynids=", through a cursor */
+			size_t drv_len = strlen(drv->name);
+			char *p = sbuf_room(sb, 32 + bus_len + drv_len +
+							2 * CUR_NUM_MAX);
+
+			if (p) {
+				p = cur_putlit(p, "driver ");
+				p = cur_putn(p, bus->name, bus_len);
+				p = cur_putc(p, '/');
+				p = cur_putn(p, drv->name, drv_len);
+				p = cur_putlit(p, " fail=");
+				p = cur_putd(p, drv->fail_errno);
+				p = cur_putc(p, '/');
+				p = cur_putd(p, drv->fail_count);
+				p = cur_putlit(p, " dynids=");
+				sbuf_commit(sb, p);
+			}
 			for (unsigned int i = 0; i < drv->ndynids; i++) {
 				const struct pci_device_id *id =
 					&drv->dynids[i];

@@ -1686,6 +1686,8 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		const char *few[16];
 		const char **names = n <= sizeof(few) / sizeof(few[0]) ?
 					     few : zalloc(n, sizeof(*names));
+		/* the few names' lengths, each taken once (room, then copy) */
+		size_t few_len[sizeof(few) / sizeof(few[0])];
 
 		if (!names) {
 			sb->oom = true;
@@ -1705,8 +1707,13 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 
 		room = 64 + iname_len + strlen(group->name) + n +
 		       5 * CUR_NUM_MAX + 3 * SERIALIZED_DOMAIN_MAX;
-		for (i = 0; i < n; i++)
-			room += strlen(names[i]);
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(names[i]);
+
+			if (names == few)
+				few_len[i] = len;
+			room += len;
+		}
 		p = sbuf_room(sb, room);
 		if (!p) {
 			if (names != few)
@@ -1725,7 +1732,8 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		for (i = 0; i < n; i++) {
 			if (i)
 				p = cur_putc(p, ',');
-			p = cur_putn(p, names[i], strlen(names[i]));
+			p = cur_putn(p, names[i], names == few ? few_len[i] :
+						      strlen(names[i]));
 		}
 		if (names != few)
 			free(names);
@@ -1831,8 +1839,12 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 		return;
 	}
 	list_for_each_entry(domain, &m->domains, node) {
-		if (ptrmap_get(ids, domain)) {
-			named[k].id = canon_id(ids, domain);
+		void *id = ptrmap_get(ids, domain);
+
+		if (id) {
+			/* canon_id()'s number, found already: no second probe */
+			named[k].id = (int)(intptr_t)id - 1;
+			self_check(named[k].id == canon_id(ids, domain));
 			named[k++].domain = domain;
 		} else {
 			unnamed[__builtin_ctz(domain->type)]++;

@@ -620,10 +620,20 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 {
 	const struct vfio_group *g;
 	const struct vfio_device *d;
+	char *p;
 
-	sbuf_printf(sb, "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n",
-		    m->vfio_noiommu, m->iommufd_unsafe_irqs,
-		    m->type1_unsafe_irqs);
+	/* "vfio noiommu=%d unsafe_irqs=%d type1_unsafe_irqs=%d\n" */
+	p = sbuf_room(sb, 64);
+	if (p) {
+		p = cur_putlit(p, "vfio noiommu=");
+		p = cur_putc(p, m->vfio_noiommu ? '1' : '0');
+		p = cur_putlit(p, " unsafe_irqs=");
+		p = cur_putc(p, m->iommufd_unsafe_irqs ? '1' : '0');
+		p = cur_putlit(p, " type1_unsafe_irqs=");
+		p = cur_putc(p, m->type1_unsafe_irqs ? '1' : '0');
+		p = cur_putc(p, '\n');
+		sbuf_commit(sb, p);
+	}
 	/* the lines of every state, written piece by piece, not parsed */
 	list_for_each_entry(g, &m->vfio_groups, node) {
 		/* "vfio-group %s%d #%d open=%d fd=%d container=" */
