@@ -17,6 +17,7 @@
 #define DMAOWN_COMPAT_CORO_H
 
 #include <stdbool.h>
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <ucontext.h>
@@ -29,7 +30,10 @@
  * it is switched out.
  */
 struct coro {
-	ucontext_t uc;
+	ucontext_t uc;          /* the first entry only (coro_start()) */
+	ucontext_t uc0;         /* getcontext()'s, once: makecontext()'s base */
+	jmp_buf jb;             /* every later switch */
+	bool entered;
 	void *stack;
 	size_t stack_size;
 	void (*fn)(void *arg);
@@ -48,7 +52,7 @@ struct coro {
  * when they yield or finish.
  */
 struct coro_host {
-	ucontext_t uc;
+	jmp_buf jb;
 	struct kstack kstack;
 	uintptr_t token;
 	void *fiber;
