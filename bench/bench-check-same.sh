@@ -2,10 +2,11 @@
 # Does a checker build give exactly a baseline build's results? The guard
 # of every speed change (docs/check.md, "Speed"): for every built-in
 # machine the checker explores to the fixpoint or within N states with
-# -j 1, and for three mutants, the JSON line (seconds and bytes left out),
-# the --save-states file (its seconds left out: the same 128-bit hashes,
-# so the same state texts) and the counterexample must be byte for byte
-# the baseline's. Prints SAME and exits 0, or names what differs and
+# -j 1, for three mutants, for --por on two machines and for lock-dropped
+# under --interleave, the JSON line (seconds and bytes left out), the
+# --save-states file (its seconds left out: the same 128-bit hashes, so
+# the same state texts) and the counterexample must be byte for byte the
+# baseline's. Prints SAME and exits 0, or names what differs and
 # exits 1.
 # usage: bench/bench-check-same.sh DMAOWN BASELINE [N (default 20000)]
 set -u
@@ -55,6 +56,21 @@ for f in v7-order:qdf2400 release-keeps-domain:x86-desktop \
 	run "$NEW" "new-$mu" "$m" --fault "$mu"
 	same "-$mu" "$m" "$mu on $m" json sh
 done
+# partial-order reduction takes its own path through the search
+for m in qdf2400 x86-desktop; do
+	run "$BASE" base-por "$m" --por
+	run "$NEW" new-por "$m" --por
+	same "-por" "$m" "--por on $m" json
+done
+# the interleavings: the same schedules, the same @concurrent block
+b=$BASE t=base-il
+for side in base new; do
+	[ "$side" = new ] && b=$NEW t=new-il
+	"$b" check -q --interleave --fault lock-dropped --json \
+		-o "$d/$t.vfio-host.sh" vfio-host 2>/dev/null |
+		sed 's/"seconds":[0-9.]*,//' >"$d/$t.vfio-host.json"
+done
+same "-il" vfio-host "lock-dropped under --interleave on vfio-host" json sh
 if [ "$bad" -eq 0 ]; then
 	echo "SAME as $BASE"
 else
