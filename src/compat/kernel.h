@@ -402,6 +402,20 @@ static inline size_t ptrmap_slot(const void *p, size_t cap)
 }
 
 /*
+ * The slot of @key in @pm (not empty, @key not NULL): where it is, or the
+ * empty slot its probe ends on, where it would go. The one probe of
+ * ptrmap_get(), ptrmap_put() and canon_id().
+ */
+static inline size_t ptrmap_probe(const struct ptrmap *pm, const void *key)
+{
+	size_t i = ptrmap_slot(key, pm->cap);
+
+	while (pm->keys[i] && pm->keys[i] != key)
+		i = (i + 1) & (pm->cap - 1);
+	return i;
+}
+
+/*
  * Map @key (not NULL) to @val. Inline: a clone maps every object it
  * copies; a NULL key, an empty map or one due to grow goes the slow way.
  * Return: false when @key is NULL or the map could not grow.
@@ -412,9 +426,7 @@ static inline bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 
 	if (!key || !pm->cap || (pm->count + 1) * 2 > pm->cap)
 		return ptrmap_put_slow(pm, key, val);
-	i = ptrmap_slot(key, pm->cap);
-	while (pm->keys[i] && pm->keys[i] != key)
-		i = (i + 1) & (pm->cap - 1);
+	i = ptrmap_probe(pm, key);
 	if (!pm->keys[i])
 		pm->count++;
 	pm->keys[i] = key;
@@ -433,13 +445,8 @@ static inline void *ptrmap_get(const struct ptrmap *pm, const void *key)
 
 	if (!pm->cap || !key)
 		return NULL;
-	i = ptrmap_slot(key, pm->cap);
-	while (pm->keys[i]) {
-		if (pm->keys[i] == key)
-			return pm->vals[i];
-		i = (i + 1) & (pm->cap - 1);
-	}
-	return NULL;
+	i = ptrmap_probe(pm, key);
+	return pm->keys[i] ? pm->vals[i] : NULL;
 }
 
 /*
@@ -539,12 +546,9 @@ static inline int canon_id(struct ptrmap *pm, const void *p)
 
 	if (!p || !pm->cap || (pm->count + 1) * 2 > pm->cap)
 		return canon_id_slow(pm, p);
-	i = ptrmap_slot(p, pm->cap);
-	while (pm->keys[i]) {
-		if (pm->keys[i] == p)
-			return (int)(intptr_t)pm->vals[i] - 1;
-		i = (i + 1) & (pm->cap - 1);
-	}
+	i = ptrmap_probe(pm, p);
+	if (pm->keys[i])
+		return (int)(intptr_t)pm->vals[i] - 1;
 	pm->keys[i] = p;
 	pm->vals[i] = (void *)(intptr_t)++pm->count;
 	return (int)pm->count - 1;

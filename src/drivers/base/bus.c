@@ -167,12 +167,18 @@ const struct driver_desc *driver_desc_find(const char *name)
 	return NULL;
 }
 
+/* Room for a driver's DRIVER_DYNIDS_MAX dynamic ids (first one, or a clone). */
+static struct pci_device_id *dynids_alloc(void)
+{
+	return malloc(DRIVER_DYNIDS_MAX * sizeof(struct pci_device_id));
+}
+
 int driver_add_dynid(struct device_driver *drv, const struct pci_device_id *id)
 {
 	if (drv->ndynids == DRIVER_DYNIDS_MAX)
 		return -ENOSPC;
 	if (!drv->dynids) {
-		drv->dynids = malloc(DRIVER_DYNIDS_MAX * sizeof(*drv->dynids));
+		drv->dynids = dynids_alloc();
 		if (!drv->dynids)
 			return -ENOMEM;
 	}
@@ -780,8 +786,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 			INIT_LIST_HEAD(&nd->devices);
 			list_add_tail(&nd->node, &nb->drivers);
 			if (drv->dynids) {
-				nd->dynids = malloc(DRIVER_DYNIDS_MAX *
-						    sizeof(*nd->dynids));
+				nd->dynids = dynids_alloc();
 				if (!nd->dynids)
 					return -ENOMEM;
 				memcpy(nd->dynids, drv->dynids,

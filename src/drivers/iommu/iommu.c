@@ -1702,10 +1702,11 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		 * piece: the checker writes every group of every state.
 		 */
 		const char *iname = group->iommu ? group->iommu->name : "-";
-		size_t iname_len = strlen(iname), room;
+		size_t iname_len = strlen(iname), gname_len = strlen(group->name);
+		size_t room;
 		char *p;
 
-		room = 64 + iname_len + strlen(group->name) + n +
+		room = 64 + iname_len + gname_len + n +
 		       5 * CUR_NUM_MAX + 3 * SERIALIZED_DOMAIN_MAX;
 		for (i = 0; i < n; i++) {
 			size_t len = strlen(names[i]);
@@ -1750,7 +1751,7 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		p = serialize_domain(p, ids, "dom", group->domain);
 		if (group->name[0]) {
 			p = cur_putlit(p, " name=");
-			p = cur_putn(p, group->name, strlen(group->name));
+			p = cur_putn(p, group->name, gname_len);
 		}
 		p = cur_putc(p, '\n');
 		sbuf_commit(sb, p);
