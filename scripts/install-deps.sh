@@ -9,6 +9,9 @@ set -eu
 # build the fuzz targets (docs/testing.md).
 # libfuse3-dev and fuse3 serve 'dmaown mount' and 'dmaown shell'; pciutils,
 # driverctl and dpdk (dpdk-devbind.py) are the real clients their tests run.
+# kmod: 'dmaown shell' binds its modprobe, rmmod and lsmod over kmod's, which
+# driverctl and dpdk-devbind.py call by path; without kmod there is nothing
+# to bind over (driverctl only recommends it: a minimal Debian 12 lacks it).
 # graphviz (dot) draws 'dmaown show --svg|--png' (docs/pictures.md); gnuplot-nox
 # draws the benchmarks' figures (bench/bench-plots.sh); python3 runs
 # scripts/kernel-corpus (meson needs it anyway).
@@ -25,7 +28,7 @@ set -eu
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libcmocka-dev valgrind
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	clang libclang-rt-14-dev scdoc man-db groff-base
-	libfuse3-dev fuse3 pciutils driverctl dpdk libpci-dev pci.ids graphviz
+	libfuse3-dev fuse3 pciutils driverctl dpdk kmod libpci-dev pci.ids graphviz
 	slurm-wlm munge iproute2 gnuplot-nox python3 libmimalloc-dev"
 
 missing=""
