@@ -124,6 +124,7 @@ struct bus_ops {
 
 struct bus_type {
 	const char *name;             /* == ops->name */
+	size_t name_len;              /* strlen(name) */
 	const struct bus_ops *ops;
 	struct machine *m;
 	struct list_head node;        /* machine::buses */
@@ -150,6 +151,7 @@ struct device_driver {
 	 */
 	unsigned int probing;
 	const char *name;             /* == desc->name */
+	size_t name_len;              /* strlen(name) */
 	const struct driver_desc *desc;
 	struct bus_type *bus;
 	struct list_head node;        /* bus_type::drivers (obj_lock) */

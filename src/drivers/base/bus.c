@@ -424,6 +424,7 @@ int driver_load_params(struct machine *m, const char *name, const char *params)
 	drv->desc = desc;
 	INIT_LIST_HEAD(&drv->devices);
 	drv->name = desc->name;
+	drv->name_len = strlen(desc->name);
 	drv->bus = bus;
 	drv->driver_managed_dma = desc->driver_managed_dma;
 	drv->reset_required = true;	/* vfio-platform's default */
@@ -749,6 +750,7 @@ static int driver_subsys_init(struct machine *m)
 			return -ENOMEM;
 		bus->ops = bus_kinds[k];
 		bus->name = bus->ops->name;
+		bus->name_len = strlen(bus->name);
 		bus->m = m;
 		bus->drivers_autoprobe = true;
 		INIT_LIST_HEAD(&bus->drivers);
@@ -828,7 +830,7 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 
 	(void)ids;
 	list_for_each_entry(bus, &m->buses, node) {
-		size_t bus_len = strlen(bus->name);
+		size_t bus_len = bus->name_len;
 
 		sbuf_puts(sb, "bus ");
 		sbuf_putn(sb, bus->name, bus_len);
@@ -837,11 +839,13 @@ static void driver_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		sbuf_putc(sb, '\n');
 		list_for_each_entry(drv, &bus->drivers, node) {
 			/* "driver %s/%s fail=%d/%d dynids=", through a cursor */
-			size_t drv_len = strlen(drv->name);
+			size_t drv_len = drv->name_len;
 			char *p = sbuf_room(sb, 32 + bus_len + drv_len +
 							2 * CUR_NUM_MAX);
 
 			if (p) {
+				self_check(bus_len == strlen(bus->name) &&
+					   drv_len == strlen(drv->name));
 				p = cur_putlit(p, "driver ");
 				p = cur_putn(p, bus->name, bus_len);
 				p = cur_putc(p, '/');

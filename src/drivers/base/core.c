@@ -91,6 +91,7 @@ struct device *device_alloc(struct machine *m, const char *name,
 		return ERR_PTR(-ENOMEM);
 	dev->m = m;
 	memcpy(dev->name, name, len);
+	dev->name_len = (unsigned char)len;
 	dev->parent = parent;
 	kref_init(&dev->kref);
 	mutex_init(&dev->mutex, &m->locks, "device.mutex");
@@ -524,11 +525,15 @@ static void serialize_dynamic(const struct device *dev, struct sbuf *sb,
 {
 	const char *drv = dev->driver ? dev->driver->name : "-";
 	const char *ovr = dev->driver_override ? dev->driver_override : "-";
-	size_t name_len = strlen(dev->name), drv_len = strlen(drv);
-	size_t ovr_len = strlen(ovr);
+	/* the lengths kept at creation: the checker writes every device */
+	size_t name_len = dev->name_len;
+	size_t drv_len = dev->driver ? dev->driver->name_len : 1;
+	size_t ovr_len = dev->driver_override ? strlen(ovr) : 1;
 	char *p = sbuf_room(sb, 64 + name_len +
 				    (8 + PCI_NUM_RESET_METHODS) * CUR_NUM_MAX);
 
+	self_check(name_len == strlen(dev->name));
+	self_check(drv_len == strlen(drv));
 	if (!p)
 		return;
 	p = cur_putlit(p, "dev ");

@@ -67,6 +67,7 @@ struct device {
 	struct list_head node;       /* machine::devices, under obj_lock */
 	int serial;                  /* creation order; debugging only */
 	char name[DEVICE_NAME_MAX];
+	unsigned char name_len;      /* strlen(name): the checker writes it per state */
 	struct device *parent;
 	struct kref kref;
 	bool added;                  /* between device_add() and device_del() */

@@ -24,6 +24,7 @@ struct iommu_device {
 	struct machine *m;
 	struct list_head node;      /* machine::iommus (obj_lock) */
 	char name[IOMMU_NAME_MAX];
+	unsigned char name_len;     /* strlen(name) */
 	unsigned int domain_types;  /* IOMMU_DOMAIN_* its driver can make */
 	bool registered;            /* iommu_device_register() done */
 	int attach_errno;           /* test hook: attaches fail with this */

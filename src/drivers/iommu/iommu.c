@@ -82,6 +82,7 @@ struct iommu_device *iommu_device_alloc(struct machine *m, const char *name,
 		return ERR_PTR(-ENOMEM);
 	iommu->m = m;
 	memcpy(iommu->name, name, len);
+	iommu->name_len = (unsigned char)len;
 	iommu->domain_types = (domain_types & IOMMU_DOMAIN_ALL_TYPES_) |
 			      IOMMU_DOMAIN_UNMANAGED | IOMMU_DOMAIN_DMA;
 	iommu->msi_isolated = true;
@@ -1647,9 +1648,10 @@ serialize_domain(char *p, struct ptrmap *ids, const char *label,
 	return cur_put_domain_type(p, d->type);
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_dev_name(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp((*(const struct device *const *)a)->name,
+		      (*(const struct device *const *)b)->name);
 }
 
 static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
@@ -1683,42 +1685,38 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 	list_for_each_entry(group, &m->groups, node) {
 		size_t n = list_count_nodes(&group->devices), i = 0;
 		/* most groups are small: no allocation per group per state */
-		const char *few[16];
-		const char **names = n <= sizeof(few) / sizeof(few[0]) ?
-					     few : zalloc(n, sizeof(*names));
-		/* the few names' lengths, each taken once (room, then copy) */
-		size_t few_len[sizeof(few) / sizeof(few[0])];
+		const struct device *few[16];
+		const struct device **devs = n <= sizeof(few) / sizeof(few[0]) ?
+						     few :
+						     zalloc(n, sizeof(*devs));
 
-		if (!names) {
+		if (!devs) {
 			sb->oom = true;
 			return;
 		}
 		for_each_group_device(group, gdev)
-			names[i++] = gdev->dev->name;
-		sort_unless_sorted(names, n, sizeof(*names), cmp_str);
+			devs[i++] = gdev->dev;
+		sort_unless_sorted(devs, n, sizeof(*devs), cmp_dev_name);
 		/*
 		 * "group %d iommu=%s key=%u ref=%u devs=%s,%s... owner=#%d|-
 		 * cnt=%u def=.. blk=.. dom=.. [name=%s]", written piece by
 		 * piece: the checker writes every group of every state.
 		 */
 		const char *iname = group->iommu ? group->iommu->name : "-";
-		size_t iname_len = strlen(iname), gname_len = strlen(group->name);
+		size_t iname_len = group->iommu ? group->iommu->name_len : 1;
+		size_t gname_len = group->name[0] ? strlen(group->name) : 0;
 		size_t room;
 		char *p;
 
+		self_check(iname_len == strlen(iname));
 		room = 64 + iname_len + gname_len + n +
 		       5 * CUR_NUM_MAX + 3 * SERIALIZED_DOMAIN_MAX;
-		for (i = 0; i < n; i++) {
-			size_t len = strlen(names[i]);
-
-			if (names == few)
-				few_len[i] = len;
-			room += len;
-		}
+		for (i = 0; i < n; i++)
+			room += devs[i]->name_len;
 		p = sbuf_room(sb, room);
 		if (!p) {
-			if (names != few)
-				free(names);
+			if (devs != few)
+				free(devs);
 			return;
 		}
 		p = cur_putlit(p, "group ");
@@ -1733,11 +1731,10 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		for (i = 0; i < n; i++) {
 			if (i)
 				p = cur_putc(p, ',');
-			p = cur_putn(p, names[i], names == few ? few_len[i] :
-						      strlen(names[i]));
+			p = cur_putn(p, devs[i]->name, devs[i]->name_len);
 		}
-		if (names != few)
-			free(names);
+		if (devs != few)
+			free(devs);
 		if (group->owner) {
 			p = cur_putlit(p, " owner=#");
 			p = cur_putd(p, canon_id(ids, group->owner));
@@ -1855,7 +1852,7 @@ static void domains_serialize(const struct machine *m, struct sbuf *sb,
 	for (size_t i = 0; i < k; i++) {
 		/* "domain #%d users=%u iommu=%s\n" */
 		const char *iname = named[i].domain->iommu->name;
-		size_t iname_len = strlen(iname);
+		size_t iname_len = named[i].domain->iommu->name_len;
 		char *p = sbuf_room(sb, 32 + iname_len + 2 * CUR_NUM_MAX);
 
 		if (!p)
