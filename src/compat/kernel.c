@@ -738,22 +738,25 @@ void strmap_init(struct strmap *sm)
 
 void strmap_free(struct strmap *sm)
 {
-	free(sm->keys);
-	free(sm->vals);
+	if (!sm->borrowed)
+		free(sm->keys);
 	memset(sm, 0, sizeof(*sm));
+}
+
+/* Keys and values in one allocation: a clone copies a table per index. */
+static const char **strmap_table(size_t cap)
+{
+	return zalloc(cap, sizeof(const char *) + sizeof(void *));
 }
 
 static int strmap_grow(struct strmap *sm)
 {
 	size_t ncap = sm->cap ? sm->cap * 2 : 64;
-	const char **nk = zalloc(ncap, sizeof(*nk));
-	void **nv = zalloc(ncap, sizeof(*nv));
+	const char **nk = strmap_table(ncap);
+	void **nv = (void **)(nk + ncap);
 
-	if (!nk || !nv) {
-		free(nk);
-		free(nv);
+	if (!nk)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < sm->cap; i++) {
 		size_t j;
 
@@ -765,8 +768,9 @@ static int strmap_grow(struct strmap *sm)
 		nk[j] = sm->keys[i];
 		nv[j] = sm->vals[i];
 	}
-	free(sm->keys);
-	free(sm->vals);
+	if (!sm->borrowed)
+		free(sm->keys);
+	sm->borrowed = false;
 	sm->keys = nk;
 	sm->vals = nv;
 	sm->cap = ncap;
@@ -845,17 +849,18 @@ void self_check_failed(const char *file, int line, const char *what)
 }
 
 int strmap_clone(struct strmap *dst, const struct strmap *src,
-		 const struct ptrmap *map, const char *(*key_of)(const void *))
+		 const struct ptrmap *map, const char *(*key_of)(const void *),
+		 void *room)
 {
 	memset(dst, 0, sizeof(*dst));
 	if (!src->cap)
 		return 0;
-	dst->keys = zalloc(src->cap, sizeof(*dst->keys));
-	dst->vals = zalloc(src->cap, sizeof(*dst->vals));
-	if (!dst->keys || !dst->vals) {
-		strmap_free(dst);
+	dst->keys = room ? room : malloc(strmap_room(src));
+	if (!dst->keys)
 		return -ENOMEM;
-	}
+	memset(dst->keys, 0, strmap_room(src));
+	dst->borrowed = room != NULL;
+	dst->vals = (void **)(dst->keys + src->cap);
 	dst->cap = src->cap;
 	for (size_t i = 0; i < src->cap; i++) {
 		void *v;

@@ -470,8 +470,9 @@ static inline void *clone_remap(const struct ptrmap *map, const void *old)
  */
 struct strmap {
 	const char **keys;
-	void **vals;
+	void **vals; /* in the same allocation as @keys, after it */
 	size_t cap, count;
+	bool borrowed; /* the table is in memory the map does not own */
 };
 
 void strmap_init(struct strmap *sm);
@@ -492,10 +493,19 @@ void strmap_del(struct strmap *sm, const char *key, const void *val);
  * @key_of. The keys are the same strings, so they hash to the same
  * slots: the table is copied slot for slot instead of rebuilt, which a
  * machine's clone did name by name (a hash, probes and growth each).
+ * @room, when not NULL, is where the table goes (strmap_room(@src)
+ * bytes, e.g. in a machine clone's block, freed with it): the map does
+ * not free it, and moves out of it when it grows.
  * Return: 0, -ENOMEM, or -EINVAL when a value is not in @map.
  */
 int strmap_clone(struct strmap *dst, const struct strmap *src,
-		 const struct ptrmap *map, const char *(*key_of)(const void *));
+		 const struct ptrmap *map, const char *(*key_of)(const void *),
+		 void *room);
+/* The bytes strmap_clone() of @src needs for its table. */
+static inline size_t strmap_room(const struct strmap *src)
+{
+	return src->cap * (sizeof(*src->keys) + sizeof(*src->vals));
+}
 
 /*
  * Pointers by small integer id, the lowest free id given out first, as

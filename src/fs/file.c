@@ -316,7 +316,11 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 	}
 	strmap_free(&new->processes_by_name);
 	return strmap_clone(&new->processes_by_name, &old->processes_by_name,
-			    map, process_key) ? -ENOMEM : 0;
+			    map, process_key,
+			    machine_clone_room(new, strmap_room(
+							    &old->processes_by_name))) ?
+		       -ENOMEM :
+		       0;
 }
 
 static void idr_remap(struct idr *idr, const struct ptrmap *map)

@@ -156,6 +156,12 @@ struct machine_arena {
  */
 void *machine_clone_alloc(struct machine *new, size_t size);
 /*
+ * machine_clone_room() - @size bytes in @new's block, or NULL when the
+ * block is short (never malloc()): for a table whose owner frees only
+ * what it allocated itself (strmap_clone()'s @room).
+ */
+void *machine_clone_room(struct machine *new, size_t size);
+/*
  * machine_free() - free an object of @size bytes of @m that may have
  * come from machine_clone_alloc(): one in the block stays until the
  * machine goes (AddressSanitizer builds mark it freed), any other is

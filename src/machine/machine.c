@@ -201,6 +201,22 @@ void *machine_clone_alloc(struct machine *new, size_t size)
 	return p;
 }
 
+void *machine_clone_room(struct machine *new, size_t size)
+{
+	struct machine_arena *a = new->arena;
+	void *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!a)
+		return NULL;
+	a->want += size; /* the next block has room for it */
+	if (a->size - a->used < size)
+		return NULL;
+	p = a->data + a->used;
+	a->used += size;
+	return p;
+}
+
 void machine_free(struct machine *m, const void *p, size_t size)
 {
 	const struct machine_arena *a = m->arena;

@@ -1991,11 +1991,6 @@ static const char *named_key(const void *v)
 }
 
 /*
- * strmap_clone(): the copy finds every name as the new object, after
- * deletions left moved entries behind, and keeps no pointer of the
- * source; a value missing from the map fails it, an empty map copies.
- */
-/*
  * The shortcuts' self-checks run in every build the suite uses
  * (meson.build defines DMAOWN_SELF_CHECK unless --buildtype=release): a
  * build that lost the define would pass every test while checking
@@ -2030,6 +2025,11 @@ static void test_self_check_on(void **state)
 	assert_non_null(strstr(msg, "self-check failed: one == 2"));
 }
 
+/*
+ * strmap_clone(): the copy finds every name as the new object, after
+ * deletions left moved entries behind, and keeps no pointer of the
+ * source; a value missing from the map fails it, an empty map copies.
+ */
 static void test_strmap_clone(void **state)
 {
 	static struct named olds[500], news[500];
@@ -2039,7 +2039,7 @@ static void test_strmap_clone(void **state)
 	(void)state;
 	strmap_init(&src);
 	ptrmap_init(&map);
-	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), 0);
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key, NULL), 0);
 	assert_null(strmap_get(&dst, "x"));
 	strmap_free(&dst);
 	for (int i = 0; i < 500; i++) {
@@ -2053,10 +2053,11 @@ static void test_strmap_clone(void **state)
 	/* every object but the last maps: the copy is refused */
 	for (int i = 0; i < 499; i++)
 		assert_true(ptrmap_put(&map, &olds[i], &news[i]));
-	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), -EINVAL);
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key, NULL),
+			 -EINVAL);
 	assert_int_equal(dst.cap, 0);
 	assert_true(ptrmap_put(&map, &olds[499], &news[499]));
-	assert_int_equal(strmap_clone(&dst, &src, &map, named_key), 0);
+	assert_int_equal(strmap_clone(&dst, &src, &map, named_key, NULL), 0);
 	assert_int_equal(dst.count, src.count);
 	for (int i = 0; i < 500; i++) {
 		if (i % 4) {
@@ -2076,6 +2077,43 @@ static void test_strmap_clone(void **state)
 	assert_ptr_equal(strmap_get(&dst, olds[0].name), &news[0]);
 	assert_null(strmap_get(&dst, olds[1].name));
 	strmap_free(&dst);
+	/*
+	 * Into room the caller owns (a clone's block): the table is there,
+	 * the map never frees it (an ASan build would catch a free() of it)
+	 * and moves out of it when it grows.
+	 */
+	{
+		void *room = malloc(strmap_room(&src));
+
+		assert_non_null(room);
+		assert_int_equal(strmap_clone(&dst, &src, &map, named_key,
+					      room),
+				 0);
+		assert_ptr_equal(dst.keys, room);
+		assert_true(dst.borrowed);
+		assert_ptr_equal(strmap_get(&dst, olds[2].name), &news[2]);
+		strmap_del(&dst, news[2].name, &news[2]);
+		assert_null(strmap_get(&dst, olds[2].name));
+		for (int i = 0; i < 500; i += 4)
+			assert_int_equal(strmap_put(&dst, news[i].name,
+						    &news[i]),
+					 0);
+		/* names until the table grows out of the room */
+		while (dst.keys == (const char **)room) {
+			static struct named more[512];
+			static int k;
+
+			snprintf(more[k].name, sizeof(more[k].name), "x%d", k);
+			assert_int_equal(strmap_put(&dst, more[k].name,
+						    &more[k]),
+					 0);
+			k++;
+		}
+		assert_false(dst.borrowed);
+		assert_ptr_equal(strmap_get(&dst, olds[8].name), &news[8]);
+		strmap_free(&dst);
+		free(room);
+	}
 	strmap_free(&src);
 	ptrmap_free(&map);
 }

@@ -447,7 +447,9 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		return -ENOMEM;
 	strmap_free(&new->devices_by_name);
 	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
-			 device_key))
+			 device_key,
+			 machine_clone_room(new,
+					    strmap_room(&old->devices_by_name))))
 		return -ENOMEM;
 	/* roots live as long as their machine: in the clone's block */
 	list_for_each_entry(r, &old->dev_roots, node) {
@@ -463,7 +465,11 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 		return -ENOMEM;
 	strmap_free(&new->dev_roots_by_name);
 	return strmap_clone(&new->dev_roots_by_name, &old->dev_roots_by_name,
-			    map, dev_root_key) ? -ENOMEM : 0;
+			    map, dev_root_key,
+			    machine_clone_room(new, strmap_room(
+							    &old->dev_roots_by_name))) ?
+		       -ENOMEM :
+		       0;
 }
 
 static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)

@@ -1556,7 +1556,11 @@ static int clone_group_indexes(const struct machine *old, struct machine *new,
 	}
 	strmap_free(&new->groups_by_key);
 	return strmap_clone(&new->groups_by_key, &old->groups_by_key, map,
-			    group_key) ? -ENOMEM : 0;
+			    group_key,
+			    machine_clone_room(new,
+					       strmap_room(&old->groups_by_key))) ?
+		       -ENOMEM :
+		       0;
 }
 
 static int iommu_subsys_clone(const struct machine *old, struct machine *new,
