@@ -13,6 +13,9 @@
  *              legacy container (@vmm assign) and released (@vmm release)
  *   iommufd    every endpoint opened through its cdev, bound to one
  *              iommufd and attached to an IOAS, then closed
+ *   rmmod      while every endpoint is open through its cdev, rmmod of
+ *              vfio-pci, refused as delete_module() refuses a module vfio
+ *              holds (ns per refusal, through the library)
  * and the cost of one bind+unbind pair on a device in the middle of the
  * machine through the library (bind_store/unbind_store), through
  * sysfs_write() and through a script line.
@@ -51,6 +54,7 @@ struct figures {
 		iommufd_release;
 	double pair_lib, pair_sysfs, pair_script; /* ns per pair */
 	double list_dev;	/* ns to list a device's sysfs directory */
+	double rmmod_busy;	/* ns to refuse rmmod of a module in use */
 	long maxrss_kb;
 	int failed;
 };
@@ -309,6 +313,13 @@ static void measure(unsigned long devices, int pairs, struct figures *f)
 		    nm.v[i], nm.v[i], nm.v[i]);
 	f->iommufd_claim = timed_lines(ctx, &t, &f->failed);
 	machine_log_clear(m);
+	/* every endpoint holds vfio-pci's module: each rmmod is refused */
+	t0 = now();
+	for (int i = 0; i < pairs; i++)
+		if (driver_delete_module(m, "vfio-pci") != -EWOULDBLOCK)
+			f->failed = 1;
+	f->rmmod_busy = (now() - t0) * 1e9 / pairs;
+	machine_log_clear(m);
 	for (size_t i = 0; i < nm.n; i++)
 		add(&t, "@vfio device-close %s\n", nm.v[i]);
 	f->iommufd_release = timed_lines(ctx, &t, &f->failed);
@@ -386,10 +397,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!json)
-		printf("%7s %6s %8s %8s %8s %8s %8s %8s %8s %8s %7s | %8s %8s %8s %8s\n",
+		printf("%7s %6s %8s %8s %8s %8s %8s %8s %8s %8s %7s | %8s %8s %8s %8s %8s\n",
 		       "devices", "groups", "boot s", "rebind", "to-vfio",
 		       "vfio", "vfio-rel", "iommufd", "fd-rel", "total s",
-		       "RSS MB", "lib ns", "sysfs ns", "line ns", "ls ns");
+		       "RSS MB", "lib ns", "sysfs ns", "line ns", "ls ns",
+		       "rmmod ns");
 	for (unsigned long n = min; n <= max; n *= 2) {
 		struct figures f;
 
@@ -399,21 +411,22 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (json) {
-			printf("{\"devices\":%lu,\"groups\":%lu,\"endpoints\":%lu,\"boot\":%.4f,\"rebind\":%.4f,\"to_vfio\":%.4f,\"vfio_claim\":%.4f,\"vfio_release\":%.4f,\"iommufd_claim\":%.4f,\"iommufd_release\":%.4f,\"total\":%.4f,\"maxrss_kb\":%ld,\"pair_lib_ns\":%.0f,\"pair_sysfs_ns\":%.0f,\"pair_script_ns\":%.0f,\"list_device_ns\":%.0f}\n",
+			printf("{\"devices\":%lu,\"groups\":%lu,\"endpoints\":%lu,\"boot\":%.4f,\"rebind\":%.4f,\"to_vfio\":%.4f,\"vfio_claim\":%.4f,\"vfio_release\":%.4f,\"iommufd_claim\":%.4f,\"iommufd_release\":%.4f,\"total\":%.4f,\"maxrss_kb\":%ld,\"pair_lib_ns\":%.0f,\"pair_sysfs_ns\":%.0f,\"pair_script_ns\":%.0f,\"list_device_ns\":%.0f,\"rmmod_busy_ns\":%.0f}\n",
 			       f.devices, f.groups, f.endpoints, f.boot, f.rebind,
 			       f.to_vfio, f.vfio_claim, f.vfio_release,
 			       f.iommufd_claim, f.iommufd_release, total(&f),
 			       f.maxrss_kb, f.pair_lib, f.pair_sysfs,
-			       f.pair_script, f.list_dev);
+			       f.pair_script, f.list_dev, f.rmmod_busy);
 		} else {
-			printf("%7lu %6lu %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %7.1f | %8.0f %8.0f %8.0f %8.0f\n",
+			printf("%7lu %6lu %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %7.1f | %8.0f %8.0f %8.0f %8.0f %8.0f\n",
 			       f.devices, f.groups, f.boot, f.rebind, f.to_vfio,
 			       f.vfio_claim, f.vfio_release, f.iommufd_claim,
 			       f.iommufd_release, total(&f),
 			       (double)f.maxrss_kb / 1024, f.pair_lib,
-			       f.pair_sysfs, f.pair_script, f.list_dev);
+			       f.pair_sysfs, f.pair_script, f.list_dev,
+			       f.rmmod_busy);
 			if (prev.devices)
-				printf("%7s %6s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %7.2f | %8.2f %8.2f %8.2f %8.2f   (x per doubling)\n",
+				printf("%7s %6s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %7.2f | %8.2f %8.2f %8.2f %8.2f %8.2f   (x per doubling)\n",
 				       "", "", f.boot / prev.boot,
 				       f.rebind / prev.rebind,
 				       f.to_vfio / prev.to_vfio,
@@ -426,7 +439,8 @@ int main(int argc, char **argv)
 				       f.pair_lib / prev.pair_lib,
 				       f.pair_sysfs / prev.pair_sysfs,
 				       f.pair_script / prev.pair_script,
-				       f.list_dev / prev.list_dev);
+				       f.list_dev / prev.list_dev,
+				       f.rmmod_busy / prev.rmmod_busy);
 		}
 		fflush(stdout);
 		prev = f;

@@ -509,6 +509,30 @@ static void check_fds(struct machine *m, const char *file, int line)
 	       fds, files);
 }
 
+/*
+ * Every driver's module references are its open vfio devices: one taken
+ * at each device's first open, put at its last close (v6.6
+ * vfio_df_device_first_open(), vfio_df_device_last_close()).
+ */
+static void check_module_refs(struct machine *m, const char *file, int line)
+{
+	struct bus_type *bus;
+	struct device_driver *drv;
+	struct vfio_device *vd;
+
+	list_for_each_entry(bus, &m->buses, node) {
+		list_for_each_entry(drv, &bus->drivers, node) {
+			unsigned int open = 0;
+
+			list_for_each_entry(vd, &m->vfio_devices, node)
+				open += vd->module == drv;
+			verify(drv->module_refs == open, file, line,
+			       "%s: %u module references, %u devices open",
+			       drv->name, drv->module_refs, open);
+		}
+	}
+}
+
 static void check_vfio(struct machine *m, const char *file, int line)
 {
 	struct vfio_container *c;
@@ -645,7 +669,13 @@ static void check_vfio(struct machine *m, const char *file, int line)
 		verify(!bound_cdevs || !group_files, file, line,
 		       "%s: bound through its cdev and open through its group",
 		       vd->dev->name);
+		/* vfio_df_device_first_open(): its driver's module, if open */
+		verify(vd->module == (vd->open_count ? vd->dev->driver : NULL),
+		       file, line, "%s: open_count %u, holds the module of %s",
+		       vd->dev->name, vd->open_count,
+		       vd->module ? driver_name(vd->module) : "(none)");
 	}
+	check_module_refs(m, file, line);
 	check_fds(m, file, line);
 }
 
@@ -2154,6 +2184,114 @@ static void unbind_while_open(void **state)
 	do_iclose(a);
 	do_bind("nvme", NVME);
 	assert_kernel_owned(NVME, 1);
+	assert_all_closed();
+	check_invariants();
+}
+
+/* ---- rmmod of a module vfio holds ---- */
+
+static int tail_mod_c, tail_mod_a;
+
+/* NVME open through a VMM's container, NIC bound through its cdev. */
+static void module_refs_tail(void)
+{
+	struct device_driver *vfio_pci = drv_("vfio-pci");
+
+	/*
+	 * try_stop_module(): references held, delete_module(O_NONBLOCK)
+	 * fails with -EWOULDBLOCK (EAGAIN) and the module stays, its
+	 * devices bound and open
+	 */
+	assert_int_equal(vfio_pci->module_refs, 2);
+	assert_ptr_equal(vdev_(NVME)->module, vfio_pci);
+	assert_ptr_equal(vdev_(NIC)->module, vfio_pci);
+	assert_rc(-EWOULDBLOCK, driver_delete_module(self->m, "vfio-pci"));
+	assert_ptr_equal(drv_("vfio-pci"), vfio_pci);
+	assert_bound(NVME, "vfio-pci");
+	assert_bound(NIC, "vfio-pci");
+	/*
+	 * vfio_df_group_close() -> vfio_df_device_last_close() ->
+	 * module_put(): NIC of the same driver still holds it, refused
+	 */
+	do_vmm_release(NVME, tail_mod_c);
+	assert_null(vdev_(NVME)->module);
+	assert_int_equal(vfio_pci->module_refs, 1);
+	assert_rc(-EWOULDBLOCK, driver_delete_module(self->m, "vfio-pci"));
+	assert_bound(NIC, "vfio-pci");
+	/*
+	 * vfio_df_unbind_iommufd() -> vfio_df_device_last_close(): no
+	 * reference left, delete_module() unloads (its exit unbinds both)
+	 */
+	do_dclose(NIC);
+	do_iclose(tail_mod_a);
+	assert_int_equal(vfio_pci->module_refs, 0);
+	assert_rc(0, driver_delete_module(self->m, "vfio-pci"));
+	assert_null(machine_find_driver(self->m, "vfio-pci"));
+	assert_bound(NVME, NULL);
+	assert_bound(NIC, NULL);
+	assert_all_closed();
+}
+
+/*
+ * rmmod of vfio-pci while userspace has its devices open (v6.6): the
+ * first open of a device takes a reference on its driver's module
+ * (vfio_df_device_first_open(): try_module_get(dev->driver->owner)), the
+ * last close puts it (vfio_df_device_last_close(): module_put()), and
+ * delete_module() with O_NONBLOCK, as rmmod calls it, refuses a module
+ * with references (try_stop_module(): -EWOULDBLOCK). delete_module()
+ * reads the count; it does not walk the devices. A clone carries it.
+ */
+static void module_refs_rmmod(void **state)
+{
+	struct device_driver *vfio_pci;
+	int g;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	vfio_pci = drv_("vfio-pci");
+	assert_int_equal(vfio_pci->module_refs, 0);
+
+	/* the group path: vfio_df_group_open() -> vfio_df_open() */
+	tail_mod_c = do_assign(NVME);
+	assert_int_equal(vfio_pci->module_refs, 1);
+	assert_rc(-EWOULDBLOCK, driver_delete_module(self->m, "vfio-pci"));
+	assert_ptr_equal(drv_("vfio-pci"), vfio_pci);
+	assert_bound(NVME, "vfio-pci");
+	/* vfio_df_open(): a second file of an open device is no first open */
+	g = gid(NVME);
+	do_getfd(g, NVME);
+	assert_int_equal(vdev_(NVME)->open_count, 2);
+	assert_int_equal(vfio_pci->module_refs, 1);
+	do_dclose(NVME);
+	assert_int_equal(vdev_(NVME)->open_count, 1);
+	assert_int_equal(vfio_pci->module_refs, 1);
+	/* the cdev path: vfio_df_ioctl_bind_iommufd() -> vfio_df_open() */
+	tail_mod_a = do_iopen();
+	do_cdev(NIC);
+	assert_int_equal(vfio_pci->module_refs, 1); /* open, not bound */
+	do_bindfd(NIC, tail_mod_a);
+	check_invariants();
+	/* the rest on the machine and on its clone, to the same end */
+	twin(module_refs_tail);
+
+	/*
+	 * Unbound while open: vfio_unregister_group_dev() waits for the
+	 * last close, which puts the reference on the driver it was taken
+	 * on (the model's userspace closes on the request)
+	 */
+	do_load("vfio-pci");
+	vfio_pci = drv_("vfio-pci");
+	to_vfio(NVME);
+	tail_mod_c = do_assign(NVME);
+	assert_int_equal(vfio_pci->module_refs, 1);
+	do_override(NVME, "\n");
+	do_unbind("vfio-pci", NVME);
+	assert_null(vdev_(NVME));
+	assert_int_equal(vfio_pci->module_refs, 0);
+	do_vmm_release(NVME, tail_mod_c);
+	assert_rc(0, driver_delete_module(self->m, "vfio-pci"));
 	assert_all_closed();
 	check_invariants();
 }
@@ -4704,6 +4842,7 @@ int main(void)
 		EVERY_FW(group_node_lifecycle),
 		EVERY_FW(legacy_ioctl_errnos),
 		EVERY_FW(unbind_while_open),
+		EVERY_FW(module_refs_rmmod),
 		EVERY_FW(device_request_channel),
 		EVERY_FW(stale_group_file),
 		EVERY_FW(resv_direct),

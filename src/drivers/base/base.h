@@ -173,7 +173,27 @@ struct device_driver {
 	bool reset_required;
 	/* vfio-pci's enable_sriov module parameter (default off) */
 	bool enable_sriov;
+	/*
+	 * The references on the driver's module (the kernel's
+	 * module::refcnt less its base): one for each vfio device of the
+	 * driver that userspace has open, taken at its first open and put
+	 * at its last close (vfio_df_device_first_open(),
+	 * vfio_df_device_last_close()), so that delete_module() reads
+	 * whether the module is in use without walking the devices. Under
+	 * m->vfio_lock, the lock of all its users. Not in the state text:
+	 * the open vfio devices say it; a clone copies it.
+	 */
+	unsigned int module_refs;
 };
+
+/*
+ * bus.c: the driver's module references, under m->vfio_lock.
+ * try_module_get() takes one (true; NULL, a module-less owner, takes
+ * none); module_put() gives one back; module_refcount() reads them.
+ */
+bool try_module_get(struct device_driver *drv);
+void module_put(struct device_driver *drv);
+unsigned int module_refcount(const struct device_driver *drv);
 
 /* dd.c */
 int device_driver_attach(struct device_driver *drv, struct device *dev);

@@ -484,8 +484,41 @@ int driver_unload(struct machine *m, const char *name)
 }
 
 /*
+ * try_module_get() (kernel/module/main.c): the module's count goes up.
+ * The kernel's fails for a module that is going; the model's driver
+ * being unloaded still takes one (its unload closes the device anyway).
+ */
+bool try_module_get(struct device_driver *drv)
+{
+	if (!drv)
+		return true;
+	lockdep_assert_held(drv->bus->m, &drv->bus->m->vfio_lock);
+	drv->module_refs++;
+	return true;
+}
+
+/* module_put(): one reference less. */
+void module_put(struct device_driver *drv)
+{
+	if (!drv)
+		return;
+	lockdep_assert_held(drv->bus->m, &drv->bus->m->vfio_lock);
+	if (!WARN_ON(drv->bus->m, !drv->module_refs))
+		drv->module_refs--;
+}
+
+/* module_refcount(): the references taken (0 for a module not in use). */
+unsigned int module_refcount(const struct device_driver *drv)
+{
+	lockdep_assert_held(drv->bus->m, &drv->bus->m->vfio_lock);
+	return drv->module_refs;
+}
+
+/*
  * delete_module() with O_NONBLOCK, as kmod's rmmod calls it: a module
  * with references is refused (try_stop_module(): -EWOULDBLOCK) and stays.
+ * The count is read in O(1); debug builds check it against the walk of
+ * every vfio device it replaces.
  */
 int driver_delete_module(struct machine *m, const char *name)
 {
@@ -500,7 +533,10 @@ int driver_delete_module(struct machine *m, const char *name)
 	mutex_unlock(&m->obj_lock);
 	if (!drv)
 		return -ENOENT;
-	refs = vfio_driver_module_refs(m, drv);
+	mutex_lock(&m->vfio_lock);
+	refs = module_refcount(drv);
+	self_check(refs == vfio_driver_open_devices(m, drv));
+	mutex_unlock(&m->vfio_lock);
 	driver_put(drv);
 	if (refs)
 		return -EWOULDBLOCK;

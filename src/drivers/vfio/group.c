@@ -399,8 +399,19 @@ static int vfio_group_get_device_fd_locked(struct process *p,
 		put_unused_fd(p, fd);
 		return -EINVAL;
 	}
+	/* vfio_df_device_first_open(): the driver's module first */
+	if (!vdev->open_count) {
+		int ret = vfio_df_device_first_open(vdev);
+
+		if (ret) {
+			put_unused_fd(p, fd);
+			return ret;
+		}
+	}
 	df = vfio_allocate_device_file(vdev, true);
 	if (!df) {
+		if (!vdev->open_count)
+			vfio_df_device_last_close(vdev);
 		put_unused_fd(p, fd);
 		return -ENOMEM;
 	}
@@ -495,6 +506,7 @@ void vfio_df_group_close(struct vfio_device_file *df)
 	vfio_pci_core_open_count(vdev, false);
 	vdev->group->container_users--;
 	vfio_group_file_put(vdev->group);
+	vfio_df_device_last_close(vdev); /* module_put() last */
 }
 
 /*

@@ -96,6 +96,12 @@ struct vfio_device {
 	 * or the one cdev file bound to @ictx
 	 */
 	unsigned int open_count;
+	/*
+	 * While open: the driver whose module the first open took a
+	 * reference on (the kernel's device->dev->driver->owner), given
+	 * back to the same driver at the last close
+	 */
+	struct device_driver *module;
 	struct iommufd_ctx *ictx;     /* cdev: bound iommufd */
 	struct iommufd_hwpt *hwpt;    /* cdev: attached page table */
 	/*
@@ -238,11 +244,20 @@ void vfio_pci_vf_init(struct device *dev);
 int vfio_pci_core_match(struct vfio_device *vdev, const char *buf);
 void vfio_pci_core_open_count(struct vfio_device *vdev, bool open);
 /*
- * The module references vfio holds on @drv's module: one per device of
- * it that userspace has open (vfio_df_device_first_open()). Takes
- * vfio_lock.
+ * vfio_df_device_first_open(): a device's first open with access holds
+ * its driver's module (try_module_get(), remembered in @vdev->module),
+ * -ENODEV if that fails; vfio_df_device_last_close() puts it.
+ * Only the module reference: the callers do the rest of the kernel's
+ * first open and last close. Under vfio_lock.
  */
-unsigned int vfio_driver_module_refs(struct machine *m,
-				     const struct device_driver *drv);
+int vfio_df_device_first_open(struct vfio_device *vdev);
+void vfio_df_device_last_close(struct vfio_device *vdev);
+/*
+ * The devices bound to @drv that userspace has open, counted by walking
+ * every vfio device: what @drv's module_refs must be, for the debug
+ * builds' self_check() in delete_module(). Under vfio_lock.
+ */
+unsigned int vfio_driver_open_devices(struct machine *m,
+				      const struct device_driver *drv);
 
 #endif

@@ -581,6 +581,8 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 		d->group = clone_remap(map, d->group);
 		d->ictx = clone_remap(map, d->ictx);
 		d->hwpt = clone_remap(map, d->hwpt);
+		/* the drivers, and their module_refs, are copied already */
+		d->module = clone_remap(map, d->module);
 		list_for_each_entry(df, &d->files, node)
 			df->file.owner = clone_remap(map, df->file.owner);
 	}
@@ -734,16 +736,33 @@ const struct machine_subsys vfio_subsys = {
 	.destroy = vfio_subsys_destroy,
 };
 
-unsigned int vfio_driver_module_refs(struct machine *m,
-				     const struct device_driver *drv)
+int vfio_df_device_first_open(struct vfio_device *vdev)
+{
+	struct device_driver *drv = READ_ONCE(vdev->dev->driver);
+
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	if (!try_module_get(drv))
+		return -ENODEV;
+	vdev->module = drv;
+	return 0;
+}
+
+void vfio_df_device_last_close(struct vfio_device *vdev)
+{
+	lockdep_assert_held(vdev->m, &vdev->m->vfio_lock);
+	module_put(vdev->module);
+	vdev->module = NULL;
+}
+
+unsigned int vfio_driver_open_devices(struct machine *m,
+				      const struct device_driver *drv)
 {
 	struct vfio_device *d;
-	unsigned int refs = 0;
+	unsigned int n = 0;
 
-	mutex_lock(&m->vfio_lock);
+	lockdep_assert_held(m, &m->vfio_lock);
 	list_for_each_entry(d, &m->vfio_devices, node)
 		if (d->open_count && READ_ONCE(d->dev->driver) == drv)
-			refs++;
-	mutex_unlock(&m->vfio_lock);
-	return refs;
+			n++;
+	return n;
 }

@@ -286,14 +286,20 @@ static int vfio_df_bind_iommufd_locked(struct vfio_device_file *df,
 		ret = -EINVAL;
 		goto err_unblock;
 	}
-	ret = iommufd_device_bind(ictx, vdev);
+	/* vfio_df_device_first_open(): the driver's module, then the bind */
+	ret = vfio_df_device_first_open(vdev);
 	if (ret)
 		goto err_unblock;
+	ret = iommufd_device_bind(ictx, vdev);
+	if (ret)
+		goto err_module_put;
 	vdev->open_count = 1;
 	vfio_pci_core_open_count(vdev, true);
 	df->access_granted = true;
 	return 0;
 
+err_module_put:
+	vfio_df_device_last_close(vdev);
 err_unblock:
 	vfio_device_unblock_group(vdev);
 	return ret;
@@ -586,4 +592,5 @@ void vfio_df_unbind_iommufd(struct vfio_device_file *df)
 	vdev->open_count = 0;
 	vdev->req_trigger = false; /* vfio_pci_core_close_device() */
 	vfio_pci_core_open_count(vdev, false);
+	vfio_df_device_last_close(vdev); /* module_put() last */
 }
