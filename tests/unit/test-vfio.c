@@ -2284,6 +2284,18 @@ static void module_refs_rmmod(void **state)
 	do_load("vfio-pci");
 	vfio_pci = drv_("vfio-pci");
 	to_vfio(NVME);
+	/*
+	 * A module going (its unload begun, MODULE_STATE_GOING: the
+	 * driver's dying flag, set by hand here as between rmmod's check
+	 * and the driver's exit) takes no reference: try_module_get()
+	 * fails, vfio_df_device_first_open() gives -ENODEV, and the VMM
+	 * closes what it opened
+	 */
+	__atomic_store_n(&vfio_pci->dying, true, __ATOMIC_SEQ_CST);
+	assert_rc(-ENODEV, _assign(NVME, &g));
+	assert_int_equal(vfio_pci->module_refs, 0);
+	assert_int_equal(vdev_(NVME)->open_count, 0);
+	__atomic_store_n(&vfio_pci->dying, false, __ATOMIC_SEQ_CST);
 	tail_mod_c = do_assign(NVME);
 	assert_int_equal(vfio_pci->module_refs, 1);
 	do_override(NVME, "\n");

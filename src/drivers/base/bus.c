@@ -484,15 +484,18 @@ int driver_unload(struct machine *m, const char *name)
 }
 
 /*
- * try_module_get() (kernel/module/main.c): the module's count goes up.
- * The kernel's fails for a module that is going; the model's driver
- * being unloaded still takes one (its unload closes the device anyway).
+ * try_module_get() (kernel/module/main.c): the module's count goes up,
+ * unless the module is going (its unload has begun: MODULE_STATE_GOING,
+ * the model's @dying), which fails it: an open that races an rmmod
+ * past its reference check gets -ENODEV (vfio_df_device_first_open()).
  */
 bool try_module_get(struct device_driver *drv)
 {
 	if (!drv)
 		return true;
 	lockdep_assert_held(drv->bus->m, &drv->bus->m->vfio_lock);
+	if (__atomic_load_n(&drv->dying, __ATOMIC_SEQ_CST))
+		return false;
 	drv->module_refs++;
 	return true;
 }
