@@ -905,23 +905,22 @@ void u64map_init(struct u64map *um)
 
 void u64map_free(struct u64map *um)
 {
-	free(um->keys);
-	free(um->vals);
+	free(um->keys); /* the values' slots too: one block */
 	memset(um, 0, sizeof(*um));
 }
+
+/* One block of @cap keys then @cap values: a clone copies it at once. */
+#define U64MAP_SLOT (sizeof(uint64_t) + sizeof(void *))
 
 static int u64map_grow(struct u64map *um)
 {
 	/* small first: a machine's clone copies every SMMU's map */
 	size_t ncap = um->cap ? um->cap * 2 : 16;
-	uint64_t *nk = malloc(ncap * sizeof(*nk));
-	void **nv = zalloc(ncap, sizeof(*nv));
+	uint64_t *nk = zalloc(ncap, U64MAP_SLOT);
+	void **nv = (void **)(nk + ncap);
 
-	if (!nk || !nv) {
-		free(nk);
-		free(nv);
+	if (!nk)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < um->cap; i++) {
 		size_t j;
 
@@ -934,7 +933,6 @@ static int u64map_grow(struct u64map *um)
 		nv[j] = um->vals[i];
 	}
 	free(um->keys);
-	free(um->vals);
 	um->keys = nk;
 	um->vals = nv;
 	um->cap = ncap;
@@ -1001,14 +999,11 @@ int u64map_copy(struct u64map *dst, const struct u64map *src)
 	memset(dst, 0, sizeof(*dst));
 	if (!src->count)
 		return 0; /* an empty table need not be copied */
-	dst->keys = malloc(src->cap * sizeof(*dst->keys));
-	dst->vals = malloc(src->cap * sizeof(*dst->vals));
-	if (!dst->keys || !dst->vals) {
-		u64map_free(dst);
+	dst->keys = malloc(src->cap * U64MAP_SLOT);
+	if (!dst->keys)
 		return -ENOMEM;
-	}
-	memcpy(dst->keys, src->keys, src->cap * sizeof(*dst->keys));
-	memcpy(dst->vals, src->vals, src->cap * sizeof(*dst->vals));
+	memcpy(dst->keys, src->keys, src->cap * U64MAP_SLOT);
+	dst->vals = (void **)(dst->keys + src->cap);
 	dst->cap = src->cap;
 	dst->count = src->count;
 	return 0;

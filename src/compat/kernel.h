@@ -500,9 +500,9 @@ int strmap_clone(struct strmap *dst, const struct strmap *src,
 /*
  * Integer index: 64-bit keys to non-NULL pointers, open addressing with
  * linear probing and backward-shift deletion, as struct strmap (an empty
- * slot is a NULL value). For an index by number that is not dense enough
- * for an idr: arm-smmu-v3's stream IDs (32 bits, scattered). Not locked:
- * its owner's lock covers it.
+ * slot is a NULL value; @vals follows @keys in one block). For an index
+ * by number that is not dense enough for an idr: arm-smmu-v3's stream IDs
+ * (32 bits, scattered). Not locked: its owner's lock covers it.
  */
 struct u64map {
 	uint64_t *keys;
