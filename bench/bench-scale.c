@@ -29,7 +29,20 @@
  * All members of a group share its label (the ACS and alias facts the
  * machine file states).
  *
- * Usage: bench-scale [--min N] [--max N] [--pairs K] [--json]
+ * With --smmu it times instead one large IOMMU group behind an arm-smmu-v3
+ * on device tree (groups computed, no ACS anywhere): a root port, a switch
+ * of B downstream ports (B = 1, 2, 4, 7), each with a switch of 32
+ * downstream ports below it, each with an 8-function endpoint: 256 B
+ * endpoints, each with a stream ID of its own, all in the root port's
+ * group. One more endpoint, on the root bus, is given the stream ID of an
+ * endpoint in the middle (stream-id=), so arm_smmu_probe_device() refuses
+ * it at each probe. Timed, the fastest of five rounds each: the boot
+ * (every device probed into the group) and one unbind+bind pair of the
+ * refused endpoint (an IOMMU probe that looks its stream ID up), which
+ * should not grow with the group. Use a release build: the others check
+ * each look-up against a walk of the group (self_check()).
+ *
+ * Usage: bench-scale [--min N] [--max N] [--pairs K] [--json] [--smmu]
  * Output: a table, and the ratio of each figure to the size before it.
  */
 #include <errno.h>
@@ -330,6 +343,199 @@ static void measure(unsigned long devices, int pairs, struct figures *f)
 	free(nm.group_first);
 }
 
+/* ---- --smmu: one large group behind an arm-smmu-v3 ---- */
+
+#define SMMU_LEAF_PORTS 32 /* downstream ports of each lower switch */
+#define SMMU_FUNCTIONS 8   /* functions of each endpoint */
+
+struct smmu_figures {
+	unsigned long branches, devices, endpoints;
+	double boot;	   /* s */
+	double pair;	   /* ns per unbind+bind pair of the refused endpoint */
+	int failed;
+};
+
+/*
+ * The machine of --smmu with @branches lower switches; in @refused the
+ * name of the endpoint that is refused, in @ret_devices the device count.
+ */
+static char *gen_smmu_machine(unsigned long branches, char *refused,
+			      size_t len, unsigned long *ret_devices)
+{
+	struct text t = { 0 };
+	unsigned int bus = 3; /* 1: below the root port, 2: the switch's */
+	unsigned int mid_bus = 0;
+	unsigned long devices = 2;
+
+	add(&t, "format 1\nmachine smmu-scale-%lu\narch arm64\n"
+		"firmware devicetree\ngroups computed\n"
+		"iommu smmu0 kind=arm-smmu-v3\n"
+		"pci 0000:00:00.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
+		"pci 0000:01:00.0 10b5:8747 class=060400 type=upstream parent=0000:00:00.0 iommu=smmu0\n",
+	    branches);
+	for (unsigned long b = 0; b < branches; b++) {
+		unsigned int up = bus, inner = bus + 1;
+
+		add(&t, "pci 0000:02:%02lx.0 10b5:8747 class=060400 type=downstream parent=0000:01:00.0 iommu=smmu0\n",
+		    b);
+		add(&t, "pci 0000:%02x:00.0 10b5:8747 class=060400 type=upstream parent=0000:02:%02lx.0 iommu=smmu0\n",
+		    up, b);
+		devices += 2;
+		bus += 2;
+		for (unsigned int k = 0; k < SMMU_LEAF_PORTS; k++, bus++) {
+			add(&t, "pci 0000:%02x:%02x.0 10b5:8747 class=060400 type=downstream parent=0000:%02x:00.0 iommu=smmu0\n",
+			    inner, k, up);
+			for (unsigned int f = 0; f < SMMU_FUNCTIONS; f++)
+				add(&t, "pci 0000:%02x:00.%u 8086:10d3 class=020000 parent=0000:%02x:%02x.0 iommu=smmu0\n",
+				    bus, f, inner, k);
+			devices += 1 + SMMU_FUNCTIONS;
+			if (b == branches / 2 && k == SMMU_LEAF_PORTS / 2)
+				mid_bus = bus;
+		}
+	}
+	/* the stream ID of 0000:MID:00.0 (bus << 8 | devfn), taken already */
+	snprintf(refused, len, "0000:00:01.0");
+	add(&t, "pci %s 8086:10d3 class=020000 type=rc-endpoint iommu=smmu0 stream-id=%#x\n",
+	    refused, mid_bus << 8);
+	add(&t, "driver pcieport\ndriver e1000e\n");
+	*ret_devices = devices + 1;
+	return t.buf;
+}
+
+/*
+ * The boot and the pairs, each the fastest of SMMU_ROUNDS rounds: the
+ * figures are small, and a shared machine's load only ever adds.
+ */
+#define SMMU_ROUNDS 5
+
+/* the shape claimed: one group of all but the refused endpoint */
+static bool smmu_shape_ok(struct machine *m, const char *refused,
+			  unsigned long devices)
+{
+	struct iommu_group *g =
+		iommu_group_get(machine_find_device(m, "0000:00:00.0"));
+	struct iommu_group *r = iommu_group_get(machine_find_device(m, refused));
+	struct iommu_group_info info = { 0 };
+	bool ok;
+
+	if (g)
+		iommu_group_get_info(g, &info);
+	ok = g && !r && info.ndevices == devices - 1;
+	if (!ok)
+		fprintf(stderr, "bench-scale: smmu: the group has %u of %lu devices, the refused one %s\n",
+			info.ndevices, devices - 1, r ? "a group" : "none");
+	iommu_group_put(g);
+	iommu_group_put(r);
+	return ok;
+}
+
+static void measure_smmu(unsigned long branches, int pairs,
+			 struct smmu_figures *f)
+{
+	char refused[16];
+	struct topo_error err;
+	struct machine *m = NULL;
+	char *text;
+
+	memset(f, 0, sizeof(*f));
+	f->branches = branches;
+	f->endpoints = branches * SMMU_LEAF_PORTS * SMMU_FUNCTIONS;
+	text = gen_smmu_machine(branches, refused, sizeof(refused),
+				&f->devices);
+	for (int r = 0; r < SMMU_ROUNDS; r++) {
+		double t0 = now(), t;
+
+		machine_destroy(m);
+		m = topology_load_string("smmu-scale", text, &err);
+		t = now() - t0;
+		if (!m) {
+			fprintf(stderr, "bench-scale: %d:%d: %s\n", err.line,
+				err.col, err.msg);
+			f->failed = 1;
+			free(text);
+			return;
+		}
+		if (!r || t < f->boot)
+			f->boot = t;
+	}
+	free(text);
+	if (!smmu_shape_ok(m, refused, f->devices))
+		f->failed = 1;
+	for (int r = 0; r < SMMU_ROUNDS; r++) {
+		struct device_driver *drv = machine_find_driver(m, "e1000e");
+		double t0 = now(), t;
+
+		for (int i = 0; i < pairs; i++) {
+			if (unbind_store(drv, refused) ||
+			    bind_store(drv, refused))
+				f->failed = 1;
+			if (i % 1024 == 1023)
+				machine_log_clear(m); /* a refusal logs a line */
+		}
+		t = (now() - t0) * 1e9 / pairs;
+		if (!r || t < f->pair)
+			f->pair = t;
+	}
+	machine_destroy(m);
+}
+
+static int smmu_main(int pairs, bool json)
+{
+	static const unsigned long sizes[] = { 1, 2, 4, 7 };
+	struct smmu_figures prev = { 0 };
+	int failed = 0;
+
+	if (!json)
+		printf("%9s %7s %8s %10s %10s\n", "endpoints", "devices",
+		       "boot ms", "boot us/dev", "probe ns");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct smmu_figures f;
+		int fd[2], status;
+		pid_t pid;
+
+		/* a child each, as measure_child() */
+		if (pipe(fd))
+			return 1;
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (!pid) {
+			close(fd[0]);
+			measure_smmu(sizes[i], pairs, &f);
+			_exit(write(fd[1], &f, sizeof(f)) != (ssize_t)sizeof(f));
+		}
+		close(fd[1]);
+		if (read(fd[0], &f, sizeof(f)) != (ssize_t)sizeof(f))
+			f.failed = 1;
+		close(fd[0]);
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) || f.failed) {
+			fprintf(stderr, "bench-scale: smmu %lu: failed\n",
+				sizes[i]);
+			failed = 1;
+			continue;
+		}
+		if (json)
+			printf("{\"smmu_endpoints\":%lu,\"devices\":%lu,\"boot\":%.4f,\"probe_pair_ns\":%.0f}\n",
+			       f.endpoints, f.devices, f.boot, f.pair);
+		else
+			printf("%9lu %7lu %8.2f %10.2f %10.0f\n", f.endpoints,
+			       f.devices, f.boot * 1e3,
+			       f.boot * 1e6 / (double)f.devices, f.pair);
+		if (!json && prev.devices)
+			printf("%9s %7.2f %8.2f %10.2f %10.2f   (x the size before)\n",
+			       "", (double)f.devices / (double)prev.devices,
+			       f.boot / prev.boot,
+			       (f.boot / (double)f.devices) /
+				       (prev.boot / (double)prev.devices),
+			       f.pair / prev.pair);
+		fflush(stdout);
+		prev = f;
+	}
+	return failed;
+}
+
 /* Each size in a child: its peak RSS is its own. */
 static int measure_child(unsigned long devices, int pairs, struct figures *f)
 {
@@ -374,7 +580,7 @@ int main(int argc, char **argv)
 {
 	unsigned long min = 1024, max = 65536;
 	int pairs = 20000;
-	bool json = false;
+	bool json = false, smmu = false;
 	struct figures prev = { 0 };
 	int failed = 0;
 
@@ -387,8 +593,10 @@ int main(int argc, char **argv)
 			pairs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--smmu"))
+			smmu = true;
 		else {
-			fprintf(stderr, "usage: bench-scale [--min N] [--max N] [--pairs K] [--json]\n");
+			fprintf(stderr, "usage: bench-scale [--min N] [--max N] [--pairs K] [--json] [--smmu]\n");
 			return 2;
 		}
 	}
@@ -396,6 +604,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-scale: bad sizes\n");
 		return 2;
 	}
+	if (smmu)
+		return smmu_main(pairs, json);
 	if (!json)
 		printf("%7s %6s %8s %8s %8s %8s %8s %8s %8s %8s %7s | %8s %8s %8s %8s %8s\n",
 		       "devices", "groups", "boot s", "rebind", "to-vfio",

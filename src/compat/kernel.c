@@ -719,6 +719,17 @@ void sbuf_putn_slow(struct sbuf *sb, const char *s, size_t n)
 
 /* ---- strmap: names to objects, open addressing, linear probing ---- */
 
+/*
+ * Backward-shift deletion (strmap_del(), u64map_del()): the entry at slot
+ * @j of a probe run, whose home slot is @home, may fill the hole at @i
+ * unless its home lies in (i, j], cyclically.
+ */
+static bool probe_run_may_fill(size_t home, size_t i, size_t j)
+{
+	return (j > i && (home <= i || home > j)) ||
+	       (j < i && home <= i && home > j);
+}
+
 static size_t str_hash(const char *s, size_t len, size_t cap)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
@@ -828,9 +839,7 @@ void strmap_del(struct strmap *sm, const char *key, const void *val)
 		size_t home = str_hash(sm->keys[j], strlen(sm->keys[j]),
 				       sm->cap);
 
-		/* j's entry may move to i unless its home lies in (i, j] */
-		if ((j > i && (home <= i || home > j)) ||
-		    (j < i && home <= i && home > j)) {
+		if (probe_run_may_fill(home, i, j)) {
 			sm->keys[i] = sm->keys[j];
 			sm->vals[i] = sm->vals[j];
 			i = j;
@@ -879,6 +888,137 @@ int strmap_clone(struct strmap *dst, const struct strmap *src,
 	}
 	dst->count = src->count;
 	return 0;
+}
+
+/* ---- u64map: integers to objects, open addressing, linear probing ---- */
+
+static size_t u64_hash(uint64_t x, size_t cap)
+{
+	/* murmur3's finaliser: consecutive stream IDs spread over the table */
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (size_t)x & (cap - 1);
+}
+
+void u64map_init(struct u64map *um)
+{
+	memset(um, 0, sizeof(*um));
+}
+
+void u64map_free(struct u64map *um)
+{
+	free(um->keys); /* the values' slots too: one block */
+	memset(um, 0, sizeof(*um));
+}
+
+/* One block of @cap keys then @cap values: a clone copies it at once. */
+#define U64MAP_SLOT (sizeof(uint64_t) + sizeof(void *))
+
+static int u64map_grow(struct u64map *um)
+{
+	/* small first: a machine's clone copies every SMMU's map */
+	size_t ncap = um->cap ? um->cap * 2 : 16;
+	uint64_t *nk = zalloc(ncap, U64MAP_SLOT);
+	void **nv = (void **)(nk + ncap);
+
+	if (!nk)
+		return -ENOMEM;
+	for (size_t i = 0; i < um->cap; i++) {
+		size_t j;
+
+		if (!um->vals[i])
+			continue;
+		j = u64_hash(um->keys[i], ncap);
+		while (nv[j])
+			j = (j + 1) & (ncap - 1);
+		nk[j] = um->keys[i];
+		nv[j] = um->vals[i];
+	}
+	free(um->keys);
+	um->keys = nk;
+	um->vals = nv;
+	um->cap = ncap;
+	return 0;
+}
+
+int u64map_put(struct u64map *um, uint64_t key, void *val)
+{
+	size_t i;
+
+	if (!val)
+		return -EINVAL;
+	if ((um->count + 1) * 2 > um->cap && u64map_grow(um))
+		return -ENOMEM;
+	for (i = u64_hash(key, um->cap); um->vals[i];
+	     i = (i + 1) & (um->cap - 1))
+		if (um->keys[i] == key)
+			return -EEXIST;
+	um->keys[i] = key;
+	um->vals[i] = val;
+	um->count++;
+	return 0;
+}
+
+void *u64map_get(const struct u64map *um, uint64_t key)
+{
+	if (!um->cap)
+		return NULL;
+	for (size_t i = u64_hash(key, um->cap); um->vals[i];
+	     i = (i + 1) & (um->cap - 1))
+		if (um->keys[i] == key)
+			return um->vals[i];
+	return NULL;
+}
+
+bool u64map_del(struct u64map *um, uint64_t key, const void *val)
+{
+	size_t i, j, mask = um->cap - 1;
+
+	if (!um->cap)
+		return false;
+	for (i = u64_hash(key, um->cap); um->vals[i]; i = (i + 1) & mask)
+		if (um->keys[i] == key)
+			break;
+	if (!um->vals[i] || um->vals[i] != val)
+		return false;
+	/* backward shift, as strmap_del() */
+	for (j = (i + 1) & mask; um->vals[j]; j = (j + 1) & mask) {
+		size_t home = u64_hash(um->keys[j], um->cap);
+
+		if (probe_run_may_fill(home, i, j)) {
+			um->keys[i] = um->keys[j];
+			um->vals[i] = um->vals[j];
+			i = j;
+		}
+	}
+	um->vals[i] = NULL;
+	um->count--;
+	return true;
+}
+
+int u64map_copy(struct u64map *dst, const struct u64map *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->count)
+		return 0; /* an empty table need not be copied */
+	dst->keys = malloc(src->cap * U64MAP_SLOT);
+	if (!dst->keys)
+		return -ENOMEM;
+	memcpy(dst->keys, src->keys, src->cap * U64MAP_SLOT);
+	dst->vals = (void **)(dst->keys + src->cap);
+	dst->cap = src->cap;
+	dst->count = src->count;
+	return 0;
+}
+
+void u64map_remap(struct u64map *um, const struct ptrmap *map)
+{
+	for (size_t i = 0; i < um->cap; i++)
+		if (um->vals[i])
+			um->vals[i] = clone_remap(map, um->vals[i]);
 }
 
 /* ---- ptrmap: open addressing, linear probing ---- */

@@ -508,6 +508,40 @@ static inline size_t strmap_room(const struct strmap *src)
 }
 
 /*
+ * Integer index: 64-bit keys to non-NULL pointers, open addressing with
+ * linear probing and backward-shift deletion, as struct strmap (an empty
+ * slot is a NULL value; @vals follows @keys in one block). For an index
+ * by number that is not dense enough for an idr: arm-smmu-v3's stream IDs
+ * (32 bits, scattered). Not locked: its owner's lock covers it.
+ */
+struct u64map {
+	uint64_t *keys;
+	void **vals;
+	size_t cap, count;
+};
+
+/* An empty map (all zero is one too); it allocates on its first put. */
+void u64map_init(struct u64map *um);
+void u64map_free(struct u64map *um);
+/*
+ * Map @key to @val.
+ * Return: 0, -EEXIST (taken), -ENOMEM, -EINVAL (a NULL @val).
+ */
+int u64map_put(struct u64map *um, uint64_t key, void *val);
+/* Return: the value stored for @key, or NULL. */
+void *u64map_get(const struct u64map *um, uint64_t key);
+/* Remove @key if it maps to @val; return whether it did. */
+bool u64map_del(struct u64map *um, uint64_t key, const void *val);
+/*
+ * u64map_copy() - @dst (not set up) as @src, slot for slot, values
+ * unchanged: a clone copies a map whose values it remaps later (its
+ * fixup pass, once every object is copied). Return: 0 or -ENOMEM.
+ */
+int u64map_copy(struct u64map *dst, const struct u64map *src);
+/* Each value through a clone's @map (clone_remap()); keys unchanged. */
+void u64map_remap(struct u64map *um, const struct ptrmap *map);
+
+/*
  * Pointers by small integer id, the lowest free id given out first, as
  * ida_alloc() and alloc_fd() do. A bitmap of used ids is scanned a word at a
  * time from a hint below which every id is used, so taking the next id, or

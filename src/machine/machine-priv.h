@@ -99,7 +99,10 @@ struct machine {
 	int nr_processes_started;  /* PIDs; not canonical */
 	int next_obj_serial;       /* debugging ids; not canonical */
 
-	/* Serialises device probing into groups (iommu.c). */
+	/*
+	 * Serialises device probing into groups (iommu.c); guards each
+	 * SMMUv3's stream tree (iommu_device::streams, arm-smmu-v3.c).
+	 */
 	struct mutex iommu_probe_device_lock;
 
 	/*

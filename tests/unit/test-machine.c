@@ -2119,6 +2119,65 @@ static void test_strmap_clone(void **state)
 }
 
 /*
+ * The integer index (arm-smmu-v3's stream tree): keys close together and
+ * far apart (stream IDs under a group key in the high half) all found
+ * after puts and deletes in any order, backward shift keeping every run
+ * whole; a taken key and a NULL value refused; a delete naming another
+ * object leaves the entry; a copy is slot for slot and remaps later.
+ */
+static void test_u64map(void **state)
+{
+	static int objs[3000], news[3000];
+	struct u64map um, copy;
+	struct ptrmap map;
+	int other;
+
+	(void)state;
+	u64map_init(&um);
+	assert_null(u64map_get(&um, 0));
+	assert_false(u64map_del(&um, 0, &other));
+	assert_int_equal(u64map_copy(&copy, &um), 0);
+	assert_int_equal(copy.cap, 0);
+	for (uint64_t i = 0; i < 3000; i++)
+		assert_int_equal(u64map_put(&um, (i % 7) << 32 | i, &objs[i]),
+				 0);
+	assert_int_equal(u64map_put(&um, 7, &other), -EEXIST);
+	assert_int_equal(u64map_put(&um, 1ull << 40, NULL), -EINVAL);
+	for (uint64_t i = 0; i < 3000; i += 3)
+		assert_true(u64map_del(&um, (i % 7) << 32 | i, &objs[i]));
+	assert_false(u64map_del(&um, 1ull << 32 | 1, &other)); /* kept */
+	assert_false(u64map_del(&um, 1, &objs[1])); /* another key */
+	assert_int_equal(um.count, 2000);
+	for (uint64_t i = 0; i < 3000; i++)
+		assert_ptr_equal(u64map_get(&um, (i % 7) << 32 | i),
+				 i % 3 ? &objs[i] : NULL);
+	/* the copy: the same slots, then each value through the clone map */
+	assert_int_equal(u64map_copy(&copy, &um), 0);
+	assert_int_equal(copy.count, um.count);
+	assert_int_equal(copy.cap, um.cap);
+	ptrmap_init(&map);
+	for (int i = 0; i < 3000; i++)
+		assert_true(ptrmap_put(&map, &objs[i], &news[i]));
+	u64map_remap(&copy, &map);
+	for (uint64_t i = 0; i < 3000; i++) {
+		assert_ptr_equal(u64map_get(&copy, (i % 7) << 32 | i),
+				 i % 3 ? &news[i] : NULL);
+		assert_ptr_equal(u64map_get(&um, (i % 7) << 32 | i),
+				 i % 3 ? &objs[i] : NULL);
+	}
+	for (uint64_t i = 0; i < 3000; i += 3)
+		assert_int_equal(u64map_put(&copy, (i % 7) << 32 | i,
+					    &news[i]), 0);
+	for (uint64_t i = 0; i < 3000; i++)
+		assert_ptr_equal(u64map_get(&copy, (i % 7) << 32 | i),
+				 &news[i]);
+	ptrmap_free(&map);
+	u64map_free(&copy);
+	u64map_free(&um);
+	assert_null(u64map_get(&um, 1));
+}
+
+/*
  * The number writers give what printf gives ("%llu", "%lld", "%#llx"),
  * one digit and many, the extremes included; zalloc() zeroes, and
  * refuses a size that overflows.
@@ -2461,6 +2520,7 @@ int main(void)
 		cmocka_unit_test(test_create_destroy_default),
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_strmap_clone),
+		cmocka_unit_test(test_u64map),
 		cmocka_unit_test(test_self_check_on),
 		cmocka_unit_test(test_sbuf_numbers),
 		cmocka_unit_test(test_create_explicit_config),

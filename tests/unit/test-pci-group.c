@@ -546,6 +546,17 @@ static int log_has(const struct machine *m, const char *needle)
 	return n;
 }
 
+/* @bdf unbound from driver @drv and bound again, through sysfs */
+static void rebind(struct machine *m, const char *drv, const char *bdf)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", drv);
+	assert_int_equal(sysfs_write(m, path, bdf, strlen(bdf)), 0);
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
+	assert_int_equal(sysfs_write(m, path, bdf, strlen(bdf)), 0);
+}
+
 /*
  * arm64 on device tree with an SMMUv3: a root port (@rp: its options) and
  * a PCIe-to-PCI bridge at 07:00.0 (@br: its ids and options), and an
@@ -561,6 +572,12 @@ static int log_has(const struct machine *m, const char *needle)
 #define E1000_BEHIND(bdf)                                                    \
 	"pci 0000:" bdf " 8086:100e class=020000 type=conventional "         \
 	"parent=0000:07:00.0 iommu=smmu0\n"
+
+/* two e1000 behind the bridge, below a root port with ACS, bound */
+#define SMMU3_TWO_BEHIND_BRIDGE                                             \
+	SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e")                \
+	E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")                      \
+	"driver pcieport\ndriver e1000\n"
 
 static void arm_smmu_v3_stream_tree(void **state)
 {
@@ -587,10 +604,7 @@ static void arm_smmu_v3_stream_tree(void **state)
 	assert_string_equal(bridge->driver->name, "shpchp");
 	assert_string_equal(port->driver->name, "pcieport");
 	assert_int_equal(log_has(m, "e1000 0000:08:02.0: stream 2048 already in tree from dev 0000:08:01.0"), 1);
-	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
-				     "0000:08:02.0", 12), 0);
-	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/bind",
-				     "0000:08:02.0", 12), 0);
+	rebind(m, "e1000", "0000:08:02.0");
 	assert_null(second->iommu_group);
 	assert_int_equal(log_has(m, "stream 2048 already in tree"), 2);
 	machine_destroy(m);
@@ -617,10 +631,7 @@ static void arm_smmu_v3_stream_tree(void **state)
  */
 static void arm_smmu_v3_stream_tree_release(void **state)
 {
-	struct machine *m = do_load(
-		SMMU3_BRIDGE(" acs-cap=sv,tb,rr,cr,uf,dt", "1b36:000e")
-		E1000_BEHIND("08:01.0") E1000_BEHIND("08:02.0")
-		"driver pcieport\ndriver e1000\n");
+	struct machine *m = do_load(SMMU3_TWO_BEHIND_BRIDGE);
 	struct device *second = machine_find_device(m, "0000:08:02.0");
 
 	(void)state;
@@ -628,10 +639,7 @@ static void arm_smmu_v3_stream_tree_release(void **state)
 	assert_int_equal(sysfs_write(m, "/sys/bus/pci/devices/0000:08:01.0/remove",
 				     "1", 1), 0);
 	assert_null(machine_find_device(m, "0000:08:01.0"));
-	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
-				     "0000:08:02.0", 12), 0);
-	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/bind",
-				     "0000:08:02.0", 12), 0);
+	rebind(m, "e1000", "0000:08:02.0");
 	assert_non_null(second->iommu_group);
 	assert_string_equal(groups_str(m), "00:04.0 07:00.0 08:02.0");
 	assert_int_equal(log_has(m, "already in tree"), 1);
@@ -665,6 +673,127 @@ static void arm_smmu_v3_stream_tree_release(void **state)
 	assert_non_null(machine_find_device(m, "0000:01:00.0")->iommu_group);
 	assert_null(machine_find_device(m, "0000:02:00.0")->iommu_group);
 	assert_int_equal(log_has(m, "e1000e 0000:02:00.0: stream 2048 already in tree from dev 0000:01:00.0"), 1);
+	machine_destroy(m);
+}
+
+/* The device holding stream @sid of @dev's group key in its SMMU's tree */
+static struct device *stream_holder(const struct device *dev, unsigned int sid)
+{
+	return u64map_get(&dev->fw.iommu->streams,
+			  (uint64_t)dev->fw.group_key << 32 | sid);
+}
+
+/*
+ * The SMMU's stream tree kept (iommu_device::streams): what each
+ * assertion follows in v6.6 is named beside it. The tree is part of the
+ * machine: a clone has its own, naming the clone's devices, and a
+ * refusal or a removal in one machine leaves the other's alone.
+ */
+static void arm_smmu_v3_stream_index(void **state)
+{
+	struct machine *m = do_load(SMMU3_TWO_BEHIND_BRIDGE);
+	struct device *first = machine_find_device(m, "0000:08:01.0");
+	struct device *second = machine_find_device(m, "0000:08:02.0");
+	struct device *bridge = machine_find_device(m, "0000:07:00.0");
+	struct iommu_device *smmu = first->fw.iommu;
+	struct machine *c;
+	struct device *cfirst, *csecond;
+
+	(void)state;
+	/* arm_smmu_insert_master(): each ID of a master that probed */
+	assert_int_equal(second->fw.sids[0], 0x810);
+	assert_int_equal(second->fw.sids[1], 0x800);
+	assert_ptr_equal(stream_holder(first, 0x808), first);
+	assert_ptr_equal(stream_holder(first, 0x800), first);
+	assert_ptr_equal(stream_holder(bridge, 0x700), bridge);
+	/*
+	 * arm_smmu_insert_master(): the refused master's IDs inserted before
+	 * the clash (0x810) are erased again; the holder keeps 0x800
+	 */
+	assert_null(stream_holder(second, 0x810));
+	assert_ptr_equal(stream_holder(second, 0x800), first);
+	assert_int_equal(smmu->streams.count, 4); /* 00:04.0, 07:00.0, 08:01.0 x2 */
+
+	/* machine_clone(): the copy's tree names the copy's devices */
+	c = machine_clone(m);
+	assert_non_null(c);
+	cfirst = machine_find_device(c, "0000:08:01.0");
+	csecond = machine_find_device(c, "0000:08:02.0");
+	assert_ptr_not_equal(cfirst->fw.iommu, smmu);
+	assert_int_equal(cfirst->fw.iommu->streams.count, 4);
+	assert_ptr_equal(stream_holder(cfirst, 0x800), cfirst);
+	assert_ptr_equal(stream_holder(cfirst, 0x808), cfirst);
+	assert_null(stream_holder(csecond, 0x810));
+	/* arm_smmu_probe_device() in the copy: refused again, same line */
+	rebind(c, "e1000", "0000:08:02.0");
+	assert_null(csecond->iommu_group);
+	assert_int_equal(log_has(c, "e1000 0000:08:02.0: stream 2048 already in tree from dev 0000:08:01.0"), 2);
+
+	/*
+	 * arm_smmu_release_device() -> arm_smmu_remove_master(): the copy's
+	 * holder leaves (hot-unplug) and its IDs with it; the original's
+	 * tree still has them
+	 */
+	assert_int_equal(sysfs_write(c, "/sys/bus/pci/devices/0000:08:01.0/remove",
+				     "1", 1), 0);
+	assert_null(machine_find_device(c, "0000:08:01.0"));
+	assert_null(stream_holder(csecond, 0x800));
+	assert_int_equal(csecond->fw.iommu->streams.count, 2);
+	assert_ptr_equal(stream_holder(first, 0x800), first);
+	assert_int_equal(smmu->streams.count, 4);
+	/* arm_smmu_probe_device(): the next probe of the refused one takes them */
+	rebind(c, "e1000", "0000:08:02.0");
+	assert_non_null(csecond->iommu_group);
+	assert_ptr_equal(stream_holder(csecond, 0x810), csecond);
+	assert_ptr_equal(stream_holder(csecond, 0x800), csecond);
+	assert_int_equal(csecond->fw.iommu->streams.count, 4);
+	machine_destroy(c);
+
+	/* the original is as it was: 08:02.0 still refused */
+	assert_null(second->iommu_group);
+	assert_int_equal(log_has(m, "already in tree"), 1);
+	/* iommu_release_device(): unbinding keeps the group, and the IDs */
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/drivers/e1000/unbind",
+				     "0000:08:01.0", 12), 0);
+	assert_ptr_equal(stream_holder(first, 0x800), first);
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/devices/0000:08:01.0/remove",
+				     "1", 1), 0);
+	assert_null(stream_holder(second, 0x800));
+	assert_null(stream_holder(second, 0x808));
+	machine_destroy(m);
+}
+
+/*
+ * The documented quirk (docs/architecture.md): a refused device has its
+ * holder's group key, so that the tree finds the holder at boot. When the
+ * holder leaves and the refused device probes again, it joins what is
+ * left of the holder's group, where v6.6's arm_smmu_device_group() would
+ * run pci_device_group() for it and, behind a root port with ACS, give it
+ * a group of its own. Pinned as the model does it, not as the kernel.
+ */
+static void arm_smmu_v3_refused_takes_holder_group(void **state)
+{
+	struct machine *m = do_load(
+		"machine t\narch arm64\nfirmware acpi-iort\ngroups computed\n"
+		"iommu smmu0\n"
+		"pci 0000:00:01.0 1b36:000c class=060400 type=root-port iommu=smmu0\n"
+		"pci 0000:00:02.0 1b36:000c class=060400 type=root-port iommu=smmu0 acs-cap=sv,tb,rr,cr,uf,dt\n"
+		"pci 0000:01:00.0 8086:10d3 class=020000 parent=0000:00:01.0 iommu=smmu0 stream-id=0x800\n"
+		"pci 0000:02:00.0 8086:10d3 class=020000 parent=0000:00:02.0 iommu=smmu0 stream-id=0x800\n"
+		"driver pcieport\ndriver e1000e\n");
+	struct device *refused = machine_find_device(m, "0000:02:00.0");
+
+	(void)state;
+	assert_null(refused->iommu_group);
+	assert_int_equal(log_has(m, "e1000e 0000:02:00.0: stream 2048 already in tree from dev 0000:01:00.0"), 1);
+	assert_string_equal(groups_str(m), "00:01.0 01:00.0 | 00:02.0");
+	assert_int_equal(sysfs_write(m, "/sys/bus/pci/devices/0000:01:00.0/remove",
+				     "1", 1), 0);
+	assert_null(stream_holder(refused, 0x800));
+	rebind(m, "e1000e", "0000:02:00.0");
+	assert_ptr_equal(stream_holder(refused, 0x800), refused);
+	/* the kernel: "00:01.0 | 00:02.0 | 02:00.0" */
+	assert_string_equal(groups_str(m), "00:01.0 02:00.0 | 00:02.0");
 	machine_destroy(m);
 }
 
@@ -718,6 +847,8 @@ int main(void)
 		cmocka_unit_test(arm_smmu_device_group_stream_ids),
 		cmocka_unit_test(arm_smmu_v3_stream_tree),
 		cmocka_unit_test(arm_smmu_v3_stream_tree_release),
+		cmocka_unit_test(arm_smmu_v3_stream_index),
+		cmocka_unit_test(arm_smmu_v3_refused_takes_holder_group),
 		cmocka_unit_test(machine_explain_api),
 	};
 

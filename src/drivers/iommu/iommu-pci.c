@@ -11,6 +11,7 @@
  * group that exists; pci_devs_group() calls it in machine order, which is
  * the x86 probe order of a machine file, so the same groups come out.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "drivers/iommu/iommu-priv.h"
@@ -143,14 +144,77 @@ int pci_device_group(struct pci_dev *pdev)
 	return pdev->all->ngroups++;
 }
 
-struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
-			       const struct iommu_device *iommu,
-			       unsigned int sid)
+/*
+ * The key of stream @sid behind @iommu in @all->s2cr_index; with @add, an
+ * IOMMU seen for the first time is numbered. Return: false when @iommu
+ * has no number (nothing of it in the map), or it could not be given one.
+ */
+static bool pci_s2cr_key(struct pci_devs *all, const struct iommu_device *iommu,
+			 unsigned int sid, bool add, uint64_t *ret_key)
+{
+	uintptr_t nr = (uintptr_t)ptrmap_get(&all->s2cr_iommus, iommu);
+
+	if (!nr) {
+		if (!add)
+			return false;
+		nr = all->s2cr_iommus.count + 1;
+		if (!ptrmap_put(&all->s2cr_iommus, iommu, (void *)nr))
+			return false;
+	}
+	*ret_key = (uint64_t)nr << 32 | sid;
+	return true;
+}
+
+/* the entries searched one by one: for self_check() only */
+static struct pci_s2cr *pci_s2cr_scan(struct pci_devs *all,
+				      const struct iommu_device *iommu,
+				      unsigned int sid)
 {
 	for (size_t i = 0; i < all->ns2cr; i++)
 		if (all->s2cr[i].iommu == iommu && all->s2cr[i].sid == sid)
 			return &all->s2cr[i];
 	return NULL;
+}
+
+struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
+			       const struct iommu_device *iommu,
+			       unsigned int sid)
+{
+	struct pci_s2cr *found = NULL;
+	uint64_t key;
+
+	if (pci_s2cr_key(all, iommu, sid, false, &key)) {
+		uintptr_t i = (uintptr_t)u64map_get(&all->s2cr_index, key);
+
+		found = i ? &all->s2cr[i - 1] : NULL;
+	}
+	/* the index answers as the list would */
+	self_check(found == pci_s2cr_scan(all, iommu, sid));
+	return found;
+}
+
+int pci_s2cr_add(struct pci_devs *all, const struct iommu_device *iommu,
+		 unsigned int sid, int group, struct pci_dev *first)
+{
+	struct pci_s2cr *more;
+	uint64_t key;
+
+	if (!pci_s2cr_key(all, iommu, sid, true, &key))
+		return -ENOMEM;
+	if (all->ns2cr == all->s2cr_cap) { /* doubling: no copy per entry */
+		size_t cap = all->s2cr_cap ? 2 * all->s2cr_cap : 64;
+
+		more = realloc(all->s2cr, cap * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		all->s2cr = more;
+		all->s2cr_cap = cap;
+	}
+	if (u64map_put(&all->s2cr_index, key,
+		       (void *)(uintptr_t)(all->ns2cr + 1)))
+		return -ENOMEM; /* -EEXIST: the caller looked first */
+	all->s2cr[all->ns2cr++] = (struct pci_s2cr){ iommu, sid, group, first };
+	return 0;
 }
 
 /*
@@ -175,17 +239,10 @@ static int arm_smmu_device_group(struct pci_devs *all, struct pci_dev *pdev)
 		return group;
 	group = pci_device_group(pdev);
 	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
-		struct pci_s2cr *more;
-
 		if (pci_s2cr_find(all, pdev->iommu, pdev->sids[i]))
 			continue;
-		more = realloc(all->s2cr, (all->ns2cr + 1) * sizeof(*more));
-		if (!more)
+		if (pci_s2cr_add(all, pdev->iommu, pdev->sids[i], group, pdev))
 			return -ENOMEM;
-		all->s2cr = more;
-		all->s2cr[all->ns2cr++] = (struct pci_s2cr){
-			pdev->iommu, pdev->sids[i], group, pdev,
-		};
 	}
 	return group;
 }
@@ -208,17 +265,10 @@ static int arm_smmu_v3_insert_master(struct pci_devs *all, struct pci_dev *pdev)
 		}
 	}
 	for (unsigned int i = 0; i < pdev->nr_sids; i++) {
-		struct pci_s2cr *more;
-
 		if (pci_s2cr_find(all, pdev->iommu, pdev->sids[i]))
 			continue; /* a duplicated ID of its own */
-		more = realloc(all->s2cr, (all->ns2cr + 1) * sizeof(*more));
-		if (!more)
+		if (pci_s2cr_add(all, pdev->iommu, pdev->sids[i], -1, pdev))
 			return -ENOMEM;
-		all->s2cr = more;
-		all->s2cr[all->ns2cr++] = (struct pci_s2cr){
-			pdev->iommu, pdev->sids[i], -1, pdev,
-		};
 	}
 	return 0;
 }

@@ -40,6 +40,14 @@ struct iommu_device {
 	bool resv_set;
 	unsigned int nr_resv;
 	struct iommu_resv_region resv[IOMMU_RESV_REGIONS_MAX];
+	/*
+	 * arm-smmu-v3's stream tree (smmu->streams, arm-smmu-v3.c): the
+	 * struct device holding each stream ID, by arm_smmu_stream_key().
+	 * Under the machine's iommu_probe_device_lock (every probe and
+	 * release holds it). Not serialized: the groups' members and their
+	 * firmware IDs say what is in it.
+	 */
+	struct u64map streams;
 };
 
 /*
@@ -60,9 +68,14 @@ struct iommu_domain {
 /* A device's membership of a group. Head at iommu_group::devices. */
 /*
  * arm_smmu_probe_device() (arm-smmu-v3.c): -EINVAL when another master of
- * the device's SMMUv3 holds one of its stream IDs; 0 otherwise.
+ * the device's SMMUv3 holds one of its stream IDs, else its IDs go in the
+ * SMMU's stream tree (-ENOMEM if they cannot); 0 for a device that is no
+ * SMMUv3 master. Caller holds iommu_probe_device_lock.
+ * arm_smmu_release_device() takes them out again: when the device leaves
+ * its group, or its probe fails after this one succeeded.
  */
 int arm_smmu_probe_device(struct device *dev);
+void arm_smmu_release_device(struct device *dev);
 
 struct group_device {
 	struct list_head list;

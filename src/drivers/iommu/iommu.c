@@ -850,11 +850,16 @@ static int __iommu_probe_device(struct device *dev,
 	if (ret)
 		return ret;
 	group = iommu_device_group(dev);
-	if (IS_ERR(group))
+	if (IS_ERR(group)) {
+		/* iommu_init_device()'s err_release: ops->release_device() */
+		arm_smmu_release_device(dev);
 		return (int)PTR_ERR(group);
+	}
 	/* a failed attach below is unwound silently, as v6.6 does */
 	gdev = iommu_group_alloc_device(group, dev);
 	if (IS_ERR(gdev)) {
+		/* err_put_group: iommu_deinit_device() */
+		arm_smmu_release_device(dev);
 		iommu_group_put(group);
 		return (int)PTR_ERR(gdev);
 	}
@@ -891,6 +896,8 @@ err_remove_gdev:
 	list_del(&gdev->list);
 	mutex_unlock(&dev->m->obj_lock);
 	WRITE_ONCE(dev->iommu_group, NULL);
+	/* iommu_deinit_device(): ops->release_device() */
+	arm_smmu_release_device(dev);
 	mutex_unlock(&group->mutex);
 	machine_free(dev->m, gdev, sizeof(*gdev));
 	iommu_group_put(group);
@@ -1012,6 +1019,8 @@ void iommu_release_device(struct device *dev)
 		__iommu_group_free_device(group, gdev);
 		/* release_device op: the device stops using any domain */
 		__iommu_detach_device_all(dev);
+		/* and arm-smmu-v3's arm_smmu_remove_master() */
+		arm_smmu_release_device(dev);
 		if (list_empty(&group->devices)) {
 			if (group->default_domain) {
 				iommu_domain_free(group->default_domain);
@@ -1579,6 +1588,9 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ni->m = new;
 		list_add_tail(&ni->node, &new->iommus);
 		ptrmap_put(map, iommu, ni);
+		/* its devices are copied later: the fixup remaps them */
+		if (u64map_copy(&ni->streams, &iommu->streams))
+			return -ENOMEM;
 	}
 	list_for_each_entry(domain, &old->domains, node) {
 		nd = machine_clone_alloc(new, sizeof(*nd));
@@ -1617,10 +1629,13 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 
 static void iommu_subsys_fixup(struct machine *new, const struct ptrmap *map)
 {
+	struct iommu_device *iommu;
 	struct iommu_domain *domain;
 	struct iommu_group *group;
 	struct group_device *gdev;
 
+	list_for_each_entry(iommu, &new->iommus, node)
+		u64map_remap(&iommu->streams, map);
 	list_for_each_entry(domain, &new->domains, node)
 		domain->iommu = clone_remap(map, domain->iommu);
 	list_for_each_entry(group, &new->groups, node) {
@@ -1780,8 +1795,10 @@ static void iommu_subsys_destroy(struct machine *m)
 	list_for_each_entry_safe(domain, nd, &m->domains, node)
 		machine_free(m, domain, sizeof(*domain));
 	INIT_LIST_HEAD(&m->domains);
-	list_for_each_entry_safe(iommu, ni, &m->iommus, node)
+	list_for_each_entry_safe(iommu, ni, &m->iommus, node) {
+		u64map_free(&iommu->streams);
 		machine_free(m, iommu, sizeof(*iommu));
+	}
 	INIT_LIST_HEAD(&m->iommus);
 }
 

@@ -513,7 +513,9 @@ void pci_devs_free(struct pci_devs *devs)
 	free(devs->bus_order);
 	free(devs->s2cr);
 	devs->s2cr = NULL;
-	devs->ns2cr = 0;
+	devs->ns2cr = devs->s2cr_cap = 0;
+	u64map_free(&devs->s2cr_index);
+	ptrmap_free(&devs->s2cr_iommus);
 	devs->v = NULL;
 	devs->bus_order = NULL;
 	devs->n = 0;

@@ -194,6 +194,12 @@ struct pci_s2cr {
 struct pci_s2cr *pci_s2cr_find(struct pci_devs *all,
 			       const struct iommu_device *iommu,
 			       unsigned int sid);
+/*
+ * A new entry of stream ID @sid behind @iommu (none there yet): group
+ * @group, made by @first. Return: 0 or -ENOMEM.
+ */
+int pci_s2cr_add(struct pci_devs *all, const struct iommu_device *iommu,
+		 unsigned int sid, int group, struct pci_dev *first);
 
 /*
  * All PCI devices of a machine in machine order (the kernel's
@@ -210,7 +216,15 @@ struct pci_devs {
 	struct pcie_acs_override override;
 	int ngroups;		/* groups pci_device_group() made */
 	struct pci_s2cr *s2cr;	/* arm_smmu_device_group()'s stream map */
-	size_t ns2cr;
+	size_t ns2cr, s2cr_cap;
+	/*
+	 * @s2cr by IOMMU and stream ID (pci_s2cr_find()): the entry's index
+	 * + 1, keyed by the IOMMU's number in @s2cr_iommus (its order of
+	 * first use, + 1) above the stream ID, so that a load costs each
+	 * device's IDs, not the entries before it
+	 */
+	struct u64map s2cr_index;
+	struct ptrmap s2cr_iommus;
 };
 
 /*
