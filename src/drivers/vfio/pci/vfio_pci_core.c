@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/iommu/iommu-priv.h"
 #include "drivers/pci/pci.h"
 #include "drivers/vfio/vfio.h"
 #include "machine/machine-priv.h"
@@ -108,22 +109,36 @@ static struct vfio_device *vfio_pci_in_dev_set(struct machine *m,
  * vfio_iommufd_get_dev_id(): > 0 bound to @ictx (the model reports 1);
  * -ENOENT not bound to it, but its group holds a device that is
  * (iommufd_ctx_has_group()); -ENODEV otherwise. Under vfio_lock.
+ *
+ * The kernel's iommufd_ctx_has_group() walks the context's objects; the
+ * model asks the group's own members instead (the same answer: a device
+ * bound to @ictx in @group is a member bound to it), so the cost is the
+ * group's size, not the machine's number of vfio devices.
  */
 static int vfio_iommufd_get_dev_id(struct machine *m,
 				   const struct vfio_device *vdev,
 				   const struct iommufd_ctx *ictx)
 {
-	struct iommu_group *group = vdev->dev->iommu_group;
-	struct vfio_device *pos;
+	struct iommu_group *group = READ_ONCE(vdev->dev->iommu_group);
+	struct group_device *gdev;
+	int ret = -ENODEV;
 
 	if (vdev->ictx == ictx)
 		return 1;
 	if (!group)
 		return -ENODEV;
-	list_for_each_entry(pos, &m->vfio_devices, node)
-		if (pos->ictx == ictx && pos->dev->iommu_group == group)
-			return -ENOENT;
-	return -ENODEV;
+	/* a group's member list changes under obj_lock too (a leaf) */
+	mutex_lock(&m->obj_lock);
+	for_each_group_device(group, gdev) {
+		struct vfio_device *pos = vfio_pci_find(m, gdev->dev);
+
+		if (pos && pos->ictx == ictx) {
+			ret = -ENOENT;
+			break;
+		}
+	}
+	mutex_unlock(&m->obj_lock);
+	return ret;
 }
 
 static int vfio_pci_hot_reset_info(struct process *p, int fd,
