@@ -2309,6 +2309,74 @@ static void module_refs_rmmod(void **state)
 }
 
 /*
+ * A closed iommufd lives on while devices are bound to it
+ * (iommufd_fops_release() drops the file's reference, each bound device
+ * keeps one: iommufd_device_bind()). The state text writes each such
+ * context once, after the vfio devices, in the order of the first device
+ * (by name) bound to it; a context with two devices is still one line.
+ */
+static void closed_iommufds_in_state(void **state)
+{
+	char *text, *p, want[32];
+	int a, b, nic_id = -1, n = 0;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	a = do_iopen();
+	b = do_iopen();
+	/* NIC (0000:03) comes first by name, bound to the second context */
+	do_cdev(NIC);
+	do_bindfd(NIC, b);
+	do_cdev(NVME);
+	do_bindfd(NVME, a);
+	do_iclose(a);
+	do_iclose(b);
+	check_invariants();
+	text = machine_state_serialize(self->m, NULL);
+	assert_non_null(text);
+	p = strstr(text, "vfio-device " NIC " ");
+	assert_non_null(p);
+	p = strstr(p, " ictx=#");
+	assert_non_null(p);
+	nic_id = atoi(p + 7);
+	for (p = text; (p = strstr(p, "\niommufd #")); p++)
+		n++;
+	assert_int_equal(n, 2);
+	/* the first closed context written is NIC's */
+	snprintf(want, sizeof(want), "\niommufd #%d ", nic_id);
+	assert_ptr_equal(strstr(text, "\niommufd #"), strstr(text, want));
+	free(text);
+}
+
+/* One closed context holding two devices: written once, bound=2. */
+static void closed_iommufd_two_devices(void **state)
+{
+	char *text, *p;
+	int a, n = 0;
+
+	(void)state;
+	boot_desktop();
+	to_vfio(NVME);
+	to_vfio(NIC);
+	a = do_iopen();
+	do_cdev(NVME);
+	do_cdev(NIC);
+	do_bindfd(NIC, a);
+	do_bindfd(NVME, a);
+	do_iclose(a);
+	check_invariants();
+	text = machine_state_serialize(self->m, NULL);
+	assert_non_null(text);
+	for (p = text; (p = strstr(p, "\niommufd #")); p++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(text, " bound=2\n"));
+	free(text);
+}
+
+/*
  * The VMM keeps its group file open after the last device left; vfio-pci
  * binds the device again: a new /dev/vfio/N appears, and another VMM can
  * open and use it while the stale file is still open.
@@ -4855,6 +4923,8 @@ int main(void)
 		EVERY_FW(legacy_ioctl_errnos),
 		EVERY_FW(unbind_while_open),
 		EVERY_FW(module_refs_rmmod),
+		T(closed_iommufds_in_state, var_x86),
+		T(closed_iommufd_two_devices, var_x86),
 		EVERY_FW(device_request_channel),
 		EVERY_FW(stale_group_file),
 		EVERY_FW(resv_direct),

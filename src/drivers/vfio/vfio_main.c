@@ -597,21 +597,6 @@ static void vfio_subsys_fixup(struct machine *new, const struct ptrmap *map)
 	}
 }
 
-/* Whether @d is the first device (list order) bound to its iommufd. */
-static bool vfio_device_first_of_ictx(const struct machine *m,
-				      const struct vfio_device *d)
-{
-	const struct vfio_device *pos;
-
-	list_for_each_entry(pos, &m->vfio_devices, node) {
-		if (pos == d)
-			return true;
-		if (pos->ictx == d->ictx)
-			return false;
-	}
-	return false;
-}
-
 /*
  * Files are named by canonical ids (first given where something names
  * them, in canonical order); the descriptor tables (fs/file.c) come after
@@ -691,11 +676,24 @@ static void vfio_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		sbuf_putd(sb, d->req_trigger);
 		sbuf_putc(sb, '\n');
 	}
-	/* closed iommufds, in the order of the first device bound to each */
-	list_for_each_entry(d, &m->vfio_devices, node)
-		if (d->ictx && !d->ictx->file.owner &&
-		    vfio_device_first_of_ictx(m, d))
+	/*
+	 * closed iommufds, in the order of the first device bound to each:
+	 * one pass, remembering the contexts written
+	 */
+	{
+		struct ptrmap written;
+
+		ptrmap_init(&written);
+		list_for_each_entry(d, &m->vfio_devices, node) {
+			if (!d->ictx || d->ictx->file.owner ||
+			    ptrmap_get(&written, d->ictx))
+				continue;
+			if (!ptrmap_put(&written, d->ictx, d->ictx))
+				sb->oom = true;
 			iommufd_ctx_serialize(d->ictx, sb, ids);
+		}
+		ptrmap_free(&written);
+	}
 }
 
 static void vfio_subsys_destroy(struct machine *m)
