@@ -374,13 +374,28 @@ static inline char *cur_putd(char *p, long long v)
 	return cur_putu(p, (unsigned long long)v);
 }
 
-/* Pointer-to-pointer map, used by clone (old -> new) and canonical ids. */
+/*
+ * Pointer-to-pointer map, used by clone (old -> new) and canonical ids.
+ * A clone's map may also have a range [@lo, @hi): the source machine's
+ * block, whose objects the clone copied at the same offsets in its own
+ * (machine_clone_alloc_at()), so a key in it maps to key + @delta
+ * without a probe, and putting one stores nothing (release builds; with
+ * self-checks every pair is stored too and each answer compared). Any
+ * other map has an empty range (all zero, as ptrmap_init() leaves it).
+ */
 struct ptrmap {
 	const void **keys;
 	void **vals;
 	size_t cap, count;
 	bool oom;
+	uintptr_t lo, hi, delta; /* delta: modulo 2^N, as an address */
 };
+
+/* Whether @key is in @pm's range (never NULL when the range is empty). */
+static inline bool ptrmap_in_range(const struct ptrmap *pm, const void *key)
+{
+	return (uintptr_t)key - pm->lo < pm->hi - pm->lo;
+}
 
 void ptrmap_init(struct ptrmap *pm);
 /*
@@ -424,6 +439,12 @@ static inline bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 {
 	size_t i;
 
+	if (ptrmap_in_range(pm, key)) {
+		/* the clone placed the copy where the range says */
+		self_check((uintptr_t)val == (uintptr_t)key + pm->delta);
+		if (!SELF_CHECKING)
+			return true; /* implied: nothing to store */
+	}
 	if (!key || !pm->cap || (pm->count + 1) * 2 > pm->cap)
 		return ptrmap_put_slow(pm, key, val);
 	i = ptrmap_probe(pm, key);
@@ -435,11 +456,12 @@ static inline bool ptrmap_put(struct ptrmap *pm, const void *key, void *val)
 }
 
 /*
- * Return: the value stored for @key, or NULL. Inline: a clone remaps
- * every pointer of every object through it, and a state's text numbers
- * its pointers with it.
+ * Return: the value the map stores for @key, or NULL (its range aside).
+ * Inline: a clone remaps every pointer outside the range through it, and
+ * a state's text numbers its pointers with it.
  */
-static inline void *ptrmap_get(const struct ptrmap *pm, const void *key)
+static inline void *ptrmap_get_stored(const struct ptrmap *pm,
+				      const void *key)
 {
 	size_t i;
 
@@ -447,6 +469,27 @@ static inline void *ptrmap_get(const struct ptrmap *pm, const void *key)
 		return NULL;
 	i = ptrmap_probe(pm, key);
 	return pm->keys[i] ? pm->vals[i] : NULL;
+}
+
+/*
+ * Return: the value for @key: key + delta in the range (any address in
+ * it, an object's middle too, moves with its object), else the stored
+ * one, or NULL.
+ */
+static inline void *ptrmap_get(const struct ptrmap *pm, const void *key)
+{
+	if (ptrmap_in_range(pm, key)) {
+		void *v = (void *)((uintptr_t)key + pm->delta);
+
+		/* where the map knows the key (an object's start), the same */
+		if (SELF_CHECKING) {
+			void *stored = ptrmap_get_stored(pm, key);
+
+			self_check(!stored || stored == v);
+		}
+		return v;
+	}
+	return ptrmap_get_stored(pm, key);
 }
 
 /*

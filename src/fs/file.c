@@ -293,7 +293,7 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 	list_for_each_entry(p, &old->processes, node) {
 		size_t len = strlen(p->name) + 1;
 
-		np = machine_clone_alloc(new, sizeof(*np));
+		np = machine_clone_alloc_at(new, old, p, sizeof(*np));
 		if (!np)
 			return -ENOMEM;
 		memset(np, 0, sizeof(*np));
@@ -302,7 +302,7 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 		np->started = p->started;
 		np->nofile = p->nofile;
 		list_add_tail(&np->node, &new->processes);
-		np->name = machine_clone_alloc(new, len);
+		np->name = machine_clone_alloc_at(new, old, p->name, len);
 		if (!np->name)
 			return -ENOMEM;
 		memcpy(np->name, p->name, len);
@@ -317,8 +317,9 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 	strmap_free(&new->processes_by_name);
 	return strmap_clone(&new->processes_by_name, &old->processes_by_name,
 			    map, process_key,
-			    machine_clone_room(new, strmap_room(
-							    &old->processes_by_name))) ?
+			    machine_clone_room_at(new, old,
+						  old->processes_by_name.keys,
+						  strmap_room(&old->processes_by_name))) ?
 		       -ENOMEM :
 		       0;
 }

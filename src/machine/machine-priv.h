@@ -23,6 +23,20 @@
 
 #include "compat/kernel.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MACHINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MACHINE_ASAN 1
+#endif
+#endif
+#ifdef MACHINE_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #define MACHINE_LOG_MAX 65536   /* lines kept; the oldest are dropped */
 #define MACHINE_WARN_MAX 4096   /* reports kept; later ones only counted */
 /*
@@ -137,9 +151,13 @@ struct machine {
 
 	/*
 	 * The block a clone copies its devices, buses, drivers, IOMMUs,
-	 * domains, groups and group members into (machine_clone_alloc()),
-	 * one allocation instead of one each; freed with the machine. Fixed
-	 * once the clone is made: concurrent tasks only read it. Behind a
+	 * domains, groups, group members, roots, processes and name tables
+	 * into (machine_clone_alloc_at()), one allocation instead of one
+	 * each; freed with the machine. A clone of a clone puts each copy
+	 * of an object of the source's block at the same offset in its own,
+	 * so its pointers into that block move by one delta, without a
+	 * lookup. Fixed once the clone is made: concurrent tasks (and the
+	 * clones made of it) only read it. Behind a
 	 * pointer, as a larger machine would pass malloc's per-thread cache.
 	 */
 	struct machine_arena *arena;
@@ -148,25 +166,58 @@ struct machine {
 struct machine_arena {
 	size_t size, used;
 	size_t want; /* what the clone asked for, in the block or not */
+	size_t live; /* the bytes the clone placed in the block */
+	/* the clone mirrors its source's block (machine_clone_alloc_at()) */
+	bool mirrored;
 	_Alignas(16) char data[];
 };
 
 /*
- * machine_clone_alloc() - room for a copied object of @size bytes: in
- * @new's block while it lasts, else from malloc(). Only a clone's
- * copies: the block is sized by the last clone on the thread.
+ * machine_clone_alloc_at() - room for the copy of @obj (@size bytes) of
+ * @old in its clone @new. When @new mirrors @old's block and @obj is in
+ * it, at @obj's offset in that block (so a pointer into @old's block
+ * maps to its copy by adding one delta, struct ptrmap's range); any
+ * other object after what the source's block used, while @new's block
+ * lasts, else from malloc(). Only a clone's copies: the block is sized
+ * by the source's and by the last clone on the thread.
  * Return: the memory (not zeroed), or NULL.
  */
-void *machine_clone_alloc(struct machine *new, size_t size);
+void *machine_clone_alloc_slow(struct machine *new, const struct machine *old,
+				const void *obj, size_t size);
+/* what every object in the block is aligned to, as malloc() aligns */
+#define MACHINE_ARENA_ALIGN 16
+/* inline, the mirrored case: a clone of a clone copies every object so */
+static inline void *machine_clone_alloc_at(struct machine *new,
+					   const struct machine *old,
+					   const void *obj, size_t size)
+{
+#ifndef MACHINE_ASAN /* which unpoisons what it places: the slow way */
+	struct machine_arena *a = new->arena;
+	const struct machine_arena *oa = old->arena;
+	uintptr_t off = (uintptr_t)obj - (uintptr_t)(oa ? oa->data : NULL);
+
+	size = (size + MACHINE_ARENA_ALIGN - 1) &
+	       ~(size_t)(MACHINE_ARENA_ALIGN - 1);
+	if (a && a->mirrored && off < oa->used) {
+		self_check(off + size <= oa->used);
+		a->live += size;
+		return a->data + off;
+	}
+#endif
+	return machine_clone_alloc_slow(new, old, obj, size);
+}
 /*
- * machine_clone_room() - @size bytes in @new's block, or NULL when the
- * block is short (never malloc()): for a table whose owner frees only
- * what it allocated itself (strmap_clone()'s @room).
+ * machine_clone_room_at() - @size bytes in @new's block for the copy of
+ * @old's table @obj (mirrored as machine_clone_alloc_at() when @obj is
+ * in @old's block), or NULL when the block is short (never malloc()):
+ * for a table whose owner frees only what it allocated itself
+ * (strmap_clone()'s @room).
  */
-void *machine_clone_room(struct machine *new, size_t size);
+void *machine_clone_room_at(struct machine *new, const struct machine *old,
+			    const void *obj, size_t size);
 /*
  * machine_free() - free an object of @size bytes of @m that may have
- * come from machine_clone_alloc(): one in the block stays until the
+ * come from machine_clone_alloc_at(): one in the block stays until the
  * machine goes (AddressSanitizer builds mark it freed), any other is
  * free()d. NULL is accepted.
  */

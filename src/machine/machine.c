@@ -6,20 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MACHINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MACHINE_ASAN 1
-#endif
-#endif
-#ifdef MACHINE_ASAN
-#include <sanitizer/asan_interface.h>
-#else
-#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
-#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
-#endif
-
 #include "dmaown/dmaown.h"
 #include "machine/machine-priv.h"
 #include "userspace/modprobe.h"
@@ -181,40 +167,74 @@ void machine_destroy(struct machine *m)
 	free(m);
 }
 
-/* what every object in the block is aligned to, as malloc() aligns */
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN MACHINE_ARENA_ALIGN
 
-void *machine_clone_alloc(struct machine *new, size_t size)
+/* @size bytes after what the block holds, or NULL when it is short */
+static void *arena_append(struct machine_arena *a, size_t size)
 {
-	struct machine_arena *a = new->arena;
 	void *p;
 
-	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!a || a->size - a->used < size) {
-		if (a)
-			a->want += size;
-		return malloc(size);
-	}
-	p = a->data + a->used;
-	a->used += size;
-	a->want += size;
-	return p;
-}
-
-void *machine_clone_room(struct machine *new, size_t size)
-{
-	struct machine_arena *a = new->arena;
-	void *p;
-
-	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!a)
-		return NULL;
 	a->want += size; /* the next block has room for it */
 	if (a->size - a->used < size)
 		return NULL;
 	p = a->data + a->used;
 	a->used += size;
+	a->live += size;
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
 	return p;
+}
+
+/*
+ * Where the copy of @obj (@size bytes, rounded) goes when @new mirrors
+ * @old's block and @obj is in it, else NULL. The block was made at
+ * least as large as the source's used range (machine_clone()).
+ */
+static void *arena_mirror(struct machine *new, const struct machine *old,
+			  const void *obj, size_t size)
+{
+	struct machine_arena *a = new->arena;
+	const struct machine_arena *oa = old->arena;
+	const char *c = obj;
+	char *p;
+
+	if (!a || !a->mirrored || !oa || c < oa->data ||
+	    c >= oa->data + oa->used)
+		return NULL;
+	self_check(c + size <= oa->data + oa->used);
+	p = a->data + (c - oa->data);
+	a->live += size;
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
+	return p;
+}
+
+/*
+ * machine_clone_alloc_at() out of line: a copy appended or from malloc(),
+ * and under AddressSanitizer every copy (unpoisoning what it places)
+ */
+void *machine_clone_alloc_slow(struct machine *new, const struct machine *old,
+			       const void *obj, size_t size)
+{
+	void *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!new->arena)
+		return malloc(size);
+	p = arena_mirror(new, old, obj, size);
+	if (!p)
+		p = arena_append(new->arena, size);
+	return p ? p : malloc(size);
+}
+
+void *machine_clone_room_at(struct machine *new, const struct machine *old,
+			    const void *obj, size_t size)
+{
+	void *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!new->arena)
+		return NULL;
+	p = arena_mirror(new, old, obj, size);
+	return p ? p : arena_append(new->arena, size);
 }
 
 void machine_free(struct machine *m, const void *p, size_t size)
@@ -286,21 +306,51 @@ static int log_clone(const struct machine *old, struct machine *new)
 	return 0;
 }
 
+/*
+ * Whether a clone of @m mirrors its block: not when it has none, nor
+ * when a quarter of it is holes (objects freed since they were copied,
+ * or left behind by earlier mirrored clones): that clone packs its
+ * copies again, with a lookup each, so a chain of clones does not grow.
+ */
+static bool clone_mirrors(const struct machine *m)
+{
+	const struct machine_arena *a = m->arena;
+
+	return a && a->used && (a->used - a->live) * 4 <= a->used;
+}
+
 struct machine *machine_clone(const struct machine *m)
 {
 	/* as many objects as the last clone on this thread, about */
 	static _Thread_local size_t last_count, last_arena;
 	struct machine *n = machine_alloc(m->name, &m->cfg);
+	bool mirror = clone_mirrors(m);
+	size_t size = last_arena;
 	struct ptrmap map;
 	int ret = 0;
 
 	if (!n)
 		return NULL;
+	/* mirrored: the source's range, and room to append as many again/8 */
+	if (mirror && size < m->arena->used + m->arena->used / 8)
+		size = m->arena->used + m->arena->used / 8;
 	/* without a block, the copies come from malloc() one by one */
-	n->arena = malloc(sizeof(*n->arena) + last_arena);
-	if (n->arena)
-		*n->arena = (struct machine_arena){ .size = last_arena };
+	n->arena = malloc(sizeof(*n->arena) + size);
+	if (n->arena) {
+		*n->arena = (struct machine_arena){ .size = size };
+		/* the holes stay poisoned: only what is copied is unpoisoned */
+		ASAN_POISON_MEMORY_REGION(n->arena->data, size);
+	}
 	ptrmap_init_size(&map, last_count);
+	if (n->arena && mirror) {
+		/* the source's used range, its holes included, then appends */
+		n->arena->mirrored = true;
+		n->arena->used = m->arena->used;
+		n->arena->want = m->arena->used;
+		map.lo = (uintptr_t)m->arena->data;
+		map.hi = map.lo + m->arena->used;
+		map.delta = (uintptr_t)n->arena->data - map.lo;
+	}
 	atomic_store(&n->fail_nth, atomic_load(&m->fail_nth));
 	atomic_store(&n->fault_sites, atomic_load(&m->fault_sites));
 	atomic_store(&n->fault_fired, atomic_load(&m->fault_fired));

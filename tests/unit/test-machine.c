@@ -1180,6 +1180,179 @@ static void test_clone_arena(void **state)
 	machine_destroy(small);
 }
 
+/* ---- a clone of a clone: mirrored offsets ---- */
+
+struct mirror_tally {
+	size_t mirrored, appended;
+};
+
+/* @p's offset in @m's block, or -1 when it is not in it */
+static long arena_off(const struct machine *m, const void *p)
+{
+	return in_arena(m, p) ? (long)((const char *)p - m->arena->data) : -1;
+}
+
+/*
+ * @n, a clone of @src: when it mirrors @src's block, each copy of an
+ * object of that block is at the object's offset, and a copy of any other
+ * is after what the source's block used. The lists keep their order, so
+ * the copy of the k-th object is the k-th object of the copy's list.
+ */
+static void mirror_pair(const struct machine *src, const struct machine *n,
+			const void *o, const void *c, struct mirror_tally *t)
+{
+	if (arena_off(src, o) >= 0) {
+		assert_int_equal(arena_off(n, c), arena_off(src, o));
+		t->mirrored++;
+	} else if (in_arena(n, c)) {
+		assert_true(arena_off(n, c) >= (long)src->arena->used);
+		t->appended++;
+	}
+}
+
+#define MIRROR_LIST(src, n, type, head, member, t)                         \
+	do {                                                               \
+		const type *o_ = list_first_entry(&(src)->head, type, member); \
+		const type *c_;                                            \
+		list_for_each_entry(c_, &(n)->head, member) {              \
+			mirror_pair(src, n, o_, c_, t);                    \
+			o_ = list_entry(o_->member.next, type, member);   \
+		}                                                          \
+	} while (0)
+
+static void assert_mirrored(const struct machine *src,
+			    const struct machine *n, struct mirror_tally *t)
+{
+	const struct iommu_group *g;
+	const struct device *dev;
+
+	assert_non_null(n->arena);
+	if (!n->arena->mirrored)
+		return; /* packed again: the source had too many holes */
+	assert_non_null(src->arena);
+	assert_true(n->arena->used >= src->arena->used);
+	MIRROR_LIST(src, n, struct device, devices, node, t);
+	MIRROR_LIST(src, n, struct iommu_group, groups, node, t);
+	MIRROR_LIST(src, n, struct iommu_domain, domains, node, t);
+	MIRROR_LIST(src, n, struct iommu_device, iommus, node, t);
+	/* every pointer remapped into the copy, by offset or by the map */
+	list_for_each_entry(dev, &n->devices, node) {
+		assert_ptr_equal(dev->m, n);
+		assert_true(!dev->parent || ptr_in_list_devices(n, dev->parent));
+		assert_true(!dev->iommu_group ||
+			    ptr_in_list_groups(n, dev->iommu_group));
+		assert_ptr_equal(strmap_get(&n->devices_by_name, dev->name),
+				 dev);
+	}
+	list_for_each_entry(g, &n->groups, node) {
+		assert_true(!g->domain || ptr_in_list_domains(n, g->domain));
+		assert_true(!g->default_domain ||
+			    ptr_in_list_domains(n, g->default_domain));
+	}
+}
+
+static void chain_write(struct machine *m, const char *path, const char *buf)
+{
+	assert_int_equal(sysfs_write(m, path, buf, strlen(buf)), 0);
+}
+
+/*
+ * A chain of clones, each a clone of the one before with an action
+ * between (unbind, remove: holes in the block; rescan, bind: objects
+ * made after the source's clone, appended), stays equal to the same
+ * actions on one machine, each copy of an object of its source's block
+ * at the same offset; a clone of a machine with holes equals a packed
+ * clone of the same state.
+ */
+static void test_clone_mirrored_chain(void **state)
+{
+	static const char *const steps[][2] = {
+		{ "/sys/bus/pci/drivers/nouveau/unbind", "0000:01:00.0" },
+		{ "/sys/bus/pci/devices/0000:01:00.1/remove", "1" },
+		{ "/sys/bus/pci/rescan", "1" },
+		{ "/sys/bus/pci/drivers/nouveau/bind", "0000:01:00.0" },
+		{ "/sys/bus/pci/drivers/e1000e/unbind", "0000:02:00.0" },
+		{ "/sys/bus/pci/devices/0000:03:00.0/remove", "1" },
+		{ "/sys/bus/pci/drivers/e1000e/bind", "0000:02:00.0" },
+		{ "/sys/bus/pci/rescan", "1" },
+	};
+	struct topo_error err;
+	struct machine *run = builtin_machine_load("x86-desktop", &err);
+	struct machine *boot = builtin_machine_load("x86-desktop", &err);
+	struct mirror_tally t = { 0 };
+	struct machine *c, *prev;
+
+	(void)state;
+	assert_non_null(run);
+	assert_non_null(boot);
+	prev = machine_clone(boot); /* packed: the boot machine has no block */
+	assert_non_null(prev);
+	assert_non_null(prev->arena);
+	assert_false(prev->arena->mirrored);
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct machine *packed;
+
+		c = machine_clone(prev);
+		assert_non_null(c);
+		assert_mirrored(prev, c, &t);
+		assert_machines_equal(prev, c);
+		machine_destroy(prev);
+		chain_write(c, steps[k][0], steps[k][1]);
+		chain_write(run, steps[k][0], steps[k][1]);
+		assert_machines_equal(run, c);
+		/* after frees and allocations: as a packed clone of the state */
+		packed = machine_clone(run);
+		assert_non_null(packed);
+		assert_false(packed->arena->mirrored);
+		prev = machine_clone(c);
+		assert_non_null(prev);
+		assert_mirrored(c, prev, &t);
+		assert_machines_equal(packed, prev);
+		machine_destroy(packed);
+		machine_destroy(prev);
+		prev = c;
+	}
+	/* both kinds were seen: copies at their offsets, and appended */
+	assert_true(t.mirrored > 100);
+	assert_true(t.appended > 0);
+	machine_destroy(prev);
+	machine_destroy(boot);
+	machine_destroy(run);
+}
+
+/*
+ * A clone map's range: a key in it maps to key + delta (an object's
+ * middle too), with nothing stored for it in release builds; outside it,
+ * and in any map without a range, the stored value or NULL.
+ */
+static void test_ptrmap_range(void **state)
+{
+	char src[64], dst[64];
+	int outside, copy;
+	struct ptrmap pm;
+
+	(void)state;
+	ptrmap_init(&pm);
+	assert_null(ptrmap_get(&pm, src));
+	pm.lo = (uintptr_t)src;
+	pm.hi = (uintptr_t)(src + sizeof(src));
+	pm.delta = (uintptr_t)dst - (uintptr_t)src;
+	assert_true(ptrmap_put(&pm, src + 16, dst + 16));
+	assert_ptr_equal(ptrmap_get(&pm, src + 16), dst + 16);
+	assert_ptr_equal(ptrmap_get(&pm, src + 20), dst + 20);
+	assert_ptr_equal(ptrmap_get(&pm, src), dst);
+	assert_null(ptrmap_get(&pm, src + sizeof(src))); /* hi: outside */
+	assert_int_equal(pm.count, SELF_CHECKING ? 1 : 0);
+	assert_null(ptrmap_get(&pm, NULL));
+	assert_null(clone_remap(&pm, NULL));
+	assert_null(ptrmap_get(&pm, &outside));
+	assert_ptr_equal(clone_remap(&pm, &outside), &outside);
+	assert_true(ptrmap_put(&pm, &outside, &copy));
+	assert_ptr_equal(ptrmap_get(&pm, &outside), &copy);
+	assert_ptr_equal(clone_remap(&pm, src + 8), dst + 8);
+	ptrmap_free(&pm);
+}
+
 /* ---- the kernel log ---- */
 
 static void test_log_levels(void **state)
@@ -2536,6 +2709,8 @@ int main(void)
 		cmocka_unit_test(test_clone_name_index),
 		cmocka_unit_test(test_clone_blocks),
 		cmocka_unit_test(test_clone_arena),
+		cmocka_unit_test(test_clone_mirrored_chain),
+		cmocka_unit_test(test_ptrmap_range),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_dev_printk),
 		cmocka_unit_test(test_log_timestamps),

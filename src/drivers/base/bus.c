@@ -808,7 +808,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 	struct device *dev, *ndev;
 
 	list_for_each_entry(bus, &old->buses, node) {
-		nb = machine_clone_alloc(new, sizeof(*nb));
+		nb = machine_clone_alloc_at(new, old, bus, sizeof(*nb));
 		if (!nb)
 			return -ENOMEM;
 		*nb = *bus;
@@ -819,7 +819,7 @@ static int driver_subsys_clone(const struct machine *old, struct machine *new,
 		list_add_tail(&nb->node, &new->buses);
 		ptrmap_put(map, bus, nb);
 		list_for_each_entry(drv, &bus->drivers, node) {
-			nd = machine_clone_alloc(new, sizeof(*nd));
+			nd = machine_clone_alloc_at(new, old, drv, sizeof(*nd));
 			if (!nd)
 				return -ENOMEM;
 			*nd = *drv;

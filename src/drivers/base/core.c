@@ -427,7 +427,7 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	struct dev_root *r, *nr;
 
 	list_for_each_entry(dev, &old->devices, node) {
-		nd = machine_clone_alloc(new, sizeof(*nd));
+		nd = machine_clone_alloc_at(new, old, dev, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *dev;
@@ -448,12 +448,13 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	strmap_free(&new->devices_by_name);
 	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
 			 device_key,
-			 machine_clone_room(new,
-					    strmap_room(&old->devices_by_name))))
+			 machine_clone_room_at(new, old,
+					       old->devices_by_name.keys,
+					       strmap_room(&old->devices_by_name))))
 		return -ENOMEM;
 	/* roots live as long as their machine: in the clone's block */
 	list_for_each_entry(r, &old->dev_roots, node) {
-		nr = machine_clone_alloc(new, sizeof(*nr));
+		nr = machine_clone_alloc_at(new, old, r, sizeof(*nr));
 		if (!nr)
 			return -ENOMEM;
 		*nr = *r;
@@ -466,8 +467,9 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	strmap_free(&new->dev_roots_by_name);
 	return strmap_clone(&new->dev_roots_by_name, &old->dev_roots_by_name,
 			    map, dev_root_key,
-			    machine_clone_room(new, strmap_room(
-							    &old->dev_roots_by_name))) ?
+			    machine_clone_room_at(new, old,
+						  old->dev_roots_by_name.keys,
+						  strmap_room(&old->dev_roots_by_name))) ?
 		       -ENOMEM :
 		       0;
 }

@@ -1566,8 +1566,9 @@ static int clone_group_indexes(const struct machine *old, struct machine *new,
 	strmap_free(&new->groups_by_key);
 	return strmap_clone(&new->groups_by_key, &old->groups_by_key, map,
 			    group_key,
-			    machine_clone_room(new,
-					       strmap_room(&old->groups_by_key))) ?
+			    machine_clone_room_at(new, old,
+						  old->groups_by_key.keys,
+						  strmap_room(&old->groups_by_key))) ?
 		       -ENOMEM :
 		       0;
 }
@@ -1581,7 +1582,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 	struct group_device *gdev, *ngdev;
 
 	list_for_each_entry(iommu, &old->iommus, node) {
-		ni = machine_clone_alloc(new, sizeof(*ni));
+		ni = machine_clone_alloc_at(new, old, iommu, sizeof(*ni));
 		if (!ni)
 			return -ENOMEM;
 		*ni = *iommu;
@@ -1593,7 +1594,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 			return -ENOMEM;
 	}
 	list_for_each_entry(domain, &old->domains, node) {
-		nd = machine_clone_alloc(new, sizeof(*nd));
+		nd = machine_clone_alloc_at(new, old, domain, sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		*nd = *domain;
@@ -1602,7 +1603,7 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		ptrmap_put(map, domain, nd);
 	}
 	list_for_each_entry(group, &old->groups, node) {
-		ng = machine_clone_alloc(new, sizeof(*ng));
+		ng = machine_clone_alloc_at(new, old, group, sizeof(*ng));
 		if (!ng)
 			return -ENOMEM;
 		*ng = *group;
@@ -1615,7 +1616,8 @@ static int iommu_subsys_clone(const struct machine *old, struct machine *new,
 		list_add_tail(&ng->node, &new->groups);
 		ptrmap_put(map, group, ng);
 		for_each_group_device(group, gdev) {
-			ngdev = machine_clone_alloc(new, sizeof(*ngdev));
+			ngdev = machine_clone_alloc_at(new, old, gdev,
+						       sizeof(*ngdev));
 			if (!ngdev)
 				return -ENOMEM;
 			*ngdev = *gdev;
