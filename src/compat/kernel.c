@@ -762,7 +762,8 @@ static const char **strmap_table(size_t cap)
 
 static int strmap_grow(struct strmap *sm)
 {
-	size_t ncap = sm->cap ? sm->cap * 2 : 64;
+	/* small first: a clone copies every table of a machine's indexes */
+	size_t ncap = sm->cap ? sm->cap * 2 : 8;
 	const char **nk = strmap_table(ncap);
 	void **nv = (void **)(nk + ncap);
 
