@@ -314,14 +314,8 @@ static int files_subsys_clone(const struct machine *old, struct machine *new,
 		if (p == old->default_process)
 			new->default_process = np;
 	}
-	strmap_free(&new->processes_by_name);
-	return strmap_clone(&new->processes_by_name, &old->processes_by_name,
-			    map, process_key,
-			    machine_clone_room_at(new, old,
-						  old->processes_by_name.keys,
-						  strmap_room(&old->processes_by_name))) ?
-		       -ENOMEM :
-		       0;
+	return machine_clone_strmap(new, old, &new->processes_by_name,
+				    &old->processes_by_name, map, process_key);
 }
 
 static void idr_remap(struct idr *idr, const struct ptrmap *map)

@@ -182,39 +182,60 @@ struct machine_arena {
  * by the source's and by the last clone on the thread.
  * Return: the memory (not zeroed), or NULL.
  */
-void *machine_clone_alloc_slow(struct machine *new, const struct machine *old,
-				const void *obj, size_t size);
+void *machine_clone_alloc_slow(struct machine *new, size_t size);
 /* what every object in the block is aligned to, as malloc() aligns */
 #define MACHINE_ARENA_ALIGN 16
-/* inline, the mirrored case: a clone of a clone copies every object so */
+static inline size_t machine_arena_round(size_t size)
+{
+	return (size + MACHINE_ARENA_ALIGN - 1) &
+	       ~(size_t)(MACHINE_ARENA_ALIGN - 1);
+}
+/*
+ * Where the copy of @obj (@size bytes, rounded) goes when @new mirrors
+ * @old's block and @obj is in it, else NULL. The block was made at least
+ * as large as the source's used range (machine_clone()). Inline: a clone
+ * of a clone places every object so.
+ */
+static inline void *machine_arena_mirror(struct machine *new,
+					 const struct machine *old,
+					 const void *obj, size_t size)
+{
+	struct machine_arena *a = new->arena;
+	const struct machine_arena *oa = old->arena;
+	uintptr_t off;
+	char *p;
+
+	if (!a || !a->mirrored)
+		return NULL; /* a mirrored block has a source block */
+	off = (uintptr_t)obj - (uintptr_t)oa->data;
+	if (off >= oa->used)
+		return NULL;
+	self_check(off + size <= oa->used);
+	a->live += size;
+	p = a->data + off;
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
+	return p;
+}
 static inline void *machine_clone_alloc_at(struct machine *new,
 					   const struct machine *old,
 					   const void *obj, size_t size)
 {
-#ifndef MACHINE_ASAN /* which unpoisons what it places: the slow way */
-	struct machine_arena *a = new->arena;
-	const struct machine_arena *oa = old->arena;
-	uintptr_t off = (uintptr_t)obj - (uintptr_t)(oa ? oa->data : NULL);
+	void *p;
 
-	size = (size + MACHINE_ARENA_ALIGN - 1) &
-	       ~(size_t)(MACHINE_ARENA_ALIGN - 1);
-	if (a && a->mirrored && off < oa->used) {
-		self_check(off + size <= oa->used);
-		a->live += size;
-		return a->data + off;
-	}
-#endif
-	return machine_clone_alloc_slow(new, old, obj, size);
+	size = machine_arena_round(size);
+	p = machine_arena_mirror(new, old, obj, size);
+	return p ? p : machine_clone_alloc_slow(new, size);
 }
 /*
- * machine_clone_room_at() - @size bytes in @new's block for the copy of
- * @old's table @obj (mirrored as machine_clone_alloc_at() when @obj is
- * in @old's block), or NULL when the block is short (never malloc()):
- * for a table whose owner frees only what it allocated itself
- * (strmap_clone()'s @room).
+ * machine_clone_strmap() - @new's name index @dst (freed first) as
+ * @old's @src (strmap_clone()), its table in @new's block where there is
+ * room, mirrored as machine_clone_alloc_at() places objects: how each
+ * subsystem copies its indexes. Return: 0 or -ENOMEM.
  */
-void *machine_clone_room_at(struct machine *new, const struct machine *old,
-			    const void *obj, size_t size);
+int machine_clone_strmap(struct machine *new, const struct machine *old,
+			 struct strmap *dst, const struct strmap *src,
+			 const struct ptrmap *map,
+			 const char *(*key_of)(const void *));
 /*
  * machine_free() - free an object of @size bytes of @m that may have
  * come from machine_clone_alloc_at(): one in the block stays until the

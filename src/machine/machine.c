@@ -167,8 +167,6 @@ void machine_destroy(struct machine *m)
 	free(m);
 }
 
-#define ARENA_ALIGN MACHINE_ARENA_ALIGN
-
 /* @size bytes after what the block holds, or NULL when it is short */
 static void *arena_append(struct machine_arena *a, size_t size)
 {
@@ -185,56 +183,46 @@ static void *arena_append(struct machine_arena *a, size_t size)
 }
 
 /*
- * Where the copy of @obj (@size bytes, rounded) goes when @new mirrors
- * @old's block and @obj is in it, else NULL. The block was made at
- * least as large as the source's used range (machine_clone()).
+ * machine_clone_alloc_at() out of line, for a copy that is not mirrored
+ * (@size rounded): appended while the block lasts, else from malloc()
  */
-static void *arena_mirror(struct machine *new, const struct machine *old,
-			  const void *obj, size_t size)
+void *machine_clone_alloc_slow(struct machine *new, size_t size)
 {
-	struct machine_arena *a = new->arena;
-	const struct machine_arena *oa = old->arena;
-	const char *c = obj;
-	char *p;
+	void *p = new->arena ? arena_append(new->arena, size) : NULL;
 
-	if (!a || !a->mirrored || !oa || c < oa->data ||
-	    c >= oa->data + oa->used)
-		return NULL;
-	self_check(c + size <= oa->data + oa->used);
-	p = a->data + (c - oa->data);
-	a->live += size;
-	ASAN_UNPOISON_MEMORY_REGION(p, size);
-	return p;
-}
-
-/*
- * machine_clone_alloc_at() out of line: a copy appended or from malloc(),
- * and under AddressSanitizer every copy (unpoisoning what it places)
- */
-void *machine_clone_alloc_slow(struct machine *new, const struct machine *old,
-			       const void *obj, size_t size)
-{
-	void *p;
-
-	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!new->arena)
-		return malloc(size);
-	p = arena_mirror(new, old, obj, size);
-	if (!p)
-		p = arena_append(new->arena, size);
 	return p ? p : malloc(size);
 }
 
-void *machine_clone_room_at(struct machine *new, const struct machine *old,
-			    const void *obj, size_t size)
+/*
+ * @size bytes in @new's block for the copy of @old's table @obj
+ * (mirrored when @obj is in @old's block), or NULL when the block is
+ * short (never malloc()): strmap_clone()'s @room, which the map does not
+ * free.
+ */
+static void *machine_clone_room_at(struct machine *new,
+				   const struct machine *old, const void *obj,
+				   size_t size)
 {
 	void *p;
 
-	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!new->arena)
-		return NULL;
-	p = arena_mirror(new, old, obj, size);
-	return p ? p : arena_append(new->arena, size);
+	size = machine_arena_round(size);
+	p = machine_arena_mirror(new, old, obj, size);
+	if (!p && new->arena)
+		p = arena_append(new->arena, size);
+	return p;
+}
+
+int machine_clone_strmap(struct machine *new, const struct machine *old,
+			 struct strmap *dst, const struct strmap *src,
+			 const struct ptrmap *map,
+			 const char *(*key_of)(const void *))
+{
+	strmap_free(dst);
+	return strmap_clone(dst, src, map, key_of,
+			    machine_clone_room_at(new, old, src->keys,
+						  strmap_room(src))) ?
+		       -ENOMEM :
+		       0;
 }
 
 void machine_free(struct machine *m, const void *p, size_t size)

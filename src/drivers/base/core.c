@@ -445,12 +445,8 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	}
 	if (map->oom)
 		return -ENOMEM;
-	strmap_free(&new->devices_by_name);
-	if (strmap_clone(&new->devices_by_name, &old->devices_by_name, map,
-			 device_key,
-			 machine_clone_room_at(new, old,
-					       old->devices_by_name.keys,
-					       strmap_room(&old->devices_by_name))))
+	if (machine_clone_strmap(new, old, &new->devices_by_name,
+				 &old->devices_by_name, map, device_key))
 		return -ENOMEM;
 	/* roots live as long as their machine: in the clone's block */
 	list_for_each_entry(r, &old->dev_roots, node) {
@@ -464,14 +460,8 @@ static int device_subsys_clone(const struct machine *old, struct machine *new,
 	}
 	if (map->oom)
 		return -ENOMEM;
-	strmap_free(&new->dev_roots_by_name);
-	return strmap_clone(&new->dev_roots_by_name, &old->dev_roots_by_name,
-			    map, dev_root_key,
-			    machine_clone_room_at(new, old,
-						  old->dev_roots_by_name.keys,
-						  strmap_room(&old->dev_roots_by_name))) ?
-		       -ENOMEM :
-		       0;
+	return machine_clone_strmap(new, old, &new->dev_roots_by_name,
+				    &old->dev_roots_by_name, map, dev_root_key);
 }
 
 static void device_subsys_fixup(struct machine *new, const struct ptrmap *map)

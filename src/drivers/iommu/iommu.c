@@ -1563,14 +1563,8 @@ static int clone_group_indexes(const struct machine *old, struct machine *new,
 		new->groups_free = old->groups_free;
 		new->groups_max = old->groups_max;
 	}
-	strmap_free(&new->groups_by_key);
-	return strmap_clone(&new->groups_by_key, &old->groups_by_key, map,
-			    group_key,
-			    machine_clone_room_at(new, old,
-						  old->groups_by_key.keys,
-						  strmap_room(&old->groups_by_key))) ?
-		       -ENOMEM :
-		       0;
+	return machine_clone_strmap(new, old, &new->groups_by_key,
+				    &old->groups_by_key, map, group_key);
 }
 
 static int iommu_subsys_clone(const struct machine *old, struct machine *new,
@@ -1725,7 +1719,7 @@ static void iommu_subsys_serialize(const struct machine *m, struct sbuf *sb,
 		 */
 		const char *iname = group->iommu ? group->iommu->name : "-";
 		size_t iname_len = group->iommu ? group->iommu->name_len : 1;
-		size_t gname_len = group->name[0] ? strlen(group->name) : 0;
+		size_t gname_len = strlen(group->name);
 		size_t room;
 		char *p;
 
