@@ -119,6 +119,10 @@ bool check_ownership_kept(const char *before, const char *after);
  *	boot, under every schedule with at most @preemptions preemptions at
  *	the model's lock points
  * @preemptions: the preemption bound for @interleave (default 2)
+ * @no_commute: run every transition, none known by commutation (a
+ *	transition whose target the tables of transitions already name,
+ *	docs/check.md); the same states, transitions and verdict, slower.
+ *	@por and @exact imply it
  * @progress: called now and then with the running figures (may be NULL)
  * @progress_ctx: passed to @progress
  * @visited: when set, called once the search is over for every visited
@@ -145,6 +149,7 @@ struct check_opts {
 	int interleave;
 	int preemptions;
 	bool por;
+	bool no_commute;
 	void (*progress)(void *ctx, const struct check_stats *st);
 	void *progress_ctx;
 	int (*visited)(void *ctx, const uint64_t hash[2], unsigned int depth);
@@ -181,6 +186,11 @@ struct check_opts {
  * @level_states: sequential search: the distinct states first reached at
  *	each depth, @nlevels of them from boot (1) on; NULL when unknown
  * @nlevels: see @level_states
+ * @por_reduced: with @por, the states expanded in part
+ * @por_skipped: with @por, the actions not run from those states
+ * @commuted: of @transitions, those known by commutation rather than run
+ *	(check_opts::no_commute); with several threads it depends on their
+ *	timing, the other figures do not
  */
 struct check_stats {
 	unsigned long states;
@@ -204,6 +214,7 @@ struct check_stats {
 	int nlevels;
 	unsigned long por_reduced;
 	unsigned long por_skipped;
+	unsigned long commuted;
 };
 
 /**

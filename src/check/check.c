@@ -701,8 +701,57 @@ struct frame {
 	struct machine *m;
 	char **acts;
 	size_t nacts;
-	struct device **own; /* --por: each action's device (struct owners) */
+	/* --por, commutation: each action's device (struct owners) */
+	struct device **own;
+	/* commutation: each action's line id (struct line_ix); 0: none */
+	uint32_t *lid;
+	signed char wide; /* commute_conditions(): -1 not asked yet */
+	/* por_group_isolated() of the groups asked about, @niso of them */
+	struct {
+		const struct iommu_group *g;
+		bool isolated;
+	} iso[8];
+	int niso;
 };
+
+/*
+ * The lines the search has met, each with a number: a line is an action
+ * of many states, and the tables of transitions (struct tcache) name it
+ * by its number. Exact, so no two lines share one.
+ */
+struct line_ix {
+	char **v;        /* v[id - 1] */
+	uint32_t n, cap;
+	uint32_t *slots; /* id by hash, open addressing; 0: empty */
+	uint32_t nslots;
+	size_t text_bytes;
+};
+
+/*
+ * What the transitions of the last two levels' states led to: for each
+ * state expanded, its (line id, target index) pairs, @n[i] of them from
+ * @off[i] (i counted from @start). Commutation looks a transition up here
+ * instead of running it (docs/check.md, "Transitions known by
+ * commutation").
+ */
+struct tc_pair {
+	uint32_t line, dst; /* line 0: dropped */
+};
+
+struct tc_level {
+	unsigned long start, end;
+	uint32_t *off, *n;
+	struct tc_pair *p;
+	size_t np, cap;
+};
+
+struct tcache {
+	struct tc_level cur, prev;
+	size_t peak; /* the most tc_bytes() held */
+};
+
+/* The tables' pairs take at most this much per state stored. */
+#define TC_BYTES_PER_STATE 40
 
 /*
  * Where in a level a violation shows: the state expanded (its index, a
@@ -760,6 +809,11 @@ struct search {
 	size_t ni6;
 	atomic_ulong transitions;
 	atomic_ulong por_reduced, por_skipped; /* --por: states, actions */
+	/* transitions known by commutation (under @lock, as are these) */
+	bool commute;
+	struct line_ix lines;
+	struct tcache tc;
+	atomic_ulong commuted;
 	double t0, last_report;
 };
 
@@ -772,6 +826,9 @@ struct walker {
 	struct script_ctx *ctx; /* reused for every line the walker runs */
 	char *text;             /* the last state's text (state_key()) */
 	size_t text_cap;
+	/* the transitions of the state being expanded, for the tcache */
+	struct tc_pair *pend;
+	size_t npend, cappend;
 	bool reports; /* calls the progress hook (the first worker) */
 };
 
@@ -780,24 +837,122 @@ static void frame_clear(struct frame *f)
 	machine_destroy(f->m);
 	free_lines(f->acts, f->nacts);
 	free(f->own);
+	free(f->lid);
 	memset(f, 0, sizeof(*f));
+	f->wide = -1;
+}
+
+static uint64_t line_hash(const char *line)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *line; line++)
+		h = (h ^ (unsigned char)*line) * 0x100000001b3ULL;
+	return h;
+}
+
+static int line_ix_grow(struct line_ix *ix)
+{
+	uint32_t n = ix->nslots ? ix->nslots * 2 : 256;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t id = 1; id <= ix->n; id++) {
+		uint32_t j = (uint32_t)line_hash(ix->v[id - 1]) & (n - 1);
+
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = id;
+	}
+	free(ix->slots);
+	ix->slots = slots;
+	ix->nslots = n;
+	return 0;
+}
+
+/* The number of @line, given one if it has none yet; 0: out of memory. */
+static uint32_t line_id(struct line_ix *ix, const char *line)
+{
+	uint64_t h = line_hash(line);
+	uint32_t j;
+
+	if ((ix->n + 1) * 2 > ix->nslots && line_ix_grow(ix))
+		return 0;
+	for (j = (uint32_t)h & (ix->nslots - 1); ix->slots[j];
+	     j = (j + 1) & (ix->nslots - 1))
+		if (!strcmp(ix->v[ix->slots[j] - 1], line))
+			return ix->slots[j];
+	if (ix->n == ix->cap) {
+		uint32_t ncap = ix->cap ? ix->cap * 2 : 256;
+		char **nv = realloc(ix->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return 0;
+		ix->v = nv;
+		ix->cap = ncap;
+	}
+	ix->v[ix->n] = strdup(line);
+	if (!ix->v[ix->n])
+		return 0;
+	ix->text_bytes += strlen(line) + 1;
+	ix->slots[j] = ++ix->n;
+	return ix->n;
+}
+
+static size_t line_ix_bytes(const struct line_ix *ix)
+{
+	return ix->cap * sizeof(*ix->v) + ix->nslots * sizeof(*ix->slots) +
+	       ix->text_bytes;
+}
+
+static void line_ix_free(struct line_ix *ix)
+{
+	for (uint32_t i = 0; i < ix->n; i++)
+		free(ix->v[i]);
+	free(ix->v);
+	free(ix->slots);
+	memset(ix, 0, sizeof(*ix));
 }
 
 static int frame_actions(struct walker *w, struct frame *f)
 {
+	struct search *s = w->s;
 	struct owners ow = { 0 };
 	int ret;
 
 	if (f->acts)
 		return 0;
-	if (!w->s->o->por)
-		return check_actions(f->m, w->s->o, &f->acts, &f->nacts);
-	ret = actions_of(f->m, w->s->o, &f->acts, &f->nacts, &ow);
-	if (ret)
+	if (!s->o->por && !s->commute)
+		return check_actions(f->m, s->o, &f->acts, &f->nacts);
+	ret = actions_of(f->m, s->o, &f->acts, &f->nacts, &ow);
+	if (ret) {
 		free(ow.v);
-	else
-		f->own = ow.v;
-	return ret;
+		return ret;
+	}
+	f->own = ow.v;
+	f->wide = -1;
+	f->niso = 0;
+	return 0;
+}
+
+/*
+ * The line ids of @f's actions, asked for only where commutation may
+ * use them; false without (out of memory: nothing is known by
+ * commutation from @f, and the search is the same).
+ */
+static bool frame_lids(struct search *s, struct frame *f)
+{
+	if (f->lid || !f->nacts)
+		return f->lid;
+	f->lid = malloc(f->nacts * sizeof(*f->lid));
+	if (!f->lid)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	for (size_t a = 0; a < f->nacts; a++)
+		f->lid[a] = line_id(&s->lines, f->acts[a]);
+	pthread_mutex_unlock(&s->lock);
+	return true;
 }
 
 /* ---- partial-order reduction (--por) ---- */
@@ -860,23 +1015,37 @@ static bool por_group_isolated(struct machine *m, struct iommu_group *g)
  * registered (a late one probes devices into groups), no device left to
  * plug in, and no probe deferred (a successful bind retries those).
  */
+/*
+ * What makes an isolated group's actions independent of every other
+ * action, whatever runs first: no probe faults explored, every IOMMU
+ * registered (a late one probes devices into groups), no device left to
+ * plug in, and no probe deferred (a successful bind retries those).
+ */
+static bool commute_conditions(struct machine *m, const struct check_opts *o)
+{
+	struct iommu_device *iommu;
+	struct device *dev;
+
+	if (o->probe_faults || !list_empty(&m->deferred_probe))
+		return false;
+	list_for_each_entry(iommu, &m->iommus, node)
+		if (!iommu->registered)
+			return false;
+	list_for_each_entry(dev, &m->devices, node)
+		if (!dev->added)
+			return false;
+	return true;
+}
+
 static size_t por_ample(struct machine *m, const struct check_opts *o,
 			struct device *const *own, size_t nacts, int avoid,
 			bool *ample)
 {
 	struct iommu_group *g, *best = NULL;
-	struct iommu_device *iommu;
-	struct device *dev;
 	size_t best_n = nacts;
 
-	if (o->probe_faults || !list_empty(&m->deferred_probe))
+	if (!commute_conditions(m, o))
 		return nacts;
-	list_for_each_entry(iommu, &m->iommus, node)
-		if (!iommu->registered)
-			return nacts;
-	list_for_each_entry(dev, &m->devices, node)
-		if (!dev->added)
-			return nacts;
 	list_for_each_entry(g, &m->groups, node) {
 		size_t n = 0;
 
@@ -898,6 +1067,186 @@ static size_t por_ample(struct machine *m, const struct check_opts *o,
 	return best_n;
 }
 
+/* ---- transitions known by commutation (docs/check.md) ---- */
+
+static bool frame_wide(struct search *s, struct frame *f)
+{
+	if (f->wide < 0)
+		f->wide = commute_conditions(f->m, s->o);
+	return f->wide;
+}
+
+static bool frame_isolated(struct frame *f, const struct iommu_group *g)
+{
+	bool iso;
+
+	for (int i = 0; i < f->niso; i++)
+		if (f->iso[i].g == g)
+			return f->iso[i].isolated;
+	iso = por_group_isolated(f->m, (struct iommu_group *)g);
+	if (f->niso < (int)(sizeof(f->iso) / sizeof(f->iso[0])))
+		f->iso[f->niso++] = (typeof(f->iso[0])){ g, iso };
+	return iso;
+}
+
+static const struct iommu_group *action_group(const struct frame *f,
+					      size_t a)
+{
+	return f->own && f->own[a] ? f->own[a]->iommu_group : NULL;
+}
+
+/*
+ * Whether actions @k and @a of state @f commute: one is local to a group
+ * that is isolated there and the other is not, so neither changes what
+ * the other does (the argument of --por's ample sets). Then @f, @a, @k
+ * and @f, @k, @a end in the same state.
+ */
+static bool frame_commute(struct search *s, struct frame *f, size_t k,
+			  size_t a)
+{
+	const struct iommu_group *gk = action_group(f, k);
+	const struct iommu_group *ga = action_group(f, a);
+
+	if (!f->m || !frame_wide(s, f))
+		return false;
+	return (gk && gk != ga && frame_isolated(f, gk)) ||
+	       (ga && ga != gk && frame_isolated(f, ga));
+}
+
+/*
+ * Whether the transitions of @f are worth keeping: a state's children
+ * look its transitions up only when one of its actions is local to an
+ * isolated group.
+ */
+static bool frame_may_commute(struct search *s, struct frame *f)
+{
+	if (!frame_wide(s, f))
+		return false;
+	for (size_t a = 0; a < f->nacts; a++) {
+		const struct iommu_group *g = action_group(f, a);
+
+		if (g && frame_isolated(f, g))
+			return true;
+	}
+	return false;
+}
+
+static size_t tc_bytes(const struct tcache *tc)
+{
+	return (tc->cur.cap + tc->prev.cap) * sizeof(struct tc_pair) +
+	       (tc->cur.end - tc->cur.start + tc->prev.end - tc->prev.start) *
+		       2 * sizeof(uint32_t);
+}
+
+static void tc_level_free(struct tc_level *lv)
+{
+	free(lv->off);
+	free(lv->n);
+	free(lv->p);
+	memset(lv, 0, sizeof(*lv));
+}
+
+/* A new level starts: the one before last is not looked at again. */
+static void tc_next_level(struct search *s)
+{
+	struct tc_level *cur = &s->tc.cur;
+
+	tc_level_free(&s->tc.prev);
+	s->tc.prev = *cur;
+	memset(cur, 0, sizeof(*cur));
+	cur->off = malloc((s->level_end - s->level_start) * sizeof(*cur->off));
+	cur->n = calloc(s->level_end - s->level_start, sizeof(*cur->n));
+	if (!cur->off || !cur->n) {
+		/* without tables nothing is known by commutation: same search */
+		tc_level_free(cur);
+		return;
+	}
+	cur->start = s->level_start;
+	cur->end = s->level_end;
+	if (tc_bytes(&s->tc) > s->tc.peak)
+		s->tc.peak = tc_bytes(&s->tc);
+}
+
+/* Where transition @line from state @idx led; ULONG_MAX: not known. */
+static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
+			       uint32_t line)
+{
+	const struct tc_level *lv = idx >= tc->cur.start && idx < tc->cur.end ?
+					    &tc->cur : &tc->prev;
+	const struct tc_pair *p;
+	uint32_t n;
+
+	if (idx < lv->start || idx >= lv->end || !line)
+		return ULONG_MAX;
+	n = lv->n[idx - lv->start];
+	p = lv->p + (n ? lv->off[idx - lv->start] : 0);
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i].line == line)
+			return p[i].dst;
+	return ULONG_MAX;
+}
+
+/* Keep the transitions of state @idx, just expanded, when there is room. */
+static void tc_publish(struct search *s, unsigned long idx,
+		       const struct tc_pair *pend, size_t n)
+{
+	struct tc_level *lv = &s->tc.cur;
+	size_t room = TC_BYTES_PER_STATE * s->store.n;
+
+	if (!n || idx < lv->start || idx >= lv->end || n > UINT32_MAX)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (lv->np + n > lv->cap) {
+		size_t ncap = lv->cap ? lv->cap + lv->cap / 2 : 64;
+		struct tc_pair *np;
+
+		if (ncap < lv->np + n)
+			ncap = lv->np + n;
+		if ((ncap + s->tc.prev.cap) * sizeof(*np) > room ||
+		    (s->o->max_memory &&
+		     store_bytes(&s->store) + tc_bytes(&s->tc) +
+				     line_ix_bytes(&s->lines) +
+				     (ncap - lv->cap) * sizeof(*np) >
+			     s->o->max_memory) ||
+		    lv->np + n > UINT32_MAX)
+			goto out;
+		np = realloc(lv->p, ncap * sizeof(*np));
+		if (!np)
+			goto out;
+		lv->p = np;
+		lv->cap = ncap;
+	}
+	memcpy(lv->p + lv->np, pend, n * sizeof(*pend));
+	lv->off[idx - lv->start] = (uint32_t)lv->np;
+	lv->n[idx - lv->start] = (uint32_t)n;
+	lv->np += n;
+	if (tc_bytes(&s->tc) > s->tc.peak)
+		s->tc.peak = tc_bytes(&s->tc);
+out:
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void tc_free(struct tcache *tc)
+{
+	tc_level_free(&tc->cur);
+	tc_level_free(&tc->prev);
+}
+
+static int walker_pend(struct walker *w, uint32_t line, unsigned long dst)
+{
+	if (w->npend == w->cappend) {
+		size_t ncap = w->cappend ? w->cappend * 2 : 64;
+		struct tc_pair *np = realloc(w->pend, ncap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		w->pend = np;
+		w->cappend = ncap;
+	}
+	w->pend[w->npend++] = (struct tc_pair){ line, (uint32_t)dst };
+	return 0;
+}
+
 static void walker_free(struct walker *w)
 {
 	for (int k = 0; k < w->npath; k++)
@@ -905,6 +1254,7 @@ static void walker_free(struct walker *w)
 	free(w->path);
 	free(w->chain);
 	free(w->text);
+	free(w->pend);
 	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
 }
@@ -1149,7 +1499,9 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 	if (s->full) {
 		ret = -ENOSPC;
 	} else if (s->o->max_memory &&
-		   store_bytes_after_insert(&s->store, len) > s->o->max_memory &&
+		   store_bytes_after_insert(&s->store, len) + tc_bytes(&s->tc) +
+				   line_ix_bytes(&s->lines) >
+			   s->o->max_memory &&
 		   !store_lookup(&s->store, hash, text, len)) {
 		s->full = true;
 		ret = -ENOSPC;
@@ -1206,10 +1558,12 @@ static void report_progress(struct walker *w, unsigned long k)
  * (a violation, a limit), 0 to go on, or an error; *ret_added is what
  * store_reached() said (1 new, 0 known), and -1 when nothing was stored.
  * With @last, @f's machine is not needed after this action: it runs on
- * the machine itself instead of a copy, and @f->m is left NULL.
+ * the machine itself instead of a copy, and @f->m is left NULL. *ret_i
+ * is the index of the state reached, when one was stored or found.
  */
 static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
-		      size_t a, const char *before, bool last, int *ret_added)
+		      size_t a, const char *before, bool last, int *ret_added,
+		      unsigned long *ret_i)
 {
 	struct search *s = w->s;
 	struct where at = { idx, a };
@@ -1267,6 +1621,7 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	else if (added == 0 && i >= s->level_end)
 		added = 3;
 	*ret_added = added;
+	*ret_i = i;
 	/* I6 once per new state, on the copy itself: it is done with */
 	if (added == 1 && check_teardown_consume(c, v.why, sizeof(v.why))) {
 		v.violated = INV_TEARDOWN;
@@ -1280,6 +1635,97 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	if (added < 0 && added != -ENOSPC)
 		return added;
 	return added < 0 || v.violated ? 1 : 0;
+}
+
+/*
+ * In self-checking builds, every transition known by commutation is run
+ * as well, and must reach the state the tables named, without a
+ * violation: the test suite proves each one it meets.
+ */
+static void commute_verified(struct walker *w, struct frame *f, size_t a,
+			     unsigned long dst)
+{
+	struct search *s = w->s;
+	struct machine *c;
+	uint64_t hash[2], want[2];
+	char why[256];
+	bool failed;
+	size_t len;
+
+	if (!SELF_CHECKING)
+		return;
+	c = machine_clone(f->m);
+	if (!c || run_line(w->ctx, c, f->acts[a], &failed)) {
+		machine_destroy(c);
+		return;
+	}
+	self_check(!step_violates(c, f->acts[a], failed, NULL, why,
+				  sizeof(why)));
+	self_check(settle(w->ctx, c, NULL) >= 0);
+	self_check(!step_violates(c, f->acts[a], false, NULL, why,
+				  sizeof(why)));
+	machine_log_clear(c);
+	if (!state_key(c, hash, &w->text, &w->text_cap, &len)) {
+		pthread_mutex_lock(&s->lock);
+		want[0] = s->store.states[dst].hash[0];
+		want[1] = s->store.states[dst].hash[1];
+		pthread_mutex_unlock(&s->lock);
+		self_check(hash[0] == want[0] && hash[1] == want[1]);
+	}
+	machine_destroy(c);
+}
+
+/*
+ * Action @a of state @idx (machine @f, reached from its parent @pf by
+ * action @pa), known without running it: its line is also action k of
+ * @pf, k and @pa commute there, so @a reaches the state that k then @pa
+ * reach from @pf, and the tables say which one that is when both were
+ * run. Does what expand_one() would: the transition is counted, and the
+ * parent link of a state of the next level is moved to the first place
+ * in level order. Returns 1 to stop as expand_one() does, 0 when known
+ * (*ret_added and *ret_i as expand_one()'s), -1 when not known: run it.
+ */
+static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
+			 size_t a, struct frame *pf, size_t pa, int *ret_added,
+			 unsigned long *ret_i)
+{
+	struct search *s = w->s;
+	struct where at = { idx, a };
+	uint32_t line = f->lid ? f->lid[a] : 0;
+	unsigned long mid, dst = ULONG_MAX;
+	size_t k;
+
+	if (!line)
+		return -1;
+	for (k = 0; k < pf->nacts && pf->lid[k] != line; k++)
+		;
+	if (k == pf->nacts || k == pa || !frame_commute(s, pf, k, pa))
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	if (!where_before(at, s->best.at) || s->ret || s->full) {
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
+	mid = tc_lookup(&s->tc, pf->idx, line);
+	if (mid != ULONG_MAX)
+		dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
+	if (dst == ULONG_MAX) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	if (dst >= s->level_end &&
+	    where_before(at, (struct where){ s->store.states[dst].parent,
+					     s->store.states[dst].action })) {
+		s->store.states[dst].parent = (uint32_t)idx;
+		s->store.states[dst].action = (uint32_t)a;
+	}
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&s->transitions, 1);
+	atomic_fetch_add(&s->commuted, 1);
+	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
+	*ret_i = dst;
+	commute_verified(w, f, a, dst);
+	return 0;
 }
 
 /* --shard: boot's action @a belongs to another shard's subtree. */
@@ -1321,16 +1767,32 @@ static int expand(struct walker *w, unsigned long idx)
 {
 	struct search *s = w->s;
 	const struct check_opts *o = s->o;
-	struct frame *f;
+	struct frame *f, *pf = NULL;
 	char *before;
-	bool *ample = NULL;
-	size_t nample, last = SIZE_MAX;
+	bool *ample = NULL, keep = false;
+	size_t nample, last = SIZE_MAX, pa = 0;
 	int ret = state_machine(w, idx, s->level, &f);
 
 	if (!ret)
 		ret = frame_actions(w, f);
 	if (ret)
 		return ret;
+	if (s->commute) {
+		/* asked now: the last action may take the machine */
+		keep = frame_may_commute(s, f);
+		w->npend = 0;
+		if (s->level > 0) {
+			pf = &w->path[s->level - 1];
+			pthread_mutex_lock(&s->lock);
+			pa = s->store.states[idx].action;
+			pthread_mutex_unlock(&s->lock);
+			if (pa >= pf->nacts || !frame_wide(s, pf) ||
+			    !frame_lids(s, pf))
+				pf = NULL;
+		}
+		if ((keep || pf) && !frame_lids(s, f))
+			keep = false, pf = NULL;
+	}
 	nample = f->nacts;
 	if (o->por && f->nacts) {
 		ample = calloc(f->nacts, sizeof(*ample));
@@ -1354,7 +1816,8 @@ static int expand(struct walker *w, unsigned long idx)
 		int stop = 0;
 
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
-			int added;
+			unsigned long i = ULONG_MAX;
+			int added = -1;
 
 			if (other_shard(s, a))
 				continue;
@@ -1363,13 +1826,21 @@ static int expand(struct walker *w, unsigned long idx)
 				continue;
 			if (nample == f->nacts && pass == 1)
 				break;
-			stop = expand_one(w, f, idx, a, before, a == last,
-					  &added);
+			stop = pf ? commute_known(w, f, idx, a, pf, pa, &added,
+						  &i) :
+				    -1;
+			if (stop < 0)
+				stop = expand_one(w, f, idx, a, before,
+						  a == last, &added, &i);
 			if (stop < 0)
 				ret = stop;
+			if (keep && added >= 0 && f->lid[a])
+				keep = !walker_pend(w, f->lid[a], i);
 			progress |= added == 1 || added == 3;
 			proviso |= added == 0;
 		}
+		if (keep && !stop)
+			tc_publish(s, idx, w->pend, w->npend);
 		if (stop || nample == f->nacts)
 			break;
 		if (pass == 0 && progress && !proviso) {
@@ -1423,9 +1894,16 @@ static void *walk_level(void *arg)
 	return NULL;
 }
 
+/* A state of the level being settled, with where the workers put it. */
+struct placed {
+	struct state st;
+	uint32_t was;
+};
+
 static int cmp_state_place(const void *a, const void *b)
 {
-	const struct state *x = a, *y = b;
+	const struct state *x = &((const struct placed *)a)->st;
+	const struct state *y = &((const struct placed *)b)->st;
 
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
@@ -1433,18 +1911,50 @@ static int cmp_state_place(const void *a, const void *b)
 }
 
 /*
+ * The tables' pairs name states of the next level by where the workers
+ * put them: renumbered as settle_level() moved them (@now[i - from]),
+ * and dropped when past the states kept.
+ */
+static void tc_remap(struct tc_level *lv, unsigned long from,
+		     const uint32_t *now, unsigned long kept)
+{
+	for (size_t i = 0; i < lv->np; i++) {
+		struct tc_pair *p = &lv->p[i];
+
+		if (p->dst < from)
+			continue;
+		p->dst = now[p->dst - from];
+		if (p->dst >= kept)
+			p->line = 0;
+	}
+}
+
+/*
  * After a level expanded by several workers: its new states in the order
  * one worker finds them (by parent, then action), and none past the first
  * violation, which one worker would not have reached. The index is built
- * again to match.
+ * again to match, and the tables renumbered.
  */
 static int settle_level(struct search *s, unsigned long from)
 {
 	struct store *st = &s->store;
 	unsigned long n = st->n;
+	struct placed *v = malloc((n - from + 1) * sizeof(*v));
+	uint32_t *now = malloc((n - from + 1) * sizeof(*now));
 
-	qsort(st->states + from, n - from, sizeof(*st->states),
-	      cmp_state_place);
+	if (!v || !now) {
+		free(v);
+		free(now);
+		return -ENOMEM;
+	}
+	for (unsigned long i = from; i < n; i++)
+		v[i - from] = (struct placed){ st->states[i], (uint32_t)i };
+	qsort(v, n - from, sizeof(*v), cmp_state_place);
+	for (unsigned long i = from; i < n; i++) {
+		st->states[i] = v[i - from].st;
+		now[v[i - from].was - from] = (uint32_t)i;
+	}
+	free(v);
 	while (n > from && s->best.at.idx != ULONG_MAX &&
 	       where_before(s->best.at,
 			    (struct where){ st->states[n - 1].parent,
@@ -1459,6 +1969,8 @@ static int settle_level(struct search *s, unsigned long from)
 			j = (j + 1) & (st->nslots - 1);
 		st->slots[j] = (uint32_t)(i + 1);
 	}
+	tc_remap(&s->tc.cur, from, now, n);
+	free(now);
 	return 0;
 }
 
@@ -1526,6 +2038,8 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 	int started = 0;
 
 	atomic_store(&s->next, s->level_start);
+	if (s->commute)
+		tc_next_level(s);
 	for (int t = 1; t < nthreads; t++) {
 		if (pthread_create(&tid[t], NULL, walk_level, &w[t]))
 			break;
@@ -1536,7 +2050,7 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 		pthread_join(tid[t], NULL);
 	if (nthreads > 1 && !s->ret) {
 		resolve_teardowns(s);
-		settle_level(s, s->level_end);
+		s->ret = settle_level(s, s->level_end);
 	}
 	free(s->i6);
 	s->i6 = NULL;
@@ -1579,6 +2093,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	memset(w, 0, sizeof(w));
 	s.t0 = s.last_report = now_seconds();
 	s.store.exact = o->exact;
+	/* --por and --exact run every transition they count */
+	s.commute = !o->por && !o->exact && !o->no_commute;
 	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
 	pthread_mutex_init(&s.lock, NULL);
 	for (int t = 0; t < nthreads; t++) {
@@ -1651,11 +2167,15 @@ out:
 	st->transitions = atomic_load(&s.transitions);
 	st->por_reduced = atomic_load(&s.por_reduced);
 	st->por_skipped = atomic_load(&s.por_skipped);
+	st->commuted = atomic_load(&s.commuted);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
 	machine_destroy(s.boot);
 	pthread_mutex_destroy(&s.lock);
-	st->bytes = store_bytes(&s.store);
+	st->bytes = store_bytes(&s.store) + s.tc.peak +
+		    line_ix_bytes(&s.lines);
+	tc_free(&s.tc);
+	line_ix_free(&s.lines);
 	if (!ret)
 		ret = store_foreach_visited(&s.store, o);
 	store_free(&s.store);

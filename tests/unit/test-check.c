@@ -890,6 +890,124 @@ static void visited_of_shards(void **state)
 	machine_destroy(m);
 }
 
+/* A visited set in one number: its states, their order and depths. */
+struct digest {
+	uint64_t x;
+	unsigned long n;
+};
+
+static int digest_visit(void *ctx, const uint64_t hash[2], unsigned int depth)
+{
+	struct digest *d = ctx;
+
+	d->x = (d->x * 0x100000001b3ULL) ^ hash[0] ^ (hash[1] << 1) ^ depth;
+	d->n++;
+	return 0;
+}
+
+/*
+ * Transitions known by commutation (docs/check.md) change no result: the
+ * same states, in the same order at the same depths, the same transitions
+ * counted, the same verdict and counterexample as a run that runs every
+ * one, with one thread and with two. On x86-desktop more than a third of
+ * the transitions are known so; --no-commute, --por and --exact run them
+ * all. The self-checking build also runs each transition it skips, and
+ * checks it reaches the state the tables named (commute_verified()).
+ */
+static void commute_same_search(void **state)
+{
+	static const struct {
+		const char *machine;
+		unsigned int fault;
+		bool probe_faults;
+		int depth;
+		unsigned long max_states;
+	} runs[] = {
+		{ "x86-desktop", 0, false, 3, 0 },
+		{ "arm64-soc", 0, false, 4, 0 },
+		{ "qemu-arm64-iort", 0, false, CHECK_DEPTH_MAX, 1500 },
+		{ "vfio-host", 0, false, 4, 0 },
+		{ "qdf2400", 0, false, CHECK_DEPTH_MAX, 0 },
+		{ "qdf2400", MACHINE_FAULT_V7_ORDER, false, CHECK_DEPTH_MAX, 0 },
+		{ "arm64-soc", MACHINE_FAULT_V7_ORDER, false, CHECK_DEPTH_MAX, 0 },
+		{ "x86-desktop", MACHINE_FAULT_CLAIM_IGNORES_COUNT, false, 6, 0 },
+		{ "vfio-host", MACHINE_FAULT_USE_IGNORES_OWNER, false, 5, 0 },
+		{ "vfio-host", MACHINE_FAULT_NO_PROBE_CLEANUP, true, 5, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct check_opts o = { .depth = runs[i].depth, .nshards = 1,
+					.max_states = runs[i].max_states,
+					.faults = runs[i].fault,
+					.probe_faults = runs[i].probe_faults,
+					.visited = digest_visit };
+		struct machine *m = boot(runs[i].machine, runs[i].fault);
+		struct check_stats all, st;
+		struct digest dall = { 0 };
+
+		o.no_commute = true;
+		o.visited_ctx = &dall;
+		assert_int_equal(check_machine(runs[i].machine, m, &o, &all), 0);
+		assert_int_equal(all.commuted, 0);
+		assert_int_equal(!runs[i].fault, !all.violated);
+		o.no_commute = false;
+		for (o.threads = 1; o.threads <= 2; o.threads++) {
+			struct digest d = { 0 };
+
+			o.visited_ctx = &d;
+			assert_int_equal(check_machine(runs[i].machine, m, &o,
+						       &st), 0);
+			/* a limit stops two threads at other states */
+			if (!runs[i].fault && (o.threads == 1 || !all.truncated)) {
+				assert_int_equal(d.n, dall.n);
+				if (d.x != dall.x)
+					fail_msg("%s: %d threads: other states", runs[i].machine, o.threads);
+				assert_int_equal(st.transitions,
+						 all.transitions);
+				assert_true(st.commuted < st.transitions);
+			}
+			assert_int_equal(st.states, all.states);
+			assert_int_equal(st.complete, all.complete);
+			assert_int_equal(st.diameter, all.diameter);
+			assert_int_equal(st.violated, all.violated);
+			assert_string_equal(st.why, all.why);
+			assert_int_equal(st.trace_len, all.trace_len);
+			for (int k = 0; k < all.trace_len; k++)
+				assert_string_equal(st.trace[k], all.trace[k]);
+			if (!strcmp(runs[i].machine, "x86-desktop") &&
+			    !runs[i].fault && o.threads == 1)
+				assert_true(st.commuted * 3 > st.transitions);
+			check_stats_free(&st);
+		}
+		check_stats_free(&all);
+		machine_destroy(m);
+	}
+}
+
+/* --por and --exact count only transitions they ran. */
+static void commute_not_with_por_or_exact(void **state)
+{
+	struct check_opts o = { .depth = 3, .nshards = 1 };
+	struct machine *m = boot("x86-desktop", 0);
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_true(st.commuted > 0);
+	check_stats_free(&st);
+	o.por = true;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.commuted, 0);
+	check_stats_free(&st);
+	o.por = false;
+	o.exact = true;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_int_equal(st.commuted, 0);
+	check_stats_free(&st);
+	machine_destroy(m);
+}
+
 /* The action list is stable: same machine, same lines, same order. */
 static void actions_stable(void **state)
 {
@@ -938,6 +1056,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(por_same_violations),
 		cmocka_unit_test(por_reduces),
 		cmocka_unit_test(visited_of_shards),
+		cmocka_unit_test(commute_same_search),
+		cmocka_unit_test(commute_not_with_por_or_exact),
 		cmocka_unit_test(strlist_formats_as_printf),
 		cmocka_unit_test(kept_lines_run_as_parsed),
 	};
