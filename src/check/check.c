@@ -342,22 +342,25 @@ static bool driver_loaded(struct machine *m, const char *name)
  */
 struct owners {
 	struct device **v;
-	size_t n;
+	size_t n, cap;
 	bool oom;
 };
 
 static void owners_fill(struct owners *ow, size_t n, struct device *dev)
 {
-	struct device **nv;
-
 	if (!ow || ow->oom || n <= ow->n)
 		return;
-	nv = realloc(ow->v, n * sizeof(*nv));
-	if (!nv) {
-		ow->oom = true;
-		return;
+	if (n > ow->cap) {
+		size_t ncap = n > 2 * ow->cap ? n + 16 : 2 * ow->cap;
+		struct device **nv = realloc(ow->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			ow->oom = true;
+			return;
+		}
+		ow->v = nv;
+		ow->cap = ncap;
 	}
-	ow->v = nv;
 	while (ow->n < n)
 		ow->v[ow->n++] = dev;
 }
@@ -706,6 +709,7 @@ struct frame {
 	/* commutation: each action's line id (struct line_ix); 0: none */
 	uint32_t *lid;
 	signed char wide; /* commute_conditions(): -1 not asked yet */
+	signed char may;  /* frame_may_commute(): -1 not asked yet */
 	/* por_group_isolated() of the groups asked about, @niso of them */
 	struct {
 		const struct iommu_group *g;
@@ -747,11 +751,18 @@ struct tc_level {
 
 struct tcache {
 	struct tc_level cur, prev;
-	size_t peak; /* the most tc_bytes() held */
+	/* --max-memory: given up for the store, which needed the room */
+	bool dropped;
 };
 
-/* The tables' pairs take at most this much per state stored. */
-#define TC_BYTES_PER_STATE 40
+/*
+ * What the visited set may take, the tables included: this much per
+ * state stored (issue 13: at most 100), and a little more for the first
+ * levels, whose tables every later state's are built on. The tables take
+ * what the store leaves of it.
+ */
+#define CHECK_BYTES_PER_STATE 92
+#define CHECK_BYTES_FLOOR (32 * 1024)
 
 /*
  * Where in a level a violation shows: the state expanded (its index, a
@@ -814,6 +825,7 @@ struct search {
 	struct line_ix lines;
 	struct tcache tc;
 	atomic_ulong commuted;
+	size_t peak_bytes; /* the most the visited set held (under @lock) */
 	double t0, last_report;
 };
 
@@ -839,7 +851,6 @@ static void frame_clear(struct frame *f)
 	free(f->own);
 	free(f->lid);
 	memset(f, 0, sizeof(*f));
-	f->wide = -1;
 }
 
 static uint64_t line_hash(const char *line)
@@ -932,6 +943,7 @@ static int frame_actions(struct walker *w, struct frame *f)
 	}
 	f->own = ow.v;
 	f->wide = -1;
+	f->may = -1;
 	f->niso = 0;
 	return 0;
 }
@@ -941,18 +953,45 @@ static int frame_actions(struct walker *w, struct frame *f)
  * use them; false without (out of memory: nothing is known by
  * commutation from @f, and the search is the same).
  */
+static size_t search_bytes(const struct search *s);
+
+/* What numbering @f's lines may add to @ix at most. */
+static size_t line_ix_more(const struct line_ix *ix, const struct frame *f)
+{
+	size_t more = 0;
+
+	for (size_t a = 0; a < f->nacts; a++)
+		more += strlen(f->acts[a]) + 1;
+	if (ix->n + f->nacts > ix->cap)
+		more += (ix->cap + f->nacts + 256) * sizeof(*ix->v);
+	if ((ix->n + f->nacts + 1) * 2 > ix->nslots)
+		more += (ix->nslots + 2 * f->nacts + 256) * sizeof(*ix->slots);
+	return more;
+}
+
 static bool frame_lids(struct search *s, struct frame *f)
 {
+	bool ok = true;
+
 	if (f->lid || !f->nacts)
 		return f->lid;
 	f->lid = malloc(f->nacts * sizeof(*f->lid));
 	if (!f->lid)
 		return false;
 	pthread_mutex_lock(&s->lock);
-	for (size_t a = 0; a < f->nacts; a++)
+	/* --max-memory holds for the lines as for the rest */
+	if (s->tc.dropped ||
+	    (s->o->max_memory && search_bytes(s) + line_ix_more(&s->lines, f) >
+					 s->o->max_memory))
+		ok = false;
+	for (size_t a = 0; ok && a < f->nacts; a++)
 		f->lid[a] = line_id(&s->lines, f->acts[a]);
 	pthread_mutex_unlock(&s->lock);
-	return true;
+	if (!ok) {
+		free(f->lid);
+		f->lid = NULL;
+	}
+	return ok;
 }
 
 /* ---- partial-order reduction (--por) ---- */
@@ -1120,15 +1159,18 @@ static bool frame_commute(struct search *s, struct frame *f, size_t k,
  */
 static bool frame_may_commute(struct search *s, struct frame *f)
 {
-	if (!frame_wide(s, f))
-		return false;
-	for (size_t a = 0; a < f->nacts; a++) {
-		const struct iommu_group *g = action_group(f, a);
+	if (f->may < 0) {
+		f->may = 0;
+		for (size_t a = 0; frame_wide(s, f) && a < f->nacts; a++) {
+			const struct iommu_group *g = action_group(f, a);
 
-		if (g && frame_isolated(f, g))
-			return true;
+			if (g && frame_isolated(f, g)) {
+				f->may = 1;
+				break;
+			}
+		}
 	}
-	return false;
+	return f->may;
 }
 
 static size_t tc_bytes(const struct tcache *tc)
@@ -1146,14 +1188,36 @@ static void tc_level_free(struct tc_level *lv)
 	memset(lv, 0, sizeof(*lv));
 }
 
+/* What the visited set holds now: the store, the lines, the tables. */
+static size_t search_bytes(const struct search *s)
+{
+	return store_bytes(&s->store) + line_ix_bytes(&s->lines) +
+	       tc_bytes(&s->tc);
+}
+
+/* Under @s->lock, or with one thread: after the visited set grew. */
+static void search_bytes_note(struct search *s)
+{
+	size_t now = search_bytes(s);
+
+	if (now > s->peak_bytes)
+		s->peak_bytes = now;
+}
+
 /* A new level starts: the one before last is not looked at again. */
 static void tc_next_level(struct search *s)
 {
 	struct tc_level *cur = &s->tc.cur;
 
+	size_t more = (s->level_end - s->level_start) * 2 * sizeof(uint32_t);
+
 	tc_level_free(&s->tc.prev);
 	s->tc.prev = *cur;
 	memset(cur, 0, sizeof(*cur));
+	if (s->tc.dropped ||
+	    (s->o->max_memory &&
+	     search_bytes(s) + more > s->o->max_memory))
+		return;
 	cur->off = malloc((s->level_end - s->level_start) * sizeof(*cur->off));
 	cur->n = calloc(s->level_end - s->level_start, sizeof(*cur->n));
 	if (!cur->off || !cur->n) {
@@ -1163,8 +1227,7 @@ static void tc_next_level(struct search *s)
 	}
 	cur->start = s->level_start;
 	cur->end = s->level_end;
-	if (tc_bytes(&s->tc) > s->tc.peak)
-		s->tc.peak = tc_bytes(&s->tc);
+	search_bytes_note(s);
 }
 
 /* Where transition @line from state @idx led; ULONG_MAX: not known. */
@@ -1191,24 +1254,29 @@ static void tc_publish(struct search *s, unsigned long idx,
 		       const struct tc_pair *pend, size_t n)
 {
 	struct tc_level *lv = &s->tc.cur;
-	size_t room = TC_BYTES_PER_STATE * s->store.n;
 
-	if (!n || idx < lv->start || idx >= lv->end || n > UINT32_MAX)
+	if (!n || n > UINT32_MAX)
 		return;
 	pthread_mutex_lock(&s->lock);
+	if (idx < lv->start || idx >= lv->end)
+		goto out;
 	if (lv->np + n > lv->cap) {
 		size_t ncap = lv->cap ? lv->cap + lv->cap / 2 : 64;
+		/* everything but this level's pairs */
+		size_t used = search_bytes(s) - lv->cap * sizeof(*lv->p);
+		size_t budget = CHECK_BYTES_PER_STATE * s->store.n +
+				CHECK_BYTES_FLOOR;
 		struct tc_pair *np;
 
 		if (ncap < lv->np + n)
 			ncap = lv->np + n;
-		if ((ncap + s->tc.prev.cap) * sizeof(*np) > room ||
-		    (s->o->max_memory &&
-		     store_bytes(&s->store) + tc_bytes(&s->tc) +
-				     line_ix_bytes(&s->lines) +
-				     (ncap - lv->cap) * sizeof(*np) >
-			     s->o->max_memory) ||
-		    lv->np + n > UINT32_MAX)
+		if (s->o->max_memory && s->o->max_memory < budget)
+			budget = s->o->max_memory;
+		if (budget <= used)
+			goto out;
+		if (ncap > (budget - used) / sizeof(*np))
+			ncap = (budget - used) / sizeof(*np);
+		if (ncap < lv->np + n || lv->np + n > UINT32_MAX)
 			goto out;
 		np = realloc(lv->p, ncap * sizeof(*np));
 		if (!np)
@@ -1220,8 +1288,7 @@ static void tc_publish(struct search *s, unsigned long idx,
 	lv->off[idx - lv->start] = (uint32_t)lv->np;
 	lv->n[idx - lv->start] = (uint32_t)n;
 	lv->np += n;
-	if (tc_bytes(&s->tc) > s->tc.peak)
-		s->tc.peak = tc_bytes(&s->tc);
+	search_bytes_note(s);
 out:
 	pthread_mutex_unlock(&s->lock);
 }
@@ -1230,6 +1297,23 @@ static void tc_free(struct tcache *tc)
 {
 	tc_level_free(&tc->cur);
 	tc_level_free(&tc->prev);
+}
+
+/*
+ * --max-memory: the store needs the room the tables and the line
+ * numbers take, and states come first; the rest of the search runs every
+ * transition. Under
+ * @s->lock. Returns whether there were tables to give up.
+ */
+static bool tc_drop(struct search *s)
+{
+	bool had = s->tc.cur.off || s->tc.prev.off || s->lines.n;
+
+	/* the ids the frames hold are never looked up again */
+	tc_free(&s->tc);
+	line_ix_free(&s->lines);
+	s->tc.dropped = true;
+	return had;
 }
 
 static int walker_pend(struct walker *w, uint32_t line, unsigned long dst)
@@ -1499,10 +1583,14 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 	if (s->full) {
 		ret = -ENOSPC;
 	} else if (s->o->max_memory &&
-		   store_bytes_after_insert(&s->store, len) + tc_bytes(&s->tc) +
-				   line_ix_bytes(&s->lines) >
+		   store_bytes_after_insert(&s->store, len) +
+				   line_ix_bytes(&s->lines) + tc_bytes(&s->tc) >
 			   s->o->max_memory &&
-		   !store_lookup(&s->store, hash, text, len)) {
+		   !store_lookup(&s->store, hash, text, len) &&
+		   (!tc_drop(s) ||
+		    store_bytes_after_insert(&s->store, len) +
+				    line_ix_bytes(&s->lines) >
+			    s->o->max_memory)) {
 		s->full = true;
 		ret = -ENOSPC;
 	} else {
@@ -1520,6 +1608,8 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 			ret = 0;
 		} else {
 			ret = is_new;
+			if (is_new)
+				search_bytes_note(s);
 			/* --max-states: stop on reaching it */
 			if (is_new && s->store.n >= s->states_cap)
 				s->full = true;
@@ -1786,7 +1876,8 @@ static int expand(struct walker *w, unsigned long idx)
 			pthread_mutex_lock(&s->lock);
 			pa = s->store.states[idx].action;
 			pthread_mutex_unlock(&s->lock);
-			if (pa >= pf->nacts || !frame_wide(s, pf) ||
+			/* its transitions were kept only if so */
+			if (pa >= pf->nacts || !frame_may_commute(s, pf) ||
 			    !frame_lids(s, pf))
 				pf = NULL;
 		}
@@ -2172,8 +2263,8 @@ out:
 		walker_free(&w[t]);
 	machine_destroy(s.boot);
 	pthread_mutex_destroy(&s.lock);
-	st->bytes = store_bytes(&s.store) + s.tc.peak +
-		    line_ix_bytes(&s.lines);
+	search_bytes_note(&s);
+	st->bytes = s.peak_bytes;
 	tc_free(&s.tc);
 	line_ix_free(&s.lines);
 	if (!ret)

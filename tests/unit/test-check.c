@@ -645,15 +645,15 @@ static void exact_matches_hashed(void **state)
 
 /*
  * The visited set: at most 100 bytes a state (24 bytes of hash and
- * parent link, the index, the growth slack), and --max-memory stops the
- * search before it would grow past the limit.
+ * parent link, the index, the growth slack, the tables of transitions),
+ * and --max-memory stops the search before it would grow past the limit.
  */
 static void memory_bounded(void **state)
 {
 	struct check_opts o = { .depth = CHECK_DEPTH_MAX, .nshards = 1,
 				.max_states = 5000 };
 	struct machine *m = boot("vfio-host", 0);
-	struct check_stats st;
+	struct check_stats st, all;
 
 	(void)state;
 	assert_int_equal(check_machine("vfio-host", m, &o, &st), 0);
@@ -668,6 +668,16 @@ static void memory_bounded(void **state)
 	assert_false(st.complete);
 	assert_true(st.bytes <= o.max_memory);
 	assert_true(st.states > 1000);
+	/*
+	 * the tables of transitions give their room up to the store: the
+	 * same states as a run that keeps none
+	 */
+	assert_true(st.commuted > 0);
+	o.no_commute = true;
+	assert_int_equal(check_machine("vfio-host", m, &o, &all), 0);
+	assert_int_equal(st.states, all.states);
+	assert_int_equal(st.transitions, all.transitions);
+	check_stats_free(&all);
 	check_stats_free(&st);
 	machine_destroy(m);
 }
