@@ -752,7 +752,7 @@ struct tc_level {
 struct tcache {
 	struct tc_level cur, prev;
 	/* --max-memory: given up for the store, which needed the room */
-	bool dropped;
+	atomic_bool dropped;
 };
 
 /*
@@ -826,6 +826,12 @@ struct search {
 	struct tcache tc;
 	atomic_ulong commuted;
 	size_t peak_bytes; /* the most the visited set held (under @lock) */
+	int nthreads;
+	/*
+	 * Set with @best, @ret or @full: until then no worker is past
+	 * anything, and past_violation() need not take @lock.
+	 */
+	atomic_bool stopping;
 	double t0, last_report;
 };
 
@@ -841,6 +847,17 @@ struct walker {
 	/* the transitions of the state being expanded, for the tcache */
 	struct tc_pair *pend;
 	size_t npend, cappend;
+	/*
+	 * The line numbers this walker has met, so that numbering a state's
+	 * lines takes the search's lock only for a line new to it: open
+	 * addressing by line_hash(), @str the search's copy of the line
+	 */
+	struct line_seen {
+		uint64_t hash;
+		const char *str;
+		uint32_t id;
+	} *seen;
+	uint32_t nseen, nseen_slots;
 	bool reports; /* calls the progress hook (the first worker) */
 };
 
@@ -969,24 +986,84 @@ static size_t line_ix_more(const struct line_ix *ix, const struct frame *f)
 	return more;
 }
 
-static bool frame_lids(struct search *s, struct frame *f)
+/* The walker's number for @line (hash @h); 0: not met yet. */
+static uint32_t walker_seen(const struct walker *w, uint64_t h,
+			    const char *line)
 {
-	bool ok = true;
+	for (uint32_t j = (uint32_t)h & (w->nseen_slots - 1);
+	     w->nseen_slots && w->seen[j].str; j = (j + 1) & (w->nseen_slots - 1))
+		if (w->seen[j].hash == h && !strcmp(w->seen[j].str, line))
+			return w->seen[j].id;
+	return 0;
+}
+
+/* Remember @id for @str (the search's copy); a full table just forgets. */
+static void walker_see(struct walker *w, uint64_t h, const char *str,
+		       uint32_t id)
+{
+	uint32_t j;
+
+	if ((w->nseen + 1) * 2 > w->nseen_slots) {
+		uint32_t n = w->nseen_slots ? w->nseen_slots * 2 : 256;
+		struct line_seen *v = calloc(n, sizeof(*v));
+
+		if (!v)
+			return;
+		for (uint32_t i = 0; i < w->nseen_slots; i++) {
+			if (!w->seen[i].str)
+				continue;
+			for (j = (uint32_t)w->seen[i].hash & (n - 1); v[j].str;
+			     j = (j + 1) & (n - 1))
+				;
+			v[j] = w->seen[i];
+		}
+		free(w->seen);
+		w->seen = v;
+		w->nseen_slots = n;
+	}
+	for (j = (uint32_t)h & (w->nseen_slots - 1); w->seen[j].str;
+	     j = (j + 1) & (w->nseen_slots - 1))
+		;
+	w->seen[j] = (struct line_seen){ h, str, id };
+	w->nseen++;
+}
+
+static bool frame_lids(struct walker *w, struct frame *f)
+{
+	struct search *s = w->s;
+	bool ok = true, missed = false;
 
 	if (f->lid || !f->nacts)
 		return f->lid;
+	/* set under the lock; the lines stay until the level is done */
+	if (atomic_load(&s->tc.dropped))
+		return false;
 	f->lid = malloc(f->nacts * sizeof(*f->lid));
 	if (!f->lid)
 		return false;
-	pthread_mutex_lock(&s->lock);
-	/* --max-memory holds for the lines as for the rest */
-	if (s->tc.dropped ||
-	    (s->o->max_memory && search_bytes(s) + line_ix_more(&s->lines, f) >
-					 s->o->max_memory))
-		ok = false;
-	for (size_t a = 0; ok && a < f->nacts; a++)
-		f->lid[a] = line_id(&s->lines, f->acts[a]);
-	pthread_mutex_unlock(&s->lock);
+	for (size_t a = 0; a < f->nacts; a++) {
+		f->lid[a] = walker_seen(w, line_hash(f->acts[a]), f->acts[a]);
+		missed |= !f->lid[a];
+	}
+	if (missed) {
+		pthread_mutex_lock(&s->lock);
+		/* --max-memory holds for the lines as for the rest */
+		if (atomic_load(&s->tc.dropped) ||
+		    (s->o->max_memory &&
+		     search_bytes(s) + line_ix_more(&s->lines, f) >
+			     s->o->max_memory))
+			ok = false;
+		for (size_t a = 0; ok && a < f->nacts; a++) {
+			if (f->lid[a])
+				continue;
+			f->lid[a] = line_id(&s->lines, f->acts[a]);
+			if (f->lid[a])
+				walker_see(w, line_hash(f->acts[a]),
+					   s->lines.v[f->lid[a] - 1],
+					   f->lid[a]);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
 	if (!ok) {
 		free(f->lid);
 		f->lid = NULL;
@@ -1188,6 +1265,12 @@ static void tc_level_free(struct tc_level *lv)
 	memset(lv, 0, sizeof(*lv));
 }
 
+static void tc_free(struct tcache *tc)
+{
+	tc_level_free(&tc->cur);
+	tc_level_free(&tc->prev);
+}
+
 /* What the visited set holds now: the store, the lines, the tables. */
 static size_t search_bytes(const struct search *s)
 {
@@ -1212,9 +1295,14 @@ static void tc_next_level(struct search *s)
 	size_t more = (s->level_end - s->level_start) * 2 * sizeof(uint32_t);
 
 	tc_level_free(&s->tc.prev);
+	if (atomic_load(&s->tc.dropped)) {
+		tc_free(&s->tc);
+		line_ix_free(&s->lines);
+		return;
+	}
 	s->tc.prev = *cur;
 	memset(cur, 0, sizeof(*cur));
-	if (s->tc.dropped ||
+	if (
 	    (s->o->max_memory &&
 	     search_bytes(s) + more > s->o->max_memory))
 		return;
@@ -1230,16 +1318,18 @@ static void tc_next_level(struct search *s)
 	search_bytes_note(s);
 }
 
-/* Where transition @line from state @idx led; ULONG_MAX: not known. */
-static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
-			       uint32_t line)
+static bool tc_in(const struct tc_level *lv, unsigned long idx)
 {
-	const struct tc_level *lv = idx >= tc->cur.start && idx < tc->cur.end ?
-					    &tc->cur : &tc->prev;
+	return idx >= lv->start && idx < lv->end;
+}
+
+static unsigned long tc_level_lookup(const struct tc_level *lv,
+				     unsigned long idx, uint32_t line)
+{
 	const struct tc_pair *p;
 	uint32_t n;
 
-	if (idx < lv->start || idx >= lv->end || !line)
+	if (!tc_in(lv, idx) || !line)
 		return ULONG_MAX;
 	n = lv->n[idx - lv->start];
 	p = lv->p + (n ? lv->off[idx - lv->start] : 0);
@@ -1247,6 +1337,24 @@ static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
 		if (p[i].line == line)
 			return p[i].dst;
 	return ULONG_MAX;
+}
+
+/*
+ * Where transition @line from state @idx led; ULONG_MAX: not known.
+ * Under the search's lock: workers add to the current level.
+ */
+static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
+			       uint32_t line)
+{
+	return tc_level_lookup(tc_in(&tc->cur, idx) ? &tc->cur : &tc->prev,
+			       idx, line);
+}
+
+/* The same in the last level, which no worker changes: no lock. */
+static unsigned long tc_lookup_prev(const struct tcache *tc,
+				    unsigned long idx, uint32_t line)
+{
+	return tc_level_lookup(&tc->prev, idx, line);
 }
 
 /* Keep the transitions of state @idx, just expanded, when there is room. */
@@ -1293,12 +1401,6 @@ out:
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void tc_free(struct tcache *tc)
-{
-	tc_level_free(&tc->cur);
-	tc_level_free(&tc->prev);
-}
-
 /*
  * --max-memory: the store needs the room the tables and the line
  * numbers take, and states come first; the rest of the search runs every
@@ -1309,10 +1411,17 @@ static bool tc_drop(struct search *s)
 {
 	bool had = s->tc.cur.off || s->tc.prev.off || s->lines.n;
 
+	/*
+	 * Other workers read the last level without the lock: with several,
+	 * the room comes back when the level is done (tc_next_level()), and
+	 * this insertion fails as it would have.
+	 */
+	atomic_store(&s->tc.dropped, true);
+	if (s->nthreads > 1)
+		return false;
 	/* the ids the frames hold are never looked up again */
 	tc_free(&s->tc);
 	line_ix_free(&s->lines);
-	s->tc.dropped = true;
 	return had;
 }
 
@@ -1339,6 +1448,7 @@ static void walker_free(struct walker *w)
 	free(w->chain);
 	free(w->text);
 	free(w->pend);
+	free(w->seen);
 	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
 }
@@ -1552,6 +1662,7 @@ static void found_violation(struct search *s, const struct found *f)
 	}
 	if (where_before(f->at, s->best.at))
 		s->best = *f;
+	atomic_store(&s->stopping, true);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -1559,6 +1670,8 @@ static bool past_violation(struct search *s, struct where at)
 {
 	bool past;
 
+	if (!atomic_load(&s->stopping))
+		return false;
 	pthread_mutex_lock(&s->lock);
 	past = !where_before(at, s->best.at) || s->ret || s->full;
 	pthread_mutex_unlock(&s->lock);
@@ -1592,6 +1705,7 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 				    line_ix_bytes(&s->lines) >
 			    s->o->max_memory)) {
 		s->full = true;
+		atomic_store(&s->stopping, true);
 		ret = -ENOSPC;
 	} else {
 		i = store_lookup_or_insert(&s->store, hash, text, len, at.idx,
@@ -1611,8 +1725,10 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 			if (is_new)
 				search_bytes_note(s);
 			/* --max-states: stop on reaching it */
-			if (is_new && s->store.n >= s->states_cap)
+			if (is_new && s->store.n >= s->states_cap) {
 				s->full = true;
+				atomic_store(&s->stopping, true);
+			}
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -1791,25 +1907,38 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 		;
 	if (k == pf->nacts || k == pa || !frame_commute(s, pf, k, pa))
 		return -1;
-	pthread_mutex_lock(&s->lock);
-	if (!where_before(at, s->best.at) || s->ret || s->full) {
-		pthread_mutex_unlock(&s->lock);
-		return 1;
-	}
-	mid = tc_lookup(&s->tc, pf->idx, line);
-	if (mid != ULONG_MAX)
-		dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
-	if (dst == ULONG_MAX) {
-		pthread_mutex_unlock(&s->lock);
+	/*
+	 * The last level's tables do not change while this one is expanded
+	 * (struct tcache): most lookups that fail take no lock.
+	 */
+	mid = tc_lookup_prev(&s->tc, pf->idx, line);
+	if (mid == ULONG_MAX)
 		return -1;
+	if (tc_in(&s->tc.prev, mid)) {
+		dst = tc_lookup_prev(&s->tc, mid, pf->lid[pa]);
+		if (dst == ULONG_MAX)
+			return -1;
 	}
-	if (dst >= s->level_end &&
-	    where_before(at, (struct where){ s->store.states[dst].parent,
+	if (past_violation(s, at))
+		return 1;
+	/* a state of this level or before keeps its parent link as it is */
+	if (dst == ULONG_MAX || dst >= s->level_end) {
+		pthread_mutex_lock(&s->lock);
+		if (dst == ULONG_MAX)
+			dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
+		if (dst == ULONG_MAX) {
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		if (dst >= s->level_end &&
+		    where_before(at, (struct where){
+					     s->store.states[dst].parent,
 					     s->store.states[dst].action })) {
-		s->store.states[dst].parent = (uint32_t)idx;
-		s->store.states[dst].action = (uint32_t)a;
+			s->store.states[dst].parent = (uint32_t)idx;
+			s->store.states[dst].action = (uint32_t)a;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
-	pthread_mutex_unlock(&s->lock);
 	atomic_fetch_add(&s->transitions, 1);
 	atomic_fetch_add(&s->commuted, 1);
 	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
@@ -1878,10 +2007,10 @@ static int expand(struct walker *w, unsigned long idx)
 			pthread_mutex_unlock(&s->lock);
 			/* its transitions were kept only if so */
 			if (pa >= pf->nacts || !frame_may_commute(s, pf) ||
-			    !frame_lids(s, pf))
+			    !frame_lids(w, pf))
 				pf = NULL;
 		}
-		if ((keep || pf) && !frame_lids(s, f))
+		if ((keep || pf) && !frame_lids(w, f))
 			keep = false, pf = NULL;
 	}
 	nample = f->nacts;
@@ -1976,6 +2105,7 @@ static void *walk_level(void *arg)
 				pthread_mutex_lock(&s->lock);
 				if (!s->ret)
 					s->ret = ret;
+				atomic_store(&s->stopping, true);
 				pthread_mutex_unlock(&s->lock);
 				return NULL;
 			}
@@ -2122,6 +2252,22 @@ static void resolve_teardowns(struct search *s)
 	s->best = first;
 }
 
+/*
+ * The search's lock is held for a few hundred instructions at a time,
+ * and a state takes about ten of them: a waiter spins a little before it
+ * sleeps (glibc's adaptive mutex), or two workers spend their time in
+ * futex calls.
+ */
+static void search_lock_init(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
 /* Expand one level with @nthreads workers; @w has one walker each. */
 static int run_level(struct search *s, struct walker *w, int nthreads)
 {
@@ -2187,7 +2333,8 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	/* --por and --exact run every transition they count */
 	s.commute = !o->por && !o->exact && !o->no_commute;
 	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
-	pthread_mutex_init(&s.lock, NULL);
+	search_lock_init(&s.lock);
+	s.nthreads = nthreads;
 	for (int t = 0; t < nthreads; t++) {
 		w[t] = (struct walker){ .s = &s, .reports = t == 0,
 					.ctx = script_ctx_new(NULL, "check") };

@@ -995,6 +995,28 @@ static void commute_same_search(void **state)
 	}
 }
 
+/*
+ * Two workers with the tables of transitions under --max-memory: they
+ * give their room up (the last level's only once the level is done,
+ * since workers read it without the lock) and the limit holds. Run under
+ * ThreadSanitizer too.
+ */
+static void commute_threads_memory(void **state)
+{
+	struct check_opts o = { .depth = CHECK_DEPTH_MAX, .nshards = 1,
+				.threads = 2, .max_memory = 64 * 1024 };
+	struct machine *m = boot("x86-desktop", 0);
+	struct check_stats st;
+
+	(void)state;
+	assert_int_equal(check_machine("x86-desktop", m, &o, &st), 0);
+	assert_true(st.truncated);
+	assert_true(st.bytes <= o.max_memory);
+	assert_true(st.states > 500);
+	check_stats_free(&st);
+	machine_destroy(m);
+}
+
 /* --por and --exact count only transitions they ran. */
 static void commute_not_with_por_or_exact(void **state)
 {
@@ -1079,6 +1101,7 @@ int main(int argc, char **argv)
 	};
 	const struct CMUnitTest threads[] = {
 		cmocka_unit_test(threads_match_one),
+		cmocka_unit_test(commute_threads_memory),
 	};
 	const char *which = argc > 1 ? argv[1] : "all";
 	bool all = !strcmp(which, "all");
