@@ -732,7 +732,8 @@ struct line_ix {
 };
 
 /*
- * What the transitions of the last two levels' states led to: for each
+ * What the transitions of the states of this level and the two before
+ * led to (a state's action may go back to its grandparent): for each
  * state expanded, its (line id, target index) pairs, @n[i] of them from
  * @off[i] (i counted from @start). Commutation looks a transition up here
  * instead of running it (docs/check.md, "Transitions known by
@@ -750,7 +751,7 @@ struct tc_level {
 };
 
 struct tcache {
-	struct tc_level cur, prev;
+	struct tc_level cur, prev, old;
 	/* --max-memory: given up for the store, which needed the room */
 	atomic_bool dropped;
 };
@@ -1252,8 +1253,10 @@ static bool frame_may_commute(struct search *s, struct frame *f)
 
 static size_t tc_bytes(const struct tcache *tc)
 {
-	return (tc->cur.cap + tc->prev.cap) * sizeof(struct tc_pair) +
-	       (tc->cur.end - tc->cur.start + tc->prev.end - tc->prev.start) *
+	return (tc->cur.cap + tc->prev.cap + tc->old.cap) *
+		       sizeof(struct tc_pair) +
+	       (tc->cur.end - tc->cur.start + tc->prev.end - tc->prev.start +
+		tc->old.end - tc->old.start) *
 		       2 * sizeof(uint32_t);
 }
 
@@ -1269,6 +1272,7 @@ static void tc_free(struct tcache *tc)
 {
 	tc_level_free(&tc->cur);
 	tc_level_free(&tc->prev);
+	tc_level_free(&tc->old);
 }
 
 /* What the visited set holds now: the store, the lines, the tables. */
@@ -1287,19 +1291,20 @@ static void search_bytes_note(struct search *s)
 		s->peak_bytes = now;
 }
 
-/* A new level starts: the one before last is not looked at again. */
+/* A new level starts: the third before it is not looked at again. */
 static void tc_next_level(struct search *s)
 {
 	struct tc_level *cur = &s->tc.cur;
 
 	size_t more = (s->level_end - s->level_start) * 2 * sizeof(uint32_t);
 
-	tc_level_free(&s->tc.prev);
+	tc_level_free(&s->tc.old);
 	if (atomic_load(&s->tc.dropped)) {
 		tc_free(&s->tc);
 		line_ix_free(&s->lines);
 		return;
 	}
+	s->tc.old = s->tc.prev;
 	s->tc.prev = *cur;
 	memset(cur, 0, sizeof(*cur));
 	if (
@@ -1346,15 +1351,18 @@ static unsigned long tc_level_lookup(const struct tc_level *lv,
 static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
 			       uint32_t line)
 {
-	return tc_level_lookup(tc_in(&tc->cur, idx) ? &tc->cur : &tc->prev,
+	return tc_level_lookup(tc_in(&tc->cur, idx)  ? &tc->cur :
+			       tc_in(&tc->prev, idx) ? &tc->prev :
+						       &tc->old,
 			       idx, line);
 }
 
-/* The same in the last level, which no worker changes: no lock. */
+/* The same in the two levels before, which no worker changes: no lock. */
 static unsigned long tc_lookup_prev(const struct tcache *tc,
 				    unsigned long idx, uint32_t line)
 {
-	return tc_level_lookup(&tc->prev, idx, line);
+	return tc_level_lookup(tc_in(&tc->prev, idx) ? &tc->prev : &tc->old,
+			       idx, line);
 }
 
 /* Keep the transitions of state @idx, just expanded, when there is room. */
@@ -1409,10 +1417,11 @@ out:
  */
 static bool tc_drop(struct search *s)
 {
-	bool had = s->tc.cur.off || s->tc.prev.off || s->lines.n;
+	bool had = s->tc.cur.off || s->tc.prev.off || s->tc.old.off ||
+		   s->lines.n;
 
 	/*
-	 * Other workers read the last level without the lock: with several,
+	 * Other workers read the levels before without the lock: with several,
 	 * the room comes back when the level is done (tc_next_level()), and
 	 * this insertion fails as it would have.
 	 */
@@ -1908,13 +1917,13 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 	if (k == pf->nacts || k == pa || !frame_commute(s, pf, k, pa))
 		return -1;
 	/*
-	 * The last level's tables do not change while this one is expanded
+	 * The earlier levels' tables do not change while this one is expanded
 	 * (struct tcache): most lookups that fail take no lock.
 	 */
 	mid = tc_lookup_prev(&s->tc, pf->idx, line);
 	if (mid == ULONG_MAX)
 		return -1;
-	if (tc_in(&s->tc.prev, mid)) {
+	if (!tc_in(&s->tc.cur, mid)) {
 		dst = tc_lookup_prev(&s->tc, mid, pf->lid[pa]);
 		if (dst == ULONG_MAX)
 			return -1;
