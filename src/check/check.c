@@ -733,21 +733,25 @@ struct line_ix {
 
 /*
  * What the transitions of the states of this level and the two before
- * led to (a state's action may go back to its grandparent): for each
- * state expanded, its (line id, target index) pairs, @n[i] of them from
- * @off[i] (i counted from @start). Commutation looks a transition up here
- * instead of running it (docs/check.md, "Transitions known by
- * commutation").
+ * led to (a state's action may go back to its grandparent), which
+ * commutation looks up instead of running a transition (docs/check.md,
+ * "Transitions known by commutation"). For each state expanded
+ * (i counted from @start), a record at @b + @off[i] - 1 (@off[i] 0:
+ * none): the number of pairs, then each pair's line id and the target's
+ * index less the state's, zigzagged, as LEB128 varints, about 4 bytes a
+ * pair where two 32-bit numbers took 8. With several workers a target in
+ * the next level takes exactly 4 bytes, so that settle_level() can
+ * renumber it in place (tc_remap()); a line id 0 is a pair dropped there.
  */
 struct tc_pair {
-	uint32_t line, dst; /* line 0: dropped */
+	uint32_t line, dst;
 };
 
 struct tc_level {
 	unsigned long start, end;
-	uint32_t *off, *n;
-	struct tc_pair *p;
-	size_t np, cap;
+	uint32_t *off;
+	uint8_t *b;
+	size_t nb, cap;
 };
 
 struct tcache {
@@ -848,6 +852,8 @@ struct walker {
 	/* the transitions of the state being expanded, for the tcache */
 	struct tc_pair *pend;
 	size_t npend, cappend;
+	uint8_t *enc; /* their record (tc_encode()), from @enc_from */
+	size_t capenc, enc_from;
 	/*
 	 * The line numbers this walker has met, so that numbering a state's
 	 * lines takes the search's lock only for a line new to it: open
@@ -1253,19 +1259,65 @@ static bool frame_may_commute(struct search *s, struct frame *f)
 
 static size_t tc_bytes(const struct tcache *tc)
 {
-	return (tc->cur.cap + tc->prev.cap + tc->old.cap) *
-		       sizeof(struct tc_pair) +
+	return tc->cur.cap + tc->prev.cap + tc->old.cap +
 	       (tc->cur.end - tc->cur.start + tc->prev.end - tc->prev.start +
 		tc->old.end - tc->old.start) *
-		       2 * sizeof(uint32_t);
+		       sizeof(uint32_t);
 }
 
 static void tc_level_free(struct tc_level *lv)
 {
 	free(lv->off);
-	free(lv->n);
-	free(lv->p);
+	free(lv->b);
 	memset(lv, 0, sizeof(*lv));
+}
+
+static size_t tc_put(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = (uint8_t)(v | 0x80);
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* @v (below 2^28) in exactly 4 bytes: renumbered in place */
+static void tc_put4(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v | 0x80);
+	p[1] = (uint8_t)((v >> 7) | 0x80);
+	p[2] = (uint8_t)((v >> 14) | 0x80);
+	p[3] = (uint8_t)((v >> 21) & 0x7f);
+}
+
+static const uint8_t *tc_get(const uint8_t *p, uint32_t *v)
+{
+	uint32_t x = 0;
+
+	for (int sh = 0;; sh += 7) {
+		uint8_t c = *p++;
+
+		x |= (uint32_t)(c & 0x7f) << sh;
+		if (!(c & 0x80))
+			break;
+	}
+	*v = x;
+	return p;
+}
+
+/* @dst - @idx zigzagged; false when it does not fit 32 bits */
+static bool tc_zig(unsigned long idx, unsigned long dst, uint32_t *ret)
+{
+	unsigned long z = dst >= idx ? (dst - idx) * 2 : (idx - dst) * 2 - 1;
+
+	*ret = (uint32_t)z;
+	return z <= UINT32_MAX;
+}
+
+static unsigned long tc_unzig(unsigned long idx, uint32_t z)
+{
+	return z & 1 ? idx - (z >> 1) - 1 : idx + (z >> 1);
 }
 
 static void tc_free(struct tcache *tc)
@@ -1296,7 +1348,7 @@ static void tc_next_level(struct search *s)
 {
 	struct tc_level *cur = &s->tc.cur;
 
-	size_t more = (s->level_end - s->level_start) * 2 * sizeof(uint32_t);
+	size_t more = (s->level_end - s->level_start) * sizeof(uint32_t);
 
 	tc_level_free(&s->tc.old);
 	if (atomic_load(&s->tc.dropped)) {
@@ -1307,17 +1359,11 @@ static void tc_next_level(struct search *s)
 	s->tc.old = s->tc.prev;
 	s->tc.prev = *cur;
 	memset(cur, 0, sizeof(*cur));
-	if (
-	    (s->o->max_memory &&
-	     search_bytes(s) + more > s->o->max_memory))
+	if (s->o->max_memory && search_bytes(s) + more > s->o->max_memory)
 		return;
-	cur->off = malloc((s->level_end - s->level_start) * sizeof(*cur->off));
-	cur->n = calloc(s->level_end - s->level_start, sizeof(*cur->n));
-	if (!cur->off || !cur->n) {
-		/* without tables nothing is known by commutation: same search */
-		tc_level_free(cur);
-		return;
-	}
+	cur->off = calloc(s->level_end - s->level_start, sizeof(*cur->off));
+	if (!cur->off)
+		return; /* no tables, nothing known by commutation: same search */
 	cur->start = s->level_start;
 	cur->end = s->level_end;
 	search_bytes_note(s);
@@ -1331,16 +1377,17 @@ static bool tc_in(const struct tc_level *lv, unsigned long idx)
 static unsigned long tc_level_lookup(const struct tc_level *lv,
 				     unsigned long idx, uint32_t line)
 {
-	const struct tc_pair *p;
-	uint32_t n;
+	const uint8_t *p;
+	uint32_t n, l, z;
 
-	if (!tc_in(lv, idx) || !line)
+	if (!tc_in(lv, idx) || !line || !lv->off[idx - lv->start])
 		return ULONG_MAX;
-	n = lv->n[idx - lv->start];
-	p = lv->p + (n ? lv->off[idx - lv->start] : 0);
-	for (uint32_t i = 0; i < n; i++)
-		if (p[i].line == line)
-			return p[i].dst;
+	p = tc_get(lv->b + lv->off[idx - lv->start] - 1, &n);
+	while (n--) {
+		p = tc_get(tc_get(p, &l), &z);
+		if (l == line)
+			return tc_unzig(idx, z);
+	}
 	return ULONG_MAX;
 }
 
@@ -1365,45 +1412,93 @@ static unsigned long tc_lookup_prev(const struct tcache *tc,
 			       idx, line);
 }
 
+/*
+ * The record of state @idx's @n transitions, into the walker's @enc;
+ * its length in bytes. With several workers a target in the next level
+ * takes 4 bytes, and a pair whose numbers do not fit is left out.
+ */
+static size_t tc_encode(struct walker *w, unsigned long idx,
+			const struct tc_pair *pend, size_t n)
+{
+	struct search *s = w->s;
+	size_t len, kept = 0;
+
+	if (w->capenc < 5 + n * 10) {
+		uint8_t *ne = realloc(w->enc, 5 + n * 10);
+
+		if (!ne)
+			return 0;
+		w->enc = ne;
+		w->capenc = 5 + n * 10;
+	}
+	len = 5; /* the count goes in front once known */
+	for (size_t i = 0; i < n; i++) {
+		bool moves = s->nthreads > 1 && pend[i].dst >= s->level_end;
+		uint32_t z;
+
+		if (!tc_zig(idx, pend[i].dst, &z) || (moves && z >= 1U << 28))
+			continue;
+		len += tc_put(w->enc + len, pend[i].line);
+		if (moves) {
+			tc_put4(w->enc + len, z);
+			len += 4;
+		} else {
+			len += tc_put(w->enc + len, z);
+		}
+		kept++;
+	}
+	if (!kept)
+		return 0;
+	{
+		uint8_t head[5];
+		size_t hl = tc_put(head, (uint32_t)kept);
+
+		memcpy(w->enc + 5 - hl, head, hl);
+		w->enc_from = 5 - hl;
+	}
+	return len - w->enc_from;
+}
+
 /* Keep the transitions of state @idx, just expanded, when there is room. */
-static void tc_publish(struct search *s, unsigned long idx,
+static void tc_publish(struct walker *w, unsigned long idx,
 		       const struct tc_pair *pend, size_t n)
 {
+	struct search *s = w->s;
 	struct tc_level *lv = &s->tc.cur;
+	size_t len = n && n <= UINT32_MAX ? tc_encode(w, idx, pend, n) : 0;
 
-	if (!n || n > UINT32_MAX)
+	if (!len)
 		return;
 	pthread_mutex_lock(&s->lock);
-	if (idx < lv->start || idx >= lv->end)
+	if (idx < lv->start || idx >= lv->end || lv->nb + len >= UINT32_MAX)
 		goto out;
-	if (lv->np + n > lv->cap) {
-		size_t ncap = lv->cap ? lv->cap + lv->cap / 2 : 64;
-		/* everything but this level's pairs */
-		size_t used = search_bytes(s) - lv->cap * sizeof(*lv->p);
+	if (lv->nb + len > lv->cap) {
+		size_t ncap = lv->cap ? lv->cap + lv->cap / 2 : 1024;
+		/* everything but this level's records */
+		size_t used = search_bytes(s) - lv->cap;
 		size_t budget = CHECK_BYTES_PER_STATE * s->store.n +
 				CHECK_BYTES_FLOOR;
-		struct tc_pair *np;
+		uint8_t *nb;
 
-		if (ncap < lv->np + n)
-			ncap = lv->np + n;
+		if (ncap < lv->nb + len)
+			ncap = lv->nb + len;
 		if (s->o->max_memory && s->o->max_memory < budget)
 			budget = s->o->max_memory;
 		if (budget <= used)
 			goto out;
-		if (ncap > (budget - used) / sizeof(*np))
-			ncap = (budget - used) / sizeof(*np);
-		if (ncap < lv->np + n || lv->np + n > UINT32_MAX)
+		if (ncap > budget - used)
+			ncap = budget - used;
+		if (ncap < lv->nb + len)
 			goto out;
-		np = realloc(lv->p, ncap * sizeof(*np));
-		if (!np)
+		nb = realloc(lv->b, ncap);
+		if (!nb)
 			goto out;
-		lv->p = np;
+		lv->b = nb;
 		lv->cap = ncap;
 	}
-	memcpy(lv->p + lv->np, pend, n * sizeof(*pend));
-	lv->off[idx - lv->start] = (uint32_t)lv->np;
-	lv->n[idx - lv->start] = (uint32_t)n;
-	lv->np += n;
+	memcpy(lv->b + lv->nb, w->enc + w->enc_from, len);
+	lv->off[idx - lv->start] = (uint32_t)(lv->nb + 1);
+	lv->nb += len;
 	search_bytes_note(s);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -1457,6 +1552,7 @@ static void walker_free(struct walker *w)
 	free(w->chain);
 	free(w->text);
 	free(w->pend);
+	free(w->enc);
 	free(w->seen);
 	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
@@ -2069,7 +2165,7 @@ static int expand(struct walker *w, unsigned long idx)
 			proviso |= added == 0;
 		}
 		if (keep && !stop)
-			tc_publish(s, idx, w->pend, w->npend);
+			tc_publish(w, idx, w->pend, w->npend);
 		if (stop || nample == f->nacts)
 			break;
 		if (pass == 0 && progress && !proviso) {
@@ -2148,14 +2244,32 @@ static int cmp_state_place(const void *a, const void *b)
 static void tc_remap(struct tc_level *lv, unsigned long from,
 		     const uint32_t *now, unsigned long kept)
 {
-	for (size_t i = 0; i < lv->np; i++) {
-		struct tc_pair *p = &lv->p[i];
+	for (unsigned long i = lv->start; lv->off && i < lv->end; i++) {
+		uint8_t *p;
+		uint32_t n, l, z;
 
-		if (p->dst < from)
+		if (!lv->off[i - lv->start])
 			continue;
-		p->dst = now[p->dst - from];
-		if (p->dst >= kept)
-			p->line = 0;
+		p = (uint8_t *)tc_get(lv->b + lv->off[i - lv->start] - 1, &n);
+		while (n--) {
+			uint8_t *lp = p, *zp;
+			unsigned long dst;
+
+			zp = (uint8_t *)tc_get(lp, &l);
+			p = (uint8_t *)tc_get(zp, &z);
+			dst = tc_unzig(i, z);
+			if (dst < from)
+				continue;
+			/* 4 bytes (tc_encode()); past the states kept: dropped */
+			dst = p - zp == 4 ? now[dst - from] : ULONG_MAX;
+			if (dst < kept && tc_zig(i, dst, &z) && z < 1U << 28) {
+				tc_put4(zp, z);
+			} else {
+				while (lp + 1 < zp)
+					*lp++ = 0x80;
+				*lp = 0;
+			}
+		}
 	}
 }
 
