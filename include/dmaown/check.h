@@ -191,6 +191,10 @@ struct check_opts {
  * @commuted: of @transitions, those known by commutation rather than run
  *	(check_opts::no_commute); with several threads it depends on their
  *	timing, the other figures do not
+ * @probe_known: of @transitions, the "drivers_probe" writes known rather
+ *	than run: the bind just before them in the action list, to the first
+ *	driver that matches the device, ran from the same state and bound it,
+ *	which is what drivers_probe would do (check_opts::no_commute)
  */
 struct check_stats {
 	unsigned long states;
@@ -215,6 +219,7 @@ struct check_stats {
 	unsigned long por_reduced;
 	unsigned long por_skipped;
 	unsigned long commuted;
+	unsigned long probe_known;
 };
 
 /**

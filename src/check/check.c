@@ -338,12 +338,26 @@ static bool driver_loaded(struct machine *m, const char *name)
  * The device of each action that is a sysfs write to one device's own
  * attributes or driver (unbind, bind, drivers_probe, driver_override):
  * what partial-order reduction calls a group's local actions. NULL for
- * every other action. Grown with the list, @n entries.
+ * every other action. Grown with the list, @n entries, with each one's
+ * enum act_kind in @kind.
  */
 struct owners {
 	struct device **v;
+	unsigned char *kind;
 	size_t n, cap;
 	bool oom;
+};
+
+/*
+ * ACT_PROBE, "echo D > /sys/bus/B/drivers_probe" for an unbound device,
+ * tries the bus's drivers in turn: the first that matches it is the one
+ * of its ACT_BIND_FIRST line, and when that bind succeeds, drivers_probe
+ * does the same from the same state (expand()).
+ */
+enum act_kind {
+	ACT_OTHER,
+	ACT_BIND_FIRST,
+	ACT_PROBE,
 };
 
 static void owners_fill(struct owners *ow, size_t n, struct device *dev)
@@ -353,16 +367,25 @@ static void owners_fill(struct owners *ow, size_t n, struct device *dev)
 	if (n > ow->cap) {
 		size_t ncap = n > 2 * ow->cap ? n + 16 : 2 * ow->cap;
 		struct device **nv = realloc(ow->v, ncap * sizeof(*nv));
+		unsigned char *nk;
 
 		if (!nv) {
 			ow->oom = true;
 			return;
 		}
 		ow->v = nv;
+		nk = realloc(ow->kind, ncap);
+		if (!nk) {
+			ow->oom = true;
+			return;
+		}
+		ow->kind = nk;
 		ow->cap = ncap;
 	}
-	while (ow->n < n)
+	while (ow->n < n) {
+		ow->kind[ow->n] = ACT_OTHER;
 		ow->v[ow->n++] = dev;
+	}
 }
 
 static int actions_of(struct machine *m, const struct check_opts *o,
@@ -376,6 +399,7 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 	struct vfio_group *vg;
 	struct vfio_device *vdev;
 	bool bus_used[BUS_KIND_MAX_] = { false };
+	size_t bind_first, probe;
 
 	list_for_each_entry(dev, &m->devices, node) {
 		const char *b, *vfio;
@@ -390,15 +414,28 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 				strlist_add(&l, "@hotplug add %s", dev->name);
 			continue;
 		}
+		bind_first = probe = SIZE_MAX;
 		if (dev->driver) {
 			strlist_add(&l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
 				 dev->name, b, dev->driver->name);
 		} else {
-			list_for_each_entry(drv, &dev->bus->drivers, node)
-				if (driver_match_device(drv, dev) > 0)
+			bool plain = true;
+
+			list_for_each_entry(drv, &dev->bus->drivers, node) {
+				int match = driver_match_device(drv, dev);
+
+				/* __device_attach() skips a dying driver */
+				if (plain && !drv->dying && match) {
+					if (match > 0)
+						bind_first = l.n;
+					plain = false;
+				}
+				if (match > 0)
 					strlist_add(&l,
 						 "echo %s > /sys/bus/%s/drivers/%s/bind",
 						 dev->name, b, drv->name);
+			}
+			probe = l.n;
 			strlist_add(&l, "echo %s > /sys/bus/%s/drivers_probe",
 				 dev->name, b);
 		}
@@ -414,6 +451,10 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 					 b, dev->name);
 		}
 		owners_fill(ow, l.n, dev);
+		if (ow && !ow->oom && bind_first != SIZE_MAX && probe < ow->n) {
+			ow->kind[bind_first] = ACT_BIND_FIRST;
+			ow->kind[probe] = ACT_PROBE;
+		}
 	}
 	owners_fill(ow, l.n, NULL);
 	/* vfio bus drivers come and go as modules */
@@ -482,6 +523,12 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 		for (size_t i = 0; i < l.n; i++)
 			free(l.v[i]);
 		free(l.v);
+		if (ow) {
+			free(ow->v);
+			free(ow->kind);
+			ow->v = NULL;
+			ow->kind = NULL;
+		}
 		return -ENOMEM;
 	}
 	*ret_lines = l.v;
@@ -706,6 +753,7 @@ struct frame {
 	size_t nacts;
 	/* --por, commutation: each action's device (struct owners) */
 	struct device **own;
+	unsigned char *kind; /* and its enum act_kind */
 	/* commutation: each action's line id (struct line_ix); 0: none */
 	uint32_t *lid;
 	signed char wide; /* commute_conditions(): -1 not asked yet */
@@ -830,6 +878,7 @@ struct search {
 	struct line_ix lines;
 	struct tcache tc;
 	atomic_ulong commuted;
+	atomic_ulong probe_known; /* drivers_probe known by its bind */
 	size_t peak_bytes; /* the most the visited set held (under @lock) */
 	int nthreads;
 	/*
@@ -889,6 +938,7 @@ static void frame_clear(struct frame *f)
 	machine_destroy(f->m);
 	free_lines(f->acts, f->nacts);
 	free(f->own);
+	free(f->kind);
 	free(f->lid);
 	memset(f, 0, sizeof(*f));
 }
@@ -985,11 +1035,10 @@ static int frame_actions(struct walker *w, struct frame *f)
 	if (!s->o->por && !s->commute)
 		return check_actions(f->m, s->o, &f->acts, &f->nacts);
 	ret = actions_of(f->m, s->o, &f->acts, &f->nacts, &ow);
-	if (ret) {
-		free(ow.v);
+	if (ret)
 		return ret;
-	}
 	f->own = ow.v;
+	f->kind = ow.kind;
 	f->wide = -1;
 	f->may = -1;
 	f->niso = 0;
@@ -1894,11 +1943,12 @@ static void report_progress(struct walker *w, unsigned long k)
  * store_reached() said (1 new, 0 known), and -1 when nothing was stored.
  * With @last, @f's machine is not needed after this action: it runs on
  * the machine itself instead of a copy, and @f->m is left NULL. *ret_i
- * is the index of the state reached, when one was stored or found.
+ * is the index of the state reached, when one was stored or found, and
+ * *ret_failed whether the action's line failed.
  */
 static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 		      size_t a, const char *before, bool last, int *ret_added,
-		      unsigned long *ret_i)
+		      unsigned long *ret_i, bool *ret_failed)
 {
 	struct search *s = w->s;
 	struct where at = { idx, a };
@@ -1923,6 +1973,7 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 		machine_destroy(c);
 		return -ENOMEM;
 	}
+	*ret_failed = failed;
 	atomic_fetch_add(&s->transitions, 1);
 	v.violated = step_violates(c, f->acts[a], failed, before, v.why,
 				   sizeof(v.why));
@@ -2011,6 +2062,42 @@ static void commute_verified(struct walker *w, struct frame *f, size_t a,
 }
 
 /*
+ * Action @a of state @idx (machine @f) reaches state @dst, known without
+ * running it: do what expand_one() would. The transition is counted (and
+ * in @counter), and the parent link of a state of the next level moves
+ * to the first place in level order. Returns 1 to stop as expand_one()
+ * does, else 0, with *ret_added and *ret_i as expand_one()'s.
+ */
+static int transition_known(struct walker *w, struct frame *f,
+			    unsigned long idx, size_t a, unsigned long dst,
+			    atomic_ulong *counter, int *ret_added,
+			    unsigned long *ret_i)
+{
+	struct search *s = w->s;
+	struct where at = { idx, a };
+
+	if (past_violation(s, at))
+		return 1;
+	/* a state of this level or before keeps its parent link as it is */
+	if (dst >= s->level_end) {
+		search_lock(s);
+		if (where_before(at, (struct where){
+					     s->store.states[dst].parent,
+					     s->store.states[dst].action })) {
+			s->store.states[dst].parent = (uint32_t)idx;
+			s->store.states[dst].action = (uint32_t)a;
+		}
+		search_unlock(s);
+	}
+	atomic_fetch_add(&s->transitions, 1);
+	atomic_fetch_add(counter, 1);
+	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
+	*ret_i = dst;
+	commute_verified(w, f, a, dst);
+	return 0;
+}
+
+/*
  * Action @a of state @idx (machine @f, reached from its parent @pf by
  * action @pa), known without running it: its line is also action k of
  * @pf, k and @pa commute there, so @a reaches the state that k then @pa
@@ -2025,7 +2112,6 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 			 unsigned long *ret_i)
 {
 	struct search *s = w->s;
-	struct where at = { idx, a };
 	uint32_t line = f->lid ? f->lid[a] : 0;
 	unsigned long mid, dst = ULONG_MAX;
 	size_t k;
@@ -2048,32 +2134,15 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 		if (dst == ULONG_MAX)
 			return -1;
 	}
-	if (past_violation(s, at))
-		return 1;
-	/* a state of this level or before keeps its parent link as it is */
-	if (dst == ULONG_MAX || dst >= s->level_end) {
+	if (dst == ULONG_MAX) {
 		search_lock(s);
-		if (dst == ULONG_MAX)
-			dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
-		if (dst == ULONG_MAX) {
-			search_unlock(s);
-			return -1;
-		}
-		if (dst >= s->level_end &&
-		    where_before(at, (struct where){
-					     s->store.states[dst].parent,
-					     s->store.states[dst].action })) {
-			s->store.states[dst].parent = (uint32_t)idx;
-			s->store.states[dst].action = (uint32_t)a;
-		}
+		dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
 		search_unlock(s);
+		if (dst == ULONG_MAX)
+			return -1;
 	}
-	atomic_fetch_add(&s->transitions, 1);
-	atomic_fetch_add(&s->commuted, 1);
-	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
-	*ret_i = dst;
-	commute_verified(w, f, a, dst);
-	return 0;
+	return transition_known(w, f, idx, a, dst, &s->commuted, ret_added,
+				ret_i);
 }
 
 /* --shard: boot's action @a belongs to another shard's subtree. */
@@ -2164,9 +2233,14 @@ static int expand(struct walker *w, unsigned long idx)
 		bool progress = false, proviso = false;
 		int stop = 0;
 
+		/* the last ACT_BIND_FIRST that ran and bound, and where to */
+		const struct device *bound = NULL;
+		unsigned long bound_to = 0;
+
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
 			unsigned long i = ULONG_MAX;
 			int added = -1;
+			bool failed = true, ran = false;
 
 			if (other_shard(s, a))
 				continue;
@@ -2175,12 +2249,27 @@ static int expand(struct walker *w, unsigned long idx)
 				continue;
 			if (nample == f->nacts && pass == 1)
 				break;
-			stop = pf ? commute_known(w, f, idx, a, pf, pa, &added,
-						  &i) :
-				    -1;
-			if (stop < 0)
+			stop = -1;
+			if (s->commute && f->kind[a] == ACT_PROBE && bound &&
+			    bound == f->own[a])
+				stop = transition_known(w, f, idx, a, bound_to,
+							&s->probe_known, &added,
+							&i);
+			if (stop < 0 && pf)
+				stop = commute_known(w, f, idx, a, pf, pa,
+						     &added, &i);
+			if (stop < 0) {
 				stop = expand_one(w, f, idx, a, before,
-						  a == last, &added, &i);
+						  a == last, &added, &i,
+						  &failed);
+				ran = true;
+			}
+			if (s->commute && f->kind[a] == ACT_BIND_FIRST) {
+				bound = ran && !stop && added >= 0 && !failed ?
+						f->own[a] :
+						NULL;
+				bound_to = i;
+			}
 			if (stop < 0)
 				ret = stop;
 			if (keep && added >= 0 && f->lid[a])
@@ -2553,6 +2642,7 @@ out:
 	st->por_reduced = atomic_load(&s.por_reduced);
 	st->por_skipped = atomic_load(&s.por_skipped);
 	st->commuted = atomic_load(&s.commuted);
+	st->probe_known = atomic_load(&s.probe_known);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
 	machine_destroy(s.boot);
