@@ -119,10 +119,10 @@ bool check_ownership_kept(const char *before, const char *after);
  *	boot, under every schedule with at most @preemptions preemptions at
  *	the model's lock points
  * @preemptions: the preemption bound for @interleave (default 2)
- * @no_commute: run every transition, none known by commutation (a
- *	transition whose target the tables of transitions already name,
- *	docs/check.md); the same states, transitions and verdict, slower.
- *	@por and @exact imply it
+ * @no_commute: run every transition, none known without running it (by
+ *	commutation, from the tables of transitions, or by what its action
+ *	does: docs/check.md); the same states, transitions and verdict,
+ *	slower. @por and @exact imply it
  * @progress: called now and then with the running figures (may be NULL)
  * @progress_ctx: passed to @progress
  * @visited: when set, called once the search is over for every visited
@@ -191,10 +191,11 @@ struct check_opts {
  * @commuted: of @transitions, those known by commutation rather than run
  *	(check_opts::no_commute); with several threads it depends on their
  *	timing, the other figures do not
- * @probe_known: of @transitions, the "drivers_probe" writes known rather
- *	than run: the bind just before them in the action list, to the first
- *	driver that matches the device, ran from the same state and bound it,
- *	which is what drivers_probe would do (check_opts::no_commute)
+ * @equivalent: of @transitions, those known rather than run from what
+ *	their action does (check_opts::no_commute): a "drivers_probe" write
+ *	after the bind to the first driver that matches the device bound it
+ *	from the same state, or for a device no driver matches (no change);
+ *	a driver_override cleared right after it was set (the state before)
  */
 struct check_stats {
 	unsigned long states;
@@ -219,7 +220,7 @@ struct check_stats {
 	unsigned long por_reduced;
 	unsigned long por_skipped;
 	unsigned long commuted;
-	unsigned long probe_known;
+	unsigned long equivalent;
 };
 
 /**

@@ -349,15 +349,26 @@ struct owners {
 };
 
 /*
+ * Actions whose target the checker can know from what they do
+ * (expand(), docs/check.md "Transitions known without running them"):
+ *
  * ACT_PROBE, "echo D > /sys/bus/B/drivers_probe" for an unbound device,
- * tries the bus's drivers in turn: the first that matches it is the one
- * of its ACT_BIND_FIRST line, and when that bind succeeds, drivers_probe
- * does the same from the same state (expand()).
+ * tries the bus's drivers in turn (__device_attach()): the first that
+ * matches it is the one of its ACT_BIND_FIRST line, and when that bind
+ * succeeds, drivers_probe does the same from the same state.
+ * ACT_PROBE_NONE is one for a device no driver matches: it changes
+ * nothing.
+ * ACT_OVERRIDE_SET and ACT_OVERRIDE_CLEAR write a device's
+ * driver_override, and nothing else (driver_override_store()): a clear
+ * right after a set of the same device goes back to the state before.
  */
 enum act_kind {
 	ACT_OTHER,
 	ACT_BIND_FIRST,
 	ACT_PROBE,
+	ACT_PROBE_NONE,
+	ACT_OVERRIDE_SET,
+	ACT_OVERRIDE_CLEAR,
 };
 
 static void owners_fill(struct owners *ow, size_t n, struct device *dev)
@@ -399,7 +410,8 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 	struct vfio_group *vg;
 	struct vfio_device *vdev;
 	bool bus_used[BUS_KIND_MAX_] = { false };
-	size_t bind_first, probe;
+	size_t bind_first, probe, override;
+	bool matched;
 
 	list_for_each_entry(dev, &m->devices, node) {
 		const char *b, *vfio;
@@ -414,7 +426,8 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 				strlist_add(&l, "@hotplug add %s", dev->name);
 			continue;
 		}
-		bind_first = probe = SIZE_MAX;
+		bind_first = probe = override = SIZE_MAX;
+		matched = false;
 		if (dev->driver) {
 			strlist_add(&l, "echo %s > /sys/bus/%s/drivers/%s/unbind",
 				 dev->name, b, dev->driver->name);
@@ -425,6 +438,7 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 				int match = driver_match_device(drv, dev);
 
 				/* __device_attach() skips a dying driver */
+				matched |= match != 0;
 				if (plain && !drv->dying && match) {
 					if (match > 0)
 						bind_first = l.n;
@@ -441,6 +455,7 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 		}
 		vfio = bus_vfio_driver_name(dev->bus->ops->kind);
 		if (vfio && !is_container(dev)) {
+			override = l.n;
 			if (!dev->driver_override)
 				strlist_add(&l,
 					 "echo %s > /sys/bus/%s/devices/%s/driver_override",
@@ -455,6 +470,13 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 			ow->kind[bind_first] = ACT_BIND_FIRST;
 			ow->kind[probe] = ACT_PROBE;
 		}
+		/* no driver matches at all, dying or not, none refuses (< 0) */
+		if (ow && !ow->oom && !matched && probe < ow->n)
+			ow->kind[probe] = ACT_PROBE_NONE;
+		if (ow && !ow->oom && override < ow->n)
+			ow->kind[override] = dev->driver_override ?
+						     ACT_OVERRIDE_CLEAR :
+						     ACT_OVERRIDE_SET;
 	}
 	owners_fill(ow, l.n, NULL);
 	/* vfio bus drivers come and go as modules */
@@ -878,7 +900,7 @@ struct search {
 	struct line_ix lines;
 	struct tcache tc;
 	atomic_ulong commuted;
-	atomic_ulong probe_known; /* drivers_probe known by its bind */
+	atomic_ulong equivalent; /* drivers_probe known by its bind */
 	size_t peak_bytes; /* the most the visited set held (under @lock) */
 	int nthreads;
 	/*
@@ -2145,6 +2167,36 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 				ret_i);
 }
 
+/*
+ * The state action @a of state @idx (frame @f) reaches, when what the
+ * action does tells (enum act_kind); ULONG_MAX when it does not. @up is
+ * the parent's frame and @pa the action from it into @idx (NULL at
+ * boot); @bound the device the last ACT_BIND_FIRST bound, into state
+ * @bound_to. Past boot, every state is settled (step()), so running
+ * settle() again after an action that changed nothing does nothing.
+ */
+static unsigned long action_known(const struct frame *f, size_t a,
+				  const struct frame *up, size_t pa,
+				  const struct device *bound,
+				  unsigned long bound_to, unsigned long idx)
+{
+	switch (f->kind[a]) {
+	case ACT_PROBE:
+		return bound && bound == f->own[a] ? bound_to : ULONG_MAX;
+	case ACT_PROBE_NONE:
+		return up ? idx : ULONG_MAX;
+	case ACT_OVERRIDE_CLEAR:
+		/* the device's names: two machines, two copies */
+		return up && up->kind[pa] == ACT_OVERRIDE_SET &&
+				       up->own[pa] && f->own[a] &&
+				       !strcmp(up->own[pa]->name, f->own[a]->name) ?
+			       up->idx :
+			       ULONG_MAX;
+	default:
+		return ULONG_MAX;
+	}
+}
+
 /* --shard: boot's action @a belongs to another shard's subtree. */
 static bool other_shard(const struct search *s, size_t a)
 {
@@ -2184,7 +2236,7 @@ static int expand(struct walker *w, unsigned long idx)
 {
 	struct search *s = w->s;
 	const struct check_opts *o = s->o;
-	struct frame *f, *pf = NULL;
+	struct frame *f, *pf = NULL, *up = NULL;
 	char *before;
 	bool *ample = NULL, keep = false;
 	size_t nample, last = SIZE_MAX, pa = 0;
@@ -2199,13 +2251,15 @@ static int expand(struct walker *w, unsigned long idx)
 		keep = frame_may_commute(s, f);
 		w->npend = 0;
 		if (s->level > 0) {
-			pf = &w->path[s->level - 1];
+			pf = up = &w->path[s->level - 1];
 			search_lock(s);
 			pa = s->store.states[idx].action;
 			search_unlock(s);
+			if (pa >= up->nacts)
+				pf = up = NULL;
 			/* its transitions were kept only if so */
-			if (pa >= pf->nacts || !frame_may_commute(s, pf) ||
-			    !frame_lids(w, pf))
+			if (pf && (!frame_may_commute(s, pf) ||
+				   !frame_lids(w, pf)))
 				pf = NULL;
 		}
 		if ((keep || pf) && !frame_lids(w, f))
@@ -2238,7 +2292,7 @@ static int expand(struct walker *w, unsigned long idx)
 		unsigned long bound_to = 0;
 
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
-			unsigned long i = ULONG_MAX;
+			unsigned long i = ULONG_MAX, known = ULONG_MAX;
 			int added = -1;
 			bool failed = true, ran = false;
 
@@ -2250,10 +2304,12 @@ static int expand(struct walker *w, unsigned long idx)
 			if (nample == f->nacts && pass == 1)
 				break;
 			stop = -1;
-			if (s->commute && f->kind[a] == ACT_PROBE && bound &&
-			    bound == f->own[a])
-				stop = transition_known(w, f, idx, a, bound_to,
-							&s->probe_known, &added,
+			if (s->commute)
+				known = action_known(f, a, up, pa, bound,
+						     bound_to, idx);
+			if (known != ULONG_MAX)
+				stop = transition_known(w, f, idx, a, known,
+							&s->equivalent, &added,
 							&i);
 			if (stop < 0 && pf)
 				stop = commute_known(w, f, idx, a, pf, pa,
@@ -2642,7 +2698,7 @@ out:
 	st->por_reduced = atomic_load(&s.por_reduced);
 	st->por_skipped = atomic_load(&s.por_skipped);
 	st->commuted = atomic_load(&s.commuted);
-	st->probe_known = atomic_load(&s.probe_known);
+	st->equivalent = atomic_load(&s.equivalent);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
 	machine_destroy(s.boot);

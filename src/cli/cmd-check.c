@@ -181,8 +181,9 @@ static void check_usage(FILE *out)
 	      "                       touches; the same violations, fewer states\n"
 	      "                       (one thread, no --shard)\n"
 	      "      --no-commute     run every transition, even one whose target is\n"
-	      "                       known by commutation (docs/check.md); the same\n"
-	      "                       states and verdict, slower\n"
+	      "                       known by commutation or by what its action does\n"
+	      "                       (docs/check.md); the same states and verdict,\n"
+	      "                       slower\n"
 	      "      --fault F        plant a fault from boot (v7-order, or a mutant:\n"
 	      "                       no-probe-cleanup, claim-ignores-count,\n"
 	      "                       release-keeps-domain, use-ignores-owner,\n"
@@ -241,8 +242,8 @@ static void print_json(const struct job *j)
 		       j->st.por_reduced, j->st.por_skipped);
 	/* with several threads the count depends on their timing */
 	if (!j->merged && !j->o.interleave && j->o.threads <= 1)
-		printf(",\"commuted\":%lu,\"probe_known\":%lu",
-		       j->st.commuted, j->st.probe_known);
+		printf(",\"commuted\":%lu,\"equivalent\":%lu",
+		       j->st.commuted, j->st.equivalent);
 	if (j->st.violated) {
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));
