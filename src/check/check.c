@@ -1314,10 +1314,25 @@ static const struct iommu_group *action_group(const struct frame *f,
 }
 
 /*
+ * A driver_override write to a bound device: it changes the override
+ * and nothing else (driver_override_store()), and the override is read
+ * only when the device is probed (the buses' match(),
+ * pci_device_can_probe()), which no action but one on the device itself
+ * does to a bound device.
+ */
+static bool override_of_bound(const struct frame *f, size_t a)
+{
+	return (f->kind[a] == ACT_OVERRIDE_SET ||
+		f->kind[a] == ACT_OVERRIDE_CLEAR) &&
+	       f->own[a] && f->own[a]->driver;
+}
+
+/*
  * Whether actions @k and @a of state @f commute: one is local to a group
  * that is isolated there and the other is not, so neither changes what
- * the other does (the argument of --por's ample sets). Then @f, @a, @k
- * and @f, @k, @a end in the same state.
+ * the other does (the argument of --por's ample sets); or one writes
+ * the driver_override of a bound device the other is not an action on.
+ * Then @f, @a, @k and @f, @k, @a end in the same state.
  */
 static bool frame_commute(struct search *s, struct frame *f, size_t k,
 			  size_t a)
@@ -1327,6 +1342,9 @@ static bool frame_commute(struct search *s, struct frame *f, size_t k,
 
 	if (!f->m || !frame_wide(s, f))
 		return false;
+	if ((override_of_bound(f, k) || override_of_bound(f, a)) &&
+	    f->own[k] != f->own[a])
+		return true;
 	return (gk && gk != ga && frame_isolated(f, gk)) ||
 	       (ga && ga != gk && frame_isolated(f, ga));
 }
@@ -1334,7 +1352,7 @@ static bool frame_commute(struct search *s, struct frame *f, size_t k,
 /*
  * Whether the transitions of @f are worth keeping: a state's children
  * look its transitions up only when one of its actions is local to an
- * isolated group.
+ * isolated group or writes a bound device's driver_override.
  */
 static bool frame_may_commute(struct search *s, struct frame *f)
 {
@@ -1343,7 +1361,8 @@ static bool frame_may_commute(struct search *s, struct frame *f)
 		for (size_t a = 0; frame_wide(s, f) && a < f->nacts; a++) {
 			const struct iommu_group *g = action_group(f, a);
 
-			if (g && frame_isolated(f, g)) {
+			if (override_of_bound(f, a) ||
+			    (g && frame_isolated(f, g))) {
 				f->may = 1;
 				break;
 			}
