@@ -25,7 +25,7 @@ run() {
 	"$b" check -q -j 1 --max-states "$N" --json \
 		--save-states "$d/$t.$m.states" -o "$d/$t.$m.sh" "$@" "$m" \
 		2>/dev/null |
-		sed 's/"seconds":[0-9.]*,//; s/"bytes":[0-9]*,//; s/,"commuted":[0-9]*,"equivalent":[0-9]*//' >"$d/$t.$m.json"
+		sed 's/"seconds":[0-9.]*,//; s/"bytes":[0-9]*,//; s/,"commuted":[0-9]*,"equivalent":[0-9]*,"i6_known":[0-9]*//' >"$d/$t.$m.json"
 	[ -f "$d/$t.$m.states" ] || echo none >"$d/$t.$m.states"
 	[ -f "$d/$t.$m.sh" ] || echo none >"$d/$t.$m.sh"
 	# the figures line carries the run's seconds

@@ -196,6 +196,9 @@ struct check_opts {
  *	after the bind to the first driver that matches the device bound it
  *	from the same state, or for a device no driver matches (no change);
  *	a driver_override cleared right after it was set (the state before)
+ * @i6_known: of @states, those whose teardown (I6) was not run: a state
+ *	a driver_override write reaches keeps I6 as the state it was written
+ *	in does, the teardown reading no override (check_opts::no_commute)
  */
 struct check_stats {
 	unsigned long states;
@@ -221,6 +224,7 @@ struct check_stats {
 	unsigned long por_skipped;
 	unsigned long commuted;
 	unsigned long equivalent;
+	unsigned long i6_known;
 };
 
 /**

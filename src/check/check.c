@@ -900,7 +900,8 @@ struct search {
 	struct line_ix lines;
 	struct tcache tc;
 	atomic_ulong commuted;
-	atomic_ulong equivalent; /* drivers_probe known by its bind */
+	atomic_ulong equivalent; /* known by what the action does */
+	atomic_ulong i6_known;   /* new states whose I6 is their parent's */
 	size_t peak_bytes; /* the most the visited set held (under @lock) */
 	int nthreads;
 	/*
@@ -936,6 +937,10 @@ struct walker {
 	struct script_ctx *ctx; /* reused for every line the walker runs */
 	char *text;             /* the last state's text (state_key()) */
 	size_t text_cap;
+	/* per action of the state expanded: known_targets() */
+	unsigned long *known;
+	atomic_ulong **known_by;
+	size_t capknown;
 	/* the transitions of the state being expanded, for the tcache */
 	struct tc_pair *pend;
 	size_t npend, cappend;
@@ -1666,6 +1671,8 @@ static void walker_free(struct walker *w)
 	free(w->chain);
 	free(w->text);
 	free(w->pend);
+	free(w->known);
+	free(w->known_by);
 	free(w->enc);
 	free(w->seen);
 	script_ctx_free(w->ctx);
@@ -1978,6 +1985,23 @@ static void report_progress(struct walker *w, unsigned long k)
 }
 
 /*
+ * Whether the state action @a of @f reaches keeps I6 because @f does: a
+ * driver_override write changes the override and nothing else
+ * (driver_override_store()), and the teardown never reads it: it probes
+ * nothing (the override is read only by the buses' match() and
+ * pci_device_can_probe()), and frees it with the device. @f holds I6: it
+ * is boot, checked with every invariant, or a state the search stored
+ * without a violation. Self-checking builds run the teardown anyway.
+ */
+static bool i6_inherited(const struct search *s, const struct frame *f,
+			 size_t a)
+{
+	return s->commute && f->kind &&
+	       (f->kind[a] == ACT_OVERRIDE_SET ||
+		f->kind[a] == ACT_OVERRIDE_CLEAR);
+}
+
+/*
  * Action @a from state @idx (machine @f): run, checked, its state stored
  * and, when new, its I6 checked. Returns 1 when the expansion stops there
  * (a violation, a limit), 0 to go on, or an error; *ret_added is what
@@ -2049,8 +2073,18 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 		added = 3;
 	*ret_added = added;
 	*ret_i = i;
-	/* I6 once per new state, on the copy itself: it is done with */
-	if (added == 1 && check_teardown_consume(c, v.why, sizeof(v.why))) {
+	/*
+	 * I6 once per new state, on the copy itself: it is done with. A
+	 * state that differs from this one only in a driver_override holds
+	 * I6 as this one does (i6_inherited()).
+	 */
+	if (added == 1 && i6_inherited(s, f, a)) {
+		atomic_fetch_add(&s->i6_known, 1);
+		self_check(!check_teardown_consume(c, v.why, sizeof(v.why)));
+		if (!SELF_CHECKING)
+			machine_destroy(c);
+	} else if (added == 1 &&
+		   check_teardown_consume(c, v.why, sizeof(v.why))) {
 		v.violated = INV_TEARDOWN;
 		v.whole = v.teardown = true;
 		v.hash[0] = hash[0];
@@ -2103,16 +2137,16 @@ static void commute_verified(struct walker *w, struct frame *f, size_t a,
 }
 
 /*
- * Action @a of state @idx (machine @f) reaches state @dst, known without
- * running it: do what expand_one() would. The transition is counted (and
+ * Action @a of state @idx reaches state @dst, known without running it
+ * (and checked so by commute_verified() in self-checking builds): do
+ * what expand_one() would. The transition is counted (and
  * in @counter), and the parent link of a state of the next level moves
  * to the first place in level order. Returns 1 to stop as expand_one()
  * does, else 0, with *ret_added and *ret_i as expand_one()'s.
  */
-static int transition_known(struct walker *w, struct frame *f,
-			    unsigned long idx, size_t a, unsigned long dst,
-			    atomic_ulong *counter, int *ret_added,
-			    unsigned long *ret_i)
+static int transition_known(struct walker *w, unsigned long idx, size_t a,
+			    unsigned long dst, atomic_ulong *counter,
+			    int *ret_added, unsigned long *ret_i)
 {
 	struct search *s = w->s;
 	struct where at = { idx, a };
@@ -2134,23 +2168,18 @@ static int transition_known(struct walker *w, struct frame *f,
 	atomic_fetch_add(counter, 1);
 	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
 	*ret_i = dst;
-	commute_verified(w, f, a, dst);
 	return 0;
 }
 
 /*
- * Action @a of state @idx (machine @f, reached from its parent @pf by
+ * Action @a of state @idx (frame @f, reached from its parent @pf by
  * action @pa), known without running it: its line is also action k of
  * @pf, k and @pa commute there, so @a reaches the state that k then @pa
  * reach from @pf, and the tables say which one that is when both were
- * run. Does what expand_one() would: the transition is counted, and the
- * parent link of a state of the next level is moved to the first place
- * in level order. Returns 1 to stop as expand_one() does, 0 when known
- * (*ret_added and *ret_i as expand_one()'s), -1 when not known: run it.
+ * run. Returns that state, or ULONG_MAX when it is not known.
  */
-static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
-			 size_t a, struct frame *pf, size_t pa, int *ret_added,
-			 unsigned long *ret_i)
+static unsigned long commute_target(struct walker *w, struct frame *f,
+				    size_t a, struct frame *pf, size_t pa)
 {
 	struct search *s = w->s;
 	uint32_t line = f->lid ? f->lid[a] : 0;
@@ -2158,50 +2187,39 @@ static int commute_known(struct walker *w, struct frame *f, unsigned long idx,
 	size_t k;
 
 	if (!line)
-		return -1;
+		return ULONG_MAX;
 	for (k = 0; k < pf->nacts && pf->lid[k] != line; k++)
 		;
 	if (k == pf->nacts || k == pa || !frame_commute(s, pf, k, pa))
-		return -1;
+		return ULONG_MAX;
 	/*
 	 * The earlier levels' tables do not change while this one is expanded
 	 * (struct tcache): most lookups that fail take no lock.
 	 */
 	mid = tc_lookup_prev(&s->tc, pf->idx, line);
 	if (mid == ULONG_MAX)
-		return -1;
-	if (!tc_in(&s->tc.cur, mid)) {
-		dst = tc_lookup_prev(&s->tc, mid, pf->lid[pa]);
-		if (dst == ULONG_MAX)
-			return -1;
-	}
-	if (dst == ULONG_MAX) {
-		search_lock(s);
-		dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
-		search_unlock(s);
-		if (dst == ULONG_MAX)
-			return -1;
-	}
-	return transition_known(w, f, idx, a, dst, &s->commuted, ret_added,
-				ret_i);
+		return ULONG_MAX;
+	if (!tc_in(&s->tc.cur, mid))
+		return tc_lookup_prev(&s->tc, mid, pf->lid[pa]);
+	search_lock(s);
+	dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
+	search_unlock(s);
+	return dst;
 }
 
 /*
  * The state action @a of state @idx (frame @f) reaches, when what the
  * action does tells (enum act_kind); ULONG_MAX when it does not. @up is
  * the parent's frame and @pa the action from it into @idx (NULL at
- * boot); @bound the device the last ACT_BIND_FIRST bound, into state
- * @bound_to. Past boot, every state is settled (step()), so running
- * settle() again after an action that changed nothing does nothing.
+ * boot). Past boot, every state is settled (step()), so running settle()
+ * again after an action that changed nothing does nothing. (ACT_PROBE
+ * waits for its bind to run: expand().)
  */
 static unsigned long action_known(const struct frame *f, size_t a,
 				  const struct frame *up, size_t pa,
-				  const struct device *bound,
-				  unsigned long bound_to, unsigned long idx)
+				  unsigned long idx)
 {
 	switch (f->kind[a]) {
-	case ACT_PROBE:
-		return bound && bound == f->own[a] ? bound_to : ULONG_MAX;
 	case ACT_PROBE_NONE:
 		return up ? idx : ULONG_MAX;
 	case ACT_OVERRIDE_CLEAR:
@@ -2221,6 +2239,47 @@ static bool other_shard(const struct search *s, size_t a)
 {
 	return s->level == 0 && s->o->nshards > 1 &&
 	       a % s->o->nshards != s->o->shard;
+}
+
+/*
+ * For every action of state @idx (frame @f), the state it is known to
+ * reach without running, in w->known[] (ULONG_MAX: run it), and the
+ * figure that counts it in w->known_by[]. Each is checked by running it
+ * in self-checking builds, while the machine is still there.
+ */
+static int known_targets(struct walker *w, struct frame *f, unsigned long idx,
+			 const struct frame *up, struct frame *pf, size_t pa)
+{
+	struct search *s = w->s;
+
+	if (f->nacts > w->capknown) {
+		unsigned long *nk = realloc(w->known, f->nacts * sizeof(*nk));
+		atomic_ulong **nb;
+
+		if (!nk)
+			return -ENOMEM;
+		w->known = nk;
+		nb = realloc(w->known_by, f->nacts * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		w->known_by = nb;
+		w->capknown = f->nacts;
+	}
+	for (size_t a = 0; a < f->nacts; a++) {
+		unsigned long dst = ULONG_MAX;
+
+		w->known_by[a] = &s->equivalent;
+		if (!other_shard(s, a))
+			dst = action_known(f, a, up, pa, idx);
+		if (dst == ULONG_MAX && pf && !other_shard(s, a)) {
+			dst = commute_target(w, f, a, pf, pa);
+			w->known_by[a] = &s->commuted;
+		}
+		w->known[a] = dst;
+		if (dst != ULONG_MAX)
+			commute_verified(w, f, a, dst);
+	}
+	return 0;
 }
 
 /* The id of the group the action into state @idx worked on; -1: none. */
@@ -2293,13 +2352,23 @@ static int expand(struct walker *w, unsigned long idx)
 				   por_last_group(w, idx), ample);
 	}
 	/*
+	 * The transitions known without running them, asked before any runs
+	 * (the last one run takes the machine): by commutation, or by what
+	 * the action does, but for a drivers_probe after its bind, which is
+	 * known only once the bind has run.
+	 */
+	if (s->commute && f->nacts && known_targets(w, f, idx, up, pf, pa))
+		return -ENOMEM;
+	/*
 	 * The state's machine is needed by no state after it (the next one
 	 * is rebuilt from its own parent, at worst the same one), so the
-	 * last action runs on it instead of on a copy: one clone less per
-	 * state. Not with --por, whose second pass is decided by the first.
+	 * last action that runs runs on it instead of on a copy: one clone
+	 * less per state. Not with --por, whose second pass is decided by
+	 * the first.
 	 */
 	for (size_t a = 0; nample == f->nacts && a < f->nacts; a++)
-		if (!other_shard(s, a))
+		if (!other_shard(s, a) &&
+		    (!s->commute || w->known[a] == ULONG_MAX))
 			last = a;
 	before = check_ownership_snapshot(f->m);
 	for (int pass = 0; pass < 2 && !ret; pass++) {
@@ -2311,7 +2380,7 @@ static int expand(struct walker *w, unsigned long idx)
 		unsigned long bound_to = 0;
 
 		for (size_t a = 0; a < f->nacts && !stop; a++) {
-			unsigned long i = ULONG_MAX, known = ULONG_MAX;
+			unsigned long i = ULONG_MAX;
 			int added = -1;
 			bool failed = true, ran = false;
 
@@ -2323,16 +2392,18 @@ static int expand(struct walker *w, unsigned long idx)
 			if (nample == f->nacts && pass == 1)
 				break;
 			stop = -1;
-			if (s->commute)
-				known = action_known(f, a, up, pa, bound,
-						     bound_to, idx);
-			if (known != ULONG_MAX)
-				stop = transition_known(w, f, idx, a, known,
+			if (s->commute && w->known[a] != ULONG_MAX) {
+				stop = transition_known(w, idx, a, w->known[a],
+							w->known_by[a], &added,
+							&i);
+			} else if (s->commute && f->kind[a] == ACT_PROBE &&
+				   bound && bound == f->own[a]) {
+				/* the machine is there: @a is not past last */
+				commute_verified(w, f, a, bound_to);
+				stop = transition_known(w, idx, a, bound_to,
 							&s->equivalent, &added,
 							&i);
-			if (stop < 0 && pf)
-				stop = commute_known(w, f, idx, a, pf, pa,
-						     &added, &i);
+			}
 			if (stop < 0) {
 				stop = expand_one(w, f, idx, a, before,
 						  a == last, &added, &i,
@@ -2718,6 +2789,7 @@ out:
 	st->por_skipped = atomic_load(&s.por_skipped);
 	st->commuted = atomic_load(&s.commuted);
 	st->equivalent = atomic_load(&s.equivalent);
+	st->i6_known = atomic_load(&s.i6_known);
 	for (int t = 0; t < nthreads; t++)
 		walker_free(&w[t]);
 	machine_destroy(s.boot);

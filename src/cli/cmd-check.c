@@ -242,8 +242,8 @@ static void print_json(const struct job *j)
 		       j->st.por_reduced, j->st.por_skipped);
 	/* with several threads the count depends on their timing */
 	if (!j->merged && !j->o.interleave && j->o.threads <= 1)
-		printf(",\"commuted\":%lu,\"equivalent\":%lu",
-		       j->st.commuted, j->st.equivalent);
+		printf(",\"commuted\":%lu,\"equivalent\":%lu,\"i6_known\":%lu",
+		       j->st.commuted, j->st.equivalent, j->st.i6_known);
 	if (j->st.violated) {
 		printf(",\"invariant\":\"%s\",\"why\":",
 		       check_invariant_name(j->st.violated & -j->st.violated));

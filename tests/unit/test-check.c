@@ -963,6 +963,7 @@ static void commute_same_search(void **state)
 		assert_int_equal(check_machine(runs[i].machine, m, &o, &all), 0);
 		assert_int_equal(all.commuted, 0);
 		assert_int_equal(all.equivalent, 0);
+		assert_int_equal(all.i6_known, 0);
 		assert_int_equal(!runs[i].fault, !all.violated);
 		o.no_commute = false;
 		for (o.threads = 1; o.threads <= 2; o.threads++) {
@@ -997,6 +998,10 @@ static void commute_same_search(void **state)
 			 */
 			if (!runs[i].fault && o.threads == 1)
 				assert_true(st.equivalent > 0);
+			/* a state an override write reaches: its parent's I6 */
+			if (!strcmp(runs[i].machine, "x86-desktop") &&
+			    !runs[i].fault)
+				assert_true(st.i6_known > 0);
 			check_stats_free(&st);
 		}
 		check_stats_free(&all);
