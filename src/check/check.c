@@ -903,6 +903,11 @@ struct search {
 	atomic_ulong equivalent; /* known by what the action does */
 	atomic_ulong i6_known;   /* new states whose I6 is their parent's */
 	size_t peak_bytes; /* the most the visited set held (under @lock) */
+	/*
+	 * The current level's tables, which workers look up far more often
+	 * than they add to: read under this lock, written under it and @lock
+	 */
+	pthread_rwlock_t tc_lock;
 	int nthreads;
 	/*
 	 * Set with @best, @ret or @full: until then no worker is past
@@ -937,6 +942,12 @@ struct walker {
 	struct script_ctx *ctx; /* reused for every line the walker runs */
 	char *text;             /* the last state's text (state_key()) */
 	size_t text_cap;
+	/* transition_known()'s parent links to set: walker_links() */
+	struct link_claim {
+		unsigned long dst;
+		struct where at;
+	} *links;
+	size_t nlinks, caplinks;
 	/* per action of the state expanded: known_targets() */
 	unsigned long *known;
 	atomic_ulong **known_by;
@@ -1589,7 +1600,10 @@ static void tc_publish(struct walker *w, unsigned long idx,
 	if (!len)
 		return;
 	search_lock(s);
-	if (idx < lv->start || idx >= lv->end || lv->nb + len >= UINT32_MAX)
+	if (s->nthreads > 1)
+		pthread_rwlock_wrlock(&s->tc_lock);
+	if (idx < lv->start || idx >= lv->end || lv->nb + len >= UINT32_MAX ||
+	    atomic_load(&s->tc.dropped))
 		goto out;
 	if (lv->nb + len > lv->cap) {
 		size_t ncap = lv->cap ? lv->cap + lv->cap / 2 : 1024;
@@ -1620,6 +1634,8 @@ static void tc_publish(struct walker *w, unsigned long idx,
 	lv->nb += len;
 	search_bytes_note(s);
 out:
+	if (s->nthreads > 1)
+		pthread_rwlock_unlock(&s->tc_lock);
 	search_unlock(s);
 }
 
@@ -1671,6 +1687,7 @@ static void walker_free(struct walker *w)
 	free(w->chain);
 	free(w->text);
 	free(w->pend);
+	free(w->links);
 	free(w->known);
 	free(w->known_by);
 	free(w->enc);
@@ -2136,6 +2153,47 @@ static void commute_verified(struct walker *w, struct frame *f, size_t a,
 	machine_destroy(c);
 }
 
+/* Under @s->lock: @at reaches next-level state @dst; keep the first place. */
+static void link_first(struct search *s, unsigned long dst, struct where at)
+{
+	struct state *st = &s->store.states[dst];
+
+	if (where_before(at, (struct where){ st->parent, st->action })) {
+		st->parent = (uint32_t)at.idx;
+		st->action = (uint32_t)at.action;
+	}
+}
+
+/* Keep @at's claim on @dst's link for walker_links(); -ENOMEM: do it now. */
+static int walker_link(struct walker *w, unsigned long dst, struct where at)
+{
+	if (w->nlinks == w->caplinks) {
+		size_t ncap = w->caplinks ? w->caplinks * 2 : 64;
+		struct link_claim *nl = realloc(w->links, ncap * sizeof(*nl));
+
+		if (!nl)
+			return -ENOMEM;
+		w->links = nl;
+		w->caplinks = ncap;
+	}
+	w->links[w->nlinks++] = (struct link_claim){ dst, at };
+	return 0;
+}
+
+/* The state is done: its claims on next-level links, under one lock. */
+static void walker_links(struct walker *w)
+{
+	struct search *s = w->s;
+
+	if (!w->nlinks)
+		return;
+	search_lock(s);
+	for (size_t i = 0; i < w->nlinks; i++)
+		link_first(s, w->links[i].dst, w->links[i].at);
+	search_unlock(s);
+	w->nlinks = 0;
+}
+
 /*
  * Action @a of state @idx reaches state @dst, known without running it
  * (and checked so by commute_verified() in self-checking builds): do
@@ -2153,15 +2211,17 @@ static int transition_known(struct walker *w, unsigned long idx, size_t a,
 
 	if (past_violation(s, at))
 		return 1;
-	/* a state of this level or before keeps its parent link as it is */
-	if (dst >= s->level_end) {
+	/*
+	 * A state of this level or before keeps its parent link as it is;
+	 * one worker meets the places in order, so only with several can a
+	 * place come before a next-level state's link (store_reached()).
+	 * Their updates wait for the end of the state: one lock a state
+	 * (walker_links()).
+	 */
+	if (dst >= s->level_end && s->nthreads > 1 &&
+	    walker_link(w, dst, at)) {
 		search_lock(s);
-		if (where_before(at, (struct where){
-					     s->store.states[dst].parent,
-					     s->store.states[dst].action })) {
-			s->store.states[dst].parent = (uint32_t)idx;
-			s->store.states[dst].action = (uint32_t)a;
-		}
+		link_first(s, dst, at);
 		search_unlock(s);
 	}
 	atomic_fetch_add(&s->transitions, 1);
@@ -2201,9 +2261,12 @@ static unsigned long commute_target(struct walker *w, struct frame *f,
 		return ULONG_MAX;
 	if (!tc_in(&s->tc.cur, mid))
 		return tc_lookup_prev(&s->tc, mid, pf->lid[pa]);
-	search_lock(s);
+	/* this level's, which other workers add to: under the tables' lock */
+	if (s->nthreads > 1)
+		pthread_rwlock_rdlock(&s->tc_lock);
 	dst = tc_lookup(&s->tc, mid, pf->lid[pa]);
-	search_unlock(s);
+	if (s->nthreads > 1)
+		pthread_rwlock_unlock(&s->tc_lock);
 	return dst;
 }
 
@@ -2434,6 +2497,7 @@ static int expand(struct walker *w, unsigned long idx)
 			break;
 		}
 	}
+	walker_links(w);
 	free(ample);
 	free(before);
 	if (!f->m) {
@@ -2716,6 +2780,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	s.commute = !o->por && !o->exact && !o->no_commute;
 	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
 	search_lock_init(&s.lock);
+	pthread_rwlock_init(&s.tc_lock, NULL);
 	s.nthreads = nthreads;
 	for (int t = 0; t < nthreads; t++) {
 		w[t] = (struct walker){ .s = &s, .reports = t == 0,
@@ -2794,6 +2859,7 @@ out:
 		walker_free(&w[t]);
 	machine_destroy(s.boot);
 	pthread_mutex_destroy(&s.lock);
+	pthread_rwlock_destroy(&s.tc_lock);
 	search_bytes_note(&s);
 	st->bytes = s.peak_bytes;
 	tc_free(&s.tc);
