@@ -950,7 +950,15 @@ struct walker {
 	size_t nlinks, caplinks;
 	/* per action of the state expanded: known_targets() */
 	unsigned long *known;
-	atomic_ulong **known_by;
+	unsigned long **known_by;
+	/*
+	 * The figures this walker adds to, folded into the search's every
+	 * chunk of states (walker_fold()): two workers adding to one counter
+	 * each transition bounced its cache line between them
+	 */
+	struct {
+		unsigned long transitions, commuted, equivalent, i6_known;
+	} n;
 	size_t capknown;
 	/* the transitions of the state being expanded, for the tcache */
 	struct tc_pair *pend;
@@ -2056,7 +2064,7 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 		return -ENOMEM;
 	}
 	*ret_failed = failed;
-	atomic_fetch_add(&s->transitions, 1);
+	w->n.transitions++;
 	v.violated = step_violates(c, f->acts[a], failed, before, v.why,
 				   sizeof(v.why));
 	settled = v.violated ? 0 : settle(w->ctx, c, NULL);
@@ -2096,7 +2104,7 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	 * I6 as this one does (i6_inherited()).
 	 */
 	if (added == 1 && i6_inherited(s, f, a)) {
-		atomic_fetch_add(&s->i6_known, 1);
+		w->n.i6_known++;
 		self_check(!check_teardown_consume(c, v.why, sizeof(v.why)));
 		if (!SELF_CHECKING)
 			machine_destroy(c);
@@ -2203,7 +2211,7 @@ static void walker_links(struct walker *w)
  * does, else 0, with *ret_added and *ret_i as expand_one()'s.
  */
 static int transition_known(struct walker *w, unsigned long idx, size_t a,
-			    unsigned long dst, atomic_ulong *counter,
+			    unsigned long dst, unsigned long *counter,
 			    int *ret_added, unsigned long *ret_i)
 {
 	struct search *s = w->s;
@@ -2224,8 +2232,8 @@ static int transition_known(struct walker *w, unsigned long idx, size_t a,
 		link_first(s, dst, at);
 		search_unlock(s);
 	}
-	atomic_fetch_add(&s->transitions, 1);
-	atomic_fetch_add(counter, 1);
+	w->n.transitions++;
+	(*counter)++;
 	*ret_added = dst == idx ? 2 : dst >= s->level_end ? 3 : 0;
 	*ret_i = dst;
 	return 0;
@@ -2317,7 +2325,7 @@ static int known_targets(struct walker *w, struct frame *f, unsigned long idx,
 
 	if (f->nacts > w->capknown) {
 		unsigned long *nk = realloc(w->known, f->nacts * sizeof(*nk));
-		atomic_ulong **nb;
+		unsigned long **nb;
 
 		if (!nk)
 			return -ENOMEM;
@@ -2331,12 +2339,12 @@ static int known_targets(struct walker *w, struct frame *f, unsigned long idx,
 	for (size_t a = 0; a < f->nacts; a++) {
 		unsigned long dst = ULONG_MAX;
 
-		w->known_by[a] = &s->equivalent;
+		w->known_by[a] = &w->n.equivalent;
 		if (!other_shard(s, a))
 			dst = action_known(f, a, up, pa, idx);
 		if (dst == ULONG_MAX && pf && !other_shard(s, a)) {
 			dst = commute_target(w, f, a, pf, pa);
-			w->known_by[a] = &s->commuted;
+			w->known_by[a] = &w->n.commuted;
 		}
 		w->known[a] = dst;
 		if (dst != ULONG_MAX)
@@ -2403,8 +2411,10 @@ static int expand(struct walker *w, unsigned long idx)
 				   !frame_lids(w, pf)))
 				pf = NULL;
 		}
-		if ((keep || pf) && !frame_lids(w, f))
-			keep = false, pf = NULL;
+		if ((keep || pf) && !frame_lids(w, f)) {
+			keep = false;
+			pf = NULL;
+		}
 	}
 	nample = f->nacts;
 	if (o->por && f->nacts) {
@@ -2464,7 +2474,7 @@ static int expand(struct walker *w, unsigned long idx)
 				/* the machine is there: @a is not past last */
 				commute_verified(w, f, a, bound_to);
 				stop = transition_known(w, idx, a, bound_to,
-							&s->equivalent, &added,
+							&w->n.equivalent, &added,
 							&i);
 			}
 			if (stop < 0) {
@@ -2511,6 +2521,18 @@ static int expand(struct walker *w, unsigned long idx)
 /* Chunks of a level small enough to share it, large enough to keep a path. */
 #define CHUNK 8
 
+/* The walker's figures into the search's. */
+static void walker_fold(struct walker *w)
+{
+	struct search *s = w->s;
+
+	atomic_fetch_add(&s->transitions, w->n.transitions);
+	atomic_fetch_add(&s->commuted, w->n.commuted);
+	atomic_fetch_add(&s->equivalent, w->n.equivalent);
+	atomic_fetch_add(&s->i6_known, w->n.i6_known);
+	memset(&w->n, 0, sizeof(w->n));
+}
+
 static void *walk_level(void *arg)
 {
 	struct walker *w = arg;
@@ -2527,7 +2549,7 @@ static void *walk_level(void *arg)
 			int ret;
 
 			if (past_violation(s, (struct where){ k, 0 }))
-				return NULL;
+				goto out;
 			ret = expand(w, k);
 			if (ret) {
 				search_lock(s);
@@ -2535,11 +2557,14 @@ static void *walk_level(void *arg)
 					s->ret = ret;
 				atomic_store(&s->stopping, true);
 				search_unlock(s);
-				return NULL;
+				goto out;
 			}
 			report_progress(w, k);
 		}
+		walker_fold(w);
 	}
+out:
+	walker_fold(w);
 	return NULL;
 }
 
