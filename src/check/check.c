@@ -880,6 +880,15 @@ struct search {
 	unsigned long level_start, level_end;
 	int level;
 	atomic_ulong next;
+	/*
+	 * With several workers, where each parent's children start in the
+	 * level (they are together: settle_level()), @ngroups of them and the
+	 * level's end: a worker takes a parent's children at a time, so
+	 * siblings, whose transitions commutation looks up in each other's
+	 * tables, are expanded in order by one worker, as by a lone one.
+	 */
+	unsigned long *groups;
+	size_t ngroups, capgroups;
 	unsigned long states_cap; /* --max-states: no insertion past it */
 	bool full;                /* a limit stopped insertion (under @lock) */
 	int ret;                  /* first error of any worker (under @lock) */
@@ -2539,12 +2548,22 @@ static void *walk_level(void *arg)
 	struct search *s = w->s;
 
 	for (;;) {
-		unsigned long k = atomic_fetch_add(&s->next, CHUNK);
-		unsigned long end = k + CHUNK < s->level_end ? k + CHUNK :
-							       s->level_end;
+		unsigned long k, end;
 
-		if (k >= s->level_end)
-			break;
+		if (s->groups) {
+			unsigned long g = atomic_fetch_add(&s->next, 1);
+
+			if (g >= s->ngroups)
+				break;
+			k = s->groups[g];
+			end = s->groups[g + 1];
+		} else {
+			k = atomic_fetch_add(&s->next, CHUNK);
+			end = k + CHUNK < s->level_end ? k + CHUNK :
+							 s->level_end;
+			if (k >= s->level_end)
+				break;
+		}
 		for (; k < end; k++) {
 			int ret;
 
@@ -2739,6 +2758,35 @@ static void search_lock_init(pthread_mutex_t *lock)
 	pthread_mutexattr_destroy(&attr);
 }
 
+/*
+ * s->groups for the level about to be expanded; -ENOMEM leaves it NULL,
+ * and the workers take fixed chunks instead (the same search).
+ */
+static int level_groups(struct search *s)
+{
+	unsigned long n = s->level_end - s->level_start;
+
+	if (n + 1 > s->capgroups) {
+		unsigned long *ng = realloc(s->groups, (n + 1) * sizeof(*ng));
+
+		if (!ng) {
+			free(s->groups);
+			s->groups = NULL;
+			s->capgroups = 0;
+			return -ENOMEM;
+		}
+		s->groups = ng;
+		s->capgroups = n + 1;
+	}
+	s->ngroups = 0;
+	for (unsigned long i = s->level_start; i < s->level_end; i++)
+		if (i == s->level_start ||
+		    s->store.states[i].parent != s->store.states[i - 1].parent)
+			s->groups[s->ngroups++] = i;
+	s->groups[s->ngroups] = s->level_end;
+	return 0;
+}
+
 /* Expand one level with @nthreads workers; @w has one walker each. */
 static int run_level(struct search *s, struct walker *w, int nthreads)
 {
@@ -2746,6 +2794,8 @@ static int run_level(struct search *s, struct walker *w, int nthreads)
 	int started = 0;
 
 	atomic_store(&s->next, s->level_start);
+	if (nthreads > 1 && level_groups(s) == 0)
+		atomic_store(&s->next, 0);
 	if (s->commute)
 		tc_next_level(s);
 	for (int t = 1; t < nthreads; t++) {
@@ -2892,6 +2942,7 @@ out:
 	if (!ret)
 		ret = store_foreach_visited(&s.store, o);
 	store_free(&s.store);
+	free(s.groups);
 	st->queue = 0;
 	st->seconds = now_seconds() - s.t0;
 	return ret;
