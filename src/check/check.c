@@ -805,13 +805,14 @@ struct line_ix {
  * What the transitions of the states of this level and the two before
  * led to (a state's action may go back to its grandparent), which
  * commutation looks up instead of running a transition (docs/check.md,
- * "Transitions known by commutation"). For each state expanded
+ * "Transitions known without running them"). For each state expanded
  * (i counted from @start), a record at @b + @off[i] - 1 (@off[i] 0:
  * none): the number of pairs, then each pair's line id and the target's
  * index less the state's, zigzagged, as LEB128 varints, about 4 bytes a
  * pair where two 32-bit numbers took 8. With several workers a target in
- * the next level takes exactly 4 bytes, so that settle_level() can
- * renumber it in place (tc_remap()); a line id 0 is a pair dropped there.
+ * the next level takes exactly search::tc_width bytes, so that
+ * settle_level() can renumber it in place (tc_remap()); a line id 0 is a
+ * pair dropped there.
  */
 struct tc_pair {
 	uint32_t line, dst;
@@ -918,6 +919,12 @@ struct search {
 	 */
 	pthread_rwlock_t tc_lock;
 	int nthreads;
+	/*
+	 * The bytes of a next-level target in the tables with several
+	 * workers: 3 while no two states are 2^20 apart (--max-states at
+	 * most that, as by default), else 4
+	 */
+	unsigned int tc_width;
 	/*
 	 * Set with @best, @ret or @full: until then no worker is past
 	 * anything, and past_violation() need not take @lock.
@@ -1429,13 +1436,12 @@ static size_t tc_put(uint8_t *p, uint32_t v)
 	return n;
 }
 
-/* @v (below 2^28) in exactly 4 bytes: renumbered in place */
-static void tc_put4(uint8_t *p, uint32_t v)
+/* @v (below 2^(7 @width)) in exactly @width bytes: renumbered in place */
+static void tc_putw(uint8_t *p, uint32_t v, unsigned int width)
 {
-	p[0] = (uint8_t)(v | 0x80);
-	p[1] = (uint8_t)((v >> 7) | 0x80);
-	p[2] = (uint8_t)((v >> 14) | 0x80);
-	p[3] = (uint8_t)((v >> 21) & 0x7f);
+	for (unsigned int i = 0; i + 1 < width; i++, v >>= 7)
+		p[i] = (uint8_t)(v | 0x80);
+	p[width - 1] = (uint8_t)(v & 0x7f);
 }
 
 static const uint8_t *tc_get(const uint8_t *p, uint32_t *v)
@@ -1562,7 +1568,8 @@ static unsigned long tc_lookup_prev(const struct tcache *tc,
 /*
  * The record of state @idx's @n transitions, into the walker's @enc;
  * its length in bytes. With several workers a target in the next level
- * takes 4 bytes, and a pair whose numbers do not fit is left out.
+ * takes s->tc_width bytes, and a pair whose numbers do not fit is left
+ * out.
  */
 static size_t tc_encode(struct walker *w, unsigned long idx,
 			const struct tc_pair *pend, size_t n)
@@ -1583,12 +1590,13 @@ static size_t tc_encode(struct walker *w, unsigned long idx,
 		bool moves = s->nthreads > 1 && pend[i].dst >= s->level_end;
 		uint32_t z;
 
-		if (!tc_zig(idx, pend[i].dst, &z) || (moves && z >= 1U << 28))
+		if (!tc_zig(idx, pend[i].dst, &z) ||
+		    (moves && z >= 1U << (7 * s->tc_width)))
 			continue;
 		len += tc_put(w->enc + len, pend[i].line);
 		if (moves) {
-			tc_put4(w->enc + len, z);
-			len += 4;
+			tc_putw(w->enc + len, z, s->tc_width);
+			len += s->tc_width;
 		} else {
 			len += tc_put(w->enc + len, z);
 		}
@@ -2609,7 +2617,8 @@ static int cmp_state_place(const void *a, const void *b)
  * and dropped when past the states kept.
  */
 static void tc_remap(struct tc_level *lv, unsigned long from,
-		     const uint32_t *now, unsigned long kept)
+		     const uint32_t *now, unsigned long kept,
+		     unsigned int width)
 {
 	for (unsigned long i = lv->start; lv->off && i < lv->end; i++) {
 		uint8_t *p;
@@ -2627,10 +2636,11 @@ static void tc_remap(struct tc_level *lv, unsigned long from,
 			dst = tc_unzig(i, z);
 			if (dst < from)
 				continue;
-			/* 4 bytes (tc_encode()); past the states kept: dropped */
-			dst = p - zp == 4 ? now[dst - from] : ULONG_MAX;
-			if (dst < kept && tc_zig(i, dst, &z) && z < 1U << 28) {
-				tc_put4(zp, z);
+			/* @width bytes (tc_encode()); past the states kept: dropped */
+			dst = p - zp == width ? now[dst - from] : ULONG_MAX;
+			if (dst < kept && tc_zig(i, dst, &z) &&
+			    z < 1U << (7 * width)) {
+				tc_putw(zp, z, width);
 			} else {
 				while (lp + 1 < zp)
 					*lp++ = 0x80;
@@ -2680,7 +2690,7 @@ static int settle_level(struct search *s, unsigned long from)
 			j = (j + 1) & (st->nslots - 1);
 		st->slots[j] = (uint32_t)(i + 1);
 	}
-	tc_remap(&s->tc.cur, from, now, n);
+	tc_remap(&s->tc.cur, from, now, n, s->tc_width);
 	free(now);
 	return 0;
 }
@@ -2854,6 +2864,7 @@ int check_machine(const char *machine_spec, struct machine *boot,
 	/* --por and --exact run every transition they count */
 	s.commute = !o->por && !o->exact && !o->no_commute;
 	s.states_cap = o->max_states ? o->max_states : STORE_MAX_STATES;
+	s.tc_width = s.states_cap <= 1UL << 20 ? 3 : 4;
 	search_lock_init(&s.lock);
 	pthread_rwlock_init(&s.tc_lock, NULL);
 	s.nthreads = nthreads;
