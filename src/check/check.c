@@ -466,17 +466,19 @@ static int actions_of(struct machine *m, const struct check_opts *o,
 					 b, dev->name);
 		}
 		owners_fill(ow, l.n, dev);
-		if (ow && !ow->oom && bind_first != SIZE_MAX && probe < ow->n) {
-			ow->kind[bind_first] = ACT_BIND_FIRST;
-			ow->kind[probe] = ACT_PROBE;
+		if (ow && !ow->oom) {
+			if (bind_first != SIZE_MAX && probe < ow->n) {
+				ow->kind[bind_first] = ACT_BIND_FIRST;
+				ow->kind[probe] = ACT_PROBE;
+			}
+			/* no driver matches, dying or not, none refuses (< 0) */
+			if (!matched && probe < ow->n)
+				ow->kind[probe] = ACT_PROBE_NONE;
+			if (override < ow->n)
+				ow->kind[override] = dev->driver_override ?
+							     ACT_OVERRIDE_CLEAR :
+							     ACT_OVERRIDE_SET;
 		}
-		/* no driver matches at all, dying or not, none refuses (< 0) */
-		if (ow && !ow->oom && !matched && probe < ow->n)
-			ow->kind[probe] = ACT_PROBE_NONE;
-		if (ow && !ow->oom && override < ow->n)
-			ow->kind[override] = dev->driver_override ?
-						     ACT_OVERRIDE_CLEAR :
-						     ACT_OVERRIDE_SET;
 	}
 	owners_fill(ow, l.n, NULL);
 	/* vfio bus drivers come and go as modules */
@@ -905,7 +907,11 @@ struct search {
 	size_t ni6;
 	atomic_ulong transitions;
 	atomic_ulong por_reduced, por_skipped; /* --por: states, actions */
-	/* transitions known by commutation (under @lock, as are these) */
+	/*
+	 * Transitions known without running them (docs/check.md): on unless
+	 * --por, --exact or --no-commute; the line numbers under @lock, the
+	 * tables under @lock and @tc_lock (struct tcache)
+	 */
 	bool commute;
 	struct line_ix lines;
 	struct tcache tc;
@@ -967,6 +973,7 @@ struct walker {
 	/* per action of the state expanded: known_targets() */
 	unsigned long *known;
 	unsigned long **known_by;
+	size_t capknown;
 	/*
 	 * The figures this walker adds to, folded into the search's every
 	 * chunk of states (walker_fold()): two workers adding to one counter
@@ -975,7 +982,6 @@ struct walker {
 	struct {
 		unsigned long transitions, commuted, equivalent, i6_known;
 	} n;
-	size_t capknown;
 	/* the transitions of the state being expanded, for the tcache */
 	struct tc_pair *pend;
 	size_t npend, cappend;
@@ -1107,11 +1113,6 @@ static int frame_actions(struct walker *w, struct frame *f)
 	return 0;
 }
 
-/*
- * The line ids of @f's actions, asked for only where commutation may
- * use them; false without (out of memory: nothing is known by
- * commutation from @f, and the search is the same).
- */
 static size_t search_bytes(const struct search *s);
 
 /* What numbering @f's lines may add to @ix at most. */
@@ -1170,6 +1171,11 @@ static void walker_see(struct walker *w, uint64_t h, const char *str,
 	w->nseen++;
 }
 
+/*
+ * The line ids of @f's actions, asked for only where commutation may
+ * use them; false without (out of memory or memory limit: nothing is
+ * known by commutation from @f, and the search is the same).
+ */
 static bool frame_lids(struct walker *w, struct frame *f)
 {
 	struct search *s = w->s;
@@ -1261,19 +1267,6 @@ static bool por_group_isolated(struct machine *m, struct iommu_group *g)
 }
 
 /*
- * The ample set of a state: the actions of one isolated group, the one
- * with the fewest (then the lowest id), when there is one and other
- * actions besides; else every action. Group @avoid, the one the action
- * into this state worked on, is not chosen: its actions would undo that
- * one, back to a state seen, and the cycle proviso would then expand
- * every action. Marks @ample[a] for the actions
- * to run first; returns how many, or @nacts for all. The conditions that
- * make a group's actions independent of every other action, whatever
- * runs first, hold machine-wide: no probe faults explored, every IOMMU
- * registered (a late one probes devices into groups), no device left to
- * plug in, and no probe deferred (a successful bind retries those).
- */
-/*
  * What makes an isolated group's actions independent of every other
  * action, whatever runs first: no probe faults explored, every IOMMU
  * registered (a late one probes devices into groups), no device left to
@@ -1295,6 +1288,17 @@ static bool commute_conditions(struct machine *m, const struct check_opts *o)
 	return true;
 }
 
+/*
+ * The ample set of a state: the actions of one isolated group, the one
+ * with the fewest (then the lowest id), when there is one and other
+ * actions besides; else every action. Group @avoid, the one the action
+ * into this state worked on, is not chosen: its actions would undo that
+ * one, back to a state seen, and the cycle proviso would then expand
+ * every action. Marks @ample[a] for the actions to run first; returns
+ * how many, or @nacts for all. The conditions that make a group's
+ * actions independent of every other action hold machine-wide
+ * (commute_conditions()).
+ */
 static size_t por_ample(struct machine *m, const struct check_opts *o,
 			struct device *const *own, size_t nacts, int avoid,
 			bool *ample)
@@ -1500,7 +1504,6 @@ static void search_bytes_note(struct search *s)
 static void tc_next_level(struct search *s)
 {
 	struct tc_level *cur = &s->tc.cur;
-
 	size_t more = (s->level_end - s->level_start) * sizeof(uint32_t);
 
 	tc_level_free(&s->tc.old);
@@ -1546,7 +1549,7 @@ static unsigned long tc_level_lookup(const struct tc_level *lv,
 
 /*
  * Where transition @line from state @idx led; ULONG_MAX: not known.
- * Under the search's lock: workers add to the current level.
+ * With several workers, under s->tc_lock: they add to the current level.
  */
 static unsigned long tc_lookup(const struct tcache *tc, unsigned long idx,
 			       uint32_t line)
@@ -1667,8 +1670,8 @@ out:
 /*
  * --max-memory: the store needs the room the tables and the line
  * numbers take, and states come first; the rest of the search runs every
- * transition. Under
- * @s->lock. Returns whether there were tables to give up.
+ * transition. Under @s->lock. Returns whether there were tables to give
+ * up.
  */
 static bool tc_drop(struct search *s)
 {
@@ -1946,6 +1949,17 @@ static bool past_violation(struct search *s, struct where at)
 	return past;
 }
 
+/* Under @s->lock: @at reaches next-level state @dst; keep the first place. */
+static void link_first(struct search *s, unsigned long dst, struct where at)
+{
+	struct state *st = &s->store.states[dst];
+
+	if (where_before(at, (struct where){ st->parent, st->action })) {
+		st->parent = (uint32_t)at.idx;
+		st->action = (uint32_t)at.action;
+	}
+}
+
 /*
  * Store a state reached by @at. With several workers a state found twice
  * in one level keeps the first place in level order as its parent link,
@@ -1981,19 +1995,15 @@ static int store_reached(struct search *s, const uint64_t hash[2],
 		*ret_i = (unsigned long)i;
 		if (i < 0) {
 			ret = (int)i;
-		} else if (!is_new && (unsigned long)i >= s->level_end &&
-			   where_before(at, (struct where){
-						    s->store.states[i].parent,
-						    s->store.states[i].action })) {
-			s->store.states[i].parent = (uint32_t)at.idx;
-			s->store.states[i].action = (uint32_t)at.action;
+		} else if (!is_new) {
+			if ((unsigned long)i >= s->level_end)
+				link_first(s, (unsigned long)i, at);
 			ret = 0;
 		} else {
-			ret = is_new;
-			if (is_new)
-				search_bytes_note(s);
+			ret = 1;
+			search_bytes_note(s);
 			/* --max-states: stop on reaching it */
-			if (is_new && s->store.n >= s->states_cap) {
+			if (s->store.n >= s->states_cap) {
 				s->full = true;
 				atomic_store(&s->stopping, true);
 			}
@@ -2122,8 +2132,10 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 	 */
 	if (added == 1 && i6_inherited(s, f, a)) {
 		w->n.i6_known++;
-		self_check(!check_teardown_consume(c, v.why, sizeof(v.why)));
-		if (!SELF_CHECKING)
+		if (SELF_CHECKING)
+			self_check(!check_teardown_consume(c, v.why,
+							   sizeof(v.why)));
+		else
 			machine_destroy(c);
 	} else if (added == 1 &&
 		   check_teardown_consume(c, v.why, sizeof(v.why))) {
@@ -2141,9 +2153,10 @@ static int expand_one(struct walker *w, struct frame *f, unsigned long idx,
 }
 
 /*
- * In self-checking builds, every transition known by commutation is run
- * as well, and must reach the state the tables named, without a
- * violation: the test suite proves each one it meets.
+ * In self-checking builds, every transition known without running it
+ * (by commutation or by what its action does) is run as well, and must
+ * reach the state @dst named, without a violation: the test suite proves
+ * each one it meets.
  */
 static void commute_verified(struct walker *w, struct frame *f, size_t a,
 			     unsigned long dst)
@@ -2176,17 +2189,6 @@ static void commute_verified(struct walker *w, struct frame *f, size_t a,
 		self_check(hash[0] == want[0] && hash[1] == want[1]);
 	}
 	machine_destroy(c);
-}
-
-/* Under @s->lock: @at reaches next-level state @dst; keep the first place. */
-static void link_first(struct search *s, unsigned long dst, struct where at)
-{
-	struct state *st = &s->store.states[dst];
-
-	if (where_before(at, (struct where){ st->parent, st->action })) {
-		st->parent = (uint32_t)at.idx;
-		st->action = (uint32_t)at.action;
-	}
 }
 
 /* Keep @at's claim on @dst's link for walker_links(); -ENOMEM: do it now. */
@@ -2354,18 +2356,17 @@ static int known_targets(struct walker *w, struct frame *f, unsigned long idx,
 		w->capknown = f->nacts;
 	}
 	for (size_t a = 0; a < f->nacts; a++) {
-		unsigned long dst = ULONG_MAX;
-
+		w->known[a] = ULONG_MAX;
 		w->known_by[a] = &w->n.equivalent;
-		if (!other_shard(s, a))
-			dst = action_known(f, a, up, pa, idx);
-		if (dst == ULONG_MAX && pf && !other_shard(s, a)) {
-			dst = commute_target(w, f, a, pf, pa);
+		if (other_shard(s, a))
+			continue;
+		w->known[a] = action_known(f, a, up, pa, idx);
+		if (w->known[a] == ULONG_MAX && pf) {
+			w->known[a] = commute_target(w, f, a, pf, pa);
 			w->known_by[a] = &w->n.commuted;
 		}
-		w->known[a] = dst;
-		if (dst != ULONG_MAX)
-			commute_verified(w, f, a, dst);
+		if (w->known[a] != ULONG_MAX)
+			commute_verified(w, f, a, w->known[a]);
 	}
 	return 0;
 }
