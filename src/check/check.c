@@ -796,10 +796,9 @@ struct frame {
  * by its number. Exact, so no two lines share one.
  */
 struct line_ix {
-	char **v;        /* v[id - 1] */
+	char **v;          /* v[id - 1]: the search's copy of each line */
 	uint32_t n, cap;
-	uint32_t *slots; /* id by hash, open addressing; 0: empty */
-	uint32_t nslots;
+	struct strmap ids; /* a copy to its id */
 	size_t text_bytes;
 };
 
@@ -989,15 +988,10 @@ struct walker {
 	size_t capenc, enc_from;
 	/*
 	 * The line numbers this walker has met, so that numbering a state's
-	 * lines takes the search's lock only for a line new to it: open
-	 * addressing by line_hash(), @str the search's copy of the line
+	 * lines takes the search's lock only for a line new to it: the
+	 * search's copy of each line to its id
 	 */
-	struct line_seen {
-		uint64_t hash;
-		const char *str;
-		uint32_t id;
-	} *seen;
-	uint32_t nseen, nseen_slots;
+	struct strmap seen;
 	bool reports; /* calls the progress hook (the first worker) */
 };
 
@@ -1011,55 +1005,14 @@ static void frame_clear(struct frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Eight bytes at a time: every action of every state expanded is hashed. */
-static uint64_t line_hash(const char *line)
-{
-	size_t len = strlen(line), i = 0;
-	uint64_t h = 0xcbf29ce484222325ULL ^ len, w;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, line + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	w = 0;
-	memcpy(&w, line + i, len - i);
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 32);
-}
-
-static int line_ix_grow(struct line_ix *ix)
-{
-	uint32_t n = ix->nslots ? ix->nslots * 2 : 256;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t id = 1; id <= ix->n; id++) {
-		uint32_t j = (uint32_t)line_hash(ix->v[id - 1]) & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = id;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->nslots = n;
-	return 0;
-}
-
 /* The number of @line, given one if it has none yet; 0: out of memory. */
 static uint32_t line_id(struct line_ix *ix, const char *line)
 {
-	uint64_t h = line_hash(line);
-	uint32_t j;
+	uint32_t id = (uint32_t)(uintptr_t)strmap_get(&ix->ids, line);
+	char *copy;
 
-	if ((ix->n + 1) * 2 > ix->nslots && line_ix_grow(ix))
-		return 0;
-	for (j = (uint32_t)h & (ix->nslots - 1); ix->slots[j];
-	     j = (j + 1) & (ix->nslots - 1))
-		if (!strcmp(ix->v[ix->slots[j] - 1], line))
-			return ix->slots[j];
+	if (id)
+		return id;
 	if (ix->n == ix->cap) {
 		uint32_t ncap = ix->cap ? ix->cap * 2 : 256;
 		char **nv = realloc(ix->v, ncap * sizeof(*nv));
@@ -1069,17 +1022,19 @@ static uint32_t line_id(struct line_ix *ix, const char *line)
 		ix->v = nv;
 		ix->cap = ncap;
 	}
-	ix->v[ix->n] = strdup(line);
-	if (!ix->v[ix->n])
+	copy = strdup(line);
+	if (!copy || strmap_put(&ix->ids, copy, (void *)(uintptr_t)(ix->n + 1))) {
+		free(copy);
 		return 0;
+	}
+	ix->v[ix->n++] = copy;
 	ix->text_bytes += strlen(line) + 1;
-	ix->slots[j] = ++ix->n;
 	return ix->n;
 }
 
 static size_t line_ix_bytes(const struct line_ix *ix)
 {
-	return ix->cap * sizeof(*ix->v) + ix->nslots * sizeof(*ix->slots) +
+	return ix->cap * sizeof(*ix->v) + strmap_room(&ix->ids) +
 	       ix->text_bytes;
 }
 
@@ -1088,7 +1043,7 @@ static void line_ix_free(struct line_ix *ix)
 	for (uint32_t i = 0; i < ix->n; i++)
 		free(ix->v[i]);
 	free(ix->v);
-	free(ix->slots);
+	strmap_free(&ix->ids);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -1124,51 +1079,10 @@ static size_t line_ix_more(const struct line_ix *ix, const struct frame *f)
 		more += strlen(f->acts[a]) + 1;
 	if (ix->n + f->nacts > ix->cap)
 		more += (ix->cap + f->nacts + 256) * sizeof(*ix->v);
-	if ((ix->n + f->nacts + 1) * 2 > ix->nslots)
-		more += (ix->nslots + 2 * f->nacts + 256) * sizeof(*ix->slots);
+	if ((ix->n + f->nacts + 1) * 2 > ix->ids.cap)
+		more += (ix->ids.cap + 2 * f->nacts + 8) *
+			(sizeof(*ix->ids.keys) + sizeof(*ix->ids.vals));
 	return more;
-}
-
-/* The walker's number for @line (hash @h); 0: not met yet. */
-static uint32_t walker_seen(const struct walker *w, uint64_t h,
-			    const char *line)
-{
-	for (uint32_t j = (uint32_t)h & (w->nseen_slots - 1);
-	     w->nseen_slots && w->seen[j].str; j = (j + 1) & (w->nseen_slots - 1))
-		if (w->seen[j].hash == h && !strcmp(w->seen[j].str, line))
-			return w->seen[j].id;
-	return 0;
-}
-
-/* Remember @id for @str (the search's copy); a full table just forgets. */
-static void walker_see(struct walker *w, uint64_t h, const char *str,
-		       uint32_t id)
-{
-	uint32_t j;
-
-	if ((w->nseen + 1) * 2 > w->nseen_slots) {
-		uint32_t n = w->nseen_slots ? w->nseen_slots * 2 : 256;
-		struct line_seen *v = calloc(n, sizeof(*v));
-
-		if (!v)
-			return;
-		for (uint32_t i = 0; i < w->nseen_slots; i++) {
-			if (!w->seen[i].str)
-				continue;
-			for (j = (uint32_t)w->seen[i].hash & (n - 1); v[j].str;
-			     j = (j + 1) & (n - 1))
-				;
-			v[j] = w->seen[i];
-		}
-		free(w->seen);
-		w->seen = v;
-		w->nseen_slots = n;
-	}
-	for (j = (uint32_t)h & (w->nseen_slots - 1); w->seen[j].str;
-	     j = (j + 1) & (w->nseen_slots - 1))
-		;
-	w->seen[j] = (struct line_seen){ h, str, id };
-	w->nseen++;
 }
 
 /*
@@ -1190,7 +1104,8 @@ static bool frame_lids(struct walker *w, struct frame *f)
 	if (!f->lid)
 		return false;
 	for (size_t a = 0; a < f->nacts; a++) {
-		f->lid[a] = walker_seen(w, line_hash(f->acts[a]), f->acts[a]);
+		f->lid[a] = (uint32_t)(uintptr_t)strmap_get(&w->seen,
+							    f->acts[a]);
 		missed |= !f->lid[a];
 	}
 	if (missed) {
@@ -1205,10 +1120,10 @@ static bool frame_lids(struct walker *w, struct frame *f)
 			if (f->lid[a])
 				continue;
 			f->lid[a] = line_id(&s->lines, f->acts[a]);
+			/* out of memory, the walker only forgets it */
 			if (f->lid[a])
-				walker_see(w, line_hash(f->acts[a]),
-					   s->lines.v[f->lid[a] - 1],
-					   f->lid[a]);
+				strmap_put(&w->seen, s->lines.v[f->lid[a] - 1],
+					   (void *)(uintptr_t)f->lid[a]);
 		}
 		search_unlock(s);
 	}
@@ -1719,7 +1634,7 @@ static void walker_free(struct walker *w)
 	free(w->known);
 	free(w->known_by);
 	free(w->enc);
-	free(w->seen);
+	strmap_free(&w->seen);
 	script_ctx_free(w->ctx);
 	memset(w, 0, sizeof(*w));
 }
